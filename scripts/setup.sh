@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what the demo and the test suite need, once: Debian packages, then node modules.
+# Idempotent: packages already installed are not fetched again; `npm ci` runs only when the lockfile changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(
+  # VMs and their guest
+  qemu-system-x86 qemu-utils busybox-static qemu-guest-agent socat
+  # buses
+  dbus
+  # window managers and what drives them headless
+  sway grim i3-wm xvfb x11-utils imagemagick
+  # displays of network VMs
+  virt-viewer waypipe
+  # generations, rebuilds and sources
+  nix-bin git ca-certificates
+)
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: these packages are missing and installing them needs root: ${missing[*]}" >&2
+    exit 1
+  fi
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+stamp=node_modules/.package-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+  echo "$want" >"$stamp"
+fi
+
+npm run --silent build
+bash scripts/build-test-guest.sh
