@@ -1,0 +1,29 @@
+import { connectSessionBus } from "../shared/bus.js";
+import { ClanError } from "../shared/errors.js";
+import { runVmCommand, VM_USAGE } from "./vm-commands.js";
+
+const USAGE = `usage: clanctl COMMAND …
+
+${VM_USAGE}`;
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  let bus: ReturnType<typeof connectSessionBus> | undefined;
+  const connect = () => (bus ??= connectSessionBus());
+  try {
+    switch (command) {
+      case "vm":
+        await runVmCommand(rest, connect);
+        return;
+      case undefined:
+      case "help":
+      case "--help":
+        console.log(USAGE);
+        return;
+      default:
+        throw new ClanError("InvalidArgument", `unknown command ${JSON.stringify(command)}\n${USAGE}`);
+    }
+  } finally {
+    bus?.disconnect();
+  }
+}

@@ -1,0 +1,69 @@
+import { parseArgs } from "node:util";
+import type { MessageBus } from "@jellybrick/dbus-next";
+import { ClanError } from "../shared/errors.js";
+import type { VmStatus } from "../shared/vm-api.js";
+import { VmdClient } from "../shared/vmd-client.js";
+
+// `clanctl vm …`: the low-level commands for scripts, talking to clan-vmd directly.
+
+export const VM_USAGE = `clanctl vm start NET --profile DIR   boot NET's generation (a profile link or a generation directory)
+clanctl vm stop|pause|resume NET
+clanctl vm list [--json]
+clanctl vm log NET [--bytes N]`;
+
+export async function runVmCommand(args: string[], connect: () => MessageBus): Promise<void> {
+  const [action, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { profile: { type: "string" }, json: { type: "boolean", default: false }, bytes: { type: "string" } },
+  });
+  const vmd = await VmdClient.connect(connect());
+  const network = () => {
+    const name = positionals[0];
+    if (!name) throw new ClanError("InvalidArgument", `clanctl vm ${action} needs a network name\n${VM_USAGE}`);
+    return name;
+  };
+  switch (action) {
+    case "start": {
+      if (!values.profile) throw new ClanError("InvalidArgument", `clanctl vm start needs --profile DIR\n${VM_USAGE}`);
+      printStatus(await vmd.start(network(), values.profile));
+      return;
+    }
+    case "stop":
+      printStatus(await vmd.stop(network()));
+      return;
+    case "pause":
+      printStatus(await vmd.pause(network()));
+      return;
+    case "resume":
+      printStatus(await vmd.resume(network()));
+      return;
+    case "list": {
+      const vms = await vmd.list();
+      if (values.json) console.log(JSON.stringify(vms, null, 2));
+      else printTable(vms);
+      return;
+    }
+    case "log":
+      process.stdout.write(await vmd.consoleTail(network(), Number(values.bytes ?? 16384)));
+      return;
+    default:
+      throw new ClanError("InvalidArgument", `unknown vm command ${JSON.stringify(action ?? "")}\n${VM_USAGE}`);
+  }
+}
+
+function printStatus(status: VmStatus): void {
+  console.log(`${status.network}: ${status.state}${status.error ? ` (${status.error})` : ""}`);
+}
+
+function printTable(vms: VmStatus[]): void {
+  if (vms.length === 0) {
+    console.log("no VMs");
+    return;
+  }
+  const rows = vms.map((vm) => [vm.network, vm.state, vm.pid ? String(vm.pid) : "-", vm.accelerator || "-", vm.generation || "-"]);
+  const header = ["NETWORK", "STATE", "PID", "ACCEL", "GENERATION"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+}

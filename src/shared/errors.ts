@@ -1,0 +1,29 @@
+// Typed errors that cross module boundaries. Each carries a stable `code` so that the D-Bus layer can map it to
+// a D-Bus error name and the CLI can print it without a stack trace.
+
+export type ErrorCode =
+  | "InvalidArgument"
+  | "UnknownNetwork"
+  | "InvalidGeneration"
+  | "QemuFailed"
+  | "Timeout"
+  | "Protocol"
+  | "Disconnected"
+  | "InvalidState"
+  | "Busy"
+  | "NotFound";
+
+export class ClanError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = `ClanError(${code})`;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,52 @@
+import { Variant } from "@jellybrick/dbus-next";
+import { z } from "zod";
+
+// The VM status as it crosses D-Bus between clan-vmd and its clients (clan-sessiond, clanctl): one zod schema,
+// and the a{sv} encoding both sides use. A dictionary keeps the API extensible without breaking old clients.
+
+export const VmState = z.enum(["stopped", "starting", "running", "paused", "stopping", "failed"]);
+export type VmState = z.infer<typeof VmState>;
+
+export const VmStatus = z.object({
+  network: z.string(),
+  state: VmState,
+  /** The generation directory that booted (after following profile links), or "" when stopped. */
+  generation: z.string(),
+  pid: z.number().int().nonnegative(),
+  accelerator: z.string(),
+  /** Unix time in ms of the last transition. */
+  since: z.number(),
+  /** Why the VM failed, or "" when it did not. */
+  error: z.string(),
+  /** The display kind of the booted generation, and the socket a viewer connects to ("" when none). */
+  display: z.enum(["none", "spice", "waypipe"]),
+  displaySocket: z.string(),
+});
+export type VmStatus = z.infer<typeof VmStatus>;
+
+export const VM_STATUS_SIGNATURE = "a{sv}";
+
+export function encodeVmStatus(status: VmStatus): Record<string, Variant> {
+  return {
+    network: new Variant("s", status.network),
+    state: new Variant("s", status.state),
+    generation: new Variant("s", status.generation),
+    pid: new Variant("u", status.pid),
+    accelerator: new Variant("s", status.accelerator),
+    since: new Variant("d", status.since),
+    error: new Variant("s", status.error),
+    display: new Variant("s", status.display),
+    displaySocket: new Variant("s", status.displaySocket),
+  };
+}
+
+export function decodeVmStatus(raw: unknown): VmStatus {
+  return VmStatus.parse(unwrapVariants(raw));
+}
+
+export function unwrapVariants(raw: unknown): Record<string, unknown> {
+  if (typeof raw !== "object" || raw === null) return {};
+  return Object.fromEntries(
+    Object.entries(raw).map(([key, value]) => [key, value instanceof Variant ? (value.value as unknown) : value]),
+  );
+}

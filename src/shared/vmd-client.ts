@@ -1,0 +1,75 @@
+import type { ClientInterface, MessageBus } from "@jellybrick/dbus-next";
+import { fromDbusError } from "./dbus-errors.js";
+import { VMD_BUS_NAME, VMD_MANAGER_INTERFACE, VMD_MANAGER_PATH } from "./dbus-names.js";
+import { ClanError } from "./errors.js";
+import { decodeVmStatus, type VmStatus } from "./vm-api.js";
+
+// A typed client of clan-vmd's D-Bus API: every reply and signal is validated by the VmStatus schema.
+
+export class VmdClient {
+  private constructor(private readonly manager: ClientInterface) {}
+
+  static async connect(bus: MessageBus): Promise<VmdClient> {
+    try {
+      const object = await bus.getProxyObject(VMD_BUS_NAME, VMD_MANAGER_PATH);
+      return new VmdClient(object.getInterface(VMD_MANAGER_INTERFACE));
+    } catch (error) {
+      throw new ClanError("Disconnected", `clan-vmd is not running on this session bus (${VMD_BUS_NAME})`, { cause: error });
+    }
+  }
+
+  async list(): Promise<VmStatus[]> {
+    const reply = (await this.call("List")) as unknown[];
+    return reply.map(decodeVmStatus);
+  }
+
+  async start(network: string, generation: string): Promise<VmStatus> {
+    return decodeVmStatus(await this.call("Start", network, generation));
+  }
+
+  async stop(network: string): Promise<VmStatus> {
+    return decodeVmStatus(await this.call("Stop", network));
+  }
+
+  async pause(network: string): Promise<VmStatus> {
+    return decodeVmStatus(await this.call("Pause", network));
+  }
+
+  async resume(network: string): Promise<VmStatus> {
+    return decodeVmStatus(await this.call("Resume", network));
+  }
+
+  async stopAll(): Promise<VmStatus[]> {
+    return ((await this.call("StopAll")) as unknown[]).map(decodeVmStatus);
+  }
+
+  async consoleTail(network: string, maxBytes = 16 * 1024): Promise<string> {
+    return String(await this.call("ConsoleTail", network, maxBytes));
+  }
+
+  async shutdown(stopVms: boolean): Promise<void> {
+    await this.call("Shutdown", stopVms);
+  }
+
+  onStateChanged(listener: (status: VmStatus) => void, onInvalid: (error: Error) => void): () => void {
+    const handler = (raw: unknown) => {
+      try {
+        listener(decodeVmStatus(raw));
+      } catch (error) {
+        onInvalid(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+    this.manager.on("StateChanged", handler);
+    return () => this.manager.off("StateChanged", handler);
+  }
+
+  private async call(method: string, ...args: unknown[]): Promise<unknown> {
+    const fn = (this.manager as unknown as Record<string, unknown>)[method] as ((...a: unknown[]) => Promise<unknown>) | undefined;
+    if (!fn) throw new ClanError("Protocol", `clan-vmd does not offer ${method}: is it an older version?`);
+    try {
+      return await fn.apply(this.manager, args);
+    } catch (error) {
+      throw fromDbusError(error);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import { randomInt } from "node:crypto";
+import { z } from "zod";
+import { ClanError } from "../shared/errors.js";
+import { JsonLineConnection } from "./json-lines.js";
+
+// The QEMU guest agent speaks QMP-shaped JSON over a virtio-serial port, but with no greeting, and a port that
+// buffers across guest restarts: stale replies may be waiting. guest-sync-delimited with a random id (after a
+// 0xFF byte that resets the agent's parser) skips them. Commands run one at a time, because a reply only
+// carries our id when the agent echoes it.
+
+const GA_MAX_LINE = 1024 * 1024;
+
+const Reply = z.union([
+  z.object({ return: z.unknown() }).loose(),
+  z.object({ error: z.object({ class: z.string(), desc: z.string() }) }).loose(),
+]);
+
+export const GuestInfo = z.object({ version: z.string() }).loose();
+export type GuestInfo = z.infer<typeof GuestInfo>;
+export const FreezeStatus = z.enum(["thawed", "frozen"]);
+export type FreezeStatus = z.infer<typeof FreezeStatus>;
+
+export class GuestAgentError extends ClanError {
+  constructor(command: string, errorClass: string, description: string) {
+    super("QemuFailed", `guest agent ${command} failed: ${errorClass}: ${description}`);
+  }
+}
+
+export class GuestAgentClient {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly connection: JsonLineConnection) {}
+
+  static async connect(path: string, timeoutMs = 5000): Promise<GuestAgentClient> {
+    const connection = await JsonLineConnection.open(path, { maxLineBytes: GA_MAX_LINE, timeoutMs });
+    const client = new GuestAgentClient(connection);
+    try {
+      await client.synchronise(timeoutMs);
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
+    return client;
+  }
+
+  close(): void {
+    this.connection.close();
+  }
+
+  ping(timeoutMs?: number): Promise<void> {
+    return this.execute("guest-ping", undefined, timeoutMs).then(() => undefined);
+  }
+
+  async info(timeoutMs?: number): Promise<GuestInfo> {
+    return GuestInfo.parse(await this.execute("guest-info", undefined, timeoutMs));
+  }
+
+  async freezeStatus(timeoutMs?: number): Promise<FreezeStatus> {
+    return FreezeStatus.parse(await this.execute("guest-fsfreeze-status", undefined, timeoutMs));
+  }
+
+  async freeze(timeoutMs?: number): Promise<number> {
+    return z.number().parse(await this.execute("guest-fsfreeze-freeze", undefined, timeoutMs));
+  }
+
+  async thaw(timeoutMs?: number): Promise<number> {
+    return z.number().parse(await this.execute("guest-fsfreeze-thaw", undefined, timeoutMs));
+  }
+
+  /** Runs one command after the previous one has been answered. */
+  execute(command: string, args?: Record<string, unknown>, timeoutMs = 5000): Promise<unknown> {
+    const run = this.queue.then(
+      () => this.exchange(command, args, timeoutMs),
+      () => this.exchange(command, args, timeoutMs),
+    );
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async synchronise(timeoutMs: number): Promise<void> {
+    const id = randomInt(1, 2 ** 31);
+    this.connection.sendRaw(Buffer.from([0xff]));
+    const deadline = Date.now() + timeoutMs;
+    this.connection.send({ execute: "guest-sync-delimited", arguments: { id } });
+    for (;;) {
+      const message = await this.nextMessage(Math.max(1, deadline - Date.now()), "guest-sync-delimited");
+      const reply = z.object({ return: z.number() }).safeParse(message);
+      if (reply.success && reply.data.return === id) return;
+    }
+  }
+
+  private async exchange(command: string, args: Record<string, unknown> | undefined, timeoutMs: number): Promise<unknown> {
+    this.connection.send(args === undefined ? { execute: command } : { execute: command, arguments: args });
+    const reply = Reply.safeParse(await this.nextMessage(timeoutMs, command));
+    if (!reply.success) throw new ClanError("Protocol", `guest agent sent a malformed reply to ${command}`);
+    if ("error" in reply.data) {
+      const error = reply.data.error as { class: string; desc: string };
+      throw new GuestAgentError(command, error.class, error.desc);
+    }
+    return reply.data.return;
+  }
+
+  private nextMessage(timeoutMs: number, command: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: unknown) => {
+        cleanup();
+        resolve(message);
+      };
+      const onClose = () => {
+        cleanup();
+        reject(new ClanError("Disconnected", `guest agent connection closed during ${command}`));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new ClanError("Timeout", `guest agent did not answer ${command} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.connection.off("message", onMessage);
+        this.connection.off("close", onClose);
+      };
+      this.connection.on("message", onMessage);
+      this.connection.on("close", onClose);
+    });
+  }
+}

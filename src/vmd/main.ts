@@ -1,0 +1,92 @@
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { claimName, connectSessionBus, onBusError } from "../shared/bus.js";
+import { VMD_BUS_NAME } from "../shared/dbus-names.js";
+import { errorMessage } from "../shared/errors.js";
+import { logger } from "../shared/log.js";
+import { chooseAccelerator, parseAcceleratorOverride } from "./accelerator-probe.js";
+import { exportVmdApi } from "./dbus-service.js";
+import type { Accelerator } from "./qemu-command.js";
+import { DEFAULT_STOP_TIMEOUTS } from "./stop-escalation.js";
+import { VmManager } from "./vm-manager.js";
+import { defaultDirectories } from "./vm-paths.js";
+
+const USAGE = `usage: clan-vmd [--runtime-dir DIR] [--state-dir DIR] [--accel kvm|tcg|auto] [--powerdown-timeout SECONDS]
+                [--stop-vms-on-exit]
+
+Owns the network VMs of this session and serves org.clan.Desktop.VMs1 on the session bus.
+By default VMs keep running when clan-vmd exits, and the next clan-vmd re-adopts them.`;
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      "runtime-dir": { type: "string" },
+      "state-dir": { type: "string" },
+      accel: { type: "string" },
+      "powerdown-timeout": { type: "string" },
+      "stop-vms-on-exit": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const log = logger("clan-vmd");
+  const defaults = defaultDirectories(process.env);
+  const directories = {
+    runtimeRoot: values["runtime-dir"] ?? defaults.runtimeRoot,
+    stateRoot: values["state-dir"] ?? defaults.stateRoot,
+  };
+  const forced = parseAcceleratorOverride(values.accel ?? process.env.CLAN_VMD_ACCEL);
+  const powerdownSeconds = Number(values["powerdown-timeout"] ?? DEFAULT_STOP_TIMEOUTS.powerdownMs / 1000);
+  if (!Number.isFinite(powerdownSeconds) || powerdownSeconds < 0) throw new Error("--powerdown-timeout must be a number of seconds");
+
+  const qemuBinary = process.env.CLAN_VMD_QEMU ?? "qemu-system-x86_64";
+  let acceleratorChoice: Promise<Accelerator> | undefined;
+  const manager = new VmManager(directories, {
+    qemuBinary,
+    virtiofsdBinary: process.env.CLAN_VMD_VIRTIOFSD ?? "/usr/lib/qemu/virtiofsd",
+    stopTimeouts: { ...DEFAULT_STOP_TIMEOUTS, powerdownMs: powerdownSeconds * 1000 },
+    log,
+    chooseAccelerator: (kernel) => {
+      if (forced) return Promise.resolve(forced);
+      acceleratorChoice ??= chooseAccelerator({
+        qemuBinary,
+        kernel,
+        cacheFile: join(directories.stateRoot, "..", "accelerator.json"),
+      }).then((result) => {
+        log(`accelerator: ${result.accelerator} (${result.reason})`);
+        return result.accelerator;
+      });
+      return acceleratorChoice;
+    },
+  });
+
+  const bus = connectSessionBus();
+  let shuttingDown = false;
+  const shutdown = async (stopVms: boolean) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    if (stopVms) {
+      log("stopping every VM before exit");
+      await manager.stopAll();
+    }
+    bus.disconnect();
+    process.exit(0);
+  };
+  exportVmdApi(bus, manager, (stopVms) => void shutdown(stopVms));
+  // Adopt before claiming the name: no client can ask for a VM that is about to be re-adopted.
+  const adopted = await manager.adoptAll();
+  if (adopted.length > 0) log(`re-adopted running VMs: ${adopted.join(", ")}`);
+  await claimName(bus, VMD_BUS_NAME);
+  log(`serving ${VMD_BUS_NAME}`);
+  for (const signalName of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signalName, () => void shutdown(values["stop-vms-on-exit"]));
+  }
+  onBusError(bus, (error) => {
+    log(`session bus lost: ${errorMessage(error)}`);
+    void shutdown(values["stop-vms-on-exit"]);
+  });
+}

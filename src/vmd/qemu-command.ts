@@ -1,0 +1,88 @@
+import type { Generation } from "./generation.js";
+import type { VmPaths } from "./vm-paths.js";
+import { CONTROL_PORT_NAME, GUEST_AGENT_PORT_NAME } from "./control-port.js";
+
+// The QEMU command line for one generation, as a pure function so that golden tests pin it down.
+// Every value that reaches an option string has been validated by the generation schema (no ',' in paths),
+// and arguments are passed as an array: no shell ever sees them.
+
+export type Accelerator = "kvm" | "tcg";
+
+export const WAYPIPE_PORT_NAME = "org.clan.waypipe.0";
+
+export interface QemuCommandInput {
+  network: string;
+  generation: Generation;
+  paths: VmPaths;
+  accelerator: Accelerator;
+  withStateDisk: boolean;
+}
+
+export function qemuArguments({ network, generation, paths, accelerator, withStateDisk }: QemuCommandInput): string[] {
+  const { vm } = generation;
+  const args = [
+    "-name", `clan-${network},process=clan-${network}`,
+    "-nodefaults", "-no-user-config", "-no-reboot",
+    "-machine", "q35,memory-backend=mem",
+    "-accel", accelerator,
+    "-cpu", accelerator === "kvm" ? "host" : "qemu64",
+    "-smp", String(vm.cores),
+    "-m", `${vm.memoryMiB}M`,
+    // memfd with share=on: virtiofs and a shared-memory display map guest RAM from another process.
+    "-object", `memory-backend-memfd,id=mem,size=${vm.memoryMiB}M,share=on`,
+    "-kernel", generation.kernel,
+    "-initrd", generation.initrd,
+    "-append", generation.kernelParams,
+    "-chardev", `file,id=console,path=${paths.consoleLog},append=on`,
+    "-serial", "chardev:console",
+    "-chardev", `socket,id=qmp,path=${paths.qmpSocket},server=on,wait=off`,
+    "-mon", "chardev=qmp,mode=control",
+    "-pidfile", paths.pidFile,
+    "-device", "virtio-serial-pci,id=vser",
+    "-chardev", `socket,id=qga,path=${paths.guestAgentSocket},server=on,wait=off`,
+    "-device", `virtserialport,bus=vser.0,chardev=qga,name=${GUEST_AGENT_PORT_NAME}`,
+    "-chardev", `socket,id=control,path=${paths.controlSocket},server=on,wait=off`,
+    "-device", `virtserialport,bus=vser.0,chardev=control,name=${CONTROL_PORT_NAME}`,
+    ...displayArguments(generation, paths),
+    ...networkArguments(generation),
+  ];
+  if (withStateDisk) {
+    args.push(
+      "-drive", `file=${paths.stateDisk},if=none,id=state,format=qcow2,discard=unmap`,
+      "-device", "virtio-blk-pci,drive=state,serial=clan-state",
+    );
+  }
+  generation.vm.shares.forEach((share, index) => {
+    args.push(
+      "-chardev", `socket,id=fs${index},path=${paths.shareSocket(share.tag)}`,
+      "-device", `vhost-user-fs-pci,chardev=fs${index},tag=${share.tag}`,
+    );
+  });
+  return args;
+}
+
+function displayArguments({ vm }: Generation, paths: VmPaths): string[] {
+  switch (vm.display) {
+    case "none":
+      return ["-display", "none"];
+    case "spice":
+      return [
+        "-display", "none",
+        "-device", "qxl-vga",
+        "-spice", `unix=on,addr=${paths.spiceSocket},disable-ticketing=on`,
+      ];
+    case "waypipe":
+      // No vhost-vsock on every host: waypipe's stream crosses a virtio-serial port bridged to a unix socket.
+      return [
+        "-display", "none",
+        "-chardev", `socket,id=waypipe,path=${paths.waypipeSocket},server=on,wait=off`,
+        "-device", `virtserialport,bus=vser.0,chardev=waypipe,name=${WAYPIPE_PORT_NAME}`,
+      ];
+  }
+}
+
+function networkArguments({ vm }: Generation): string[] {
+  if (vm.network.mode === "none") return [];
+  const forwards = vm.network.forwards.map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join("");
+  return ["-netdev", `user,id=net0${forwards}`, "-device", "virtio-net-pci,netdev=net0"];
+}

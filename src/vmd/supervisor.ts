@@ -1,0 +1,276 @@
+import { EventEmitter } from "node:events";
+import { rm } from "node:fs/promises";
+import { ClanError, errorMessage } from "../shared/errors.js";
+import { readAdoptionRecord, writeAdoptionRecord, type AdoptionRecord } from "./adoption-record.js";
+import { loadGeneration } from "./generation.js";
+import { waitForGuestReady } from "./guest-readiness.js";
+import type { JsonLineConnection } from "./json-lines.js";
+import type { Accelerator } from "./qemu-command.js";
+import { isAlive, isQemuOf, readTail } from "./qemu-process.js";
+import { QmpClient } from "./qmp-client.js";
+import { escalateStop, type StopTimeouts } from "./stop-escalation.js";
+import { launchVm } from "./vm-launch.js";
+import type { VmPaths } from "./vm-paths.js";
+import type { VmState, VmStatus } from "../shared/vm-api.js";
+import { assertTransition, hasProcess } from "./vm-state.js";
+
+// One supervisor per network VM. It owns the QEMU process, publishes every state transition the moment it
+// happens, coalesces concurrent starts, and never leaves a process it cannot account for.
+
+export interface SupervisorDependencies {
+  qemuBinary: string;
+  virtiofsdBinary: string;
+  chooseAccelerator: (kernel: string) => Promise<Accelerator>;
+  stopTimeouts: StopTimeouts;
+  log: (message: string) => void;
+}
+
+export interface SupervisorEvents {
+  status: [VmStatus];
+}
+
+const CONSOLE_TAIL_BYTES = 16 * 1024;
+
+export class VmSupervisor extends EventEmitter<SupervisorEvents> {
+  private current: VmStatus;
+  private qmp: QmpClient | undefined;
+  private control: JsonLineConnection | undefined;
+  private helperPids: number[] = [];
+  private starting: Promise<VmStatus> | undefined;
+  private startAbort: AbortController | undefined;
+  private stopping: Promise<VmStatus> | undefined;
+
+  constructor(
+    readonly network: string,
+    private readonly paths: VmPaths,
+    private readonly deps: SupervisorDependencies,
+  ) {
+    super();
+    this.current = {
+      network,
+      state: "stopped",
+      generation: "",
+      pid: 0,
+      accelerator: "",
+      since: Date.now(),
+      error: "",
+      display: "none",
+      displaySocket: "",
+    };
+  }
+
+  get status(): VmStatus {
+    return { ...this.current };
+  }
+
+  /** Idempotent: a running VM stays, a paused one resumes, concurrent calls share one start. */
+  start(generationPath: string): Promise<VmStatus> {
+    if (this.starting) return this.starting;
+    if (this.current.state === "running") return Promise.resolve(this.status);
+    if (this.current.state === "paused") return this.resume();
+    if (this.current.state === "stopping") {
+      throw new ClanError("Busy", `VM of ${this.network} is stopping; start it again once it has stopped`);
+    }
+    this.starting = this.bootGeneration(generationPath).finally(() => {
+      this.starting = undefined;
+      this.startAbort = undefined;
+    });
+    return this.starting;
+  }
+
+  async pause(): Promise<VmStatus> {
+    if (this.current.state === "paused") return this.status;
+    const qmp = this.requireQmp("running", "pause");
+    await qmp.execute("stop");
+    this.transition("paused");
+    return this.status;
+  }
+
+  async resume(): Promise<VmStatus> {
+    if (this.current.state === "running") return this.status;
+    const qmp = this.requireQmp("paused", "resume");
+    await qmp.execute("cont");
+    this.transition("running");
+    return this.status;
+  }
+
+  /** Escalates ACPI powerdown → QMP quit → SIGTERM → SIGKILL; concurrent calls share one stop. */
+  stop(): Promise<VmStatus> {
+    this.stopping ??= this.stopNow().finally(() => {
+      this.stopping = undefined;
+    });
+    return this.stopping;
+  }
+
+  async consoleTail(maxBytes = CONSOLE_TAIL_BYTES): Promise<string> {
+    return readTail(this.paths.consoleLog, Math.min(maxBytes, 1024 * 1024));
+  }
+
+  /** After a clan-vmd restart: take over a VM that a previous clan-vmd started, or clean up what is stale. */
+  async adopt(): Promise<boolean> {
+    const record = await readAdoptionRecord(this.paths.record);
+    if ("invalid" in record) {
+      this.deps.log(`${this.network}: discarding unreadable runtime record: ${record.invalid}`);
+      await rm(this.paths.runtimeDir, { recursive: true, force: true });
+      return false;
+    }
+    if (!isAlive(record.pid) || !(await isQemuOf(record.pid, this.network))) {
+      this.deps.log(`${this.network}: VM from a previous run is gone; removing its runtime files`);
+      await rm(this.paths.runtimeDir, { recursive: true, force: true });
+      return false;
+    }
+    try {
+      const qmp = await QmpClient.connect(this.paths.qmpSocket, 3000);
+      const runState = await qmp.queryStatus();
+      this.attach(qmp, record);
+      this.current = {
+        ...this.current,
+        pid: record.pid,
+        generation: record.generation,
+        accelerator: record.accelerator,
+        ...this.displayOf(record.display),
+      };
+      this.transition("starting");
+      this.transition(runState.running ? "running" : "paused");
+      return true;
+    } catch (error) {
+      this.deps.log(`${this.network}: VM pid ${record.pid} does not answer on QMP (${errorMessage(error)}); killing it`);
+      process.kill(record.pid, "SIGKILL");
+      await rm(this.paths.runtimeDir, { recursive: true, force: true });
+      return false;
+    }
+  }
+
+  private async bootGeneration(generationPath: string): Promise<VmStatus> {
+    // Invalid input is refused before any state changes: the VM stays as it was, the caller gets the reason.
+    const generation = await loadGeneration(generationPath);
+    const accelerator = await this.deps.chooseAccelerator(generation.kernel);
+    this.current = {
+      ...this.current,
+      generation: generation.resolvedPath,
+      accelerator,
+      error: "",
+      pid: 0,
+      ...this.displayOf(generation.vm.display),
+    };
+    this.transition("starting");
+    const abort = new AbortController();
+    this.startAbort = abort;
+    try {
+      const launched = await launchVm({
+        network: this.network,
+        generation,
+        paths: this.paths,
+        accelerator,
+        qemuBinary: this.deps.qemuBinary,
+        virtiofsdBinary: this.deps.virtiofsdBinary,
+        signal: abort.signal,
+      });
+      this.helperPids = launched.helperPids;
+      const record: AdoptionRecord = {
+        network: this.network,
+        pid: launched.pid,
+        generation: generation.resolvedPath,
+        accelerator,
+        display: generation.vm.display,
+        startedAt: Date.now(),
+      };
+      await writeAdoptionRecord(this.paths.record, record);
+      this.current = { ...this.current, pid: launched.pid };
+      this.attach(launched.qmp, record);
+      const ready = await waitForGuestReady({
+        vm: generation.vm,
+        paths: this.paths,
+        signal: abort.signal,
+        onInvalidMessage: (why) => this.deps.log(`${this.network}: guest: ${why}`),
+      });
+      this.control = ready.control;
+      if (this.current.state !== "starting") throw new ClanError("InvalidState", `VM of ${this.network} left starting while booting`);
+      this.transition("running");
+      return this.status;
+    } catch (error) {
+      if (this.current.state === "starting") await this.failAndKill(`start failed: ${errorMessage(error)}`);
+      throw error;
+    }
+  }
+
+  private attach(qmp: QmpClient, record: AdoptionRecord): void {
+    this.qmp = qmp;
+    qmp.on("close", () => void this.onQmpLost(qmp, record.pid));
+    qmp.on("event", (event) => {
+      // A pause or resume done behind our back (a QMP monitor, a guest's watchdog) is still published.
+      if (event.event === "STOP" && this.current.state === "running") this.transition("paused");
+      if (event.event === "RESUME" && this.current.state === "paused") this.transition("running");
+    });
+  }
+
+  private async onQmpLost(qmp: QmpClient, pid: number): Promise<void> {
+    if (this.qmp !== qmp) return;
+    this.qmp = undefined;
+    if (this.current.state === "stopping" || !hasProcess(this.current.state)) return;
+    this.startAbort?.abort();
+    const tail = (await this.consoleTail(2000)).trim().split("\n").slice(-5).join("\n");
+    const reason = isAlive(pid) ? "QEMU's QMP socket was lost" : "QEMU exited unexpectedly";
+    await this.failAndKill(`${reason}${tail ? `; console tail:\n${tail}` : ""}`);
+  }
+
+  private async failAndKill(reason: string): Promise<void> {
+    const pid = this.current.pid;
+    this.control?.close();
+    this.control = undefined;
+    for (const helper of [pid, ...this.helperPids]) if (helper > 0 && isAlive(helper)) process.kill(helper, "SIGKILL");
+    this.helperPids = [];
+    this.qmp?.close();
+    this.qmp = undefined;
+    await rm(this.paths.runtimeDir, { recursive: true, force: true });
+    this.current = { ...this.current, error: reason, pid: 0 };
+    this.deps.log(`${this.network}: failed: ${reason}`);
+    this.transition("failed");
+  }
+
+  private async stopNow(): Promise<VmStatus> {
+    if (this.current.state === "stopped") return this.status;
+    if (this.starting) {
+      this.startAbort?.abort();
+      await this.starting.catch(() => undefined);
+    }
+    const state = this.current.state as VmState;
+    if (state === "stopped") return this.status;
+    const pid = this.current.pid;
+    if (state === "failed" && pid === 0) {
+      this.transition("stopped");
+      return this.status;
+    }
+    this.transition("stopping");
+    const how = await escalateStop({ pid, qmp: this.qmp, timeouts: this.deps.stopTimeouts, log: this.deps.log });
+    for (const helper of this.helperPids) if (isAlive(helper)) process.kill(helper, "SIGTERM");
+    this.helperPids = [];
+    this.control?.close();
+    this.control = undefined;
+    this.qmp?.close();
+    this.qmp = undefined;
+    await rm(this.paths.runtimeDir, { recursive: true, force: true });
+    this.deps.log(`${this.network}: stopped (${how})`);
+    this.current = { ...this.current, pid: 0, generation: "", ...this.displayOf("none") };
+    this.transition("stopped");
+    return this.status;
+  }
+
+  private displayOf(display: VmStatus["display"]): Pick<VmStatus, "display" | "displaySocket"> {
+    const socket = { none: "", spice: this.paths.spiceSocket, waypipe: this.paths.waypipeSocket }[display];
+    return { display, displaySocket: socket };
+  }
+
+  private requireQmp(expected: VmState, action: string): QmpClient {
+    if (this.current.state !== expected || !this.qmp) {
+      throw new ClanError("InvalidState", `cannot ${action} the VM of ${this.network}: it is ${this.current.state}`);
+    }
+    return this.qmp;
+  }
+
+  private transition(to: VmState): void {
+    assertTransition(this.network, this.current.state, to);
+    this.current = { ...this.current, state: to, since: Date.now() };
+    this.emit("status", this.status);
+  }
+}

@@ -1,0 +1,105 @@
+import { mkdir, rm, stat, unlink } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
+import { ClanError } from "../shared/errors.js";
+import type { Generation } from "./generation.js";
+import { type Accelerator, qemuArguments } from "./qemu-command.js";
+import { isAlive, readTail, spawnDetached } from "./qemu-process.js";
+import { QmpClient } from "./qmp-client.js";
+import type { VmPaths } from "./vm-paths.js";
+
+// Everything between "start this generation" and "QEMU answers on QMP": directories, the state disk,
+// virtiofs daemons, the QEMU process. Readiness of the guest is the supervisor's business.
+
+export interface LaunchOptions {
+  network: string;
+  generation: Generation;
+  paths: VmPaths;
+  accelerator: Accelerator;
+  qemuBinary: string;
+  virtiofsdBinary: string;
+  signal: AbortSignal;
+}
+
+export interface LaunchedVm {
+  pid: number;
+  qmp: QmpClient;
+  /** virtiofsd processes, stopped with the VM. */
+  helperPids: number[];
+}
+
+const QMP_APPEAR_TIMEOUT_MS = 15_000;
+
+export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
+  const { paths, generation } = options;
+  await rm(paths.runtimeDir, { recursive: true, force: true });
+  await mkdir(paths.runtimeDir, { recursive: true, mode: 0o700 });
+  await mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
+  const withStateDisk = generation.vm.stateDiskMiB > 0;
+  if (withStateDisk) await ensureStateDisk(paths.stateDisk, generation.vm.stateDiskMiB);
+  const helperPids = await startShareDaemons(options);
+  const qemuOutput = `${paths.runtimeDir}/qemu.out`;
+  const args = qemuArguments({ network: options.network, generation, paths, accelerator: options.accelerator, withStateDisk });
+  const pid = spawnDetached(options.qemuBinary, args, qemuOutput);
+  try {
+    const qmp = await connectQmpWhileAlive(pid, paths.qmpSocket, qemuOutput, options.signal);
+    return { pid, qmp, helperPids };
+  } catch (error) {
+    for (const helper of [pid, ...helperPids]) if (isAlive(helper)) process.kill(helper, "SIGKILL");
+    throw error;
+  }
+}
+
+/** The state disk is created on first start and survives every later generation. */
+async function ensureStateDisk(file: string, sizeMiB: number): Promise<void> {
+  if (await stat(file).catch(() => undefined)) return;
+  const result = await execa("qemu-img", ["create", "-q", "-f", "qcow2", file, `${sizeMiB}M`], { reject: false });
+  if (result.exitCode !== 0) {
+    await unlink(file).catch(() => undefined);
+    throw new ClanError("QemuFailed", `cannot create state disk ${file}: ${result.stderr.trim()}`);
+  }
+}
+
+async function startShareDaemons({ generation, paths, virtiofsdBinary }: LaunchOptions): Promise<number[]> {
+  const pids: number[] = [];
+  for (const share of generation.vm.shares) {
+    const info = await stat(share.source).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      throw new ClanError("InvalidGeneration", `${generation.path}/vm.json: field shares: ${share.source} is not a directory`);
+    }
+    const socket = paths.shareSocket(share.tag);
+    const options = [`source=${share.source}`, "cache=auto", ...(share.readOnly ? ["readonly"] : [])].join(",");
+    pids.push(spawnDetached(virtiofsdBinary, [`--socket-path=${socket}`, "-o", options], `${paths.runtimeDir}/virtiofsd-${share.tag}.out`));
+    await waitForPath(socket, 5000, `virtiofsd for share ${share.tag}`);
+  }
+  return pids;
+}
+
+async function waitForPath(path: string, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await stat(path).catch(() => undefined)) return;
+    await sleep(20);
+  }
+  throw new ClanError("QemuFailed", `${what} did not create ${path} within ${timeoutMs} ms`);
+}
+
+async function connectQmpWhileAlive(pid: number, socket: string, qemuOutput: string, signal: AbortSignal): Promise<QmpClient> {
+  const deadline = Date.now() + QMP_APPEAR_TIMEOUT_MS;
+  for (;;) {
+    if (signal.aborted) throw new ClanError("InvalidState", "start was cancelled by a stop");
+    if (!isAlive(pid)) {
+      const output = (await readTail(qemuOutput, 2000)).trim();
+      throw new ClanError("QemuFailed", `QEMU exited at start: ${output || "no output"}`);
+    }
+    if (await stat(socket).catch(() => undefined)) {
+      try {
+        return await QmpClient.connect(socket, 5000);
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+    }
+    if (Date.now() > deadline) throw new ClanError("Timeout", `QEMU did not open its QMP socket within ${QMP_APPEAR_TIMEOUT_MS} ms`);
+    await sleep(10);
+  }
+}

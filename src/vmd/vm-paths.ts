@@ -1,0 +1,68 @@
+import { join } from "node:path";
+import { ClanError } from "../shared/errors.js";
+
+// Where a VM's files live. Runtime files (sockets, pidfile, the adoption record) go under the runtime
+// directory and vanish with the session; the state disk and console log persist under the state directory.
+
+export interface VmdDirectories {
+  runtimeRoot: string;
+  stateRoot: string;
+}
+
+export interface VmPaths {
+  runtimeDir: string;
+  qmpSocket: string;
+  guestAgentSocket: string;
+  controlSocket: string;
+  spiceSocket: string;
+  waypipeSocket: string;
+  pidFile: string;
+  record: string;
+  stateDir: string;
+  stateDisk: string;
+  consoleLog: string;
+  shareSocket: (tag: string) => string;
+}
+
+// sockaddr_un.sun_path is 108 bytes including the terminating NUL.
+const UNIX_SOCKET_PATH_LIMIT = 107;
+
+export function vmPaths(directories: VmdDirectories, network: string): VmPaths {
+  for (const root of [directories.runtimeRoot, directories.stateRoot]) {
+    // These paths end up inside QEMU option strings, where ',' separates options.
+    if (/[,\0\n]/.test(root)) throw new ClanError("InvalidArgument", `directory ${root} must not contain ',' or control characters`);
+  }
+  const runtimeDir = join(directories.runtimeRoot, network);
+  const stateDir = join(directories.stateRoot, network);
+  const socket = (name: string) => {
+    const path = join(runtimeDir, name);
+    if (Buffer.byteLength(path) > UNIX_SOCKET_PATH_LIMIT) {
+      throw new ClanError(
+        "InvalidArgument",
+        `socket path ${path} is longer than ${UNIX_SOCKET_PATH_LIMIT} bytes; choose a shorter --runtime-dir`,
+      );
+    }
+    return path;
+  };
+  return {
+    runtimeDir,
+    qmpSocket: socket("qmp.sock"),
+    guestAgentSocket: socket("qga.sock"),
+    controlSocket: socket("control.sock"),
+    spiceSocket: socket("spice.sock"),
+    waypipeSocket: socket("waypipe.sock"),
+    pidFile: join(runtimeDir, "qemu.pid"),
+    record: join(runtimeDir, "vm.json"),
+    stateDir,
+    stateDisk: join(stateDir, "state.qcow2"),
+    consoleLog: join(stateDir, "console.log"),
+    shareSocket: (tag) => socket(`fs-${tag}.sock`),
+  };
+}
+
+export function defaultDirectories(env: NodeJS.ProcessEnv): VmdDirectories {
+  const home = env.HOME ?? "/tmp";
+  const runtime = env.XDG_RUNTIME_DIR ?? join("/tmp", `clan-vmd-${process.getuid?.() ?? "user"}`);
+  const state = env.XDG_STATE_HOME ?? join(home, ".local", "state");
+  return { runtimeRoot: join(runtime, "clan-vmd"), stateRoot: join(state, "clan-desktop", "vms") };
+}
