@@ -1,0 +1,90 @@
+#!/bin/sh
+# /init of the test guest: the smallest guest that speaks clan-vmd's protocols for real — qemu-ga on the
+# guest-agent port and the "ready" line on the control port. It deliberately handles no ACPI event, so a
+# system_powerdown is ignored and the host's stop escalation gets exercised.
+# PID 1 must never exit: the kernel panics when init does.
+
+export PATH=/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/qemu-ga
+# The built-in initramfs may lack /dev/console; devtmpfs has it.
+exec </dev/console >/dev/console 2>&1
+
+# The cloud kernel builds virtio as modules; build-test-guest.sh lists them in dependency order.
+while read -r mod; do
+  insmod "/lib/modules/$mod" || echo "init: insmod $mod failed"
+done </lib/modules/load-order
+
+generation=unknown
+never_ready=0
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    clan.generation=*) generation=${arg#clan.generation=} ;;
+    clan.never-ready=1) never_ready=1 ;;
+  esac
+done
+
+# Ports appear once virtio_console has probed the device; give it a moment under TCG.
+port_named() {
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    for f in /sys/class/virtio-ports/*/name; do
+      [ -r "$f" ] && [ "$(cat "$f")" = "$1" ] && { d=${f%/name}; echo "/dev/${d##*/}"; return 0; }
+    done
+    sleep 0.2
+  done
+  return 1
+}
+
+if [ -b /dev/vda ]; then
+  echo "init: /dev/vda is $(cat /sys/block/vda/size) sectors of 512 bytes"
+fi
+
+# Supervised rather than daemonized: a crashed agent comes back, and no orphan is left for PID 1.
+if qga_port=$(port_named org.qemu.guest_agent.0); then
+  (
+    while :; do
+      qemu-ga -m virtio-serial -p "$qga_port" -t /run/qemu-ga
+      echo "init: qemu-ga exited ($?), restarting"
+      sleep 1
+    done
+  ) &
+else
+  echo "init: no org.qemu.guest_agent.0 port"
+fi
+
+# A virtio port may be opened only once, so reads and writes share fd 3. A blocking write waits until the
+# host is connected; a read returns EOF when the host disconnects. Hence "ready" is sent again when a host
+# connects after the guest saw the previous one leave — a re-adopting daemon learns the running generation —
+# and nothing ever busy-waits. A reconnect so quick that the reader never woke in between gets no new ready.
+control_loop() {
+  exec 3<>"$1"
+  while :; do
+    printf '{"type":"ready","generation":"%s"}\n' "$generation" >&3
+    while read -r line <&3; do
+      case "${line//[[:space:]]/}" in
+        *'"type":"ping"'*) printf '{"type":"pong"}\n' >&3 ;;
+      esac
+    done
+    echo "init: control port host disconnected"
+  done
+}
+
+# Before the ready line, so a host that saw ready finds the banner in the console log.
+banner="clan test guest $generation ready"
+[ "$never_ready" = 1 ] && banner="clan test guest $generation (never ready)"
+echo "$banner"
+# Also on the VGA console, so a display screenshot shows it when the serial line is the system console.
+echo "$banner" >/dev/tty1 2>/dev/null
+
+if [ "$never_ready" = 1 ]; then
+  echo "init: clan.never-ready=1, not sending ready"
+elif ctl_port=$(port_named org.clan.control.0); then
+  control_loop "$ctl_port" &
+else
+  echo "init: no org.clan.control.0 port"
+fi
+
+while :; do sleep 3600; done
