@@ -6,9 +6,11 @@ import type { VmManager } from "./vm-manager.js";
 import type { VmSupervisor } from "./supervisor.js";
 
 // clan-vmd's D-Bus API (docs/dbus.md): a manager object with methods and a StateChanged signal, and one object
-// per VM whose properties change with PropertiesChanged.
+// per VM whose properties change with PropertiesChanged. Members are declared with standard (TC39) decorators:
+// the fork's configureMembers() is shadowed by its own constructor (docs/decisions/dbus-library.md).
 
-const { Interface, ACCESS_READ } = dbusInterface;
+const { Interface, ACCESS_READ, method, signal, property } = dbusInterface;
+const STATUS = VM_STATUS_SIGNATURE;
 
 class ManagerInterface extends Interface {
   constructor(
@@ -18,87 +20,79 @@ class ManagerInterface extends Interface {
     super(VMD_MANAGER_INTERFACE);
   }
 
+  @method({ inSignature: "", outSignature: `a${STATUS}` })
   List() {
     return this.manager.list().map(encodeVmStatus);
   }
 
+  @method({ inSignature: "ss", outSignature: STATUS })
   Start(network: string, generation: string) {
     return asDbusCall(async () => encodeVmStatus(await this.manager.start(network, generation)));
   }
 
+  @method({ inSignature: "s", outSignature: STATUS })
   Stop(network: string) {
     return asDbusCall(async () => encodeVmStatus(await this.manager.supervisor(network).stop()));
   }
 
+  @method({ inSignature: "s", outSignature: STATUS })
   Pause(network: string) {
     return asDbusCall(async () => encodeVmStatus(await this.manager.supervisor(network).pause()));
   }
 
+  @method({ inSignature: "s", outSignature: STATUS })
   Resume(network: string) {
     return asDbusCall(async () => encodeVmStatus(await this.manager.supervisor(network).resume()));
   }
 
+  @method({ inSignature: "", outSignature: `a${STATUS}` })
   StopAll() {
     return asDbusCall(async () => (await this.manager.stopAll()).map(encodeVmStatus));
   }
 
+  @method({ inSignature: "su", outSignature: "s" })
   ConsoleTail(network: string, maxBytes: number) {
     return asDbusCall(() => this.manager.supervisor(network).consoleTail(maxBytes));
   }
 
+  @method({ inSignature: "b", outSignature: "" })
   Shutdown(stopVms: boolean) {
     this.requestShutdown(stopVms);
   }
 
+  @signal({ signature: STATUS })
   StateChanged(status: VmStatus) {
     return encodeVmStatus(status);
   }
 }
 
-ManagerInterface.configureMembers({
-  methods: {
-    List: { inSignature: "", outSignature: `a${VM_STATUS_SIGNATURE}` },
-    Start: { inSignature: "ss", outSignature: VM_STATUS_SIGNATURE },
-    Stop: { inSignature: "s", outSignature: VM_STATUS_SIGNATURE },
-    Pause: { inSignature: "s", outSignature: VM_STATUS_SIGNATURE },
-    Resume: { inSignature: "s", outSignature: VM_STATUS_SIGNATURE },
-    StopAll: { inSignature: "", outSignature: `a${VM_STATUS_SIGNATURE}` },
-    ConsoleTail: { inSignature: "su", outSignature: "s" },
-    Shutdown: { inSignature: "b", outSignature: "" },
-  },
-  signals: { StateChanged: { signature: VM_STATUS_SIGNATURE } },
-});
 
 class VmObjectInterface extends Interface {
   constructor(private readonly supervisor: VmSupervisor) {
     super(VMD_VM_INTERFACE);
   }
+  @property({ signature: "s", access: ACCESS_READ })
   get Network() {
     return this.supervisor.network;
   }
+  @property({ signature: "s", access: ACCESS_READ })
   get State() {
     return this.supervisor.status.state;
   }
+  @property({ signature: "s", access: ACCESS_READ })
   get Generation() {
     return this.supervisor.status.generation;
   }
+  @property({ signature: "u", access: ACCESS_READ })
   get Pid() {
     return this.supervisor.status.pid;
   }
+  @property({ signature: "s", access: ACCESS_READ })
   get Error() {
     return this.supervisor.status.error;
   }
 }
 
-VmObjectInterface.configureMembers({
-  properties: {
-    Network: { signature: "s", access: ACCESS_READ },
-    State: { signature: "s", access: ACCESS_READ },
-    Generation: { signature: "s", access: ACCESS_READ },
-    Pid: { signature: "u", access: ACCESS_READ },
-    Error: { signature: "s", access: ACCESS_READ },
-  },
-});
 
 export function exportVmdApi(bus: MessageBus, manager: VmManager, requestShutdown: (stopVms: boolean) => void): void {
   const managerInterface = new ManagerInterface(manager, requestShutdown);

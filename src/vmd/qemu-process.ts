@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { openSync, closeSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ClanError } from "../shared/errors.js";
@@ -23,13 +23,23 @@ export function spawnDetached(binary: string, args: string[], outputFile: string
   }
 }
 
+/**
+ * Whether the process still runs. A zombie counts as exited: an adopted QEMU whose parent is gone is reaped by
+ * init, one we spawned by libuv, and between exit and reaping it only looks alive.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return false;
+  }
+  return !/\) Z /.test(stat);
 }
 
 /** Guards against pid reuse: the pid must still be the QEMU we started for this network. */
@@ -41,17 +51,10 @@ export async function isQemuOf(pid: number, network: string): Promise<boolean> {
 export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isAlive(pid) || (await isZombie(pid))) return true;
+    if (!isAlive(pid)) return true;
     await sleep(25);
   }
   return !isAlive(pid);
-}
-
-// An adopted QEMU whose parent is gone is reaped by init; one we spawned is reaped by libuv. Between exit and
-// reaping it is a zombie, which for our purposes has already exited.
-async function isZombie(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  return /\) Z /.test(stat);
 }
 
 export function signal(pid: number, name: NodeJS.Signals): void {

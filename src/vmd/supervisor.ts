@@ -82,7 +82,8 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     if (this.current.state === "paused") return this.status;
     const qmp = this.requireQmp("running", "pause");
     await qmp.execute("stop");
-    this.transition("paused");
+    // QEMU's STOP event may have been handled before this reply arrived.
+    if (this.current.state === "running") this.transition("paused");
     return this.status;
   }
 
@@ -90,7 +91,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     if (this.current.state === "running") return this.status;
     const qmp = this.requireQmp("paused", "resume");
     await qmp.execute("cont");
-    this.transition("running");
+    if (this.current.state === "paused") this.transition("running");
     return this.status;
   }
 

@@ -1,0 +1,186 @@
+import { z } from "zod";
+import { NetworkName } from "../../shared/network-name.js";
+
+// The schema of the user's config.json, the one source of truth for its shape: types are inferred from it and the
+// JSON Schema in docs/schemas/ is generated from it. Defaults are applied here so that code reading a parsed
+// config never has to know them.
+
+export { NetworkName };
+
+/** Quotes a user-supplied value for an error message: JSON quoting keeps newlines and quotes visible, and a
+ *  hostile 10k-character value cannot flood a log line. */
+export function quoteForMessage(value: unknown): string {
+  const text = typeof value === "string" ? value : String(value);
+  const quoted = JSON.stringify(text.length > 48 ? `${text.slice(0, 48)}…` : text);
+  return quoted;
+}
+
+// Text that is drawn by the host (title prefix, bar) or sent to sway/i3 and D-Bus. C0/C1 controls include newlines
+// and tabs; lone surrogates are not valid UTF-8 and D-Bus refuses them; line/paragraph separators break lines;
+// bidirectional overrides and isolates would let text reorder the prefix that is meant to be unfakeable.
+const WITHOUT_CONTROL_CHARACTERS = /^[^\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u;
+
+function displayText(maxLength: number) {
+  return z
+    .string()
+    .min(1, "must not be empty")
+    .max(maxLength, `must be at most ${maxLength} characters`)
+    .regex(WITHOUT_CONTROL_CHARACTERS, "must not contain control characters (newlines, tabs, bidi overrides, …)");
+}
+
+export const WorkspaceName = displayText(128).describe(
+  'A sway/i3 workspace name exactly as the window manager shows it, e.g. "3:family".',
+);
+
+const Colour = z
+  .string()
+  .regex(/^#[0-9a-fA-F]{6}$/, { error: (issue) => `must be a colour "#rrggbb", got ${quoteForMessage(issue.input)}` })
+  // Lowercase so that "#FFAA00" → "#ffaa00" is not reported as a change.
+  .toLowerCase();
+
+const AbsolutePath = z
+  .string()
+  .max(4096, "must be at most 4096 characters")
+  .regex(/^\//, { error: (issue) => `must be an absolute path, got ${quoteForMessage(issue.input)}` })
+  .regex(WITHOUT_CONTROL_CHARACTERS, "must not contain control characters");
+
+// Only sources that nix fetches without running other programs on the user's behalf (no git+ssh, whose URL could
+// carry ssh options). The attribute has its own field so that a "#" in the reference cannot smuggle a second one.
+const FlakeReference = z
+  .string()
+  .max(4096, "must be at most 4096 characters")
+  .regex(/^(git\+https:\/\/[^\s#]+|path:\/[^\s#]*|\/[^\s#]*)$/, {
+    error: (issue) =>
+      `must be "git+https://…", "path:/…" or an absolute path, without spaces or "#" (put the attribute in "attribute"), got ${quoteForMessage(issue.input)}`,
+  });
+
+const AttributePath = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*$/, {
+    error: (issue) => `must be a dotted attribute path such as "packages.x86_64-linux.family", got ${quoteForMessage(issue.input)}`,
+  });
+
+const NetworkSource = z.union(
+  [
+    z
+      .object({ profile: AbsolutePath.describe("A Nix profile link whose generations the daemon boots.") })
+      .strict(),
+    z
+      .object({
+        flake: FlakeReference.describe("A flake reference: git+https://…, path:/… or an absolute path."),
+        attribute: AttributePath.optional().describe("The attribute of the flake that builds the network's generation."),
+      })
+      .strict(),
+  ],
+  { error: 'must be {"profile": "/absolute/path"} or {"flake": "…", "attribute": "…"}' },
+);
+
+const VmOverrides = z
+  .object({
+    memoryMiB: z.int().min(64).max(65536).optional().describe("Memory of the VM in MiB."),
+    cores: z.int().min(1).max(64).optional().describe("Virtual CPU cores."),
+    display: z.enum(["none", "spice", "waypipe"]).optional().describe("How the VM's windows reach this desktop."),
+  })
+  .strict();
+
+// Upper bounds keep the delays below setTimeout's limit (2^31 ms ≈ 24.8 days), beyond which timers fire at once.
+const MAX_DELAY_SECONDS = 7 * 24 * 3600;
+
+const LeavePolicy = z.discriminatedUnion(
+  "action",
+  [
+    z.object({ action: z.literal("keep") }).strict(),
+    z.object({ action: z.literal("pause") }).strict(),
+    z
+      .object({
+        action: z.literal("stop"),
+        afterSeconds: z.int().min(0).max(MAX_DELAY_SECONDS).describe("Seconds after leaving before the VM stops."),
+      })
+      .strict(),
+  ],
+  {
+    error: (issue) =>
+      issue.code === "invalid_union"
+        ? '"action" must be "keep", "pause" or "stop"'
+        : 'must be an object such as {"action": "pause"}',
+  },
+);
+
+const NetworkInput = z
+  .object({
+    label: displayText(64).optional().describe("Text of the window title prefix and the bar; defaults to the network's name."),
+    workspaces: z.array(WorkspaceName).min(1, "must list at least one workspace").describe("Workspaces that belong to this network."),
+    colour: Colour.describe('The network\'s colour, "#rrggbb".'),
+    source: NetworkSource.describe("Where the network's generations come from."),
+    vm: VmOverrides.default({}).describe("Overrides of the generation's vm.json."),
+    onLeave: LeavePolicy.default({ action: "pause" }).describe("What happens to the VM when you leave its workspaces."),
+    stopWhenIdleMinutes: z
+      .int()
+      .min(1)
+      .max(MAX_DELAY_SECONDS / 60)
+      .nullable()
+      .default(null)
+      .describe("Stop the VM after this many minutes without a visit; null or absent: never."),
+  })
+  .strict();
+
+const Networks = z
+  .record(NetworkName, NetworkInput, {
+    error: (issue) =>
+      issue.code === "invalid_key"
+        ? `invalid network name ${quoteForMessage(issue.input)}: ${issue.issues[0]?.message ?? "not an identifier"}`
+        : undefined,
+  })
+  .superRefine((networks, context) => {
+    const ownerOf = new Map<string, string>();
+    for (const [name, network] of Object.entries(networks)) {
+      network.workspaces.forEach((workspace, index) => {
+        const owner = ownerOf.get(workspace);
+        if (owner === undefined) {
+          ownerOf.set(workspace, name);
+          return;
+        }
+        context.addIssue({
+          code: "custom",
+          path: [name, "workspaces", index],
+          message:
+            owner === name
+              ? `workspace ${quoteForMessage(workspace)} is listed twice in network "${name}"`
+              : `workspace ${quoteForMessage(workspace)} of network "${name}" already belongs to network "${owner}"`,
+        });
+      });
+    }
+  })
+  .transform((networks) => {
+    // A null prototype: looking up an unconfigured name such as "constructor" must give undefined, not a function.
+    const withLabels: Record<string, NetworkConfig> = Object.create(null);
+    for (const [name, network] of Object.entries(networks)) withLabels[name] = { ...network, label: network.label ?? name };
+    return withLabels;
+  })
+  .describe("The networks, by name: a lowercase letter, then up to 30 lowercase letters, digits or '-'.");
+
+export const ConfigSchema = z
+  .object({
+    $schema: z.string().optional().describe("The JSON Schema of this file, for editors; ignored by clan-sessiond."),
+    networks: Networks,
+    switchDebounceMs: z
+      .int()
+      .min(0)
+      .max(5000)
+      .default(150)
+      .describe("How long a workspace must stay focused before its network is entered, in milliseconds."),
+  })
+  .strict();
+
+export type NetworkSource = z.output<typeof NetworkSource>;
+export type VmOverrides = z.output<typeof VmOverrides>;
+export type LeavePolicy = z.output<typeof LeavePolicy>;
+export type NetworkConfig = Omit<z.output<typeof NetworkInput>, "label"> & { label: string };
+export type Config = z.output<typeof ConfigSchema>;
+/** What a user may write: fields with defaults are optional. */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** The config in force before any file was loaded: no networks, every default. */
+export function emptyConfig(): Config {
+  return ConfigSchema.parse({ networks: {} });
+}

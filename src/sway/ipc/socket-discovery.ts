@@ -1,0 +1,93 @@
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { IpcSocketNotFoundError, describeCause } from "./errors.js";
+
+// Finding the WM's IPC socket. The client calls its discovery function again before every reconnect, because a
+// restarted sway listens on a new path (sway-ipc.<uid>.<pid>.sock), while the SWAYSOCK we inherited names the old
+// one.
+
+export type SocketDiscovery = () => Promise<string>;
+
+export interface DefaultDiscoveryOptions {
+  /** Read at every call, so a caller that updates it is heard. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** For `sway --get-socketpath` and `i3 --get-socketpath`. */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * SWAYSOCK, then I3SOCK (each only if a socket exists there), then a live sway's socket in XDG_RUNTIME_DIR, then
+ * `sway --get-socketpath` and `i3 --get-socketpath` (the latter reads the X root window, so it follows i3 across
+ * restarts as long as DISPLAY is right).
+ */
+export function createDefaultSocketDiscovery(options: DefaultDiscoveryOptions = {}): SocketDiscovery {
+  return async () => {
+    const env = options.env ?? process.env;
+    const commandTimeoutMs = options.commandTimeoutMs ?? 1000;
+    const attempts: string[] = [];
+    for (const variable of ["SWAYSOCK", "I3SOCK"] as const) {
+      const path = env[variable];
+      if (!path) attempts.push(`${variable} is not set`);
+      else if (await isSocket(path)) return path;
+      else attempts.push(`${variable}=${path} is not a socket`);
+    }
+    const runtimeDir = env["XDG_RUNTIME_DIR"];
+    if (runtimeDir && process.getuid) {
+      const found = await findLiveSwaySocket(runtimeDir, process.getuid());
+      if (found) return found;
+      attempts.push(`no live sway socket in ${runtimeDir}`);
+    }
+    for (const program of ["sway", "i3"]) {
+      try {
+        const { stdout } = await execa(program, ["--get-socketpath"], { env, extendEnv: false, timeout: commandTimeoutMs });
+        const path = stdout.trim();
+        if (await isSocket(path)) return path;
+        attempts.push(`${program} --get-socketpath gave ${JSON.stringify(path)}, not a socket`);
+      } catch (error) {
+        attempts.push(`${program} --get-socketpath failed: ${firstLine(describeCause(error))}`);
+      }
+    }
+    throw new IpcSocketNotFoundError(attempts);
+  };
+}
+
+/** The socket of the newest sway of `uid` that is still running, named sway-ipc.<uid>.<pid>.sock by sway. */
+export async function findLiveSwaySocket(runtimeDir: string, uid: number): Promise<string | undefined> {
+  let names: string[];
+  try {
+    names = await readdir(runtimeDir);
+  } catch {
+    // No runtime dir means no sway socket in it; the caller records that and tries the next source.
+    return undefined;
+  }
+  const pattern = new RegExp(`^sway-ipc\\.${uid}\\.(\\d+)\\.sock$`);
+  const live: { path: string; changedMs: number }[] = [];
+  for (const name of names) {
+    const pid = pattern.exec(name)?.[1];
+    if (pid === undefined || !isProcessAlive(Number(pid))) continue;
+    const path = join(runtimeDir, name);
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isSocket()) live.push({ path, changedMs: info.ctimeMs });
+  }
+  return live.sort((a, b) => b.changedMs - a.changedMs)[0]?.path;
+}
+
+async function isSocket(path: string): Promise<boolean> {
+  const info = await stat(path).catch(() => undefined);
+  return info?.isSocket() ?? false;
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user (root probing a user's sway).
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split("\n", 1)[0] ?? text;
+}

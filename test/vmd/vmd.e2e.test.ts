@@ -1,0 +1,193 @@
+import { sessionBus, type MessageBus } from "@jellybrick/dbus-next";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { VmStatus } from "../../src/shared/vm-api.js";
+import { VmdClient } from "../../src/shared/vmd-client.js";
+import { isAlive } from "../../src/vmd/qemu-process.js";
+import { clanctl, startDaemon, waitUntil, type DaemonProcess } from "../helpers/daemons.js";
+import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
+import { makeGeneration } from "../helpers/test-guest.js";
+
+// clan-vmd end to end: the real daemon on a private session bus booting the real test guest in QEMU.
+
+let bus: SessionBus;
+let root: string;
+let env: Record<string, string>;
+let vmd: DaemonProcess;
+let client: MessageBus;
+let api: VmdClient;
+const seen: VmStatus[] = [];
+
+async function profile(network: string, generation: string, options: Parameters<typeof makeGeneration>[1]["vm"] = {}, neverReady = false) {
+  const generationDir = await makeGeneration(join(root, "store", `${network}-${generation}`), { generation, vm: options, neverReady });
+  const profiles = join(root, "profiles");
+  await mkdir(profiles, { recursive: true });
+  await symlink(generationDir, join(profiles, `${network}-1-link`));
+  await symlink(`${network}-1-link`, join(profiles, network));
+  return join(profiles, network);
+}
+
+function startVmd() {
+  return startDaemon(
+    "clan-vmd",
+    ["--runtime-dir", join(root, "run"), "--state-dir", join(root, "state"), "--accel", "tcg", "--powerdown-timeout", "2"],
+    env,
+  );
+}
+
+async function connectApi() {
+  client = sessionBus({ busAddress: env.DBUS_SESSION_BUS_ADDRESS });
+  api = await VmdClient.connect(client);
+  api.onStateChanged((status) => seen.push(status), (error) => {
+    throw error;
+  });
+}
+
+beforeAll(async () => {
+  bus = await startSessionBus();
+  root = await mkdtemp(join(tmpdir(), "clan-vmd-e2e-"));
+  env = { DBUS_SESSION_BUS_ADDRESS: bus.address };
+  vmd = startVmd();
+  await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
+  await connectApi();
+});
+
+afterAll(async () => {
+  await api?.stopAll().catch(() => undefined);
+  client?.disconnect();
+  await vmd?.stop();
+  await bus?.stop();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("clan-vmd", () => {
+  it("boots a generation to ready through clanctl and publishes each transition", async () => {
+    const alpha = await profile("alpha", "alpha-gen-1");
+    const result = await clanctl(["vm", "start", "alpha", "--profile", alpha], env);
+    expect(result.all).toBe("alpha: running");
+    expect(result.exitCode).toBe(0);
+    expect(seen.filter((s) => s.network === "alpha").map((s) => s.state)).toEqual(["starting", "running"]);
+    const console = await readFile(join(root, "state", "alpha", "console.log"), "utf8");
+    expect(console).toContain("alpha-gen-1");
+    expect(existsSync(join(root, "state", "alpha", "state.qcow2"))).toBe(true);
+    const listed = JSON.parse((await clanctl(["vm", "list", "--json"], env)).stdout) as VmStatus[];
+    expect(listed).toMatchObject([{ network: "alpha", state: "running", accelerator: "tcg" }]);
+    expect(isAlive(listed[0]!.pid)).toBe(true);
+  });
+
+  it("coalesces concurrent starts of a running VM and keeps its process", async () => {
+    const before = (await api.list())[0]!;
+    const again = await Promise.all([api.start("alpha", join(root, "profiles", "alpha")), api.start("alpha", join(root, "profiles", "alpha"))]);
+    expect(again.map((s) => s.pid)).toEqual([before.pid, before.pid]);
+  });
+
+  it("pauses and resumes with QMP stop and cont", async () => {
+    seen.length = 0;
+    expect((await clanctl(["vm", "pause", "alpha"], env)).stdout).toBe("alpha: paused");
+    const pid = (await api.list())[0]!.pid;
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    expect(stat).toMatch(/\) [SR] /);
+    expect((await clanctl(["vm", "resume", "alpha"], env)).stdout).toBe("alpha: running");
+    expect(seen.map((s) => s.state)).toEqual(["paused", "running"]);
+  });
+
+  it("runs two networks' VMs at once", async () => {
+    const beta = await profile("beta", "beta-gen-1", { stateDiskMiB: 0 });
+    const status = await api.start("beta", beta);
+    expect(status.state).toBe("running");
+    const states = Object.fromEntries((await api.list()).map((s) => [s.network, s.state]));
+    expect(states).toEqual({ alpha: "running", beta: "running" });
+    expect(existsSync(join(root, "state", "beta", "state.qcow2"))).toBe(false);
+  });
+
+  it("stops a guest that ignores the power button by escalating", async () => {
+    const pid = (await api.list()).find((s) => s.network === "beta")!.pid;
+    const status = await api.stop("beta");
+    expect(status.state).toBe("stopped");
+    expect(isAlive(pid)).toBe(false);
+    expect(vmd.output()).toMatch(/ignored the power button/);
+    expect(vmd.output()).toMatch(/beta: stopped \((quit|sigterm|sigkill)\)/);
+  });
+
+  it("detects a QEMU killed with SIGKILL within a second and keeps the console tail", async () => {
+    const pid = (await api.list()).find((s) => s.network === "alpha")!.pid;
+    seen.length = 0;
+    const killedAt = Date.now();
+    process.kill(pid, "SIGKILL");
+    const failed = await waitUntil(() => seen.find((s) => s.state === "failed"), "failed state", 5000);
+    expect(failed.since - killedAt).toBeLessThan(1000);
+    expect(failed.error).toMatch(/QEMU exited unexpectedly/);
+    expect(failed.error).toContain("alpha-gen-1");
+    expect((await clanctl(["vm", "log", "alpha"], env)).stdout).toContain("alpha-gen-1");
+  });
+
+  it("restarts a failed VM and re-adopts it after clan-vmd itself restarts", async () => {
+    const started = await api.start("alpha", join(root, "profiles", "alpha"));
+    expect(started.state).toBe("running");
+    client.disconnect();
+    await vmd.stop("SIGTERM");
+    expect(isAlive(started.pid)).toBe(true);
+    vmd = startVmd();
+    await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
+    expect(vmd.output()).toContain("re-adopted running VMs: alpha");
+    await connectApi();
+    const adopted = (await api.list()).find((s) => s.network === "alpha")!;
+    expect(adopted).toMatchObject({ state: "running", pid: started.pid, generation: started.generation });
+    expect((await api.pause("alpha")).state).toBe("paused");
+    expect((await api.resume("alpha")).state).toBe("running");
+  });
+
+  it("reports a guest that never becomes ready as failed and leaves no process", async () => {
+    const path = await profile("gamma", "gamma-gen-1", { readyTimeoutSeconds: 4, stateDiskMiB: 0 }, true);
+    await expect(api.start("gamma", path)).rejects.toThrow(/did not report ready within 4 s/);
+    const gamma = (await api.list()).find((s) => s.network === "gamma")!;
+    expect(gamma.state).toBe("failed");
+    expect(gamma.pid).toBe(0);
+  });
+
+  describe("bad input gets an error that names the problem, and the other VMs keep running", () => {
+    it("invalid vm.json names the file and field", async () => {
+      const dir = await makeGeneration(join(root, "store", "bad-vmjson"), { generation: "bad", vm: { memoryMiB: "lots" } });
+      await expect(api.start("delta", dir)).rejects.toThrow(`${dir}/vm.json: field memoryMiB`);
+      const unknownField = await makeGeneration(join(root, "store", "bad-field"), { generation: "bad", vm: { colour: "red" } });
+      await expect(api.start("delta", unknownField)).rejects.toThrow(/vm\.json: field \(top level\): Unrecognized key.*colour/);
+    });
+
+    it("a missing kernel names the file", async () => {
+      const dir = await makeGeneration(join(root, "store", "no-kernel"), { generation: "bad" });
+      await rm(join(dir, "kernel"));
+      await expect(api.start("delta", dir)).rejects.toThrow(`generation is missing its kernel: ${dir}/kernel`);
+    });
+
+    it("an unknown network and an invalid name are refused", async () => {
+      await expect(api.stop("nosuchnet")).rejects.toThrow("no VM is known for network nosuchnet");
+      const result = await clanctl(["vm", "start", "Bad;Name", "--profile", "/nonexistent"], env);
+      expect(result.exitCode).not.toBe(0);
+      expect(result.stderr).toContain('invalid network name "Bad;Name"');
+    });
+
+    it("QEMU failing to start is reported with QEMU's own words", async () => {
+      const dir = await makeGeneration(join(root, "store", "garbage-kernel"), { generation: "bad", vm: { stateDiskMiB: 0 } });
+      await rm(join(dir, "kernel"));
+      await writeFile(join(dir, "kernel"), "this is not a kernel");
+      await expect(api.start("delta", dir)).rejects.toThrow(/QEMU exited at start: .*kernel/i);
+      expect((await api.list()).find((s) => s.network === "delta")!.state).toBe("failed");
+    });
+
+    it("left alpha running through all of it", async () => {
+      expect((await api.list()).find((s) => s.network === "alpha")!.state).toBe("running");
+    });
+  });
+
+  it("stops every VM when asked to shut down with stopVms, leaving no QEMU behind", async () => {
+    await api.start("beta", join(root, "profiles", "beta"));
+    const pids = (await api.list()).filter((s) => s.pid > 0).map((s) => s.pid);
+    expect(pids.length).toBe(2);
+    await api.shutdown(true).catch(() => undefined);
+    await vmd.process;
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  });
+});
