@@ -26,6 +26,24 @@ export type VmStatus = z.infer<typeof VmStatus>;
 
 export const VM_STATUS_SIGNATURE = "a{sv}";
 
+/** What a session's config may override of a generation's vm.json when it starts the VM. */
+export const VmOverrides = z
+  .object({
+    memoryMiB: z.number().int().min(64).max(65536).optional(),
+    cores: z.number().int().min(1).max(64).optional(),
+    display: z.enum(["none", "spice", "waypipe"]).optional(),
+  })
+  .strict();
+export type VmOverrides = z.infer<typeof VmOverrides>;
+
+export function encodeVmOverrides(overrides: VmOverrides): Record<string, Variant> {
+  const encoded: Record<string, Variant> = {};
+  if (overrides.memoryMiB !== undefined) encoded.memoryMiB = new Variant("u", overrides.memoryMiB);
+  if (overrides.cores !== undefined) encoded.cores = new Variant("u", overrides.cores);
+  if (overrides.display !== undefined) encoded.display = new Variant("s", overrides.display);
+  return encoded;
+}
+
 export function encodeVmStatus(status: VmStatus): Record<string, Variant> {
   return {
     network: new Variant("s", status.network),

@@ -2,7 +2,7 @@ import type { ClientInterface, MessageBus } from "@jellybrick/dbus-next";
 import { fromDbusError } from "./dbus-errors.js";
 import { VMD_BUS_NAME, VMD_MANAGER_INTERFACE, VMD_MANAGER_PATH } from "./dbus-names.js";
 import { ClanError } from "./errors.js";
-import { decodeVmStatus, type VmStatus } from "./vm-api.js";
+import { decodeVmStatus, encodeVmOverrides, type VmOverrides, type VmStatus } from "./vm-api.js";
 
 // A typed client of clan-vmd's D-Bus API: every reply and signal is validated by the VmStatus schema.
 
@@ -23,8 +23,8 @@ export class VmdClient {
     return reply.map(decodeVmStatus);
   }
 
-  async start(network: string, generation: string): Promise<VmStatus> {
-    return decodeVmStatus(await this.call("Start", network, generation));
+  async start(network: string, generation: string, overrides: VmOverrides = {}): Promise<VmStatus> {
+    return decodeVmStatus(await this.call("Start", network, generation, encodeVmOverrides(overrides)));
   }
 
   async stop(network: string): Promise<VmStatus> {

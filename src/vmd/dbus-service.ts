@@ -1,7 +1,8 @@
 import { interface as dbusInterface, type MessageBus } from "@jellybrick/dbus-next";
 import { asDbusCall } from "../shared/dbus-errors.js";
 import { VMD_MANAGER_INTERFACE, VMD_MANAGER_PATH, VMD_VM_INTERFACE, networkObjectPath } from "../shared/dbus-names.js";
-import { encodeVmStatus, VM_STATUS_SIGNATURE, type VmStatus } from "../shared/vm-api.js";
+import { ClanError } from "../shared/errors.js";
+import { encodeVmStatus, unwrapVariants, VM_STATUS_SIGNATURE, VmOverrides, type VmStatus } from "../shared/vm-api.js";
 import type { VmManager } from "./vm-manager.js";
 import type { VmSupervisor } from "./supervisor.js";
 
@@ -25,9 +26,13 @@ class ManagerInterface extends Interface {
     return this.manager.list().map(encodeVmStatus);
   }
 
-  @method({ inSignature: "ss", outSignature: STATUS })
-  Start(network: string, generation: string) {
-    return asDbusCall(async () => encodeVmStatus(await this.manager.start(network, generation)));
+  @method({ inSignature: "ssa{sv}", outSignature: STATUS })
+  Start(network: string, generation: string, overrides: Record<string, unknown>) {
+    return asDbusCall(async () => {
+      const parsed = VmOverrides.safeParse(unwrapVariants(overrides));
+      if (!parsed.success) throw new ClanError("InvalidArgument", `invalid VM overrides: ${parsed.error.issues[0]?.message}`);
+      return encodeVmStatus(await this.manager.start(network, generation, parsed.data));
+    });
   }
 
   @method({ inSignature: "s", outSignature: STATUS })

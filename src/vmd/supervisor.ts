@@ -11,7 +11,7 @@ import { QmpClient } from "./qmp-client.js";
 import { escalateStop, type StopTimeouts } from "./stop-escalation.js";
 import { launchVm } from "./vm-launch.js";
 import type { VmPaths } from "./vm-paths.js";
-import type { VmState, VmStatus } from "../shared/vm-api.js";
+import type { VmOverrides, VmState, VmStatus } from "../shared/vm-api.js";
 import { assertTransition, hasProcess } from "./vm-state.js";
 
 // One supervisor per network VM. It owns the QEMU process, publishes every state transition the moment it
@@ -64,14 +64,14 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Idempotent: a running VM stays, a paused one resumes, concurrent calls share one start. */
-  start(generationPath: string): Promise<VmStatus> {
+  start(generationPath: string, overrides: VmOverrides = {}): Promise<VmStatus> {
     if (this.starting) return this.starting;
     if (this.current.state === "running") return Promise.resolve(this.status);
     if (this.current.state === "paused") return this.resume();
     if (this.current.state === "stopping") {
       throw new ClanError("Busy", `VM of ${this.network} is stopping; start it again once it has stopped`);
     }
-    this.starting = this.bootGeneration(generationPath).finally(() => {
+    this.starting = this.bootGeneration(generationPath, overrides).finally(() => {
       this.starting = undefined;
       this.startAbort = undefined;
     });
@@ -142,9 +142,10 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  private async bootGeneration(generationPath: string): Promise<VmStatus> {
+  private async bootGeneration(generationPath: string, overrides: VmOverrides): Promise<VmStatus> {
     // Invalid input is refused before any state changes: the VM stays as it was, the caller gets the reason.
-    const generation = await loadGeneration(generationPath);
+    const loaded = await loadGeneration(generationPath);
+    const generation = { ...loaded, vm: { ...loaded.vm, ...overrides } };
     const accelerator = await this.deps.chooseAccelerator(generation.kernel);
     this.current = {
       ...this.current,
