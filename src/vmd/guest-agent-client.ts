@@ -28,6 +28,8 @@ export class GuestAgentError extends ClanError {
 
 export class GuestAgentClient {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Set when a command went unanswered: its reply may still come and must not be taken for the next one's. */
+  private replyMayBeStale = false;
 
   private constructor(private readonly connection: JsonLineConnection) {}
 
@@ -90,8 +92,19 @@ export class GuestAgentClient {
   }
 
   private async exchange(command: string, args: Record<string, unknown> | undefined, timeoutMs: number): Promise<unknown> {
+    if (this.replyMayBeStale) {
+      await this.synchronise(timeoutMs);
+      this.replyMayBeStale = false;
+    }
     this.connection.send(args === undefined ? { execute: command } : { execute: command, arguments: args });
-    const reply = Reply.safeParse(await this.nextMessage(timeoutMs, command));
+    let message: unknown;
+    try {
+      message = await this.nextMessage(timeoutMs, command);
+    } catch (error) {
+      this.replyMayBeStale = true;
+      throw error;
+    }
+    const reply = Reply.safeParse(message);
     if (!reply.success) throw new ClanError("Protocol", `guest agent sent a malformed reply to ${command}`);
     if ("error" in reply.data) {
       const error = reply.data.error as { class: string; desc: string };

@@ -85,7 +85,13 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
       throw new ClanError("Protocol", `${path} did not greet like QMP`);
     }
     const client = new QmpClient(connection);
-    await client.execute("qmp_capabilities", undefined, timeoutMs);
+    try {
+      await client.execute("qmp_capabilities", undefined, timeoutMs);
+    } catch (error) {
+      // QEMU serves one QMP client at a time: a connection left open here would keep every retry waiting.
+      client.close();
+      throw error;
+    }
     return client;
   }
 
