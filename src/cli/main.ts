@@ -1,9 +1,13 @@
 import { connectSessionBus } from "../shared/bus.js";
 import { ClanError } from "../shared/errors.js";
+import { runSessionCommand, SESSION_USAGE } from "./session-commands.js";
 import { runVmCommand, VM_USAGE } from "./vm-commands.js";
 
 const USAGE = `usage: clanctl COMMAND …
 
+${SESSION_USAGE}
+
+Low level, straight to clan-vmd:
 ${VM_USAGE}`;
 
 export async function main(argv: string[]): Promise<void> {
@@ -14,6 +18,13 @@ export async function main(argv: string[]): Promise<void> {
     switch (command) {
       case "vm":
         await runVmCommand(rest, connect);
+        return;
+      case "status":
+      case "start":
+      case "stop":
+      case "pause":
+      case "switch":
+        await runSessionCommand(command, rest, connect);
         return;
       case undefined:
       case "help":

@@ -1,0 +1,55 @@
+import { parseArgs } from "node:util";
+import type { MessageBus } from "@jellybrick/dbus-next";
+import { ClanError } from "../shared/errors.js";
+import type { NetworkStatus } from "../shared/session-api.js";
+import { SessionClient } from "../shared/session-client.js";
+
+// `clanctl status|start|stop|pause|switch`: what a user asks of their networks, through clan-sessiond.
+
+export const SESSION_USAGE = `clanctl status [--json]          every network: workspaces, VM state, generation
+clanctl start|stop|pause NET     act on a network's VM
+clanctl switch NET               focus the network's workspace`;
+
+
+export async function runSessionCommand(command: string, args: string[], connect: () => MessageBus): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
+  const session = await SessionClient.connect(connect());
+  if (command === "status") {
+    const networks = await session.listNetworks();
+    const configError = await session.configError();
+    if (values.json) {
+      console.log(JSON.stringify({ networks, configError }, null, 2));
+      return;
+    }
+    printStatus(networks);
+    if (configError) console.log(`\nconfig problem (the last good config stays in force):\n${configError}`);
+    return;
+  }
+  const network = positionals[0];
+  if (!network) throw new ClanError("InvalidArgument", `clanctl ${command} needs a network name\n${SESSION_USAGE}`);
+  if (command === "start") await session.start(network);
+  else if (command === "stop") await session.stop(network);
+  else if (command === "pause") await session.pause(network);
+  else await session.switchTo(network);
+  if (command !== "switch") {
+    const status = await session.getNetwork(network);
+    console.log(`${network}: ${status.vmState}${status.error ? ` (${status.error})` : ""}`);
+  }
+}
+
+function printStatus(networks: NetworkStatus[]): void {
+  if (networks.length === 0) {
+    console.log("no networks configured (see docs/config.md)");
+    return;
+  }
+  const rows = networks.map((n) => [
+    `${n.focused ? "*" : " "}${n.name}`,
+    n.workspaces.map((w) => JSON.stringify(w)).join(","),
+    n.vmState,
+    n.generation || "-",
+    n.error || "",
+  ]);
+  const header = [" NETWORK", "WORKSPACES", "VM", "GENERATION", "ERROR"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+}

@@ -1,0 +1,110 @@
+import { interface as dbusInterface, type MessageBus } from "@jellybrick/dbus-next";
+import { asDbusCall } from "../shared/dbus-errors.js";
+import { SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "../shared/dbus-names.js";
+import { ClanError } from "../shared/errors.js";
+import { encodeNetworkStatus, NETWORK_STATUS_SIGNATURE, type NetworkStatus } from "../shared/session-api.js";
+import type { Session as SessionActions } from "./session.js";
+
+// clan-sessiond's D-Bus API (docs/dbus.md). Everything a client shows is pushed: NetworkChanged carries the
+// whole status of one network, NetworksChanged the names after a config reload, PropertiesChanged the focus and
+// the config error. Members use standard decorators (see docs/decisions/dbus-library.md).
+
+const { Interface, ACCESS_READ, method, signal, property } = dbusInterface;
+const STATUS = NETWORK_STATUS_SIGNATURE;
+
+export class SessionManagerInterface extends Interface {
+  constructor(private readonly actions: SessionActions) {
+    super(SESSION_MANAGER_INTERFACE);
+  }
+
+  @method({ inSignature: "", outSignature: `a${STATUS}` })
+  ListNetworks() {
+    return this.actions.registry.list().map(encodeNetworkStatus);
+  }
+
+  @method({ inSignature: "s", outSignature: STATUS })
+  GetNetwork(name: string) {
+    return asDbusCall(() => encodeNetworkStatus(this.requireNetwork(name)));
+  }
+
+  @method({ inSignature: "s", outSignature: "" })
+  Start(name: string) {
+    return asDbusCall(() => this.actions.start(this.requireNetwork(name).name));
+  }
+
+  @method({ inSignature: "s", outSignature: "" })
+  Stop(name: string) {
+    return asDbusCall(() => this.actions.stop(this.requireNetwork(name).name));
+  }
+
+  @method({ inSignature: "s", outSignature: "" })
+  Pause(name: string) {
+    return asDbusCall(() => this.actions.pause(this.requireNetwork(name).name));
+  }
+
+  @method({ inSignature: "s", outSignature: "" })
+  Switch(name: string) {
+    return asDbusCall(() => this.actions.switchTo(this.requireNetwork(name).name));
+  }
+
+  /** For window managers outside this process (the GNOME extension): the user focused this workspace. */
+  @method({ inSignature: "s", outSignature: "" })
+  WorkspaceFocused(workspace: string) {
+    return asDbusCall(() => {
+      if (workspace.length > 1024) throw new ClanError("InvalidArgument", "workspace name is longer than 1024 characters");
+      this.actions.workspaceFocused(workspace);
+    });
+  }
+
+  @method({ inSignature: "", outSignature: "" })
+  ReloadConfig() {
+    return asDbusCall(async () => {
+      await this.actions.reloadConfig();
+    });
+  }
+
+  @property({ signature: "s", access: ACCESS_READ })
+  get FocusedNetwork() {
+    return this.actions.focusedNetwork ?? "";
+  }
+
+  @property({ signature: "s", access: ACCESS_READ })
+  get ConfigError() {
+    return this.actions.configError;
+  }
+
+  @property({ signature: "s", access: ACCESS_READ })
+  get Backend() {
+    return this.actions.backendKind;
+  }
+
+  @signal({ signature: STATUS })
+  NetworkChanged(status: NetworkStatus) {
+    return encodeNetworkStatus(status);
+  }
+
+  @signal({ signature: "as" })
+  NetworksChanged(names: string[]) {
+    return names;
+  }
+
+  private requireNetwork(name: string): NetworkStatus {
+    const status = this.actions.registry.get(name);
+    if (!status) throw new ClanError("UnknownNetwork", `no network named ${JSON.stringify(name.slice(0, 64))} in the config`);
+    return status;
+  }
+}
+
+export function exportSessionApi(bus: MessageBus, actions: SessionActions): SessionManagerInterface {
+  const manager = new SessionManagerInterface(actions);
+  bus.export(SESSION_MANAGER_PATH, manager);
+  actions.registry.on("changed", (status) => {
+    manager.NetworkChanged(status);
+    if (status.focused || status.name === actions.focusedNetwork) {
+      Interface.emitPropertiesChanged(manager, { FocusedNetwork: actions.focusedNetwork ?? "" });
+    }
+  });
+  actions.registry.on("list-changed", (names) => manager.NetworksChanged(names));
+  actions.on("config-error-changed", (message) => Interface.emitPropertiesChanged(manager, { ConfigError: message }));
+  return manager;
+}

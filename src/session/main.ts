@@ -1,0 +1,75 @@
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { claimName, connectSessionBus, onBusError } from "../shared/bus.js";
+import { SESSION_BUS_NAME } from "../shared/dbus-names.js";
+import { ClanError, errorMessage } from "../shared/errors.js";
+import { logger } from "../shared/log.js";
+import { connectWindowManager } from "../sway/backend.js";
+import { resolveConfigPath } from "./config/load.js";
+import { ConfigWatcher } from "./config/watcher.js";
+import { exportSessionApi } from "./dbus-service.js";
+import { Session } from "./session.js";
+import type { WindowManagerBackend } from "./window-manager-backend.js";
+
+const USAGE = `usage: clan-sessiond [--config FILE] [--backend auto|sway|i3|none] [--profiles-dir DIR]
+
+Enters a network when you focus one of its workspaces: starts or resumes its VM through clan-vmd, places and
+decorates its windows, and serves org.clan.Desktop.Session1 on the session bus.
+--backend none serves only D-Bus (the GNOME extension reports focus itself).`;
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: "string" },
+      backend: { type: "string", default: "auto" },
+      "profiles-dir": { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const log = logger("clan-sessiond");
+  const configFile = resolveConfigPath({ cliPath: values.config, env: process.env });
+  const stateHome = process.env.XDG_STATE_HOME ?? join(process.env.HOME ?? "/tmp", ".local", "state");
+  const profilesDir = values["profiles-dir"] ?? join(stateHome, "clan-desktop", "profiles");
+  const backend = await chooseBackend(values.backend ?? "auto", log);
+
+  const bus = connectSessionBus();
+  const session = new Session({
+    bus,
+    config: new ConfigWatcher(configFile),
+    backend,
+    profilesDir,
+    viewerBinary: process.env.CLAN_VIEWER ?? "remote-viewer",
+    log,
+  });
+  exportSessionApi(bus, session);
+  await session.startup();
+  await claimName(bus, SESSION_BUS_NAME);
+  log(`serving ${SESSION_BUS_NAME} (config ${configFile}, backend ${session.backendKind})`);
+
+  const shutdown = async () => {
+    await session.close();
+    bus.disconnect();
+    process.exit(0);
+  };
+  for (const signalName of ["SIGTERM", "SIGINT"] as const) process.on(signalName, () => void shutdown());
+  process.on("SIGHUP", () => void session.reloadConfig().catch((error: unknown) => log(errorMessage(error))));
+  onBusError(bus, (error) => {
+    log(`session bus lost: ${errorMessage(error)}`);
+    void shutdown();
+  });
+}
+
+async function chooseBackend(choice: string, log: (message: string) => void): Promise<WindowManagerBackend | undefined> {
+  const kind = choice === "auto" ? (process.env.SWAYSOCK ? "sway" : process.env.I3SOCK ? "i3" : "none") : choice;
+  if (kind === "none") {
+    log("no window manager backend: focus is reported over D-Bus (WorkspaceFocused)");
+    return undefined;
+  }
+  if (kind !== "sway" && kind !== "i3") throw new ClanError("InvalidArgument", `--backend must be auto, sway, i3 or none, not ${JSON.stringify(choice)}`);
+  return connectWindowManager(kind, log);
+}

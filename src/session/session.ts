@@ -1,0 +1,189 @@
+import { EventEmitter } from "node:events";
+import { join } from "node:path";
+import type { MessageBus } from "@jellybrick/dbus-next";
+import { VMD_BUS_NAME } from "../shared/dbus-names.js";
+import { ClanError, errorMessage } from "../shared/errors.js";
+import { watchName } from "../shared/name-watch.js";
+import { VmdClient } from "../shared/vmd-client.js";
+import type { ConfigWatcher } from "./config/watcher.js";
+import type { Config, NetworkConfig } from "./config/schema.js";
+import { DisplayViewers } from "./display-viewers.js";
+import { NetworkRegistry } from "./network-registry.js";
+import { Orchestrator } from "./orchestrator.js";
+import type { WindowManagerBackend } from "./window-manager-backend.js";
+
+// clan-sessiond's composition: the config, the network registry, the orchestrator, display viewers, the window
+// manager backend and the connection to clan-vmd, which may come and go without the session losing anything.
+
+export interface SessionOptions {
+  bus: MessageBus;
+  config: ConfigWatcher;
+  backend: WindowManagerBackend | undefined;
+  profilesDir: string;
+  viewerBinary: string;
+  log: (message: string) => void;
+}
+
+export interface SessionEvents {
+  "config-error-changed": [string];
+}
+
+export class Session extends EventEmitter<SessionEvents> {
+  readonly registry = new NetworkRegistry();
+  readonly orchestrator: Orchestrator;
+  private readonly viewers: DisplayViewers;
+  private vmd: VmdClient | undefined;
+  private stopVmdSignals: (() => void) | undefined;
+  private currentWorkspace: string | undefined;
+
+  constructor(private readonly options: SessionOptions) {
+    super();
+    this.orchestrator = new Orchestrator({
+      registry: this.registry,
+      vms: () => this.vmd,
+      generationOf: (network, config) => this.generationOf(network, config),
+      debounceMs: () => options.config.current.switchDebounceMs,
+      log: options.log,
+    });
+    this.viewers = new DisplayViewers({
+      registry: this.registry,
+      backend: () => options.backend,
+      viewerBinary: options.viewerBinary,
+      log: options.log,
+    });
+  }
+
+  get focusedNetwork(): string | undefined {
+    return this.orchestrator.focused;
+  }
+
+  get configError(): string {
+    return this.options.config.lastError?.message ?? "";
+  }
+
+  get backendKind(): string {
+    return this.options.backend?.kind ?? "none";
+  }
+
+  async startup(): Promise<void> {
+    const { config, backend, log } = this.options;
+    config.on("applied", (next, previous) => void this.applyConfig(next, previous));
+    config.on("rejected", (error) => {
+      log(`config rejected, the last good config stays in force: ${error.message}`);
+      this.emit("config-error-changed", error.message);
+    });
+    config.on("error", (error) => log(`config watcher: ${error.message}`));
+    await config.start();
+    await watchName(this.options.bus, VMD_BUS_NAME, {
+      appeared: () => void this.connectVmd(),
+      vanished: () => this.vmdVanished(),
+    });
+    if (backend) {
+      backend.on("workspace-focused", (workspace) => this.workspaceFocused(workspace));
+      backend.on("reconnected", () => void this.resyncFocus());
+      await this.resyncFocus();
+    }
+  }
+
+  workspaceFocused(workspace: string): void {
+    this.currentWorkspace = workspace;
+    this.orchestrator.workspaceFocused(workspace);
+    const network = this.orchestrator.focused;
+    if (network) this.viewers.networkEntered(network);
+  }
+
+  start(network: string): Promise<void> {
+    return this.orchestrator.start(network);
+  }
+
+  stop(network: string): Promise<void> {
+    return this.orchestrator.stop(network);
+  }
+
+  pause(network: string): Promise<void> {
+    return this.orchestrator.pause(network);
+  }
+
+  async switchTo(network: string): Promise<void> {
+    const workspace = this.registry.config(network)?.workspaces[0];
+    if (!workspace) throw new ClanError("UnknownNetwork", `no network named ${network}`);
+    if (!this.options.backend) {
+      throw new ClanError("InvalidState", "no window manager backend: the GNOME extension switches workspaces itself");
+    }
+    await this.options.backend.focusWorkspace(workspace);
+  }
+
+  async reloadConfig(): Promise<void> {
+    const result = await this.options.config.reload();
+    if (!result.ok) throw new ClanError("InvalidArgument", result.error.message);
+  }
+
+  async close(): Promise<void> {
+    this.orchestrator.close();
+    this.viewers.closeAll();
+    this.stopVmdSignals?.();
+    await this.options.config.close();
+    await this.options.backend?.close();
+  }
+
+  private generationOf(network: string, config: NetworkConfig): string {
+    return "profile" in config.source ? config.source.profile : join(this.options.profilesDir, network);
+  }
+
+  private async applyConfig(next: Config, previous: Config): Promise<void> {
+    this.registry.applyConfig(next);
+    this.emit("config-error-changed", "");
+    for (const name of Object.keys(previous.networks)) {
+      if (!(name in next.networks)) await this.orchestrator.forget(name);
+    }
+    if (this.vmd) await this.refreshVms(this.vmd);
+    // A workspace may now belong to another network, or to one for the first time.
+    if (this.currentWorkspace !== undefined) this.workspaceFocused(this.currentWorkspace);
+  }
+
+  private async connectVmd(): Promise<void> {
+    try {
+      const vmd = await VmdClient.connect(this.options.bus);
+      this.stopVmdSignals?.();
+      this.stopVmdSignals = vmd.onStateChanged(
+        (status) => {
+          this.registry.applyVmStatus(status);
+          this.viewers.vmChanged(status);
+        },
+        (error) => this.options.log(`clan-vmd sent an invalid status: ${error.message}`),
+      );
+      this.vmd = vmd;
+      await this.refreshVms(vmd);
+      this.options.log("connected to clan-vmd");
+    } catch (error) {
+      this.options.log(`cannot use clan-vmd: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Re-reads every VM from clan-vmd: after a restart of either daemon, nothing is restarted, only re-read. */
+  private async refreshVms(vmd: VmdClient): Promise<void> {
+    const statuses = new Map((await vmd.list()).map((status) => [status.network, status]));
+    for (const name of this.registry.names()) {
+      const status = statuses.get(name);
+      if (status) {
+        this.registry.applyVmStatus(status);
+        this.viewers.vmChanged(status);
+      } else {
+        this.registry.update(name, { vmState: "stopped", generation: "" });
+      }
+    }
+  }
+
+  private vmdVanished(): void {
+    this.options.log("clan-vmd left the bus; VM states are unavailable until it returns");
+    this.stopVmdSignals?.();
+    this.stopVmdSignals = undefined;
+    this.vmd = undefined;
+    this.registry.markVmsUnavailable();
+  }
+
+  private async resyncFocus(): Promise<void> {
+    const workspace = await this.options.backend?.focusedWorkspace();
+    if (workspace !== undefined) this.workspaceFocused(workspace);
+  }
+}

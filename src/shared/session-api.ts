@@ -1,0 +1,59 @@
+import { Variant } from "@jellybrick/dbus-next";
+import { z } from "zod";
+import { unwrapVariants, VmState } from "./vm-api.js";
+
+// A network's status as clan-sessiond publishes it to the bar, clanctl and the GNOME extension: one flat a{sv}
+// dictionary (flat, so that GJS and shell scripts read it without nested variants). The backup, update and
+// build fields are slots that later features fill; until then they say "unknown"/idle.
+
+export const NetworkVmState = z.union([VmState, z.literal("unavailable")]);
+export type NetworkVmState = z.infer<typeof NetworkVmState>;
+
+export const NetworkStatus = z.object({
+  name: z.string(),
+  label: z.string(),
+  colour: z.string(),
+  workspaces: z.array(z.string()),
+  /** "unavailable" while clan-vmd is not on the bus. */
+  vmState: NetworkVmState,
+  generation: z.string(),
+  /** The last error of this network's VM or of an action on it; "" when there is none. */
+  error: z.string(),
+  focused: z.boolean(),
+  backupState: z.enum(["unknown", "ok", "running", "overdue", "failed"]),
+  /** Unix time in ms of the last successful backup, 0 when never. */
+  backupLastSuccess: z.number(),
+  updateAvailable: z.boolean(),
+  buildState: z.enum(["idle", "building", "failed"]),
+  /** 0..1 while building, -1 otherwise. */
+  buildProgress: z.number(),
+});
+export type NetworkStatus = z.infer<typeof NetworkStatus>;
+
+export const NETWORK_STATUS_SIGNATURE = "a{sv}";
+
+const SIGNATURES: Record<keyof NetworkStatus, string> = {
+  name: "s",
+  label: "s",
+  colour: "s",
+  workspaces: "as",
+  vmState: "s",
+  generation: "s",
+  error: "s",
+  focused: "b",
+  backupState: "s",
+  backupLastSuccess: "d",
+  updateAvailable: "b",
+  buildState: "s",
+  buildProgress: "d",
+};
+
+export function encodeNetworkStatus(status: NetworkStatus): Record<string, Variant> {
+  return Object.fromEntries(
+    (Object.keys(SIGNATURES) as (keyof NetworkStatus)[]).map((key) => [key, new Variant(SIGNATURES[key], status[key])]),
+  );
+}
+
+export function decodeNetworkStatus(raw: unknown): NetworkStatus {
+  return NetworkStatus.parse(unwrapVariants(raw));
+}

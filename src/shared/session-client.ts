@@ -1,0 +1,92 @@
+import type { ClientInterface, MessageBus } from "@jellybrick/dbus-next";
+import { fromDbusError } from "./dbus-errors.js";
+import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "./dbus-names.js";
+import { ClanError } from "./errors.js";
+import { decodeNetworkStatus, type NetworkStatus } from "./session-api.js";
+
+// A typed client of clan-sessiond's D-Bus API, for clanctl and the bar: replies and signals are validated.
+
+export class SessionClient {
+  private constructor(
+    private readonly manager: ClientInterface,
+    private readonly properties: ClientInterface,
+  ) {}
+
+  static async connect(bus: MessageBus): Promise<SessionClient> {
+    try {
+      const object = await bus.getProxyObject(SESSION_BUS_NAME, SESSION_MANAGER_PATH);
+      return new SessionClient(object.getInterface(SESSION_MANAGER_INTERFACE), object.getInterface("org.freedesktop.DBus.Properties"));
+    } catch (error) {
+      throw new ClanError("Disconnected", `clan-sessiond is not running on this session bus (${SESSION_BUS_NAME})`, { cause: error });
+    }
+  }
+
+  async listNetworks(): Promise<NetworkStatus[]> {
+    return ((await this.call("ListNetworks")) as unknown[]).map(decodeNetworkStatus);
+  }
+
+  async getNetwork(name: string): Promise<NetworkStatus> {
+    return decodeNetworkStatus(await this.call("GetNetwork", name));
+  }
+
+  async start(name: string): Promise<void> {
+    await this.call("Start", name);
+  }
+
+  async stop(name: string): Promise<void> {
+    await this.call("Stop", name);
+  }
+
+  async pause(name: string): Promise<void> {
+    await this.call("Pause", name);
+  }
+
+  async switchTo(name: string): Promise<void> {
+    await this.call("Switch", name);
+  }
+
+  async focusedNetwork(): Promise<string> {
+    return String(await this.property("FocusedNetwork"));
+  }
+
+  async configError(): Promise<string> {
+    return String(await this.property("ConfigError"));
+  }
+
+  onNetworkChanged(listener: (status: NetworkStatus) => void, onInvalid: (error: Error) => void): () => void {
+    const handler = (raw: unknown) => {
+      try {
+        listener(decodeNetworkStatus(raw));
+      } catch (error) {
+        onInvalid(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+    this.manager.on("NetworkChanged", handler);
+    return () => this.manager.off("NetworkChanged", handler);
+  }
+
+  onNetworksChanged(listener: (names: string[]) => void): () => void {
+    const handler = (names: unknown) => listener(Array.isArray(names) ? names.map(String) : []);
+    this.manager.on("NetworksChanged", handler);
+    return () => this.manager.off("NetworksChanged", handler);
+  }
+
+  private async property(name: string): Promise<unknown> {
+    const variant = (await this.invoke(this.properties, "Get", SESSION_MANAGER_INTERFACE, name)) as { value: unknown };
+    return variant.value;
+  }
+
+  private call(method: string, ...args: unknown[]): Promise<unknown> {
+    return this.invoke(this.manager, method, ...args);
+  }
+
+  private async invoke(target: ClientInterface, method: string, ...args: unknown[]): Promise<unknown> {
+    const fn = (target as unknown as Record<string, unknown>)[method] as ((...a: unknown[]) => Promise<unknown>) | undefined;
+    if (!fn) throw new ClanError("Protocol", `clan-sessiond does not offer ${method}: is it an older version?`);
+    try {
+      return await fn.apply(target, args);
+    } catch (error) {
+      throw fromDbusError(error);
+    }
+  }
+}

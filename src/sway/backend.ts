@@ -1,0 +1,103 @@
+import { EventEmitter } from "node:events";
+import { errorMessage } from "../shared/errors.js";
+import type { BackendEvents, WindowManagerBackend, WindowPlacement } from "../session/window-manager-backend.js";
+import type { WmDialect } from "./command-syntax.js";
+import { IpcClient } from "./ipc/client.js";
+import type { EventSubscription } from "./ipc/event-subscription.js";
+import { walkTree, type TreeNode } from "./ipc/messages/get-tree.js";
+import { focusWorkspaceCommand, placeWindowCommand } from "./placement-commands.js";
+import { claimedAncestor, windowPid } from "./window-owner.js";
+
+// clan-sessiond's backend for sway and i3: workspace focus events in, window placement and decoration out.
+// Events arrive on their own subscription connection; commands go over the client's command connection.
+
+export class SwayBackend extends EventEmitter<BackendEvents> implements WindowManagerBackend {
+  private readonly claims = new Map<number, WindowPlacement>();
+  private readonly placed = new Set<number>();
+
+  private constructor(
+    readonly kind: WmDialect,
+    private readonly client: IpcClient,
+    private readonly events: EventSubscription,
+    private readonly log: (message: string) => void,
+  ) {
+    super();
+  }
+
+  static async connect(kind: WmDialect, log: (message: string) => void): Promise<SwayBackend> {
+    const client = await IpcClient.connect();
+    const events = await client.subscribe(["workspace", "window"]);
+    const backend = new SwayBackend(kind, client, events, log);
+    void backend.consumeEvents();
+    return backend;
+  }
+
+  async focusedWorkspace(): Promise<string | undefined> {
+    const workspaces = await this.client.getWorkspaces();
+    return workspaces.find((workspace) => workspace.focused)?.name;
+  }
+
+  async focusWorkspace(workspace: string): Promise<void> {
+    await this.client.runCommand(focusWorkspaceCommand(workspace, this.kind));
+  }
+
+  async claimWindowsOf(pid: number, placement: WindowPlacement): Promise<void> {
+    this.claims.set(pid, placement);
+    const tree = await this.client.getTree();
+    for (const node of walkTree(tree)) if (isWindow(node)) await this.placeIfClaimed(node);
+  }
+
+  releaseWindowsOf(pid: number): void {
+    this.claims.delete(pid);
+  }
+
+  async close(): Promise<void> {
+    this.events.close();
+    this.client.close();
+  }
+
+  private async consumeEvents(): Promise<void> {
+    try {
+      for await (const item of this.events) {
+        if (item.kind === "workspace" && item.event.change === "focus" && item.event.current?.name) {
+          this.emit("workspace-focused", item.event.current.name);
+        } else if (item.kind === "window" && item.event.change === "new") {
+          await this.placeIfClaimed(item.event.container);
+        } else if (item.kind === "window" && item.event.change === "close") {
+          this.placed.delete(item.event.container.id);
+        } else if (item.kind === "reconnected") {
+          this.placed.clear();
+          this.emit("reconnected");
+        } else if (item.kind === "invalid-event") {
+          this.log(`${this.kind} sent an event that does not match its schema: ${item.error.message}`);
+        }
+      }
+    } catch (error) {
+      this.log(`${this.kind} event stream ended: ${errorMessage(error)}`);
+    }
+  }
+
+  private async placeIfClaimed(node: TreeNode): Promise<void> {
+    if (this.placed.has(node.id) || this.claims.size === 0) return;
+    const pid = await windowPid(node, this.kind);
+    if (pid === undefined) return;
+    const owner = await claimedAncestor(pid, new Set(this.claims.keys()));
+    const claim = owner === undefined ? undefined : this.claims.get(owner);
+    if (!claim) return;
+    this.placed.add(node.id);
+    try {
+      await this.client.runCommand(placeWindowCommand(node.id, claim, this.kind));
+    } catch (error) {
+      this.placed.delete(node.id);
+      this.log(`cannot place window ${node.id} of pid ${pid}: ${errorMessage(error)}`);
+    }
+  }
+}
+
+function isWindow(node: TreeNode): boolean {
+  return (node.type === "con" || node.type === "floating_con") && (node.pid !== undefined || typeof node.window === "number");
+}
+
+export function connectWindowManager(kind: WmDialect, log: (message: string) => void): Promise<WindowManagerBackend> {
+  return SwayBackend.connect(kind, log);
+}
