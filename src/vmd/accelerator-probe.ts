@@ -45,8 +45,11 @@ async function probe({ qemuBinary, kernel, timeoutMs = 8000 }: ProbeOptions): Pr
     { timeout: timeoutMs, reject: false, stdin: "ignore", all: true },
   );
   if (run.timedOut) return { accelerator: "tcg", reason: `a KVM guest did not reach its kernel panic within ${timeoutMs} ms` };
-  if (run.exitCode !== 0) {
-    return { accelerator: "tcg", reason: `QEMU with KVM failed: ${String(run.all).split("\n").filter(Boolean).slice(-1)[0] ?? run.exitCode}` };
+  if (run.failed) {
+    // QEMU's last words when it said any; otherwise why it could not run or how it died.
+    const lastLine = (run.all ?? "").split("\n").filter(Boolean).slice(-1)[0];
+    const how = run.originalMessage || (run.signal ? `killed by ${run.signal}` : `exit code ${run.exitCode}`);
+    return { accelerator: "tcg", reason: `QEMU with KVM failed: ${lastLine ?? how}` };
   }
   return { accelerator: "kvm", reason: "a KVM guest booted its kernel" };
 }
