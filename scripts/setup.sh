@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo and the test suite need, once: Debian packages, then node modules.
-# Idempotent: packages already installed are not fetched again; `npm ci` runs only when the lockfile changed.
+# Idempotent: packages already installed are not fetched again; node modules are installed only when the lockfile
+# changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,8 +35,11 @@ fi
 stamp=node_modules/.package-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setup: npm ci"
-  npm ci --no-audit --no-fund
+  # Not `npm ci`: npm 11 writes lockfiles without other platforms' optional packages (rollup's native builds) and
+  # then rejects them in `npm ci` as out of sync (npm/cli#4828 and its npm 11 successors). `npm install
+  # --no-save` installs exactly the locked versions and never rewrites package.json or the lockfile.
+  echo "setup: npm install (locked versions)"
+  npm install --no-audit --no-fund --no-save
   echo "$want" >"$stamp"
 fi
 
