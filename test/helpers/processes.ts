@@ -1,0 +1,75 @@
+import { accessSync, constants } from "node:fs";
+import { createConnection } from "node:net";
+import { delimiter, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { ResultPromise } from "execa";
+
+// Small process and socket chores shared by the harnesses that run real components (sway, i3, Xvfb).
+
+/** Synchronous, so that `describe.skipIf(!hasBinary("sway"))` can decide while tests are being collected. */
+export function hasBinary(name: string): boolean {
+  return (process.env["PATH"] ?? "").split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // Not in this directory; the next one may have it.
+      return false;
+    }
+  });
+}
+
+/** A suffix for a describe() title that says why it is skipped, so that a skip is never silent. */
+export function skipReason(...binaries: string[]): string {
+  const missing = binaries.filter((binary) => !hasBinary(binary));
+  return missing.length === 0 ? "" : ` [skipped: ${missing.join(", ")} not installed — run scripts/setup.sh]`;
+}
+
+export function isRunning(child: ResultPromise): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. Never throws for its exit status. */
+export async function stopProcess(child: ResultPromise, graceMs = 2000): Promise<void> {
+  if (isRunning(child)) {
+    child.kill("SIGTERM");
+    const exited = await Promise.race([child.then(() => true, () => true), sleep(graceMs, false)]);
+    if (!exited) child.kill("SIGKILL");
+  }
+  // The harnesses start children with reject: false, so this settles with the result, never an exit error.
+  await child;
+}
+
+/** Polls until `probe` returns something other than undefined, or throws after `timeoutMs` naming `what`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** True when something accepts connections on the unix socket at `path`. */
+export function acceptsConnections(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection(path);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Collects a child's output for failure messages, keeping only the last `limit` characters. */
+export function collectOutput(child: ResultPromise, limit = 64 * 1024): () => string {
+  let output = "";
+  const append = (chunk: Buffer): void => {
+    output = (output + chunk.toString("utf8")).slice(-limit);
+  };
+  child.stdout?.on("data", append);
+  child.stderr?.on("data", append);
+  return () => output;
+}
