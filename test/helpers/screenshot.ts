@@ -1,0 +1,21 @@
+import { execa } from "execa";
+
+// Reading what the window manager actually drew: a screenshot (grim on sway, import on X11) and a count of
+// pixels of one colour in a region, with ImageMagick. Decorations such as title_format are not reported by
+// GET_TREE, so pixels are the proof that they are on screen.
+
+export async function swayScreenshot(waylandDisplay: string, file: string): Promise<string> {
+  await execa("grim", [file], { env: { WAYLAND_DISPLAY: waylandDisplay } });
+  return file;
+}
+
+export async function x11Screenshot(display: string, file: string): Promise<string> {
+  await execa("import", ["-window", "root", file], { env: { DISPLAY: display } });
+  return file;
+}
+
+export async function countPixels(file: string, region: { x: number; y: number; width: number; height: number }, colour: string): Promise<number> {
+  const { stdout } = await execa("convert", [file, "-crop", `${region.width}x${region.height}+${region.x}+${region.y}`, "txt:-"]);
+  const hex = colour.replace("#", "").toUpperCase();
+  return stdout.split("\n").filter((line) => line.toUpperCase().includes(`#${hex}`)).length;
+}

@@ -1,0 +1,87 @@
+import { sessionBus, type MessageBus } from "@jellybrick/dbus-next";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ConfigInput } from "../../src/session/config/schema.js";
+import type { NetworkStatus } from "../../src/shared/session-api.js";
+import { SessionClient } from "../../src/shared/session-client.js";
+import { VmdClient } from "../../src/shared/vmd-client.js";
+import { startDaemon, waitUntil, type DaemonProcess } from "./daemons.js";
+import { startSessionBus, type SessionBus } from "./session-bus.js";
+
+// The whole back half of a session, for end-to-end tests of clan-sessiond: a private bus, the real clan-vmd and
+// clan-sessiond processes, a config file the test may rewrite, and typed clients of both daemons.
+
+export interface SessionStack {
+  root: string;
+  configFile: string;
+  env: Record<string, string>;
+  vmd: DaemonProcess;
+  sessiond: DaemonProcess;
+  session: SessionClient;
+  vms: VmdClient;
+  writeConfig(config: ConfigInput | string): Promise<void>;
+  restartSessiond(): Promise<void>;
+  /** Resolves when the network's published status satisfies `predicate`. */
+  waitForNetwork(name: string, predicate: (status: NetworkStatus) => boolean, timeoutMs?: number): Promise<NetworkStatus>;
+  stop(): Promise<void>;
+}
+
+export async function startSessionStack(options: { config: ConfigInput; wmEnv: Record<string, string> }): Promise<SessionStack> {
+  const bus: SessionBus = await startSessionBus();
+  const root = await mkdtemp(join(tmpdir(), "clan-session-e2e-"));
+  const configFile = join(root, "config", "config.json");
+  await mkdir(join(root, "config"), { recursive: true });
+  const env = { DBUS_SESSION_BUS_ADDRESS: bus.address, CLAN_DESKTOP_CONFIG: configFile, ...options.wmEnv };
+  const writeConfig = (config: ConfigInput | string) =>
+    writeFile(configFile, typeof config === "string" ? config : JSON.stringify(config, null, 2));
+  await writeConfig(options.config);
+
+  const vmd = startDaemon("clan-vmd", ["--runtime-dir", join(root, "run"), "--state-dir", join(root, "state"), "--accel", "tcg", "--powerdown-timeout", "1"], env);
+  await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
+  const launchSessiond = async () => {
+    const daemon = startDaemon("clan-sessiond", [], env);
+    await daemon.waitForOutput(/serving org\.clan\.Desktop\.Session1/);
+    return daemon;
+  };
+  let sessiond = await launchSessiond();
+  const clientBus: MessageBus = sessionBus({ busAddress: bus.address });
+  const session = await SessionClient.connect(clientBus);
+  const vms = await VmdClient.connect(clientBus);
+
+  return {
+    root,
+    configFile,
+    env,
+    vmd,
+    get sessiond() {
+      return sessiond;
+    },
+    session,
+    vms,
+    writeConfig,
+    async restartSessiond() {
+      await sessiond.stop();
+      sessiond = await launchSessiond();
+    },
+    async waitForNetwork(name, predicate, timeoutMs = 30_000) {
+      let last: NetworkStatus | undefined;
+      try {
+        return await waitUntil(async () => {
+          last = await session.getNetwork(name);
+          return predicate(last) ? last : undefined;
+        }, `network ${name} to reach the expected state`, timeoutMs);
+      } catch (error) {
+        throw new Error(`${(error as Error).message}; its last status: ${JSON.stringify(last)}`);
+      }
+    },
+    async stop() {
+      await vms.stopAll().catch(() => undefined);
+      clientBus.disconnect();
+      await sessiond.stop();
+      await vmd.stop();
+      await bus.stop();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
