@@ -21,6 +21,9 @@ export function placeWindowCommand(conId: number, placement: WindowPlacement, di
   const target = `[con_id=${conId}]`;
   return [
     `${target} move container to workspace ${quoteArgument(placement.workspace, dialect)}`,
+    // A client may ask for no frame (GTK's client-side decorations do, and i3 obeys); the trusted prefix
+    // lives in the frame's title bar, so the frame is not the client's choice.
+    `${target} border normal`,
     `${target} title_format ${quoteArgument(titleFormat(placement), dialect)}`,
     `${target} mark --add ${quoteArgument(`clan:${placement.network}`, dialect)}`,
   ].join("; ");
