@@ -6,14 +6,13 @@ type Undo = () => Promise<void>;
 
 const pending = new Set<Undo>();
 
-/** Registers `undo`; the returned function runs it once and unregisters it. */
-export function registerCleanup(undo: Undo): () => Promise<void> {
-  let done = false;
-  const once: Undo = async () => {
-    if (done) return;
-    done = true;
+/** Registers `undo`; the returned function runs it once (later callers wait for that run) and unregisters it. */
+export function registerCleanup(undo: Undo): Undo {
+  let running: Promise<void> | undefined;
+  const once: Undo = () => {
     pending.delete(once);
-    await undo();
+    running ??= undo();
+    return running;
   };
   pending.add(once);
   return once;

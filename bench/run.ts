@@ -25,17 +25,28 @@ if (selected.length === 0) {
   process.exit(2);
 }
 
+// A listener that stays registered: execa's own exit hook re-raises the signal, killing this process before
+// the cleanup is done, when it believes it is the only listener.
+let interrupted: Promise<void> | undefined;
 for (const signalName of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signalName, () => {
+  process.on(signalName, () => {
+    if (interrupted) return;
     console.error(`\n${signalName}: stopping everything the benchmarks started`);
-    void cleanUpEverything().finally(() => process.exit(130));
+    interrupted = cleanUpEverything().finally(() => process.exit(130));
   });
 }
 
 const results: Record<string, BenchmarkResult & { summary: string }> = {};
 for (const benchmark of selected) {
   console.error(`running ${benchmark.name}: ${benchmark.summary}`);
-  results[benchmark.name] = { summary: benchmark.summary, ...(await benchmark.run(options)) };
+  try {
+    results[benchmark.name] = { summary: benchmark.summary, ...(await benchmark.run(options)) };
+  } catch (error) {
+    // An interrupt fails the running benchmark as its processes go away: let the cleanup finish and exit.
+    if (interrupted) await interrupted;
+    await cleanUpEverything();
+    throw error;
+  }
 }
 
 printTable(results);
