@@ -73,3 +73,16 @@ export function collectOutput(child: ResultPromise, limit = 64 * 1024): () => st
   child.stderr?.on("data", append);
   return () => output;
 }
+
+/** Rejects naming `what` if `promise` has not settled within `timeoutMs`, so that a hang fails fast and says why. */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

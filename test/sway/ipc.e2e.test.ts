@@ -6,6 +6,7 @@ import type { SubscriptionItem } from "../../src/sway/ipc/event-subscription.js"
 import type { WindowEvent } from "../../src/sway/ipc/events/window.js";
 import type { WorkspaceEvent } from "../../src/sway/ipc/events/workspace.js";
 import { walkTree } from "../../src/sway/ipc/messages/get-tree.js";
+import { within } from "../helpers/processes.js";
 import { WM_KINDS, canOpenWindows, collectUntil, nextMatching, type WmUnderTest } from "./wm-under-test.js";
 
 // The IPC client against real WMs: headless sway 1.7 (as user clantest) and i3 4.22 under Xvfb.
@@ -132,7 +133,7 @@ for (const kind of WM_KINDS) {
         // Issued at once: it waits for the command connection if that is not back yet.
         await client.runCommand(focusWorkspace("after restart", kind.name));
         await nextMatching(events, workspaceFocus("after restart"));
-        expect(await commandConnectionBack).toBe(wm.socketPath);
+        expect(await within(commandConnectionBack, 5000, "the command connection to come back")).toBe(wm.socketPath);
       });
     }
   });

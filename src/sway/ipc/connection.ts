@@ -4,6 +4,8 @@ import { FrameDecoder, encodeFrame, type IpcFrame } from "./framing.js";
 
 // One framed socket to the WM: bytes in, frames out. It knows nothing of requests or events; its owner does.
 
+const CONNECT_RETRY_MS = 10;
+
 export interface ConnectionHandlers {
   onFrame(frame: IpcFrame): void;
   /** Called once when the connection ends for any reason other than close(): the WM exited, or a framing error. */
@@ -29,22 +31,37 @@ export class IpcConnection {
     socket.on("close", () => this.lose(new IpcConnectionLostError(`IPC socket ${socketPath} was closed by the window manager`)));
   }
 
+  /**
+   * Connects within `connectTimeoutMs`. EAGAIN (the WM's accept queue is full: sway's holds 3 while it is busy
+   * starting up) is retried until then; any other error fails at once.
+   */
   static open(socketPath: string, options: ConnectionOptions, handlers: ConnectionHandlers): Promise<IpcConnection> {
     return new Promise((resolve, reject) => {
-      const socket = createConnection(socketPath);
+      let socket: Socket | undefined;
+      let retryTimer: NodeJS.Timeout | undefined;
       const fail = (cause: Error): void => {
-        clearTimeout(timer);
-        socket.destroy();
+        clearTimeout(deadline);
+        clearTimeout(retryTimer);
+        socket?.destroy();
         reject(new IpcConnectFailedError(socketPath, { cause }));
       };
-      const timer = setTimeout(() => fail(new IpcTimeoutError(`connecting to ${socketPath}`, options.connectTimeoutMs)), options.connectTimeoutMs);
-      socket.once("error", fail);
-      socket.once("connect", () => {
-        clearTimeout(timer);
-        socket.off("error", fail);
-        const decoder = new FrameDecoder(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes });
-        resolve(new IpcConnection(socketPath, socket, decoder, handlers));
-      });
+      const deadline = setTimeout(() => fail(new IpcTimeoutError(`connecting to ${socketPath}`, options.connectTimeoutMs)), options.connectTimeoutMs);
+      const attempt = (): void => {
+        const candidate = createConnection(socketPath);
+        socket = candidate;
+        candidate.once("error", (error: NodeJS.ErrnoException) => {
+          if (error.code !== "EAGAIN") return fail(error);
+          candidate.destroy();
+          retryTimer = setTimeout(attempt, CONNECT_RETRY_MS);
+        });
+        candidate.once("connect", () => {
+          clearTimeout(deadline);
+          candidate.removeAllListeners("error");
+          const decoder = new FrameDecoder(options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes });
+          resolve(new IpcConnection(socketPath, candidate, decoder, handlers));
+        });
+      };
+      attempt();
     });
   }
 

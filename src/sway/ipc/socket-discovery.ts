@@ -1,4 +1,5 @@
 import { readdir, stat } from "node:fs/promises";
+import { createConnection } from "node:net";
 import { join } from "node:path";
 import { execa } from "execa";
 import { IpcSocketNotFoundError, describeCause } from "./errors.js";
@@ -14,10 +15,13 @@ export interface DefaultDiscoveryOptions {
   env?: NodeJS.ProcessEnv;
   /** For `sway --get-socketpath` and `i3 --get-socketpath`. */
   commandTimeoutMs?: number;
+  /** Whose sway sockets to look for in XDG_RUNTIME_DIR. Default: our own uid. */
+  uid?: number;
 }
 
 /**
- * SWAYSOCK, then I3SOCK (each only if a socket exists there), then a live sway's socket in XDG_RUNTIME_DIR, then
+ * SWAYSOCK, then I3SOCK (each only if something accepts connections there: a WM that died leaves its socket file
+ * behind), then a live sway's socket in XDG_RUNTIME_DIR, then
  * `sway --get-socketpath` and `i3 --get-socketpath` (the latter reads the X root window, so it follows i3 across
  * restarts as long as DISPLAY is right).
  */
@@ -29,12 +33,13 @@ export function createDefaultSocketDiscovery(options: DefaultDiscoveryOptions = 
     for (const variable of ["SWAYSOCK", "I3SOCK"] as const) {
       const path = env[variable];
       if (!path) attempts.push(`${variable} is not set`);
-      else if (await isSocket(path)) return path;
-      else attempts.push(`${variable}=${path} is not a socket`);
+      else if (await acceptsConnections(path, commandTimeoutMs)) return path;
+      else attempts.push(`${variable}=${path}: nothing accepts connections there`);
     }
     const runtimeDir = env["XDG_RUNTIME_DIR"];
-    if (runtimeDir && process.getuid) {
-      const found = await findLiveSwaySocket(runtimeDir, process.getuid());
+    const uid = options.uid ?? process.getuid?.();
+    if (runtimeDir && uid !== undefined) {
+      const found = await findLiveSwaySocket(runtimeDir, uid, commandTimeoutMs);
       if (found) return found;
       attempts.push(`no live sway socket in ${runtimeDir}`);
     }
@@ -42,8 +47,8 @@ export function createDefaultSocketDiscovery(options: DefaultDiscoveryOptions = 
       try {
         const { stdout } = await execa(program, ["--get-socketpath"], { env, extendEnv: false, timeout: commandTimeoutMs });
         const path = stdout.trim();
-        if (await isSocket(path)) return path;
-        attempts.push(`${program} --get-socketpath gave ${JSON.stringify(path)}, not a socket`);
+        if (await acceptsConnections(path, commandTimeoutMs)) return path;
+        attempts.push(`${program} --get-socketpath gave ${JSON.stringify(path)}, where nothing accepts connections`);
       } catch (error) {
         attempts.push(`${program} --get-socketpath failed: ${firstLine(describeCause(error))}`);
       }
@@ -52,8 +57,8 @@ export function createDefaultSocketDiscovery(options: DefaultDiscoveryOptions = 
   };
 }
 
-/** The socket of the newest sway of `uid` that is still running, named sway-ipc.<uid>.<pid>.sock by sway. */
-export async function findLiveSwaySocket(runtimeDir: string, uid: number): Promise<string | undefined> {
+/** The socket of the newest sway of `uid` that still runs and answers, named sway-ipc.<uid>.<pid>.sock by sway. */
+export async function findLiveSwaySocket(runtimeDir: string, uid: number, probeTimeoutMs = 1000): Promise<string | undefined> {
   let names: string[];
   try {
     names = await readdir(runtimeDir);
@@ -62,20 +67,36 @@ export async function findLiveSwaySocket(runtimeDir: string, uid: number): Promi
     return undefined;
   }
   const pattern = new RegExp(`^sway-ipc\\.${uid}\\.(\\d+)\\.sock$`);
-  const live: { path: string; changedMs: number }[] = [];
+  const candidates: { path: string; changedMs: number }[] = [];
   for (const name of names) {
     const pid = pattern.exec(name)?.[1];
     if (pid === undefined || !isProcessAlive(Number(pid))) continue;
     const path = join(runtimeDir, name);
     const info = await stat(path).catch(() => undefined);
-    if (info?.isSocket()) live.push({ path, changedMs: info.ctimeMs });
+    if (info?.isSocket()) candidates.push({ path, changedMs: info.ctimeMs });
   }
-  return live.sort((a, b) => b.changedMs - a.changedMs)[0]?.path;
+  for (const { path } of candidates.sort((a, b) => b.changedMs - a.changedMs)) {
+    if (await acceptsConnections(path, probeTimeoutMs)) return path;
+  }
+  return undefined;
 }
 
-async function isSocket(path: string): Promise<boolean> {
-  const info = await stat(path).catch(() => undefined);
-  return info?.isSocket() ?? false;
+/**
+ * Connects and hangs up at once: the only sure sign that a WM listens on `path`. EAGAIN counts as listening: the
+ * socket's accept queue is full (sway's holds 3), which a stale socket file never reports.
+ */
+function acceptsConnections(path: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection(path);
+    const settle = (accepted: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(accepted);
+    };
+    const timer = setTimeout(() => settle(false), timeoutMs);
+    socket.once("connect", () => settle(true));
+    socket.once("error", (error: NodeJS.ErrnoException) => settle(error.code === "EAGAIN"));
+  });
 }
 
 function isProcessAlive(pid: number): boolean {
