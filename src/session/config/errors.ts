@@ -16,7 +16,7 @@ export type ConfigError =
   | {
       readonly kind: "syntax";
       readonly file: string;
-      /** 1-based; absent when the JSON parser did not say where. */
+      /** 1-based; absent only if locating the error failed where JSON.parse did not. */
       readonly line?: number;
       readonly column?: number;
       readonly reason: string;
@@ -63,12 +63,15 @@ function problemsOf(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]): Co
   return [{ path: formatJsonPath(path), reason: issue.message }];
 }
 
-// A union fails with the issues of every branch. The branch with fewest issues is the one the user meant
-// ({"profile": "relative"} is a bad profile, not a flake without "flake"); if there is no single such branch,
-// the union's own message, which lists the forms, is clearer than either.
+// A union fails with the issues of every branch. When the branches agree (a missing field is "required" in each),
+// that is the answer. Otherwise the branch with fewest issues is the one the user meant ({"profile": "relative"}
+// is a bad profile, not a flake without "flake"); if there is no single such branch, the union's own message,
+// which lists the forms, is clearer than either.
 function closestBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | undefined {
-  const sizes = branches.map((issues) => issues.length);
-  const fewest = Math.min(...sizes);
+  const [first, ...others] = branches;
+  const signature = (issues: readonly z.core.$ZodIssue[]) => JSON.stringify(issues.map(({ path, message }) => [path, message]));
+  if (first && others.every((issues) => signature(issues) === signature(first))) return first;
+  const fewest = Math.min(...branches.map((issues) => issues.length));
   const candidates = branches.filter((issues) => issues.length === fewest);
   return candidates.length === 1 ? candidates[0] : undefined;
 }

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import { errorMessage } from "../../shared/errors.js";
 import {
   type ConfigError,
   invalidConfigError,
@@ -40,7 +41,7 @@ export async function loadConfigFile(file: string): Promise<ConfigLoadResult> {
     const code = (error as NodeJS.ErrnoException).code;
     // ENOTDIR: a path component is a file; for the user that is the same as "not there".
     if (code === "ENOENT" || code === "ENOTDIR") return { ok: false, error: missingFileError(file) };
-    return { ok: false, error: unreadableFileError(file, error instanceof Error ? error.message : String(error)) };
+    return { ok: false, error: unreadableFileError(file, errorMessage(error)) };
   }
   return parseConfigText(text, file);
 }
@@ -56,8 +57,19 @@ export function parseConfigText(text: string, file: string): ConfigLoadResult {
     if (error instanceof SyntaxError) return { ok: false, error: jsonSyntaxError(file, json, error) };
     throw error;
   }
+  if (hasNetworkNamedProto(data)) {
+    const issue = { code: "custom" as const, path: ["networks", "__proto__"], message: 'invalid network name "__proto__"' };
+    return { ok: false, error: invalidConfigError(file, [issue]) };
+  }
   const parsed = ConfigSchema.safeParse(data, {
     error: (issue) => (issue.code === "invalid_type" && issue.input === undefined ? "required field is missing" : undefined),
   });
   return parsed.success ? { ok: true, config: parsed.data } : { ok: false, error: invalidConfigError(file, parsed.error.issues) };
+}
+
+// zod drops a "__proto__" key from a record without a word (assigning it would replace the prototype), so a network
+// of that name would silently vanish. (In the strict objects everywhere else, zod reports it as an unknown field.)
+function hasNetworkNamedProto(data: unknown): boolean {
+  const networks = typeof data === "object" && data !== null && "networks" in data ? data.networks : undefined;
+  return typeof networks === "object" && networks !== null && Object.hasOwn(networks, "__proto__");
 }

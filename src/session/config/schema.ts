@@ -7,18 +7,20 @@ import { NetworkName } from "../../shared/network-name.js";
 
 export { NetworkName };
 
-/** Quotes a user-supplied value for an error message: JSON quoting keeps newlines and quotes visible, and a
- *  hostile 10k-character value cannot flood a log line. */
-export function quoteForMessage(value: unknown): string {
-  const text = typeof value === "string" ? value : String(value);
-  const quoted = JSON.stringify(text.length > 48 ? `${text.slice(0, 48)}…` : text);
-  return quoted;
-}
-
 // Text that is drawn by the host (title prefix, bar) or sent to sway/i3 and D-Bus. C0/C1 controls include newlines
 // and tabs; lone surrogates are not valid UTF-8 and D-Bus refuses them; line/paragraph separators break lines;
 // bidirectional overrides and isolates would let text reorder the prefix that is meant to be unfakeable.
-const WITHOUT_CONTROL_CHARACTERS = /^[^\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u;
+const CONTROL_CHARACTERS = String.raw`\p{Cc}\p{Cs}\u2028\u2029\u202A-\u202E\u2066-\u2069`;
+const WITHOUT_CONTROL_CHARACTERS = new RegExp(`^[^${CONTROL_CHARACTERS}]*$`, "u");
+const ANY_CONTROL_CHARACTER = new RegExp(`[${CONTROL_CHARACTERS}]`, "gu");
+
+/** Quotes a user-supplied value for an error message: shortened, so a 10k-character value cannot flood a log
+ *  line, and with every character that could break or reorder the line escaped. */
+function quoteForMessage(value: unknown): string {
+  const text = typeof value === "string" ? value : String(value);
+  const quoted = JSON.stringify(text.length > 48 ? `${text.slice(0, 48)}…` : text);
+  return quoted.replace(ANY_CONTROL_CHARACTER, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
 
 function displayText(maxLength: number) {
   return z

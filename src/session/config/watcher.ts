@@ -23,8 +23,8 @@ import { type Config, emptyConfig } from "./schema.js";
 //   file and renaming it over the original (vim, VS Code), the file or its directory being created after the
 //   daemon started, and a symlinked file (home-manager) being re-pointed. A *directory* symlink being swapped is
 //   not seen by chokidar; `reload()` (e.g. on SIGHUP) covers that.
-// - Events are debounced, because one save is several file-system events, and loads run one at a time in order,
-//   so an older read can never overwrite a newer one.
+// - Events are debounced, because one save is several file-system events (and chokidar drops some of them, see
+//   MIN_DEBOUNCE_MS), and loads run one at a time in order, so an older read can never overwrite a newer one.
 
 export type ConfigWatcherEvents = {
   /** A valid config is now in force. `previous` is the one it replaced. */
@@ -36,9 +36,14 @@ export type ConfigWatcherEvents = {
 };
 
 export interface ConfigWatcherOptions {
-  /** Quiet time after the last file-system event before the file is read again. Default 100 ms. */
+  /** Quiet time after the last file-system event before the file is read again. Default 100 ms; values below
+   *  MIN_DEBOUNCE_MS are raised to it. */
   readonly debounceMs?: number;
 }
+
+/** chokidar drops a change event that comes within 50 ms of the previous one for the same file. Reading only after
+ *  that window has closed guarantees that the read sees a write whose event was dropped. */
+export const MIN_DEBOUNCE_MS = 75;
 
 export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
   readonly file: string;
@@ -53,7 +58,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
   constructor(file: string, options: ConfigWatcherOptions = {}) {
     super();
     this.file = resolve(file);
-    this.debounceMs = options.debounceMs ?? 100;
+    this.debounceMs = Math.max(options.debounceMs ?? 100, MIN_DEBOUNCE_MS);
   }
 
   /** The config in force: the last one that loaded, or the empty config if none has. */
