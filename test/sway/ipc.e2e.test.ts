@@ -1,3 +1,5 @@
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { focusWorkspace } from "../../src/sway/commands.js";
 import { IpcClient } from "../../src/sway/ipc/client.js";
@@ -10,6 +12,8 @@ import { within } from "../helpers/processes.js";
 import { WM_KINDS, canOpenWindows, collectUntil, nextMatching, type WmUnderTest } from "./wm-under-test.js";
 
 // The IPC client against real WMs: headless sway 1.7 (as user clantest) and i3 4.22 under Xvfb.
+
+const CLOSE_AND_EXIT = fileURLToPath(new URL("fixtures/close-and-exit.ts", import.meta.url));
 
 type WorkspaceItem = { kind: "workspace"; event: WorkspaceEvent };
 type WindowItem = { kind: "window"; event: WindowEvent };
@@ -87,6 +91,13 @@ for (const kind of WM_KINDS) {
         process.kill(wm.pid, "SIGCONT");
       }
       expect((await client.getVersion()).major).toBeGreaterThan(0);
+    });
+
+    it("close() leaves no timer or socket behind: a process that closes its clients exits by itself", async () => {
+      const result = await execa("node", ["--import", "tsx", CLOSE_AND_EXIT, wm.socketPath], { reject: false, timeout: 15_000 });
+      expect(result.timedOut, "the process did not exit by itself").toBe(false);
+      expect(result.stderr).toBe("");
+      expect(result.stdout).toBe("closed");
     });
 
     it.skipIf(!canOpenWindows(kind))(`delivers window events for a real window${canOpenWindows(kind) ? "" : ` [skipped: ${kind.windowProgram} not installed]`}`, async () => {

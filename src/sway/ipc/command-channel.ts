@@ -13,7 +13,8 @@ import { Link, type LinkOptions } from "./link.js";
 //
 // While the WM is away (restarting), new and queued requests wait for the link to come back, each within its
 // own time limit; when that runs out they fail with IpcNotConnectedError. A request already sent when the
-// connection drops fails with IpcConnectionLostError and is not resent: the WM may have carried it out.
+// connection drops fails with IpcConnectionLostError and is not resent: the WM may have carried it out. Only a
+// request whose write the socket refused (the WM had hung up first) is known unseen, and is sent again.
 
 export interface ChannelRequest {
   /** Names the request in errors: the message name and, for commands, the command. */
@@ -136,7 +137,10 @@ export class CommandChannel {
 
   private connectionDropped(cause: Error, willReconnect: boolean): void {
     const head = this.queue[0];
-    if (head?.sent) {
+    if (head?.sent && cause instanceof IpcConnectionLostError && cause.writeFailed) {
+      // The WM had already hung up when we wrote: it never saw the request, which waits for the next connection.
+      head.sent = false;
+    } else if (head?.sent) {
       this.queue.shift();
       this.settle(head, new IpcConnectionLostError(`${head.what} was sent but the connection dropped before the reply: ${cause.message}`, { cause }));
     }

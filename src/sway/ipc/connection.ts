@@ -27,7 +27,10 @@ export class IpcConnection {
     private readonly handlers: ConnectionHandlers,
   ) {
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
-    socket.on("error", (error) => this.lose(new IpcConnectionLostError(`IPC socket ${socketPath} failed: ${error.message}`, { cause: error })));
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      const writeFailed = error.syscall === "write";
+      this.lose(new IpcConnectionLostError(`IPC socket ${socketPath} failed: ${error.message}`, { cause: error, writeFailed }));
+    });
     socket.on("close", () => this.lose(new IpcConnectionLostError(`IPC socket ${socketPath} was closed by the window manager`)));
   }
 

@@ -81,9 +81,18 @@ export class IpcConnectFailedError extends IpcError {
   }
 }
 
-/** The socket closed while a request was in flight: whether the WM carried it out is unknown, so it is not retried. */
+/**
+ * The connection ended. For a request in flight, whether the WM carried it out is unknown, so it is not retried —
+ * unless `writeFailed`: the socket refused the write (EPIPE), so the WM never read the request.
+ */
 export class IpcConnectionLostError extends IpcError {
   readonly code = "CONNECTION_LOST";
+  readonly writeFailed: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; writeFailed?: boolean }) {
+    super(message, options);
+    this.writeFailed = options?.writeFailed ?? false;
+  }
 }
 
 /** A request waited for a connection (the WM restarting, or gone) and its time limit ran out first. */
