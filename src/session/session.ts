@@ -75,7 +75,7 @@ export class Session extends EventEmitter<SessionEvents> {
     config.on("error", (error) => log(`config watcher: ${error.message}`));
     await config.start();
     await watchName(this.options.bus, VMD_BUS_NAME, {
-      appeared: () => void this.connectVmd(),
+      appeared: () => this.connectVmd(),
       vanished: () => this.vmdVanished(),
     });
     if (backend) {

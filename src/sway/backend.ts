@@ -1,9 +1,11 @@
 import { EventEmitter } from "node:events";
+import { stat } from "node:fs/promises";
 import { errorMessage } from "../shared/errors.js";
 import type { BackendEvents, WindowManagerBackend, WindowPlacement } from "../session/window-manager-backend.js";
 import type { WmDialect } from "./command-syntax.js";
 import { IpcClient } from "./ipc/client.js";
 import type { EventSubscription } from "./ipc/event-subscription.js";
+import { createDefaultSocketDiscovery } from "./ipc/socket-discovery.js";
 import { walkTree, type TreeNode } from "./ipc/messages/get-tree.js";
 import { focusWorkspaceCommand, placeWindowCommand } from "./placement-commands.js";
 import { claimedAncestor, windowPid } from "./window-owner.js";
@@ -25,7 +27,7 @@ export class SwayBackend extends EventEmitter<BackendEvents> implements WindowMa
   }
 
   static async connect(kind: WmDialect, log: (message: string) => void): Promise<SwayBackend> {
-    const client = await IpcClient.connect();
+    const client = await IpcClient.connect({ discover: createDefaultSocketDiscovery({ uid: await sessionOwner() }) });
     const events = await client.subscribe(["workspace", "window"]);
     const backend = new SwayBackend(kind, client, events, log);
     void backend.consumeEvents();
@@ -66,6 +68,7 @@ export class SwayBackend extends EventEmitter<BackendEvents> implements WindowMa
         } else if (item.kind === "window" && item.event.change === "close") {
           this.placed.delete(item.event.container.id);
         } else if (item.kind === "reconnected") {
+          this.log(`reconnected to ${this.kind} at ${item.socketPath}`);
           this.placed.clear();
           this.emit("reconnected");
         } else if (item.kind === "invalid-event") {
@@ -96,6 +99,15 @@ export class SwayBackend extends EventEmitter<BackendEvents> implements WindowMa
 
 function isWindow(node: TreeNode): boolean {
   return (node.type === "con" || node.type === "floating_con") && (node.pid !== undefined || typeof node.window === "number");
+}
+
+/**
+ * The session's user owns XDG_RUNTIME_DIR, and a restarted sway puts its new socket there under that uid: look
+ * for it even when clan-sessiond runs as another user.
+ */
+async function sessionOwner(): Promise<number | undefined> {
+  const runtimeDir = process.env.XDG_RUNTIME_DIR;
+  return runtimeDir ? (await stat(runtimeDir).catch(() => undefined))?.uid : undefined;
 }
 
 export function connectWindowManager(kind: WmDialect, log: (message: string) => void): Promise<WindowManagerBackend> {

@@ -98,6 +98,27 @@ describe.skipIf(!needs.every(hasBinary))(`clan-sessiond on sway ${skipReason(...
     expect(existsSync("/tmp/clan-pwned-ws")).toBe(false);
   });
 
+  it("a storm of 100 switches in a second between two networks starts each VM at most once and stops none", async () => {
+    await ipc.runCommand("workspace 1");
+    await stack.waitForNetwork("family", (s) => s.vmState === "paused", 10_000);
+    await stack.waitForNetwork("club", (s) => s.vmState === "stopped", 10_000);
+    const transitions: string[] = [];
+    const unsubscribe = stack.vms.onStateChanged(
+      (status) => transitions.push(`${status.network}:${status.state}`),
+      (error) => transitions.push(`invalid:${error.message}`),
+    );
+    for (let i = 0; i < 100; i++) {
+      await ipc.runCommand(i % 2 === 0 ? "workspace 3:club" : "workspace 2:family");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await stack.waitForNetwork("family", (s) => s.vmState === "running" && s.focused);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    unsubscribe();
+    expect(transitions.filter((t) => t.endsWith(":starting")).length).toBeLessThanOrEqual(1);
+    expect(transitions.filter((t) => /:(stopping|stopped|failed)$/.test(t))).toEqual([]);
+    expect(transitions.filter((t) => t.startsWith("club:"))).toEqual([]);
+  });
+
   it("a restarted clan-sessiond re-reads VM states from clan-vmd without restarting any VM", async () => {
     await ipc.runCommand("workspace 2:family");
     await stack.waitForNetwork("family", (s) => s.vmState === "running");
@@ -123,5 +144,18 @@ describe.skipIf(!needs.every(hasBinary))(`clan-sessiond on sway ${skipReason(...
     expect(stack.sessiond.output()).toMatch(/config rejected/);
     await stack.writeConfig(config);
     await waitUntil(async () => ((await stack.session.configError()) === "" ? true : undefined), "the error to clear", 10_000);
+  });
+
+  it("survives sway exiting and a new sway starting: it finds the new socket, and no VM is duplicated", async () => {
+    const before = await stack.vms.list();
+    await sway.restart();
+    ipc.close();
+    ipc = await IpcClient.connect({ discover: () => sway.discoverSocket() });
+    await waitUntil(() => (stack.sessiond.output().match(/reconnected to sway/) ? true : undefined), "clan-sessiond to reconnect", 15_000);
+    await ipc.runCommand("workspace 3:club");
+    await stack.waitForNetwork("club", (s) => s.focused && s.vmState === "running");
+    const after = await stack.vms.list();
+    expect(after.map((vm) => vm.network)).toEqual(before.map((vm) => vm.network));
+    expect(after.find((vm) => vm.network === "family")!.pid).toBe(before.find((vm) => vm.network === "family")!.pid);
   });
 });
