@@ -66,6 +66,8 @@ export class Link {
 
   private async connectOnce(): Promise<IpcConnection> {
     const socketPath = await this.options.discover();
+    // close() may come during any await here: checked after each, and while preparing the listener aborts it.
+    this.stopped.signal.throwIfAborted();
     const preparing = new AbortController();
     const connection: IpcConnection = await IpcConnection.open(
       socketPath,
@@ -78,6 +80,7 @@ export class Link {
     const abortOnClose = (): void => preparing.abort(this.stopped.signal.reason);
     this.stopped.signal.addEventListener("abort", abortOnClose);
     try {
+      this.stopped.signal.throwIfAborted();
       await this.owner.prepare(connection, preparing.signal);
     } catch (error) {
       connection.close();
