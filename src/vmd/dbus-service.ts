@@ -62,7 +62,8 @@ class ManagerInterface extends Interface {
 
   @method({ inSignature: "b", outSignature: "" })
   Shutdown(stopVms: boolean) {
-    this.requestShutdown(stopVms);
+    // After the reply is sent: shutting down leaves the bus and exits, and the caller would get NoReply.
+    setImmediate(() => this.requestShutdown(stopVms));
   }
 
   @signal({ signature: STATUS })

@@ -186,8 +186,17 @@ describe("clan-vmd", () => {
     await api.start("beta", join(root, "profiles", "beta"));
     const pids = (await api.list()).filter((s) => s.pid > 0).map((s) => s.pid);
     expect(pids.length).toBe(2);
-    await api.shutdown(true).catch(() => undefined);
-    await vmd.process;
+    await api.shutdown(true);
+    expect((await vmd.process).exitCode).toBe(0);
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  });
+
+  it("answers Shutdown before it leaves the bus, also when it keeps the VMs", async () => {
+    client.disconnect();
+    vmd = startVmd();
+    await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
+    await connectApi();
+    await expect(api.shutdown(false)).resolves.toBeUndefined();
+    expect((await vmd.process).exitCode).toBe(0);
   });
 });
