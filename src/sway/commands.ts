@@ -97,7 +97,9 @@ export interface TitlePrefix {
 }
 
 /**
- * The title_format that draws `[label]` in the network's colours before the window's own title. Both WMs render
+ * The title_format that draws `[label]` in the network's colours before the window's own title. This is the only
+ * per-window colour sway 1.7 and i3 4.22 offer: border and title bar colours (client.*) are global, and marks do
+ * not change them; the span colours the label's text run, not the whole bar. Both WMs render
  * it as Pango markup only when the config's font is a pango: font (clan-desktop's config snippet sets one); both
  * escape the window's own title when they put it into %title, so a guest cannot forge markup or the prefix's colour.
  */

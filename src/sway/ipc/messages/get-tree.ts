@@ -30,7 +30,11 @@ export const TreeNode = z.looseObject({
   num: z.number().optional(),
   /** i3: every container; sway: workspaces. */
   output: z.string().optional(),
-  /** The X11 window id: i3, and sway's Xwayland windows. */
+  /**
+   * The X11 window id: i3, and sway's Xwayland windows. i3 reports no pid: the X server knows it (X-Resource
+   * QueryClientIds with the LocalClientPIDMask, from the socket's credentials); _NET_WM_PID is only the client's
+   * own claim, and Xt programs such as xmessage set none.
+   */
   window: z.number().nullish(),
   window_properties: WindowProperties.optional(),
   /** sway only: the Wayland app_id (null for Xwayland windows). */
