@@ -7,10 +7,10 @@ import { ClanError } from "../shared/errors.js";
 // nix/) and is read-only input: every field is validated before it can reach a QEMU argument.
 
 const ShareTag = z.string().regex(/^[A-Za-z0-9_-]{1,36}$/, "a share tag is 1–36 letters, digits, '_' or '-'");
+// One pattern rather than a refinement, so that the exported JSON Schema (docs/schemas/vm.schema.json) carries it.
 const AbsolutePath = z
   .string()
-  .startsWith("/", "must be an absolute path")
-  .refine((p) => !p.includes(",") && !/[\0\n]/.test(p), "must not contain ',' (QEMU's option separator), NUL or newline");
+  .regex(/^\/[^,\0\n]*$/, "must be an absolute path without ',' (QEMU's option separator), NUL or newline");
 
 export const VmSpec = z
   .object({
