@@ -7,7 +7,8 @@ import { IpcClient } from "./ipc/client.js";
 import type { EventSubscription } from "./ipc/event-subscription.js";
 import { createDefaultSocketDiscovery } from "./ipc/socket-discovery.js";
 import { walkTree, type TreeNode } from "./ipc/messages/get-tree.js";
-import { focusWorkspaceCommand, placeWindowCommand } from "./placement-commands.js";
+import { focusWorkspace } from "./commands.js";
+import { placeWindowCommand } from "./placement-commands.js";
 import { claimedAncestor, windowPid } from "./window-owner.js";
 
 // clan-sessiond's backend for sway and i3: workspace focus events in, window placement and decoration out.
@@ -40,7 +41,7 @@ export class SwayBackend extends EventEmitter<BackendEvents> implements WindowMa
   }
 
   async focusWorkspace(workspace: string): Promise<void> {
-    await this.client.runCommand(focusWorkspaceCommand(workspace, this.kind));
+    await this.client.runCommand(focusWorkspace(workspace, this.kind));
   }
 
   async claimWindowsOf(pid: number, placement: WindowPlacement): Promise<void> {
