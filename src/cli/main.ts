@@ -1,11 +1,13 @@
 import { connectSessionBus } from "../shared/bus.js";
 import { ClanError } from "../shared/errors.js";
+import { GENERATION_USAGE, runGenerationCommand } from "./generation-commands.js";
 import { runSessionCommand, SESSION_USAGE } from "./session-commands.js";
 import { runVmCommand, VM_USAGE } from "./vm-commands.js";
 
 const USAGE = `usage: clanctl COMMAND …
 
 ${SESSION_USAGE}
+${GENERATION_USAGE}
 
 Low level, straight to clan-vmd:
 ${VM_USAGE}`;
@@ -25,6 +27,13 @@ export async function main(argv: string[]): Promise<void> {
       case "pause":
       case "switch":
         await runSessionCommand(command, rest, connect);
+        return;
+      case "rebuild":
+      case "rollback":
+      case "generations":
+      case "build-log":
+      case "check-update":
+        await runGenerationCommand(command, rest, connect);
         return;
       case undefined:
       case "help":

@@ -2,7 +2,7 @@ import { interface as dbusInterface, type MessageBus } from "@jellybrick/dbus-ne
 import { asDbusCall } from "../shared/dbus-errors.js";
 import { SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "../shared/dbus-names.js";
 import { ClanError } from "../shared/errors.js";
-import { encodeNetworkStatus, NETWORK_STATUS_SIGNATURE, type NetworkStatus } from "../shared/session-api.js";
+import { encodeGeneration, encodeNetworkStatus, NETWORK_STATUS_SIGNATURE, type NetworkStatus } from "../shared/session-api.js";
 import type { Session as SessionActions } from "./session.js";
 
 // clan-sessiond's D-Bus API (docs/dbus.md). Everything a client shows is pushed: NetworkChanged carries the
@@ -45,6 +45,33 @@ export class SessionManagerInterface extends Interface {
   @method({ inSignature: "s", outSignature: "" })
   Switch(name: string) {
     return asDbusCall(() => this.actions.switchTo(this.requireNetwork(name).name));
+  }
+
+  /** Builds the network's flake, boots the new generation, and rolls back by itself if it does not come up. */
+  @method({ inSignature: "s", outSignature: "" })
+  Rebuild(name: string) {
+    return asDbusCall(() => this.actions.generations.rebuild(this.requireNetwork(name).name));
+  }
+
+  /** Switches to generation `to`, or to the previous one when `to` is negative. */
+  @method({ inSignature: "si", outSignature: "" })
+  Rollback(name: string, to: number) {
+    return asDbusCall(() => this.actions.generations.rollback(this.requireNetwork(name).name, to < 0 ? undefined : to));
+  }
+
+  @method({ inSignature: "s", outSignature: "aa{sv}" })
+  Generations(name: string) {
+    return asDbusCall(async () => (await this.actions.generations.generations(this.requireNetwork(name).name)).map(encodeGeneration));
+  }
+
+  @method({ inSignature: "s", outSignature: "s" })
+  BuildLog(name: string) {
+    return asDbusCall(() => this.actions.generations.buildLog(this.requireNetwork(name).name));
+  }
+
+  @method({ inSignature: "s", outSignature: "b" })
+  CheckUpdate(name: string) {
+    return asDbusCall(() => this.actions.generations.checkUpdate(this.requireNetwork(name).name));
   }
 
   /** For window managers outside this process (the GNOME extension): the user focused this workspace. */

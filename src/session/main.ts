@@ -8,6 +8,7 @@ import { connectWindowManager } from "../sway/backend.js";
 import { resolveConfigPath } from "./config/load.js";
 import { ConfigWatcher } from "./config/watcher.js";
 import { exportSessionApi } from "./dbus-service.js";
+import { desktopNotifier } from "./notifications.js";
 import { Session } from "./session.js";
 import type { WindowManagerBackend } from "./window-manager-backend.js";
 
@@ -44,6 +45,7 @@ export async function main(argv: string[]): Promise<void> {
     backend,
     profilesDir,
     viewerBinary: process.env.CLAN_VIEWER ?? "remote-viewer",
+    notify: desktopNotifier(bus, log),
     log,
   });
   exportSessionApi(bus, session);

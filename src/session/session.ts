@@ -8,7 +8,9 @@ import { VmdClient } from "../shared/vmd-client.js";
 import type { ConfigWatcher } from "./config/watcher.js";
 import type { Config, NetworkConfig } from "./config/schema.js";
 import { DisplayViewers } from "./display-viewers.js";
+import { GenerationActions } from "./generations/generation-actions.js";
 import { NetworkRegistry } from "./network-registry.js";
+import type { Notify } from "./notifications.js";
 import { Orchestrator } from "./orchestrator.js";
 import type { WindowManagerBackend } from "./window-manager-backend.js";
 
@@ -21,6 +23,7 @@ export interface SessionOptions {
   backend: WindowManagerBackend | undefined;
   profilesDir: string;
   viewerBinary: string;
+  notify: Notify;
   log: (message: string) => void;
 }
 
@@ -31,7 +34,9 @@ export interface SessionEvents {
 export class Session extends EventEmitter<SessionEvents> {
   readonly registry = new NetworkRegistry();
   readonly orchestrator: Orchestrator;
+  readonly generations: GenerationActions;
   private readonly viewers: DisplayViewers;
+  private updateTimer: NodeJS.Timeout | undefined;
   private vmd: VmdClient | undefined;
   private stopVmdSignals: (() => void) | undefined;
   private currentWorkspace: string | undefined;
@@ -43,6 +48,13 @@ export class Session extends EventEmitter<SessionEvents> {
       vms: () => this.vmd,
       generationOf: (network, config) => this.generationOf(network, config),
       debounceMs: () => options.config.current.switchDebounceMs,
+      log: options.log,
+    });
+    this.generations = new GenerationActions({
+      registry: this.registry,
+      vmd: () => this.vmd,
+      profileOf: (network, config) => this.generationOf(network, config),
+      notify: options.notify,
       log: options.log,
     });
     this.viewers = new DisplayViewers({
@@ -118,7 +130,17 @@ export class Session extends EventEmitter<SessionEvents> {
     if (!result.ok) throw new ClanError("InvalidArgument", result.error.message);
   }
 
+  /** Asks every flake-sourced network's source for a newer revision; failures are published per network. */
+  async checkUpdates(): Promise<void> {
+    for (const name of this.registry.names()) {
+      await this.generations.checkUpdate(name).catch((error: unknown) => {
+        this.options.log(`${name}: update check failed: ${errorMessage(error)}`);
+      });
+    }
+  }
+
   async close(): Promise<void> {
+    clearTimeout(this.updateTimer);
     this.orchestrator.close();
     this.viewers.closeAll();
     this.stopVmdSignals?.();
@@ -139,6 +161,17 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.vmd) await this.refreshVms(this.vmd);
     // A workspace may now belong to another network, or to one for the first time.
     if (this.currentWorkspace !== undefined) this.workspaceFocused(this.currentWorkspace);
+    this.scheduleUpdateChecks(next.updateCheckMinutes);
+  }
+
+  private scheduleUpdateChecks(minutes: number): void {
+    clearTimeout(this.updateTimer);
+    const run = () => {
+      void this.checkUpdates().finally(() => {
+        this.updateTimer = setTimeout(run, minutes * 60_000);
+      });
+    };
+    run();
   }
 
   private async connectVmd(): Promise<void> {

@@ -11,7 +11,8 @@ export type ErrorCode =
   | "Disconnected"
   | "InvalidState"
   | "Busy"
-  | "NotFound";
+  | "NotFound"
+  | "BuildFailed";
 
 export class ClanError extends Error {
   constructor(

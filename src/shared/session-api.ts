@@ -57,3 +57,28 @@ export function encodeNetworkStatus(status: NetworkStatus): Record<string, Varia
 export function decodeNetworkStatus(raw: unknown): NetworkStatus {
   return NetworkStatus.parse(unwrapVariants(raw));
 }
+
+/** One generation of a network's profile, as Generations(s) returns it. */
+export const GenerationEntry = z.object({
+  number: z.number().int(),
+  createdAt: z.number(),
+  current: z.boolean(),
+  path: z.string(),
+  /** The source revision it was built from; "" for generations clan-desktop did not build. */
+  revision: z.string(),
+});
+export type GenerationEntry = z.infer<typeof GenerationEntry>;
+
+export function encodeGeneration(generation: GenerationEntry): Record<string, Variant> {
+  return {
+    number: new Variant("u", generation.number),
+    createdAt: new Variant("d", generation.createdAt),
+    current: new Variant("b", generation.current),
+    path: new Variant("s", generation.path),
+    revision: new Variant("s", generation.revision),
+  };
+}
+
+export function decodeGeneration(raw: unknown): GenerationEntry {
+  return GenerationEntry.parse(unwrapVariants(raw));
+}

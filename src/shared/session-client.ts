@@ -2,7 +2,7 @@ import type { ClientInterface, MessageBus } from "@jellybrick/dbus-next";
 import { fromDbusError } from "./dbus-errors.js";
 import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "./dbus-names.js";
 import { ClanError } from "./errors.js";
-import { decodeNetworkStatus, type NetworkStatus } from "./session-api.js";
+import { decodeGeneration, decodeNetworkStatus, type GenerationEntry, type NetworkStatus } from "./session-api.js";
 
 // A typed client of clan-sessiond's D-Bus API, for clanctl and the bar: replies and signals are validated.
 
@@ -43,6 +43,27 @@ export class SessionClient {
 
   async switchTo(name: string): Promise<void> {
     await this.call("Switch", name);
+  }
+
+  /** Resolves when the new generation runs, or rejects with why it failed (and whether it was rolled back). */
+  async rebuild(name: string): Promise<void> {
+    await this.call("Rebuild", name);
+  }
+
+  async rollback(name: string, to?: number): Promise<void> {
+    await this.call("Rollback", name, to ?? -1);
+  }
+
+  async generations(name: string): Promise<GenerationEntry[]> {
+    return ((await this.call("Generations", name)) as unknown[]).map(decodeGeneration);
+  }
+
+  async buildLog(name: string): Promise<string> {
+    return String(await this.call("BuildLog", name));
+  }
+
+  async checkUpdate(name: string): Promise<boolean> {
+    return (await this.call("CheckUpdate", name)) === true;
   }
 
   async focusedNetwork(): Promise<string> {

@@ -47,13 +47,13 @@ const AbsolutePath = z
   .regex(WITHOUT_CONTROL_CHARACTERS, "must not contain control characters");
 
 // Only sources that nix fetches without running other programs on the user's behalf (no git+ssh, whose URL could
-// carry ssh options). The attribute has its own field so that a "#" in the reference cannot smuggle a second one.
+// carry ssh options); git+file is a local repository, read by git itself. The attribute has its own field so that a "#" in the reference cannot smuggle a second one.
 const FlakeReference = z
   .string()
   .max(4096, "must be at most 4096 characters")
-  .regex(/^(git\+https:\/\/[^\s#]+|path:\/[^\s#]*|\/[^\s#]*)$/, {
+  .regex(/^(git\+https:\/\/[^\s#]+|git\+file:\/\/\/[^\s#]+|path:\/[^\s#]*|\/[^\s#]*)$/, {
     error: (issue) =>
-      `must be "git+https://…", "path:/…" or an absolute path, without spaces or "#" (put the attribute in "attribute"), got ${quoteForMessage(issue.input)}`,
+      `must be "git+https://…", "git+file:///…", "path:/…" or an absolute path, without spaces or "#" (put the attribute in "attribute"), got ${quoteForMessage(issue.input)}`,
   });
 
 const AttributePath = z
@@ -69,7 +69,7 @@ const NetworkSource = z.union(
       .strict(),
     z
       .object({
-        flake: FlakeReference.describe("A flake reference: git+https://…, path:/… or an absolute path."),
+        flake: FlakeReference.describe("A flake reference: git+https://…, git+file:///…, path:/… or an absolute path."),
         attribute: AttributePath.optional().describe("The attribute of the flake that builds the network's generation."),
       })
       .strict(),
@@ -171,6 +171,12 @@ export const ConfigSchema = z
       .max(5000)
       .default(150)
       .describe("How long a workspace must stay focused before its network is entered, in milliseconds."),
+    updateCheckMinutes: z
+      .int()
+      .min(5)
+      .max(MAX_DELAY_SECONDS / 60)
+      .default(60)
+      .describe("How often clan-sessiond asks each network's flake source whether a newer revision exists."),
   })
   .strict();
 

@@ -1,0 +1,62 @@
+import { parseArgs } from "node:util";
+import type { MessageBus } from "@jellybrick/dbus-next";
+import { ClanError } from "../shared/errors.js";
+import { SessionClient } from "../shared/session-client.js";
+
+// `clanctl rebuild|rollback|generations|build-log|check-update`: a network's generations, through
+// clan-sessiond. Without a network name, rebuild and rollback act on the focused workspace's network, which is
+// what the keybindings in `clanctl sway-config` rely on.
+
+export const GENERATION_USAGE = `clanctl rebuild [NET]            build NET's flake, boot it, roll back if it does not come up
+clanctl rollback [NET] [--to N]  switch to the previous (or Nth) generation and boot it
+clanctl generations NET [--json] every generation, its date and source revision
+clanctl build-log NET            the log of the last build
+clanctl check-update [NET]       whether NET's source has a newer revision`;
+
+export async function runGenerationCommand(command: string, args: string[], connect: () => MessageBus): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { to: { type: "string" }, json: { type: "boolean", default: false } },
+  });
+  const session = await SessionClient.connect(connect());
+  const network = positionals[0] ?? (await focusedOrFail(session, command));
+  switch (command) {
+    case "rebuild":
+      await session.rebuild(network);
+      console.log(`${network}: rebuilt; generation ${(await session.generations(network)).find((g) => g.current)?.number} is running`);
+      return;
+    case "rollback": {
+      const to = values.to === undefined ? undefined : Number(values.to);
+      if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw new ClanError("InvalidArgument", "--to takes a generation number");
+      await session.rollback(network, to);
+      console.log(`${network}: generation ${(await session.generations(network)).find((g) => g.current)?.number} is current`);
+      return;
+    }
+    case "generations": {
+      const generations = await session.generations(network);
+      if (values.json) {
+        console.log(JSON.stringify(generations, null, 2));
+        return;
+      }
+      if (generations.length === 0) console.log(`${network} has no generations yet: clanctl rebuild ${network}`);
+      for (const g of generations) {
+        const date = new Date(g.createdAt).toISOString().replace("T", " ").slice(0, 19);
+        console.log(`${String(g.number).padStart(4)}   ${date}   ${(g.revision || "-").slice(0, 12).padEnd(12)}${g.current ? "   (current)" : ""}`);
+      }
+      return;
+    }
+    case "build-log":
+      console.log(await session.buildLog(network));
+      return;
+    case "check-update":
+      console.log(`${network}: ${(await session.checkUpdate(network)) ? "an update is available" : "up to date"}`);
+      return;
+  }
+}
+
+async function focusedOrFail(session: SessionClient, command: string): Promise<string> {
+  const focused = await session.focusedNetwork();
+  if (!focused) throw new ClanError("InvalidArgument", `clanctl ${command}: no network name given and the focused workspace belongs to none`);
+  return focused;
+}

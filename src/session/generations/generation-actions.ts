@@ -1,0 +1,183 @@
+import { ClanError, errorMessage } from "../../shared/errors.js";
+import type { VmdClient } from "../../shared/vmd-client.js";
+import type { NetworkConfig } from "../config/schema.js";
+import type { NetworkRegistry } from "../network-registry.js";
+import type { Notify } from "../notifications.js";
+import { buildGeneration, sourceRevision } from "./nix-build.js";
+import { addGeneration, currentGeneration, listGenerations, previousGeneration, switchGeneration } from "./nix-profile.js";
+import { readRevisions, recordRevision } from "./revisions.js";
+import { latestRevision } from "./update-check.js";
+
+// Rebuild, roll back, list generations and look for updates: the NixOS promise of atomic updates and
+// rollbacks, for a network VM. A rebuilt generation must prove itself by booting to ready; one that does not
+// is rolled back at once, and the user is told.
+
+export interface GenerationInfo {
+  number: number;
+  createdAt: number;
+  current: boolean;
+  path: string;
+  revision: string;
+}
+
+export interface GenerationActionsOptions {
+  registry: NetworkRegistry;
+  vmd: () => VmdClient | undefined;
+  profileOf: (network: string, config: NetworkConfig) => string;
+  notify: Notify;
+  log: (message: string) => void;
+}
+
+const LOG_TAIL_LINES = 400;
+
+export class GenerationActions {
+  private readonly buildLogs = new Map<string, string[]>();
+  private readonly busy = new Set<string>();
+
+  constructor(private readonly options: GenerationActionsOptions) {}
+
+  buildLog(network: string): string {
+    return (this.buildLogs.get(network) ?? []).join("\n");
+  }
+
+  async generations(network: string): Promise<GenerationInfo[]> {
+    const profile = this.profile(network);
+    const revisions = await readRevisions(profile);
+    return (await listGenerations(profile)).map((generation) => ({
+      ...generation,
+      revision: revisions[generation.path]?.revision ?? "",
+    }));
+  }
+
+  async rebuild(network: string): Promise<void> {
+    const config = this.config(network);
+    if (!("flake" in config.source)) {
+      throw new ClanError("InvalidArgument", `network ${network} boots the profile ${config.source.profile}; rebuild needs a flake source`);
+    }
+    const flake = config.source.flake;
+    const installable = config.source.attribute ? `${flake}#${config.source.attribute}` : flake;
+    await this.exclusively(network, async () => {
+      const { registry } = this.options;
+      const log: string[] = [];
+      this.buildLogs.set(network, log);
+      registry.update(network, { buildState: "building", buildProgress: 0, error: "" });
+      const profile = this.profile(network);
+      let storePath: string;
+      let revision: Awaited<ReturnType<typeof sourceRevision>>;
+      try {
+        revision = await sourceRevision(flake);
+        storePath = await buildGeneration(installable, {
+          progress: (progress) => registry.update(network, { buildProgress: progress.fraction }),
+          log: (line) => appendBounded(log, line),
+        });
+      } catch (error) {
+        registry.update(network, { buildState: "failed", buildProgress: -1, error: `rebuild failed: ${errorMessage(error)}` });
+        this.options.notify(`${network}: rebuild failed`, errorMessage(error), "critical");
+        throw error;
+      }
+      const previous = await currentGeneration(profile);
+      const number = await addGeneration(profile, storePath);
+      await recordRevision(profile, storePath, { ...revision, builtAt: Date.now() });
+      registry.update(network, { buildState: "idle", buildProgress: -1 });
+      try {
+        await this.restartInto(network, config);
+      } catch (error) {
+        await this.rollBackAfterFailedBoot(network, config, number, previous?.number, error);
+        return;
+      }
+      registry.update(network, { updateAvailable: false });
+      this.options.notify(`${network}: rebuilt`, `generation ${number} is running (${revision.revision.slice(0, 12)})`, "normal");
+    });
+  }
+
+  /** Switches to generation `to` (default: the previous one) and boots it if the VM was up. */
+  async rollback(network: string, to?: number): Promise<void> {
+    const config = this.config(network);
+    await this.exclusively(network, async () => {
+      const profile = this.profile(network);
+      const target = to ?? (await previousGeneration(profile))?.number;
+      if (target === undefined) throw new ClanError("NotFound", `${network} has no generation before the current one`);
+      await switchGeneration(profile, target);
+      const state = this.options.registry.get(network)?.vmState;
+      if (state === "running" || state === "paused" || state === "starting") {
+        try {
+          await this.restartInto(network, config);
+        } catch (error) {
+          this.options.notify(`${network}: generation ${target} did not come up`, errorMessage(error), "critical");
+          throw error;
+        }
+      }
+      this.options.notify(`${network}: rolled back`, `generation ${target} is current`, "normal");
+      await this.checkUpdate(network).catch((error: unknown) => this.options.log(`${network}: update check: ${errorMessage(error)}`));
+    });
+  }
+
+  /** Publishes and returns whether the source has a newer revision than the current generation. */
+  async checkUpdate(network: string): Promise<boolean> {
+    const config = this.config(network);
+    if (!("flake" in config.source)) return false;
+    const profile = this.profile(network);
+    const current = await currentGeneration(profile);
+    const deployed = current ? (await readRevisions(profile))[current.path]?.revision : undefined;
+    const latest = await latestRevision(config.source.flake);
+    const available = deployed !== latest;
+    this.options.registry.update(network, { updateAvailable: available });
+    return available;
+  }
+
+  private async rollBackAfterFailedBoot(
+    network: string,
+    config: NetworkConfig,
+    failed: number,
+    previous: number | undefined,
+    cause: unknown,
+  ): Promise<void> {
+    const reason = errorMessage(cause);
+    if (previous === undefined) {
+      this.options.registry.update(network, { error: `generation ${failed} did not come up: ${reason}` });
+      this.options.notify(`${network}: generation ${failed} did not come up`, reason, "critical");
+      throw new ClanError("BuildFailed", `generation ${failed} did not come up, and there is none to roll back to: ${reason}`);
+    }
+    this.options.log(`${network}: generation ${failed} did not come up (${reason}); rolling back to ${previous}`);
+    await switchGeneration(this.profile(network), previous);
+    await this.restartInto(network, config);
+    const message = `generation ${failed} did not come up (${reason}); rolled back to ${previous}`;
+    this.options.registry.update(network, { error: message });
+    this.options.notify(`${network}: rolled back`, message, "critical");
+    throw new ClanError("BuildFailed", message);
+  }
+
+  private async restartInto(network: string, config: NetworkConfig): Promise<void> {
+    const vmd = this.options.vmd();
+    if (!vmd) throw new ClanError("Disconnected", "clan-vmd is not running");
+    const { registry } = this.options;
+    const hasProcess = (await vmd.list()).some((vm) => vm.network === network && vm.state !== "stopped");
+    if (hasProcess) registry.applyVmStatus(await vmd.stop(network));
+    registry.applyVmStatus(await vmd.start(network, this.profile(network), config.vm));
+  }
+
+  private async exclusively(network: string, body: () => Promise<void>): Promise<void> {
+    if (this.busy.has(network)) throw new ClanError("Busy", `${network} is already being rebuilt or rolled back`);
+    this.busy.add(network);
+    try {
+      await body();
+    } finally {
+      this.busy.delete(network);
+    }
+  }
+
+  private config(network: string): NetworkConfig {
+    const config = this.options.registry.config(network);
+    if (!config) throw new ClanError("UnknownNetwork", `no network named ${network} in the config`);
+    return config;
+  }
+
+  private profile(network: string): string {
+    return this.options.profileOf(network, this.config(network));
+  }
+}
+
+function appendBounded(lines: string[], line: string): void {
+  lines.push(line);
+  if (lines.length > LOG_TAIL_LINES) lines.splice(0, lines.length - LOG_TAIL_LINES);
+}
