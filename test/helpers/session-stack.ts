@@ -27,12 +27,12 @@ export interface SessionStack {
   stop(): Promise<void>;
 }
 
-export async function startSessionStack(options: { config: ConfigInput; wmEnv: Record<string, string> }): Promise<SessionStack> {
+export async function startSessionStack(options: { config: ConfigInput; daemonEnv: Record<string, string> }): Promise<SessionStack> {
   const bus: SessionBus = await startSessionBus();
   const root = await mkdtemp(join(tmpdir(), "clan-session-e2e-"));
   const configFile = join(root, "config", "config.json");
   await mkdir(join(root, "config"), { recursive: true });
-  const env = { DBUS_SESSION_BUS_ADDRESS: bus.address, CLAN_DESKTOP_CONFIG: configFile, ...options.wmEnv };
+  const env = { DBUS_SESSION_BUS_ADDRESS: bus.address, CLAN_DESKTOP_CONFIG: configFile, ...options.daemonEnv };
   const writeConfig = (config: ConfigInput | string) =>
     writeFile(configFile, typeof config === "string" ? config : JSON.stringify(config, null, 2));
   await writeConfig(options.config);

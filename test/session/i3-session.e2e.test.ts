@@ -37,7 +37,7 @@ describe.skipIf(!needs.every(hasBinary))(`clan-sessiond on i3 ${skipReason(...ne
         },
         switchDebounceMs: 100,
       },
-      wmEnv: { I3SOCK: i3.socketPath, DISPLAY: i3.display },
+      daemonEnv: { I3SOCK: i3.socketPath, DISPLAY: i3.display },
     });
     ipc = await IpcClient.connect({ socketPath: i3.socketPath });
   });

@@ -46,7 +46,7 @@ describe.skipIf(!needs.every(hasBinary))(`clan-sessiond on sway ${skipReason(...
     };
     stack = await startSessionStack({
       config,
-      wmEnv: { SWAYSOCK: sway.socketPath, WAYLAND_DISPLAY: sway.waylandDisplay, XDG_RUNTIME_DIR: sway.runtimeDir },
+      daemonEnv: { SWAYSOCK: sway.socketPath, WAYLAND_DISPLAY: sway.waylandDisplay, XDG_RUNTIME_DIR: sway.runtimeDir },
     });
     ipc = await IpcClient.connect({ discover: () => sway.discoverSocket() });
   });

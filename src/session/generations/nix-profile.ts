@@ -1,4 +1,4 @@
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { lstat, mkdir, readdir, readlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { execa } from "execa";
 import { ClanError } from "../../shared/errors.js";
@@ -38,6 +38,7 @@ export async function currentGeneration(profile: string): Promise<ProfileGenerat
 
 /** Registers `storePath` as the profile's next generation and makes it current; returns its number. */
 export async function addGeneration(profile: string, storePath: string): Promise<number> {
+  await mkdir(dirname(profile), { recursive: true });
   await nixEnv(profile, ["--set", storePath]);
   const current = await currentGeneration(profile);
   if (!current) throw new ClanError("Protocol", `nix-env --set left ${profile} without a current generation`);

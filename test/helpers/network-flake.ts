@@ -1,0 +1,62 @@
+import { copyFile, mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { testGuestPaths } from "./test-guest.js";
+
+// A network's flake as a local git repository, for rebuild tests with the real Nix: there is no nixpkgs on
+// these machines, so the generation is a builtins.derivation that copies the test guest's kernel and initrd
+// and writes kernel-params and vm.json. The builder is the static busybox, mapped into Nix's sandbox.
+
+/** Nix settings for daemons that run these builds as root without a nixbld group. */
+export const TEST_NIX_CONFIG = "build-users-group =\nsandbox-paths = /bin/busybox\nexperimental-features = nix-command flakes";
+
+export interface NetworkFlake {
+  dir: string;
+  url: string;
+  /** Commits a version whose guest reports `marker` as its generation, or never reports ready at all. */
+  commit(marker: string, options?: { neverReady?: boolean }): Promise<string>;
+}
+
+export async function createNetworkFlake(): Promise<NetworkFlake> {
+  const dir = await mkdtemp(join(tmpdir(), "clan-flake-"));
+  const { kernel, initrd } = testGuestPaths();
+  await copyFile(kernel, join(dir, "kernel"));
+  await copyFile(initrd, join(dir, "initrd"));
+  const git = (...args: string[]) => execa("git", ["-C", dir, "-c", "user.name=test", "-c", "user.email=test@example.invalid", ...args]);
+  await git("init", "-q", "-b", "main");
+  await mkdir(join(dir, "generation"), { recursive: true });
+  return {
+    dir,
+    url: `git+file://${dir}`,
+    async commit(marker, options = {}) {
+      const params = `console=ttyS0 panic=-1 quiet clan.generation=${marker}${options.neverReady ? " clan.never-ready=1" : ""}`;
+      const vm = JSON.stringify({ memoryMiB: 256, stateDiskMiB: 0, readyTimeoutSeconds: options.neverReady ? 4 : 60 });
+      await writeFile(join(dir, "generation", "kernel-params"), `${params}\n`);
+      await writeFile(join(dir, "generation", "vm.json"), `${vm}\n`);
+      await writeFile(join(dir, "flake.nix"), FLAKE);
+      await git("add", "-A");
+      await git("commit", "-q", "-m", marker);
+      return (await git("rev-parse", "HEAD")).stdout.trim();
+    },
+  };
+}
+
+const FLAKE = `{
+  outputs = { self }: {
+    packages.x86_64-linux.default = builtins.derivation {
+      name = "clan-network-generation";
+      system = "x86_64-linux";
+      builder = "/bin/busybox";
+      args = [ "sh" "-c" ''
+        mkdir $out
+        cp \${./kernel} $out/kernel
+        cp \${./initrd} $out/initrd
+        cp \${./generation/kernel-params} $out/kernel-params
+        cp \${./generation/vm.json} $out/vm.json
+        echo built generation
+      '' ];
+    };
+  };
+}
+`;

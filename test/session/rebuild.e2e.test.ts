@@ -1,0 +1,105 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NetworkStatus } from "../../src/shared/session-api.js";
+import { clanctl } from "../helpers/daemons.js";
+import { createNetworkFlake, TEST_NIX_CONFIG, type NetworkFlake } from "../helpers/network-flake.js";
+import { startNotificationServer, type ShownNotification } from "../helpers/notification-server.js";
+import { hasBinary, skipReason } from "../helpers/processes.js";
+import { startSessionStack, type SessionStack } from "../helpers/session-stack.js";
+
+// Rebuild and rollback through the real Nix (Debian's nix-bin, as root), real clan-vmd and QEMU.
+
+const needs = ["nix", "nix-env", "git", "qemu-system-x86_64", "dbus-daemon"];
+const isRoot = process.getuid?.() === 0;
+// Unique per run: a generation Nix already has in its store is not built again, and then has no build log.
+const run = Date.now().toString(36);
+const marker = (name: string) => `family-${name}-${run}`;
+
+describe.skipIf(!needs.every(hasBinary) || !isRoot)(`rebuild and rollback ${skipReason(...needs)}${isRoot ? "" : " (needs root for the Nix store)"}`, () => {
+  let flake: NetworkFlake;
+  let stack: SessionStack;
+  let notifications: { shown: ShownNotification[]; stop(): void };
+  let profile: string;
+  const published: NetworkStatus[] = [];
+  const revisions: string[] = [];
+
+  beforeAll(async () => {
+    flake = await createNetworkFlake();
+    revisions.push(await flake.commit(marker("a")));
+    stack = await startSessionStack({
+      config: { networks: { family: { workspaces: ["2:family"], colour: "#2e7dbf", source: { flake: flake.url } } } },
+      daemonEnv: { NIX_CONFIG: TEST_NIX_CONFIG, XDG_STATE_HOME: join(flake.dir, "..", `${flake.dir.split("/").pop()}-state`) },
+    });
+    profile = join(stack.env.XDG_STATE_HOME!, "clan-desktop", "profiles", "family");
+    notifications = await startNotificationServer(stack.env.DBUS_SESSION_BUS_ADDRESS!);
+    stack.session.onNetworkChanged((status) => published.push(status), (error) => {
+      throw error;
+    });
+  });
+
+  afterAll(async () => {
+    notifications?.stop();
+    await stack?.stop();
+  });
+
+  const current = async () => (await stack.session.generations("family")).find((g) => g.current);
+  const bootedPath = async () => (await stack.vms.list()).find((vm) => vm.network === "family")?.generation;
+
+  it("rebuild builds the flake, registers generation 1 in the Nix profile, boots it and tells the user", async () => {
+    const result = await clanctl(["rebuild", "family"], stack.env);
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.stdout).toBe("family: rebuilt; generation 1 is running");
+    const generation = await current();
+    expect(generation).toMatchObject({ number: 1, revision: revisions[0] });
+    expect(await bootedPath()).toBe(generation!.path);
+    expect(published.some((s) => s.buildState === "building")).toBe(true);
+    expect(published.at(-1)).toMatchObject({ buildState: "idle", buildProgress: -1 });
+    expect(await stack.session.buildLog("family")).toContain("built generation");
+    const { stdout } = await execa("nix-env", ["--profile", profile, "--list-generations"]);
+    expect(stdout).toMatch(/^\s+1\s+\S+ \S+\s+\(current\)$/m);
+    expect(notifications.shown.map((n) => n.summary)).toContain("family: rebuilt");
+  });
+
+  it("a new commit in the git source shows as an update, and rebuilding boots it", async () => {
+    expect(await stack.session.checkUpdate("family")).toBe(false);
+    revisions.push(await flake.commit(marker("b")));
+    expect((await clanctl(["check-update", "family"], stack.env)).stdout).toBe("family: an update is available");
+    expect((await stack.session.getNetwork("family")).updateAvailable).toBe(true);
+    expect((await clanctl(["rebuild", "family"], stack.env)).exitCode).toBe(0);
+    expect(await current()).toMatchObject({ number: 2, revision: revisions[1] });
+    expect((await stack.session.getNetwork("family")).updateAvailable).toBe(false);
+    expect(await stack.vms.consoleTail("family", 4096)).toContain(`clan test guest ${marker("b")} ready`);
+  });
+
+  it("a generation that never reports ready is rolled back by itself, with a notification", async () => {
+    await flake.commit(marker("broken"), { neverReady: true });
+    const result = await clanctl(["rebuild", "family"], stack.env);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toContain("generation 3 did not come up");
+    expect(result.stderr).toContain("rolled back to 2");
+    expect(await current()).toMatchObject({ number: 2 });
+    expect((await stack.session.generations("family")).map((g) => g.number)).toEqual([1, 2, 3]);
+    expect((await stack.session.getNetwork("family")).vmState).toBe("running");
+    expect(await bootedPath()).toBe((await current())!.path);
+    expect(notifications.shown.at(-1)?.summary).toBe("family: rolled back");
+  });
+
+  it("rollback --to N and rollback to the previous generation agree with nix-env", async () => {
+    expect((await clanctl(["rollback", "family", "--to", "1"], stack.env)).stdout).toBe("family: generation 1 is current");
+    expect(await bootedPath()).toBe((await current())!.path);
+    expect(await readFile(join(stack.root, "state", "family", "console.log"), "utf8")).toContain(`${marker("a")} ready`);
+    expect((await clanctl(["rollback", "family", "--to", "2"], stack.env)).exitCode).toBe(0);
+    expect((await clanctl(["rollback", "family"], stack.env)).stdout).toBe("family: generation 1 is current");
+    const { stdout } = await execa("nix-env", ["--profile", profile, "--list-generations"]);
+    expect(stdout).toMatch(/^\s+1\s+\S+ \S+\s+\(current\)$/m);
+    const missing = await clanctl(["rollback", "family", "--to", "9"], stack.env);
+    expect(missing.stderr).toContain("has no generation 9 (it has: 1, 2, 3)");
+  });
+
+  it("an unknown network is refused by name", async () => {
+    const result = await clanctl(["rebuild", "nosuch"], stack.env);
+    expect(result.stderr).toContain('no network named "nosuch"');
+  });
+});
