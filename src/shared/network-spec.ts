@@ -183,13 +183,16 @@ const TYPE_WORDS: Record<string, string> = {
 type Path = readonly PropertyKey[];
 
 function issueProblems(issue: z.core.$ZodIssue, raw: unknown): { path: Path; message: string }[] {
+  if ((issue.code === "invalid_type" || issue.code === "invalid_value") && isMissing(raw, issue.path)) {
+    return [{ path: issue.path, message: "is required" }];
+  }
   switch (issue.code) {
     case "unrecognized_keys":
       return issue.keys.map((key) => ({ path: [...issue.path, key], message: "unknown field" }));
     case "invalid_key":
       return [{ path: issue.path, message: issue.issues[0]?.message ?? "invalid name" }];
     case "invalid_type":
-      return [{ path: issue.path, message: isMissing(raw, issue.path) ? "is required" : `must be ${TYPE_WORDS[issue.expected] ?? issue.expected}` }];
+      return [{ path: issue.path, message: `must be ${TYPE_WORDS[issue.expected] ?? issue.expected}` }];
     case "invalid_value":
       return [{ path: issue.path, message: `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(", ")}` }];
     case "too_big":
@@ -208,6 +211,7 @@ function rangeMessage(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall):
 }
 
 function isMissing(raw: unknown, path: Path): boolean {
+  if (path.length === 0) return false;
   let value = raw;
   for (const key of path.slice(0, -1)) value = (value as Record<PropertyKey, unknown>)[key];
   return typeof value === "object" && value !== null && !Object.hasOwn(value, path[path.length - 1] as PropertyKey);
