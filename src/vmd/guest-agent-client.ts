@@ -9,11 +9,15 @@ import { JsonLineConnection } from "./json-lines.js";
 // carries our id when the agent echoes it.
 
 const GA_MAX_LINE = 1024 * 1024;
+/** How long one guest-sync-delimited may go unanswered before it is sent again. */
+const SYNC_RETRY_MS = 500;
 
 const Reply = z.union([
   z.object({ return: z.unknown() }).loose(),
   z.object({ error: z.object({ class: z.string(), desc: z.string() }) }).loose(),
 ]);
+
+const SyncReply = z.object({ return: z.number() });
 
 export const GuestInfo = z.object({ version: z.string() }).loose();
 export type GuestInfo = z.infer<typeof GuestInfo>;
@@ -43,6 +47,10 @@ export class GuestAgentClient {
       throw error;
     }
     return client;
+  }
+
+  get closed(): boolean {
+    return this.connection.closed;
   }
 
   close(): void {
@@ -79,15 +87,28 @@ export class GuestAgentClient {
     return run;
   }
 
+  /**
+   * Sends guest-sync-delimited with a fresh id until the reply with that id arrives, skipping stale replies on
+   * the way. One request is not enough: a request that reaches the agent just as the host side of the port
+   * reopens can go unanswered (about one reconnect in three on these machines), so it is asked again.
+   */
   private async synchronise(timeoutMs: number): Promise<void> {
-    const id = randomInt(1, 2 ** 31);
-    this.connection.sendRaw(Buffer.from([0xff]));
     const deadline = Date.now() + timeoutMs;
-    this.connection.send({ execute: "guest-sync-delimited", arguments: { id } });
+    while (Date.now() < deadline) {
+      const id = randomInt(1, 2 ** 31);
+      this.connection.sendRaw(Buffer.from([0xff]));
+      this.connection.send({ execute: "guest-sync-delimited", arguments: { id } });
+      if (await this.syncReplyArrives(id, Math.min(deadline, Date.now() + SYNC_RETRY_MS))) return;
+    }
+    throw new ClanError("Timeout", `guest agent did not answer guest-sync-delimited within ${timeoutMs} ms`);
+  }
+
+  private async syncReplyArrives(id: number, until: number): Promise<boolean> {
     for (;;) {
-      const message = await this.nextMessage(Math.max(1, deadline - Date.now()), "guest-sync-delimited");
-      const reply = z.object({ return: z.number() }).safeParse(message);
-      if (reply.success && reply.data.return === id) return;
+      const next = await this.nextMessage(until - Date.now(), "guest-sync-delimited");
+      if (!next) return false;
+      const reply = SyncReply.safeParse(next.message);
+      if (reply.success && reply.data.return === id) return true;
     }
   }
 
@@ -97,14 +118,12 @@ export class GuestAgentClient {
       this.replyMayBeStale = false;
     }
     this.connection.send(args === undefined ? { execute: command } : { execute: command, arguments: args });
-    let message: unknown;
-    try {
-      message = await this.nextMessage(timeoutMs, command);
-    } catch (error) {
+    const next = await this.nextMessage(timeoutMs, command);
+    if (!next) {
       this.replyMayBeStale = true;
-      throw error;
+      throw new ClanError("Timeout", `guest agent did not answer ${command} within ${timeoutMs} ms`);
     }
-    const reply = Reply.safeParse(message);
+    const reply = Reply.safeParse(next.message);
     if (!reply.success) throw new ClanError("Protocol", `guest agent sent a malformed reply to ${command}`);
     if ("error" in reply.data) {
       const error = reply.data.error as { class: string; desc: string };
@@ -113,11 +132,12 @@ export class GuestAgentClient {
     return reply.data.return;
   }
 
-  private nextMessage(timeoutMs: number, command: string): Promise<unknown> {
+  /** The next message, or undefined when none arrives in time; rejects when the connection closes. */
+  private nextMessage(timeoutMs: number, command: string): Promise<{ message: unknown } | undefined> {
     return new Promise((resolve, reject) => {
       const onMessage = (message: unknown) => {
         cleanup();
-        resolve(message);
+        resolve({ message });
       };
       const onClose = () => {
         cleanup();
@@ -125,8 +145,8 @@ export class GuestAgentClient {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new ClanError("Timeout", `guest agent did not answer ${command} within ${timeoutMs} ms`));
-      }, timeoutMs);
+        resolve(undefined);
+      }, Math.max(0, timeoutMs));
       const cleanup = () => {
         clearTimeout(timer);
         this.connection.off("message", onMessage);

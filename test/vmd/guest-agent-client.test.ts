@@ -3,15 +3,19 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GuestAgentClient } from "../../src/vmd/guest-agent-client.js";
 import { listenOnTempSocket, type SocketPeer } from "../helpers/socket-peer.js";
 
-// GuestAgentClient against a FAKE guest agent, for the one thing the real qemu-ga (test/vmd/guest-agent.e2e.test.ts)
-// cannot be made to do on demand: answer a command only after the client has given up on it.
+// GuestAgentClient against a FAKE guest agent, for what the real qemu-ga (test/vmd/guest-agent.e2e.test.ts) does
+// only now and then: answer a command after the client has given up on it, or never answer a request at all.
 
 let peer: SocketPeer;
 let client: GuestAgentClient;
 
-/** Answers like qemu-ga, except that replies to commands named in `late` are held until release() is called. */
-function fakeAgent(socket: Socket, late: Set<string>) {
+/**
+ * Answers like qemu-ga, except that replies to commands named in `late` are held until release() is called,
+ * and the first `unanswered` requests get no reply at all.
+ */
+function fakeAgent(socket: Socket, late: Set<string>, unanswered = 0) {
   const held: string[] = [];
+  let toIgnore = unanswered;
   const reply = (line: string) => socket.write(line);
   let buffer = "";
   socket.setEncoding("latin1");
@@ -27,7 +31,8 @@ function fakeAgent(socket: Socket, late: Set<string>) {
         "guest-fsfreeze-status": `${JSON.stringify({ return: "thawed" })}\n`,
       };
       const answer = answers[request.execute] ?? `${JSON.stringify({ error: { class: "CommandNotFound", desc: request.execute } })}\n`;
-      if (late.has(request.execute)) held.push(answer);
+      if (toIgnore > 0) toIgnore--;
+      else if (late.has(request.execute)) held.push(answer);
       else reply(answer);
     }
   });
@@ -53,5 +58,22 @@ describe("GuestAgentClient against a fake guest agent", () => {
     await expect(client.info(50)).rejects.toMatchObject({ code: "Timeout", message: "guest agent did not answer guest-info within 50 ms" });
     agent.release();
     expect(await client.freezeStatus()).toBe("thawed");
+  });
+
+  it("asks again when its synchronisation request goes unanswered, as after a quick reconnect", async () => {
+    const accepted = peer.nextConnection();
+    const startedAt = Date.now();
+    const connecting = GuestAgentClient.connect(peer.path, 3000);
+    fakeAgent(await accepted, new Set(), 2);
+    client = await connecting;
+    expect(Date.now() - startedAt).toBeLessThan(2000);
+    expect(await client.freezeStatus()).toBe("thawed");
+  });
+
+  it("gives up after its time limit when the agent never answers", async () => {
+    const accepted = peer.nextConnection();
+    const connecting = GuestAgentClient.connect(peer.path, 700);
+    fakeAgent(await accepted, new Set(), Number.POSITIVE_INFINITY);
+    await expect(connecting).rejects.toMatchObject({ code: "Timeout", message: "guest agent did not answer guest-sync-delimited within 700 ms" });
   });
 });

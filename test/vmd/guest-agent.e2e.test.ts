@@ -51,9 +51,14 @@ describe("GuestAgentClient against the real guest agent", () => {
     await agent.ping();
   });
 
-  it("synchronises again on a new connection after the previous client left", async () => {
-    agent.close();
-    agent = await GuestAgentClient.connect(vm.paths.guestAgentSocket, 10_000);
-    await agent.ping();
+  it("synchronises on each of ten reconnections in quick succession", async () => {
+    // Right after the previous client left, a request can go unanswered; the client must ask again.
+    for (let round = 0; round < 10; round++) {
+      agent.close();
+      const startedAt = Date.now();
+      agent = await GuestAgentClient.connect(vm.paths.guestAgentSocket, 5000);
+      await agent.ping();
+      expect(Date.now() - startedAt).toBeLessThan(3000);
+    }
   });
 });
