@@ -1,0 +1,25 @@
+// clan-sessiond's D-Bus names as the extension uses them. The extension runs inside GNOME Shell and cannot import
+// src/shared at run time, so these are copies; test/gnome-extension/dbus-names.test.ts fails when they drift
+// from src/shared/dbus-names.ts, which stays the one source of truth.
+
+export const SESSION_BUS_NAME = "org.clan.Desktop.Session1";
+export const SESSION_MANAGER_PATH = "/org/clan/Desktop/Session1";
+export const SESSION_MANAGER_INTERFACE = "org.clan.Desktop.Session1.Manager";
+
+/** Methods the menu and keybindings call. Rebuild, Rollback and BackupNow arrive with later clan-sessiond
+ *  versions: until the bus's introspection lists them, their items are insensitive. */
+export const SESSION_METHODS = {
+  listNetworks: "ListNetworks",
+  start: "Start",
+  stop: "Stop",
+  workspaceFocused: "WorkspaceFocused",
+  rebuild: "Rebuild",
+  rollback: "Rollback",
+  backupNow: "BackupNow",
+} as const;
+
+/** Proposed property (a{su}): network name → pid of the viewer clan-sessiond started for its VM. Used when present. */
+export const VIEWER_PIDS_PROPERTY = "ViewerPids";
+
+/** Rollback(s network, i steps): -1 means "the previous generation". */
+export const ROLLBACK_PREVIOUS = -1;

@@ -1,0 +1,98 @@
+import { requiredMethod, type ActionId } from "./actions.js";
+import { formatBackup, formatGeneration, formatProgress, formatVmState } from "./format.js";
+import type { NetworkStatus } from "./network-status.js";
+import { networkIssues, networkLevel, summarise, type Level, type Summary } from "./summary.js";
+import type { WorkspaceMap } from "./workspace-map.js";
+
+// The whole panel menu as plain data: the shell adapter only turns this into PopupMenu items, so everything the
+// user reads and every rule about which action is possible is decided (and unit-tested) here.
+
+export interface MenuAction {
+  id: ActionId;
+  network: string;
+  label: string;
+  sensitive: boolean;
+  /** Why the action is insensitive; "" when it is sensitive. */
+  hint: string;
+}
+
+export interface NetworkSection {
+  network: string;
+  title: string;
+  colour: string;
+  level: Level;
+  vmState: string;
+  focused: boolean;
+  /** Read-only lines: VM state, generation, backup, update, build. */
+  lines: string[];
+  actions: MenuAction[];
+}
+
+export interface MenuModel {
+  summary: Summary;
+  /** Lines above the networks: not running, config error, workspace mapping problems. */
+  notices: string[];
+  sections: NetworkSection[];
+}
+
+export interface MenuInput {
+  connected: boolean;
+  networks: readonly NetworkStatus[];
+  configError: string;
+  /** Methods clan-sessiond's introspection lists on its manager interface. */
+  availableMethods: ReadonlySet<string>;
+  workspaces: WorkspaceMap;
+  nowMs: number;
+}
+
+export function buildMenuModel(input: MenuInput): MenuModel {
+  const summary = summarise(input);
+  if (!input.connected) {
+    return { summary, notices: ["Networks appear here when clan-sessiond starts."], sections: [] };
+  }
+  const notices: string[] = [];
+  if (input.configError) notices.push(`Config error (the last good config is in force): ${input.configError.slice(0, 200)}`);
+  notices.push(...input.workspaces.problems);
+  const sections = [...input.networks]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((network) => networkSection(network, input));
+  return { summary, notices, sections };
+}
+
+function networkSection(network: NetworkStatus, input: MenuInput): NetworkSection {
+  const index = input.workspaces.indexOfNetwork.get(network.name);
+  const where = index === undefined ? "no GNOME workspace" : `workspace ${index + 1}`;
+  const lines = [`VM: ${formatVmState(network.vmState)}`, `Generation: ${formatGeneration(network.generation)}`];
+  lines.push(`Backup: ${formatBackup(network.backupState, network.backupLastSuccess, input.nowMs)}`);
+  if (network.updateAvailable) lines.push("Update available");
+  if (network.buildState === "building") lines.push(`Building ${formatProgress(network.buildProgress)}`.trimEnd() + "…");
+  if (network.buildState === "failed") lines.push("Build failed");
+  const problem = networkIssues(network).find((issue) => issue.level === "error" && issue.reason.startsWith("VM failed"));
+  if (problem) lines.push(problem.reason);
+  return {
+    network: network.name,
+    title: `${network.label} · ${where}${network.focused ? " · focused" : ""}`,
+    colour: network.colour,
+    level: networkLevel(network),
+    vmState: network.vmState,
+    focused: network.focused,
+    lines,
+    actions: actionsFor(network, index, input.availableMethods),
+  };
+}
+
+function actionsFor(network: NetworkStatus, index: number | undefined, available: ReadonlySet<string>): MenuAction[] {
+  const vmUp = ["running", "paused", "starting"].includes(network.vmState);
+  const rules: [ActionId, string, string][] = [
+    ["switch", `Switch to ${network.label}`, index === undefined ? "none of its workspaces has a number" : ""],
+    ["rebuild", "Rebuild", network.buildState === "building" ? "a build is running" : ""],
+    ["rollback", "Roll back to the previous generation", network.buildState === "building" ? "a build is running" : ""],
+    ["backup", "Back up now", network.backupState === "running" ? "a backup is running" : ""],
+    ["stop", "Stop the VM", vmUp ? "" : "the VM is not running"],
+  ];
+  return rules.map(([id, label, blocked]) => {
+    const method = requiredMethod(id);
+    const hint = method !== undefined && !available.has(method) ? `needs a clan-sessiond with ${method}` : blocked;
+    return { id, network: network.name, label, sensitive: hint === "", hint };
+  });
+}

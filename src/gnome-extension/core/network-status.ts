@@ -1,0 +1,91 @@
+// A network's status as clan-sessiond publishes it (the a{sv} of NetworkChanged and ListNetworks, see
+// src/shared/session-api.ts). GNOME Shell has no zod, so the extension checks the unpacked dictionary here
+// itself: a field of the wrong type is an error, a value this version does not know (a newer daemon's state)
+// is kept and shown as unknown rather than breaking the menu.
+
+export const VM_STATES = ["stopped", "starting", "running", "paused", "stopping", "failed", "unavailable"] as const;
+export type VmState = (typeof VM_STATES)[number];
+
+export const BACKUP_STATES = ["unknown", "ok", "running", "overdue", "failed"] as const;
+export type BackupState = (typeof BACKUP_STATES)[number];
+
+export const BUILD_STATES = ["idle", "building", "failed"] as const;
+export type BuildState = (typeof BUILD_STATES)[number];
+
+export interface NetworkStatus {
+  name: string;
+  label: string;
+  colour: string;
+  workspaces: string[];
+  /** A state this version does not know stays as the daemon sent it; the summary treats it as a warning. */
+  vmState: VmState | string;
+  generation: string;
+  error: string;
+  focused: boolean;
+  backupState: BackupState | string;
+  /** Unix time in ms of the last successful backup, 0 when never. */
+  backupLastSuccess: number;
+  updateAvailable: boolean;
+  buildState: BuildState | string;
+  /** 0..1 while building, -1 otherwise. */
+  buildProgress: number;
+}
+
+type FieldKind = "string" | "number" | "boolean" | "string[]";
+
+/** Every field and its JavaScript type after GLib.Variant.recursiveUnpack(). */
+export const NETWORK_STATUS_FIELDS: Readonly<Record<keyof NetworkStatus, FieldKind>> = {
+  name: "string",
+  label: "string",
+  colour: "string",
+  workspaces: "string[]",
+  vmState: "string",
+  generation: "string",
+  error: "string",
+  focused: "boolean",
+  backupState: "string",
+  backupLastSuccess: "number",
+  updateAvailable: "boolean",
+  buildState: "string",
+  buildProgress: "number",
+};
+
+/** Defaults for fields an older daemon does not send yet; name, vmState and workspaces are required. */
+const DEFAULTS: Partial<NetworkStatus> = {
+  generation: "",
+  error: "",
+  focused: false,
+  backupState: "unknown",
+  backupLastSuccess: 0,
+  updateAvailable: false,
+  buildState: "idle",
+  buildProgress: -1,
+};
+
+/** Longer strings are cut: a guest-influenced error message must not grow the panel menu without bound. */
+const MAX_TEXT = 512;
+
+function hasKind(value: unknown, kind: FieldKind): boolean {
+  if (kind === "string[]") return Array.isArray(value) && value.every((item) => typeof item === "string");
+  if (kind === "number") return typeof value === "number" && Number.isFinite(value);
+  return typeof value === kind;
+}
+
+export function decodeNetworkStatus(raw: unknown): NetworkStatus {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Error("network status is not a dictionary");
+  const input = raw as Record<string, unknown>;
+  const result: Record<string, unknown> = {};
+  for (const [key, kind] of Object.entries(NETWORK_STATUS_FIELDS) as [keyof NetworkStatus, FieldKind][]) {
+    const value = input[key];
+    if (value === undefined && key in DEFAULTS) {
+      result[key] = DEFAULTS[key];
+      continue;
+    }
+    if (!hasKind(value, kind)) throw new Error(`network status field ${key} must be ${kind}, got ${typeof value}`);
+    result[key] = typeof value === "string" ? value.slice(0, MAX_TEXT) : value;
+  }
+  const status = result as unknown as NetworkStatus;
+  if (status.name === "") throw new Error("network status has an empty name");
+  if (status.label === "") status.label = status.name;
+  return status;
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import * as core from "../../src/gnome-extension/core/dbus-names.js";
+import { decodeNetworkStatus, NETWORK_STATUS_FIELDS } from "../../src/gnome-extension/core/network-status.js";
+import * as shared from "../../src/shared/dbus-names.js";
+import { encodeNetworkStatus, NetworkStatus } from "../../src/shared/session-api.js";
+import { unwrapVariants } from "../../src/shared/vm-api.js";
+import { network } from "./fixtures.js";
+
+// The extension cannot import src/shared inside GNOME Shell, so it keeps copies; these tests keep them equal.
+
+describe("the extension's copy of clan-sessiond's D-Bus contract", () => {
+  it("uses the same bus name, object path and interface", () => {
+    expect(core.SESSION_BUS_NAME).toBe(shared.SESSION_BUS_NAME);
+    expect(core.SESSION_MANAGER_PATH).toBe(shared.SESSION_MANAGER_PATH);
+    expect(core.SESSION_MANAGER_INTERFACE).toBe(shared.SESSION_MANAGER_INTERFACE);
+  });
+
+  it("knows every field of NetworkStatus, and no other", () => {
+    expect(Object.keys(NETWORK_STATUS_FIELDS).sort()).toEqual(Object.keys(NetworkStatus.shape).sort());
+  });
+
+  it("decodes what clan-sessiond encodes, after unpacking the variants as GJS does", () => {
+    const status = network("family", { workspaces: ["2:family"], vmState: "running", backupLastSuccess: 1700000000000, buildProgress: 0.5 });
+    expect(decodeNetworkStatus(unwrapVariants(encodeNetworkStatus(status)))).toEqual(status);
+  });
+});
+
+describe("decodeNetworkStatus", () => {
+  it("rejects a field of the wrong type, naming it", () => {
+    expect(() => decodeNetworkStatus({ ...network("a"), workspaces: "2:a" })).toThrow(/workspaces must be string\[\]/);
+    expect(() => decodeNetworkStatus({ ...network("a"), buildProgress: Number.NaN })).toThrow(/buildProgress/);
+    expect(() => decodeNetworkStatus(["a"])).toThrow(/not a dictionary/);
+  });
+
+  it("fills the slots an older clan-sessiond does not send, and keeps states it does not know", () => {
+    const decoded = decodeNetworkStatus({ name: "a", label: "", colour: "#000000", workspaces: [], vmState: "hibernating" });
+    expect(decoded).toMatchObject({ label: "a", vmState: "hibernating", backupState: "unknown", buildProgress: -1 });
+  });
+
+  it("cuts long texts, so a guest's error message cannot grow the menu without bound", () => {
+    expect(decodeNetworkStatus({ ...network("a"), error: "x".repeat(10_000) }).error).toHaveLength(512);
+  });
+});

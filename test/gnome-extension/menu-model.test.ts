@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { buildMenuModel, type MenuInput } from "../../src/gnome-extension/core/menu-model.js";
+import { buildWorkspaceMap } from "../../src/gnome-extension/core/workspace-map.js";
+import { network } from "./fixtures.js";
+
+const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
+const TODAY_METHODS = new Set(["ListNetworks", "GetNetwork", "Start", "Stop", "Pause", "Switch", "WorkspaceFocused", "ReloadConfig"]);
+
+function input(change: Partial<MenuInput> = {}): MenuInput {
+  const networks = change.networks ?? [
+    network("family", { label: "Family", workspaces: ["2:family"], vmState: "running", focused: true, generation: "/nix/var/profiles/family-7-link", backupState: "ok", backupLastSuccess: NOW - 3 * 3600_000 }),
+    network("club", { workspaces: ["club"], updateAvailable: true, buildState: "building", buildProgress: 0.42 }),
+  ];
+  return { connected: true, networks, configError: "", availableMethods: TODAY_METHODS, workspaces: buildWorkspaceMap(networks), nowMs: NOW, ...change };
+}
+
+describe("the panel menu model", () => {
+  it("has one section per network, sorted by name, with state, generation, backup age, update and build progress", () => {
+    const model = buildMenuModel(input());
+    expect(model.sections.map((section) => section.network)).toEqual(["club", "family"]);
+    const [club, family] = model.sections;
+    expect(family).toMatchObject({
+      title: "Family · workspace 2 · focused",
+      level: "ok",
+      lines: ["VM: running", "Generation: family-7-link", "Backup: backed up, last success 3 h ago"],
+    });
+    expect(club).toMatchObject({
+      title: "club · no GNOME workspace",
+      level: "attention",
+      lines: ["VM: stopped", "Generation: none", "Backup: no backup information", "Update available", "Building 42 %…"],
+    });
+    expect(model.notices).toEqual(['club: workspace "club" has no number, so no GNOME workspace']);
+  });
+
+  it("makes rebuild, roll back and back up insensitive while clan-sessiond lacks their methods, saying why", () => {
+    const family = buildMenuModel(input()).sections[1]!;
+    expect(family.actions.map((a) => [a.id, a.sensitive, a.hint])).toEqual([
+      ["switch", true, ""],
+      ["rebuild", false, "needs a clan-sessiond with Rebuild"],
+      ["rollback", false, "needs a clan-sessiond with Rollback"],
+      ["backup", false, "needs a clan-sessiond with BackupNow"],
+      ["stop", true, ""],
+    ]);
+  });
+
+  it("enables them once the methods exist, except while the same kind of job runs", () => {
+    const methods = new Set([...TODAY_METHODS, "Rebuild", "Rollback", "BackupNow"]);
+    const [club, family] = buildMenuModel(input({ availableMethods: methods })).sections;
+    expect(family!.actions.every((action) => action.sensitive)).toBe(true);
+    expect(club!.actions.filter((a) => !a.sensitive).map((a) => [a.id, a.hint])).toEqual([
+      ["switch", "none of its workspaces has a number"],
+      ["rebuild", "a build is running"],
+      ["rollback", "a build is running"],
+      ["stop", "the VM is not running"],
+    ]);
+  });
+
+  it("says when clan-sessiond is not running, and shows no stale networks", () => {
+    const model = buildMenuModel(input({ connected: false }));
+    expect(model.summary.text).toBe("clan-sessiond is not running");
+    expect(model.sections).toEqual([]);
+  });
+
+  it("shows a rejected config and a failed VM's cause", () => {
+    const networks = [network("a", { workspaces: ["1"], vmState: "failed", error: "QEMU exited with 1" })];
+    const model = buildMenuModel(input({ networks, workspaces: buildWorkspaceMap(networks), configError: "networks.a.colour: bad" }));
+    expect(model.notices).toEqual(["Config error (the last good config is in force): networks.a.colour: bad"]);
+    expect(model.sections[0]!.lines).toContain("VM failed: QEMU exited with 1");
+    expect(model.summary).toMatchObject({ level: "error", text: "a: VM failed: QEMU exited with 1" });
+  });
+});
