@@ -68,3 +68,12 @@ export function unwrapVariants(raw: unknown): Record<string, unknown> {
     Object.entries(raw).map(([key, value]) => [key, value instanceof Variant ? (value.value as unknown) : value]),
   );
 }
+
+/** What SnapshotState reports: how the copy was made consistent. */
+export const SnapshotReport = z.object({
+  method: z.enum(["freeze", "paused", "stopped"]),
+  frozenFilesystems: z.number().int(),
+  hooksRun: z.number().int(),
+  durationMs: z.number(),
+});
+export type SnapshotReport = z.infer<typeof SnapshotReport>;

@@ -2,7 +2,8 @@ import type { ClientInterface, MessageBus } from "@jellybrick/dbus-next";
 import { fromDbusError } from "./dbus-errors.js";
 import { VMD_BUS_NAME, VMD_MANAGER_INTERFACE, VMD_MANAGER_PATH } from "./dbus-names.js";
 import { ClanError } from "./errors.js";
-import { decodeVmStatus, encodeVmOverrides, type VmOverrides, type VmStatus } from "./vm-api.js";
+import { z } from "zod";
+import { decodeVmStatus, encodeVmOverrides, SnapshotReport, unwrapVariants, type VmOverrides, type VmStatus } from "./vm-api.js";
 
 // A typed client of clan-vmd's D-Bus API: every reply and signal is validated by the VmStatus schema.
 
@@ -45,6 +46,23 @@ export class VmdClient {
 
   async consoleTail(network: string, maxBytes = 16 * 1024): Promise<string> {
     return String(await this.call("ConsoleTail", network, maxBytes));
+  }
+
+  async snapshotState(network: string, target: string, hooks: string[][]): Promise<SnapshotReport> {
+    return SnapshotReport.parse(unwrapVariants(await this.call("SnapshotState", network, target, hooks)));
+  }
+
+  async replaceStateDisk(network: string, image: string): Promise<void> {
+    await this.call("ReplaceStateDisk", network, image);
+  }
+
+  async guestExec(network: string, argv: string[], timeoutSeconds = 60): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    const [exitCode, stdout, stderr] = z.tuple([z.number(), z.string(), z.string()]).parse(await this.call("GuestExec", network, argv, timeoutSeconds));
+    return { exitCode, stdout, stderr };
+  }
+
+  async guestFreezeStatus(network: string): Promise<string> {
+    return String(await this.call("GuestFreezeStatus", network));
   }
 
   async shutdown(stopVms: boolean): Promise<void> {

@@ -1,4 +1,4 @@
-import { interface as dbusInterface, type MessageBus } from "@jellybrick/dbus-next";
+import { interface as dbusInterface, Variant, type MessageBus } from "@jellybrick/dbus-next";
 import { asDbusCall } from "../shared/dbus-errors.js";
 import { VMD_MANAGER_INTERFACE, VMD_MANAGER_PATH, VMD_VM_INTERFACE, networkObjectPath } from "../shared/dbus-names.js";
 import { ClanError } from "../shared/errors.js";
@@ -58,6 +58,38 @@ class ManagerInterface extends Interface {
   @method({ inSignature: "su", outSignature: "s" })
   ConsoleTail(network: string, maxBytes: number) {
     return asDbusCall(() => this.manager.supervisor(network).consoleTail(maxBytes));
+  }
+
+  /** A consistent copy of the network's state disk at `target`, after running `hooks` in the guest. */
+  @method({ inSignature: "ssaas", outSignature: "a{sv}" })
+  SnapshotState(network: string, target: string, hooks: string[][]) {
+    return asDbusCall(async () => {
+      const report = await this.manager.supervisor(network, { create: true }).snapshotState(target, hooks);
+      return {
+        method: new Variant("s", report.method),
+        frozenFilesystems: new Variant("i", report.frozenFilesystems),
+        hooksRun: new Variant("u", report.hooksRun),
+        durationMs: new Variant("d", report.durationMs),
+      };
+    });
+  }
+
+  @method({ inSignature: "ss", outSignature: "" })
+  ReplaceStateDisk(network: string, image: string) {
+    return asDbusCall(() => this.manager.supervisor(network, { create: true }).replaceStateDisk(image));
+  }
+
+  @method({ inSignature: "sasu", outSignature: "iss" })
+  GuestExec(network: string, argv: string[], timeoutSeconds: number) {
+    return asDbusCall(async () => {
+      const result = await this.manager.supervisor(network).guestAgent.exec(argv, timeoutSeconds * 1000);
+      return [result.exitCode, result.stdout, result.stderr];
+    });
+  }
+
+  @method({ inSignature: "s", outSignature: "s" })
+  GuestFreezeStatus(network: string) {
+    return asDbusCall(() => this.manager.supervisor(network).guestAgent.freezeStatus());
   }
 
   @method({ inSignature: "b", outSignature: "" })

@@ -8,10 +8,13 @@ import type { JsonLineConnection } from "./json-lines.js";
 import type { Accelerator } from "./qemu-command.js";
 import { isAlive, isQemuOf, readTail } from "./qemu-process.js";
 import { QmpClient } from "./qmp-client.js";
+import { GuestAgentSession } from "./guest-agent-session.js";
+import { snapshotStateDisk, thawIfFrozen } from "./state-snapshot.js";
+import { replaceStateDisk } from "./state-disk-replace.js";
 import { escalateStop, type StopTimeouts } from "./stop-escalation.js";
 import { launchVm } from "./vm-launch.js";
 import type { VmPaths } from "./vm-paths.js";
-import type { VmOverrides, VmState, VmStatus } from "../shared/vm-api.js";
+import type { SnapshotReport, VmOverrides, VmState, VmStatus } from "../shared/vm-api.js";
 import { assertTransition, hasProcess } from "./vm-state.js";
 
 // One supervisor per network VM. It owns the QEMU process, publishes every state transition the moment it
@@ -39,6 +42,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
   private starting: Promise<VmStatus> | undefined;
   private startAbort: AbortController | undefined;
   private stopping: Promise<VmStatus> | undefined;
+  readonly guestAgent: GuestAgentSession;
 
   constructor(
     readonly network: string,
@@ -46,6 +50,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     private readonly deps: SupervisorDependencies,
   ) {
     super();
+    this.guestAgent = new GuestAgentSession(paths.guestAgentSocket);
     this.current = {
       network,
       state: "stopped",
@@ -103,6 +108,19 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     return this.stopping;
   }
 
+  /** A consistent copy of the state disk at `target` (see state-snapshot.ts). */
+  snapshotState(target: string, hooks: string[][]): Promise<SnapshotReport> {
+    return snapshotStateDisk({ status: this.status, paths: this.paths, agent: this.guestAgent, hooks, target, log: this.deps.log });
+  }
+
+  /** Puts `image` in place of the state disk of a stopped VM, keeping the old one as state.qcow2.previous. */
+  replaceStateDisk(image: string): Promise<void> {
+    if (this.current.state !== "stopped" && this.current.state !== "failed") {
+      throw new ClanError("InvalidState", `stop the VM of ${this.network} before replacing its state disk (it is ${this.current.state})`);
+    }
+    return replaceStateDisk(this.paths.stateDisk, image);
+  }
+
   async consoleTail(maxBytes = CONSOLE_TAIL_BYTES): Promise<string> {
     return readTail(this.paths.consoleLog, Math.min(maxBytes, 1024 * 1024));
   }
@@ -133,6 +151,11 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       };
       this.transition("starting");
       this.transition(runState.running ? "running" : "paused");
+      if (runState.running) {
+        await thawIfFrozen(this.network, this.guestAgent, this.deps.log).catch((error: unknown) =>
+          this.deps.log(`${this.network}: cannot ask the guest agent whether the guest is frozen: ${errorMessage(error)}`),
+        );
+      }
       return true;
     } catch (error) {
       this.deps.log(`${this.network}: VM pid ${record.pid} does not answer on QMP (${errorMessage(error)}); killing it`);
@@ -218,6 +241,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
 
   private async failAndKill(reason: string): Promise<void> {
     const pid = this.current.pid;
+    this.guestAgent.close();
     this.control?.close();
     this.control = undefined;
     for (const helper of [pid, ...this.helperPids]) if (helper > 0 && isAlive(helper)) process.kill(helper, "SIGKILL");
@@ -244,6 +268,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       return this.status;
     }
     this.transition("stopping");
+    this.guestAgent.close();
     const how = await escalateStop({ pid, qmp: this.qmp, timeouts: this.deps.stopTimeouts, log: this.deps.log });
     for (const helper of this.helperPids) if (isAlive(helper)) process.kill(helper, "SIGTERM");
     this.helperPids = [];

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VmStatus } from "../../src/shared/vm-api.js";
 import { VmdClient } from "../../src/shared/vmd-client.js";
@@ -138,6 +139,20 @@ describe("clan-vmd", () => {
     expect(adopted).toMatchObject({ state: "running", pid: started.pid, generation: started.generation });
     expect((await api.pause("alpha")).state).toBe("paused");
     expect((await api.resume("alpha")).state).toBe("running");
+  });
+
+  it("runs guest commands through the guest agent and snapshots the state disk of a running VM, thawed after", async () => {
+    const hook = await api.guestExec("alpha", ["/bin/sh", "-c", "echo hook-ran; echo oops >&2; exit 3"]);
+    expect(hook).toEqual({ exitCode: 3, stdout: "hook-ran\n", stderr: "oops\n" });
+    const target = join(root, "alpha-snapshot.qcow2");
+    const report = await api.snapshotState("alpha", target, [["/bin/sh", "-c", "echo dumped > /tmp/dump"]]);
+    expect(report).toMatchObject({ method: "freeze", hooksRun: 1 });
+    expect(await api.guestFreezeStatus("alpha")).toBe("thawed");
+    expect((await api.guestExec("alpha", ["/bin/cat", "/tmp/dump"])).stdout).toBe("dumped\n");
+    const check = await execa("qemu-img", ["check", target], { reject: false });
+    expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+    await expect(api.snapshotState("alpha", target, [["/bin/false"]])).rejects.toThrow(/pre-backup hook .*false.* failed in the guest \(exit 1\)/);
+    await expect(api.replaceStateDisk("alpha", target)).rejects.toThrow("stop the VM of alpha before replacing its state disk");
   });
 
   it("reports a guest that never becomes ready as failed and leaves no process", async () => {

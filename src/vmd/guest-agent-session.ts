@@ -1,0 +1,69 @@
+import { ClanError } from "../shared/errors.js";
+import { GuestAgentClient } from "./guest-agent-client.js";
+
+// QEMU's guest-agent chardev takes one client at a time, so clan-vmd is that client and offers what callers
+// need (freeze, thaw, exec) over D-Bus. The connection is opened on first use and again after it breaks.
+
+const EXEC_OUTPUT_LIMIT = 64 * 1024;
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class GuestAgentSession {
+  private client: GuestAgentClient | undefined;
+
+  constructor(private readonly socketPath: string) {}
+
+  async freeze(): Promise<number> {
+    return (await this.connected()).freeze(60_000);
+  }
+
+  async thaw(): Promise<number> {
+    return (await this.connected()).thaw(30_000);
+  }
+
+  async freezeStatus(): Promise<"thawed" | "frozen"> {
+    return (await this.connected()).freezeStatus();
+  }
+
+  /** Runs argv in the guest and waits for it; output is cut at 64 KiB per stream (the guest is untrusted). */
+  async exec(argv: string[], timeoutMs: number): Promise<ExecResult> {
+    const [path, ...args] = argv;
+    if (!path) throw new ClanError("InvalidArgument", "a guest command needs at least a program");
+    const agent = await this.connected();
+    const started = (await agent.execute("guest-exec", { path, arg: args, "capture-output": true }, 10_000)) as { pid?: unknown };
+    if (typeof started?.pid !== "number") throw new ClanError("Protocol", "guest-exec returned no pid");
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const status = (await agent.execute("guest-exec-status", { pid: started.pid }, 10_000)) as Record<string, unknown>;
+      if (status.exited === true) {
+        return {
+          exitCode: typeof status.exitcode === "number" ? status.exitcode : -1,
+          stdout: decodeOutput(status["out-data"]),
+          stderr: decodeOutput(status["err-data"]),
+        };
+      }
+      if (Date.now() > deadline) throw new ClanError("Timeout", `${path} did not finish in the guest within ${timeoutMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  close(): void {
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  private async connected(): Promise<GuestAgentClient> {
+    if (this.client && !this.client.closed) return this.client;
+    this.client = await GuestAgentClient.connect(this.socketPath, 10_000);
+    return this.client;
+  }
+}
+
+function decodeOutput(data: unknown): string {
+  if (typeof data !== "string") return "";
+  return Buffer.from(data.slice(0, Math.ceil((EXEC_OUTPUT_LIMIT * 4) / 3)), "base64").toString("utf8");
+}
