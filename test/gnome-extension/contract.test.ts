@@ -20,7 +20,7 @@ describe("the extension's copy of clan-sessiond's D-Bus contract", () => {
   });
 
   it("decodes what clan-sessiond encodes, after unpacking the variants as GJS does", () => {
-    const status = network("family", { workspaces: ["2:family"], vmState: "running", backupLastSuccess: 1700000000000, buildProgress: 0.5 });
+    const status = NetworkStatus.parse(network("family", { workspaces: ["2:family"], vmState: "running", backupLastSuccess: 1700000000000, buildProgress: 0.5 }));
     expect(decodeNetworkStatus(unwrapVariants(encodeNetworkStatus(status)))).toEqual(status);
   });
 });
