@@ -1,0 +1,96 @@
+import type St from "gi://St";
+import type * as PanelMenu from "resource:///org/gnome/shell/ui/panelMenu.js";
+import type * as PopupMenu from "resource:///org/gnome/shell/ui/popupMenu.js";
+import { safeColour } from "../core/format.js";
+import type { Lifetime } from "../core/lifetime.js";
+import type { MenuAction, MenuModel, NetworkSection } from "../core/menu-model.js";
+import type { Platform } from "./platform.js";
+
+// The top panel's icon and menu, drawn from a MenuModel (src/gnome-extension/core/menu-model.ts). The menu is
+// rebuilt whole on every change: it has a few dozen items, and a rebuild cannot leave a stale row behind.
+// Widget names ("clan-…") let the test probe read the menu back from inside the shell.
+
+export interface IndicatorOptions {
+  /** Shows "2/3" (running/total) beside the icon. */
+  showCount: boolean;
+}
+
+export class Indicator {
+  private readonly button: PanelMenu.Button;
+  private readonly icon: St.Icon;
+  private readonly count: St.Label;
+  private model: MenuModel | undefined;
+
+  constructor(
+    private readonly platform: Platform,
+    lifetime: Lifetime,
+    private readonly onAction: (action: MenuAction) => void,
+    /** Called when the menu opens, so that ages ("3 min ago") are fresh without a timer. */
+    onOpen: () => void,
+  ) {
+    const { St, PanelMenu, Main, Clutter } = platform;
+    this.button = new PanelMenu.Button(0.0, "clan-desktop networks", false);
+    const box = new St.BoxLayout({ style_class: "panel-status-menu-box" });
+    this.icon = new St.Icon({ icon_name: "network-vpn-disabled-symbolic", style_class: "system-status-icon", name: "clan-summary-icon" });
+    this.count = new St.Label({ text: "", y_align: Clutter.ActorAlign.CENTER, name: "clan-summary-count" });
+    box.add_child(this.icon);
+    box.add_child(this.count);
+    this.button.add_child(box);
+    Main.panel.addToStatusArea(platform.uuid, this.button);
+    // Destroying the button removes it from the panel and statusArea, and destroys its menu, items and their signals.
+    lifetime.add("panel indicator", () => this.button.destroy());
+    const menu = this.button.menu as PopupMenu.PopupMenu;
+    menu.connect("open-state-changed", (_menu: unknown, open: boolean) => {
+      if (open) onOpen();
+      return undefined;
+    });
+  }
+
+  render(model: MenuModel, options: IndicatorOptions): void {
+    if (this.model !== undefined && JSON.stringify(this.model) === JSON.stringify(model)) return;
+    this.model = model;
+    this.icon.icon_name = model.summary.iconName;
+    this.icon.accessible_name = model.summary.text;
+    for (const level of ["ok", "busy", "attention", "error", "offline"]) this.icon.remove_style_class_name(`clan-level-${level}`);
+    this.icon.add_style_class_name(`clan-level-${model.summary.level}`);
+    const running = model.sections.filter((section) => section.vmState === "running").length;
+    this.count.text = options.showCount && model.sections.length > 0 ? `${running}/${model.sections.length}` : "";
+
+    const menu = this.button.menu as PopupMenu.PopupMenu;
+    menu.removeAll();
+    menu.addMenuItem(this.textItem(model.summary.text, "clan-summary", "clan-summary"));
+    for (const [index, notice] of model.notices.entries()) menu.addMenuItem(this.textItem(notice, `clan-notice-${index}`, "clan-notice"));
+    for (const section of model.sections) menu.addMenuItem(this.section(section));
+  }
+
+  private section(model: NetworkSection): PopupMenu.PopupMenuSection {
+    const { PopupMenu } = this.platform;
+    const section = new PopupMenu.PopupMenuSection();
+    section.addMenuItem(new PopupMenu.PopupSeparatorMenuItem());
+    const title = this.textItem(`● ${model.title}`, `clan-network-${model.network}`, "clan-network-title");
+    // Only the dot takes the network's colour: the label text stays readable on any theme.
+    title.label.clutter_text.set_markup(`<span foreground="${safeColour(model.colour)}">●</span> ${escapeMarkup(model.title)}`);
+    section.addMenuItem(title);
+    model.lines.forEach((line, index) => section.addMenuItem(this.textItem(line, `clan-line-${model.network}-${index}`, "clan-network-line")));
+    for (const action of model.actions) {
+      const item = new PopupMenu.PopupMenuItem(action.label);
+      item.name = `clan-action-${action.network}-${action.id}`;
+      item.setSensitive(action.sensitive);
+      if (action.hint) item.label.text = `${action.label} (${action.hint})`;
+      item.connect("activate", () => this.onAction(action));
+      section.addMenuItem(item);
+    }
+    return section;
+  }
+
+  private textItem(text: string, name: string, styleClass: string): PopupMenu.PopupMenuItem {
+    const { PopupMenu } = this.platform;
+    const item = new PopupMenu.PopupMenuItem(text, { reactive: false, can_focus: false, style_class: styleClass });
+    item.name = name;
+    return item;
+  }
+}
+
+function escapeMarkup(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
+}
