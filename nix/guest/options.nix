@@ -1,0 +1,102 @@
+# Options of a network VM (services.clan-desktop-guest). Those a configs.json entry sets are declared from its JSON
+# Schema, so a NixOS option and the wizard's field share name, type, range, default and description; the others are
+# for admins who write Nix.
+{ lib, ... }:
+let
+  inherit (lib) mkOption types;
+  clanLib = import ../lib;
+  networkConfigsSchema = clanLib.networkConfigsSchema;
+
+  typeOf = schema:
+    if schema ? enum then types.enum schema.enum
+    else {
+      string = stringType schema;
+      integer = types.ints.between schema.minimum schema.maximum;
+      boolean = types.bool;
+      array = types.listOf (typeOf schema.items);
+      object = types.submodule { options = optionsOf schema; };
+    }.${schema.type};
+
+  stringType = schema:
+    let matching = if schema ? pattern then types.strMatching schema.pattern else types.str;
+    in
+    if schema ? maxLength then types.addCheck matching (value: builtins.stringLength value <= schema.maxLength)
+    else matching;
+
+  # A field that a config may leave out and that has no default (an application) is null when left out.
+  optionOf = required: schema:
+    mkOption ({ description = schema.description or ""; }
+      // (if schema ? default then { type = typeOf schema; inherit (schema) default; }
+      else if required then { type = typeOf schema; }
+      else { type = types.nullOr (typeOf schema); default = null; }));
+
+  optionsOf = schema: lib.mapAttrs (name: optionOf (builtins.elem name (schema.required or [ ]))) schema.properties;
+
+  # `system` is not an option of the guest: it is the platform nixpkgs builds for (nixpkgs.hostPlatform).
+  entryOptions = removeAttrs (optionsOf networkConfigsSchema.additionalProperties) [ "system" ];
+in
+{
+  options.services.clan-desktop-guest = entryOptions // {
+    enable = lib.mkEnableOption "this system as a clan-desktop network VM, booted by clan-vmd";
+
+    networkName = mkOption {
+      type = types.strMatching networkConfigsSchema.propertyNames.pattern;
+      description = "The network's name, as in the desktop's config and clan-vmd (the configs.json entry's name).";
+    };
+
+    readyTimeoutSeconds = mkOption {
+      type = types.ints.between 1 3600;
+      default = 300;
+      description = "How long clan-vmd waits for the VM controller's ready message (vm.json readyTimeoutSeconds).";
+    };
+
+    sourceRevision = mkOption {
+      type = types.nullOr (types.strMatching "[A-Za-z0-9._+-]{1,128}");
+      default = null;
+      example = lib.literalExpression "self.rev or \"dirty\"";
+      description = "The revision of the network's flake, shown by clan-desktop for each generation (vm.json).";
+    };
+
+    readyAfter = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      description = "Units that must have started before the VM reports ready; the network layer and applications add theirs.";
+    };
+
+    stateDirectories = mkOption {
+      type = types.listOf (types.strMatching "(/[A-Za-z0-9_-][A-Za-z0-9._-]*)+");
+      default = [ ];
+      example = [ "/var/lib/postgresql" ];
+      description = ''
+        Directories kept on the state disk, across reboots and generations; everything else lives in memory.
+        Without a state disk (vm.stateDiskMiB = 0) they are empty at every boot.
+      '';
+    };
+
+    backup = {
+      preBackupCommands = mkOption {
+        type = types.lines;
+        default = "";
+        example = "systemctl stop postgresql";
+        description = "Shell commands run before clan-desktop backs up the state disk (qemu-ga freezes the filesystems after them). A failure cancels the backup.";
+      };
+      postBackupCommands = mkOption {
+        type = types.lines;
+        default = "";
+        example = "systemctl start postgresql";
+        description = "Shell commands run after the backup, when the filesystems are thawed.";
+      };
+    };
+
+    waypipe.command = mkOption {
+      type = types.nullOr (types.listOf types.str);
+      default = null;
+      example = [ "gnome-text-editor" ];
+      description = ''
+        The application whose windows are forwarded to the desktop through waypipe when vm.display is "waypipe".
+        The VM has one waypipe channel, so one application at a time; it is restarted when it exits.
+        An enabled mumbleClient sets this to mumble by default.
+      '';
+    };
+  };
+}
