@@ -1,0 +1,41 @@
+# The clan-desktop suite (clan-vmd, clan-sessiond, clanctl), built from package-lock.json with buildNpmPackage.
+{ lib, buildNpmPackage, nodejs_20 }:
+let
+  packageJson = lib.importJSON ../package.json;
+in
+buildNpmPackage {
+  pname = packageJson.name;
+  inherit (packageJson) version;
+  nodejs = nodejs_20;
+
+  src = lib.fileset.toSource {
+    root = ../.;
+    fileset = lib.fileset.unions [ ../package.json ../package-lock.json ../tsconfig.json ../src ../bin ];
+  };
+
+  # The hash of the dependencies in package-lock.json. It can only be computed where nixpkgs is (it was not on the
+  # machines this flake was written on): the first `nix build` fails printing "got: sha256-…"; put that here, and
+  # again whenever package-lock.json changes.
+  npmDepsHash = lib.fakeHash;
+
+  # The build is `tsc` alone; no dependency needs its install script (esbuild's, pulled in by dev tools, would try
+  # to fetch a binary in the sandbox).
+  npmFlags = [ "--ignore-scripts" ];
+
+  # buildNpmPackage runs `npm run build` (tsc → dist/), keeps the production dependencies and links package.json's
+  # bin entries into $out/bin. The GNOME Shell extension is installed when the build produces one.
+  postInstall = ''
+    for metadata in dist/gnome-extension/*/metadata.json; do
+      [ -e "$metadata" ] || continue
+      mkdir -p $out/share/gnome-shell/extensions
+      cp -r "$(dirname "$metadata")" $out/share/gnome-shell/extensions/
+    done
+  '';
+
+  meta = {
+    inherit (packageJson) description;
+    license = lib.licenses.mit;
+    mainProgram = "clanctl";
+    platforms = lib.platforms.linux;
+  };
+}
