@@ -6,7 +6,7 @@ import { loadGeneration } from "./generation.js";
 import { waitForGuestReady } from "./guest-readiness.js";
 import type { JsonLineConnection } from "./json-lines.js";
 import type { Accelerator } from "./qemu-command.js";
-import { isAlive, isQemuOf, readTail } from "./qemu-process.js";
+import { isAlive, isQemuOf, readTail, waitForExit } from "./qemu-process.js";
 import { QmpClient } from "./qmp-client.js";
 import { GuestAgentSession } from "./guest-agent-session.js";
 import { snapshotStateDisk, thawIfFrozen } from "./state-snapshot.js";
@@ -43,6 +43,8 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
   private startAbort: AbortController | undefined;
   private stopping: Promise<VmStatus> | undefined;
   readonly guestAgent: GuestAgentSession;
+  /** Set when QEMU reports that the guest itself powered off: its exit is then a stop, not a failure. */
+  private guestPoweredOff = false;
 
   constructor(
     readonly network: string,
@@ -221,11 +223,15 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
 
   private attach(qmp: QmpClient, record: AdoptionRecord): void {
     this.qmp = qmp;
+    this.guestPoweredOff = false;
     qmp.on("close", () => void this.onQmpLost(qmp, record.pid));
     qmp.on("event", (event) => {
       // A pause or resume done behind our back (a QMP monitor, a guest's watchdog) is still published.
       if (event.event === "STOP" && this.current.state === "running") this.transition("paused");
       if (event.event === "RESUME" && this.current.state === "paused") this.transition("running");
+      if (event.event === "SHUTDOWN" && event.data?.guest === true && event.data.reason === "guest-shutdown") {
+        this.guestPoweredOff = true;
+      }
     });
   }
 
@@ -234,9 +240,26 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     this.qmp = undefined;
     if (this.current.state === "stopping" || !hasProcess(this.current.state)) return;
     this.startAbort?.abort();
-    const tail = (await this.consoleTail(2000)).trim().split("\n").slice(-5).join("\n");
+    if (this.guestPoweredOff && (this.current.state === "running" || this.current.state === "paused")) {
+      await this.cleanUpAfterExit(pid, "the guest powered off");
+      return;
+    }
+    const tail = (await this.consoleTail(2000)).trim().split("\n").slice(-10).join("\n");
     const reason = isAlive(pid) ? "QEMU's QMP socket was lost" : "QEMU exited unexpectedly";
     await this.failAndKill(`${reason}${tail ? `; console tail:\n${tail}` : ""}`);
+  }
+
+  private async cleanUpAfterExit(pid: number, why: string): Promise<void> {
+    await waitForExit(pid, 5000);
+    for (const helper of this.helperPids) if (isAlive(helper)) process.kill(helper, "SIGTERM");
+    this.helperPids = [];
+    this.guestAgent.close();
+    this.control?.close();
+    this.control = undefined;
+    await rm(this.paths.runtimeDir, { recursive: true, force: true });
+    this.deps.log(`${this.network}: stopped (${why})`);
+    this.current = { ...this.current, pid: 0, generation: "", ...this.displayOf("none") };
+    this.transition("stopped");
   }
 
   private async failAndKill(reason: string): Promise<void> {

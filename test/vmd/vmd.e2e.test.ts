@@ -120,8 +120,7 @@ describe("clan-vmd", () => {
     process.kill(pid, "SIGKILL");
     const failed = await waitUntil(() => seen.find((s) => s.state === "failed"), "failed state", 5000);
     expect(failed.since - killedAt).toBeLessThan(1000);
-    expect(failed.error).toMatch(/QEMU exited unexpectedly/);
-    expect(failed.error).toContain("alpha-gen-1");
+    expect(failed.error).toMatch(/QEMU exited unexpectedly; console tail:\n/);
     expect((await clanctl(["vm", "log", "alpha"], env)).stdout).toContain("alpha-gen-1");
   });
 
@@ -153,6 +152,16 @@ describe("clan-vmd", () => {
     expect(check.exitCode, check.stdout + check.stderr).toBe(0);
     await expect(api.snapshotState("alpha", target, [["/bin/false"]])).rejects.toThrow(/pre-backup hook .*false.* failed in the guest \(exit 1\)/);
     await expect(api.replaceStateDisk("alpha", target)).rejects.toThrow("stop the VM of alpha before replacing its state disk");
+  });
+
+  it("publishes a guest that powers itself off as stopped, not failed", async () => {
+    const path = await profile("epsilon", "epsilon-gen-1", { stateDiskMiB: 0 });
+    await api.start("epsilon", path);
+    seen.length = 0;
+    await api.guestExec("epsilon", ["/bin/sh", "-c", "(sleep 0.2; poweroff -f) >/dev/null 2>&1 &"]);
+    const stopped = await waitUntil(() => seen.find((s) => s.network === "epsilon" && s.state !== "running"), "epsilon to stop", 10_000);
+    expect(stopped).toMatchObject({ state: "stopped", pid: 0, error: "" });
+    expect(vmd.output()).toContain("epsilon: stopped (the guest powered off)");
   });
 
   it("reports a guest that never becomes ready as failed and leaves no process", async () => {
