@@ -1,13 +1,19 @@
 import { connectSessionBus } from "../shared/bus.js";
 import { ClanError } from "../shared/errors.js";
+import { BAR_USAGE, runBarCommand } from "./bar-command.js";
 import { GENERATION_USAGE, runGenerationCommand } from "./generation-commands.js";
 import { runSessionCommand, SESSION_USAGE } from "./session-commands.js";
 import { runVmCommand, VM_USAGE } from "./vm-commands.js";
+import { runWmConfigCommand, WM_CONFIG_USAGE } from "./wm-config-command.js";
 
 const USAGE = `usage: clanctl COMMAND …
 
 ${SESSION_USAGE}
 ${GENERATION_USAGE}
+
+Status bar and window manager:
+${BAR_USAGE}
+${WM_CONFIG_USAGE}
 
 Low level, straight to clan-vmd:
 ${VM_USAGE}`;
@@ -34,6 +40,13 @@ export async function main(argv: string[]): Promise<void> {
       case "build-log":
       case "check-update":
         await runGenerationCommand(command, rest, connect);
+        return;
+      case "bar":
+        await runBarCommand(rest, connect);
+        return;
+      case "sway-config":
+      case "i3-config":
+        await runWmConfigCommand(command, rest);
         return;
       case undefined:
       case "help":

@@ -1,0 +1,73 @@
+import { parseArgs } from "node:util";
+import type { MessageBus } from "@jellybrick/dbus-next";
+import { onBusError } from "../shared/bus.js";
+import { SESSION_BUS_NAME } from "../shared/dbus-names.js";
+import { ClanError, errorMessage } from "../shared/errors.js";
+import { watchName } from "../shared/name-watch.js";
+import { describeNameProblem } from "../shared/network-name.js";
+import { SessionClient } from "../shared/session-client.js";
+import { BAR_FORMAT_NAMES, type BarFormat, type BarFormatName } from "../sway/bar/bar-format.js";
+import { BarRunner } from "../sway/bar/bar-runner.js";
+import { i3barFormat } from "../sway/bar/i3bar-format.js";
+import { i3blocksFormat } from "../sway/bar/i3blocks-format.js";
+import { SessionFeed } from "../sway/bar/session-feed.js";
+import { stdinIsSignalDrivenElsewhere } from "../sway/bar/stdin-clicks.js";
+import { waybarFormat } from "../sway/bar/waybar-format.js";
+
+// `clanctl bar`: the status module for swaybar/i3bar, waybar and i3blocks (docs/bar.md). It runs until the bar
+// stops it: clan-sessiond going away only changes what it shows.
+
+export const BAR_USAGE = `clanctl bar [--format i3bar|waybar|i3blocks] [--network NET]
+                                 status bar module, fed by clan-sessiond's signals (docs/bar.md)`;
+
+const FORMATS: Record<BarFormatName, (network: string | undefined) => BarFormat> = {
+  i3bar: i3barFormat,
+  waybar: waybarFormat,
+  i3blocks: i3blocksFormat,
+};
+
+export async function runBarCommand(args: string[], connect: () => MessageBus): Promise<void> {
+  const { values } = parseArgs({ args, options: { format: { type: "string", default: "i3bar" }, network: { type: "string" } } });
+  const formatName = values.format as BarFormatName;
+  if (!BAR_FORMAT_NAMES.includes(formatName)) {
+    throw new ClanError("InvalidArgument", `--format must be one of ${BAR_FORMAT_NAMES.join(", ")}, not ${JSON.stringify(values.format)}`);
+  }
+  const problem = values.network === undefined ? undefined : describeNameProblem(values.network);
+  if (problem) throw new ClanError("InvalidArgument", `--network: ${problem}`);
+
+  const report = (message: string) => process.stderr.write(`clanctl bar: ${message}\n`);
+  const bus = connect();
+  const format = FORMATS[formatName](values.network);
+  const feed = new SessionFeed({
+    watch: (handlers) => watchName(bus, SESSION_BUS_NAME, handlers),
+    connect: () => SessionClient.connect(bus),
+    report,
+  });
+  const runner = new BarRunner({ format, feed, write: (text) => process.stdout.write(text), report });
+
+  // The bar closed its end: nobody is left to show anything to.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") report(`cannot write to the bar: ${error.message}`);
+    process.exit(error.code === "EPIPE" ? 0 : 1);
+  });
+  // Without the session bus there is no clan-sessiond to wait for: the session itself has ended.
+  const busLost = new Promise<never>((_resolve, reject) => {
+    onBusError(bus, (error) => reject(new ClanError("Disconnected", `session bus lost: ${errorMessage(error)}`)));
+  });
+
+  runner.start();
+  await feed.start();
+  if (format.clicksOnStdin) await followClicks(runner, report);
+  await busLost;
+}
+
+async function followClicks(runner: BarRunner, report: (message: string) => void): Promise<void> {
+  if (await stdinIsSignalDrivenElsewhere()) {
+    report("stdin is the bar's own click stream (i3blocks 1.4): not reading it, so clicks do nothing here");
+    return;
+  }
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk: string) => runner.clickInput(chunk));
+  // A closed stdin (started from a terminal with </dev/null, or a bar without click events) ends only the clicks.
+  process.stdin.on("error", (error) => report(`click input failed: ${error.message}`));
+}

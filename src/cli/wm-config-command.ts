@@ -1,0 +1,51 @@
+import { realpath } from "node:fs/promises";
+import { delimiter, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { loadConfigFile, resolveConfigPath } from "../session/config/load.js";
+import { configSnippet } from "../sway/config-snippet.js";
+
+// `clanctl sway-config|i3-config`: prints the snippet for the user's window manager config, for the networks in
+// the same config.json clan-sessiond reads (same lookup, same loader), with clanctl's own path in the bindings.
+
+export const WM_CONFIG_USAGE = `clanctl sway-config|i3-config [--with-bar] [--config FILE]
+                                 keys and bar for your sway/i3 config, to include (docs/bar.md)`;
+
+export async function runWmConfigCommand(command: "sway-config" | "i3-config", args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { "with-bar": { type: "boolean", default: false }, config: { type: "string" } } });
+  const configFile = resolveConfigPath({ cliPath: values.config, env: process.env });
+  const loaded = await loadConfigFile(configFile);
+  if (!loaded.ok) process.stderr.write(`clanctl ${command}: no network keys, the config could not be read:\n${loaded.error.message}\n`);
+  const networks = loaded.ok
+    ? Object.entries(loaded.config.networks).map(([name, network]) => ({ name, label: network.label, workspaces: network.workspaces }))
+    : [];
+  const snippet = configSnippet({
+    dialect: command === "sway-config" ? "sway" : "i3",
+    networks,
+    clanctl: await clanctlCommand(process.argv[1]),
+    withBar: values["with-bar"] ?? false,
+    configFile,
+    ...(loaded.ok ? {} : { configProblem: loaded.error.message }),
+  });
+  process.stdout.write(snippet);
+}
+
+/**
+ * How the window manager should run this clanctl: plain `clanctl` when that name on PATH is this very program
+ * (so the snippet survives upgrades that move it), otherwise this node and this script by absolute path (a
+ * window manager started by a display manager may have neither on its PATH).
+ */
+export async function clanctlCommand(script: string | undefined, searchPath = process.env.PATH ?? ""): Promise<string[]> {
+  if (!script) return ["clanctl"];
+  const scriptPath = resolve(script);
+  const real = await realpath(scriptPath);
+  for (const dir of searchPath.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = await realpath(join(dir, "clanctl")).catch((error: NodeJS.ErrnoException) => {
+      // Not in this directory (or a dangling link): the next directory may have it.
+      if (error.code === "ENOENT" || error.code === "ENOTDIR") return undefined;
+      throw error;
+    });
+    if (candidate === real) return ["clanctl"];
+  }
+  return [process.execPath, scriptPath];
+}
