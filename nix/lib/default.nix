@@ -63,10 +63,11 @@ let
       })
       (validateNetworkConfigs configs);
 
-  /* { nixpkgs, configs, modules ? { <name> = [ extra modules ]; } } → { <name> = nixosSystem; } */
-  mkNetworkVMs = { nixpkgs, configs, modules ? { } }:
+  /* { nixpkgs, configs, sharedModules ? [ modules of every network ], modules ? { <name> = [ modules ]; } }
+     → { <name> = nixosSystem; } */
+  mkNetworkVMs = { nixpkgs, configs, sharedModules ? [ ], modules ? { } }:
     mapAttrs
-      (name: module: nixpkgs.lib.nixosSystem { modules = [ module ] ++ (modules.${name} or [ ]); })
+      (name: module: nixpkgs.lib.nixosSystem { modules = [ module ] ++ sharedModules ++ (modules.${name} or [ ]); })
       (generateNixosModules configs);
 
   /* One network VM described in Nix: mkNetworkVM { inherit nixpkgs; name = "family";

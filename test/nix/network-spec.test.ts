@@ -87,14 +87,16 @@ describe.skipIf(!hasNix)(`lib.generateNixosModules and mkNetworkVMs${nixSkipReas
             fakeNixpkgs.lib.nixosSystem = arguments: map (module: module._file or module) arguments.modules;
             configs = builtins.fromJSON (builtins.readFile file);
           in {
-            all = clan.mkNetworkVMs { nixpkgs = fakeNixpkgs; inherit configs; modules.default = [ "extra module" ]; };
+            all = clan.mkNetworkVMs {
+              nixpkgs = fakeNixpkgs; inherit configs; sharedModules = [ "shared module" ]; modules.default = [ "extra module" ];
+            };
             one = clan.mkNetworkVM { nixpkgs = fakeNixpkgs; name = "club"; config = { system = "aarch64-linux"; }; };
           }`,
       },
       { file: seeds },
     );
     expect(systems).toEqual({
-      all: { default: ['clan-desktop network configs, entry "default"', "extra module"] },
+      all: { default: ['clan-desktop network configs, entry "default"', "shared module", "extra module"] },
       one: ['clan-desktop network configs, entry "club"'],
     });
   });

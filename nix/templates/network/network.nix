@@ -1,0 +1,10 @@
+# What every VM of this network has beyond configs.json: the network layer's peers or keys, more services,
+# directories to keep on the state disk (services.clan-desktop-guest.stateDirectories).
+{ ... }:
+{
+  # The NixOS release whose state formats this network's state disks use; keep it when you update nixpkgs.
+  system.stateVersion = "25.11";
+
+  # configs.json chose yggdrasil: the peers that join the members (your own, or public ones).
+  services.yggdrasil.settings.Peers = [ ];
+}
