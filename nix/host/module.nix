@@ -20,6 +20,17 @@ let
     node ${./check-config.mjs} ${packageDirectory} $out
   '';
 
+  # Starting clan-sessiond, then clanctl's own snippet: the network actions' key mode, a key per declared network
+  # (none without declared networks: each user's config.json may differ), the bar's status command.
+  windowManagerSnippet = wm:
+    let networks = if cfg.networks == null then pkgs.writeText "no-networks.json" ''{"networks": {}}'' else configFile;
+    in
+    pkgs.runCommand "clan-desktop-${wm}.conf" { } ''
+      cat ${./. + "/${wm}.conf"} > $out
+      echo >> $out
+      ${cfg.package}/bin/clanctl ${wm}-config --config ${networks} >> $out
+    '';
+
   # Exec= is required by the file format; with SystemdService= the bus asks systemd to start the unit instead.
   dbusActivation = busName: unit: pkgs.writeTextDir "share/dbus-1/services/${busName}.service" ''
     [D-BUS Service]
@@ -72,8 +83,8 @@ in
     environment.systemPackages = [ cfg.package ];
 
     # Read by sway's default config, and by i3 after `include /etc/i3/config.d/*`.
-    environment.etc."sway/config.d/clan-desktop.conf".source = ./sway.conf;
-    environment.etc."i3/config.d/clan-desktop.conf".source = ./i3.conf;
+    environment.etc."sway/config.d/clan-desktop.conf".source = windowManagerSnippet "sway";
+    environment.etc."i3/config.d/clan-desktop.conf".source = windowManagerSnippet "i3";
     # A link that each rebuild re-points: clan-sessiond reloads it like an edit.
     environment.etc."clan-desktop/config.json" = lib.mkIf (cfg.networks != null) { source = configFile; };
 
