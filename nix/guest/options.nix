@@ -78,7 +78,7 @@ in
         type = types.lines;
         default = "";
         example = "systemctl stop postgresql";
-        description = "Shell commands run before clan-desktop backs up the state disk (qemu-ga freezes the filesystems after them). A failure cancels the backup.";
+        description = "Shell commands run before clan-desktop backs up the state disk, just before qemu-ga freezes the filesystems (clan-vmd allows the freeze 60 s). A failure cancels the backup.";
       };
       postBackupCommands = mkOption {
         type = types.lines;
