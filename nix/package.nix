@@ -1,12 +1,12 @@
 # The clan-desktop suite (clan-vmd, clan-sessiond, clanctl), built from package-lock.json with buildNpmPackage.
-{ lib, buildNpmPackage, nodejs_20 }:
+# buildNpmPackage's default nodejs (an LTS release) satisfies package.json's engines (>= 20.19).
+{ lib, buildNpmPackage }:
 let
   packageJson = lib.importJSON ../package.json;
 in
 buildNpmPackage {
   pname = packageJson.name;
   inherit (packageJson) version;
-  nodejs = nodejs_20;
 
   src = lib.fileset.toSource {
     root = ../.;

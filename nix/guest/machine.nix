@@ -27,7 +27,9 @@ let
 in
 lib.mkIf cfg.enable {
   boot.loader.grub.enable = false;
-  boot.initrd.availableKernelModules = [ "virtio_pci" "virtio_blk" "virtio_console" "virtio_net" "virtiofs" ];
+  boot.initrd.availableKernelModules = [ "virtio_pci" "virtio_blk" "virtio_console" "virtio_net" ];
+  # Stage 1 mounts the store from it, before anything would load it on demand.
+  boot.initrd.kernelModules = [ "virtiofs" ];
   # clan-vmd keeps the serial console as the VM's log.
   boot.kernelParams = [ "console=ttyS0" ];
 

@@ -12,7 +12,7 @@ let
   # Checked with clan-sessiond's own loader while the system is built.
   configFile = pkgs.runCommand "clan-desktop-config.json"
     {
-      nativeBuildInputs = [ pkgs.nodejs_20 ];
+      nativeBuildInputs = [ pkgs.nodejs ];
       passAsFile = [ "config" ];
       config = builtins.toJSON ({ inherit (cfg) networks; } // cfg.settings);
     } ''
@@ -23,12 +23,12 @@ let
   # Starting clan-sessiond, then clanctl's own snippet: the network actions' key mode, a key per declared network
   # (none without declared networks: each user's config.json may differ), the bar's status command.
   windowManagerSnippet = wm:
-    let networks = if cfg.networks == null then pkgs.writeText "no-networks.json" ''{"networks": {}}'' else configFile;
+    let networksFile = if cfg.networks == null then pkgs.writeText "no-networks.json" ''{"networks": {}}'' else configFile;
     in
     pkgs.runCommand "clan-desktop-${wm}.conf" { } ''
       cat ${./. + "/${wm}.conf"} > $out
       echo >> $out
-      ${cfg.package}/bin/clanctl ${wm}-config --config ${networks} >> $out
+      ${cfg.package}/bin/clanctl ${wm}-config --config ${networksFile} >> $out
     '';
 
   # Exec= is required by the file format; with SystemdService= the bus asks systemd to start the unit instead.
