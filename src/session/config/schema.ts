@@ -48,12 +48,14 @@ const AbsolutePath = z
 
 // Only sources that nix fetches without running other programs on the user's behalf (no git+ssh, whose URL could
 // carry ssh options); git+file is a local repository, read by git itself. The attribute has its own field so that a "#" in the reference cannot smuggle a second one.
+// Plain http only to a Yggdrasil address (200::/7): that address is its node's key, and the traffic is encrypted
+// end to end (docs/links.md).
 const FlakeReference = z
   .string()
   .max(4096, "must be at most 4096 characters")
-  .regex(/^(git\+https:\/\/[^\s#]+|git\+file:\/\/\/[^\s#]+|path:\/[^\s#]*|\/[^\s#]*)$/, {
+  .regex(/^(git\+https:\/\/[^\s#]+|git\+http:\/\/\[[23][0-9a-f]{0,2}:[0-9a-f:]+\]\/[^\s#]+|git\+file:\/\/\/[^\s#]+|path:\/[^\s#]*|\/[^\s#]*)$/, {
     error: (issue) =>
-      `must be "git+https://…", "git+file:///…", "path:/…" or an absolute path, without spaces or "#" (put the attribute in "attribute"), got ${quoteForMessage(issue.input)}`,
+      `must be "git+https://…", "git+http://[<yggdrasil address>]/…", "git+file:///…", "path:/…" or an absolute path, without spaces or "#" (put the attribute in "attribute"), got ${quoteForMessage(issue.input)}`,
   });
 
 const AttributePath = z
