@@ -43,6 +43,7 @@ describe("config schema", () => {
       config: {
         $schema: "./config.schema.json",
         switchDebounceMs: 0,
+        updateCheckMinutes: 60,
         networks: {
           family: {
             label: "family",
@@ -67,8 +68,8 @@ describe("config schema", () => {
     });
   });
 
-  it("defaults switchDebounceMs to 150 and has no networks when empty", () => {
-    expect(emptyConfig()).toEqual({ networks: {}, switchDebounceMs: 150 });
+  it("defaults switchDebounceMs to 150, update checks to hourly, and has no networks when empty", () => {
+    expect(emptyConfig()).toEqual({ networks: {}, switchDebounceMs: 150, updateCheckMinutes: 60 });
   });
 
   it("does not find unconfigured names on the prototype", () => {
