@@ -16,6 +16,8 @@ DEBIAN_PACKAGES=(
   virt-viewer waypipe
   # generations, rebuilds and sources
   nix-bin git ca-certificates
+  # lint of the shell scripts that run inside network VMs
+  shellcheck
 )
 
 missing=()
