@@ -2,6 +2,7 @@ import { connectSessionBus } from "../shared/bus.js";
 import { ClanError } from "../shared/errors.js";
 import { BAR_USAGE, runBarCommand } from "./bar-command.js";
 import { GENERATION_USAGE, runGenerationCommand } from "./generation-commands.js";
+import { JOIN_USAGE, runJoinCommand } from "./join-command.js";
 import { runSessionCommand, SESSION_USAGE } from "./session-commands.js";
 import { runVmCommand, VM_USAGE } from "./vm-commands.js";
 import { runWmConfigCommand, WM_CONFIG_USAGE } from "./wm-config-command.js";
@@ -10,6 +11,7 @@ const USAGE = `usage: clanctl COMMAND …
 
 ${SESSION_USAGE}
 ${GENERATION_USAGE}
+${JOIN_USAGE}
 
 Status bar and window manager:
 ${BAR_USAGE}
@@ -40,6 +42,9 @@ export async function main(argv: string[]): Promise<void> {
       case "build-log":
       case "check-update":
         await runGenerationCommand(command, rest, connect);
+        return;
+      case "join":
+        await runJoinCommand(rest, connect);
         return;
       case "bar":
         await runBarCommand(rest, connect);

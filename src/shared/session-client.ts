@@ -66,6 +66,11 @@ export class SessionClient {
     return (await this.call("CheckUpdate", name)) === true;
   }
 
+  /** Re-reads config.json now, rather than after the file watcher's quiet time; rejects with its problems. */
+  async reloadConfig(): Promise<void> {
+    await this.call("ReloadConfig");
+  }
+
   async focusedNetwork(): Promise<string> {
     return String(await this.property("FocusedNetwork"));
   }

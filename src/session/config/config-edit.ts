@@ -1,0 +1,99 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, realpath, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { ClanError } from "../../shared/errors.js";
+import { parseConfigText } from "./load.js";
+import type { Config } from "./schema.js";
+
+// Adding a network to config.json for `clanctl join`. The file belongs to the user: an edit keeps every other
+// field, keeps the file's indentation, is validated as a whole before it is written, and replaces the file in
+// one rename, so clan-sessiond's hot reload never sees half a file. A config that is already invalid is not
+// touched: joining must not bury an existing problem under a new edit.
+
+/** The JSON of one network as the user would write it (config.md, "A network"). */
+export type NetworkEntryJson = Record<string, unknown>;
+
+export interface ConfigFileState {
+  config: Config;
+  /** The file's parsed JSON, to which an edit adds. */
+  document: Record<string, unknown>;
+  indent: string;
+}
+
+export async function readConfigForEdit(file: string): Promise<ConfigFileState> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    text = '{\n  "networks": {}\n}\n';
+  }
+  const parsed = parseConfigText(text, file);
+  if (!parsed.ok) throw new ClanError("InvalidState", `fix ${file} before joining a network; it has problems:\n${parsed.error.message}`);
+  const json = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  return { config: parsed.config, document: JSON.parse(json) as Record<string, unknown>, indent: /\n([ \t]+)"/.exec(json)?.[1] ?? "  " };
+}
+
+export async function addNetworkToConfig(file: string, state: ConfigFileState, name: string, entry: NetworkEntryJson): Promise<void> {
+  const networks = { ...(state.document.networks as Record<string, unknown>) };
+  if (Object.hasOwn(networks, name)) throw new ClanError("InvalidArgument", `${file} already has a network named ${name}`);
+  networks[name] = entry;
+  const text = `${JSON.stringify({ ...state.document, networks }, null, state.indent)}\n`;
+  const checked = parseConfigText(text, file);
+  if (!checked.ok) throw new ClanError("InvalidArgument", `the new network would make ${file} invalid:\n${checked.error.message}`);
+  await replaceFile(file, text);
+}
+
+/** Writes next to the real file (a symlink stays a symlink) and renames over it. */
+async function replaceFile(file: string, text: string): Promise<void> {
+  const target = await realpath(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return file;
+    throw error;
+  });
+  await mkdir(dirname(target), { recursive: true });
+  const mode = (await stat(target).catch(() => undefined))?.mode ?? 0o644;
+  const temporary = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    await writeFile(temporary, text, { mode: mode & 0o777, flag: "wx" });
+    await rename(temporary, target);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EROFS" || code === "EACCES") {
+      throw new ClanError("InvalidState", `cannot write ${target} (${code}): is it managed elsewhere, e.g. by home-manager? Add the network there`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+// Distinct on dark and light bars; the first one no other network uses is taken.
+const PALETTE = ["#e06c75", "#56b6c2", "#98c379", "#c678dd", "#e5c07b", "#61afef", "#d19a66", "#be5046", "#2e7dbf", "#7fba00", "#f78c6c", "#89ddff"];
+
+export function freeColour(config: Config): string {
+  const used = new Set(Object.values(config.networks).map((network) => network.colour.toLowerCase()));
+  return PALETTE.find((colour) => !used.has(colour)) ?? PALETTE[used.size % PALETTE.length]!;
+}
+
+/** "N:<name>" with the smallest N that no network's workspace uses as its number. */
+export function freeWorkspace(config: Config, name: string): string {
+  const numbers = new Set<number>();
+  for (const network of Object.values(config.networks)) {
+    for (const workspace of network.workspaces) {
+      const number = /^(\d+)(:|$)/.exec(workspace)?.[1];
+      if (number !== undefined) numbers.add(Number(number));
+    }
+  }
+  let candidate = 1;
+  while (numbers.has(candidate)) candidate += 1;
+  return `${candidate}:${name}`;
+}
+
+/** A network name from a source's last path part ("…/chess-club.git" → "chess-club"), unique in the config. */
+export function freeNetworkName(config: Config, sourcePath: string): string {
+  const last = sourcePath.split(/[/?]/).filter(Boolean).at(-1) ?? "network";
+  let base = last.replace(/\.git$/, "").toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
+  if (!/^[a-z]/.test(base)) base = `net-${base}`;
+  base = base.slice(0, 27).replace(/-+$/, "");
+  if (!(base in config.networks)) return base;
+  for (let suffix = 2; ; suffix += 1) if (!(`${base}-${suffix}` in config.networks)) return `${base}-${suffix}`;
+}
