@@ -4,6 +4,7 @@ import { cpus, release, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import type { Benchmark, BenchmarkResult, Measurement } from "./benchmark.js";
 import { cleanUpEverything } from "./cleanup.js";
+import { sessionMemoryBenchmark, sessionStormBenchmark, sessionSwitchBenchmark } from "./session-switch.js";
 import { vmdColdStartBenchmark } from "./vmd-cold-start.js";
 import { vmdResumeBenchmark } from "./vmd-resume.js";
 
@@ -11,7 +12,13 @@ import { vmdResumeBenchmark } from "./vmd-resume.js";
 // Runs the benchmarks whose name contains the filter, prints a table and writes bench/results/latest.json.
 // clan-vmd runs from dist/: run `npm run build` first.
 
-const BENCHMARKS: Benchmark[] = [vmdColdStartBenchmark, vmdResumeBenchmark];
+const BENCHMARKS: Benchmark[] = [
+  vmdColdStartBenchmark,
+  vmdResumeBenchmark,
+  sessionSwitchBenchmark,
+  sessionStormBenchmark,
+  sessionMemoryBenchmark,
+];
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -70,6 +77,7 @@ function printTable(byName: typeof results): void {
 }
 
 function formatValue(m: Measurement): string {
+  if (m.unit === "count") return String(m.value);
   return `${m.value.toFixed(m.unit === "%" ? 1 : m.value < 100 ? 2 : 0)} ${m.unit}`;
 }
 
