@@ -1,5 +1,5 @@
 import type { ClientInterface, MessageBus } from "@jellybrick/dbus-next";
-import { fromDbusError } from "./dbus-errors.js";
+import { callMember, onDecodedSignal } from "./proxy-calls.js";
 import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "./dbus-names.js";
 import { ClanError } from "./errors.js";
 import { decodeGeneration, decodeNetworkStatus, type GenerationEntry, type NetworkStatus } from "./session-api.js";
@@ -80,15 +80,7 @@ export class SessionClient {
   }
 
   onNetworkChanged(listener: (status: NetworkStatus) => void, onInvalid: (error: Error) => void): () => void {
-    const handler = (raw: unknown) => {
-      try {
-        listener(decodeNetworkStatus(raw));
-      } catch (error) {
-        onInvalid(error instanceof Error ? error : new Error(String(error)));
-      }
-    };
-    this.manager.on("NetworkChanged", handler);
-    return () => this.manager.off("NetworkChanged", handler);
+    return onDecodedSignal(this.manager, "NetworkChanged", decodeNetworkStatus, listener, onInvalid);
   }
 
   onNetworksChanged(listener: (names: string[]) => void): () => void {
@@ -106,13 +98,7 @@ export class SessionClient {
     return this.invoke(this.manager, method, ...args);
   }
 
-  private async invoke(target: ClientInterface, method: string, ...args: unknown[]): Promise<unknown> {
-    const fn = (target as unknown as Record<string, unknown>)[method] as ((...a: unknown[]) => Promise<unknown>) | undefined;
-    if (!fn) throw new ClanError("Protocol", `clan-sessiond does not offer ${method}: is it an older version?`);
-    try {
-      return await fn.apply(target, args);
-    } catch (error) {
-      throw fromDbusError(error);
-    }
+  private invoke(target: ClientInterface, method: string, ...args: unknown[]): Promise<unknown> {
+    return callMember(target, "clan-sessiond", method, args);
   }
 }

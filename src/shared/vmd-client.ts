@@ -1,8 +1,8 @@
 import type { ClientInterface, MessageBus } from "@jellybrick/dbus-next";
-import { fromDbusError } from "./dbus-errors.js";
 import { VMD_BUS_NAME, VMD_MANAGER_INTERFACE, VMD_MANAGER_PATH } from "./dbus-names.js";
 import { ClanError } from "./errors.js";
 import { z } from "zod";
+import { callMember, onDecodedSignal } from "./proxy-calls.js";
 import { decodeVmStatus, encodeVmOverrides, SnapshotReport, unwrapVariants, type VmOverrides, type VmStatus } from "./vm-api.js";
 
 // A typed client of clan-vmd's D-Bus API: every reply and signal is validated by the VmStatus schema.
@@ -70,24 +70,10 @@ export class VmdClient {
   }
 
   onStateChanged(listener: (status: VmStatus) => void, onInvalid: (error: Error) => void): () => void {
-    const handler = (raw: unknown) => {
-      try {
-        listener(decodeVmStatus(raw));
-      } catch (error) {
-        onInvalid(error instanceof Error ? error : new Error(String(error)));
-      }
-    };
-    this.manager.on("StateChanged", handler);
-    return () => this.manager.off("StateChanged", handler);
+    return onDecodedSignal(this.manager, "StateChanged", decodeVmStatus, listener, onInvalid);
   }
 
-  private async call(method: string, ...args: unknown[]): Promise<unknown> {
-    const fn = (this.manager as unknown as Record<string, unknown>)[method] as ((...a: unknown[]) => Promise<unknown>) | undefined;
-    if (!fn) throw new ClanError("Protocol", `clan-vmd does not offer ${method}: is it an older version?`);
-    try {
-      return await fn.apply(this.manager, args);
-    } catch (error) {
-      throw fromDbusError(error);
-    }
+  private call(method: string, ...args: unknown[]): Promise<unknown> {
+    return callMember(this.manager, "clan-vmd", method, args);
   }
 }
