@@ -7,9 +7,11 @@ import { decodeNetworkStatus, type NetworkStatus } from "../core/network-status.
 import type { Platform } from "./platform.js";
 
 // The extension's link to clan-sessiond. Every call is asynchronous (a synchronous D-Bus call would freeze the
-// whole shell while the daemon is busy). The link follows the bus name: when clan-sessiond appears it builds a
-// proxy, reads which methods exist (introspection) and lists the networks; when it vanishes everything of that
-// connection is dropped, and the next appearance starts again.
+// whole shell while the daemon is busy). The link follows the bus name: when clan-sessiond appears it
+// subscribes to its signals, reads which methods exist (introspection), its properties and its networks; when
+// it vanishes everything of that connection is dropped, and the next appearance starts again.
+// No Gio.DBusProxy: a proxy gives its signal subscriptions back only when the garbage collector finalises it,
+// so after disable() the shell would still carry them for a while. Explicit subscriptions end at once.
 
 export interface SessionSnapshot {
   connected: boolean;
@@ -27,11 +29,20 @@ export interface SessionListener {
   connectedChanged(connected: boolean): void;
 }
 
+interface Peer {
+  connection: Gio.DBusConnection;
+  /** clan-sessiond's unique name: calls and subscriptions go to this process, not to whoever owns the name next. */
+  owner: string;
+  cancellable: Gio.Cancellable;
+}
+
 export class SessionConnection {
-  private proxy: Gio.DBusProxy | undefined;
-  private cancellable: Gio.Cancellable | undefined;
+  private peer: Peer | undefined;
+  private connected = false;
   private readonly networks = new Map<string, NetworkStatus>();
+  private readonly properties = new Map<string, unknown>();
   private methods = new Set<string>();
+  private endEpisode: (() => void) | undefined;
 
   constructor(
     private readonly platform: Platform,
@@ -42,108 +53,99 @@ export class SessionConnection {
   start(): void {
     const { Gio } = this.platform;
     const watch = Gio.bus_watch_name(Gio.BusType.SESSION, SESSION_BUS_NAME, Gio.BusNameWatcherFlags.NONE,
-      (connection) => this.appeared(connection), () => this.vanished());
+      (connection, _name, owner) => void this.appeared(connection, owner), () => this.vanished());
     this.lifetime.add("watch of clan-sessiond's bus name", () => Gio.bus_unwatch_name(watch));
   }
 
   snapshot(): SessionSnapshot {
-    const property = (name: string) => this.proxy?.get_cached_property(name)?.recursiveUnpack() as unknown;
-    const pids = property(VIEWER_PIDS_PROPERTY);
+    const pids = this.properties.get(VIEWER_PIDS_PROPERTY);
     return {
-      connected: this.proxy !== undefined,
+      connected: this.connected,
       networks: this.networks,
       availableMethods: this.methods,
-      configError: String(property("ConfigError") ?? ""),
-      focusedNetwork: String(property("FocusedNetwork") ?? ""),
+      configError: String(this.properties.get("ConfigError") ?? ""),
+      focusedNetwork: String(this.properties.get("FocusedNetwork") ?? ""),
       viewerPids: pids !== null && typeof pids === "object" ? (pids as Record<string, number>) : {},
     };
   }
 
   async call(call: DbusCall): Promise<void> {
-    const { proxy, cancellable } = this;
-    if (!proxy || !cancellable) throw new Error("clan-sessiond is not running");
+    if (!this.peer || !this.connected) throw new Error("clan-sessiond is not running");
     const { GLib } = this.platform;
-    await this.invoke(proxy, call.method, new GLib.Variant(call.signature, call.args), cancellable);
+    await this.invoke(this.peer, SESSION_MANAGER_INTERFACE, call.method, new GLib.Variant(call.signature, call.args));
   }
 
-  private appeared(connection: Gio.DBusConnection): void {
-    this.dropConnection();
+  private async appeared(connection: Gio.DBusConnection, owner: string): Promise<void> {
+    this.drop();
     const { Gio } = this.platform;
     const episode = this.lifetime.child("connection to clan-sessiond");
-    const cancellable = new Gio.Cancellable();
-    episode.add("pending calls to clan-sessiond", () => cancellable.cancel());
-    this.cancellable = cancellable;
-    this.dropEpisode = () => episode.end();
-    Gio.DBusProxy.new(connection, Gio.DBusProxyFlags.DO_NOT_AUTO_START, null, SESSION_BUS_NAME, SESSION_MANAGER_PATH,
-      SESSION_MANAGER_INTERFACE, cancellable, (_source, result) => {
-        try {
-          const proxy = Gio.DBusProxy.new_finish(result);
-          void this.connected(proxy, connection, cancellable, episode);
-        } catch (error) {
-          this.report("cannot make a proxy of clan-sessiond", error);
-        }
-      });
-  }
-
-  private dropEpisode: (() => void) | undefined;
-
-  private async connected(proxy: Gio.DBusProxy, connection: Gio.DBusConnection, cancellable: Gio.Cancellable, episode: Lifetime): Promise<void> {
-    if (episode.isEnded) return;
-    const signalId = proxy.connect("g-signal", (_proxy, _sender, name, parameters) => this.onSignal(name, parameters));
-    const propertiesId = proxy.connect("g-properties-changed", () => this.listener.changed());
-    episode.add("clan-sessiond proxy signals", () => {
-      proxy.disconnect(signalId);
-      proxy.disconnect(propertiesId);
-    });
+    this.endEpisode = () => episode.end();
+    const peer: Peer = { connection, owner, cancellable: new Gio.Cancellable() };
+    episode.add("pending calls to clan-sessiond", () => peer.cancellable.cancel());
+    this.peer = peer;
+    const subscribe = (iface: string, handler: (signal: string, parameters: GLib.Variant) => void, arg0: string | null) => {
+      const id = connection.signal_subscribe(owner, iface, null, SESSION_MANAGER_PATH, arg0, Gio.DBusSignalFlags.NONE,
+        (_connection, _sender, _path, _iface, signal, parameters) => handler(signal, parameters));
+      episode.add(`subscription to ${iface} signals`, () => connection.signal_unsubscribe(id));
+    };
+    subscribe(SESSION_MANAGER_INTERFACE, (signal, parameters) => this.onSignal(peer, signal, parameters), null);
+    subscribe("org.freedesktop.DBus.Properties", (_signal, parameters) => this.onPropertiesChanged(parameters), SESSION_MANAGER_INTERFACE);
     try {
-      this.methods = await this.introspectMethods(connection, cancellable);
-      const list = await this.invoke(proxy, SESSION_METHODS.listNetworks, null, cancellable);
+      this.methods = await this.introspectMethods(peer);
+      const all = await this.invoke(peer, "org.freedesktop.DBus.Properties", "GetAll", new this.platform.GLib.Variant("(s)", [SESSION_MANAGER_INTERFACE]));
+      const list = await this.invoke(peer, SESSION_MANAGER_INTERFACE, SESSION_METHODS.listNetworks, null);
       if (episode.isEnded) return;
+      this.properties.clear();
+      for (const [key, value] of Object.entries((all.recursiveUnpack() as [Record<string, unknown>])[0])) this.properties.set(key, value);
       this.replaceNetworks(list);
-      this.proxy = proxy;
-      episode.add("clan-sessiond proxy", () => {
-        this.proxy = undefined;
-      });
+      this.connected = true;
       this.listener.connectedChanged(true);
     } catch (error) {
-      if (!episode.isEnded) this.report("cannot read clan-sessiond's networks", error);
+      if (!episode.isEnded) this.report("cannot read clan-sessiond's state", error);
     }
   }
 
   private vanished(): void {
-    const wasConnected = this.proxy !== undefined;
-    this.dropConnection();
+    const wasConnected = this.connected;
+    this.drop();
     if (wasConnected) this.listener.connectedChanged(false);
   }
 
-  private dropConnection(): void {
-    this.dropEpisode?.();
-    this.dropEpisode = undefined;
-    this.proxy = undefined;
-    this.cancellable = undefined;
+  private drop(): void {
+    this.endEpisode?.();
+    this.endEpisode = undefined;
+    this.peer = undefined;
+    this.connected = false;
     this.networks.clear();
+    this.properties.clear();
     this.methods = new Set();
   }
 
-  private onSignal(name: string, parameters: GLib.Variant): void {
+  private onSignal(peer: Peer, name: string, parameters: GLib.Variant): void {
     if (name === "NetworkChanged") {
       try {
         const next = decodeNetworkStatus((parameters.recursiveUnpack() as unknown[])[0]);
         const previous = this.networks.get(next.name);
         this.networks.set(next.name, next);
-        this.listener.changed(previous, next);
+        if (this.connected) this.listener.changed(previous, next);
       } catch (error) {
         this.report("clan-sessiond sent an invalid NetworkChanged", error);
       }
-    } else if (name === "NetworksChanged" && this.proxy && this.cancellable) {
+    } else if (name === "NetworksChanged") {
       // Names only: the statuses of added networks come from a fresh list.
-      const proxy = this.proxy;
-      this.invoke(proxy, SESSION_METHODS.listNetworks, null, this.cancellable).then((list) => {
-        if (this.proxy !== proxy) return;
+      this.invoke(peer, SESSION_MANAGER_INTERFACE, SESSION_METHODS.listNetworks, null).then((list) => {
+        if (this.peer !== peer) return;
         this.replaceNetworks(list);
         this.listener.changed();
       }, (error) => this.report("cannot list clan-sessiond's networks", error));
     }
+  }
+
+  private onPropertiesChanged(parameters: GLib.Variant): void {
+    const [, changed, invalidated] = parameters.recursiveUnpack() as [string, Record<string, unknown>, string[]];
+    for (const [key, value] of Object.entries(changed)) this.properties.set(key, value);
+    for (const key of invalidated) this.properties.delete(key);
+    if (this.connected) this.listener.changed();
   }
 
   private replaceNetworks(list: GLib.Variant): void {
@@ -158,34 +160,25 @@ export class SessionConnection {
     }
   }
 
-  /** Which methods this clan-sessiond offers: Rebuild, Rollback and BackupNow only exist in newer versions. */
-  private async introspectMethods(connection: Gio.DBusConnection, cancellable: Gio.Cancellable): Promise<Set<string>> {
-    const { Gio, GLib } = this.platform;
-    const reply = await new Promise<GLib.Variant>((resolve, reject) => {
-      connection.call(SESSION_BUS_NAME, SESSION_MANAGER_PATH, "org.freedesktop.DBus.Introspectable", "Introspect", null,
-        new GLib.VariantType("(s)"), Gio.DBusCallFlags.NONE, -1, cancellable, (_source, result) => {
-          try {
-            resolve(connection.call_finish(result));
-          } catch (error) {
-            reject(error);
-          }
-        });
-    });
+  /** Which methods this clan-sessiond offers: BackupNow, for one, only exists in newer versions. */
+  private async introspectMethods(peer: Peer): Promise<Set<string>> {
+    const reply = await this.invoke(peer, "org.freedesktop.DBus.Introspectable", "Introspect", null);
     const [xml] = reply.deepUnpack() as [string];
-    const info = Gio.DBusNodeInfo.new_for_xml(xml).lookup_interface(SESSION_MANAGER_INTERFACE);
+    const info = this.platform.Gio.DBusNodeInfo.new_for_xml(xml).lookup_interface(SESSION_MANAGER_INTERFACE);
     return new Set((info?.methods ?? []).map((method) => method.name ?? ""));
   }
 
-  private invoke(proxy: Gio.DBusProxy, method: string, parameters: GLib.Variant | null, cancellable: Gio.Cancellable): Promise<GLib.Variant> {
+  private invoke(peer: Peer, iface: string, method: string, parameters: GLib.Variant | null): Promise<GLib.Variant> {
     const { Gio } = this.platform;
     return new Promise((resolve, reject) => {
-      proxy.call(method, parameters, Gio.DBusCallFlags.NONE, -1, cancellable, (_source, result) => {
-        try {
-          resolve(proxy.call_finish(result));
-        } catch (error) {
-          reject(new Error(this.errorText(error)));
-        }
-      });
+      peer.connection.call(peer.owner, SESSION_MANAGER_PATH, iface, method, parameters, null, Gio.DBusCallFlags.NONE, -1,
+        peer.cancellable, (_source, result) => {
+          try {
+            resolve(peer.connection.call_finish(result));
+          } catch (error) {
+            reject(new Error(this.errorText(error)));
+          }
+        });
     });
   }
 
