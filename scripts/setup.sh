@@ -14,6 +14,8 @@ DEBIAN_PACKAGES=(
   sway grim i3-wm xvfb x11-utils imagemagick
   # displays of network VMs
   virt-viewer waypipe
+  # GNOME: the shell the extension is tested in (headless), its JavaScript runtime, glib-compile-schemas
+  gnome-shell gjs
   # generations, rebuilds and sources
   nix-bin git ca-certificates
   # lint of the shell scripts that run inside network VMs
