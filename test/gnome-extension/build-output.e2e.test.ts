@@ -1,0 +1,38 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildGnomeExtension, FLAVOURS, UUID } from "../../scripts/build-gnome-extension.js";
+import { checkEsmBuild, checkLegacyBuild, declaredModules, SHELL_45_MODULES } from "../../scripts/check-gnome-extension.js";
+import { REPO } from "../helpers/daemons.js";
+import { hasBinary, skipReason } from "../helpers/processes.js";
+
+// `npm run build:gnome` for real: tsc against @girs/gnome-shell's types (a type error fails the build), then the
+// layout and module-format checks of scripts/check-gnome-extension.ts on both outputs.
+
+const OUT = join(REPO, "dist/gnome-extension");
+
+describe.skipIf(!hasBinary("glib-compile-schemas"))(`the GNOME extension builds${skipReason("glib-compile-schemas")}`, () => {
+  beforeAll(() => {
+    buildGnomeExtension();
+  });
+
+  it("imports in the GNOME 45+ build only modules that exist in GNOME Shell 45+, declared by @girs", () => {
+    const declared = declaredModules();
+    for (const module of SHELL_45_MODULES) expect(declared, module).toContain(module);
+    expect(checkEsmBuild(join(OUT, "esm", UUID), declared)).toEqual([]);
+    const entry = readFileSync(join(OUT, "esm", UUID, "extension.js"), "utf8");
+    expect(entry).toContain('import { Extension } from "resource:///org/gnome/shell/extensions/extension.js";');
+  });
+
+  it("leaves no ES module syntax in the GNOME 42–44 build", () => {
+    expect(checkLegacyBuild(join(OUT, "legacy", UUID))).toEqual([]);
+  });
+
+  it("writes metadata for each shell generation, with the compiled settings schema", () => {
+    for (const flavour of ["esm", "legacy"] as const) {
+      const metadata = JSON.parse(readFileSync(join(OUT, flavour, UUID, "metadata.json"), "utf8")) as Record<string, unknown>;
+      expect(metadata).toMatchObject({ uuid: UUID, "shell-version": [...FLAVOURS[flavour].shellVersions], "settings-schema": "org.gnome.shell.extensions.clan-desktop" });
+      expect(readFileSync(join(OUT, flavour, UUID, "schemas/gschemas.compiled")).length).toBeGreaterThan(100);
+    }
+  });
+});

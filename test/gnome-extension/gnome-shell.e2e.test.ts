@@ -1,0 +1,140 @@
+import { copyFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildGnomeExtension, UUID } from "../../scripts/build-gnome-extension.js";
+import type { ConfigInput } from "../../src/session/config/schema.js";
+import { REPO } from "../helpers/daemons.js";
+import { startGnomeSessionStack, type GnomeSessionStack, type MenuReadback, type ShellFingerprint } from "../helpers/gnome-session-stack.js";
+import { startHeadlessGnome, type HeadlessGnome } from "../helpers/gnome-shell.js";
+import { hasBinary, skipReason } from "../helpers/processes.js";
+import { makeGeneration } from "../helpers/test-guest.js";
+
+// The GNOME 42–44 zip, installed with `gnome-extensions install` into a real headless GNOME Shell 43, with the
+// real clan-sessiond (--backend none) and clan-vmd on the shell's session bus booting the test guest. The probe
+// extension (test/gnome-extension/probe) reads the menu back from inside the shell and switches workspaces.
+
+const PROBE_UUID = "clan-probe@test.clan.lol";
+const SCREENSHOT = join(REPO, ".cache/test-output/gnome-shell/menu.png");
+
+const texts = (menu: MenuReadback) => (menu.items ?? []).map((item) => item.text);
+const item = (menu: MenuReadback, name: string) => (menu.items ?? []).find((entry) => entry.name === name);
+
+describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${skipReason("gnome-shell")}`, () => {
+  let gnome: HeadlessGnome;
+  let stack: GnomeSessionStack;
+  let baseline: ShellFingerprint;
+
+  beforeAll(async () => {
+    const zips = buildGnomeExtension();
+    gnome = await startHeadlessGnome({ extensions: [zips.legacy, join(REPO, "test/gnome-extension/probe")], enabled: [PROBE_UUID] });
+    const generations = join(gnome.root, "generations");
+    const config: ConfigInput = {
+      networks: {
+        family: { label: "Family", workspaces: ["2:family"], colour: "#2e7dbf", source: { profile: await makeGeneration(join(generations, "family"), { generation: "family-1" }) } },
+        club: { workspaces: ["3:club", "club-lounge"], colour: "#b5462f", source: { profile: await makeGeneration(join(generations, "club"), { generation: "club-1" }) } },
+      },
+      switchDebounceMs: 100,
+    };
+    stack = await startGnomeSessionStack(gnome, config);
+    // The probe is the only extension so far: this is the shell without clan-desktop.
+    baseline = await stack.probe.fingerprint();
+    const enabled = await gnome.runAsUser("gnome-extensions", ["enable", UUID]);
+    expect(enabled.exitCode, enabled.all).toBe(0);
+  });
+
+  afterAll(async () => {
+    if (process.env["CLAN_TEST_VERBOSE"]) {
+      console.log(`--- gnome-shell\n${gnome?.log().slice(-6000)}\n--- clan-sessiond\n${stack?.sessiond.output().slice(-4000)}`);
+    }
+    await stack?.stop();
+    await gnome?.stop();
+  });
+
+  it("shows every network's state in the top panel menu, read back from inside the shell", async () => {
+    const menu = await stack.probe.waitForMenu((m) => texts(m).some((text) => text.startsWith("● Family")), "the networks in the menu");
+    // "club-lounge" has no GNOME workspace: a notice in the menu, not a warning icon (it may be meant for sway).
+    expect(menu.iconName).toBe("network-vpn-symbolic");
+    expect(texts(menu)).toEqual(
+      expect.arrayContaining([
+        "2 networks, 0 running",
+        'club: workspace "club-lounge" has no number, so no GNOME workspace',
+        "● club · workspace 3",
+        "● Family · workspace 2",
+        "VM: stopped",
+        "Backup: no backup information",
+        "Switch to Family",
+      ]),
+    );
+    // Rebuild and Rollback exist in this clan-sessiond (introspected), BackupNow does not yet.
+    expect(item(menu, "clan-action-family-rebuild")).toMatchObject({ text: "Rebuild", sensitive: true });
+    expect(item(menu, "clan-action-family-rollback")).toMatchObject({ sensitive: true });
+    expect(item(menu, "clan-action-family-backup")).toMatchObject({ text: "Back up now (needs a clan-sessiond with BackupNow)", sensitive: false });
+    expect(item(menu, "clan-action-family-stop")).toMatchObject({ sensitive: false });
+  });
+
+  it("starts a network's VM when its GNOME workspace is activated inside the shell, and pauses it on leaving", async () => {
+    await stack.probe.activateWorkspace(1);
+    const family = await stack.waitForNetwork("family", (s) => s.vmState === "running");
+    expect(family.focused).toBe(true);
+    const menu = await stack.probe.waitForMenu((m) => texts(m).includes("● Family · workspace 2 · focused") && texts(m).includes("VM: running"), "Family running and focused");
+    expect(item(menu, "clan-action-family-stop")).toMatchObject({ sensitive: true });
+    expect(menu.count).toBe("1/2");
+
+    await stack.probe.openMenu(true);
+    await mkdir(join(SCREENSHOT, ".."), { recursive: true });
+    const shot = join(gnome.root, "menu.png");
+    await stack.probe.screenshot(shot);
+    await copyFile(shot, SCREENSHOT);
+    await stack.probe.openMenu(false);
+
+    await stack.probe.activateWorkspace(0);
+    await stack.waitForNetwork("family", (s) => s.vmState === "paused" && !s.focused);
+  });
+
+  it("says clan-sessiond is not running while it is gone, and reconnects and re-reports focus when it returns", async () => {
+    await stack.probe.activateWorkspace(2);
+    await stack.waitForNetwork("club", (s) => s.focused && s.vmState === "running");
+    await stack.stopSessiond();
+    const offline = await stack.probe.waitForMenu((m) => texts(m)[0] === "clan-sessiond is not running", "the offline menu");
+    expect(offline.iconName).toBe("network-vpn-disabled-symbolic");
+    await stack.startSessiond();
+    await stack.probe.waitForMenu((m) => texts(m).includes("● club · workspace 3 · focused"), "the menu after reconnecting");
+    expect((await stack.session.getNetwork("club")).focused).toBe(true);
+  });
+
+  it("enable → disable → enable leaves nothing behind", async () => {
+    const disable = () => gnome.runAsUser("gnome-extensions", ["disable", UUID]);
+    const enable = () => gnome.runAsUser("gnome-extensions", ["enable", UUID]);
+    const enabledOnce = await stack.probe.fingerprint();
+    expect(enabledOnce.statusArea).toContain(UUID);
+    expect(enabledOnce.keybindings).toEqual(["rebuild-focused-network", "rollback-focused-network"]);
+    expect(enabledOnce.activeWorkspaceHandlers).toBe(baseline.activeWorkspaceHandlers + 1);
+    expect(enabledOnce.windowCreatedHandlers).toBe(baseline.windowCreatedHandlers + 1);
+    expect(enabledOnce.matchRules.length).toBeGreaterThan(baseline.matchRules.length);
+
+    expect((await disable()).exitCode).toBe(0);
+    await stack.probe.waitForMenu((m) => !m.present, "the indicator to go");
+    const disabledOnce = await stack.probe.fingerprint();
+    expect(withoutOwnSettingsWatch(disabledOnce)).toEqual(baseline);
+
+    expect((await enable()).exitCode).toBe(0);
+    await stack.probe.waitForMenu((m) => texts(m).includes("● club · workspace 3 · focused"), "the menu after enabling again");
+    expect(await stack.probe.fingerprint()).toEqual(enabledOnce);
+
+    expect((await disable()).exitCode).toBe(0);
+    await stack.probe.waitForMenu((m) => !m.present, "the indicator to go again");
+    // Nothing accumulates over cycles: the second disable leaves exactly what the first did.
+    expect(await stack.probe.fingerprint()).toEqual(disabledOnce);
+    expect(gnome.log()).not.toMatch(/JS ERROR|clan-desktop: cannot undo/);
+    await enable();
+  });
+});
+
+/**
+ * Known gap (docs/gnome.md): after disable() the dconf watch of the extension's own settings path stays until
+ * GJS finalises the dropped Gio.Settings, which two forced collections do not achieve in GNOME 43. It is one
+ * rule that does not grow over enable/disable cycles (asserted above); everything else must equal the baseline.
+ */
+function withoutOwnSettingsWatch(fingerprint: ShellFingerprint): ShellFingerprint {
+  return { ...fingerprint, matchRules: fingerprint.matchRules.filter((rule) => !rule.includes("arg0path='/org/gnome/shell/extensions/clan-desktop/'")) };
+}

@@ -1,0 +1,186 @@
+import { sessionBus, type MessageBus } from "@jellybrick/dbus-next";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa, type ResultPromise } from "execa";
+import type { ConfigInput } from "../../src/session/config/schema.js";
+import type { NetworkStatus } from "../../src/shared/session-api.js";
+import { SessionClient } from "../../src/shared/session-client.js";
+import { REPO, waitUntil } from "./daemons.js";
+import type { HeadlessGnome } from "./gnome-shell.js";
+import { stopProcess } from "./processes.js";
+
+// clan-vmd and clan-sessiond (`--backend none`, the GNOME backend) on a headless GNOME Shell's session bus. The
+// bus admits only its owner (and root, for the test process), so both daemons run as the shell's user, which
+// is also what a real GNOME login does. Also a client of the probe extension (test/gnome-extension/probe).
+
+export interface UserDaemon {
+  process: ResultPromise;
+  output(): string;
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startUserDaemon(gnome: HeadlessGnome, bin: string, args: string[], env: Record<string, string> = {}): UserDaemon {
+  const { process: child, log } = gnome.spawnAsUser("node", [join(REPO, "bin", `${bin}.js`), ...args], env);
+  return {
+    process: child,
+    output: log,
+    async waitForOutput(pattern, timeoutMs = 20_000) {
+      await waitUntil(() => {
+        if (child.exitCode !== null) throw new Error(`${bin} exited (${child.exitCode}):\n${log()}`);
+        return pattern.test(log()) ? true : undefined;
+      }, `${bin} to print ${pattern}:\n${log()}`, timeoutMs);
+    },
+    stop: () => stopProcess(child, 5000),
+  };
+}
+
+export interface GnomeSessionStack {
+  vmd: UserDaemon;
+  sessiond: UserDaemon;
+  bus: MessageBus;
+  session: SessionClient;
+  probe: GnomeProbe;
+  startSessiond(): Promise<void>;
+  stopSessiond(): Promise<void>;
+  waitForNetwork(name: string, predicate: (status: NetworkStatus) => boolean, timeoutMs?: number): Promise<NetworkStatus>;
+  stop(): Promise<void>;
+}
+
+export async function startGnomeSessionStack(gnome: HeadlessGnome, config: ConfigInput): Promise<GnomeSessionStack> {
+  const configFile = join(gnome.root, "config.json");
+  await writeFile(configFile, JSON.stringify(config, null, 2), { mode: 0o644 });
+  const state = join(gnome.root, "state");
+  await mkdir(state, { recursive: true });
+  await execa("chown", ["-R", `${gnome.user.uid}:${gnome.user.gid}`, state]);
+  const env = { CLAN_DESKTOP_CONFIG: configFile, XDG_STATE_HOME: join(state, "xdg") };
+  const vmd = startUserDaemon(gnome, "clan-vmd", ["--runtime-dir", join(gnome.runtimeDir, "clan-vmd"), "--state-dir", join(state, "vmd"), "--accel", "tcg", "--powerdown-timeout", "1"], env);
+  await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
+  let sessiond: UserDaemon | undefined;
+  const startSessiond = async () => {
+    sessiond = startUserDaemon(gnome, "clan-sessiond", ["--backend", "none"], env);
+    await sessiond.waitForOutput(/serving org\.clan\.Desktop\.Session1/);
+  };
+  await startSessiond();
+  const bus = sessionBus({ busAddress: gnome.sessionBusAddress });
+  const session = await SessionClient.connect(bus);
+  const probe = await GnomeProbe.connect(bus);
+  return {
+    vmd,
+    get sessiond() {
+      return sessiond!;
+    },
+    bus,
+    session,
+    probe,
+    startSessiond,
+    async stopSessiond() {
+      await sessiond?.stop();
+    },
+    async waitForNetwork(name, predicate, timeoutMs = 60_000) {
+      let last: NetworkStatus | undefined;
+      try {
+        return await waitUntil(async () => {
+          last = await session.getNetwork(name).catch(() => undefined);
+          return last && predicate(last) ? last : undefined;
+        }, `network ${name} to reach the expected state`, timeoutMs);
+      } catch (error) {
+        throw new Error(`${(error as Error).message}; its last status: ${JSON.stringify(last)}`);
+      }
+    },
+    async stop() {
+      bus.disconnect();
+      await sessiond?.stop();
+      await vmd.stop();
+    },
+  };
+}
+
+export interface MenuItem {
+  name: string;
+  text: string;
+  sensitive: boolean;
+  reactive: boolean;
+}
+
+export interface MenuReadback {
+  present: boolean;
+  iconName?: string;
+  styleClass?: string;
+  count?: string;
+  items?: MenuItem[];
+}
+
+export interface ShellFingerprint {
+  statusArea: string[];
+  keybindings: string[];
+  activeWorkspaceHandlers: number;
+  windowCreatedHandlers: number;
+  panelChildren: number;
+  menuManagerMenus: number;
+  /** D-Bus match rules of the shell's connection (signal subscriptions and name watches), from the bus itself. */
+  matchRules: string[];
+}
+
+type ProbeInterface = Record<string, (...args: unknown[]) => Promise<unknown>>;
+
+/** The test-only probe extension's D-Bus interface: looks inside the shell. */
+export class GnomeProbe {
+  private constructor(
+    private readonly bus: MessageBus,
+    private readonly probe: ProbeInterface,
+  ) {}
+
+  static async connect(bus: MessageBus): Promise<GnomeProbe> {
+    const object = await waitUntil(
+      () => bus.getProxyObject("org.clan.Desktop.GnomeProbe1", "/org/clan/Desktop/GnomeProbe1").catch(() => undefined),
+      "the probe extension on the bus",
+      20_000,
+    );
+    return new GnomeProbe(bus, object.getInterface("org.clan.Desktop.GnomeProbe1") as unknown as ProbeInterface);
+  }
+
+  async menu(): Promise<MenuReadback> {
+    return JSON.parse(String(await this.probe["Menu"]!())) as MenuReadback;
+  }
+
+  async waitForMenu(predicate: (menu: MenuReadback) => boolean, what: string, timeoutMs = 20_000): Promise<MenuReadback> {
+    let last: MenuReadback | undefined;
+    try {
+      return await waitUntil(async () => {
+        last = await this.menu();
+        return predicate(last) ? last : undefined;
+      }, what, timeoutMs);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; the menu: ${JSON.stringify(last)}`);
+    }
+  }
+
+  async openMenu(open: boolean): Promise<void> {
+    await this.probe["OpenMenu"]!(open);
+  }
+
+  async activateWorkspace(index: number): Promise<void> {
+    await this.probe["ActivateWorkspace"]!(index);
+  }
+
+  async screenshot(path: string): Promise<void> {
+    await this.probe["Screenshot"]!(path);
+  }
+
+  async fingerprint(): Promise<ShellFingerprint> {
+    // Let replies and signals in flight settle, and let dropped objects go, so both sides of a comparison are quiet.
+    // Twice: GJS releases a GObject whose wrapper was collected only after the main loop has run once.
+    for (let round = 0; round < 2; round++) {
+      await sleep(300);
+      await this.probe["CollectGarbage"]!();
+    }
+    await sleep(300);
+    const shell = JSON.parse(String(await this.probe["Fingerprint"]!())) as Omit<ShellFingerprint, "matchRules">;
+    const driver = await this.bus.getProxyObject("org.freedesktop.DBus", "/org/freedesktop/DBus");
+    const owner = (await (driver.getInterface("org.freedesktop.DBus") as unknown as ProbeInterface)["GetNameOwner"]!("org.gnome.Shell")) as string;
+    const rules = (await (driver.getInterface("org.freedesktop.DBus.Debug.Stats") as unknown as ProbeInterface)["GetAllMatchRules"]!()) as Record<string, string[]>;
+    return { ...shell, matchRules: [...(rules[owner] ?? [])].sort() };
+  }
+}
