@@ -118,7 +118,8 @@ export class ClanDesktop {
     const snapshot = this.session.snapshot();
     const outcome = keybindingOutcome(action, snapshot.connected ? snapshot.focusedNetwork : "", snapshot.availableMethods);
     if ("refusal" in outcome) {
-      this.notify({ title: "clan-desktop", body: snapshot.connected ? outcome.refusal : "clan-sessiond is not running" });
+      // The user just pressed the key: say why nothing happens, whatever the failure-notification setting.
+      this.platform.Main.notify("clan-desktop", snapshot.connected ? outcome.refusal : "clan-sessiond is not running");
       return;
     }
     this.session.call(outcome.call).catch((error: Error) => this.notify(actionFailureNotice(action, snapshot.focusedNetwork, error.message)));
