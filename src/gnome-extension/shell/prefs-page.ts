@@ -24,7 +24,8 @@ export function fillPreferences(platform: PrefsPlatform, window: Adw.Preferences
 
   const keys = new Adw.PreferencesGroup({
     title: "Keyboard shortcuts",
-    description: 'GTK accelerators such as <Super><Shift>r; several separated by commas; empty for none.',
+    // Adw reads descriptions as Pango markup: the accelerator's angle brackets must be escaped.
+    description: "GTK accelerators such as &lt;Super&gt;&lt;Shift&gt;r; several separated by commas; empty for none.",
   });
   for (const { key } of KEYBINDINGS) keys.add(keybindingRow(platform, settings, key));
   page.add(keys);
