@@ -1,4 +1,5 @@
 import { accessSync, constants } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -85,4 +86,18 @@ export async function within<T>(promise: Promise<T>, timeoutMs: number, what: st
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The process ids whose parent is `pid`, from /proc (a process that left children behind is stopped with them). */
+export async function childPids(pid: number): Promise<number[]> {
+  const children: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    // The parent is the 4th field of /proc/PID/stat, after the command name in parentheses (which may hold spaces).
+    // A process that exited since readdir has no stat any more: it is nobody's child now.
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (parent === pid) children.push(Number(entry));
+  }
+  return children;
 }
