@@ -12,6 +12,8 @@ DEBIAN_PACKAGES=(
   dbus
   # window managers and what drives them headless
   sway grim i3-wm xvfb x11-utils imagemagick
+  # status bars the bar module is tested on, and keystrokes for the config snippet's bindings
+  waybar i3blocks wtype xdotool
   # displays of network VMs
   virt-viewer waypipe
   # GNOME: the shell the extension is tested in (headless), its JavaScript runtime, glib-compile-schemas

@@ -1,3 +1,4 @@
+import { fstatSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
 import { onBusError } from "../shared/bus.js";
@@ -68,6 +69,15 @@ async function followClicks(runner: BarRunner, report: (message: string) => void
   }
   process.stdin.setEncoding("utf8");
   process.stdin.on("data", (chunk: string) => runner.clickInput(chunk));
-  // A closed stdin (started from a terminal with </dev/null, or a bar without click events) ends only the clicks.
   process.stdin.on("error", (error) => report(`click input failed: ${error.message}`));
+  // i3bar, swaybar and i3blocks ≥ 1.5 give the module a pipe for clicks: its end means the bar is gone, even one
+  // that was killed and so could not stop its module. (Started from a terminal or with </dev/null, stdin is no
+  // pipe, and its end ends only the clicks.)
+  const stdin = fstatSync(0);
+  if (stdin.isFIFO() || stdin.isSocket()) {
+    process.stdin.on("end", () => {
+      report("the bar closed its click pipe: exiting");
+      process.exit(0);
+    });
+  }
 }
