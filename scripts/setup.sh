@@ -20,6 +20,8 @@ DEBIAN_PACKAGES=(
   gnome-shell gjs
   # generations, rebuilds and sources
   nix-bin git ca-certificates
+  # each network's VPN in its own network namespace (docs/vpn.md)
+  wireguard-go wireguard-tools yggdrasil nftables iproute2 procps
   # lint of the shell scripts that run inside network VMs
   shellcheck
 )

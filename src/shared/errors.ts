@@ -12,7 +12,9 @@ export type ErrorCode =
   | "InvalidState"
   | "Busy"
   | "NotFound"
-  | "BuildFailed";
+  | "BuildFailed"
+  | "BackupFailed"
+  | "NetworkFailed";
 
 export class ClanError extends Error {
   constructor(

@@ -7,6 +7,17 @@ import { z } from "zod";
 export const VmState = z.enum(["stopped", "starting", "running", "paused", "stopping", "failed"]);
 export type VmState = z.infer<typeof VmState>;
 
+/** The VPN of a network whose VM runs with network mode "vpn" (docs/vpn.md). */
+export const VpnState = z.enum(["none", "starting", "up", "down", "in-guest"]);
+export const VpnStatusFields = z.object({
+  vpnState: VpnState,
+  /** Peers with a handshake in the last three minutes. */
+  vpnPeers: z.number().int().nonnegative(),
+  /** Unix time in ms of the latest handshake with any peer, 0 for never. */
+  vpnLastHandshake: z.number(),
+});
+export type VpnStatusFields = z.infer<typeof VpnStatusFields>;
+
 export const VmStatus = z.object({
   network: z.string(),
   state: VmState,
@@ -21,8 +32,45 @@ export const VmStatus = z.object({
   /** The display kind of the booted generation, and the socket a viewer connects to ("" when none). */
   display: z.enum(["none", "spice", "waypipe"]),
   displaySocket: z.string(),
+  // Defaults: a clan-vmd from before the VPN work sends none of these.
+  vpnState: VpnState.default("none"),
+  vpnPeers: z.number().int().nonnegative().default(0),
+  vpnLastHandshake: z.number().default(0),
 });
 export type VmStatus = z.infer<typeof VmStatus>;
+
+/** One member of a network's VPN, as Peers(network) returns it. */
+export const VpnPeerInfo = z.object({
+  name: z.string(),
+  publicKey: z.string(),
+  /** Where its packets come from now, or the configured endpoint; "" when unknown. */
+  endpoint: z.string(),
+  allowedIps: z.array(z.string()),
+  lastHandshake: z.number(),
+  receivedBytes: z.number(),
+  sentBytes: z.number(),
+  blocked: z.boolean(),
+  connected: z.boolean(),
+});
+export type VpnPeerInfo = z.infer<typeof VpnPeerInfo>;
+
+export function encodeVpnPeer(peer: VpnPeerInfo): Record<string, Variant> {
+  return {
+    name: new Variant("s", peer.name),
+    publicKey: new Variant("s", peer.publicKey),
+    endpoint: new Variant("s", peer.endpoint),
+    allowedIps: new Variant("as", peer.allowedIps),
+    lastHandshake: new Variant("d", peer.lastHandshake),
+    receivedBytes: new Variant("d", peer.receivedBytes),
+    sentBytes: new Variant("d", peer.sentBytes),
+    blocked: new Variant("b", peer.blocked),
+    connected: new Variant("b", peer.connected),
+  };
+}
+
+export function decodeVpnPeer(raw: unknown): VpnPeerInfo {
+  return VpnPeerInfo.parse(unwrapVariants(raw));
+}
 
 export const VM_STATUS_SIGNATURE = "a{sv}";
 
@@ -55,6 +103,9 @@ export function encodeVmStatus(status: VmStatus): Record<string, Variant> {
     error: new Variant("s", status.error),
     display: new Variant("s", status.display),
     displaySocket: new Variant("s", status.displaySocket),
+    vpnState: new Variant("s", status.vpnState),
+    vpnPeers: new Variant("u", status.vpnPeers),
+    vpnLastHandshake: new Variant("d", status.vpnLastHandshake),
   };
 }
 

@@ -3,7 +3,16 @@ import { VMD_BUS_NAME, VMD_MANAGER_INTERFACE, VMD_MANAGER_PATH } from "./dbus-na
 import { ClanError } from "./errors.js";
 import { z } from "zod";
 import { callMember, onDecodedSignal } from "./proxy-calls.js";
-import { decodeVmStatus, encodeVmOverrides, SnapshotReport, unwrapVariants, type VmOverrides, type VmStatus } from "./vm-api.js";
+import {
+  decodeVmStatus,
+  decodeVpnPeer,
+  encodeVmOverrides,
+  SnapshotReport,
+  unwrapVariants,
+  type VmOverrides,
+  type VmStatus,
+  type VpnPeerInfo,
+} from "./vm-api.js";
 
 // A typed client of clan-vmd's D-Bus API: every reply and signal is validated by the VmStatus schema.
 
@@ -63,6 +72,22 @@ export class VmdClient {
 
   async guestFreezeStatus(network: string): Promise<string> {
     return String(await this.call("GuestFreezeStatus", network));
+  }
+
+  async peers(network: string): Promise<VpnPeerInfo[]> {
+    return ((await this.call("Peers", network)) as unknown[]).map(decodeVpnPeer);
+  }
+
+  async blockPeer(network: string, peer: string): Promise<void> {
+    await this.call("BlockPeer", network, peer);
+  }
+
+  async unblockPeer(network: string, peer: string): Promise<void> {
+    await this.call("UnblockPeer", network, peer);
+  }
+
+  async vpnPublicKey(network: string): Promise<string> {
+    return String(await this.call("VpnPublicKey", network));
   }
 
   async shutdown(stopVms: boolean): Promise<void> {

@@ -2,7 +2,7 @@ import { interface as dbusInterface, Variant, type MessageBus } from "@jellybric
 import { asDbusCall } from "../shared/dbus-errors.js";
 import { VMD_MANAGER_INTERFACE, VMD_MANAGER_PATH, VMD_VM_INTERFACE, networkObjectPath } from "../shared/dbus-names.js";
 import { ClanError } from "../shared/errors.js";
-import { encodeVmStatus, unwrapVariants, VM_STATUS_SIGNATURE, VmOverrides, type VmStatus } from "../shared/vm-api.js";
+import { encodeVmStatus, encodeVpnPeer, unwrapVariants, VM_STATUS_SIGNATURE, VmOverrides, type VmStatus } from "../shared/vm-api.js";
 import type { VmManager } from "./vm-manager.js";
 import type { VmSupervisor } from "./supervisor.js";
 
@@ -90,6 +90,29 @@ class ManagerInterface extends Interface {
   @method({ inSignature: "s", outSignature: "s" })
   GuestFreezeStatus(network: string) {
     return asDbusCall(() => this.manager.supervisor(network).guestAgent.freezeStatus());
+  }
+
+  /** The members of the network's VPN, with their last handshake (docs/vpn.md). */
+  @method({ inSignature: "s", outSignature: "aa{sv}" })
+  Peers(network: string) {
+    return asDbusCall(async () => (await this.manager.supervisor(network).vpn.peers()).map(encodeVpnPeer));
+  }
+
+  /** Revokes a peer (by name or public key) at once, and for good: it stays blocked across generations. */
+  @method({ inSignature: "ss", outSignature: "" })
+  BlockPeer(network: string, peer: string) {
+    return asDbusCall(() => this.manager.supervisor(network).vpn.block(peer));
+  }
+
+  @method({ inSignature: "ss", outSignature: "" })
+  UnblockPeer(network: string, peer: string) {
+    return asDbusCall(() => this.manager.supervisor(network).vpn.unblock(peer));
+  }
+
+  /** This member's WireGuard public key for the network, generated on first use: what its admins add as a peer. */
+  @method({ inSignature: "s", outSignature: "s" })
+  VpnPublicKey(network: string) {
+    return asDbusCall(() => this.manager.supervisor(network, { create: true }).vpn.publicKey());
   }
 
   @method({ inSignature: "b", outSignature: "" })

@@ -2,6 +2,7 @@ import { readFile, readlink, stat, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { ClanError } from "../shared/errors.js";
+import { VpnSpec } from "./vpn/vpn-spec.js";
 
 // A generation is a directory shaped like a NixOS system.build.toplevel plus vm.json. It is produced by Nix (see
 // nix/) and is read-only input: every field is validated before it can reach a QEMU argument.
@@ -24,7 +25,8 @@ export const VmSpec = z
       .default([]),
     network: z
       .object({
-        mode: z.enum(["user", "none"]).default("user"),
+        /** vpn: the network's VPN and nothing else (docs/vpn.md); its settings are in `vpn`. */
+        mode: z.enum(["user", "none", "vpn"]).default("user"),
         forwards: z
           .array(
             z
@@ -36,8 +38,13 @@ export const VmSpec = z
           )
           .max(32)
           .default([]),
+        vpn: VpnSpec.optional(),
       })
       .strict()
+      .refine((network) => (network.mode === "vpn") === (network.vpn !== undefined), {
+        message: 'network.vpn is required with mode "vpn", and only then',
+        path: ["vpn"],
+      })
       .default({ mode: "user", forwards: [] }),
     /** What proves the guest is up: our VM controller's message on the control port, or a guest-agent ping. */
     readiness: z.enum(["control-port", "guest-agent"]).default("control-port"),

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { claimName, connectSessionBus, onBusError } from "../shared/bus.js";
@@ -10,6 +11,7 @@ import type { Accelerator } from "./qemu-command.js";
 import { DEFAULT_STOP_TIMEOUTS } from "./stop-escalation.js";
 import { VmManager } from "./vm-manager.js";
 import { defaultDirectories } from "./vm-paths.js";
+import { canCreateNamespaces } from "./vpn/namespace.js";
 
 const USAGE = `usage: clan-vmd [--runtime-dir DIR] [--state-dir DIR] [--accel kvm|tcg|auto] [--powerdown-timeout SECONDS]
                 [--stop-vms-on-exit]
@@ -44,12 +46,16 @@ export async function main(argv: string[]): Promise<void> {
   if (!Number.isFinite(powerdownSeconds) || powerdownSeconds < 0) throw new Error("--powerdown-timeout must be a number of seconds");
 
   const qemuBinary = process.env.CLAN_VMD_QEMU ?? "qemu-system-x86_64";
+  const namespacesAllowed = canCreateNamespaces(readFileSync("/proc/self/status", "utf8"));
+  log(namespacesAllowed ? "VPNs run on the host, one network namespace per network" : "no CAP_NET_ADMIN and CAP_SYS_ADMIN: VPNs run inside their guests");
   let acceleratorChoice: Promise<Accelerator> | undefined;
   const manager = new VmManager(directories, {
     qemuBinary,
     virtiofsdBinary: process.env.CLAN_VMD_VIRTIOFSD ?? "/usr/lib/qemu/virtiofsd",
     stopTimeouts: { ...DEFAULT_STOP_TIMEOUTS, powerdownMs: powerdownSeconds * 1000 },
     log,
+    wireguardGoBinary: process.env.CLAN_VMD_WIREGUARD_GO ?? "wireguard-go",
+    canCreateNamespaces: namespacesAllowed,
     chooseAccelerator: (kernel) => {
       if (forced) return Promise.resolve(forced);
       acceleratorChoice ??= chooseAccelerator({

@@ -1,6 +1,7 @@
 import type { Generation } from "./generation.js";
 import type { VmPaths } from "./vm-paths.js";
 import { CONTROL_PORT_NAME, GUEST_AGENT_PORT_NAME } from "./control-port.js";
+import type { QemuNetwork } from "./vpn/network-vpn.js";
 
 // The QEMU command line for one generation, as a pure function so that golden tests pin it down.
 // Every value that reaches an option string has been validated by the generation schema (no ',' in paths),
@@ -16,10 +17,13 @@ export interface QemuCommandInput {
   paths: VmPaths;
   accelerator: Accelerator;
   withStateDisk: boolean;
+  /** How the VM is connected; by default as vm.json's user or none mode says (a VPN must be prepared first). */
+  connection?: QemuNetwork;
 }
 
-export function qemuArguments({ network, generation, paths, accelerator, withStateDisk }: QemuCommandInput): string[] {
+export function qemuArguments({ network, generation, paths, accelerator, withStateDisk, connection = plainConnection(generation) }: QemuCommandInput): string[] {
   const { vm } = generation;
+  const kernelParams = [generation.kernelParams, ...(connection.kind === "none" ? [] : connection.kernelParams)].join(" ");
   const args = [
     "-name", `clan-${network},process=clan-${network}`,
     "-nodefaults", "-no-user-config", "-no-reboot",
@@ -32,7 +36,7 @@ export function qemuArguments({ network, generation, paths, accelerator, withSta
     "-object", `memory-backend-memfd,id=mem,size=${vm.memoryMiB}M,share=on`,
     "-kernel", generation.kernel,
     "-initrd", generation.initrd,
-    "-append", generation.kernelParams,
+    "-append", kernelParams,
     "-chardev", `file,id=console,path=${paths.consoleLog},append=on`,
     "-serial", "chardev:console",
     "-chardev", `socket,id=qmp,path=${paths.qmpSocket},server=on,wait=off`,
@@ -44,7 +48,7 @@ export function qemuArguments({ network, generation, paths, accelerator, withSta
     "-chardev", `socket,id=control,path=${paths.controlSocket},server=on,wait=off`,
     "-device", `virtserialport,bus=vser.0,chardev=control,name=${CONTROL_PORT_NAME}`,
     ...displayArguments(generation, paths),
-    ...networkArguments(generation),
+    ...networkArguments(connection),
   ];
   if (withStateDisk) {
     args.push(
@@ -81,8 +85,21 @@ function displayArguments({ vm }: Generation, paths: VmPaths): string[] {
   }
 }
 
-function networkArguments({ vm }: Generation): string[] {
-  if (vm.network.mode === "none") return [];
-  const forwards = vm.network.forwards.map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join("");
-  return ["-netdev", `user,id=net0${forwards}`, "-device", "virtio-net-pci,netdev=net0"];
+function plainConnection({ vm }: Generation): QemuNetwork {
+  if (vm.network.mode === "vpn") throw new Error("a generation with network mode vpn needs its prepared connection");
+  return vm.network.mode === "none" ? { kind: "none" } : { kind: "user", forwards: vm.network.forwards, kernelParams: [] };
+}
+
+function networkArguments(connection: QemuNetwork): string[] {
+  switch (connection.kind) {
+    case "none":
+      return [];
+    case "user": {
+      const forwards = connection.forwards.map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join("");
+      return ["-netdev", `user,id=net0${forwards}`, "-device", "virtio-net-pci,netdev=net0"];
+    }
+    case "tap":
+      // The persistent tap inside the network's namespace, where QEMU itself runs (vm-launch.ts).
+      return ["-netdev", `tap,id=net0,ifname=${connection.tap},script=no,downscript=no`, "-device", "virtio-net-pci,netdev=net0"];
+  }
 }

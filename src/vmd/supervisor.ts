@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { ClanError, errorMessage } from "../shared/errors.js";
 import { readAdoptionRecord, writeAdoptionRecord, type AdoptionRecord } from "./adoption-record.js";
 import { loadGeneration } from "./generation.js";
@@ -16,6 +17,7 @@ import { launchVm } from "./vm-launch.js";
 import type { VmPaths } from "./vm-paths.js";
 import type { SnapshotReport, VmOverrides, VmState, VmStatus } from "../shared/vm-api.js";
 import { assertTransition, hasProcess } from "./vm-state.js";
+import { NetworkVpn, NO_VPN } from "./vpn/network-vpn.js";
 
 // One supervisor per network VM. It owns the QEMU process, publishes every state transition the moment it
 // happens, coalesces concurrent starts, and never leaves a process it cannot account for.
@@ -26,6 +28,9 @@ export interface SupervisorDependencies {
   chooseAccelerator: (kernel: string) => Promise<Accelerator>;
   stopTimeouts: StopTimeouts;
   log: (message: string) => void;
+  wireguardGoBinary: string;
+  /** Whether this clan-vmd may create network namespaces for VPNs (docs/vpn.md). */
+  canCreateNamespaces: boolean;
 }
 
 export interface SupervisorEvents {
@@ -43,6 +48,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
   private startAbort: AbortController | undefined;
   private stopping: Promise<VmStatus> | undefined;
   readonly guestAgent: GuestAgentSession;
+  readonly vpn: NetworkVpn;
   /** Set when QEMU reports that the guest itself powered off: its exit is then a stop, not a failure. */
   private guestPoweredOff = false;
 
@@ -53,6 +59,20 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
   ) {
     super();
     this.guestAgent = new GuestAgentSession(paths.guestAgentSocket);
+    this.vpn = new NetworkVpn({
+      network,
+      runtimeRoot: dirname(paths.runtimeDir),
+      runtimeDir: paths.runtimeDir,
+      stateDir: paths.stateDir,
+      wireguardGoBinary: deps.wireguardGoBinary,
+      canCreateNamespaces: deps.canCreateNamespaces,
+      log: deps.log,
+      // The VPN's state changes without a VM transition (a handshake, a peer lost): published all the same.
+      changed: (fields) => {
+        this.current = { ...this.current, ...fields };
+        this.emit("status", this.status);
+      },
+    });
     this.current = {
       network,
       state: "stopped",
@@ -63,6 +83,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       error: "",
       display: "none",
       displaySocket: "",
+      ...NO_VPN,
     };
   }
 
@@ -137,6 +158,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     }
     if (!isAlive(record.pid) || !(await isQemuOf(record.pid, this.network))) {
       this.deps.log(`${this.network}: VM from a previous run is gone; removing its runtime files`);
+      await this.tearDownVpn();
       await rm(this.paths.runtimeDir, { recursive: true, force: true });
       return false;
     }
@@ -144,6 +166,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       const qmp = await QmpClient.connect(this.paths.qmpSocket, 3000);
       const runState = await qmp.queryStatus();
       this.attach(qmp, record);
+      await this.vpn.adopt();
       this.current = {
         ...this.current,
         pid: record.pid,
@@ -162,6 +185,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     } catch (error) {
       this.deps.log(`${this.network}: VM pid ${record.pid} does not answer on QMP (${errorMessage(error)}); killing it`);
       process.kill(record.pid, "SIGKILL");
+      await this.tearDownVpn();
       await rm(this.paths.runtimeDir, { recursive: true, force: true });
       return false;
     }
@@ -192,6 +216,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         qemuBinary: this.deps.qemuBinary,
         virtiofsdBinary: this.deps.virtiofsdBinary,
         signal: abort.signal,
+        prepareNetwork: () => this.vpn.prepare(generation.vm),
       });
       this.helperPids = launched.helperPids;
       const record: AdoptionRecord = {
@@ -256,6 +281,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     this.guestAgent.close();
     this.control?.close();
     this.control = undefined;
+    await this.tearDownVpn();
     await rm(this.paths.runtimeDir, { recursive: true, force: true });
     this.deps.log(`${this.network}: stopped (${why})`);
     this.current = { ...this.current, pid: 0, generation: "", ...this.displayOf("none") };
@@ -271,6 +297,8 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     this.helperPids = [];
     this.qmp?.close();
     this.qmp = undefined;
+    if (pid > 0) await waitForExit(pid, 5000);
+    await this.tearDownVpn();
     await rm(this.paths.runtimeDir, { recursive: true, force: true });
     this.current = { ...this.current, error: reason, pid: 0 };
     this.deps.log(`${this.network}: failed: ${reason}`);
@@ -299,11 +327,17 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     this.control = undefined;
     this.qmp?.close();
     this.qmp = undefined;
+    await this.tearDownVpn();
     await rm(this.paths.runtimeDir, { recursive: true, force: true });
     this.deps.log(`${this.network}: stopped (${how})`);
     this.current = { ...this.current, pid: 0, generation: "", ...this.displayOf("none") };
     this.transition("stopped");
     return this.status;
+  }
+
+  /** After QEMU has exited: a VPN left behind would keep a namespace and an endpoint nobody uses. */
+  private async tearDownVpn(): Promise<void> {
+    await this.vpn.teardown().catch((error: unknown) => this.deps.log(`${this.network}: cannot tear down the VPN: ${errorMessage(error)}`));
   }
 
   private displayOf(display: VmStatus["display"]): Pick<VmStatus, "display" | "displaySocket"> {

@@ -7,6 +7,7 @@ import { type Accelerator, qemuArguments } from "./qemu-command.js";
 import { isAlive, readTail, spawnDetached } from "./qemu-process.js";
 import { QmpClient } from "./qmp-client.js";
 import type { VmPaths } from "./vm-paths.js";
+import type { QemuNetwork } from "./vpn/network-vpn.js";
 
 // Everything between "start this generation" and "QEMU answers on QMP": directories, the state disk,
 // virtiofs daemons, the QEMU process. Readiness of the guest is the supervisor's business.
@@ -19,6 +20,8 @@ export interface LaunchOptions {
   qemuBinary: string;
   virtiofsdBinary: string;
   signal: AbortSignal;
+  /** Brings up what the VM's network needs (a VPN namespace) once the runtime directory exists. */
+  prepareNetwork: () => Promise<QemuNetwork>;
 }
 
 export interface LaunchedVm {
@@ -38,9 +41,14 @@ export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
   const withStateDisk = generation.vm.stateDiskMiB > 0;
   if (withStateDisk) await ensureStateDisk(paths.stateDisk, generation.vm.stateDiskMiB);
   const helperPids = await startShareDaemons(options);
+  const connection = await options.prepareNetwork();
   const qemuOutput = `${paths.runtimeDir}/qemu.out`;
-  const args = qemuArguments({ network: options.network, generation, paths, accelerator: options.accelerator, withStateDisk });
-  const pid = spawnDetached(options.qemuBinary, args, qemuOutput);
+  const args = qemuArguments({ network: options.network, generation, paths, accelerator: options.accelerator, withStateDisk, connection });
+  // With a VPN, QEMU runs inside the network's namespace: even a QEMU taken over by its guest has no other network.
+  const pid =
+    connection.kind === "tap"
+      ? spawnDetached("ip", ["netns", "exec", connection.namespace, options.qemuBinary, ...args], qemuOutput)
+      : spawnDetached(options.qemuBinary, args, qemuOutput);
   try {
     const qmp = await connectQmpWhileAlive(pid, paths.qmpSocket, qemuOutput, options.signal);
     return { pid, qmp, helperPids };

@@ -27,6 +27,27 @@ for arg in $(cat /proc/cmdline); do
   esac
 done
 
+# The VM's address in its network's VPN (docs/vpn.md): clan-vmd passes clan.ip=<address>/32 and clan.gw=<the
+# namespace's end of the tap>, a host route to the gateway and everything else through it.
+vpn_ip=
+vpn_gw=
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    clan.ip=*) vpn_ip=${arg#clan.ip=} ;;
+    clan.gw=*) vpn_gw=${arg#clan.gw=} ;;
+  esac
+done
+if [ -n "$vpn_ip" ]; then
+  ip link set lo up
+  ip link set eth0 up
+  ip addr add "$vpn_ip" dev eth0
+  if [ -n "$vpn_gw" ]; then
+    ip route add "$vpn_gw" dev eth0
+    ip route add default via "$vpn_gw" dev eth0
+  fi
+  echo "init: eth0 has $vpn_ip, gateway ${vpn_gw:-none}"
+fi
+
 # Ports appear once virtio_console has probed the device; give it a moment under TCG.
 port_named() {
   for _ in 1 2 3 4 5 6 7 8 9 10; do

@@ -1,0 +1,226 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { ClanError, errorMessage } from "../../shared/errors.js";
+import type { VpnPeerInfo, VpnStatusFields } from "../../shared/vm-api.js";
+import type { VmSpec } from "../generation.js";
+import { isAlive, signal, waitForExit } from "../qemu-process.js";
+import { blockedSetCommand } from "./firewall.js";
+import { inNamespace } from "./host-command.js";
+import { createNamespace, deleteNamespace, namespaceNames, type NamespaceNames } from "./namespace.js";
+import { readBlocked, vpnStatePaths, writeBlocked, ensureWireguardKey } from "./vpn-state.js";
+import { NAMESPACE_GATEWAY, VpnSpec, type WireguardPeer, type WireguardVpn } from "./vpn-spec.js";
+import { addPeer, readWireguardState, removePeer, startWireguardEndpoint } from "./wireguard-endpoint.js";
+
+// A network's VPN on the host side (docs/vpn.md): for a generation whose vm.json asks for network mode "vpn",
+// the network's namespace, its endpoint and its firewall come up before QEMU and go down after it. Where clan-vmd
+// may not create namespaces, the VPN runs inside the guest over user-mode networking instead. It also answers
+// for the VPN's members: list, block, unblock, and the status fields of the VM's status.
+
+/** How QEMU connects the VM, decided by the generation and, for a VPN, by where it runs. */
+export type QemuNetwork =
+  | { kind: "none" }
+  | { kind: "user"; forwards: VmSpec["network"]["forwards"]; kernelParams: string[] }
+  | { kind: "tap"; namespace: string; tap: string; kernelParams: string[] };
+
+export interface NetworkVpnOptions {
+  network: string;
+  runtimeRoot: string;
+  runtimeDir: string;
+  stateDir: string;
+  wireguardGoBinary: string;
+  canCreateNamespaces: boolean;
+  log: (message: string) => void;
+  changed: (fields: VpnStatusFields) => void;
+}
+
+const RuntimeRecord = z.object({ namespace: z.string(), vpnInterface: z.string(), tap: z.string(), endpointPid: z.number().int().positive(), spec: VpnSpec }).strict();
+type RuntimeRecord = z.infer<typeof RuntimeRecord>;
+
+const POLL_MS = 3000;
+/** WireGuard renews a live session's handshake every two minutes; older means the peer is not there now. */
+const CONNECTED_WITHIN_MS = 180_000;
+export const NO_VPN: VpnStatusFields = { vpnState: "none", vpnPeers: 0, vpnLastHandshake: 0 };
+
+export class NetworkVpn {
+  private running: RuntimeRecord | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private current: VpnStatusFields = NO_VPN;
+  private readonly state;
+
+  constructor(private readonly options: NetworkVpnOptions) {
+    this.state = vpnStatePaths(options.stateDir);
+  }
+
+  get fields(): VpnStatusFields {
+    return { ...this.current };
+  }
+
+  private get recordFile(): string {
+    return join(this.options.runtimeDir, "vpn.json");
+  }
+
+  /** Called with the runtime directory in place and before QEMU starts. */
+  async prepare(vm: VmSpec): Promise<QemuNetwork> {
+    const { mode, forwards, vpn } = vm.network;
+    if (mode === "none") return { kind: "none" };
+    if (mode === "user" || !vpn) return { kind: "user", forwards, kernelParams: [] };
+    const placement = vpn.placement === "auto" ? (this.options.canCreateNamespaces ? "host-namespace" : "guest") : vpn.placement;
+    if (placement === "guest") {
+      this.publish({ vpnState: "in-guest", vpnPeers: 0, vpnLastHandshake: 0 });
+      return { kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"] };
+    }
+    if (!this.options.canCreateNamespaces) {
+      throw new ClanError("NetworkFailed", 'vm.json asks for placement "host-namespace", but clan-vmd may not create network namespaces (it needs CAP_NET_ADMIN and CAP_SYS_ADMIN; see docs/vpn.md)');
+    }
+    if (vpn.kind !== "wireguard") throw new ClanError("NetworkFailed", "yggdrasil in a host namespace is not supported yet; use placement guest");
+    this.publish({ vpnState: "starting", vpnPeers: 0, vpnLastHandshake: 0 });
+    const names = namespaceNames(this.options.runtimeRoot, this.options.network);
+    await ensureWireguardKey(this.state);
+    const blocked = await readBlocked(this.state);
+    await createNamespace(names, vpn.address, blockedPrefixes(vpn.peers, blocked));
+    try {
+      const endpointPid = await startWireguardEndpoint({
+        names,
+        spec: vpn,
+        keyFile: this.state.wireguardKey,
+        blocked,
+        outputFile: join(this.options.runtimeDir, "wireguard-go.out"),
+        wireguardGoBinary: this.options.wireguardGoBinary,
+      });
+      this.running = { ...names, endpointPid, spec: vpn };
+      await writeFile(this.recordFile, JSON.stringify(this.running), { mode: 0o600 });
+    } catch (error) {
+      await deleteNamespace(names).catch((cleanup: unknown) => this.options.log(`${this.options.network}: ${errorMessage(cleanup)}`));
+      this.publish({ vpnState: "down", vpnPeers: 0, vpnLastHandshake: 0 });
+      throw error;
+    }
+    this.startPolling();
+    return { kind: "tap", namespace: names.namespace, tap: names.tap, kernelParams: [`clan.ip=${vpn.address}/32`, `clan.gw=${NAMESPACE_GATEWAY}`] };
+  }
+
+  /** After a clan-vmd restart, while the runtime directory of a live VM is still there. */
+  async adopt(): Promise<void> {
+    this.running = await this.readRecord();
+    if (this.running) this.startPolling();
+  }
+
+  private async readRecord(): Promise<RuntimeRecord | undefined> {
+    const text = await readFile(this.recordFile, "utf8").catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw error;
+    });
+    return text === undefined ? undefined : RuntimeRecord.parse(JSON.parse(text));
+  }
+
+  /** Stops the endpoint and removes the namespace; safe to call when nothing runs. */
+  async teardown(): Promise<void> {
+    clearInterval(this.poll);
+    this.poll = undefined;
+    // After a restart that adopted nothing, what a previous clan-vmd started is known only from its record.
+    const running = this.running ?? (await this.readRecord());
+    this.running = undefined;
+    if (running) {
+      if (isAlive(running.endpointPid)) {
+        signal(running.endpointPid, "SIGTERM");
+        if (!(await waitForExit(running.endpointPid, 2000))) signal(running.endpointPid, "SIGKILL");
+      }
+      await deleteNamespace(running);
+    }
+    this.publish(NO_VPN);
+  }
+
+  async publicKey(): Promise<string> {
+    return ensureWireguardKey(this.state);
+  }
+
+  async peers(): Promise<VpnPeerInfo[]> {
+    const running = this.requireRunning();
+    const blocked = await readBlocked(this.state);
+    const live = new Map((await readWireguardState(running.vpnInterface)).peers.map((peer) => [peer.publicKey, peer]));
+    return wireguardPeers(running.spec).map((peer) => {
+      const state = live.get(peer.publicKey);
+      const lastHandshake = state?.lastHandshake ?? 0;
+      return {
+        name: peer.name,
+        publicKey: peer.publicKey,
+        endpoint: state?.endpoint || peer.endpoint || "",
+        allowedIps: peer.allowedIps,
+        lastHandshake,
+        receivedBytes: state?.receivedBytes ?? 0,
+        sentBytes: state?.sentBytes ?? 0,
+        blocked: blocked.includes(peer.publicKey),
+        connected: lastHandshake > Date.now() - CONNECTED_WITHIN_MS,
+      };
+    });
+  }
+
+  /** Revokes the peer's key and refuses its addresses at once; it stays blocked across restarts and generations. */
+  async block(nameOrKey: string): Promise<void> {
+    const running = this.requireRunning();
+    const peer = findPeer(running.spec, nameOrKey);
+    const blocked = await readBlocked(this.state);
+    if (blocked.includes(peer.publicKey)) return;
+    await writeBlocked(this.state, [...blocked, peer.publicKey]);
+    await inNamespace(running.namespace, "nft", blockedSetCommand("add", peer.allowedIps));
+    await removePeer(running, peer);
+    this.options.log(`${this.options.network}: blocked peer ${peer.name} (${peer.publicKey})`);
+  }
+
+  async unblock(nameOrKey: string): Promise<void> {
+    const running = this.requireRunning();
+    const peer = findPeer(running.spec, nameOrKey);
+    const blocked = await readBlocked(this.state);
+    if (!blocked.includes(peer.publicKey)) return;
+    await writeBlocked(this.state, blocked.filter((key) => key !== peer.publicKey));
+    await inNamespace(running.namespace, "nft", blockedSetCommand("delete", peer.allowedIps));
+    await addPeer(running, peer);
+    this.options.log(`${this.options.network}: unblocked peer ${peer.name}`);
+  }
+
+  private requireRunning(): RuntimeRecord & NamespaceNames {
+    if (!this.running) throw new ClanError("InvalidState", `the VPN of ${this.options.network} does not run on this host (is its VM running, with network mode "vpn" in a host namespace?)`);
+    return this.running;
+  }
+
+  private startPolling(): void {
+    clearInterval(this.poll);
+    const check = () => void this.refresh().catch((error: unknown) => this.options.log(`${this.options.network}: VPN status: ${errorMessage(error)}`));
+    this.poll = setInterval(check, POLL_MS);
+    this.poll.unref();
+    check();
+  }
+
+  private async refresh(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    if (!isAlive(running.endpointPid)) {
+      this.publish({ vpnState: "down", vpnPeers: 0, vpnLastHandshake: 0 });
+      return;
+    }
+    const { peers } = await readWireguardState(running.vpnInterface);
+    const lastHandshake = Math.max(0, ...peers.map((peer) => peer.lastHandshake));
+    const connected = peers.filter((peer) => peer.lastHandshake > Date.now() - CONNECTED_WITHIN_MS).length;
+    if (this.running === running) this.publish({ vpnState: "up", vpnPeers: connected, vpnLastHandshake: lastHandshake });
+  }
+
+  private publish(fields: VpnStatusFields): void {
+    if (fields.vpnState === this.current.vpnState && fields.vpnPeers === this.current.vpnPeers && fields.vpnLastHandshake === this.current.vpnLastHandshake) return;
+    this.current = fields;
+    this.options.changed(this.fields);
+  }
+}
+
+function wireguardPeers(spec: VpnSpec): WireguardPeer[] {
+  return spec.kind === "wireguard" ? spec.peers : [];
+}
+
+function findPeer(spec: VpnSpec, nameOrKey: string): WireguardPeer {
+  const peer = wireguardPeers(spec).find((candidate) => candidate.name === nameOrKey || candidate.publicKey === nameOrKey);
+  if (!peer) throw new ClanError("NotFound", `the network has no peer ${JSON.stringify(nameOrKey.slice(0, 64))}`);
+  return peer;
+}
+
+function blockedPrefixes(peers: WireguardVpn["peers"], blocked: string[]): string[] {
+  return peers.filter((peer) => blocked.includes(peer.publicKey)).flatMap((peer) => peer.allowedIps);
+}

@@ -1,0 +1,106 @@
+import { stat } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ClanError } from "../../shared/errors.js";
+import { isAlive, readTail, spawnDetached } from "../qemu-process.js";
+import { hostCommand } from "./host-command.js";
+import type { NamespaceNames } from "./namespace.js";
+import type { WireguardPeer, WireguardVpn } from "./vpn-spec.js";
+
+// The WireGuard endpoint of a network: wireguard-go (there is no kernel WireGuard on every host) started in
+// clan-vmd's own namespace, so that its UDP socket reaches the internet, with its tun interface then moved into
+// the network's namespace, where only the VM can send through it. Configured with `wg` over wireguard-go's
+// control socket, which lives in /var/run/wireguard whatever the namespace.
+
+const SOCKET_DIR = "/var/run/wireguard";
+const APPEAR_TIMEOUT_MS = 10_000;
+
+export interface WireguardStart {
+  names: NamespaceNames;
+  spec: WireguardVpn;
+  keyFile: string;
+  blocked: string[];
+  outputFile: string;
+  wireguardGoBinary: string;
+}
+
+/** Starts and configures the endpoint; returns wireguard-go's pid. */
+export async function startWireguardEndpoint({ names, spec, keyFile, blocked, outputFile, wireguardGoBinary }: WireguardStart): Promise<number> {
+  const { vpnInterface, namespace } = names;
+  const pid = spawnDetached(wireguardGoBinary, ["-f", vpnInterface], outputFile);
+  try {
+    await waitForControlSocket(pid, vpnInterface, outputFile);
+    await hostCommand("ip", ["link", "set", vpnInterface, "netns", namespace]);
+    await hostCommand("wg", ["set", vpnInterface, "private-key", keyFile, "listen-port", String(spec.listenPort)]);
+    await hostCommand("ip", ["-n", namespace, "link", "set", vpnInterface, "up"]);
+    for (const peer of spec.peers) if (!blocked.includes(peer.publicKey)) await addPeer(names, peer);
+    return pid;
+  } catch (error) {
+    if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    throw error;
+  }
+}
+
+async function waitForControlSocket(pid: number, vpnInterface: string, outputFile: string): Promise<void> {
+  const deadline = Date.now() + APPEAR_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) throw new ClanError("NetworkFailed", `wireguard-go exited at start: ${(await readTail(outputFile, 1000)).trim()}`);
+    if (await stat(`${SOCKET_DIR}/${vpnInterface}.sock`).catch(() => undefined)) return;
+    await sleep(20);
+  }
+  throw new ClanError("NetworkFailed", `wireguard-go did not create its control socket for ${vpnInterface} within ${APPEAR_TIMEOUT_MS} ms`);
+}
+
+export async function addPeer({ vpnInterface, namespace }: NamespaceNames, peer: WireguardPeer): Promise<void> {
+  const endpoint = peer.endpoint ? ["endpoint", peer.endpoint] : [];
+  await hostCommand("wg", [
+    "set", vpnInterface, "peer", peer.publicKey, ...endpoint,
+    "allowed-ips", peer.allowedIps.join(","),
+    "persistent-keepalive", peer.persistentKeepaliveSeconds === 0 ? "off" : String(peer.persistentKeepaliveSeconds),
+  ]);
+  for (const prefix of peer.allowedIps) await hostCommand("ip", ["-n", namespace, "route", "replace", prefix, "dev", vpnInterface]);
+}
+
+/** Forgets the peer at once: its session keys go with it, so not one more packet of it is accepted. */
+export async function removePeer({ vpnInterface, namespace }: NamespaceNames, peer: WireguardPeer): Promise<void> {
+  await hostCommand("wg", ["set", vpnInterface, "peer", peer.publicKey, "remove"]);
+  for (const prefix of peer.allowedIps) {
+    await hostCommand("ip", ["-n", namespace, "route", "delete", prefix, "dev", vpnInterface]).catch(() => undefined);
+  }
+}
+
+export interface WireguardPeerState {
+  publicKey: string;
+  endpoint: string;
+  /** Unix time in ms of the last handshake, 0 for never. */
+  lastHandshake: number;
+  receivedBytes: number;
+  sentBytes: number;
+}
+
+export interface WireguardState {
+  publicKey: string;
+  listenPort: number;
+  peers: WireguardPeerState[];
+}
+
+export async function readWireguardState(vpnInterface: string): Promise<WireguardState> {
+  return parseWireguardDump(await hostCommand("wg", ["show", vpnInterface, "dump"]));
+}
+
+/** `wg show IF dump`: the interface's line (private key, public key, port, fwmark), then one line per peer. */
+export function parseWireguardDump(text: string): WireguardState {
+  const [head, ...peerLines] = text.trim().split("\n");
+  const interfaceFields = head?.split("\t") ?? [];
+  if (interfaceFields.length < 4) throw new ClanError("Protocol", "wg show dump printed no interface line");
+  const peers = peerLines.map((line) => {
+    const [publicKey = "", , endpoint = "", , handshake = "0", received = "0", sent = "0"] = line.split("\t");
+    return {
+      publicKey,
+      endpoint: endpoint === "(none)" ? "" : endpoint,
+      lastHandshake: Number(handshake) * 1000,
+      receivedBytes: Number(received),
+      sentBytes: Number(sent),
+    };
+  });
+  return { publicKey: interfaceFields[1]!, listenPort: Number(interfaceFields[2]), peers };
+}

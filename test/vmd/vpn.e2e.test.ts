@@ -1,0 +1,121 @@
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../helpers/daemons.js";
+import { hasBinary, skipReason } from "../helpers/processes.js";
+import { makeGeneration } from "../helpers/test-guest.js";
+import { INTERNET_PREFIX, VpnHomes, type Home } from "../helpers/vpn-homes.js";
+
+// Two homes joined by a veth "internet", a clan-vmd in each, a test-guest VM in each that joins network "family"
+// over real wireguard-go endpoints in network namespaces that clan-vmd makes. A VM of another network, "club",
+// on home a must reach neither family VM nor any host; a blocked peer is cut off at once.
+
+const needs = ["ip", "wireguard-go", "wg", "nft", "qemu-system-x86_64", "dbus-daemon"];
+const isRoot = process.getuid?.() === 0;
+const PORT = 51820;
+
+describe.skipIf(!needs.every(hasBinary) || !isRoot)(`VPN per network on the host ${skipReason(...needs)}${isRoot ? "" : " (needs root for namespaces)"}`, () => {
+  const homes = new VpnHomes(`ct${process.pid.toString(36)}`);
+  let a: Home;
+  let b: Home;
+  let generations: string;
+
+  beforeAll(async () => {
+    const [homeA, homeB] = await homes.createTwo();
+    a = await homes.startVmd(homeA, `${INTERNET_PREFIX}.1`, ["family", "club"]);
+    b = await homes.startVmd(homeB, `${INTERNET_PREFIX}.2`, ["family"]);
+    // Each member's key is made by its own clan-vmd; the network's flake would list them as peers.
+    const aliceKey = await a.vms.vpnPublicKey("family");
+    const bobKey = await b.vms.vpnPublicKey("family");
+    generations = await mkdtemp(join(tmpdir(), "clan-vpn-generations-"));
+    const vpnGeneration = (name: string, vpn: Record<string, unknown>) =>
+      makeGeneration(join(generations, name), { generation: name, vm: { stateDiskMiB: 0, network: { mode: "vpn", vpn: { kind: "wireguard", placement: "host-namespace", ...vpn } } } });
+    const alice = await vpnGeneration("alice", {
+      address: "10.77.0.2",
+      listenPort: PORT,
+      peers: [{ name: "bob", publicKey: bobKey, endpoint: `${b.address}:${PORT}`, allowedIps: ["10.77.0.3/32"] }],
+    });
+    const bob = await vpnGeneration("bob", {
+      address: "10.77.0.3",
+      listenPort: PORT,
+      peers: [{ name: "alice", publicKey: aliceKey, endpoint: `${a.address}:${PORT}`, allowedIps: ["10.77.0.2/32"] }],
+    });
+    // The club claims both family addresses and points at both family endpoints, with keys they do not know.
+    const club = await vpnGeneration("club", {
+      address: "10.77.0.9",
+      listenPort: PORT + 1,
+      peers: [
+        { name: "alice", publicKey: aliceKey, endpoint: `${a.address}:${PORT}`, allowedIps: ["10.77.0.2/32"] },
+        { name: "bob", publicKey: bobKey, endpoint: `${b.address}:${PORT}`, allowedIps: ["10.77.0.3/32", "0.0.0.0/1"] },
+      ],
+    });
+    await Promise.all([a.vms.start("family", alice), b.vms.start("family", bob), a.vms.start("club", club)]);
+  });
+
+  afterAll(async () => {
+    await homes.cleanUp([a, b].filter(Boolean));
+    if (generations) await rm(generations, { recursive: true, force: true });
+    expect(await VpnHomes.clanNamespaces()).toEqual([]);
+  });
+
+  /** `ping` inside the guest, through its guest agent; true when a reply came back. */
+  const ping = async (home: Home, network: string, address: string, count = 1) =>
+    (await home.vms.guestExec(network, ["ping", "-c", String(count), "-W", "2", address], 20)).exitCode === 0;
+  /** WireGuard retries a lost first handshake after 5 s; a reply within 30 s proves the path. */
+  const eventuallyPings = (home: Home, network: string, address: string) =>
+    waitUntil(async () => ((await ping(home, network, address)) ? true : undefined), `${network} on ${home.namespace} to reach ${address}`, 30_000);
+
+  it("the VMs of one network in two homes ping each other through the VPN", async () => {
+    await eventuallyPings(a, "family", "10.77.0.3");
+    await eventuallyPings(b, "family", "10.77.0.2");
+    expect(await ping(a, "family", "10.77.0.3", 3)).toBe(true);
+  });
+
+  it("a network VM reaches neither host, its own namespace, nor anything beyond its peers", async () => {
+    for (const address of [`${INTERNET_PREFIX}.1`, `${INTERNET_PREFIX}.2`, "169.254.0.1", "10.77.0.9"]) {
+      expect(await ping(a, "family", address, 2), `family VM reached ${address}`).toBe(false);
+    }
+  });
+
+  it("a VM of another network on the same host reaches neither family VM, nor the hosts", async () => {
+    for (const address of ["10.77.0.2", "10.77.0.3", `${INTERNET_PREFIX}.1`, `${INTERNET_PREFIX}.2`, "169.254.0.1"]) {
+      expect(await ping(a, "club", address, 2), `club VM reached ${address}`).toBe(false);
+    }
+    // The family endpoints never completed a handshake with the club's key.
+    expect((await a.vms.peers("club")).every((peer) => peer.lastHandshake === 0)).toBe(true);
+  });
+
+  it("publishes the VPN's state, and lists peers with their last handshake", async () => {
+    const status = await waitUntil(async () => (await a.vms.list()).find((vm) => vm.network === "family" && vm.vpnPeers === 1), "family's VPN status to count bob");
+    expect(status).toMatchObject({ vpnState: "up", vpnPeers: 1 });
+    expect(status.vpnLastHandshake).toBeGreaterThan(Date.now() - 180_000);
+    const [bob] = await a.vms.peers("family");
+    expect(bob).toMatchObject({ name: "bob", connected: true, blocked: false, endpoint: `${b.address}:${PORT}`, allowedIps: ["10.77.0.3/32"] });
+    expect((await a.vms.list()).find((vm) => vm.network === "club")).toMatchObject({ vpnState: "up", vpnPeers: 0, vpnLastHandshake: 0 });
+  });
+
+  it("a blocked peer is cut off at once, in both directions, and unblocking lets it back", async () => {
+    await a.vms.blockPeer("family", "bob");
+    expect(await ping(a, "family", "10.77.0.3", 2)).toBe(false);
+    expect(await ping(b, "family", "10.77.0.2", 2)).toBe(false);
+    expect((await a.vms.peers("family"))[0]).toMatchObject({ name: "bob", blocked: true });
+    await a.vms.unblockPeer("family", "bob");
+    await eventuallyPings(b, "family", "10.77.0.2");
+  });
+
+  it("keys are kept in clan-vmd's state, readable by root only", async () => {
+    const key = await stat(join(a.runtimeRoot, "..", "state", "family", "vpn", "wireguard.key"));
+    expect(key.mode & 0o777).toBe(0o600);
+    const dir = await stat(join(a.runtimeRoot, "..", "state", "family", "vpn"));
+    expect(dir.mode & 0o777).toBe(0o700);
+  });
+
+  it("stopping a VM removes its namespace and its endpoint", async () => {
+    const before = await VpnHomes.clanNamespaces();
+    await a.vms.stop("club");
+    const after = await VpnHomes.clanNamespaces();
+    expect(after.length).toBe(before.length - 1);
+    expect((await a.vms.list()).find((vm) => vm.network === "club")).toMatchObject({ state: "stopped", vpnState: "none" });
+  });
+});

@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { VmSpec, type Generation } from "../../src/vmd/generation.js";
+import { qemuArguments } from "../../src/vmd/qemu-command.js";
+import { vmPaths } from "../../src/vmd/vm-paths.js";
+import { blockedSetCommand, namespaceRuleset } from "../../src/vmd/vpn/firewall.js";
+import { canCreateNamespaces, namespaceNames } from "../../src/vmd/vpn/namespace.js";
+import { parseWireguardDump } from "../../src/vmd/vpn/wireguard-endpoint.js";
+
+// The pure parts of the host-side VPN: what vm.json may say, the names, the QEMU arguments, the firewall and
+// the reading of `wg show dump`. vpn.e2e.test.ts runs them for real.
+
+const KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+const vpn = (extra: Record<string, unknown> = {}) => ({
+  mode: "vpn",
+  vpn: { kind: "wireguard", address: "10.77.0.2", peers: [{ name: "bob", publicKey: KEY, endpoint: "198.51.100.2:51820", allowedIps: ["10.77.0.3/32"] }], ...extra },
+});
+const problem = (network: unknown) => {
+  const result = VmSpec.safeParse({ network });
+  return result.success ? "accepted" : result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+};
+
+describe("vm.json network mode vpn", () => {
+  it("fills in defaults: placement auto, port 51820, keepalive 25 s", () => {
+    const spec = VmSpec.parse({ network: vpn() }).network.vpn;
+    expect(spec).toMatchObject({ kind: "wireguard", placement: "auto", listenPort: 51820, peers: [{ persistentKeepaliveSeconds: 25 }] });
+  });
+
+  it("requires vpn settings with mode vpn, and only then", () => {
+    expect(problem({ mode: "vpn" })).toContain('network.vpn is required with mode "vpn"');
+    expect(problem({ mode: "user", vpn: vpn().vpn })).toContain("only then");
+  });
+
+  it.each([
+    [{ address: "10.77.0.2; reboot" }, "IPv4 address"],
+    [{ address: "169.254.0.1" }, "other than 169.254.0.1"],
+    [{ address: "127.0.0.1" }, "unicast"],
+    [{ peers: [{ name: "bob", publicKey: "not-a-key", allowedIps: ["10.77.0.3/32"] }] }, "WireGuard public key"],
+    [{ peers: [{ name: "Bob Smith", publicKey: KEY, allowedIps: ["10.77.0.3/32"] }] }, "peer name"],
+    [{ peers: [{ name: "bob", publicKey: KEY, allowedIps: ["10.77.0.3/33"] }] }, "IPv4 prefix"],
+    [{ peers: [{ name: "bob", publicKey: KEY, allowedIps: ["10.77.0.3/32"], endpoint: "$(id):1" }] }, "host:port"],
+    [{ peers: [{ name: "bob", publicKey: KEY, allowedIps: ["10.77.0.3/32"], endpoint: "example.org:70000" }] }, "1–65535"],
+    [{ kind: "openvpn" }, "kind"],
+  ])("refuses %j", (change, expected) => {
+    expect(problem({ ...vpn(), vpn: { ...vpn().vpn, ...change } })).toContain(expected);
+  });
+});
+
+describe("namespace names", () => {
+  it("are unique per clan-vmd and network, and fit interface names", () => {
+    const one = namespaceNames("/run/user/1000/clan-vmd", "family");
+    expect(one).toEqual({ namespace: expect.stringMatching(/^clan-family-[0-9a-f]{10}$/), vpnInterface: expect.stringMatching(/^cv[0-9a-f]{10}$/), tap: "vm0" });
+    expect(namespaceNames("/run/user/1001/clan-vmd", "family").namespace).not.toBe(one.namespace);
+    expect(namespaceNames("/run/user/1000/clan-vmd", "club").vpnInterface).not.toBe(one.vpnInterface);
+    expect(Buffer.byteLength(one.vpnInterface)).toBeLessThanOrEqual(15);
+  });
+
+  it("namespaces need CAP_NET_ADMIN and CAP_SYS_ADMIN", () => {
+    expect(canCreateNamespaces("Name:\tx\nCapEff:\t000001ffffffffff\n")).toBe(true);
+    expect(canCreateNamespaces("CapEff:\t0000000000001000\n")).toBe(false);
+    expect(canCreateNamespaces("CapEff:\t0000000000000000\n")).toBe(false);
+    expect(canCreateNamespaces("no capabilities line")).toBe(false);
+  });
+});
+
+describe("QEMU in the network's namespace", () => {
+  const generation: Generation = {
+    path: "/p",
+    resolvedPath: "/s",
+    kernel: "/s/kernel",
+    initrd: "/s/initrd",
+    kernelParams: "console=ttyS0",
+    vm: VmSpec.parse({ network: vpn() }),
+  };
+  const paths = vmPaths({ runtimeRoot: "/run/vmd", stateRoot: "/var/vmd" }, "family");
+  const args = (connection: Parameters<typeof qemuArguments>[0]["connection"]) =>
+    qemuArguments({ network: "family", generation, paths, accelerator: "tcg", withStateDisk: false, connection });
+
+  it("attaches the persistent tap and tells the guest its address and gateway", () => {
+    const command = args({ kind: "tap", namespace: "clan-family-x", tap: "vm0", kernelParams: ["clan.ip=10.77.0.2/32", "clan.gw=169.254.0.1"] });
+    expect(command.slice(command.indexOf("-append"), command.indexOf("-append") + 2)).toEqual(["-append", "console=ttyS0 clan.ip=10.77.0.2/32 clan.gw=169.254.0.1"]);
+    expect(command.slice(-4)).toEqual(["-netdev", "tap,id=net0,ifname=vm0,script=no,downscript=no", "-device", "virtio-net-pci,netdev=net0"]);
+  });
+
+  it("falls back to user-mode networking with the VPN in the guest, without forwards", () => {
+    const command = args({ kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"] });
+    expect(command).toContain("console=ttyS0 clan.vpn=guest");
+    expect(command.slice(-4)).toEqual(["-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0"]);
+  });
+
+  it("a vpn generation cannot start without its prepared connection", () => {
+    expect(() => args(undefined)).toThrow(/needs its prepared connection/);
+  });
+});
+
+describe("the namespace's firewall", () => {
+  it("forwards only between the VM and the VPN, accepts nothing for itself, and drops blocked prefixes", () => {
+    const rules = namespaceRuleset({ tap: "vm0", vpnInterface: "cv0123456789", blockedPrefixes: ["10.77.0.3/32"] });
+    expect(rules).toContain("chain input {\n    type filter hook input priority filter; policy drop;\n    iifname \"lo\" accept\n  }");
+    expect(rules).toContain("type filter hook forward priority filter; policy drop;");
+    expect(rules).toContain('iifname "vm0" oifname "cv0123456789" accept');
+    expect(rules).toContain('iifname "cv0123456789" oifname "vm0" accept');
+    expect(rules).toContain("elements = { 10.77.0.3/32 }");
+    expect(namespaceRuleset({ tap: "vm0", vpnInterface: "cv1", blockedPrefixes: [] })).not.toContain("elements");
+    expect(blockedSetCommand("add", ["10.77.0.3/32", "10.77.1.0/24"])).toEqual(["add", "element", "inet", "clan", "blocked", "{ 10.77.0.3/32, 10.77.1.0/24 }"]);
+  });
+});
+
+describe("wg show dump", () => {
+  it("reads the interface and each peer's endpoint, last handshake and traffic", () => {
+    const dump = [
+      "cHJpdmF0ZQ==\tUFVCTElD\t51820\toff",
+      `${KEY}\t(none)\t198.51.100.2:51820\t10.77.0.3/32\t1795442297\t476\t564\t25`,
+      `${KEY.replace("x", "y")}\t(none)\t(none)\t10.77.0.4/32\t0\t0\t0\toff`,
+    ].join("\n");
+    expect(parseWireguardDump(dump)).toEqual({
+      publicKey: "UFVCTElD",
+      listenPort: 51820,
+      peers: [
+        { publicKey: KEY, endpoint: "198.51.100.2:51820", lastHandshake: 1795442297000, receivedBytes: 476, sentBytes: 564 },
+        { publicKey: KEY.replace("x", "y"), endpoint: "", lastHandshake: 0, receivedBytes: 0, sentBytes: 0 },
+      ],
+    });
+    expect(() => parseWireguardDump("")).toThrow(/no interface line/);
+  });
+});
