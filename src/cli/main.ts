@@ -5,6 +5,7 @@ import { GENERATION_USAGE, runGenerationCommand } from "./generation-commands.js
 import { JOIN_USAGE, runJoinCommand } from "./join-command.js";
 import { runSessionCommand, SESSION_USAGE } from "./session-commands.js";
 import { runVmCommand, VM_USAGE } from "./vm-commands.js";
+import { runVpnCommand, VPN_USAGE } from "./vpn-commands.js";
 import { runWmConfigCommand, WM_CONFIG_USAGE } from "./wm-config-command.js";
 
 const USAGE = `usage: clanctl COMMAND …
@@ -12,6 +13,7 @@ const USAGE = `usage: clanctl COMMAND …
 ${SESSION_USAGE}
 ${GENERATION_USAGE}
 ${JOIN_USAGE}
+${VPN_USAGE}
 
 Status bar and window manager:
 ${BAR_USAGE}
@@ -42,6 +44,11 @@ export async function main(argv: string[]): Promise<void> {
       case "build-log":
       case "check-update":
         await runGenerationCommand(command, rest, connect);
+        return;
+      case "peers":
+      case "block":
+      case "unblock":
+        await runVpnCommand(command, rest, connect);
         return;
       case "join":
         await runJoinCommand(rest, connect);

@@ -3,6 +3,7 @@ import type { MessageBus } from "@jellybrick/dbus-next";
 import { ClanError } from "../shared/errors.js";
 import type { NetworkStatus } from "../shared/session-api.js";
 import { SessionClient } from "../shared/session-client.js";
+import { describeHandshake } from "./vpn-commands.js";
 
 // `clanctl status|start|stop|pause|switch`: what a user asks of their networks, through clan-sessiond.
 
@@ -47,9 +48,15 @@ function printStatus(networks: NetworkStatus[]): void {
     n.workspaces.map((w) => JSON.stringify(w)).join(","),
     n.vmState,
     n.generation || "-",
+    describeVpn(n),
     n.error || "",
   ]);
-  const header = [" NETWORK", "WORKSPACES", "VM", "GENERATION", "ERROR"];
+  const header = [" NETWORK", "WORKSPACES", "VM", "GENERATION", "VPN", "ERROR"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+}
+
+function describeVpn(network: NetworkStatus): string {
+  if (network.vpnState !== "up") return network.vpnState === "none" ? "-" : network.vpnState;
+  return `up, ${network.vpnPeers} ${network.vpnPeers === 1 ? "peer" : "peers"}, ${describeHandshake(network.vpnLastHandshake)}`;
 }

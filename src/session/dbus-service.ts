@@ -3,6 +3,7 @@ import { asDbusCall } from "../shared/dbus-errors.js";
 import { SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "../shared/dbus-names.js";
 import { ClanError } from "../shared/errors.js";
 import { encodeGeneration, encodeNetworkStatus, NETWORK_STATUS_SIGNATURE, type NetworkStatus } from "../shared/session-api.js";
+import { encodeVpnPeer } from "../shared/vm-api.js";
 import type { Session as SessionActions } from "./session.js";
 
 // clan-sessiond's D-Bus API (docs/dbus.md). Everything a client shows is pushed: NetworkChanged carries the
@@ -72,6 +73,23 @@ export class SessionManagerInterface extends Interface {
   @method({ inSignature: "s", outSignature: "b" })
   CheckUpdate(name: string) {
     return asDbusCall(() => this.actions.generations.checkUpdate(this.requireNetwork(name).name));
+  }
+
+  /** The members of the network's VPN with their last handshake (docs/vpn.md). */
+  @method({ inSignature: "s", outSignature: "aa{sv}" })
+  Peers(name: string) {
+    return asDbusCall(async () => (await this.actions.vms.peers(this.requireNetwork(name).name)).map(encodeVpnPeer));
+  }
+
+  /** Revokes a peer (its name or public key) at once and for good; UnblockPeer lets it back. */
+  @method({ inSignature: "ss", outSignature: "" })
+  BlockPeer(name: string, peer: string) {
+    return asDbusCall(() => this.actions.vms.blockPeer(this.requireNetwork(name).name, peer));
+  }
+
+  @method({ inSignature: "ss", outSignature: "" })
+  UnblockPeer(name: string, peer: string) {
+    return asDbusCall(() => this.actions.vms.unblockPeer(this.requireNetwork(name).name, peer));
   }
 
   /** For window managers outside this process (the GNOME extension): the user focused this workspace. */

@@ -66,7 +66,14 @@ export class NetworkRegistry extends EventEmitter<NetworkRegistryEvents> {
   }
 
   applyVmStatus(vm: VmStatus): void {
-    this.update(vm.network, { vmState: vm.state, generation: vm.generation, ...(vm.error ? { error: vm.error } : {}) });
+    this.update(vm.network, {
+      vmState: vm.state,
+      generation: vm.generation,
+      ...(vm.error ? { error: vm.error } : {}),
+      vpnState: vm.vpnState,
+      vpnPeers: vm.vpnPeers,
+      vpnLastHandshake: vm.vpnLastHandshake,
+    });
   }
 
   markVmsUnavailable(): void {
@@ -89,6 +96,9 @@ function initialStatus(name: string): NetworkStatus {
     updateAvailable: false,
     buildState: "idle",
     buildProgress: -1,
+    vpnState: "none",
+    vpnPeers: 0,
+    vpnLastHandshake: 0,
   };
 }
 

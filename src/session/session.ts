@@ -73,6 +73,12 @@ export class Session extends EventEmitter<SessionEvents> {
     return this.options.config.lastError?.message ?? "";
   }
 
+  /** clan-vmd, for calls that go straight through to it (a network's VPN peers). */
+  get vms(): VmdClient {
+    if (!this.vmd) throw new ClanError("Disconnected", "clan-vmd is not running");
+    return this.vmd;
+  }
+
   get backendKind(): string {
     return this.options.backend?.kind ?? "none";
   }

@@ -1,6 +1,6 @@
 import { Variant } from "@jellybrick/dbus-next";
 import { z } from "zod";
-import { unwrapVariants, VmState } from "./vm-api.js";
+import { unwrapVariants, VmState, VpnState } from "./vm-api.js";
 
 // A network's status as clan-sessiond publishes it to the bar, clanctl and the GNOME extension: one flat a{sv}
 // dictionary (flat, so that GJS and shell scripts read it without nested variants). The backup, update and
@@ -27,6 +27,12 @@ export const NetworkStatus = z.object({
   buildState: z.enum(["idle", "building", "failed"]),
   /** 0..1 while building, -1 otherwise. */
   buildProgress: z.number(),
+  /** The network's VPN on this host (docs/vpn.md): "none" while its VM runs none here. */
+  vpnState: VpnState,
+  /** Peers with a handshake in the last three minutes. */
+  vpnPeers: z.number(),
+  /** Unix time in ms of the latest handshake with any peer, 0 for never. */
+  vpnLastHandshake: z.number(),
 });
 export type NetworkStatus = z.infer<typeof NetworkStatus>;
 
@@ -46,6 +52,9 @@ const SIGNATURES: Record<keyof NetworkStatus, string> = {
   updateAvailable: "b",
   buildState: "s",
   buildProgress: "d",
+  vpnState: "s",
+  vpnPeers: "u",
+  vpnLastHandshake: "d",
 };
 
 export function encodeNetworkStatus(status: NetworkStatus): Record<string, Variant> {

@@ -3,6 +3,7 @@ import { callMember, onDecodedSignal } from "./proxy-calls.js";
 import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "./dbus-names.js";
 import { ClanError } from "./errors.js";
 import { decodeGeneration, decodeNetworkStatus, type GenerationEntry, type NetworkStatus } from "./session-api.js";
+import { decodeVpnPeer, type VpnPeerInfo } from "./vm-api.js";
 
 // A typed client of clan-sessiond's D-Bus API, for clanctl and the bar: replies and signals are validated.
 
@@ -64,6 +65,18 @@ export class SessionClient {
 
   async checkUpdate(name: string): Promise<boolean> {
     return (await this.call("CheckUpdate", name)) === true;
+  }
+
+  async peers(name: string): Promise<VpnPeerInfo[]> {
+    return ((await this.call("Peers", name)) as unknown[]).map(decodeVpnPeer);
+  }
+
+  async blockPeer(name: string, peer: string): Promise<void> {
+    await this.call("BlockPeer", name, peer);
+  }
+
+  async unblockPeer(name: string, peer: string): Promise<void> {
+    await this.call("UnblockPeer", name, peer);
   }
 
   /** Re-reads config.json now, rather than after the file watcher's quiet time; rejects with its problems. */

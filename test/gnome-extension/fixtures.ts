@@ -17,6 +17,9 @@ export function network(name: string, change: Partial<NetworkStatus> = {}): Netw
     updateAvailable: false,
     buildState: "idle",
     buildProgress: -1,
+    vpnState: "none",
+    vpnPeers: 0,
+    vpnLastHandshake: 0,
     ...change,
   };
 }

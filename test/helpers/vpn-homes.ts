@@ -20,6 +20,7 @@ export interface Home {
   /** The home's address on the "internet". */
   address: string;
   runtimeRoot: string;
+  busAddress: string;
   vms: VmdClient;
   output: () => string;
 }
@@ -69,7 +70,7 @@ export class VpnHomes {
     }
     const client = sessionBus({ busAddress: bus.address });
     this.clients.push(client);
-    return { namespace, address, runtimeRoot, vms: await VmdClient.connect(client), output };
+    return { namespace, address, runtimeRoot, busAddress: bus.address, vms: await VmdClient.connect(client), output };
   }
 
   /** Namespaces whose name starts with `clan-`: what clan-vmd instances made. */

@@ -1,15 +1,16 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitUntil } from "../helpers/daemons.js";
+import { clanctl, startDaemon, waitUntil, type DaemonProcess } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 import { INTERNET_PREFIX, VpnHomes, type Home } from "../helpers/vpn-homes.js";
 
 // Two homes joined by a veth "internet", a clan-vmd in each, a test-guest VM in each that joins network "family"
 // over real wireguard-go endpoints in network namespaces that clan-vmd makes. A VM of another network, "club",
-// on home a must reach neither family VM nor any host; a blocked peer is cut off at once.
+// on home a must reach neither family VM nor any host; a blocked peer is cut off at once. Home a also runs
+// clan-sessiond, so that status, peers and blocking are checked where users meet them: clanctl.
 
 const needs = ["ip", "wireguard-go", "wg", "nft", "qemu-system-x86_64", "dbus-daemon"];
 const isRoot = process.getuid?.() === 0;
@@ -20,6 +21,8 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`VPN per network on the host
   let a: Home;
   let b: Home;
   let generations: string;
+  let sessiond: DaemonProcess | undefined;
+  let sessionEnv: Record<string, string>;
 
   beforeAll(async () => {
     const [homeA, homeB] = await homes.createTwo();
@@ -51,9 +54,16 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`VPN per network on the host
       ],
     });
     await Promise.all([a.vms.start("family", alice), b.vms.start("family", bob), a.vms.start("club", club)]);
+    const configFile = join(generations, "config.json");
+    const network = (workspace: string, colour: string, profile: string) => ({ workspaces: [workspace], colour, source: { profile }, onLeave: { action: "keep" } });
+    await writeFile(configFile, JSON.stringify({ networks: { family: network("1:family", "#e06c75", alice), club: network("2:club", "#56b6c2", club) } }));
+    sessionEnv = { DBUS_SESSION_BUS_ADDRESS: a.busAddress, CLAN_DESKTOP_CONFIG: configFile, XDG_STATE_HOME: join(generations, "state") };
+    sessiond = startDaemon("clan-sessiond", ["--backend", "none"], sessionEnv);
+    await sessiond.waitForOutput(/serving org\.clan\.Desktop\.Session1/);
   });
 
   afterAll(async () => {
+    await sessiond?.stop();
     await homes.cleanUp([a, b].filter(Boolean));
     if (generations) await rm(generations, { recursive: true, force: true });
     expect(await VpnHomes.clanNamespaces()).toEqual([]);
@@ -86,21 +96,30 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`VPN per network on the host
     expect((await a.vms.peers("club")).every((peer) => peer.lastHandshake === 0)).toBe(true);
   });
 
-  it("publishes the VPN's state, and lists peers with their last handshake", async () => {
+  it("clan-vmd and clan-sessiond publish the VPN's state; clanctl lists peers with their last handshake", async () => {
     const status = await waitUntil(async () => (await a.vms.list()).find((vm) => vm.network === "family" && vm.vpnPeers === 1), "family's VPN status to count bob");
     expect(status).toMatchObject({ vpnState: "up", vpnPeers: 1 });
     expect(status.vpnLastHandshake).toBeGreaterThan(Date.now() - 180_000);
-    const [bob] = await a.vms.peers("family");
-    expect(bob).toMatchObject({ name: "bob", connected: true, blocked: false, endpoint: `${b.address}:${PORT}`, allowedIps: ["10.77.0.3/32"] });
     expect((await a.vms.list()).find((vm) => vm.network === "club")).toMatchObject({ vpnState: "up", vpnPeers: 0, vpnLastHandshake: 0 });
+    const listed = await waitUntil(async () => {
+      const { networks } = JSON.parse((await clanctl(["status", "--json"], sessionEnv)).stdout) as { networks: { name: string; vpnPeers: number }[] };
+      return networks.find((n) => n.name === "family" && n.vpnPeers === 1);
+    }, "clan-sessiond to publish family's VPN");
+    expect(listed).toMatchObject({ vpnState: "up", vpnPeers: 1 });
+    expect((await clanctl(["status"], sessionEnv)).stdout).toMatch(/family .* up, 1 peer, handshake \d+ s ago/);
+    const peers = JSON.parse((await clanctl(["peers", "family", "--json"], sessionEnv)).stdout);
+    expect(peers).toEqual([expect.objectContaining({ name: "bob", connected: true, blocked: false, endpoint: `${b.address}:${PORT}`, allowedIps: ["10.77.0.3/32"] })]);
+    expect((await clanctl(["peers", "family"], sessionEnv)).stdout).toMatch(/^bob +connected +handshake \d+ s ago +10\.77\.0\.3\/32/);
   });
 
   it("a blocked peer is cut off at once, in both directions, and unblocking lets it back", async () => {
-    await a.vms.blockPeer("family", "bob");
+    const blocked = await clanctl(["block", "family", "bob"], sessionEnv);
+    expect(blocked.stdout, blocked.all).toBe("family: bob is blocked");
     expect(await ping(a, "family", "10.77.0.3", 2)).toBe(false);
     expect(await ping(b, "family", "10.77.0.2", 2)).toBe(false);
     expect((await a.vms.peers("family"))[0]).toMatchObject({ name: "bob", blocked: true });
-    await a.vms.unblockPeer("family", "bob");
+    expect((await clanctl(["block", "family", "mallory"], sessionEnv)).stderr).toContain('the network has no peer "mallory"');
+    expect((await clanctl(["unblock", "family", "bob"], sessionEnv)).exitCode).toBe(0);
     await eventuallyPings(b, "family", "10.77.0.2");
   });
 

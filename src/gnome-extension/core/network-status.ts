@@ -29,6 +29,12 @@ export interface NetworkStatus {
   buildState: BuildState | string;
   /** 0..1 while building, -1 otherwise. */
   buildProgress: number;
+  /** The network's VPN on the host: none, starting, up, down or in-guest. */
+  vpnState: string;
+  /** Peers with a handshake in the last three minutes. */
+  vpnPeers: number;
+  /** Unix time in ms of the latest handshake, 0 for never. */
+  vpnLastHandshake: number;
 }
 
 type FieldKind = "string" | "number" | "boolean" | "string[]";
@@ -48,6 +54,9 @@ export const NETWORK_STATUS_FIELDS: Readonly<Record<keyof NetworkStatus, FieldKi
   updateAvailable: "boolean",
   buildState: "string",
   buildProgress: "number",
+  vpnState: "string",
+  vpnPeers: "number",
+  vpnLastHandshake: "number",
 };
 
 /** Defaults for fields an older daemon does not send yet; name, vmState and workspaces are required. */
@@ -60,6 +69,9 @@ const DEFAULTS: Partial<NetworkStatus> = {
   updateAvailable: false,
   buildState: "idle",
   buildProgress: -1,
+  vpnState: "none",
+  vpnPeers: 0,
+  vpnLastHandshake: 0,
 };
 
 /** Longer strings are cut: a guest-influenced error message must not grow the panel menu without bound. */

@@ -17,6 +17,9 @@ export function networkStatus(overrides: Partial<NetworkStatus> = {}): NetworkSt
     updateAvailable: false,
     buildState: "idle",
     buildProgress: -1,
+    vpnState: "none",
+    vpnPeers: 0,
+    vpnLastHandshake: 0,
     ...overrides,
   };
 }

@@ -1,0 +1,41 @@
+import { parseArgs } from "node:util";
+import type { MessageBus } from "@jellybrick/dbus-next";
+import { ClanError } from "../shared/errors.js";
+import { SessionClient } from "../shared/session-client.js";
+
+// `clanctl peers|block|unblock`: the members of a network's VPN, through clan-sessiond (docs/vpn.md).
+
+export const VPN_USAGE = `clanctl peers NET [--json]       the VPN's peers: connected or not, last handshake, traffic
+clanctl block NET PEER           revoke a peer (name or public key) at once; it stays blocked
+clanctl unblock NET PEER         let a blocked peer back`;
+
+export async function runVpnCommand(command: string, args: string[], connect: () => MessageBus): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
+  const [network, peer] = positionals;
+  if (!network || (command !== "peers" && !peer)) throw new ClanError("InvalidArgument", `clanctl ${command}: missing arguments\n${VPN_USAGE}`);
+  const session = await SessionClient.connect(connect());
+  if (command === "block" || command === "unblock") {
+    if (command === "block") await session.blockPeer(network, peer!);
+    else await session.unblockPeer(network, peer!);
+    console.log(`${network}: ${peer} is ${command === "block" ? "blocked" : "no longer blocked"}`);
+    return;
+  }
+  const peers = await session.peers(network);
+  if (values.json) {
+    console.log(JSON.stringify(peers, null, 2));
+    return;
+  }
+  if (peers.length === 0) console.log(`${network}: the VPN has no peers`);
+  for (const p of peers) {
+    const state = p.blocked ? "blocked" : p.connected ? "connected" : "not connected";
+    console.log(`${p.name.padEnd(16)} ${state.padEnd(13)} ${describeHandshake(p.lastHandshake).padEnd(22)} ${p.allowedIps.join(",")}  ${p.publicKey}`);
+  }
+}
+
+export function describeHandshake(lastHandshake: number, now = Date.now()): string {
+  if (lastHandshake <= 0) return "no handshake yet";
+  const seconds = Math.max(0, Math.round((now - lastHandshake) / 1000));
+  if (seconds < 120) return `handshake ${seconds} s ago`;
+  if (seconds < 7200) return `handshake ${Math.round(seconds / 60)} min ago`;
+  return `handshake ${Math.round(seconds / 3600)} h ago`;
+}
