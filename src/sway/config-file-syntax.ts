@@ -8,6 +8,9 @@ import { assertPlainText, quoteArgument, UnsafeCommandArgumentError, type WmDial
 // - sway hands `exec`'s arguments to `sh -c` exactly as written, quotes included; i3 removes one level of
 //   double quotes first (and unescapes \" and \\ inside them), and without quotes stops at ';' or ','.
 // - `status_command` is unquoted by both (sway strips the quotes of a word that starts with one).
+// - Both unescape while reading the file, before a binding's command is stored: sway every backslash, as a C
+//   escape ("\b" becomes a backspace); i3 only a backslash before '"'. A binding's command, written for run
+//   time, is escaped once more for that (bindingCommand).
 // So a command is first written as shell words — plain, or in single quotes — and then, per dialect, as the
 // argument of exec or status_command. A word that would need a quote, a backslash or a '$' is refused.
 
@@ -34,6 +37,11 @@ export function shellCommand(words: readonly string[]): string {
 export function configArgument(value: string, dialect: WmDialect): string {
   if (value.includes("$")) throw new UnsafeCommandArgumentError("dollar-sign", value, "a config file would expand '$' as a variable");
   return quoteArgument(value, dialect);
+}
+
+/** A command as the line of a `bindsym` must carry it so that the window manager stores exactly `command`. */
+export function bindingCommand(command: string, dialect: WmDialect): string {
+  return dialect === "sway" ? command.replace(/\\/g, "\\\\") : command.replace(/\\"/g, '\\\\"');
 }
 
 /** `exec <command>` for a binding. */

@@ -1,6 +1,6 @@
 import { UnsafeCommandArgumentError, type WmDialect } from "./command-syntax.js";
 import { focusWorkspace } from "./commands.js";
-import { commentText, configArgument, execCommand, statusCommand } from "./config-file-syntax.js";
+import { bindingCommand, commentText, configArgument, execCommand, statusCommand } from "./config-file-syntax.js";
 
 // The snippet `clanctl sway-config` / `clanctl i3-config` prints for the user to `include` in their window
 // manager's config (docs/bar.md): a binding mode with the network actions and a key per network, the bar's
@@ -80,7 +80,7 @@ function modeLines(options: SnippetOptions): string[] {
   const mode = configArgument(modeName(networks.length), dialect);
   const body: string[] = [];
   for (const action of ACTIONS) {
-    body.push(`    bindsym ${action.key} ${execCommand([...clanctl, action.subcommand], dialect)}; mode default`);
+    body.push(`    bindsym ${action.key} ${bindingCommand(`${execCommand([...clanctl, action.subcommand], dialect)}; mode default`, dialect)}`);
   }
   networks.forEach((network, index) => {
     const key = NETWORK_KEYS[index];
@@ -91,7 +91,7 @@ function modeLines(options: SnippetOptions): string[] {
     }
     const workspace = network.workspaces[0] ?? "";
     try {
-      body.push(`    # ${about}`, `    bindsym ${key} ${focusWorkspaceInConfig(workspace, dialect)}; mode default`);
+      body.push(`    # ${about}`, `    bindsym ${key} ${bindingCommand(`${focusWorkspaceInConfig(workspace, dialect)}; mode default`, dialect)}`);
     } catch (error) {
       if (!(error instanceof UnsafeCommandArgumentError)) throw error;
       body.push(`    # ${about}: no key, its workspace cannot be written into a config file: ${commentText(error.message)}`);

@@ -50,7 +50,8 @@ describe("clanctl sway-config / i3-config", () => {
     const lines = activeLines(snippet({ dialect: "i3", withBar: true }));
     expect(lines[0]).toBe("font pango:monospace 8");
     expect(lines).toContain(`    bindsym r exec "/usr/bin/node '/opt/clan desktop/bin/clanctl.js' rebuild"; mode default`);
-    expect(lines).toContain(`    bindsym 2 workspace --no-auto-back-and-forth "4:club \\"x\\"; exec touch /tmp/clan-pwned, [b]"; mode default`);
+    // i3 unescapes \" when it reads the file, so the command's own \" is escaped once more.
+    expect(lines).toContain(`    bindsym 2 workspace --no-auto-back-and-forth "4:club \\\\"x\\\\"; exec touch /tmp/clan-pwned, [b]"; mode default`);
     expect(lines.slice(-5)).toEqual([
       "bar {",
       "    position top",
@@ -82,6 +83,16 @@ describe("clanctl sway-config / i3-config", () => {
     expect(text).toContain("a config file would expand '$' as a variable");
     expect(text).toContain(`    # next ("Next"): no key, its workspace cannot be written into a config file:`);
     expect(activeLines(text).filter((line) => /bindsym \d/.test(line))).toEqual([]);
+  });
+
+  it("escapes a binding's command once more for what each window manager unescapes when reading the file", () => {
+    // sway unescapes every backslash (as a C escape): each is doubled.
+    const sway = snippet({ networks: [{ name: "club", label: "club", workspaces: ["3:a\\b"] }] });
+    expect(activeLines(sway)).toContain('    bindsym 1 workspace --no-auto-back-and-forth "3:a\\\\b"; mode default');
+    // i3 unescapes only \" in the file, and \" and \\ at run time: the name a\b x\"y is "a\\b x\\\"y" at run
+    // time, and its \" needs one more backslash in the file.
+    const i3 = snippet({ dialect: "i3", networks: [{ name: "club", label: "club", workspaces: ['3:a\\b x\\"y'] }] });
+    expect(activeLines(i3)).toContain('    bindsym 1 workspace --no-auto-back-and-forth "3:a\\\\b x\\\\\\\\"y"; mode default');
   });
 
   it("keeps a hostile label on its comment line", () => {
