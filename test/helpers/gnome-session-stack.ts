@@ -6,6 +6,7 @@ import { execa, type ResultPromise } from "execa";
 import type { ConfigInput } from "../../src/session/config/schema.js";
 import type { NetworkStatus } from "../../src/shared/session-api.js";
 import { SessionClient } from "../../src/shared/session-client.js";
+import { VmdClient } from "../../src/shared/vmd-client.js";
 import { REPO, waitUntil } from "./daemons.js";
 import type { HeadlessGnome } from "./gnome-shell.js";
 import { stopProcess } from "./processes.js";
@@ -66,6 +67,7 @@ export async function startGnomeSessionStack(gnome: HeadlessGnome, config: Confi
   const bus = sessionBus({ busAddress: gnome.sessionBusAddress });
   const session = await SessionClient.connect(bus);
   const probe = await GnomeProbe.connect(bus);
+  const vms = await VmdClient.connect(bus);
   return {
     vmd,
     get sessiond() {
@@ -90,6 +92,8 @@ export async function startGnomeSessionStack(gnome: HeadlessGnome, config: Confi
       }
     },
     async stop() {
+      // clan-vmd keeps its VMs across its own restart (re-adoption): stop them, or QEMU outlives the test.
+      await vms.stopAll().catch(() => undefined);
       bus.disconnect();
       await sessiond?.stop();
       await vmd.stop();
