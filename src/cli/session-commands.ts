@@ -8,7 +8,7 @@ import { describeHandshake } from "./vpn-commands.js";
 // `clanctl status|start|stop|pause|switch`: what a user asks of their networks, through clan-sessiond.
 
 export const SESSION_USAGE = `clanctl status [--json]          every network: workspaces, VM state, generation
-clanctl start|stop|pause NET     act on a network's VM
+clanctl start|stop|pause [NET]   act on a network's VM (without NET: the focused workspace's network)
 clanctl switch NET               focus the network's workspace`;
 
 
@@ -26,8 +26,12 @@ export async function runSessionCommand(command: string, args: string[], connect
     if (configError) console.log(`\nconfig problem (the last good config stays in force):\n${configError}`);
     return;
   }
-  const network = positionals[0];
-  if (!network) throw new ClanError("InvalidArgument", `clanctl ${command} needs a network name\n${SESSION_USAGE}`);
+  // Without a name, start/stop/pause act on the focused network, as the keys of `clanctl sway-config` expect.
+  const network = positionals[0] ?? (command === "switch" ? "" : await session.focusedNetwork());
+  if (!network) {
+    const why = command === "switch" ? "needs a network name" : "got no network name and the focused workspace belongs to none";
+    throw new ClanError("InvalidArgument", `clanctl ${command} ${why}\n${SESSION_USAGE}`);
+  }
   if (command === "start") await session.start(network);
   else if (command === "stop") await session.stop(network);
   else if (command === "pause") await session.pause(network);

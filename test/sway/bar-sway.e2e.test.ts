@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { appendFile, chmod, mkdtemp, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/session/config/schema.js";
 import { IpcClient } from "../../src/sway/ipc/client.js";
@@ -115,6 +116,14 @@ describe.skipIf(!needs.every(hasBinary))(`the status bar on sway ${skipReason(..
     // Entering the network starts its VM: the block's glyph follows the VM's state.
     await user.waitForNetwork("club", (status) => status.vmState === "running");
     await process.waitForLine((line) => /"instance":"club","full_text":"<span foreground='#b5462f'>●<\/span>/.test(line), "club's running glyph", 1);
+  });
+
+  it.skipIf(!hasBinary("wtype"))("the snippet's $mod+n s stops the focused network, through the real clanctl", async () => {
+    await user.waitForNetwork("club", (status) => status.focused && status.vmState === "running");
+    const type = (args: string[]) => execa("wtype", args, { env: { WAYLAND_DISPLAY: sway.waylandDisplay } });
+    await type(["-M", "logo", "n", "-m", "logo"]);
+    await type(["s"]);
+    await user.waitForNetwork("club", (status) => status.vmState === "stopped");
   });
 
   it("middle and right clicks call Rebuild and Rollback(-1), whose refusals the bar reports and survives", async () => {
