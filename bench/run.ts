@@ -2,6 +2,7 @@ import { execa } from "execa";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, release, totalmem } from "node:os";
 import { parseArgs } from "node:util";
+import { barLatencyBenchmark } from "./bar-latency.js";
 import type { Benchmark, BenchmarkResult, Measurement } from "./benchmark.js";
 import { cleanUpEverything } from "./cleanup.js";
 import { sessionMemoryBenchmark, sessionStormBenchmark, sessionSwitchBenchmark } from "./session-switch.js";
@@ -18,6 +19,7 @@ const BENCHMARKS: Benchmark[] = [
   sessionSwitchBenchmark,
   sessionStormBenchmark,
   sessionMemoryBenchmark,
+  barLatencyBenchmark,
 ];
 
 const { values, positionals } = parseArgs({

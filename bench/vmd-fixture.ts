@@ -17,6 +17,8 @@ export const QEMU = "qemu-system-x86_64";
 
 export interface VmdFixture {
   root: string;
+  /** The private session bus clan-vmd serves on, for other daemons and clients of a benchmark. */
+  busAddress: string;
   generationDir: string;
   accelerator: ProbeResult;
   api: VmdClient;
@@ -54,7 +56,7 @@ export async function withVmd<T>(body: (fixture: VmdFixture) => Promise<T>): Pro
     client = sessionBus({ busAddress: bus.address });
     api = await VmdClient.connect(client);
     const generationDir = await makeGeneration(join(root, "generation"), { generation: "bench-1" });
-    return await body({ root, generationDir, accelerator, api, vmdOutput: () => vmd.output() });
+    return await body({ root, busAddress: bus.address, generationDir, accelerator, api, vmdOutput: () => vmd.output() });
   } finally {
     await disconnect();
     await stopVmd();
