@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -55,7 +55,9 @@ function describeSnippetOn(dialect: WmDialect, needs: string[], start: (snippetF
       await writeFile(calls, "");
       // The window manager may run as another user (sway does): the recorder only appends to a file anyone may write.
       await chmod(calls, 0o666);
-      const recorder = join(dir, "clanctl-recorder.mjs");
+      // Behind a space and a non-ASCII letter, so that the exec commands' quoting is exercised.
+      await mkdir(join(dir, "bin ✓"), { mode: 0o755 });
+      const recorder = join(dir, "bin ✓", "clanctl-recorder.mjs");
       await writeFile(recorder, `import { appendFileSync } from "node:fs";\nappendFileSync(${JSON.stringify(calls)}, JSON.stringify(process.argv.slice(2)) + "\\n");\n`, { mode: 0o644 });
       wm = await start(await writeSnippet(dir, dialect, recorder));
     });
