@@ -14,8 +14,8 @@ DEBIAN_PACKAGES=(
   sway grim i3-wm xvfb x11-utils imagemagick
   # status bars the bar module is tested on, and keystrokes for the config snippet's bindings
   waybar i3blocks wtype xdotool
-  # displays of network VMs
-  virt-viewer waypipe
+  # displays of network VMs; weston for the Wayland demo client the test guest forwards with waypipe
+  virt-viewer waypipe weston
   # GNOME: the shell the extension is tested in (headless), its JavaScript runtime, glib-compile-schemas
   gnome-shell gjs
   # generations, rebuilds and sources

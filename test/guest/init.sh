@@ -1,10 +1,11 @@
 #!/bin/sh
 # /init of the test guest: the smallest guest that speaks clan-vmd's protocols for real — qemu-ga on the
 # guest-agent port and the "ready" line on the control port. It deliberately handles no ACPI event, so a
-# system_powerdown is ignored and the host's stop escalation gets exercised.
+# system_powerdown is ignored and the host's stop escalation gets exercised. With clan.waypipe-demo=1 (and the
+# initrd-waypipe initramfs) it also forwards one Wayland window to the host with waypipe.
 # PID 1 must never exit: the kernel panics when init does.
 
-export PATH=/bin:/usr/sbin
+export PATH=/bin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -20,10 +21,12 @@ done </lib/modules/load-order
 
 generation=unknown
 never_ready=0
+waypipe_demo=0
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     clan.generation=*) generation=${arg#clan.generation=} ;;
     clan.never-ready=1) never_ready=1 ;;
+    clan.waypipe-demo=1) waypipe_demo=1 ;;
   esac
 done
 
@@ -106,6 +109,42 @@ elif ctl_port=$(port_named org.clan.control.0); then
   control_loop "$ctl_port" &
 else
   echo "init: no org.clan.control.0 port"
+fi
+
+# The guest's half of the waypipe display (docs/session.md, "Forwarded app windows"). Each host connection to
+# the port carries one waypipe session: the header, written with a blocking write, waits until clan-sessiond's
+# bridge is connected and tells it a session starts; socat then carries waypipe's stream between the port and
+# the unix socket `waypipe server` connects to. socat must not touch the port before that write: a read returns
+# EOF at once while no host is connected, which would end the session before it began. When the session ends,
+# the host drops its connection; reading to EOF waits for that, so the next header never lands in the old one.
+waypipe_demo_loop() {
+  export XDG_RUNTIME_DIR=/run/user/0
+  mkdir -p /run/user && mkdir -m 0700 "$XDG_RUNTIME_DIR"
+  sock=$XDG_RUNTIME_DIR/waypipe.sock
+  exec 4<>"$1"
+  while :; do
+    printf 'clan-waypipe 1\n' >&4
+    rm -f "$sock"
+    socat UNIX-LISTEN:"$sock" FD:4 &
+    bridge=$!
+    # Bounded: socat binds within milliseconds, and waypipe fails when nothing listens yet.
+    for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+    waypipe --no-gpu --oneshot -s "$sock" server -- weston-simple-touch
+    echo "init: waypipe session ended ($?)"
+    kill "$bridge" 2>/dev/null
+    wait "$bridge"
+    cat <&4 >/dev/null
+  done
+}
+
+if [ "$waypipe_demo" = 1 ]; then
+  if ! command -v waypipe >/dev/null; then
+    echo "init: clan.waypipe-demo=1 needs initrd-waypipe, which has waypipe; this initrd has none"
+  elif wp_port=$(port_named org.clan.waypipe.0); then
+    waypipe_demo_loop "$wp_port" &
+  else
+    echo "init: clan.waypipe-demo=1 but no org.clan.waypipe.0 port (is the VM's display waypipe?)"
+  fi
 fi
 
 while :; do sleep 3600; done

@@ -11,10 +11,12 @@ const CACHE_DIR = fileURLToPath(new URL("../../.cache/test-guest/", import.meta.
 export interface TestGuestPaths {
   kernel: string;
   initrd: string;
+  /** initrd plus waypipe, socat and a Wayland demo client, with their ≈ 150 MB of libraries. */
+  waypipeInitrd: string;
 }
 
 export function testGuestPaths(): TestGuestPaths {
-  const paths = { kernel: join(CACHE_DIR, "kernel"), initrd: join(CACHE_DIR, "initrd") };
+  const paths = { kernel: join(CACHE_DIR, "kernel"), initrd: join(CACHE_DIR, "initrd"), waypipeInitrd: join(CACHE_DIR, "initrd-waypipe") };
   for (const path of Object.values(paths)) {
     if (!existsSync(path)) throw new Error(`test guest is not built (${path} is missing): run scripts/build-test-guest.sh`);
   }
@@ -26,11 +28,18 @@ export interface GenerationOptions {
   generation: string;
   /** The guest boots but never sends ready: for failed health checks. */
   neverReady?: boolean;
+  /**
+   * The guest forwards a window (weston-simple-touch) with waypipe over its org.clan.waypipe.0 port, which
+   * exists when the VM's display is "waypipe". Boots the larger initrd, which needs more memory.
+   */
+  waypipeDemo?: boolean;
   /** Merged over the defaults into vm.json. */
   vm?: Record<string, unknown>;
 }
 
 const VM_DEFAULTS = { memoryMiB: 256, cores: 1 };
+// The waypipe initrd is ≈ 160 MB, held twice while the kernel unpacks it.
+const WAYPIPE_DEMO_MEMORY_MIB = 512;
 
 /**
  * Creates `dir` as a generation of the test guest. kernel and initrd are symlinks, as in a NixOS toplevel.
@@ -43,13 +52,15 @@ export async function makeGeneration(dir: string, opts: GenerationOptions): Prom
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(opts.generation)) {
     throw new Error(`generation ${JSON.stringify(opts.generation)} must be 1–128 letters, digits, '.', '_' or '-'`);
   }
-  const { kernel, initrd } = testGuestPaths();
+  const { kernel, initrd, waypipeInitrd } = testGuestPaths();
   await mkdir(dir, { recursive: true });
   await symlink(kernel, join(dir, "kernel"));
-  await symlink(initrd, join(dir, "initrd"));
+  await symlink(opts.waypipeDemo ? waypipeInitrd : initrd, join(dir, "initrd"));
   const params = ["console=ttyS0", "panic=-1", "quiet", `clan.generation=${opts.generation}`];
   if (opts.neverReady) params.push("clan.never-ready=1");
+  if (opts.waypipeDemo) params.push("clan.waypipe-demo=1");
   await writeFile(join(dir, "kernel-params"), `${params.join(" ")}\n`);
-  await writeFile(join(dir, "vm.json"), `${JSON.stringify({ ...VM_DEFAULTS, ...opts.vm }, null, 2)}\n`);
+  const defaults = opts.waypipeDemo ? { ...VM_DEFAULTS, memoryMiB: WAYPIPE_DEMO_MEMORY_MIB } : VM_DEFAULTS;
+  await writeFile(join(dir, "vm.json"), `${JSON.stringify({ ...defaults, ...opts.vm }, null, 2)}\n`);
   return dir;
 }
