@@ -1,93 +1,194 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { basename, dirname, isAbsolute } from "node:path";
+import { chmodSync, lstatSync, mkdirSync, rmSync } from "node:fs";
+import { basename, dirname, isAbsolute, join } from "node:path";
 import { errorMessage } from "../shared/errors.js";
 import type { VmStatus } from "../shared/vm-api.js";
 import type { NetworkRegistry } from "./network-registry.js";
+import { WaypipeBridge } from "./waypipe-bridge.js";
 import type { WindowManagerBackend } from "./window-manager-backend.js";
 
-// Each running VM with a SPICE display gets a viewer window, started by the host and therefore recognised by
-// its pid: it is placed on the network's first workspace and decorated there by the window manager. The
-// viewer stops with the VM; a viewer the user closed comes back the next time they enter the network.
+// Each running VM with a display gets a host process whose windows show it: `remote-viewer` for SPICE, a
+// `waypipe client` (fed by a WaypipeBridge from the VM's port) for forwarded app windows. The host started it,
+// so its windows are recognised by its pid: placed on the network's first workspace and decorated there by the
+// window manager. It stops with the VM; one that exited comes back the next time the user enters the network.
 
 export interface DisplayViewersOptions {
   registry: NetworkRegistry;
   backend: () => WindowManagerBackend | undefined;
   viewerBinary: string;
+  waypipeBinary: string;
+  /** clan-sessiond's own 0700 directory for the waypipe clients' sockets, or undefined when there is none. */
+  runtimeDir: string | undefined;
   log: (message: string) => void;
 }
 
-interface Viewer {
+interface HostDisplay {
   child: ChildProcess;
+  /** The VM's display socket this process serves. */
   socket: string;
+  stop(): void;
 }
 
+// sockaddr_un.sun_path is 108 bytes including the terminating NUL.
+const UNIX_SOCKET_PATH_LIMIT = 107;
+
 export class DisplayViewers {
-  private readonly viewers = new Map<string, Viewer>();
+  private readonly hostDisplays = new Map<string, HostDisplay>();
   private readonly displays = new Map<string, VmStatus>();
 
   constructor(private readonly options: DisplayViewersOptions) {}
 
   pidOf(network: string): number | undefined {
-    return this.viewers.get(network)?.child.pid;
+    return this.hostDisplays.get(network)?.child.pid;
   }
 
   vmChanged(vm: VmStatus): void {
-    if (vm.state === "running" && vm.display === "spice" && vm.displaySocket) {
+    if (vm.state === "running" && vm.display !== "none" && vm.displaySocket) {
       this.displays.set(vm.network, vm);
-      this.ensureViewer(vm.network);
+      this.ensureHostDisplay(vm.network);
     } else if (vm.state === "stopped" || vm.state === "failed" || vm.state === "stopping") {
       this.displays.delete(vm.network);
-      this.closeViewer(vm.network);
+      this.stopHostDisplay(vm.network);
     }
   }
 
   networkEntered(network: string): void {
-    if (this.displays.has(network)) this.ensureViewer(network);
+    if (this.displays.has(network)) this.ensureHostDisplay(network);
   }
 
   closeAll(): void {
-    for (const network of [...this.viewers.keys()]) this.closeViewer(network);
+    for (const network of [...this.hostDisplays.keys()]) this.stopHostDisplay(network);
   }
 
-  private ensureViewer(network: string): void {
+  private ensureHostDisplay(network: string): void {
     const vm = this.displays.get(network);
     const config = this.options.registry.config(network);
     if (!vm || !config) return;
-    const existing = this.viewers.get(network);
+    const existing = this.hostDisplays.get(network);
     if (existing && existing.socket === vm.displaySocket && existing.child.exitCode === null) return;
-    if (existing) this.closeViewer(network);
-    // The socket path comes from clan-vmd, never from the guest; it is one argv element, never a shell word.
-    const child = spawn(this.options.viewerBinary, [`spice+unix://${vm.displaySocket}`], {
-      stdio: ["ignore", "ignore", "pipe"],
-      env: viewerEnvironment(process.env),
-    });
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-2000);
-    });
-    child.on("error", (error) => this.options.log(`${network}: viewer failed to start: ${errorMessage(error)}`));
-    child.on("exit", (code, signal) => {
-      if (this.viewers.get(network)?.child === child) this.viewers.delete(network);
-      if (child.pid !== undefined) this.options.backend()?.releaseWindowsOf(child.pid);
-      if (code !== 0 && signal === null) this.options.log(`${network}: viewer exited with ${code}: ${stderr.trim().split("\n").slice(-1)[0] ?? ""}`);
-    });
-    this.viewers.set(network, { child, socket: vm.displaySocket });
-    const pid = child.pid;
+    if (existing) this.stopHostDisplay(network);
+    let display: HostDisplay;
+    try {
+      display = vm.display === "waypipe" ? this.startWaypipe(network, vm.displaySocket) : this.startSpiceViewer(network, vm.displaySocket);
+    } catch (error) {
+      this.options.log(`${network}: cannot show the VM's ${vm.display} display: ${errorMessage(error)}`);
+      return;
+    }
+    this.hostDisplays.set(network, display);
+    const pid = display.child.pid;
     const workspace = config.workspaces[0];
     const backend = this.options.backend();
     if (pid === undefined || workspace === undefined || !backend) return;
     backend
       .claimWindowsOf(pid, { network, workspace, label: config.label, colour: config.colour })
-      .catch((error: unknown) => this.options.log(`${network}: cannot place the viewer: ${errorMessage(error)}`));
+      .catch((error: unknown) => this.options.log(`${network}: cannot place the ${vm.display} display's windows: ${errorMessage(error)}`));
   }
 
-  private closeViewer(network: string): void {
-    const viewer = this.viewers.get(network);
-    if (!viewer) return;
-    this.viewers.delete(network);
-    if (viewer.child.pid !== undefined) this.options.backend()?.releaseWindowsOf(viewer.child.pid);
-    viewer.child.kill("SIGTERM");
+  private stopHostDisplay(network: string): void {
+    const display = this.hostDisplays.get(network);
+    if (!display) return;
+    this.hostDisplays.delete(network);
+    if (display.child.pid !== undefined) this.options.backend()?.releaseWindowsOf(display.child.pid);
+    display.stop();
   }
+
+  private startSpiceViewer(network: string, spiceSocket: string): HostDisplay {
+    // The socket path comes from clan-vmd, never from the guest; it is one argv element, never a shell word.
+    const child = this.spawnWatched(network, "viewer", this.options.viewerBinary, [`spice+unix://${spiceSocket}`], {});
+    return { child, socket: spiceSocket, stop: () => child.kill("SIGTERM") };
+  }
+
+  /**
+   * `waypipe client` listens on a socket of clan-sessiond's and forks a child per connection, which opens the
+   * forwarded windows: its own process group, so that stopping it ends the children too.
+   */
+  private startWaypipe(network: string, guestSocket: string): HostDisplay {
+    const clientSocket = this.waypipeClientSocket(network);
+    // waypipe refuses to bind over a socket left behind by a previous run (it never removes its own).
+    rmSync(clientSocket, { force: true });
+    const bridge = new WaypipeBridge({ network, guestSocket, clientSocket, log: this.options.log });
+    const child = this.spawnWatched(network, "waypipe client", this.options.waypipeBinary, ["--no-gpu", "-s", clientSocket, "client"], {
+      detached: true,
+      onExit: () => {
+        bridge.close();
+        // A successor for this network has already bound the same path.
+        if (this.hostDisplays.has(network)) return;
+        try {
+          rmSync(clientSocket, { force: true });
+        } catch (error) {
+          this.options.log(`${network}: cannot remove waypipe's socket: ${errorMessage(error)}`);
+        }
+      },
+    });
+    // A client that could not start emits 'error' next, and its onExit closes the bridge; it never opens.
+    if (child.pid !== undefined) bridge.start();
+    const stop = () => {
+      bridge.close();
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch (error) {
+        // ESRCH: the group has already exited, which is what stopping wants.
+        if ((error as NodeJS.ErrnoException).code !== "ESRCH") this.options.log(`${network}: cannot stop waypipe client: ${errorMessage(error)}`);
+      }
+    };
+    return { child, socket: guestSocket, stop };
+  }
+
+  private waypipeClientSocket(network: string): string {
+    const { runtimeDir } = this.options;
+    if (runtimeDir === undefined) throw new Error("XDG_RUNTIME_DIR is not set, so clan-sessiond has no private place for waypipe's socket");
+    ensurePrivateDirectory(runtimeDir);
+    const path = join(runtimeDir, `${network}-waypipe.sock`);
+    if (Buffer.byteLength(path) > UNIX_SOCKET_PATH_LIMIT) {
+      throw new Error(`waypipe's socket path ${path} is longer than ${UNIX_SOCKET_PATH_LIMIT} bytes; XDG_RUNTIME_DIR is too long`);
+    }
+    return path;
+  }
+
+  private spawnWatched(
+    network: string,
+    what: string,
+    binary: string,
+    args: string[],
+    options: { detached?: boolean; onExit?: () => void },
+  ): ChildProcess {
+    const child = spawn(binary, args, {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: viewerEnvironment(process.env),
+      detached: options.detached ?? false,
+    });
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000);
+    });
+    let exited = false;
+    const afterExit = () => {
+      if (exited) return;
+      exited = true;
+      if (this.hostDisplays.get(network)?.child === child) this.hostDisplays.delete(network);
+      if (child.pid !== undefined) this.options.backend()?.releaseWindowsOf(child.pid);
+      options.onExit?.();
+    };
+    child.on("error", (error) => {
+      this.options.log(`${network}: ${what}: ${errorMessage(error)}`);
+      // A process that never started emits no 'exit'.
+      if (child.pid === undefined) afterExit();
+    });
+    child.on("exit", (code, signal) => {
+      afterExit();
+      if (code !== 0 && signal === null) this.options.log(`${network}: ${what} exited with ${code}: ${stderr.trim().split("\n").slice(-1)[0] ?? ""}`);
+    });
+    return child;
+  }
+}
+
+/** Creates `dir` for this user only, or refuses one that another user owns or that is not a directory. */
+function ensurePrivateDirectory(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stats = lstatSync(dir);
+  if (!stats.isDirectory() || stats.uid !== process.getuid?.()) throw new Error(`${dir} is not a directory of this user`);
+  if ((stats.mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }
 
 /**

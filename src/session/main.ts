@@ -45,6 +45,8 @@ export async function main(argv: string[]): Promise<void> {
     backend,
     profilesDir,
     viewerBinary: process.env.CLAN_VIEWER ?? "remote-viewer",
+    waypipeBinary: process.env.CLAN_WAYPIPE ?? "waypipe",
+    runtimeDir: process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, "clan-sessiond") : undefined,
     notify: desktopNotifier(bus, log),
     log,
   });

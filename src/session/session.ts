@@ -23,6 +23,9 @@ export interface SessionOptions {
   backend: WindowManagerBackend | undefined;
   profilesDir: string;
   viewerBinary: string;
+  waypipeBinary: string;
+  /** clan-sessiond's private directory for sockets (waypipe clients'), or undefined without XDG_RUNTIME_DIR. */
+  runtimeDir: string | undefined;
   notify: Notify;
   log: (message: string) => void;
 }
@@ -61,6 +64,8 @@ export class Session extends EventEmitter<SessionEvents> {
       registry: this.registry,
       backend: () => options.backend,
       viewerBinary: options.viewerBinary,
+      waypipeBinary: options.waypipeBinary,
+      runtimeDir: options.runtimeDir,
       log: options.log,
     });
   }
