@@ -118,6 +118,12 @@ export class SessionManagerInterface extends Interface {
     return this.actions.configError;
   }
 
+  /** network → pid of the process whose windows show its VM: GNOME moves windows with these pids. */
+  @property({ signature: "a{su}", access: ACCESS_READ })
+  get ViewerPids() {
+    return this.actions.viewerPids;
+  }
+
   @property({ signature: "s", access: ACCESS_READ })
   get Backend() {
     return this.actions.backendKind;
@@ -151,5 +157,6 @@ export function exportSessionApi(bus: MessageBus, actions: SessionActions): Sess
   });
   actions.registry.on("list-changed", (names) => manager.NetworksChanged(names));
   actions.on("config-error-changed", (message) => Interface.emitPropertiesChanged(manager, { ConfigError: message }));
+  actions.on("viewer-pids-changed", (pids) => Interface.emitPropertiesChanged(manager, { ViewerPids: pids }));
   return manager;
 }

@@ -19,6 +19,8 @@ export interface DisplayViewersOptions {
   waypipeBinary: string;
   /** clan-sessiond's own 0700 directory for the waypipe clients' sockets, or undefined when there is none. */
   runtimeDir: string | undefined;
+  /** A host display process started or ended: window managers outside this process (GNOME) follow `pids()`. */
+  pidsChanged: () => void;
   log: (message: string) => void;
 }
 
@@ -40,6 +42,13 @@ export class DisplayViewers {
 
   pidOf(network: string): number | undefined {
     return this.hostDisplays.get(network)?.child.pid;
+  }
+
+  /** The pid of each network's host display process, for window managers that place windows themselves. */
+  pids(): Record<string, number> {
+    const pids: Record<string, number> = {};
+    for (const [network, display] of this.hostDisplays) if (display.child.pid !== undefined) pids[network] = display.child.pid;
+    return pids;
   }
 
   vmChanged(vm: VmStatus): void {
@@ -75,6 +84,7 @@ export class DisplayViewers {
       return;
     }
     this.hostDisplays.set(network, display);
+    this.options.pidsChanged();
     const pid = display.child.pid;
     const workspace = config.workspaces[0];
     const backend = this.options.backend();
@@ -88,6 +98,7 @@ export class DisplayViewers {
     const display = this.hostDisplays.get(network);
     if (!display) return;
     this.hostDisplays.delete(network);
+    this.options.pidsChanged();
     if (display.child.pid !== undefined) this.options.backend()?.releaseWindowsOf(display.child.pid);
     display.stop();
   }
@@ -166,7 +177,10 @@ export class DisplayViewers {
     const afterExit = () => {
       if (exited) return;
       exited = true;
-      if (this.hostDisplays.get(network)?.child === child) this.hostDisplays.delete(network);
+      if (this.hostDisplays.get(network)?.child === child) {
+        this.hostDisplays.delete(network);
+        this.options.pidsChanged();
+      }
       if (child.pid !== undefined) this.options.backend()?.releaseWindowsOf(child.pid);
       options.onExit?.();
     };

@@ -32,6 +32,7 @@ export interface SessionOptions {
 
 export interface SessionEvents {
   "config-error-changed": [string];
+  "viewer-pids-changed": [Record<string, number>];
 }
 
 export class Session extends EventEmitter<SessionEvents> {
@@ -66,6 +67,7 @@ export class Session extends EventEmitter<SessionEvents> {
       viewerBinary: options.viewerBinary,
       waypipeBinary: options.waypipeBinary,
       runtimeDir: options.runtimeDir,
+      pidsChanged: () => this.emit("viewer-pids-changed", this.viewers.pids()),
       log: options.log,
     });
   }
@@ -82,6 +84,11 @@ export class Session extends EventEmitter<SessionEvents> {
   get vms(): VmdClient {
     if (!this.vmd) throw new ClanError("Disconnected", "clan-vmd is not running");
     return this.vmd;
+  }
+
+  /** Each network's host display process (viewer or waypipe client), for window managers that place windows. */
+  get viewerPids(): Record<string, number> {
+    return this.viewers.pids();
   }
 
   get backendKind(): string {

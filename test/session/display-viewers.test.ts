@@ -41,10 +41,12 @@ describe("DisplayViewers with a waypipe display", () => {
   let logs: string[];
   let backend: RecordingBackend;
   let viewers: DisplayViewers | undefined;
+  let pidChanges: Record<string, number>[];
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "clan-viewers-"));
     logs = [];
+    pidChanges = [];
     backend = new RecordingBackend();
     await writeFile(join(dir, "waypipe"), STAND_IN, { mode: 0o755 });
     process.env.RECORD = join(dir, "record");
@@ -69,6 +71,7 @@ describe("DisplayViewers with a waypipe display", () => {
       viewerBinary: "remote-viewer",
       waypipeBinary: options.waypipeBinary ?? join(dir, "waypipe"),
       runtimeDir: "runtimeDir" in options ? options.runtimeDir : join(dir, "run", "clan-sessiond"),
+      pidsChanged: () => pidChanges.push(viewers!.pids()),
       log: (message) => logs.push(message),
     });
     return viewers;
@@ -107,6 +110,8 @@ describe("DisplayViewers with a waypipe display", () => {
     displays.vmChanged(vm("stopping"));
     expect(displays.pidOf("family")).toBeUndefined();
     expect(backend.claims.has(pid)).toBe(false);
+    // Published for window managers that place windows themselves (GNOME's ViewerPids property).
+    expect(pidChanges).toEqual([{ family: pid }, {}]);
     await waitFor("the client and its child to exit", () => (!isRunning(pid) && !isRunning(child) ? true : undefined));
   });
 
