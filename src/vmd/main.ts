@@ -55,6 +55,7 @@ export async function main(argv: string[]): Promise<void> {
     stopTimeouts: { ...DEFAULT_STOP_TIMEOUTS, powerdownMs: powerdownSeconds * 1000 },
     log,
     wireguardGoBinary: process.env.CLAN_VMD_WIREGUARD_GO ?? "wireguard-go",
+    yggdrasilBinary: process.env.CLAN_VMD_YGGDRASIL ?? "yggdrasil",
     canCreateNamespaces: namespacesAllowed,
     chooseAccelerator: (kernel) => {
       if (forced) return Promise.resolve(forced);

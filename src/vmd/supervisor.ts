@@ -29,6 +29,7 @@ export interface SupervisorDependencies {
   stopTimeouts: StopTimeouts;
   log: (message: string) => void;
   wireguardGoBinary: string;
+  yggdrasilBinary: string;
   /** Whether this clan-vmd may create network namespaces for VPNs (docs/vpn.md). */
   canCreateNamespaces: boolean;
 }
@@ -65,6 +66,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       runtimeDir: paths.runtimeDir,
       stateDir: paths.stateDir,
       wireguardGoBinary: deps.wireguardGoBinary,
+      yggdrasilBinary: deps.yggdrasilBinary,
       canCreateNamespaces: deps.canCreateNamespaces,
       log: deps.log,
       // The VPN's state changes without a VM transition (a handshake, a peer lost): published all the same.

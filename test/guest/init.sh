@@ -31,15 +31,27 @@ for arg in $(cat /proc/cmdline); do
 done
 
 # The VM's address in its network's VPN (docs/vpn.md): clan-vmd passes clan.ip=<address>/32 and clan.gw=<the
-# namespace's end of the tap>, a host route to the gateway and everything else through it.
+# namespace's end of the tap> (WireGuard), or clan.ip6 and clan.gw6 (Yggdrasil): a host route to the gateway
+# and everything else through it.
 vpn_ip=
 vpn_gw=
+vpn_ip6=
+vpn_gw6=
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     clan.ip=*) vpn_ip=${arg#clan.ip=} ;;
     clan.gw=*) vpn_gw=${arg#clan.gw=} ;;
+    clan.ip6=*) vpn_ip6=${arg#clan.ip6=} ;;
+    clan.gw6=*) vpn_gw6=${arg#clan.gw6=} ;;
   esac
 done
+if [ -n "$vpn_ip6" ]; then
+  ip link set lo up
+  ip link set eth0 up
+  ip -6 addr add "$vpn_ip6" dev eth0
+  ip -6 route add default via "${vpn_gw6:-fe80::1}" dev eth0
+  echo "init: eth0 has $vpn_ip6, gateway ${vpn_gw6:-fe80::1}"
+fi
 if [ -n "$vpn_ip" ]; then
   ip link set lo up
   ip link set eth0 up

@@ -95,7 +95,9 @@ describe("QEMU in the network's namespace", () => {
 describe("the namespace's firewall", () => {
   it("forwards only between the VM and the VPN, accepts nothing for itself, and drops blocked prefixes", () => {
     const rules = namespaceRuleset({ tap: "vm0", vpnInterface: "cv0123456789", blockedPrefixes: ["10.77.0.3/32"] });
-    expect(rules).toContain("chain input {\n    type filter hook input priority filter; policy drop;\n    iifname \"lo\" accept\n  }");
+    expect(rules).toContain(
+      'chain input {\n    type filter hook input priority filter; policy drop;\n    iifname "lo" accept\n    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n  }',
+    );
     expect(rules).toContain("type filter hook forward priority filter; policy drop;");
     expect(rules).toContain('iifname "vm0" oifname "cv0123456789" accept');
     expect(rules).toContain('iifname "cv0123456789" oifname "vm0" accept');

@@ -1,7 +1,8 @@
 // The nftables ruleset inside a network's namespace, as text for `nft -f -`. The namespace holds only the VM's
 // tap, the VPN's interface and loopback, and has no route to the host: that alone keeps the VM off the host's LAN
 // and the internet. The ruleset adds that the namespace forwards only between the VM and the VPN, accepts
-// nothing addressed to itself, and refuses blocked peers' addresses in both directions at once.
+// nothing addressed to itself but IPv6 neighbour discovery (IPv6's ARP, without which the VM cannot find its
+// gateway), and refuses blocked peers' addresses in both directions at once.
 // Every name and address in it was generated or validated (vpn-spec.ts) before it gets here.
 
 export const TABLE = "clan";
@@ -23,6 +24,7 @@ export function namespaceRuleset({ tap, vpnInterface, blockedPrefixes }: Firewal
   chain input {
     type filter hook input priority filter; policy drop;
     iifname "lo" accept
+    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
   }
   chain forward {
     type filter hook forward priority filter; policy drop;

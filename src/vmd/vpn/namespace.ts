@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { ClanError } from "../../shared/errors.js";
 import { namespaceRuleset } from "./firewall.js";
 import { hostCommand, inNamespace } from "./host-command.js";
-import { NAMESPACE_GATEWAY } from "./vpn-spec.js";
+import { NAMESPACE_GATEWAY, NAMESPACE_GATEWAY6 } from "./vpn-spec.js";
 
 // A network's own network namespace: the VM's tap device, the VPN's interface (moved in by the endpoint) and
 // nothing else. Names are derived from clan-vmd's runtime directory and the network, because namespace names
@@ -27,11 +27,18 @@ export async function namespaceExists(namespace: string): Promise<boolean> {
   return listing.split("\n").some((line) => line.split(" ")[0] === namespace);
 }
 
+export interface VmAddress {
+  /** With WireGuard: the member's VPN address. */
+  ipv4?: string;
+  /** With Yggdrasil: an address of the node's routed /64. */
+  ipv6?: string;
+}
+
 /**
- * Creates the namespace with the VM's tap (a persistent tap that QEMU, started inside, attaches to), a route to
- * the VM's address, forwarding, and the firewall. Routes to the peers come with the VPN's interface.
+ * Creates the namespace with the VM's tap (a persistent tap that QEMU, started inside, attaches to) and the
+ * firewall. The VPN's interface is moved in by its endpoint; routeToVm() then adds the VM's address.
  */
-export async function createNamespace(names: NamespaceNames, vmAddress: string, blockedPrefixes: string[]): Promise<void> {
+export async function createNamespace(names: NamespaceNames, blockedPrefixes: string[]): Promise<void> {
   if (await namespaceExists(names.namespace)) await deleteNamespace(names);
   await hostCommand("ip", ["netns", "add", names.namespace]);
   try {
@@ -39,13 +46,24 @@ export async function createNamespace(names: NamespaceNames, vmAddress: string, 
     await hostCommand("ip", ["-n", ns, "link", "set", "lo", "up"]);
     await hostCommand("ip", ["-n", ns, "tuntap", "add", "dev", names.tap, "mode", "tap"]);
     await hostCommand("ip", ["-n", ns, "address", "add", `${NAMESPACE_GATEWAY}/32`, "dev", names.tap]);
+    await hostCommand("ip", ["-n", ns, "address", "add", `${NAMESPACE_GATEWAY6}/64`, "dev", names.tap]);
     await hostCommand("ip", ["-n", ns, "link", "set", names.tap, "up"]);
-    await hostCommand("ip", ["-n", ns, "route", "add", `${vmAddress}/32`, "dev", names.tap]);
-    await inNamespace(ns, "sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
     await inNamespace(ns, "nft", ["-f", "-"], namespaceRuleset({ tap: names.tap, vpnInterface: names.vpnInterface, blockedPrefixes }));
   } catch (error) {
     await deleteNamespace(names).catch(() => undefined);
     throw error;
+  }
+}
+
+/** Routes the VM's address to its tap and lets the namespace forward that family. */
+export async function routeToVm({ namespace, tap }: NamespaceNames, vm: VmAddress): Promise<void> {
+  if (vm.ipv4) {
+    await hostCommand("ip", ["-n", namespace, "route", "add", `${vm.ipv4}/32`, "dev", tap]);
+    await inNamespace(namespace, "sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
+  }
+  if (vm.ipv6) {
+    await hostCommand("ip", ["-n", namespace, "-6", "route", "add", `${vm.ipv6}/128`, "dev", tap]);
+    await inNamespace(namespace, "sysctl", ["-q", "-w", "net.ipv6.conf.all.forwarding=1"]);
   }
 }
 

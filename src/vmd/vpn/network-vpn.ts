@@ -7,10 +7,11 @@ import type { VmSpec } from "../generation.js";
 import { isAlive, signal, waitForExit } from "../qemu-process.js";
 import { blockedSetCommand } from "./firewall.js";
 import { inNamespace } from "./host-command.js";
-import { createNamespace, deleteNamespace, namespaceNames, type NamespaceNames } from "./namespace.js";
+import { createNamespace, deleteNamespace, namespaceNames, routeToVm, type NamespaceNames } from "./namespace.js";
 import { readBlocked, vpnStatePaths, writeBlocked, ensureWireguardKey } from "./vpn-state.js";
-import { NAMESPACE_GATEWAY, VpnSpec, type WireguardPeer, type WireguardVpn } from "./vpn-spec.js";
+import { NAMESPACE_GATEWAY, NAMESPACE_GATEWAY6, VpnSpec, type WireguardPeer, type WireguardVpn, type YggdrasilVpn } from "./vpn-spec.js";
 import { addPeer, readWireguardState, removePeer, startWireguardEndpoint } from "./wireguard-endpoint.js";
+import { readYggdrasilPeers, startYggdrasilEndpoint, type YggdrasilPeer } from "./yggdrasil-endpoint.js";
 
 // A network's VPN on the host side (docs/vpn.md): for a generation whose vm.json asks for network mode "vpn",
 // the network's namespace, its endpoint and its firewall come up before QEMU and go down after it. Where clan-vmd
@@ -29,6 +30,7 @@ export interface NetworkVpnOptions {
   runtimeDir: string;
   stateDir: string;
   wireguardGoBinary: string;
+  yggdrasilBinary: string;
   canCreateNamespaces: boolean;
   log: (message: string) => void;
   changed: (fields: VpnStatusFields) => void;
@@ -73,30 +75,54 @@ export class NetworkVpn {
     if (!this.options.canCreateNamespaces) {
       throw new ClanError("NetworkFailed", 'vm.json asks for placement "host-namespace", but clan-vmd may not create network namespaces (it needs CAP_NET_ADMIN and CAP_SYS_ADMIN; see docs/vpn.md)');
     }
-    if (vpn.kind !== "wireguard") throw new ClanError("NetworkFailed", "yggdrasil in a host namespace is not supported yet; use placement guest");
     this.publish({ vpnState: "starting", vpnPeers: 0, vpnLastHandshake: 0 });
     const names = namespaceNames(this.options.runtimeRoot, this.options.network);
-    await ensureWireguardKey(this.state);
-    const blocked = await readBlocked(this.state);
-    await createNamespace(names, vpn.address, blockedPrefixes(vpn.peers, blocked));
     try {
-      const endpointPid = await startWireguardEndpoint({
-        names,
-        spec: vpn,
-        keyFile: this.state.wireguardKey,
-        blocked,
-        outputFile: join(this.options.runtimeDir, "wireguard-go.out"),
-        wireguardGoBinary: this.options.wireguardGoBinary,
-      });
-      this.running = { ...names, endpointPid, spec: vpn };
+      const started = vpn.kind === "wireguard" ? await this.startWireguard(names, vpn) : await this.startYggdrasil(names, vpn);
+      this.running = { ...names, endpointPid: started.pid, spec: vpn };
       await writeFile(this.recordFile, JSON.stringify(this.running), { mode: 0o600 });
+      this.startPolling();
+      return { kind: "tap", namespace: names.namespace, tap: names.tap, kernelParams: started.kernelParams };
     } catch (error) {
       await deleteNamespace(names).catch((cleanup: unknown) => this.options.log(`${this.options.network}: ${errorMessage(cleanup)}`));
       this.publish({ vpnState: "down", vpnPeers: 0, vpnLastHandshake: 0 });
       throw error;
     }
-    this.startPolling();
-    return { kind: "tap", namespace: names.namespace, tap: names.tap, kernelParams: [`clan.ip=${vpn.address}/32`, `clan.gw=${NAMESPACE_GATEWAY}`] };
+  }
+
+  private async startWireguard(names: NamespaceNames, vpn: WireguardVpn): Promise<{ pid: number; kernelParams: string[] }> {
+    await ensureWireguardKey(this.state);
+    const blocked = await readBlocked(this.state);
+    await createNamespace(names, blockedPrefixes(vpn.peers, blocked));
+    const pid = await startWireguardEndpoint({
+      names,
+      spec: vpn,
+      keyFile: this.state.wireguardKey,
+      blocked,
+      outputFile: join(this.options.runtimeDir, "wireguard-go.out"),
+      wireguardGoBinary: this.options.wireguardGoBinary,
+    });
+    await routeToVm(names, { ipv4: vpn.address });
+    return { pid, kernelParams: [`clan.ip=${vpn.address}/32`, `clan.gw=${NAMESPACE_GATEWAY}`] };
+  }
+
+  private async startYggdrasil(names: NamespaceNames, vpn: YggdrasilVpn): Promise<{ pid: number; kernelParams: string[] }> {
+    await createNamespace(names, []);
+    const node = await startYggdrasilEndpoint({
+      names,
+      spec: vpn,
+      state: this.state,
+      runtimeConfig: join(this.options.runtimeDir, "yggdrasil.json"),
+      adminSocket: this.adminSocket,
+      outputFile: join(this.options.runtimeDir, "yggdrasil.out"),
+      yggdrasilBinary: this.options.yggdrasilBinary,
+    });
+    await routeToVm(names, { ipv6: node.vmAddress });
+    return { pid: node.pid, kernelParams: [`clan.ip6=${node.vmAddress}/128`, `clan.gw6=${NAMESPACE_GATEWAY6}`] };
+  }
+
+  private get adminSocket(): string {
+    return join(this.options.runtimeDir, "ygg.sock");
   }
 
   /** After a clan-vmd restart, while the runtime directory of a live VM is still there. */
@@ -136,9 +162,10 @@ export class NetworkVpn {
 
   async peers(): Promise<VpnPeerInfo[]> {
     const running = this.requireRunning();
+    if (running.spec.kind === "yggdrasil") return (await this.yggdrasilPeers()).map((peer) => this.describeYggdrasilPeer(peer));
     const blocked = await readBlocked(this.state);
     const live = new Map((await readWireguardState(running.vpnInterface)).peers.map((peer) => [peer.publicKey, peer]));
-    return wireguardPeers(running.spec).map((peer) => {
+    return running.spec.peers.map((peer) => {
       const state = live.get(peer.publicKey);
       const lastHandshake = state?.lastHandshake ?? 0;
       return {
@@ -153,6 +180,30 @@ export class NetworkVpn {
         connected: lastHandshake > Date.now() - CONNECTED_WITHIN_MS,
       };
     });
+  }
+
+  /** Yggdrasil peerings have no handshakes to count; when each was first seen stands in for one. */
+  private readonly yggdrasilPeeredSince = new Map<string, number>();
+
+  private async yggdrasilPeers(): Promise<YggdrasilPeer[]> {
+    const peers = await readYggdrasilPeers(this.adminSocket);
+    for (const key of this.yggdrasilPeeredSince.keys()) if (!peers.some((peer) => peer.key === key)) this.yggdrasilPeeredSince.delete(key);
+    for (const peer of peers) if (!this.yggdrasilPeeredSince.has(peer.key)) this.yggdrasilPeeredSince.set(peer.key, Math.round(Date.now() - peer.uptime * 1000));
+    return peers;
+  }
+
+  private describeYggdrasilPeer(peer: YggdrasilPeer): VpnPeerInfo {
+    return {
+      name: peer.key.slice(0, 16),
+      publicKey: peer.key,
+      endpoint: peer.remote,
+      allowedIps: peer.address ? [peer.address] : [],
+      lastHandshake: this.yggdrasilPeeredSince.get(peer.key) ?? 0,
+      receivedBytes: peer.bytes_recvd,
+      sentBytes: peer.bytes_sent,
+      blocked: false,
+      connected: true,
+    };
   }
 
   /** Revokes the peer's key and refuses its addresses at once; it stays blocked across restarts and generations. */
@@ -198,10 +249,16 @@ export class NetworkVpn {
       this.publish({ vpnState: "down", vpnPeers: 0, vpnLastHandshake: 0 });
       return;
     }
-    const { peers } = await readWireguardState(running.vpnInterface);
-    const lastHandshake = Math.max(0, ...peers.map((peer) => peer.lastHandshake));
-    const connected = peers.filter((peer) => peer.lastHandshake > Date.now() - CONNECTED_WITHIN_MS).length;
-    if (this.running === running) this.publish({ vpnState: "up", vpnPeers: connected, vpnLastHandshake: lastHandshake });
+    let handshakes: number[];
+    if (running.spec.kind === "yggdrasil") {
+      await this.yggdrasilPeers();
+      handshakes = [...this.yggdrasilPeeredSince.values()];
+    } else {
+      const { peers } = await readWireguardState(running.vpnInterface);
+      handshakes = peers.map((peer) => peer.lastHandshake).filter((time) => time > Date.now() - CONNECTED_WITHIN_MS);
+    }
+    const lastHandshake = Math.max(0, ...handshakes);
+    if (this.running === running) this.publish({ vpnState: "up", vpnPeers: handshakes.length, vpnLastHandshake: lastHandshake });
   }
 
   private publish(fields: VpnStatusFields): void {
@@ -211,12 +268,11 @@ export class NetworkVpn {
   }
 }
 
-function wireguardPeers(spec: VpnSpec): WireguardPeer[] {
-  return spec.kind === "wireguard" ? spec.peers : [];
-}
-
 function findPeer(spec: VpnSpec, nameOrKey: string): WireguardPeer {
-  const peer = wireguardPeers(spec).find((candidate) => candidate.name === nameOrKey || candidate.publicKey === nameOrKey);
+  if (spec.kind === "yggdrasil") {
+    throw new ClanError("InvalidState", "blocking a Yggdrasil peer is not supported yet: drop its key from allowedPublicKeys in the network's flake");
+  }
+  const peer = spec.peers.find((candidate) => candidate.name === nameOrKey || candidate.publicKey === nameOrKey);
   if (!peer) throw new ClanError("NotFound", `the network has no peer ${JSON.stringify(nameOrKey.slice(0, 64))}`);
   return peer;
 }

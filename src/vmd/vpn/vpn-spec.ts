@@ -30,6 +30,7 @@ const Placement = z
 
 /** The VM's side of the link to its namespace: a host route to this gateway, then a default route through it. */
 export const NAMESPACE_GATEWAY = "169.254.0.1";
+export const NAMESPACE_GATEWAY6 = "fe80::1";
 
 function isUsableAddress(address: string): boolean {
   return isIPv4(address) && !address.startsWith("0.") && !address.startsWith("127.") && address !== NAMESPACE_GATEWAY;

@@ -20,7 +20,7 @@ export function vpnStatePaths(stateDir: string): VpnStatePaths {
   return { dir, wireguardKey: join(dir, "wireguard.key"), yggdrasilConfig: join(dir, "yggdrasil.json"), blocked: join(dir, "blocked.json") };
 }
 
-async function ensureDirectory(paths: VpnStatePaths): Promise<void> {
+export async function ensureDirectory(paths: VpnStatePaths): Promise<void> {
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   // mkdir does not change an existing directory's mode; a key directory must not stay readable to others.
   await chmod(paths.dir, 0o700);
