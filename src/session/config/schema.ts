@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { NetworkName } from "../../shared/network-name.js";
+import { BackupConfig } from "./backup-schema.js";
 
 // The schema of the user's config.json, the one source of truth for its shape: types are inferred from it and the
 // JSON Schema in docs/schemas/ is generated from it. Defaults are applied here so that code reading a parsed
@@ -125,6 +126,7 @@ const NetworkInput = z
       .nullable()
       .default(null)
       .describe("Stop the VM after this many minutes without a visit; null or absent: never."),
+    backup: BackupConfig.optional().describe("Backups of the network VM's state disk with restic; none when absent."),
   })
   .strict();
 
