@@ -3,8 +3,7 @@ import { z } from "zod";
 import { unwrapVariants, VmState, VpnState } from "./vm-api.js";
 
 // A network's status as clan-sessiond publishes it to the bar, clanctl and the GNOME extension: one flat a{sv}
-// dictionary (flat, so that GJS and shell scripts read it without nested variants). The backup, update and
-// build fields are slots that later features fill; until then they say "unknown"/idle.
+// dictionary (flat, so that GJS and shell scripts read it without nested variants).
 
 export const NetworkVmState = z.union([VmState, z.literal("unavailable")]);
 export type NetworkVmState = z.infer<typeof NetworkVmState>;
@@ -20,9 +19,20 @@ export const NetworkStatus = z.object({
   /** The last error of this network's VM or of an action on it; "" when there is none. */
   error: z.string(),
   focused: z.boolean(),
+  /** "unknown" when the network has no backup configured (docs/backups.md). */
   backupState: z.enum(["unknown", "ok", "running", "overdue", "failed"]),
   /** Unix time in ms of the last successful backup, 0 when never. */
   backupLastSuccess: z.number(),
+  /** Unix time in ms of the last backup attempt, successful or not, 0 when never. */
+  backupLastAttempt: z.number(),
+  /** Why the last backup attempt failed; "" when it succeeded or none was made. */
+  backupError: z.string(),
+  /** Unix time in ms when the next scheduled backup is due, 0 when none is configured. */
+  backupNextDue: z.number(),
+  /** Bytes the restic repository holds, -1 when unknown (not measured yet). */
+  backupRepositorySize: z.number(),
+  /** Bytes free where a local repository lives, -1 when unknown (sftp and REST repositories). */
+  backupFreeSpace: z.number(),
   updateAvailable: z.boolean(),
   buildState: z.enum(["idle", "building", "failed"]),
   /** 0..1 while building, -1 otherwise. */
@@ -49,6 +59,11 @@ const SIGNATURES: Record<keyof NetworkStatus, string> = {
   focused: "b",
   backupState: "s",
   backupLastSuccess: "d",
+  backupLastAttempt: "d",
+  backupError: "s",
+  backupNextDue: "d",
+  backupRepositorySize: "d",
+  backupFreeSpace: "d",
   updateAvailable: "b",
   buildState: "s",
   buildProgress: "d",
@@ -90,4 +105,27 @@ export function encodeGeneration(generation: GenerationEntry): Record<string, Va
 
 export function decodeGeneration(raw: unknown): GenerationEntry {
   return GenerationEntry.parse(unwrapVariants(raw));
+}
+
+/** One snapshot of a network's backup repository, as Backups(s) returns it. */
+export const BackupSnapshot = z.object({
+  /** restic's snapshot id (64 hex digits); Restore takes it or any unique prefix of 8 or more. */
+  id: z.string(),
+  /** Unix time in ms when the snapshot was taken. */
+  time: z.number(),
+  /** Bytes of the state disk image it holds, -1 when unknown. */
+  size: z.number(),
+});
+export type BackupSnapshot = z.infer<typeof BackupSnapshot>;
+
+export function encodeBackupSnapshot(snapshot: BackupSnapshot): Record<string, Variant> {
+  return {
+    id: new Variant("s", snapshot.id),
+    time: new Variant("d", snapshot.time),
+    size: new Variant("d", snapshot.size),
+  };
+}
+
+export function decodeBackupSnapshot(raw: unknown): BackupSnapshot {
+  return BackupSnapshot.parse(unwrapVariants(raw));
 }

@@ -25,6 +25,16 @@ export interface NetworkStatus {
   backupState: BackupState | string;
   /** Unix time in ms of the last successful backup, 0 when never. */
   backupLastSuccess: number;
+  /** Unix time in ms of the last backup attempt, 0 when never. */
+  backupLastAttempt: number;
+  /** Why the last backup attempt failed, "" when it did not. */
+  backupError: string;
+  /** Unix time in ms when the next backup is due, 0 when none is configured. */
+  backupNextDue: number;
+  /** Bytes in the backup repository, -1 when unknown. */
+  backupRepositorySize: number;
+  /** Bytes free at a local repository, -1 when unknown. */
+  backupFreeSpace: number;
   updateAvailable: boolean;
   buildState: BuildState | string;
   /** 0..1 while building, -1 otherwise. */
@@ -51,6 +61,11 @@ export const NETWORK_STATUS_FIELDS: Readonly<Record<keyof NetworkStatus, FieldKi
   focused: "boolean",
   backupState: "string",
   backupLastSuccess: "number",
+  backupLastAttempt: "number",
+  backupError: "string",
+  backupNextDue: "number",
+  backupRepositorySize: "number",
+  backupFreeSpace: "number",
   updateAvailable: "boolean",
   buildState: "string",
   buildProgress: "number",
@@ -66,6 +81,11 @@ const DEFAULTS: Partial<NetworkStatus> = {
   focused: false,
   backupState: "unknown",
   backupLastSuccess: 0,
+  backupLastAttempt: 0,
+  backupError: "",
+  backupNextDue: 0,
+  backupRepositorySize: -1,
+  backupFreeSpace: -1,
   updateAvailable: false,
   buildState: "idle",
   buildProgress: -1,
