@@ -1,5 +1,6 @@
 import { connectSessionBus } from "../shared/bus.js";
 import { ClanError } from "../shared/errors.js";
+import { BACKUP_USAGE, runBackupCommand } from "./backup-commands.js";
 import { BAR_USAGE, runBarCommand } from "./bar-command.js";
 import { GENERATION_USAGE, runGenerationCommand } from "./generation-commands.js";
 import { JOIN_USAGE, runJoinCommand } from "./join-command.js";
@@ -12,6 +13,7 @@ const USAGE = `usage: clanctl COMMAND …
 
 ${SESSION_USAGE}
 ${GENERATION_USAGE}
+${BACKUP_USAGE}
 ${JOIN_USAGE}
 ${VPN_USAGE}
 
@@ -49,6 +51,11 @@ export async function main(argv: string[]): Promise<void> {
       case "block":
       case "unblock":
         await runVpnCommand(command, rest, connect);
+        return;
+      case "backup":
+      case "backups":
+      case "restore":
+        await runBackupCommand(command, rest, connect);
         return;
       case "join":
         await runJoinCommand(rest, connect);

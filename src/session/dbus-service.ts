@@ -2,7 +2,7 @@ import { interface as dbusInterface, type MessageBus } from "@jellybrick/dbus-ne
 import { asDbusCall } from "../shared/dbus-errors.js";
 import { SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "../shared/dbus-names.js";
 import { ClanError } from "../shared/errors.js";
-import { encodeGeneration, encodeNetworkStatus, NETWORK_STATUS_SIGNATURE, type NetworkStatus } from "../shared/session-api.js";
+import { encodeBackupSnapshot, encodeGeneration, encodeNetworkStatus, NETWORK_STATUS_SIGNATURE, type NetworkStatus } from "../shared/session-api.js";
 import { encodeVpnPeer } from "../shared/vm-api.js";
 import type { Session as SessionActions } from "./session.js";
 
@@ -90,6 +90,24 @@ export class SessionManagerInterface extends Interface {
   @method({ inSignature: "ss", outSignature: "" })
   UnblockPeer(name: string, peer: string) {
     return asDbusCall(() => this.actions.vms.unblockPeer(this.requireNetwork(name).name, peer));
+  }
+
+  /** Backs the network's state disk up now; returns when the backup is stored, or fails with why. */
+  @method({ inSignature: "s", outSignature: "" })
+  BackupNow(name: string) {
+    return asDbusCall(() => this.actions.backups.backupNow(this.requireNetwork(name).name));
+  }
+
+  @method({ inSignature: "s", outSignature: "aa{sv}" })
+  Backups(name: string) {
+    return asDbusCall(async () => (await this.actions.backups.snapshots(this.requireNetwork(name).name)).map(encodeBackupSnapshot));
+  }
+
+  /** Restores snapshot `snapshot` ("" for the latest) with the VM stopped, and starts the VM again if it was up.
+   *  Returns the id of the snapshot restored. */
+  @method({ inSignature: "ss", outSignature: "s" })
+  Restore(name: string, snapshot: string) {
+    return asDbusCall(() => this.actions.backups.restore(this.requireNetwork(name).name, snapshot));
   }
 
   /** For window managers outside this process (the GNOME extension): the user focused this workspace. */

@@ -44,6 +44,7 @@ export async function main(argv: string[]): Promise<void> {
     config: new ConfigWatcher(configFile),
     backend,
     profilesDir,
+    stateDir: join(stateHome, "clan-desktop"),
     viewerBinary: process.env.CLAN_VIEWER ?? "remote-viewer",
     waypipeBinary: process.env.CLAN_WAYPIPE ?? "waypipe",
     runtimeDir: process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, "clan-sessiond") : undefined,

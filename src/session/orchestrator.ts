@@ -32,6 +32,7 @@ interface Timers {
 export class Orchestrator {
   private focusedNetwork: string | undefined;
   private readonly timers = new Map<string, Timers>();
+  private readonly held = new Set<string>();
 
   constructor(private readonly options: OrchestratorOptions) {}
 
@@ -69,6 +70,17 @@ export class Orchestrator {
   async pause(network: string): Promise<void> {
     this.clearTimers(network);
     await this.act(network, "pause", (vms) => vms.pause(network));
+  }
+
+  /** Keeps this orchestrator from acting on the network's VM — a restore stops it, swaps its disk and starts it
+   *  itself — until the returned function is called; then a network focused meanwhile is entered. */
+  hold(network: string): () => void {
+    this.clearTimers(network);
+    this.held.add(network);
+    return () => {
+      this.held.delete(network);
+      if (this.focusedNetwork === network) this.enter(network);
+    };
   }
 
   /** A network removed from the config: stop its VM (nothing would ever manage it again) and its timers. */
@@ -137,6 +149,10 @@ export class Orchestrator {
   }
 
   private async act(network: string, what: string, action: (vms: VmControl) => Promise<VmStatus>): Promise<void> {
+    if (this.held.has(network)) {
+      this.options.log(`${network}: not doing ${what}: its state disk is being restored`);
+      return;
+    }
     const vms = this.options.vms();
     if (!vms) {
       this.options.registry.update(network, { error: `cannot ${what}: clan-vmd is not running` });

@@ -4,7 +4,9 @@ import type { MessageBus } from "@jellybrick/dbus-next";
 import { VMD_BUS_NAME } from "../shared/dbus-names.js";
 import { ClanError, errorMessage } from "../shared/errors.js";
 import { watchName } from "../shared/name-watch.js";
+import type { VmStatus } from "../shared/vm-api.js";
 import { VmdClient } from "../shared/vmd-client.js";
+import { BackupActions } from "./backups/backup-actions.js";
 import type { ConfigWatcher } from "./config/watcher.js";
 import type { Config, NetworkConfig } from "./config/schema.js";
 import { DisplayViewers } from "./display-viewers.js";
@@ -22,6 +24,8 @@ export interface SessionOptions {
   config: ConfigWatcher;
   backend: WindowManagerBackend | undefined;
   profilesDir: string;
+  /** $XDG_STATE_HOME/clan-desktop: backup records and the work space of backups. */
+  stateDir: string;
   viewerBinary: string;
   waypipeBinary: string;
   /** clan-sessiond's private directory for sockets (waypipe clients'), or undefined without XDG_RUNTIME_DIR. */
@@ -39,6 +43,7 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly registry = new NetworkRegistry();
   readonly orchestrator: Orchestrator;
   readonly generations: GenerationActions;
+  readonly backups: BackupActions;
   private readonly viewers: DisplayViewers;
   private updateTimer: NodeJS.Timeout | undefined;
   private vmd: VmdClient | undefined;
@@ -58,6 +63,15 @@ export class Session extends EventEmitter<SessionEvents> {
       registry: this.registry,
       vmd: () => this.vmd,
       profileOf: (network, config) => this.generationOf(network, config),
+      notify: options.notify,
+      log: options.log,
+    });
+    this.backups = new BackupActions({
+      registry: this.registry,
+      vmd: () => this.vmd,
+      holdVm: (network) => this.orchestrator.hold(network),
+      startVm: (network) => this.startVm(network),
+      stateDir: options.stateDir,
       notify: options.notify,
       log: options.log,
     });
@@ -103,6 +117,7 @@ export class Session extends EventEmitter<SessionEvents> {
       this.emit("config-error-changed", error.message);
     });
     config.on("error", (error) => log(`config watcher: ${error.message}`));
+    await this.backups.load();
     await config.start();
     await watchName(this.options.bus, VMD_BUS_NAME, {
       appeared: () => this.connectVmd(),
@@ -159,11 +174,20 @@ export class Session extends EventEmitter<SessionEvents> {
 
   async close(): Promise<void> {
     clearTimeout(this.updateTimer);
+    this.backups.close();
     this.orchestrator.close();
     this.viewers.closeAll();
     this.stopVmdSignals?.();
     await this.options.config.close();
     await this.options.backend?.close();
+  }
+
+  /** Boots the network's current generation, for a restore that stopped the VM to swap its disk. */
+  private async startVm(network: string): Promise<VmStatus> {
+    const config = this.registry.config(network);
+    if (!config) throw new ClanError("UnknownNetwork", `no network named ${network} in the config`);
+    if (!this.vmd) throw new ClanError("Disconnected", "clan-vmd is not running");
+    return this.vmd.start(network, this.generationOf(network, config), config.vm);
   }
 
   private generationOf(network: string, config: NetworkConfig): string {
@@ -180,6 +204,7 @@ export class Session extends EventEmitter<SessionEvents> {
     // A workspace may now belong to another network, or to one for the first time.
     if (this.currentWorkspace !== undefined) this.workspaceFocused(this.currentWorkspace);
     this.scheduleUpdateChecks(next.updateCheckMinutes);
+    this.backups.reschedule();
   }
 
   private scheduleUpdateChecks(minutes: number): void {
@@ -205,6 +230,7 @@ export class Session extends EventEmitter<SessionEvents> {
       );
       this.vmd = vmd;
       await this.refreshVms(vmd);
+      this.backups.reschedule();
       this.options.log("connected to clan-vmd");
     } catch (error) {
       this.options.log(`cannot use clan-vmd: ${errorMessage(error)}`);

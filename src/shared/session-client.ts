@@ -2,7 +2,14 @@ import type { ClientInterface, MessageBus } from "@jellybrick/dbus-next";
 import { callMember, onDecodedSignal } from "./proxy-calls.js";
 import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "./dbus-names.js";
 import { ClanError } from "./errors.js";
-import { decodeGeneration, decodeNetworkStatus, type GenerationEntry, type NetworkStatus } from "./session-api.js";
+import {
+  decodeBackupSnapshot,
+  decodeGeneration,
+  decodeNetworkStatus,
+  type BackupSnapshot,
+  type GenerationEntry,
+  type NetworkStatus,
+} from "./session-api.js";
 import { decodeVpnPeer, type VpnPeerInfo } from "./vm-api.js";
 
 // A typed client of clan-sessiond's D-Bus API, for clanctl and the bar: replies and signals are validated.
@@ -77,6 +84,20 @@ export class SessionClient {
 
   async unblockPeer(name: string, peer: string): Promise<void> {
     await this.call("UnblockPeer", name, peer);
+  }
+
+  /** Resolves when the backup is stored, or rejects with why it failed. */
+  async backupNow(name: string): Promise<void> {
+    await this.call("BackupNow", name);
+  }
+
+  async backups(name: string): Promise<BackupSnapshot[]> {
+    return ((await this.call("Backups", name)) as unknown[]).map(decodeBackupSnapshot);
+  }
+
+  /** Restores `snapshot` (the latest when absent) and resolves with the id of the snapshot restored. */
+  async restore(name: string, snapshot?: string): Promise<string> {
+    return String(await this.call("Restore", name, snapshot ?? ""));
   }
 
   /** Re-reads config.json now, rather than after the file watcher's quiet time; rejects with its problems. */
