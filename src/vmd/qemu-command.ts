@@ -100,6 +100,11 @@ function networkArguments(connection: QemuNetwork): string[] {
     }
     case "tap":
       // The persistent tap inside the network's namespace, where QEMU itself runs (vm-launch.ts).
-      return ["-netdev", `tap,id=net0,ifname=${connection.tap},script=no,downscript=no`, "-device", "virtio-net-pci,netdev=net0"];
+      return [
+        "-netdev", `tap,id=net0,ifname=${connection.tap},script=no,downscript=no`,
+        "-device", "virtio-net-pci,netdev=net0",
+        // The peers' names, which the guest reads from /sys/firmware/qemu_fw_cfg (docs/vpn.md, "Names").
+        ...(connection.hostsFile ? ["-fw_cfg", `name=opt/org.clan/hosts,file=${connection.hostsFile}`] : []),
+      ];
   }
 }

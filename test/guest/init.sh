@@ -62,6 +62,12 @@ if [ -n "$vpn_ip" ]; then
   fi
   echo "init: eth0 has $vpn_ip, gateway ${vpn_gw:-none}"
 fi
+# The network's peers by name, which clan-vmd hands over through QEMU's fw_cfg.
+peer_hosts=/sys/firmware/qemu_fw_cfg/by_name/opt/org.clan/hosts/raw
+if [ -r "$peer_hosts" ]; then
+  mkdir -p /etc
+  cat "$peer_hosts" >>/etc/hosts
+fi
 
 # Ports appear once virtio_console has probed the device; give it a moment under TCG.
 port_named() {

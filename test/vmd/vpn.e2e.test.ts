@@ -82,6 +82,12 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`VPN per network on the host
     expect(await ping(a, "family", "10.77.0.3", 3)).toBe(true);
   });
 
+  it("members reach each other by name: the peer names of the network's VPN", async () => {
+    expect(await ping(a, "family", "bob", 2)).toBe(true);
+    expect(await ping(b, "family", "alice.family.clan", 2)).toBe(true);
+    expect(await ping(a, "family", "alice", 1)).toBe(false);
+  });
+
   it("a network VM reaches neither host, its own namespace, nor anything beyond its peers", async () => {
     for (const address of [`${INTERNET_PREFIX}.1`, `${INTERNET_PREFIX}.2`, "169.254.0.1", "10.77.0.9"]) {
       expect(await ping(a, "family", address, 2), `family VM reached ${address}`).toBe(false);

@@ -4,6 +4,8 @@ import { qemuArguments } from "../../src/vmd/qemu-command.js";
 import { vmPaths } from "../../src/vmd/vm-paths.js";
 import { blockedSetCommand, namespaceRuleset } from "../../src/vmd/vpn/firewall.js";
 import { canCreateNamespaces, namespaceNames } from "../../src/vmd/vpn/namespace.js";
+import { peerHosts } from "../../src/vmd/vpn/network-vpn.js";
+import { WireguardVpn } from "../../src/vmd/vpn/vpn-spec.js";
 import { parseWireguardDump } from "../../src/vmd/vpn/wireguard-endpoint.js";
 
 // The pure parts of the host-side VPN: what vm.json may say, the names, the QEMU arguments, the firewall and
@@ -79,6 +81,25 @@ describe("QEMU in the network's namespace", () => {
     const command = args({ kind: "tap", namespace: "clan-family-x", tap: "vm0", kernelParams: ["clan.ip=10.77.0.2/32", "clan.gw=169.254.0.1"] });
     expect(command.slice(command.indexOf("-append"), command.indexOf("-append") + 2)).toEqual(["-append", "console=ttyS0 clan.ip=10.77.0.2/32 clan.gw=169.254.0.1"]);
     expect(command.slice(-4)).toEqual(["-netdev", "tap,id=net0,ifname=vm0,script=no,downscript=no", "-device", "virtio-net-pci,netdev=net0"]);
+  });
+
+  it("hands the peers' names over through fw_cfg", () => {
+    const command = args({ kind: "tap", namespace: "clan-family-x", tap: "vm0", kernelParams: [], hostsFile: "/run/vmd/family/hosts" });
+    expect(command.slice(-2)).toEqual(["-fw_cfg", "name=opt/org.clan/hosts,file=/run/vmd/family/hosts"]);
+  });
+
+  it("names each peer with one address, unless it is blocked", () => {
+    const spec = WireguardVpn.parse({
+      kind: "wireguard",
+      address: "10.77.0.2",
+      peers: [
+        { name: "bob", publicKey: KEY, allowedIps: ["10.77.0.3/32"] },
+        { name: "gateway", publicKey: KEY.replace("x", "y"), allowedIps: ["0.0.0.0/0"] },
+        { name: "carol", publicKey: KEY.replace("x", "z"), allowedIps: ["10.77.0.4/32", "10.77.1.0/24"] },
+      ],
+    });
+    expect(peerHosts(spec, "family", [])).toBe("10.77.0.3 bob bob.family.clan\n10.77.0.4 carol carol.family.clan\n");
+    expect(peerHosts(spec, "family", [KEY])).toBe("10.77.0.4 carol carol.family.clan\n");
   });
 
   it("falls back to user-mode networking with the VPN in the guest, without forwards", () => {

@@ -22,7 +22,7 @@ import { readYggdrasilPeers, startYggdrasilEndpoint, type YggdrasilPeer } from "
 export type QemuNetwork =
   | { kind: "none" }
   | { kind: "user"; forwards: VmSpec["network"]["forwards"]; kernelParams: string[] }
-  | { kind: "tap"; namespace: string; tap: string; kernelParams: string[] };
+  | { kind: "tap"; namespace: string; tap: string; kernelParams: string[]; hostsFile?: string };
 
 export interface NetworkVpnOptions {
   network: string;
@@ -82,7 +82,7 @@ export class NetworkVpn {
       this.running = { ...names, endpointPid: started.pid, spec: vpn };
       await writeFile(this.recordFile, JSON.stringify(this.running), { mode: 0o600 });
       this.startPolling();
-      return { kind: "tap", namespace: names.namespace, tap: names.tap, kernelParams: started.kernelParams };
+      return { kind: "tap", namespace: names.namespace, tap: names.tap, kernelParams: started.kernelParams, ...(started.hostsFile ? { hostsFile: started.hostsFile } : {}) };
     } catch (error) {
       await deleteNamespace(names).catch((cleanup: unknown) => this.options.log(`${this.options.network}: ${errorMessage(cleanup)}`));
       this.publish({ vpnState: "down", vpnPeers: 0, vpnLastHandshake: 0 });
@@ -90,7 +90,7 @@ export class NetworkVpn {
     }
   }
 
-  private async startWireguard(names: NamespaceNames, vpn: WireguardVpn): Promise<{ pid: number; kernelParams: string[] }> {
+  private async startWireguard(names: NamespaceNames, vpn: WireguardVpn): Promise<{ pid: number; kernelParams: string[]; hostsFile: string }> {
     await ensureWireguardKey(this.state);
     const blocked = await readBlocked(this.state);
     await createNamespace(names, blockedPrefixes(vpn.peers, blocked));
@@ -103,10 +103,12 @@ export class NetworkVpn {
       wireguardGoBinary: this.options.wireguardGoBinary,
     });
     await routeToVm(names, { ipv4: vpn.address });
-    return { pid, kernelParams: [`clan.ip=${vpn.address}/32`, `clan.gw=${NAMESPACE_GATEWAY}`] };
+    const hostsFile = join(this.options.runtimeDir, "hosts");
+    await writeFile(hostsFile, peerHosts(vpn, this.options.network, blocked), { mode: 0o644 });
+    return { pid, kernelParams: [`clan.ip=${vpn.address}/32`, `clan.gw=${NAMESPACE_GATEWAY}`], hostsFile };
   }
 
-  private async startYggdrasil(names: NamespaceNames, vpn: YggdrasilVpn): Promise<{ pid: number; kernelParams: string[] }> {
+  private async startYggdrasil(names: NamespaceNames, vpn: YggdrasilVpn): Promise<{ pid: number; kernelParams: string[]; hostsFile?: string }> {
     await createNamespace(names, []);
     const node = await startYggdrasilEndpoint({
       names,
@@ -275,6 +277,21 @@ function findPeer(spec: VpnSpec, nameOrKey: string): WireguardPeer {
   const peer = spec.peers.find((candidate) => candidate.name === nameOrKey || candidate.publicKey === nameOrKey);
   if (!peer) throw new ClanError("NotFound", `the network has no peer ${JSON.stringify(nameOrKey.slice(0, 64))}`);
   return peer;
+}
+
+/**
+ * Names for the VM (docs/vpn.md, "Names"): each peer with a single address, as `<peer>` and
+ * `<peer>.<network>.clan`, in /etc/hosts form. WireGuard carries no multicast, so mDNS cannot work across it; the
+ * peer names of the network's own VPN config are what every member already agrees on.
+ */
+export function peerHosts(vpn: WireguardVpn, network: string, blocked: string[]): string {
+  return vpn.peers
+    .filter((peer) => !blocked.includes(peer.publicKey))
+    .flatMap((peer) => {
+      const single = peer.allowedIps.find((prefix) => prefix.endsWith("/32"));
+      return single ? [`${single.slice(0, -3)} ${peer.name} ${peer.name}.${network}.clan\n`] : [];
+    })
+    .join("");
 }
 
 function blockedPrefixes(peers: WireguardVpn["peers"], blocked: string[]): string[] {
