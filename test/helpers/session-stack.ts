@@ -21,7 +21,8 @@ export interface SessionStack {
   session: SessionClient;
   vms: VmdClient;
   writeConfig(config: ConfigInput | string): Promise<void>;
-  restartSessiond(): Promise<void>;
+  /** Stops clan-sessiond and starts it again, with `env` changed by `changes` (for it and for clanctl). */
+  restartSessiond(changes?: Record<string, string>): Promise<void>;
   /** Resolves when the network's published status satisfies `predicate`. */
   waitForNetwork(name: string, predicate: (status: NetworkStatus) => boolean, timeoutMs?: number): Promise<NetworkStatus>;
   stop(): Promise<void>;
@@ -60,8 +61,9 @@ export async function startSessionStack(options: { config: ConfigInput; daemonEn
     session,
     vms,
     writeConfig,
-    async restartSessiond() {
+    async restartSessiond(changes = {}) {
       await sessiond.stop();
+      Object.assign(env, changes);
       sessiond = await launchSessiond();
     },
     async waitForNetwork(name, predicate, timeoutMs = 30_000) {
