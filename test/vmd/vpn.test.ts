@@ -4,7 +4,7 @@ import { qemuArguments } from "../../src/vmd/qemu-command.js";
 import { vmPaths } from "../../src/vmd/vm-paths.js";
 import { blockedSetCommand, namespaceRuleset } from "../../src/vmd/vpn/firewall.js";
 import { canCreateNamespaces, namespaceNames } from "../../src/vmd/vpn/namespace.js";
-import { peerHosts } from "../../src/vmd/vpn/network-vpn.js";
+import { NetworkVpn, peerHosts } from "../../src/vmd/vpn/network-vpn.js";
 import { WireguardVpn } from "../../src/vmd/vpn/vpn-spec.js";
 import { parseWireguardDump } from "../../src/vmd/vpn/wireguard-endpoint.js";
 
@@ -44,6 +44,36 @@ describe("vm.json network mode vpn", () => {
     [{ kind: "openvpn" }, "kind"],
   ])("refuses %j", (change, expected) => {
     expect(problem({ ...vpn(), vpn: { ...vpn().vpn, ...change } })).toContain(expected);
+  });
+});
+
+describe("where the VPN runs", () => {
+  const vpnFor = (canCreateNamespaces: boolean, published: unknown[]) =>
+    new NetworkVpn({
+      network: "family",
+      runtimeRoot: "/nonexistent/run",
+      runtimeDir: "/nonexistent/run/family",
+      stateDir: "/nonexistent/state/family",
+      wireguardGoBinary: "wireguard-go",
+      yggdrasilBinary: "yggdrasil",
+      canCreateNamespaces,
+      log: () => undefined,
+      changed: (fields) => published.push(fields),
+    });
+
+  it("without the capabilities for namespaces, auto puts the VPN in the guest over user-mode networking", async () => {
+    const published: unknown[] = [];
+    const connection = await vpnFor(false, published).prepare(VmSpec.parse({ network: vpn() }));
+    expect(connection).toEqual({ kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"] });
+    expect(published).toEqual([{ vpnState: "in-guest", vpnPeers: 0, vpnLastHandshake: 0 }]);
+  });
+
+  it("host-namespace refuses to start rather than fall back", async () => {
+    await expect(vpnFor(false, []).prepare(VmSpec.parse({ network: vpn({ placement: "host-namespace" }) }))).rejects.toThrow(/may not create network namespaces/);
+  });
+
+  it("guest placement never touches the host's network, even where it could", async () => {
+    expect((await vpnFor(true, []).prepare(VmSpec.parse({ network: vpn({ placement: "guest" }) }))).kind).toBe("user");
   });
 });
 
