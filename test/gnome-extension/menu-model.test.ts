@@ -32,6 +32,16 @@ describe("the panel menu model", () => {
     expect(model.notices).toEqual(['club: workspace "club" has no number, so no GNOME workspace']);
   });
 
+  it("shows the network's VPN: peers and last handshake while up, where it runs otherwise", () => {
+    const vpnLine = (change: Parameters<typeof network>[1]) =>
+      buildMenuModel(input({ networks: [network("family", change)] })).sections[0]!.lines.find((line) => line.startsWith("VPN"));
+    expect(vpnLine({})).toBeUndefined();
+    expect(vpnLine({ vpnState: "up", vpnPeers: 2, vpnLastHandshake: NOW - 40_000 })).toBe("VPN: up, 2 peers, last handshake 40 s ago");
+    expect(vpnLine({ vpnState: "up", vpnPeers: 0, vpnLastHandshake: 0 })).toBe("VPN: up, 0 peers, no handshake yet");
+    expect(vpnLine({ vpnState: "in-guest" })).toBe("VPN: in the guest");
+    expect(vpnLine({ vpnState: "down" })).toBe("VPN: down");
+  });
+
   it("makes rebuild, roll back and back up insensitive while clan-sessiond lacks their methods, saying why", () => {
     const family = buildMenuModel(input()).sections[1]!;
     expect(family.actions.map((a) => [a.id, a.sensitive, a.hint])).toEqual([

@@ -67,6 +67,7 @@ function networkSection(network: NetworkStatus, input: MenuInput): NetworkSectio
   if (network.updateAvailable) lines.push("Update available");
   if (network.buildState === "building") lines.push(`Building ${formatProgress(network.buildProgress)}`.trimEnd() + "…");
   if (network.buildState === "failed") lines.push("Build failed");
+  if (network.vpnState !== "none") lines.push(`VPN: ${formatVpn(network, input.nowMs)}`);
   const problem = networkIssues(network).find((issue) => issue.level === "error" && issue.reason.startsWith("VM failed"));
   if (problem) lines.push(problem.reason);
   return {
@@ -95,4 +96,14 @@ function actionsFor(network: NetworkStatus, index: number | undefined, available
     const hint = method !== undefined && !available.has(method) ? `needs a clan-sessiond with ${method}` : blocked;
     return { id, network: network.name, label, sensitive: hint === "", hint };
   });
+}
+
+/** "up, 2 peers, last handshake 40 s ago", "in the guest", "down" (docs/vpn.md). */
+function formatVpn(network: NetworkStatus, nowMs: number): string {
+  if (network.vpnState === "in-guest") return "in the guest";
+  if (network.vpnState !== "up") return network.vpnState;
+  const peers = `${network.vpnPeers} ${network.vpnPeers === 1 ? "peer" : "peers"}`;
+  if (network.vpnLastHandshake <= 0) return `up, ${peers}, no handshake yet`;
+  const seconds = Math.max(0, Math.round((nowMs - network.vpnLastHandshake) / 1000));
+  return `up, ${peers}, last handshake ${seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`} ago`;
 }

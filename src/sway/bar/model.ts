@@ -27,7 +27,7 @@ export const STATE_GLYPHS: Readonly<Record<NetworkVmState, string>> = {
   unavailable: "◌",
 };
 
-export type BadgeKind = "backup-overdue" | "backup-failed" | "update-available" | "building" | "build-failed";
+export type BadgeKind = "backup-overdue" | "backup-failed" | "update-available" | "building" | "build-failed" | "vpn-down";
 
 export interface Badge {
   kind: BadgeKind;
@@ -86,6 +86,8 @@ function badgesOf(status: NetworkStatus): Badge[] {
   if (status.updateAvailable) badges.push({ kind: "update-available", glyph: "⬆", text: "⬆ update" });
   if (status.buildState === "building") badges.push({ kind: "building", glyph: "⚙", text: "⚙ building" });
   if (status.buildState === "failed") badges.push({ kind: "build-failed", glyph: "✗", text: "✗ build failed" });
+  // A running VM whose VPN endpoint died is cut off from its network (docs/vpn.md).
+  if (status.vpnState === "down") badges.push({ kind: "vpn-down", glyph: "⚠", text: "⚠ VPN down" });
   return badges;
 }
 

@@ -63,6 +63,8 @@ describe("the bar's model of a network", () => {
     expect(badges({ buildState: "building", buildProgress: 0.424 })).toEqual(["⚙ building 42%"]);
     expect(badges({ buildState: "building", buildProgress: -1 })).toEqual(["⚙ building"]);
     expect(badges({ buildState: "failed" })).toEqual(["✗ build failed"]);
+    expect(badges({ vpnState: "down" })).toEqual(["⚠ VPN down"]);
+    expect(badges({ vpnState: "up", vpnPeers: 0 })).toEqual([]);
     const view = networkView(networkStatus({ backupState: "overdue", updateAvailable: true }));
     expect(visibleText(networkMarkup(view, "full"))).toBe("○  Family  ⚠ backup overdue ⬆ update");
     expect(visibleText(networkMarkup(view, "short"))).toBe("○  family  ⚠⬆");
