@@ -53,11 +53,19 @@ function printStatus(networks: NetworkStatus[]): void {
     n.vmState,
     n.generation || "-",
     describeVpn(n),
+    describeBackup(n),
     n.error || "",
   ]);
-  const header = [" NETWORK", "WORKSPACES", "VM", "GENERATION", "VPN", "ERROR"];
+  const header = [" NETWORK", "WORKSPACES", "VM", "GENERATION", "VPN", "BACKUP", "ERROR"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+}
+
+/** The state and the date of the last success; `clanctl backups NET` tells the rest. */
+function describeBackup(network: NetworkStatus): string {
+  if (network.backupNextDue === 0) return "-";
+  const last = network.backupLastSuccess > 0 ? new Date(network.backupLastSuccess).toISOString().slice(0, 16).replace("T", " ") : "never";
+  return `${network.backupState}, last ${last}`;
 }
 
 function describeVpn(network: NetworkStatus): string {

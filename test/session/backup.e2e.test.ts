@@ -142,6 +142,7 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`backups ${skipReason(...nee
     expect(snapshots).toHaveLength(2);
     const diskBytes = (await stat(await resticRestore(snapshots[1]!.id))).size;
     expect(snapshots[1]!.size).toBe(diskBytes);
+    expect((await run(["status"])).stdout).toMatch(/^ family .* ok, last \d{4}-\d\d-\d\d \d\d:\d\d/m);
     const text = await run(["backups", "family"]);
     expect(text.stdout).toContain("family: backup ok");
     expect(text.stdout.match(/^[0-9a-f]{8} {3}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +[\d.]+ [KM]iB$/gm)).toHaveLength(2);
