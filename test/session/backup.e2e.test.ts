@@ -212,6 +212,10 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`backups ${skipReason(...nee
     expect(stopped.stdout).toBe(`family: restored backup ${latest.id.slice(0, 8)}; the VM is stopped`);
     expect(sha256(await readFile(stateDisk))).toBe(sha256(await readFile(await resticRestore(latest.id))));
 
+    // A stopped VM is backed up as it is.
+    expect((await run(["backup", "family"])).exitCode).toBe(0);
+    expect(stack.sessiond.output()).toMatch(/family: backed up as snapshot [0-9a-f]{8} \(\d+ bytes, VM stopped, 0 hooks\)/);
+
     const missing = await run(["restore", "family", "deadbeef"]);
     expect(missing.stderr).toContain('restore failed at "find the snapshot" (the previous state disk is kept): family has no backup deadbeef');
     await stack.session.start("family");
