@@ -114,6 +114,26 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`clanctl join ${skipReason(.
     expect(await stack.vms.consoleTail("club", 4096)).toContain(`clan test guest joined-${run} ready`);
   });
 
+  it("a Join on the desktop notification joins, as the link handler does", async () => {
+    const second = await createNetworkFlake();
+    await second.commit(`desktop-${run}`);
+    const bus: MessageBus = sessionBus({ busAddress: stack.env.DBUS_SESSION_BUS_ADDRESS! });
+    const server = new AnsweringNotifications("join");
+    bus.export("/org/freedesktop/Notifications", server);
+    await bus.requestName("org.freedesktop.Notifications", 0);
+    try {
+      const result = await clanctl(["join", "--from-desktop", "--name", "desk", `clan://git+file//${second.dir}#default`], stack.env);
+      expect(result.exitCode, result.all).toBe(0);
+      expect(server.asked[0]!.body).toContain('repaired:  added the ":" that browsers drop after "git+file"');
+      expect(JSON.parse(await configText()).networks.desk).toMatchObject({ workspaces: ["3:desk"], source: { flake: `git+file://${second.dir}` } });
+      expect((await stack.session.getNetwork("desk")).vmState).toBe("running");
+    } finally {
+      bus.disconnect();
+      await stack.vms.stop("desk").catch(() => undefined);
+      await rm(second.dir, { recursive: true, force: true });
+    }
+  });
+
   it("joining the same source again is refused", async () => {
     const result = await clanctl(["join", "--yes", link()], stack.env);
     expect(result.stderr).toContain("is already joined as network club");
@@ -133,7 +153,7 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`clanctl join ${skipReason(.
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(result.stderr.length).toBeLessThan(1000);
     await expect(readFile(join(tripwires, "ran"), "utf8")).rejects.toThrow(/ENOENT/);
-    expect(Object.keys(JSON.parse(await configText()).networks)).toEqual(["home", "club"]);
+    expect(Object.keys(JSON.parse(await configText()).networks)).toEqual(["home", "club", "desk"]);
   });
 });
 
