@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildWorkspaceMap, gnomeIndexOfWorkspaceName, workspaceIndexForPid, workspaceNameForIndex } from "../../src/gnome-extension/core/workspace-map.js";
+import { buildWorkspaceMap, gnomeIndexOfWorkspaceName, workspaceNameForIndex } from "../../src/gnome-extension/core/workspace-map.js";
 
 describe("config workspace names on GNOME's numbered workspaces", () => {
   it.each([
@@ -39,12 +39,5 @@ describe("config workspace names on GNOME's numbered workspaces", () => {
       'club: workspace "club-only" has no number, so no GNOME workspace',
       'family: GNOME workspace 2 already belongs to club ("2:club")',
     ]);
-  });
-
-  it("finds the workspace of a viewer window by its process id only", () => {
-    expect(workspaceIndexForPid(map, { family: 4242, club: 17 }, 4242)).toBe(4);
-    expect(workspaceIndexForPid(map, { family: 4242 }, 99)).toBeUndefined();
-    expect(workspaceIndexForPid(map, { family: 0 }, 0)).toBeUndefined();
-    expect(workspaceIndexForPid(map, { ghost: 5 }, 5)).toBeUndefined();
   });
 });

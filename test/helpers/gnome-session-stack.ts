@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
 import type { ConfigInput } from "../../src/session/config/schema.js";
+import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "../../src/shared/dbus-names.js";
 import type { NetworkStatus } from "../../src/shared/session-api.js";
 import { SessionClient } from "../../src/shared/session-client.js";
 import { VmdClient } from "../../src/shared/vmd-client.js";
@@ -46,6 +47,8 @@ export interface GnomeSessionStack {
   startSessiond(): Promise<void>;
   stopSessiond(): Promise<void>;
   waitForNetwork(name: string, predicate: (status: NetworkStatus) => boolean, timeoutMs?: number): Promise<NetworkStatus>;
+  /** clan-sessiond's ViewerPids property: network → pid of the host process whose windows show its VM. */
+  viewerPids(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -91,6 +94,11 @@ export async function startGnomeSessionStack(gnome: HeadlessGnome, config: Confi
         throw new Error(`${(error as Error).message}; its last status: ${JSON.stringify(last)}`);
       }
     },
+    async viewerPids() {
+      const object = await bus.getProxyObject(SESSION_BUS_NAME, SESSION_MANAGER_PATH);
+      const properties = object.getInterface("org.freedesktop.DBus.Properties") as unknown as ProbeInterface;
+      return ((await properties["Get"]!(SESSION_MANAGER_INTERFACE, "ViewerPids")) as { value: Record<string, number> }).value;
+    },
     async stop() {
       // clan-vmd keeps its VMs across its own restart (re-adoption): stop them, or QEMU outlives the test.
       await vms.stopAll().catch(() => undefined);
@@ -125,6 +133,18 @@ export interface ShellFingerprint {
   menuManagerMenus: number;
   /** D-Bus match rules of the shell's connection (signal subscriptions and name watches), from the bus itself. */
   matchRules: string[];
+}
+
+/** A window as the shell knows it: its process (from the Wayland client's credentials) and workspace index. */
+export interface ShellWindow {
+  title: string;
+  wmClass: string;
+  pid: number;
+  /** -1 for a window on every workspace. */
+  workspace: number;
+  /** 0 × 0 until its client has drawn: GNOME lists a Wayland window before that. */
+  width: number;
+  height: number;
 }
 
 type ProbeInterface = Record<string, (...args: unknown[]) => Promise<unknown>>;
@@ -171,6 +191,18 @@ export class GnomeProbe {
 
   async screenshot(path: string): Promise<void> {
     await this.probe["Screenshot"]!(path);
+  }
+
+  async activeWorkspace(): Promise<number> {
+    return Number(await this.probe["ActiveWorkspace"]!());
+  }
+
+  async windows(): Promise<ShellWindow[]> {
+    return JSON.parse(String(await this.probe["Windows"]!())) as ShellWindow[];
+  }
+
+  async hideOverview(): Promise<void> {
+    await this.probe["HideOverview"]!();
   }
 
   async fingerprint(): Promise<ShellFingerprint> {

@@ -18,7 +18,8 @@ export const SESSION_METHODS = {
   backupNow: "BackupNow",
 } as const;
 
-/** Proposed property (a{su}): network name → pid of the viewer clan-sessiond started for its VM. Used when present. */
+/** Property a{su}: network name → pid of the host process whose windows show its VM (SPICE viewer or waypipe
+ *  client). Older clan-sessiond versions lack it: then no window is moved. */
 export const VIEWER_PIDS_PROPERTY = "ViewerPids";
 
 /** Rollback(s network, i steps): -1 means "the previous generation". */

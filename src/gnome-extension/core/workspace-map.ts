@@ -58,12 +58,3 @@ export function buildWorkspaceMap(networks: readonly Pick<NetworkStatus, "name" 
 export function workspaceNameForIndex(map: WorkspaceMap, index: number): string {
   return map.byIndex.get(index)?.workspace ?? String(index + 1);
 }
-
-/** Where a window of process `pid` belongs, given clan-sessiond's viewer pids (network → pid). */
-export function workspaceIndexForPid(map: WorkspaceMap, viewerPids: Readonly<Record<string, number>>, pid: number): number | undefined {
-  if (!(pid > 0)) return undefined;
-  for (const [network, viewerPid] of Object.entries(viewerPids)) {
-    if (viewerPid === pid) return map.indexOfNetwork.get(network);
-  }
-  return undefined;
-}

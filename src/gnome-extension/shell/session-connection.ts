@@ -19,7 +19,7 @@ export interface SessionSnapshot {
   availableMethods: ReadonlySet<string>;
   configError: string;
   focusedNetwork: string;
-  /** network → pid of its viewer; empty while clan-sessiond does not publish ViewerPids. */
+  /** network → pid of its host display process (ViewerPids); empty from a clan-sessiond without it. */
   viewerPids: Readonly<Record<string, number>>;
 }
 

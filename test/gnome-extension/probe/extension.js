@@ -1,7 +1,8 @@
 // A test-only GNOME Shell 42–44 extension: it exports org.clan.Desktop.GnomeProbe1 on the session bus so that
 // the end-to-end tests can read the clan-desktop indicator's menu from inside the shell, switch workspaces as a
 // user would, take a screenshot with Shell.Screenshot (org.gnome.Shell.Screenshot is locked down for callers
-// outside the shell), and fingerprint what an extension may leave behind after disable(). It lives apart from
+// outside the shell), list the windows with their pids and workspaces, and fingerprint what an extension may
+// leave behind after disable(). It lives apart from
 // the product, so the zips under test are exactly the ones users install.
 /* exported init */
 const { Gio, GObject, Shell } = imports.gi;
@@ -17,6 +18,7 @@ const IFACE = `<node><interface name="org.clan.Desktop.GnomeProbe1">
   <method name="Fingerprint"><arg type="s" direction="out"/></method>
   <method name="CollectGarbage"/>
   <method name="Windows"><arg type="s" direction="out"/></method>
+  <method name="HideOverview"/>
 </interface></node>`;
 
 function indicator() {
@@ -132,8 +134,22 @@ class Probe {
     Windows() {
         return JSON.stringify(global.get_window_actors().map(actor => {
             const window = actor.get_meta_window();
-            return { title: window.get_title(), pid: window.get_pid(), workspace: window.get_workspace()?.index() ?? -1 };
+            const { width, height } = window.get_frame_rect();
+            return { title: window.get_title(), wmClass: window.get_wm_class() ?? '', pid: window.get_pid(), workspace: window.get_workspace()?.index() ?? -1, width, height };
         }));
+    }
+
+    /** GNOME Shell starts in the overview; a screenshot of windows on their workspace needs it closed. */
+    HideOverviewAsync(_parameters, invocation) {
+        if (!Main.overview.visible) {
+            invocation.return_value(null);
+            return;
+        }
+        const id = Main.overview.connect('hidden', () => {
+            Main.overview.disconnect(id);
+            invocation.return_value(null);
+        });
+        Main.overview.hide();
     }
 }
 
