@@ -41,7 +41,10 @@ export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
   const withStateDisk = generation.vm.stateDiskMiB > 0;
   if (withStateDisk) await ensureStateDisk(paths.stateDisk, generation.vm.stateDiskMiB);
   const helperPids = await startShareDaemons(options);
-  const connection = await options.prepareNetwork();
+  const connection = await options.prepareNetwork().catch((error: unknown) => {
+    for (const helper of helperPids) if (isAlive(helper)) process.kill(helper, "SIGKILL");
+    throw error;
+  });
   const qemuOutput = `${paths.runtimeDir}/qemu.out`;
   const args = qemuArguments({ network: options.network, generation, paths, accelerator: options.accelerator, withStateDisk, connection });
   // With a VPN, QEMU runs inside the network's namespace: even a QEMU taken over by its guest has no other network.
@@ -70,17 +73,34 @@ async function ensureStateDisk(file: string, sizeMiB: number): Promise<void> {
 
 async function startShareDaemons({ generation, paths, virtiofsdBinary }: LaunchOptions): Promise<number[]> {
   const pids: number[] = [];
-  for (const share of generation.vm.shares) {
-    const info = await stat(share.source).catch(() => undefined);
-    if (!info?.isDirectory()) {
-      throw new ClanError("InvalidGeneration", `${generation.path}/vm.json: field shares: ${share.source} is not a directory`);
+  try {
+    for (const share of generation.vm.shares) {
+      const info = await stat(share.source).catch(() => undefined);
+      if (!info?.isDirectory()) {
+        throw new ClanError("InvalidGeneration", `${generation.path}/vm.json: field shares: ${share.source} is not a directory`);
+      }
+      const socket = paths.shareSocket(share.tag);
+      const [binary, args] = share.readOnly
+        ? readOnlyShareCommand(virtiofsdBinary, share.source, socket)
+        : [virtiofsdBinary, [`--socket-path=${socket}`, "-o", `source=${share.source},cache=auto`]];
+      pids.push(spawnDetached(binary, args, `${paths.runtimeDir}/virtiofsd-${share.tag}.out`));
+      await waitForPath(socket, 5000, `virtiofsd for share ${share.tag}`);
     }
-    const socket = paths.shareSocket(share.tag);
-    const options = [`source=${share.source}`, "cache=auto", ...(share.readOnly ? ["readonly"] : [])].join(",");
-    pids.push(spawnDetached(virtiofsdBinary, [`--socket-path=${socket}`, "-o", options], `${paths.runtimeDir}/virtiofsd-${share.tag}.out`));
-    await waitForPath(socket, 5000, `virtiofsd for share ${share.tag}`);
+    return pids;
+  } catch (error) {
+    for (const pid of pids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    throw error;
   }
-  return pids;
+}
+
+/**
+ * QEMU 7.2's virtiofsd has no read-only mode, so the host enforces it: virtiofsd runs in a user and mount
+ * namespace of its own, where the share is bind-mounted read-only over itself. Nothing the guest sends can
+ * write through that mount. The paths are positional parameters of the script, never part of its text.
+ */
+function readOnlyShareCommand(virtiofsd: string, source: string, socket: string): [string, string[]] {
+  const script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && exec "$2" --socket-path="$3" -o source="$1",cache=auto';
+  return ["unshare", ["--user", "--map-root-user", "--mount", "--", "sh", "-c", script, "sh", source, virtiofsd, socket]];
 }
 
 async function waitForPath(path: string, timeoutMs: number, what: string): Promise<void> {

@@ -7,17 +7,23 @@ import type { ResultPromise } from "execa";
 
 // Small process and socket chores shared by the harnesses that run real components (sway, i3, Xvfb).
 
-/** Synchronous, so that `describe.skipIf(!hasBinary("sway"))` can decide while tests are being collected. */
+/**
+ * Synchronous, so that `describe.skipIf(!hasBinary("sway"))` can decide while tests are being collected. An
+ * absolute path (a program outside PATH, such as QEMU's virtiofsd) is checked as it is.
+ */
 export function hasBinary(name: string): boolean {
-  return (process.env["PATH"] ?? "").split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return true;
-    } catch {
-      // Not in this directory; the next one may have it.
-      return false;
-    }
-  });
+  if (name.startsWith("/")) return isExecutable(name);
+  return (process.env["PATH"] ?? "").split(delimiter).some((dir) => isExecutable(join(dir, name)));
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    // Missing or not executable: the caller looks elsewhere or skips.
+    return false;
+  }
 }
 
 /** A suffix for a describe() title that says why it is skipped, so that a skip is never silent. */
