@@ -206,8 +206,10 @@ export class GnomeProbe {
   }
 
   async fingerprint(): Promise<ShellFingerprint> {
-    // Let replies and signals in flight settle, and let dropped objects go, so both sides of a comparison are quiet.
-    // Twice: GJS releases a GObject whose wrapper was collected only after the main loop has run once.
+    // The shell's own deferred work first (see the probe's RunDeferredWork). Then let replies and signals in flight
+    // settle, and let dropped objects go, so both sides of a comparison are quiet. Twice: GJS releases a GObject
+    // whose wrapper was collected only after the main loop has run once.
+    await this.probe["RunDeferredWork"]!();
     for (let round = 0; round < 2; round++) {
       await sleep(300);
       await this.probe["CollectGarbage"]!();

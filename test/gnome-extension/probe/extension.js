@@ -17,6 +17,7 @@ const IFACE = `<node><interface name="org.clan.Desktop.GnomeProbe1">
   <method name="Screenshot"><arg type="s" direction="in"/></method>
   <method name="Fingerprint"><arg type="s" direction="out"/></method>
   <method name="CollectGarbage"/>
+  <method name="RunDeferredWork"/>
   <method name="Windows"><arg type="s" direction="out"/></method>
   <method name="HideOverview"/>
 </interface></node>`;
@@ -129,6 +130,15 @@ class Probe {
      */
     CollectGarbage() {
         imports.system.gc();
+    }
+
+    /**
+     * GNOME Shell defers work for actors that are not on screen by up to 20 s (Main.initializeDeferredWork): the app
+     * grid, for one, then subscribes to each app folder's settings. Run it now, so that it cannot land between two
+     * fingerprints and pass for something an extension left behind.
+     */
+    RunDeferredWork() {
+        Main._runAllDeferredWork();
     }
 
     Windows() {
