@@ -7,6 +7,7 @@ import { REPO } from "../helpers/daemons.js";
 import { startGnomeSessionStack, type GnomeSessionStack, type MenuReadback, type ShellFingerprint } from "../helpers/gnome-session-stack.js";
 import { startHeadlessGnome, type HeadlessGnome } from "../helpers/gnome-shell.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
+import { countPixels } from "../helpers/screenshot.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 
 // The GNOME 42–44 zip, installed with `gnome-extensions install` into a real headless GNOME Shell 43, with the
@@ -51,20 +52,23 @@ describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${ski
   });
 
   it("shows every network's state in the top panel menu, read back from inside the shell", async () => {
-    const menu = await stack.probe.waitForMenu((m) => texts(m).some((text) => text.startsWith("● Family")), "the networks in the menu");
+    const menu = await stack.probe.waitForMenu((m) => texts(m).some((text) => text.startsWith("Family")), "the networks in the menu");
     // "club-lounge" has no GNOME workspace: a notice in the menu, not a warning icon (it may be meant for sway).
     expect(menu.iconName).toBe("network-vpn-symbolic");
     expect(texts(menu)).toEqual(
       expect.arrayContaining([
         "2 networks, 0 running",
         'club: workspace "club-lounge" has no number, so no GNOME workspace',
-        "● club · workspace 3",
-        "● Family · workspace 2",
+        "club · workspace 3",
+        "Family · workspace 2",
         "VM: stopped",
         "Backup: no backup information",
         "Switch to Family",
       ]),
     );
+    // Each title's dot is in the network's colour, fully opaque, as the shell's theme computed it.
+    expect(item(menu, "clan-network-family")?.dotColour).toBe("#2e7dbfff");
+    expect(item(menu, "clan-network-club")?.dotColour).toBe("#b5462fff");
     // Each action is sensitive exactly when this clan-sessiond's introspection lists its method (BackupNow, for
     // one, arrives with a later version); otherwise it says which method it needs.
     const manager = (await stack.bus.getProxyObject("org.clan.Desktop.Session1", "/org/clan/Desktop/Session1")).getInterface("org.clan.Desktop.Session1.Manager");
@@ -81,7 +85,7 @@ describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${ski
     await stack.probe.activateWorkspace(1);
     const family = await stack.waitForNetwork("family", (s) => s.vmState === "running");
     expect(family.focused).toBe(true);
-    const menu = await stack.probe.waitForMenu((m) => texts(m).includes("● Family · workspace 2 · focused") && texts(m).includes("VM: running"), "Family running and focused");
+    const menu = await stack.probe.waitForMenu((m) => texts(m).includes("Family · workspace 2 · focused") && texts(m).includes("VM: running"), "Family running and focused");
     expect(item(menu, "clan-action-family-stop")).toMatchObject({ sensitive: true });
     expect(menu.count).toBe("1/2");
 
@@ -91,6 +95,10 @@ describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${ski
     await stack.probe.screenshot(shot);
     await copyFile(shot, SCREENSHOT);
     await stack.probe.openMenu(false);
+    // And drawn so: the strip of the menu where the titles start has a dot's worth of each network's colour.
+    const titleStarts = { x: 700, y: 40, width: 60, height: 760 };
+    expect(await countPixels(shot, titleStarts, "#2e7dbf", 1)).toBeGreaterThan(40);
+    expect(await countPixels(shot, titleStarts, "#b5462f", 1)).toBeGreaterThan(40);
 
     await stack.probe.activateWorkspace(0);
     await stack.waitForNetwork("family", (s) => s.vmState === "paused" && !s.focused);
@@ -103,7 +111,7 @@ describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${ski
     const offline = await stack.probe.waitForMenu((m) => texts(m)[0] === "clan-sessiond is not running", "the offline menu");
     expect(offline.iconName).toBe("network-vpn-disabled-symbolic");
     await stack.startSessiond();
-    await stack.probe.waitForMenu((m) => texts(m).includes("● club · workspace 3 · focused"), "the menu after reconnecting");
+    await stack.probe.waitForMenu((m) => texts(m).includes("club · workspace 3 · focused"), "the menu after reconnecting");
     expect((await stack.session.getNetwork("club")).focused).toBe(true);
   });
 
@@ -123,7 +131,7 @@ describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${ski
     expect(withoutOwnSettingsWatch(disabledOnce)).toEqual(baseline);
 
     expect((await enable()).exitCode).toBe(0);
-    await stack.probe.waitForMenu((m) => texts(m).includes("● club · workspace 3 · focused"), "the menu after enabling again");
+    await stack.probe.waitForMenu((m) => texts(m).includes("club · workspace 3 · focused"), "the menu after enabling again");
     expect(await stack.probe.fingerprint()).toEqual(enabledOnce);
 
     expect((await disable()).exitCode).toBe(0);

@@ -114,6 +114,8 @@ export interface MenuItem {
   text: string;
   sensitive: boolean;
   reactive: boolean;
+  /** A network title's dot, in the colour the shell's theme computed for it: "#rrggbbaa". */
+  dotColour?: string;
 }
 
 export interface MenuReadback {

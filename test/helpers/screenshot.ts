@@ -14,8 +14,24 @@ export async function x11Screenshot(display: string, file: string): Promise<stri
   return file;
 }
 
-export async function countPixels(file: string, region: { x: number; y: number; width: number; height: number }, colour: string): Promise<number> {
+/**
+ * Pixels of `colour` ("#rrggbb") in `region`. `tolerance` allows that much difference per channel: GNOME Shell
+ * draws a CSS colour one step off in some channels.
+ */
+export async function countPixels(
+  file: string,
+  region: { x: number; y: number; width: number; height: number },
+  colour: string,
+  tolerance = 0,
+): Promise<number> {
   const { stdout } = await execa("convert", [file, "-crop", `${region.width}x${region.height}+${region.x}+${region.y}`, "txt:-"]);
-  const hex = colour.replace("#", "").toUpperCase();
-  return stdout.split("\n").filter((line) => line.toUpperCase().includes(`#${hex}`)).length;
+  const wanted = channels(colour.replace("#", ""));
+  return stdout.split("\n").filter((line) => {
+    const hex = / #([0-9A-Fa-f]{6})/.exec(line)?.[1];
+    return hex !== undefined && channels(hex).every((value, index) => Math.abs(value - wanted[index]!) <= tolerance);
+  }).length;
+}
+
+function channels(hex: string): number[] {
+  return [0, 2, 4].map((offset) => parseInt(hex.slice(offset, offset + 2), 16));
 }

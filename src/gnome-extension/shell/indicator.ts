@@ -64,12 +64,20 @@ export class Indicator {
   }
 
   private section(model: NetworkSection): PopupMenu.PopupMenuSection {
-    const { PopupMenu } = this.platform;
+    const { PopupMenu, St, Clutter } = this.platform;
     const section = new PopupMenu.PopupMenuSection();
     section.addMenuItem(new PopupMenu.PopupSeparatorMenuItem());
-    const title = this.textItem(`● ${model.title}`, `clan-network-${model.network}`, "clan-network-title");
-    // Only the dot takes the network's colour: the label text stays readable on any theme.
-    title.label.clutter_text.set_markup(`<span foreground="${safeColour(model.colour)}">●</span> ${escapeMarkup(model.title)}`);
+    const title = this.textItem(model.title, `clan-network-${model.network}`, "clan-network-title");
+    // Only the dot takes the network's colour, so the title stays readable on any theme. It is a label of its own
+    // with an inline style (GNOME 43 drew a Pango colour in the title's markup in the item's grey), and the colour
+    // reaches that CSS only as safeColour's #rrggbb.
+    const dot = new St.Label({
+      text: "●",
+      name: "clan-network-dot",
+      style: `color: ${safeColour(model.colour)};`,
+      y_align: Clutter.ActorAlign.CENTER,
+    });
+    title.insert_child_below(dot, title.label);
     section.addMenuItem(title);
     model.lines.forEach((line, index) => section.addMenuItem(this.textItem(line, `clan-line-${model.network}-${index}`, "clan-network-line")));
     for (const action of model.actions) {
@@ -89,8 +97,4 @@ export class Indicator {
     item.name = name;
     return item;
   }
-}
-
-function escapeMarkup(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
 }

@@ -32,7 +32,10 @@ function menuItems(menu) {
         if (item instanceof imports.ui.popupMenu.PopupMenuSection) {
             items.push(...menuItems(item));
         } else if (item.label) {
-            items.push({ name: item.name ?? '', text: item.label.text, sensitive: item.getSensitive(), reactive: item.reactive });
+            // A network title's dot: the colour the theme computed for it, as the shell draws it (#rrggbbaa).
+            const dot = item.get_children().find(child => child.name === 'clan-network-dot');
+            const dotColour = dot?.get_theme_node().get_foreground_color().to_string();
+            items.push({ name: item.name ?? '', text: item.label.text, sensitive: item.getSensitive(), reactive: item.reactive, dotColour });
         }
     }
     return items;
