@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { NetworkStatus } from "../shared/session-api.js";
+import { initialNetworkStatus, type NetworkStatus } from "../shared/session-api.js";
 import type { VmStatus } from "../shared/vm-api.js";
 import type { Config, NetworkConfig } from "./config/schema.js";
 
@@ -23,7 +23,7 @@ export class NetworkRegistry extends EventEmitter<NetworkRegistryEvents> {
     for (const [name, network] of Object.entries(config.networks)) {
       const previous = this.networks.get(name);
       const next: NetworkStatus = {
-        ...(previous ?? initialStatus(name)),
+        ...(previous ?? initialNetworkStatus(name)),
         label: network.label,
         colour: network.colour,
         workspaces: [...network.workspaces],
@@ -81,31 +81,6 @@ export class NetworkRegistry extends EventEmitter<NetworkRegistryEvents> {
   }
 }
 
-function initialStatus(name: string): NetworkStatus {
-  return {
-    name,
-    label: name,
-    colour: "#888888",
-    workspaces: [],
-    vmState: "stopped",
-    generation: "",
-    error: "",
-    focused: false,
-    backupState: "unknown",
-    backupLastSuccess: 0,
-    backupLastAttempt: 0,
-    backupError: "",
-    backupNextDue: 0,
-    backupRepositorySize: -1,
-    backupFreeSpace: -1,
-    updateAvailable: false,
-    buildState: "idle",
-    buildProgress: -1,
-    vpnState: "none",
-    vpnPeers: 0,
-    vpnLastHandshake: 0,
-  };
-}
 
 function sameValue(a: unknown, b: unknown): boolean {
   return Array.isArray(a) && Array.isArray(b) ? a.join("\0") === b.join("\0") : a === b;

@@ -48,6 +48,38 @@ export type NetworkStatus = z.infer<typeof NetworkStatus>;
 
 export const NETWORK_STATUS_SIGNATURE = "a{sv}";
 
+/** The backup fields of a network without a backup configuration, or before its first attempt. */
+export const BACKUP_NOT_CONFIGURED = {
+  backupState: "unknown",
+  backupLastSuccess: 0,
+  backupLastAttempt: 0,
+  backupError: "",
+  backupNextDue: 0,
+  backupRepositorySize: -1,
+  backupFreeSpace: -1,
+} as const satisfies Partial<NetworkStatus>;
+
+/** What is known of a network before anything has been learnt about it: a stopped VM, nothing built or backed up. */
+export function initialNetworkStatus(name: string): NetworkStatus {
+  return {
+    name,
+    label: name,
+    colour: "#888888",
+    workspaces: [],
+    vmState: "stopped",
+    generation: "",
+    error: "",
+    focused: false,
+    ...BACKUP_NOT_CONFIGURED,
+    updateAvailable: false,
+    buildState: "idle",
+    buildProgress: -1,
+    vpnState: "none",
+    vpnPeers: 0,
+    vpnLastHandshake: 0,
+  };
+}
+
 const SIGNATURES: Record<keyof NetworkStatus, string> = {
   name: "s",
   label: "s",

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { ClanError, errorMessage } from "../../shared/errors.js";
-import type { BackupSnapshot } from "../../shared/session-api.js";
+import { BACKUP_NOT_CONFIGURED, type BackupSnapshot } from "../../shared/session-api.js";
 import type { VmStatus } from "../../shared/vm-api.js";
 import type { VmdClient } from "../../shared/vmd-client.js";
 import type { BackupConfig } from "../config/backup-schema.js";
@@ -32,15 +32,6 @@ export interface BackupActionsOptions {
   now?: () => number;
 }
 
-const NOT_CONFIGURED = {
-  backupState: "unknown",
-  backupLastSuccess: 0,
-  backupLastAttempt: 0,
-  backupError: "",
-  backupNextDue: 0,
-  backupRepositorySize: -1,
-  backupFreeSpace: -1,
-} as const;
 
 export class BackupActions {
   private records: BackupRecords | undefined;
@@ -75,7 +66,7 @@ export class BackupActions {
   /** The config changed or clan-vmd appeared: publish every network's backup state and run what is due. */
   reschedule(): void {
     for (const network of this.options.registry.names()) {
-      if (!this.options.registry.config(network)?.backup) this.options.registry.update(network, NOT_CONFIGURED);
+      if (!this.options.registry.config(network)?.backup) this.options.registry.update(network, BACKUP_NOT_CONFIGURED);
     }
     this.scheduler.poke();
   }
@@ -189,7 +180,7 @@ export class BackupActions {
   private async refresh(network: string): Promise<void> {
     const config = this.options.registry.config(network)?.backup;
     if (!config) {
-      this.options.registry.update(network, NOT_CONFIGURED);
+      this.options.registry.update(network, BACKUP_NOT_CONFIGURED);
       return;
     }
     const now = this.now();
