@@ -1,3 +1,5 @@
+import type { NetworkStatus } from "../../src/shared/session-api.js";
+import type { SessionClient } from "../../src/shared/session-client.js";
 import { execa, type ResultPromise } from "execa";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -57,5 +59,23 @@ export async function waitUntil<T>(probe: () => Promise<T | undefined> | T | und
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
+  }
+}
+
+/** Polls clan-sessiond until `name`'s status satisfies `predicate`; a timeout says what the status last was. */
+export async function waitForNetworkStatus(
+  session: SessionClient,
+  name: string,
+  predicate: (status: NetworkStatus) => boolean,
+  timeoutMs = 30_000,
+): Promise<NetworkStatus> {
+  let last: NetworkStatus | undefined;
+  try {
+    return await waitUntil(async () => {
+      last = await session.getNetwork(name);
+      return predicate(last) ? last : undefined;
+    }, `network ${name} to reach the expected state`, timeoutMs);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; its last status: ${JSON.stringify(last)}`);
   }
 }

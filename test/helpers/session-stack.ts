@@ -6,7 +6,7 @@ import type { ConfigInput } from "../../src/session/config/schema.js";
 import type { NetworkStatus } from "../../src/shared/session-api.js";
 import { SessionClient } from "../../src/shared/session-client.js";
 import { VmdClient } from "../../src/shared/vmd-client.js";
-import { startDaemon, waitUntil, type DaemonProcess } from "./daemons.js";
+import { startDaemon, waitForNetworkStatus, type DaemonProcess } from "./daemons.js";
 import { startSessionBus, type SessionBus } from "./session-bus.js";
 
 // The whole back half of a session, for end-to-end tests of clan-sessiond: a private bus, the real clan-vmd and
@@ -66,17 +66,7 @@ export async function startSessionStack(options: { config: ConfigInput; daemonEn
       Object.assign(env, changes);
       sessiond = await launchSessiond();
     },
-    async waitForNetwork(name, predicate, timeoutMs = 30_000) {
-      let last: NetworkStatus | undefined;
-      try {
-        return await waitUntil(async () => {
-          last = await session.getNetwork(name);
-          return predicate(last) ? last : undefined;
-        }, `network ${name} to reach the expected state`, timeoutMs);
-      } catch (error) {
-        throw new Error(`${(error as Error).message}; its last status: ${JSON.stringify(last)}`);
-      }
-    },
+    waitForNetwork: (name, predicate, timeoutMs) => waitForNetworkStatus(session, name, predicate, timeoutMs),
     async stop() {
       await vms.stopAll().catch(() => undefined);
       clientBus.disconnect();

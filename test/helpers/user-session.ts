@@ -6,7 +6,7 @@ import type { ConfigInput } from "../../src/session/config/schema.js";
 import type { NetworkStatus } from "../../src/shared/session-api.js";
 import { SessionClient } from "../../src/shared/session-client.js";
 import { VmdClient } from "../../src/shared/vmd-client.js";
-import { REPO, waitUntil } from "./daemons.js";
+import { REPO, waitForNetworkStatus } from "./daemons.js";
 import { collectOutput, stopProcess, waitFor } from "./processes.js";
 
 // The back half of a session as an unprivileged user runs it: that user's own session bus, clan-vmd and
@@ -125,17 +125,7 @@ export async function startUserSession(user: SessionUser, options: UserSessionOp
       async stopSessiond() {
         await sessiond.stop();
       },
-      async waitForNetwork(name, predicate, timeoutMs = 30_000) {
-        let last: NetworkStatus | undefined;
-        try {
-          return await waitUntil(async () => {
-            last = await session.getNetwork(name);
-            return predicate(last) ? last : undefined;
-          }, `network ${name} to reach the expected state`, timeoutMs);
-        } catch (error) {
-          throw new Error(`${(error as Error).message}; its last status: ${JSON.stringify(last)}`);
-        }
-      },
+      waitForNetwork: (name, predicate, timeoutMs) => waitForNetworkStatus(session, name, predicate, timeoutMs),
       async stop() {
         await vms.stopAll().catch(() => undefined);
         openClient.disconnect();
