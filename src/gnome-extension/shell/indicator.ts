@@ -40,10 +40,14 @@ export class Indicator {
     // Destroying the button removes it from the panel and statusArea, and destroys its menu, items and their signals.
     lifetime.add("panel indicator", () => this.button.destroy());
     const menu = this.button.menu as PopupMenu.PopupMenu;
-    menu.connect("open-state-changed", (_menu: unknown, open: boolean) => {
+    const openStateChanged = menu.connect("open-state-changed", (_menu: unknown, open: boolean) => {
       if (open) onOpen();
       return undefined;
     });
+    // Destroying the menu leaves its JS signal handlers connected, and GNOME 43 keeps the destroyed menu reachable
+    // (misc/signalTracker.js still lists it): this handler would keep the whole extension, its Gio.Settings and
+    // that object's dconf subscription alive after disable().
+    lifetime.add("menu open-state handler", () => menu.disconnect(openStateChanged));
   }
 
   render(model: MenuModel, options: IndicatorOptions): void {
