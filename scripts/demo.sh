@@ -70,10 +70,14 @@ chown -R "$USER_NAME:" "$DEMO"
 echo "config: $DEMO/config/clan-desktop/config.json"
 
 step "headless sway, as $USER_NAME"
+# The networks' keys and status bar come from clan-desktop itself, as a user would include them.
+as_user node "$REPO/bin/clanctl.js" sway-config --with-bar >"$DEMO/clan-desktop.sway.conf"
 cat >"$DEMO/sway.conf" <<CONF
 output HEADLESS-1 resolution 1280x800
 font pango:DejaVu Sans Mono 10
 default_border normal
+set \$mod Mod4
+include $DEMO/clan-desktop.sway.conf
 CONF
 as_user env WLR_BACKENDS=headless WLR_LIBINPUT_NO_DEVICES=1 WLR_RENDERER=pixman \
   sway -c "$DEMO/sway.conf" >"$DEMO/sway.log" 2>&1 &
@@ -130,6 +134,7 @@ What to try next (in another terminal, while this demo runs):
   $DEMO/clanctl status                 every network, its workspace and VM state
   swaymsg workspace 3:club             enter the chess club: its VM starts; family pauses
   swaymsg workspace 2:family           back: family resumes at once
+  the bar at the top of the screenshot: every network's state; $DEMO/clan-desktop.sway.conf has its keys
   $DEMO/clanctl vm list                the VMs as clan-vmd sees them
   $DEMO/clanctl vm log family          the guest's console
   edit $DEMO/config/clan-desktop/config.json   changes apply live; a broken edit is reported and ignored

@@ -41,8 +41,8 @@ export async function clanctlCommand(script: string | undefined, searchPath = pr
   for (const dir of searchPath.split(delimiter)) {
     if (!dir) continue;
     const candidate = await realpath(join(dir, "clanctl")).catch((error: NodeJS.ErrnoException) => {
-      // Not in this directory (or a dangling link): the next directory may have it.
-      if (error.code === "ENOENT" || error.code === "ENOTDIR") return undefined;
+      // Not in this directory, a dangling link, or a directory of PATH this user may not read: try the next.
+      if (error.code === "ENOENT" || error.code === "ENOTDIR" || error.code === "EACCES") return undefined;
       throw error;
     });
     if (candidate === real) return ["clanctl"];
