@@ -87,7 +87,10 @@ export class Orchestrator {
   async forget(network: string): Promise<void> {
     this.clearTimers(network);
     if (this.focusedNetwork === network) this.focusedNetwork = undefined;
-    await this.options.vms()?.stop(network).catch(() => undefined);
+    await this.options
+      .vms()
+      ?.stop(network)
+      .catch((error: unknown) => this.options.log(`${network}: removed from the config, but its VM did not stop: ${errorMessage(error)}`));
   }
 
   close(): void {
