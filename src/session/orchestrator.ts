@@ -1,4 +1,4 @@
-import { errorMessage } from "../shared/errors.js";
+import { ClanError, errorMessage } from "../shared/errors.js";
 import type { VmOverrides, VmStatus } from "../shared/vm-api.js";
 import type { NetworkConfig } from "./config/schema.js";
 import type { NetworkRegistry } from "./network-registry.js";
@@ -90,7 +90,11 @@ export class Orchestrator {
     await this.options
       .vms()
       ?.stop(network)
-      .catch((error: unknown) => this.options.log(`${network}: removed from the config, but its VM did not stop: ${errorMessage(error)}`));
+      .catch((error: unknown) => {
+        // A network whose VM clan-vmd never ran has nothing to stop.
+        if (error instanceof ClanError && error.code === "UnknownNetwork") return;
+        this.options.log(`${network}: removed from the config, but its VM did not stop: ${errorMessage(error)}`);
+      });
   }
 
   close(): void {
