@@ -52,8 +52,9 @@ describe("chooseAccelerator", () => {
     const again = await chooseAccelerator({ qemuBinary: QEMU, kernel: testGuestPaths().kernel, cacheFile });
     const cachedMs = performance.now() - startedAt;
     expect(again).toEqual(chosen);
-    // A QEMU run takes seconds here (the probe took probeMs); reading a small file takes milliseconds.
-    expect(cachedMs).toBeLessThan(200);
+    // A probe boots QEMU (seconds: probeMs); reading the cache takes milliseconds. Relative to the probe, so a
+    // loaded machine slows both alike.
+    expect(cachedMs).toBeLessThan(probeMs / 10);
   });
 
   it("chooses an accelerator that boots the test guest to ready", async () => {

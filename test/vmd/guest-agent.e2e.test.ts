@@ -52,13 +52,12 @@ describe("GuestAgentClient against the real guest agent", () => {
   });
 
   it("synchronises on each of ten reconnections in quick succession", async () => {
-    // Right after the previous client left, a request can go unanswered; the client must ask again.
+    // Right after the previous client left, a request can go unanswered; the client must ask again. Without
+    // that, connect() fails here with a Timeout within its limit; no wall-clock bound is asserted (CI is noisy).
     for (let round = 0; round < 10; round++) {
       agent.close();
-      const startedAt = Date.now();
       agent = await GuestAgentClient.connect(vm.paths.guestAgentSocket, 5000);
       await agent.ping();
-      expect(Date.now() - startedAt).toBeLessThan(3000);
     }
   });
 });
