@@ -272,7 +272,9 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       return;
     }
     const tail = (await this.consoleTail(2000)).trim().split("\n").slice(-10).join("\n");
-    const reason = isAlive(pid) ? "QEMU's QMP socket was lost" : "QEMU exited unexpectedly";
+    // The socket closes while a dying QEMU is still being torn down: give the exit a moment before naming the cause.
+    const exited = await waitForExit(pid, 500);
+    const reason = exited ? "QEMU exited unexpectedly" : "QEMU's QMP socket was lost";
     await this.failAndKill(`${reason}${tail ? `; console tail:\n${tail}` : ""}`);
   }
 
