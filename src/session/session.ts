@@ -7,6 +7,7 @@ import { watchName } from "../shared/name-watch.js";
 import type { VmStatus } from "../shared/vm-api.js";
 import { VmdClient } from "../shared/vmd-client.js";
 import { BackupActions } from "./backups/backup-actions.js";
+import { diffConfigs } from "./config/diff.js";
 import type { ConfigWatcher } from "./config/watcher.js";
 import type { Config, NetworkConfig } from "./config/schema.js";
 import { DisplayViewers } from "./display-viewers.js";
@@ -46,6 +47,8 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly backups: BackupActions;
   private readonly viewers: DisplayViewers;
   private updateTimer: NodeJS.Timeout | undefined;
+  /** Which scheduling of update checks is current: a run still in flight from an older one ends its loop. */
+  private updateSchedule = 0;
   private vmd: VmdClient | undefined;
   private stopVmdSignals: (() => void) | undefined;
   private currentWorkspace: string | undefined;
@@ -174,6 +177,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   async close(): Promise<void> {
     clearTimeout(this.updateTimer);
+    this.updateSchedule++;
     this.backups.close();
     this.orchestrator.close();
     this.viewers.closeAll();
@@ -195,23 +199,27 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   private async applyConfig(next: Config, previous: Config): Promise<void> {
+    const diff = diffConfigs(previous, next);
     this.registry.applyConfig(next);
     this.emit("config-error-changed", "");
-    for (const name of Object.keys(previous.networks)) {
-      if (!(name in next.networks)) await this.orchestrator.forget(name);
-    }
-    if (this.vmd) await this.refreshVms(this.vmd);
+    for (const name of diff.removed) await this.orchestrator.forget(name);
+    if (this.vmd && diff.added.length > 0) await this.refreshVms(this.vmd);
     // A workspace may now belong to another network, or to one for the first time.
     if (this.currentWorkspace !== undefined) this.workspaceFocused(this.currentWorkspace);
-    this.scheduleUpdateChecks(next.updateCheckMinutes);
+    // Update checks ask every source over the network: only when what they depend on changed, not at every save.
+    const sourcesChanged = diff.added.length > 0 || diff.changed.some((change) => change.fields.includes("source"));
+    if (this.updateSchedule === 0 || sourcesChanged || diff.settingsChanged.includes("updateCheckMinutes")) {
+      this.scheduleUpdateChecks(next.updateCheckMinutes);
+    }
     this.backups.reschedule();
   }
 
   private scheduleUpdateChecks(minutes: number): void {
     clearTimeout(this.updateTimer);
+    const schedule = ++this.updateSchedule;
     const run = () => {
       void this.checkUpdates().finally(() => {
-        this.updateTimer = setTimeout(run, minutes * 60_000);
+        if (schedule === this.updateSchedule) this.updateTimer = setTimeout(run, minutes * 60_000);
       });
     };
     run();
