@@ -5,6 +5,7 @@ import { BAR_USAGE, runBarCommand } from "./bar-command.js";
 import { GENERATION_USAGE, runGenerationCommand } from "./generation-commands.js";
 import { JOIN_USAGE, runJoinCommand } from "./join-command.js";
 import { runSessionCommand, SESSION_USAGE } from "./session-commands.js";
+import { runSessionFilesCommand, SESSION_FILES_USAGE } from "./session-files-command.js";
 import { runVmCommand, VM_USAGE } from "./vm-commands.js";
 import { runVpnCommand, VPN_USAGE } from "./vpn-commands.js";
 import { runWmConfigCommand, WM_CONFIG_USAGE } from "./wm-config-command.js";
@@ -20,6 +21,7 @@ ${VPN_USAGE}
 Status bar and window manager:
 ${BAR_USAGE}
 ${WM_CONFIG_USAGE}
+${SESSION_FILES_USAGE}
 
 Low level, straight to clan-vmd:
 ${VM_USAGE}`;
@@ -66,6 +68,9 @@ export async function main(argv: string[]): Promise<void> {
       case "sway-config":
       case "i3-config":
         await runWmConfigCommand(command, rest);
+        return;
+      case "session-files":
+        await runSessionFilesCommand(rest);
         return;
       case undefined:
       case "help":

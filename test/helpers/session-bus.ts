@@ -12,10 +12,11 @@ export interface SessionBus {
   stop(): Promise<void>;
 }
 
-export async function startSessionBus(): Promise<SessionBus> {
+/** `env` reaches the bus and whatever it activates (XDG_DATA_HOME chooses where it looks for service files). */
+export async function startSessionBus(env: Record<string, string> = {}): Promise<SessionBus> {
   const dir = await mkdtemp(join(tmpdir(), "clan-bus-"));
   const address = `unix:path=${join(dir, "bus")}`;
-  const { stdout } = await execa("dbus-daemon", ["--session", `--address=${address}`, "--fork", "--print-pid"]);
+  const { stdout } = await execa("dbus-daemon", ["--session", `--address=${address}`, "--fork", "--print-pid"], { env });
   const pid = Number(stdout.trim());
   return {
     address,
