@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { NetworkName } from "../../shared/network-name.js";
+import { quoteWorkspaceName, UnsafeCommandArgumentError } from "../../sway/commands.js";
 import { BackupConfig } from "./backup-schema.js";
 
 // The schema of the user's config.json, the one source of truth for its shape: types are inferred from it and the
@@ -31,9 +32,43 @@ function displayText(maxLength: number) {
     .regex(WITHOUT_CONTROL_CHARACTERS, "must not contain control characters (newlines, tabs, bidi overrides, …)");
 }
 
-export const WorkspaceName = displayText(128).describe(
-  'A sway/i3 workspace name exactly as the window manager shows it, e.g. "3:family".',
-);
+// A name is refused here, where the user reads the error, rather than when a window of the network could not be
+// placed or decorated. The same rules whatever the window manager, so that a config works on sway, i3 and GNOME.
+export const WorkspaceName = displayText(128)
+  .superRefine((name, context) => {
+    for (const dialect of ["sway", "i3"] as const) {
+      try {
+        quoteWorkspaceName(name, dialect);
+      } catch (error) {
+        if (!(error instanceof UnsafeCommandArgumentError)) throw error;
+        // Reported by displayText's own checks, with the config's wording.
+        if (error.reason === "control-character" || error.reason === "too-long" || error.reason === "empty") return;
+        context.addIssue({ code: "custom", message: `${quoteForMessage(name)} cannot be a workspace name: ${workspaceNameProblem(error)}` });
+        return;
+      }
+    }
+  })
+  .describe('A sway/i3 workspace name exactly as the window manager shows it, e.g. "3:family".');
+
+function workspaceNameProblem(error: UnsafeCommandArgumentError): string {
+  switch (error.reason) {
+    case "dollar-sign":
+      return "sway expands '$' as a config variable, so no command can name it exactly";
+    case "both-quote-kinds":
+      return "sway cannot quote a name that contains both ' and \"";
+    case "trailing-backslash":
+      return "sway would read its final backslash as escaping the closing quote";
+    case "reserved-word":
+      return "sway reads it as a keyword (next, prev, current, number, back_and_forth, …) or an internal workspace (__…, --…)";
+    default:
+      return error.message;
+  }
+}
+
+/** sway and i3 look workspaces up ignoring ASCII case: "Work" and "work" are one workspace to them. */
+function workspaceKey(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
+}
 
 const Colour = z
   .string()
@@ -138,21 +173,23 @@ const Networks = z
         : undefined,
   })
   .superRefine((networks, context) => {
-    const ownerOf = new Map<string, string>();
+    const ownerOf = new Map<string, { network: string; spelling: string }>();
     for (const [name, network] of Object.entries(networks)) {
       network.workspaces.forEach((workspace, index) => {
-        const owner = ownerOf.get(workspace);
+        const key = workspaceKey(workspace);
+        const owner = ownerOf.get(key);
         if (owner === undefined) {
-          ownerOf.set(workspace, name);
+          ownerOf.set(key, { network: name, spelling: workspace });
           return;
         }
+        const sameAs = owner.spelling === workspace ? "" : ` (sway and i3 ignore case: it is the same workspace as ${quoteForMessage(owner.spelling)})`;
         context.addIssue({
           code: "custom",
           path: [name, "workspaces", index],
           message:
-            owner === name
-              ? `workspace ${quoteForMessage(workspace)} is listed twice in network "${name}"`
-              : `workspace ${quoteForMessage(workspace)} of network "${name}" already belongs to network "${owner}"`,
+            owner.network === name
+              ? `workspace ${quoteForMessage(workspace)} is listed twice in network "${name}"${sameAs}`
+              : `workspace ${quoteForMessage(workspace)} of network "${name}" already belongs to network "${owner.network}"${sameAs}`,
         });
       });
     }

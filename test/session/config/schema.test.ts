@@ -189,7 +189,7 @@ describe("config schema", () => {
       "rm -rf /; echo",
       "[con_mark=x] kill",
       "a,b",
-      "$(whoami) `id`",
+      "`id` & (whoami)",
       "{}\\'",
       "家族 👨‍👩‍👧 café",
       "x".repeat(128),
@@ -212,6 +212,26 @@ describe("config schema", () => {
     const error = problemsOf(configText({ family: networkInput({ workspaces: ["ok", name] }) }));
     expect(error.problems).toEqual([{ path: "networks.family.workspaces[1]", reason: expect.stringMatching(/control characters/) }]);
     expect(error.message).not.toContain(name);
+  });
+
+  it.each([
+    ["a dollar sign", "$(whoami)", /sway expands '\$'/],
+    ["both quote kinds", `it's "ours"`, /both ' and "/],
+    ["a trailing backslash", "work\\", /final backslash/],
+    ["a keyword", "next", /keyword/],
+    ["an internal name", "__i3_scratch", /internal workspace/],
+  ])("rejects a workspace name with %s, which a window manager command cannot name exactly", (_case, name, reason) => {
+    const error = problemsOf(configText({ family: networkInput({ workspaces: [name] }) }));
+    expect(error.problems).toEqual([{ path: "networks.family.workspaces[0]", reason: expect.stringMatching(reason) }]);
+  });
+
+  it("rejects two networks whose workspaces differ only in case, which sway and i3 treat as one", () => {
+    const error = problemsOf(
+      configText({ a: networkInput({ workspaces: ["Work"] }), b: networkInput({ workspaces: ["work"], colour: "#00ff00" }) }),
+    );
+    expect(error.problems).toEqual([
+      { path: "networks.b.workspaces[0]", reason: 'workspace "work" of network "b" already belongs to network "a" (sway and i3 ignore case: it is the same workspace as "Work")' },
+    ]);
   });
 
   it("rejects a 10k-character workspace name without echoing it", () => {
