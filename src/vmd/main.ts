@@ -86,7 +86,7 @@ export async function main(argv: string[]): Promise<void> {
     bus.disconnect();
     process.exit(0);
   };
-  exportVmdApi(bus, manager, (stopVms) => void shutdown(stopVms));
+  exportVmdApi(bus, manager, (stopVms) => void shutdown(stopVms), log);
   // Adopt before claiming the name: no client can ask for a VM that is about to be re-adopted.
   const adopted = await manager.adoptAll();
   if (adopted.length > 0) log(`re-adopted running VMs: ${adopted.join(", ")}`);

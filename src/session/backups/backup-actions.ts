@@ -144,6 +144,10 @@ export class BackupActions {
     }
   }
 
+  isRestoring(network: string): boolean {
+    return this.restoring.has(network);
+  }
+
   close(): void {
     this.scheduler.close();
     this.shutdown.abort();
