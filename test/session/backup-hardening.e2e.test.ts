@@ -55,13 +55,15 @@ describe.skipIf(!needs.every(hasBinary))(`a hostile backup repository ${skipReas
     tmp = await mkdtemp(join(tmpdir(), "clan-hostile-restore-"));
     repository = join(tmp, "repository");
     passwordFile = join(tmp, "password");
-    hostSecret = join(tmp, "host-secret");
+    // Its name carries markup, as a crafted header's backing file name may.
+    hostSecret = join(tmp, "<i>host-secret");
     await writeFile(hostSecret, `${secretText}\n`, { mode: 0o600 });
     await writeFile(passwordFile, `pw-${randomBytes(9).toString("hex")}\n`, { mode: 0o644 });
     await chmod(passwordFile, 0o644);
     await mkdir(join(tmp, "generation"));
     stack = await startSessionStack({ config: network(false), daemonEnv: { XDG_STATE_HOME: join(tmp, "xdg-state") } });
-    notifications = await startNotificationServer(stack.env.DBUS_SESSION_BUS_ADDRESS!);
+    // A server that reads markup in bodies, as mako and GNOME Shell do: the names in a crafted header are text.
+    notifications = await startNotificationServer(stack.env.DBUS_SESSION_BUS_ADDRESS!, ["body", "body-markup"]);
     stateDisk = join(stack.root, "state", "family", "state.qcow2");
     await mkdir(join(stack.root, "state", "family"), { recursive: true });
     await execa("qemu-img", ["create", "-q", "-f", "qcow2", stateDisk, "4M"]);
@@ -105,7 +107,10 @@ describe.skipIf(!needs.every(hasBinary))(`a hostile backup repository ${skipReas
     expect(result.stderr).toMatch(/restore failed at "replace the state disk" \(the previous state disk is kept\): .*state\.qcow2 names a backing file/);
     expect(result.stderr).toContain(JSON.stringify(hostSecret));
     await expectDiskUntouched();
-    expect(notifications.shown.at(-1)).toMatchObject({ summary: "family: restore failed", body: expect.stringContaining("names a backing file") });
+    const refused = notifications.shown.at(-1)!;
+    expect(refused).toMatchObject({ summary: "family: restore failed", body: expect.stringContaining("names a backing file") });
+    expect(refused.body).toContain("&lt;i&gt;host-secret");
+    expect(refused.body).not.toContain("<i>");
   });
 
   it("a snapshot whose qcow2 keeps its data in an external host file is refused, and the state disk is unchanged", async () => {
