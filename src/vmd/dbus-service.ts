@@ -94,8 +94,8 @@ class ManagerInterface extends Interface {
         this.announce({ network, action: "guest-exec", detail: `${command} ran as root in the guest (exit ${result.exitCode})` });
         return [result.exitCode, result.stdout, result.stderr];
       } catch (error) {
-        // It may have started before it failed (a timeout): the attempt is told too.
-        this.announce({ network, action: "guest-exec", detail: `${command} was sent to run as root in the guest and failed: ${errorMessage(error)}` });
+        // It may have started before it failed (a timeout, a lost agent): the attempt is told too.
+        this.announce({ network, action: "guest-exec", detail: `${command} was asked to run as root in the guest and failed: ${errorMessage(error)}` });
         throw error;
       }
     });
