@@ -24,6 +24,7 @@ export async function runBackupCommand(command: string, args: string[], connect:
       await session.backupNow(network);
       const status = await session.getNetwork(network);
       console.log(`${network}: backed up at ${formatTime(status.backupLastSuccess)}${status.backupError ? ` (${status.backupError})` : ""}`);
+      if (status.backupWarning) console.error(`warning: ${status.backupWarning}`);
       return;
     }
     case "backups": {
@@ -56,6 +57,7 @@ function backupFields(status: NetworkStatus) {
     lastSuccess: status.backupLastSuccess,
     lastAttempt: status.backupLastAttempt,
     error: status.backupError,
+    warning: status.backupWarning,
     nextDue: status.backupNextDue,
     repositorySize: status.backupRepositorySize,
     freeSpace: status.backupFreeSpace,
@@ -72,6 +74,7 @@ function describeStatus(status: NetworkStatus): string[] {
     `  repository     ${formatBytes(status.backupRepositorySize)}, ${status.backupFreeSpace < 0 ? "free space unknown" : `${formatBytes(status.backupFreeSpace)} free`}`,
   ];
   if (status.backupError) lines.push(`  error          ${status.backupError}`);
+  if (status.backupWarning) lines.push(`  warning        ${status.backupWarning}`);
   return lines;
 }
 

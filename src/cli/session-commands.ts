@@ -59,6 +59,7 @@ function printStatus(networks: NetworkStatus[]): void {
   const header = [" NETWORK", "WORKSPACES", "VM", "GENERATION", "VPN", "BACKUP", "ERROR"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+  for (const network of networks) if (network.backupWarning) console.log(`warning: ${network.name}: ${network.backupWarning}`);
 }
 
 /** The state and the date of the last success; `clanctl backups NET` tells the rest. */

@@ -15,6 +15,7 @@ import { GenerationActions } from "./generations/generation-actions.js";
 import { NetworkRegistry } from "./network-registry.js";
 import type { Notify } from "./notifications.js";
 import { Orchestrator } from "./orchestrator.js";
+import { securityNotifier } from "./security-notices.js";
 import type { WindowManagerBackend } from "./window-manager-backend.js";
 
 // clan-sessiond's composition: the config, the network registry, the orchestrator, display viewers, the window
@@ -51,6 +52,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private updateSchedule = 0;
   private vmd: VmdClient | undefined;
   private stopVmdSignals: (() => void) | undefined;
+  private readonly securityNotice: ReturnType<typeof securityNotifier>;
   private currentWorkspace: string | undefined;
 
   constructor(private readonly options: SessionOptions) {
@@ -78,6 +80,7 @@ export class Session extends EventEmitter<SessionEvents> {
       notify: options.notify,
       log: options.log,
     });
+    this.securityNotice = securityNotifier({ notify: options.notify, restoring: (network) => this.backups.isRestoring(network), log: options.log });
     this.viewers = new DisplayViewers({
       registry: this.registry,
       backend: () => options.backend,
@@ -229,13 +232,18 @@ export class Session extends EventEmitter<SessionEvents> {
     try {
       const vmd = await VmdClient.connect(this.options.bus);
       this.stopVmdSignals?.();
-      this.stopVmdSignals = vmd.onStateChanged(
+      const stopStates = vmd.onStateChanged(
         (status) => {
           this.registry.applyVmStatus(status);
           this.viewers.vmChanged(status);
         },
         (error) => this.options.log(`clan-vmd sent an invalid status: ${error.message}`),
       );
+      const stopSecurityEvents = vmd.onSecurityEvent(this.securityNotice, (error) => this.options.log(`clan-vmd sent an invalid security event: ${error.message}`));
+      this.stopVmdSignals = () => {
+        stopStates();
+        stopSecurityEvents();
+      };
       this.vmd = vmd;
       await this.refreshVms(vmd);
       this.backups.reschedule();

@@ -27,6 +27,8 @@ export const NetworkStatus = z.object({
   backupLastAttempt: z.number(),
   /** Why the last backup attempt failed; "" when it succeeded or none was made. */
   backupError: z.string(),
+  /** What the user should fix although backups work (a password file open to other users); "" when nothing. */
+  backupWarning: z.string(),
   /** Unix time in ms when the next scheduled backup is due, 0 when none is configured. */
   backupNextDue: z.number(),
   /** Bytes the restic repository holds, -1 when unknown (not measured yet). */
@@ -54,6 +56,7 @@ export const BACKUP_NOT_CONFIGURED = {
   backupLastSuccess: 0,
   backupLastAttempt: 0,
   backupError: "",
+  backupWarning: "",
   backupNextDue: 0,
   backupRepositorySize: -1,
   backupFreeSpace: -1,
@@ -93,6 +96,7 @@ const SIGNATURES: Record<keyof NetworkStatus, string> = {
   backupLastSuccess: "d",
   backupLastAttempt: "d",
   backupError: "s",
+  backupWarning: "s",
   backupNextDue: "d",
   backupRepositorySize: "d",
   backupFreeSpace: "d",

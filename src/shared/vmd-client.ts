@@ -3,6 +3,7 @@ import { VMD_BUS_NAME, VMD_MANAGER_INTERFACE, VMD_MANAGER_PATH } from "./dbus-na
 import { ClanError } from "./errors.js";
 import { z } from "zod";
 import { callMember, onDecodedSignal } from "./proxy-calls.js";
+import { decodeSecurityEvent, type SecurityEvent } from "./security-events.js";
 import {
   decodeVmStatus,
   decodeVpnPeer,
@@ -96,6 +97,11 @@ export class VmdClient {
 
   onStateChanged(listener: (status: VmStatus) => void, onInvalid: (error: Error) => void): () => void {
     return onDecodedSignal(this.manager, "StateChanged", decodeVmStatus, listener, onInvalid);
+  }
+
+  /** Calls that lowered a network's guard (see security-events.ts), whoever made them. */
+  onSecurityEvent(listener: (event: SecurityEvent) => void, onInvalid: (error: Error) => void): () => void {
+    return onDecodedSignal(this.manager, "SecurityEvent", decodeSecurityEvent, listener, onInvalid);
   }
 
   private call(method: string, ...args: unknown[]): Promise<unknown> {

@@ -1,7 +1,8 @@
 import { interface as dbusInterface, Variant, type MessageBus } from "@jellybrick/dbus-next";
 import { asDbusCall } from "../shared/dbus-errors.js";
 import { VMD_MANAGER_INTERFACE, VMD_MANAGER_PATH, VMD_VM_INTERFACE, networkObjectPath } from "../shared/dbus-names.js";
-import { ClanError } from "../shared/errors.js";
+import { ClanError, errorMessage } from "../shared/errors.js";
+import { encodeSecurityEvent, SECURITY_EVENT_SIGNATURE, type SecurityEvent } from "../shared/security-events.js";
 import { encodeVmStatus, encodeVpnPeer, unwrapVariants, VM_STATUS_SIGNATURE, VmOverrides, type VmStatus } from "../shared/vm-api.js";
 import type { VmManager } from "./vm-manager.js";
 import type { VmSupervisor } from "./supervisor.js";
@@ -17,6 +18,7 @@ class ManagerInterface extends Interface {
   constructor(
     private readonly manager: VmManager,
     private readonly requestShutdown: (stopVms: boolean) => void,
+    private readonly log: (message: string) => void,
   ) {
     super(VMD_MANAGER_INTERFACE);
   }
@@ -76,14 +78,26 @@ class ManagerInterface extends Interface {
 
   @method({ inSignature: "ss", outSignature: "" })
   ReplaceStateDisk(network: string, image: string) {
-    return asDbusCall(() => this.manager.supervisor(network, { create: true }).replaceStateDisk(image));
+    return asDbusCall(async () => {
+      await this.manager.supervisor(network, { create: true }).replaceStateDisk(image);
+      this.announce({ network, action: "state-disk-replaced", detail: `its state disk was replaced by ${image}; the old one is kept as state.qcow2.previous` });
+    });
   }
 
   @method({ inSignature: "sasu", outSignature: "iss" })
   GuestExec(network: string, argv: string[], timeoutSeconds: number) {
     return asDbusCall(async () => {
-      const result = await this.manager.supervisor(network).guestAgent.exec(argv, timeoutSeconds * 1000);
-      return [result.exitCode, result.stdout, result.stderr];
+      const agent = this.manager.supervisor(network).guestAgent;
+      const command = describeCommand(argv);
+      try {
+        const result = await agent.exec(argv, timeoutSeconds * 1000);
+        this.announce({ network, action: "guest-exec", detail: `${command} ran as root in the guest (exit ${result.exitCode})` });
+        return [result.exitCode, result.stdout, result.stderr];
+      } catch (error) {
+        // It may have started before it failed (a timeout, a lost agent): the attempt is told too.
+        this.announce({ network, action: "guest-exec", detail: `${command} was asked to run as root in the guest and failed: ${errorMessage(error)}` });
+        throw error;
+      }
     });
   }
 
@@ -106,7 +120,10 @@ class ManagerInterface extends Interface {
 
   @method({ inSignature: "ss", outSignature: "" })
   UnblockPeer(network: string, peer: string) {
-    return asDbusCall(() => this.manager.supervisor(network).vpn.unblock(peer));
+    return asDbusCall(async () => {
+      const unblocked = await this.manager.supervisor(network).vpn.unblock(peer);
+      if (unblocked) this.announce({ network, action: "peer-unblocked", detail: `${unblocked} may reach the network's VPN again` });
+    });
   }
 
   /** This member's WireGuard public key for the network, generated on first use: what its admins add as a peer. */
@@ -125,6 +142,23 @@ class ManagerInterface extends Interface {
   StateChanged(status: VmStatus) {
     return encodeVmStatus(status);
   }
+
+  @signal({ signature: SECURITY_EVENT_SIGNATURE })
+  SecurityEvent(event: SecurityEvent) {
+    return encodeSecurityEvent(event);
+  }
+
+  /** A call that lowered a network's guard went through: logged here, shown as a notification by clan-sessiond. */
+  private announce(event: SecurityEvent): void {
+    this.log(`${event.network}: ${event.action}: ${event.detail}`);
+    this.SecurityEvent(event);
+  }
+}
+
+/** argv as one readable line, shortened: it is shown in a notification. */
+function describeCommand(argv: string[]): string {
+  const line = argv.map((word) => (/^[\w./=:@+-]+$/.test(word) ? word : JSON.stringify(word))).join(" ");
+  return `"${line.length > 200 ? `${line.slice(0, 200)}…` : line}"`;
 }
 
 
@@ -155,8 +189,8 @@ class VmObjectInterface extends Interface {
 }
 
 
-export function exportVmdApi(bus: MessageBus, manager: VmManager, requestShutdown: (stopVms: boolean) => void): void {
-  const managerInterface = new ManagerInterface(manager, requestShutdown);
+export function exportVmdApi(bus: MessageBus, manager: VmManager, requestShutdown: (stopVms: boolean) => void, log: (message: string) => void): void {
+  const managerInterface = new ManagerInterface(manager, requestShutdown, log);
   bus.export(VMD_MANAGER_PATH, managerInterface);
   const exportVm = (supervisor: VmSupervisor) => {
     const vmInterface = new VmObjectInterface(supervisor);

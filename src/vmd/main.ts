@@ -10,7 +10,8 @@ import { exportVmdApi } from "./dbus-service.js";
 import type { Accelerator } from "./qemu-command.js";
 import { DEFAULT_STOP_TIMEOUTS } from "./stop-escalation.js";
 import { VmManager } from "./vm-manager.js";
-import { defaultDirectories } from "./vm-paths.js";
+import { claimPrivateDirectory } from "./runtime-directory.js";
+import { defaultDirectories, sharedRuntimeFallback } from "./vm-paths.js";
 import { canCreateNamespaces } from "./vpn/namespace.js";
 
 const USAGE = `usage: clan-vmd [--runtime-dir DIR] [--state-dir DIR] [--accel kvm|tcg|auto] [--powerdown-timeout SECONDS]
@@ -41,6 +42,8 @@ export async function main(argv: string[]): Promise<void> {
     runtimeRoot: values["runtime-dir"] ?? defaults.runtimeRoot,
     stateRoot: values["state-dir"] ?? defaults.stateRoot,
   };
+  const fallback = values["runtime-dir"] === undefined ? sharedRuntimeFallback(process.env) : undefined;
+  if (fallback !== undefined) await claimPrivateDirectory(fallback);
   const forced = parseAcceleratorOverride(values.accel ?? process.env.CLAN_VMD_ACCEL);
   const powerdownSeconds = Number(values["powerdown-timeout"] ?? DEFAULT_STOP_TIMEOUTS.powerdownMs / 1000);
   if (!Number.isFinite(powerdownSeconds) || powerdownSeconds < 0) throw new Error("--powerdown-timeout must be a number of seconds");
@@ -83,7 +86,7 @@ export async function main(argv: string[]): Promise<void> {
     bus.disconnect();
     process.exit(0);
   };
-  exportVmdApi(bus, manager, (stopVms) => void shutdown(stopVms));
+  exportVmdApi(bus, manager, (stopVms) => void shutdown(stopVms), log);
   // Adopt before claiming the name: no client can ask for a VM that is about to be re-adopted.
   const adopted = await manager.adoptAll();
   if (adopted.length > 0) log(`re-adopted running VMs: ${adopted.join(", ")}`);

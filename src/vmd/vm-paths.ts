@@ -60,9 +60,16 @@ export function vmPaths(directories: VmdDirectories, network: string): VmPaths {
   };
 }
 
+/** The per-user directory in the shared temporary directory used when there is no XDG_RUNTIME_DIR, which must be
+ *  claimed (claimPrivateDirectory) before use; undefined when XDG_RUNTIME_DIR is set. */
+export function sharedRuntimeFallback(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.XDG_RUNTIME_DIR) return undefined;
+  return join(env.TMPDIR || "/tmp", `clan-vmd-${process.getuid?.() ?? "user"}`);
+}
+
 export function defaultDirectories(env: NodeJS.ProcessEnv): VmdDirectories {
   const home = env.HOME ?? "/tmp";
-  const runtime = env.XDG_RUNTIME_DIR ?? join("/tmp", `clan-vmd-${process.getuid?.() ?? "user"}`);
+  const runtime = env.XDG_RUNTIME_DIR || sharedRuntimeFallback(env)!;
   const state = env.XDG_STATE_HOME ?? join(home, ".local", "state");
   return { runtimeRoot: join(runtime, "clan-vmd"), stateRoot: join(state, "clan-desktop", "vms") };
 }

@@ -14,7 +14,7 @@ class NotificationsInterface extends Interface {
   readonly shown: ShownNotification[] = [];
   private nextId = 1;
 
-  constructor() {
+  constructor(private readonly capabilities: string[]) {
     super("org.freedesktop.Notifications");
   }
 
@@ -26,13 +26,15 @@ class NotificationsInterface extends Interface {
 
   @method({ inSignature: "", outSignature: "as" })
   GetCapabilities() {
-    return ["body"];
+    return this.capabilities;
   }
 }
 
-export async function startNotificationServer(busAddress: string): Promise<{ shown: ShownNotification[]; stop(): void }> {
+/** `capabilities` as GetCapabilities answers: "body-markup" makes it a server that reads markup in bodies, as
+ *  mako and GNOME Shell do; `shown` then holds the bodies as sent, markup and all. */
+export async function startNotificationServer(busAddress: string, capabilities = ["body"]): Promise<{ shown: ShownNotification[]; stop(): void }> {
   const bus: MessageBus = sessionBus({ busAddress });
-  const server = new NotificationsInterface();
+  const server = new NotificationsInterface(capabilities);
   bus.export("/org/freedesktop/Notifications", server);
   await bus.requestName("org.freedesktop.Notifications", 0);
   return { shown: server.shown, stop: () => bus.disconnect() };

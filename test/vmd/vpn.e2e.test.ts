@@ -1,8 +1,10 @@
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clanctl, startDaemon, waitUntil, type DaemonProcess } from "../helpers/daemons.js";
+import { startNotificationServer, type ShownNotification } from "../helpers/notification-server.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 import { INTERNET_PREFIX, VpnHomes, type Home } from "../helpers/vpn-homes.js";
@@ -12,7 +14,7 @@ import { INTERNET_PREFIX, VpnHomes, type Home } from "../helpers/vpn-homes.js";
 // on home a must reach neither family VM nor any host; a blocked peer is cut off at once. Home a also runs
 // clan-sessiond, so that status, peers and blocking are checked where users meet them: clanctl.
 
-const needs = ["ip", "wireguard-go", "wg", "nft", "qemu-system-x86_64", "dbus-daemon"];
+const needs = ["ip", "wireguard-go", "wg", "nft", "qemu-system-x86_64", "dbus-daemon", "gdbus"];
 const isRoot = process.getuid?.() === 0;
 const PORT = 51820;
 
@@ -23,6 +25,7 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`VPN per network on the host
   let generations: string;
   let sessiond: DaemonProcess | undefined;
   let sessionEnv: Record<string, string>;
+  let notifications: { shown: ShownNotification[]; stop(): void } | undefined;
 
   beforeAll(async () => {
     const [homeA, homeB] = await homes.createTwo();
@@ -60,9 +63,11 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`VPN per network on the host
     sessionEnv = { DBUS_SESSION_BUS_ADDRESS: a.busAddress, CLAN_DESKTOP_CONFIG: configFile, XDG_STATE_HOME: join(generations, "state") };
     sessiond = startDaemon("clan-sessiond", ["--backend", "none"], sessionEnv);
     await sessiond.waitForOutput(/serving org\.clan\.Desktop\.Session1/);
+    notifications = await startNotificationServer(a.busAddress);
   });
 
   afterAll(async () => {
+    notifications?.stop();
     await sessiond?.stop();
     await homes.cleanUp([a, b].filter(Boolean));
     if (generations) await rm(generations, { recursive: true, force: true });
@@ -126,6 +131,17 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`VPN per network on the host
     expect((await a.vms.peers("family"))[0]).toMatchObject({ name: "bob", blocked: true });
     expect((await clanctl(["block", "family", "mallory"], sessionEnv)).stderr).toContain('the network has no peer "mallory"');
     expect((await clanctl(["unblock", "family", "bob"], sessionEnv)).exitCode).toBe(0);
+    await eventuallyPings(b, "family", "10.77.0.2");
+    const unblocked = (body: string) => waitUntil(() => notifications!.shown.find((n) => n.summary === "family: VPN peer unblocked" && n.body.includes(body)), "the unblock notification");
+    const bobKey = (await a.vms.peers("family"))[0]!.publicKey;
+    expect(await unblocked("bob")).toEqual({ summary: "family: VPN peer unblocked", body: `peer bob (${bobKey}) may reach the network's VPN again` });
+
+    // Straight to clan-vmd with gdbus, as any program of the user's may: the user is told all the same.
+    const seen = notifications!.shown.length;
+    expect((await clanctl(["block", "family", "bob"], sessionEnv)).exitCode).toBe(0);
+    const call = await execa("gdbus", ["call", "--session", "--dest", "org.clan.Desktop.VMs1", "--object-path", "/org/clan/Desktop/VMs1", "--method", "org.clan.Desktop.VMs1.Manager.UnblockPeer", "family", "bob"], { env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: a.busAddress } });
+    expect(call.exitCode).toBe(0);
+    await waitUntil(() => notifications!.shown.slice(seen).find((n) => n.summary === "family: VPN peer unblocked"), "the second unblock notification");
     await eventuallyPings(b, "family", "10.77.0.2");
   });
 

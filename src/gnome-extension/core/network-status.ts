@@ -29,6 +29,8 @@ export interface NetworkStatus {
   backupLastAttempt: number;
   /** Why the last backup attempt failed, "" when it did not. */
   backupError: string;
+  /** What to fix although backups work (a password file open to other users), "" when nothing. */
+  backupWarning: string;
   /** Unix time in ms when the next backup is due, 0 when none is configured. */
   backupNextDue: number;
   /** Bytes in the backup repository, -1 when unknown. */
@@ -63,6 +65,7 @@ export const NETWORK_STATUS_FIELDS: Readonly<Record<keyof NetworkStatus, FieldKi
   backupLastSuccess: "number",
   backupLastAttempt: "number",
   backupError: "string",
+  backupWarning: "string",
   backupNextDue: "number",
   backupRepositorySize: "number",
   backupFreeSpace: "number",
@@ -83,6 +86,7 @@ const DEFAULTS: Partial<NetworkStatus> = {
   backupLastSuccess: 0,
   backupLastAttempt: 0,
   backupError: "",
+  backupWarning: "",
   backupNextDue: 0,
   backupRepositorySize: -1,
   backupFreeSpace: -1,

@@ -10,7 +10,7 @@ import { BackupRecords, type BackupRecord } from "./backup-records.js";
 import { runBackup } from "./backup-run.js";
 import { backupState, nextDue, overdueNotificationPending } from "./backup-schedule.js";
 import { BackupScheduler, type ScheduledNetwork } from "./backup-scheduler.js";
-import { readRepositoryPassword, scrubbingFailures } from "./repository-password.js";
+import { passwordFileWarning, readRepositoryPassword, scrubbingFailures } from "./repository-password.js";
 import { Restic } from "./restic.js";
 import { restoreStateDisk } from "./state-restore.js";
 import { WorkDirectories } from "./work-directory.js";
@@ -37,6 +37,8 @@ export class BackupActions {
   private records: BackupRecords | undefined;
   private readonly running = new Map<string, Promise<void>>();
   private readonly restoring = new Set<string>();
+  /** The password warning last logged per network, so that the log says it when it appears or changes. */
+  private readonly loggedWarnings = new Map<string, string>();
   private readonly shutdown = new AbortController();
   private readonly work: WorkDirectories;
   private readonly scheduler: BackupScheduler;
@@ -142,6 +144,10 @@ export class BackupActions {
     }
   }
 
+  isRestoring(network: string): boolean {
+    return this.restoring.has(network);
+  }
+
   close(): void {
     this.scheduler.close();
     this.shutdown.abort();
@@ -186,11 +192,17 @@ export class BackupActions {
     const now = this.now();
     const record = await this.requireRecords().ensure(network, now);
     const sameRepository = record.repository === config.repository;
+    const warning = await passwordFileWarning(config.password);
+    if (warning !== (this.loggedWarnings.get(network) ?? "")) {
+      if (warning) this.options.log(`${network}: WARNING: ${warning}`);
+      this.loggedWarnings.set(network, warning);
+    }
     this.options.registry.update(network, {
       backupState: backupState(record, config, now, this.running.has(network)),
       backupLastSuccess: record.lastSuccess ?? 0,
       backupLastAttempt: record.lastAttempt ?? 0,
       backupError: record.lastError,
+      backupWarning: warning,
       backupNextDue: nextDue(record, config),
       backupRepositorySize: (sameRepository ? record.repositorySize : undefined) ?? -1,
       backupFreeSpace: (sameRepository ? record.freeSpace : undefined) ?? -1,

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { execa } from "execa";
 import { ClanError, errorMessage } from "../../shared/errors.js";
 import type { BackupPassword } from "../config/backup-schema.js";
@@ -60,6 +60,22 @@ export async function scrubbingFailures<T>(password: RepositoryPassword, body: (
     if (scrubbed === message) throw error;
     throw new ClanError(error instanceof ClanError ? error.code : "BackupFailed", scrubbed);
   }
+}
+
+/** ssh's rule for private keys: a password file that other users may read (or write) is a warning, named with its
+ *  fix. It is not refused, so that a backup is never lost to a mode; "" when the file is private or the password
+ *  comes from a command. A file that cannot be read is left to readRepositoryPassword to name. */
+export async function passwordFileWarning(source: BackupPassword): Promise<string> {
+  if (!("file" in source)) return "";
+  const info = await stat(source.file).catch(() => undefined);
+  if (!info || (info.mode & 0o077) === 0) return "";
+  const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
+  return `the backup password file ${source.file} is open to other users (mode ${mode}); make it private: chmod 600 ${shellWord(source.file)}`;
+}
+
+/** The path as the user would type it in a shell, for a fix they copy. */
+function shellWord(path: string): string {
+  return /^[\w./+@:-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
 }
 
 function describeSource(source: BackupPassword): string {

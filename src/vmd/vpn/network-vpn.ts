@@ -220,15 +220,17 @@ export class NetworkVpn {
     this.options.log(`${this.options.network}: blocked peer ${peer.name} (${peer.publicKey})`);
   }
 
-  async unblock(nameOrKey: string): Promise<void> {
+  /** Lets a blocked peer back; returns its name, or undefined when it was not blocked (nothing changed). */
+  async unblock(nameOrKey: string): Promise<string | undefined> {
     const running = this.requireRunning();
     const peer = findPeer(running.spec, nameOrKey);
     const blocked = await readBlocked(this.state);
-    if (!blocked.includes(peer.publicKey)) return;
+    if (!blocked.includes(peer.publicKey)) return undefined;
     await writeBlocked(this.state, blocked.filter((key) => key !== peer.publicKey));
     await inNamespace(running.namespace, "nft", blockedSetCommand("delete", peer.allowedIps));
     await addPeer(running, peer);
     this.options.log(`${this.options.network}: unblocked peer ${peer.name}`);
+    return `peer ${peer.name} (${peer.publicKey})`;
   }
 
   private requireRunning(): RuntimeRecord & NamespaceNames {

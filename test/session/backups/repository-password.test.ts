@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readRepositoryPassword, scrubbingFailures } from "../../../src/session/backups/repository-password.js";
+import { passwordFileWarning, readRepositoryPassword, scrubbingFailures } from "../../../src/session/backups/repository-password.js";
 import { ClanError } from "../../../src/shared/errors.js";
 
 describe("a backup repository's password", () => {
@@ -47,5 +47,16 @@ describe("a backup repository's password", () => {
     });
     await expect(failure).rejects.toThrow("restic said [password]");
     await expect(failure).rejects.toMatchObject({ code: "BackupFailed" });
+  });
+
+  it("in a file other users may read is a warning naming the file and the fix, as ssh does for keys", async () => {
+    const file = join(dir, "shared password");
+    await writeFile(file, "s3cret\n");
+    await chmod(file, 0o644);
+    expect(await passwordFileWarning({ file })).toBe(`the backup password file ${file} is open to other users (mode 0644); make it private: chmod 600 '${file}'`);
+    expect((await readRepositoryPassword({ file })).text).toBe("s3cret");
+    await chmod(file, 0o600);
+    expect(await passwordFileWarning({ file })).toBe("");
+    expect(await passwordFileWarning({ command: ["/bin/echo", "x"] })).toBe("");
   });
 });
