@@ -22,21 +22,26 @@ export const storeViewBenchmark: Benchmark = {
   summary: `closure query + view + virtiofsd listening, for a ${CLOSURE_PATHS}-path closure`,
   async run({ rounds }) {
     const root = await mkdtemp(join(tmpdir(), "clan-bench-store-view-"));
-    const cleanUp = registerCleanup(() => rm(root, { recursive: true, force: true }));
+    // The views go where clan-vmd puts them: a runtime directory, which is a tmpfs (/run/user/<uid>).
+    const runtime = await mkdtemp(join(process.env.XDG_RUNTIME_DIR ?? "/dev/shm", "clan-bench-store-view-"));
+    const cleanUp = registerCleanup(async () => {
+      await rm(root, { recursive: true, force: true });
+      await rm(runtime, { recursive: true, force: true });
+    });
     try {
       const generation = await buildLargeGeneration(root);
       const samples = { queryMs: [] as number[], layoutMs: [] as number[], serveMs: [] as number[], totalMs: [] as number[] };
       // One unmeasured round warms the page cache and Nix's database.
       for (let round = 0; round <= rounds; round++) {
-        const viewDir = join(root, `view-${round}`);
-        const socket = join(root, `fs-${round}.sock`);
+        const viewDir = join(runtime, `view-${round}`);
+        const socket = join(runtime, `fs-${round}.sock`);
         const startedAt = performance.now();
         const closure = await generationClosure(generation);
         const queriedAt = performance.now();
         const fstab = await prepareStoreView(closure, viewDir);
         const laidOutAt = performance.now();
         const [binary, args] = storeViewShareCommand(VIRTIOFSD, viewDir, fstab, socket);
-        const pid = spawnDetached(binary, args, join(root, `virtiofsd-${round}.out`));
+        const pid = spawnDetached(binary, args, join(runtime, `virtiofsd-${round}.out`));
         try {
           await waitForSocket(socket, pid);
         } finally {
@@ -57,6 +62,8 @@ export const storeViewBenchmark: Benchmark = {
           { metric: "view layout median", value: median(samples.layoutMs), unit: "ms" },
           { metric: "binds + virtiofsd median", value: median(samples.serveMs), unit: "ms" },
           withGoal({ metric: "total median", value: median(samples.totalMs), unit: "ms" }, 500),
+          // On a shared machine the fastest round is the closest to the cost without others' load.
+          { metric: "total fastest", value: Math.min(...samples.totalMs), unit: "ms" },
         ],
         samples,
       };
