@@ -53,19 +53,23 @@ export async function storeRoots(generationDir: string): Promise<string[]> {
 }
 
 /** Every store path the generation needs, by `nix-store --query --requisites` of its roots. */
-export async function generationClosure(generationDir: string, nixStore = "nix-store"): Promise<string[]> {
+export async function generationClosure(generationDir: string): Promise<string[]> {
   const roots = await storeRoots(generationDir);
   if (roots.length === 0) return [];
-  const result = await execa(nixStore, ["--query", "--requisites", ...roots], {
+  const result = await execa("nix-store", ["--query", "--requisites", ...roots], {
     reject: false,
     timeout: CLOSURE_QUERY_TIMEOUT_MS,
     maxBuffer: MAX_CLOSURE_PATHS * 256,
   });
   if (result.failed) {
     if ((result.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
-      throw new ClanError("QemuFailed", `cannot compute the store closure of ${generationDir}: ${nixStore} is not installed`);
+      throw new ClanError("QemuFailed", `cannot compute the store closure of ${generationDir}: nix-store is not on clan-vmd's PATH`);
     }
-    const reason = result.timedOut ? `no answer within ${CLOSURE_QUERY_TIMEOUT_MS} ms` : nixError(result.stderr) || `exit code ${result.exitCode}`;
+    const reason = result.timedOut
+      ? `no answer within ${CLOSURE_QUERY_TIMEOUT_MS} ms`
+      : result.isMaxBuffer
+        ? `it has more than ${MAX_CLOSURE_PATHS} paths`
+        : nixError(result.stderr) || `exit code ${result.exitCode}`;
     throw new ClanError("InvalidGeneration", `cannot compute the store closure of ${roots.join(" ")}: ${reason}`);
   }
   const paths = result.stdout.split("\n").filter((line) => line !== "");

@@ -104,6 +104,16 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`closures from the real Nix 
     }
   });
 
+  it("without nix-store to ask, a start fails naming what is missing rather than serving an empty store", async () => {
+    const path = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    try {
+      await expect(generationClosure(built.generationA)).rejects.toThrow(/^cannot compute the store closure of .*: nix-store is not on clan-vmd's PATH$/);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
   it("mounted in its own namespace, the view lists only the closure, reads through, and refuses writes", async () => {
     const view = join(root, "view-a");
     const fstab = await prepareStoreView(await generationClosure(built.generationA), view);
