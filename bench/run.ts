@@ -6,6 +6,7 @@ import { barLatencyBenchmark } from "./bar-latency.js";
 import type { Benchmark, BenchmarkResult, Measurement } from "./benchmark.js";
 import { cleanUpEverything } from "./cleanup.js";
 import { sessionMemoryBenchmark, sessionStormBenchmark, sessionSwitchBenchmark } from "./session-switch.js";
+import { storeViewBenchmark } from "./store-view.js";
 import { vmdColdStartBenchmark } from "./vmd-cold-start.js";
 import { vmdResumeBenchmark } from "./vmd-resume.js";
 
@@ -20,6 +21,7 @@ const BENCHMARKS: Benchmark[] = [
   sessionStormBenchmark,
   sessionMemoryBenchmark,
   barLatencyBenchmark,
+  storeViewBenchmark,
 ];
 
 const { values, positionals } = parseArgs({

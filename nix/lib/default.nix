@@ -91,8 +91,9 @@ let
       { }
       (attrNames validated);
 
-  /* vm.json of a generation (the zod schema VmSpec in src/vmd/generation.ts) from the guest's options. The host's
-     /nix/store is the guest's, read-only over virtiofs: the toplevel and its closure are already there. */
+  /* vm.json of a generation (the zod schema VmSpec in src/vmd/generation.ts) from the guest's options. The store
+     share is the guest's /nix/store, read-only over virtiofs: clan-vmd serves the toplevel's closure through it
+     and nothing else of the host's store. */
   vmSpec = { vm, readyTimeoutSeconds, sourceRevision ? null }:
     {
       inherit (vm) memoryMiB cores display stateDiskMiB;

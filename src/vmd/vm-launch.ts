@@ -6,6 +6,7 @@ import type { Generation } from "./generation.js";
 import { type Accelerator, qemuArguments } from "./qemu-command.js";
 import { isAlive, readTail, spawnDetached } from "./qemu-process.js";
 import { QmpClient } from "./qmp-client.js";
+import { isStoreShare, storeShareCommand } from "./store-view.js";
 import type { VmPaths } from "./vm-paths.js";
 import type { QemuNetwork } from "./vpn/network-vpn.js";
 
@@ -80,9 +81,11 @@ async function startShareDaemons({ generation, paths, virtiofsdBinary }: LaunchO
         throw new ClanError("InvalidGeneration", `${generation.path}/vm.json: field shares: ${share.source} is not a directory`);
       }
       const socket = paths.shareSocket(share.tag);
-      const [binary, args] = share.readOnly
-        ? readOnlyShareCommand(virtiofsdBinary, share.source, socket)
-        : [virtiofsdBinary, [`--socket-path=${socket}`, "-o", `source=${share.source},cache=auto`]];
+      const [binary, args] = isStoreShare(share)
+        ? await storeShareCommand({ generationDir: generation.resolvedPath, viewDir: paths.storeView(share.tag), virtiofsd: virtiofsdBinary, socket })
+        : share.readOnly
+          ? readOnlyShareCommand(virtiofsdBinary, share.source, socket)
+          : [virtiofsdBinary, [`--socket-path=${socket}`, "-o", `source=${share.source},cache=auto`]];
       pids.push(spawnDetached(binary, args, `${paths.runtimeDir}/virtiofsd-${share.tag}.out`));
       await waitForPath(socket, 5000, `virtiofsd for share ${share.tag}`);
     }

@@ -22,6 +22,8 @@ export interface VmPaths {
   stateDisk: string;
   consoleLog: string;
   shareSocket: (tag: string) => string;
+  /** The directory a store share serves: the generation's closure, mounted in virtiofsd's namespace only. */
+  storeView: (tag: string) => string;
 }
 
 // sockaddr_un.sun_path is 108 bytes including the terminating NUL.
@@ -57,6 +59,7 @@ export function vmPaths(directories: VmdDirectories, network: string): VmPaths {
     stateDisk: join(stateDir, "state.qcow2"),
     consoleLog: join(stateDir, "console.log"),
     shareSocket: (tag) => socket(`fs-${tag}.sock`),
+    storeView: (tag) => join(runtimeDir, `store-${tag}`),
   };
 }
 

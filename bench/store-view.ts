@@ -1,0 +1,116 @@
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
+import { isAlive, spawnDetached } from "../src/vmd/qemu-process.js";
+import { generationClosure, prepareStoreView, storeViewShareCommand } from "../src/vmd/store-view.js";
+import { type Benchmark, withGoal } from "./benchmark.js";
+import { registerCleanup } from "./cleanup.js";
+import { median } from "./stats.js";
+
+// What serving a VM its own closure adds to a start: nix-store's closure query, laying out the view's
+// mountpoints, and virtiofsd's namespace binding every path until virtiofsd listens on its socket. Measured on a
+// generation built by the real Nix whose closure has the size of a NixOS system's (CLOSURE_PATHS store paths,
+// each a directory, imported at evaluation time so that no build runs). Needs root for the Nix store.
+
+const CLOSURE_PATHS = 1500;
+const VIRTIOFSD = process.env.CLAN_VMD_VIRTIOFSD ?? "/usr/lib/qemu/virtiofsd";
+
+export const storeViewBenchmark: Benchmark = {
+  name: "store-view",
+  summary: `closure query + view + virtiofsd listening, for a ${CLOSURE_PATHS}-path closure`,
+  async run({ rounds }) {
+    const root = await mkdtemp(join(tmpdir(), "clan-bench-store-view-"));
+    // The views go where clan-vmd puts them: a runtime directory, which is a tmpfs (/run/user/<uid>).
+    const runtime = await mkdtemp(join(process.env.XDG_RUNTIME_DIR ?? "/dev/shm", "clan-bench-store-view-"));
+    const cleanUp = registerCleanup(async () => {
+      await rm(root, { recursive: true, force: true });
+      await rm(runtime, { recursive: true, force: true });
+    });
+    try {
+      const generation = await buildLargeGeneration(root);
+      const samples = { queryMs: [] as number[], layoutMs: [] as number[], serveMs: [] as number[], totalMs: [] as number[] };
+      // One unmeasured round warms the page cache and Nix's database.
+      for (let round = 0; round <= rounds; round++) {
+        const viewDir = join(runtime, `view-${round}`);
+        const socket = join(runtime, `fs-${round}.sock`);
+        const startedAt = performance.now();
+        const closure = await generationClosure(generation);
+        const queriedAt = performance.now();
+        const fstab = await prepareStoreView(closure, viewDir);
+        const laidOutAt = performance.now();
+        const [binary, args] = storeViewShareCommand(VIRTIOFSD, viewDir, fstab, socket);
+        const pid = spawnDetached(binary, args, join(runtime, `virtiofsd-${round}.out`));
+        try {
+          await waitForSocket(socket, pid);
+        } finally {
+          process.kill(pid, "SIGKILL");
+        }
+        const servedAt = performance.now();
+        if (closure.length !== CLOSURE_PATHS + 1) throw new Error(`the closure has ${closure.length} paths, expected ${CLOSURE_PATHS + 1}`);
+        if (round === 0) continue;
+        samples.queryMs.push(queriedAt - startedAt);
+        samples.layoutMs.push(laidOutAt - queriedAt);
+        samples.serveMs.push(servedAt - laidOutAt);
+        samples.totalMs.push(servedAt - startedAt);
+      }
+      return {
+        parameters: { rounds, closurePaths: CLOSURE_PATHS + 1 },
+        measurements: [
+          { metric: "closure query median", value: median(samples.queryMs), unit: "ms" },
+          { metric: "view layout median", value: median(samples.layoutMs), unit: "ms" },
+          { metric: "binds + virtiofsd median", value: median(samples.serveMs), unit: "ms" },
+          withGoal({ metric: "total median", value: median(samples.totalMs), unit: "ms" }, 500),
+          // On a shared machine the fastest round is the closest to the cost without others' load.
+          { metric: "total fastest", value: Math.min(...samples.totalMs), unit: "ms" },
+        ],
+        samples,
+      };
+    } finally {
+      await cleanUp();
+    }
+  },
+};
+
+async function waitForSocket(socket: string, pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await stat(socket).catch(() => undefined))) {
+    if (!isAlive(pid)) throw new Error(`virtiofsd exited before it created ${socket}`);
+    if (Date.now() > deadline) throw new Error(`virtiofsd did not create ${socket} within 10 s`);
+    await sleep(2);
+  }
+}
+
+/** A generation that depends on CLOSURE_PATHS directories, each imported into the store by builtins.path. */
+async function buildLargeGeneration(root: string): Promise<string> {
+  const sources = join(root, "sources");
+  for (let i = 0; i < CLOSURE_PATHS; i++) {
+    await mkdir(join(sources, `dep-${i}`), { recursive: true });
+    await writeFile(join(sources, `dep-${i}`, "content"), `dependency ${i} of the store-view benchmark\n`);
+  }
+  const expression = join(root, "generation.nix");
+  await writeFile(
+    expression,
+    `{ sources, count }:
+let
+  dependency = i: builtins.path { path = /. + "\${sources}/dep-\${toString i}"; name = "clan-bench-store-view-dep-\${toString i}"; };
+in builtins.derivation {
+  name = "clan-bench-store-view-generation";
+  system = "x86_64-linux";
+  builder = "/bin/busybox";
+  dependencies = builtins.concatStringsSep "\\n" (builtins.genList dependency count);
+  passAsFile = [ "dependencies" ];
+  args = [ "sh" "-c" "mkdir $out && cp $dependenciesPath $out/dependencies" ];
+}
+`,
+  );
+  const result = await execa(
+    "nix-build",
+    ["--no-out-link", "--option", "build-users-group", "", "--option", "sandbox-paths", "/bin/busybox",
+      "--argstr", "sources", sources, "--arg", "count", String(CLOSURE_PATHS), expression],
+    { reject: false },
+  );
+  if (result.exitCode !== 0) throw new Error(`nix-build failed: ${result.stderr}`);
+  return result.stdout.trim();
+}

@@ -1,0 +1,147 @@
+import { lstat, mkdir, readdir, readlink, realpath, symlink, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { execa } from "execa";
+import { ClanError } from "../shared/errors.js";
+
+// The store a VM sees is its own generation's closure, not the host's /nix/store (other networks' generations,
+// the host's own files). The share's source is a per-VM view: a directory in the VM's runtime directory holding
+// one empty mountpoint per closure path, onto which — inside virtiofsd's private user and mount namespace, so
+// the host never sees these mounts — each closure path is bind-mounted read-only. A path outside the closure has
+// no name in the view: the guest cannot see it, let alone read it.
+
+export const NIX_STORE = "/nix/store";
+
+/** A top-level store path as nix-store prints it: a base-32 hash, a dash and a name of Nix's alphabet. */
+const STORE_PATH = /^\/nix\/store\/[0-9a-z]{32}-[A-Za-z0-9+\-._?=]+$/;
+/** A large NixOS desktop closure has a few thousand paths; far beyond that something is wrong. */
+const MAX_CLOSURE_PATHS = 20_000;
+/** A NixOS toplevel has a few dozen entries; a generation outside the store is read for its links into it. */
+const MAX_GENERATION_ENTRIES = 1024;
+const CLOSURE_QUERY_TIMEOUT_MS = 60_000;
+
+/** The share that vm.json asks for to mount the store: clan-vmd serves the closure of the generation through it. */
+export function isStoreShare(share: { source: string; readOnly: boolean }): boolean {
+  return share.readOnly && share.source === NIX_STORE;
+}
+
+/** The top-level store path that contains `path`, if it lies in the store. */
+function enclosingStorePath(path: string): string | undefined {
+  const [, top] = /^(\/nix\/store\/[^/]+)(\/|$)/.exec(path) ?? [];
+  return top !== undefined && STORE_PATH.test(top) ? top : undefined;
+}
+
+/**
+ * What the closure is computed from. A generation in the store (every one Nix builds) is its own root. One outside
+ * it — a test's directory, a profile entry someone made by hand — has no closure of its own: its roots are the
+ * store paths its top-level links (kernel, initrd, a toplevel …) lead into. With none, the VM's store is empty.
+ */
+export async function storeRoots(generationDir: string): Promise<string[]> {
+  const own = enclosingStorePath(generationDir);
+  if (own) return [own];
+  const entries = await readdir(generationDir, { withFileTypes: true });
+  if (entries.length > MAX_GENERATION_ENTRIES) {
+    throw new ClanError("InvalidGeneration", `generation ${generationDir} has more than ${MAX_GENERATION_ENTRIES} entries`);
+  }
+  const roots = new Set<string>();
+  for (const entry of entries) {
+    if (!entry.isSymbolicLink()) continue;
+    const target = await realpath(join(generationDir, entry.name)).catch(() => undefined);
+    const root = target === undefined ? undefined : enclosingStorePath(target);
+    if (root) roots.add(root);
+  }
+  return [...roots].sort();
+}
+
+/** Every store path the generation needs, by `nix-store --query --requisites` of its roots. */
+export async function generationClosure(generationDir: string): Promise<string[]> {
+  const roots = await storeRoots(generationDir);
+  if (roots.length === 0) return [];
+  const result = await execa("nix-store", ["--query", "--requisites", ...roots], {
+    reject: false,
+    timeout: CLOSURE_QUERY_TIMEOUT_MS,
+    maxBuffer: MAX_CLOSURE_PATHS * 256,
+  });
+  if (result.failed) {
+    if ((result.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+      throw new ClanError("QemuFailed", `cannot compute the store closure of ${generationDir}: nix-store is not on clan-vmd's PATH`);
+    }
+    const reason = result.timedOut
+      ? `no answer within ${CLOSURE_QUERY_TIMEOUT_MS} ms`
+      : result.isMaxBuffer
+        ? `it has more than ${MAX_CLOSURE_PATHS} paths`
+        : nixError(result.stderr) || `exit code ${result.exitCode}`;
+    throw new ClanError("InvalidGeneration", `cannot compute the store closure of ${roots.join(" ")}: ${reason}`);
+  }
+  const paths = result.stdout.split("\n").filter((line) => line !== "");
+  if (paths.length > MAX_CLOSURE_PATHS) {
+    throw new ClanError("InvalidGeneration", `the store closure of ${roots.join(" ")} has ${paths.length} paths, more than ${MAX_CLOSURE_PATHS}`);
+  }
+  const strange = paths.find((path) => !STORE_PATH.test(path));
+  if (strange !== undefined) throw new ClanError("InvalidGeneration", `nix-store named ${JSON.stringify(strange)}, which is not a store path`);
+  return paths;
+}
+
+/** Nix's "error: …" lines, without the warnings it prints before them. */
+function nixError(stderr: string): string {
+  const lines = stderr.split("\n").filter((line) => line.trim() !== "");
+  const errors = lines.filter((line) => line.startsWith("error:"));
+  return (errors.length > 0 ? errors : lines).join("; ");
+}
+
+/**
+ * Fills the empty directory `viewDir` with a mountpoint per closure path (a directory or an empty file; a store
+ * path that is a symlink is copied as one) and writes the fstab that binds each path onto its mountpoint,
+ * read-only. Returns the fstab's path. Nothing is mounted here: that happens in virtiofsd's namespace.
+ */
+export async function prepareStoreView(closure: string[], viewDir: string): Promise<string> {
+  await mkdir(viewDir, { mode: 0o755 });
+  const binds = await Promise.all(
+    closure.map(async (path) => {
+      const target = join(viewDir, basename(path));
+      const info = await lstat(path);
+      if (info.isSymbolicLink()) {
+        await symlink(await readlink(path), target);
+        return undefined;
+      }
+      if (info.isDirectory()) await mkdir(target);
+      else if (info.isFile()) await writeFile(target, "", { mode: 0o444 });
+      else throw new ClanError("InvalidGeneration", `store path ${path} is neither a directory, a file nor a symlink`);
+      return `${fstabField(path)} ${fstabField(target)} none bind,ro 0 0\n`;
+    }),
+  );
+  const fstab = `${viewDir}.fstab`;
+  await writeFile(fstab, binds.filter((line) => line !== undefined).join(""), { mode: 0o600 });
+  return fstab;
+}
+
+/** fstab separates fields by blanks; libmount reads these octal escapes back. */
+function fstabField(path: string): string {
+  return path.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`);
+}
+
+/**
+ * virtiofsd serving the view, in a user and mount namespace of its own where the view is a read-only bind of
+ * itself and every fstab entry is mounted (libmount does them all in one process: a few thousand binds take
+ * well under a second). The paths are positional parameters of the script, never part of its text.
+ */
+export function storeViewShareCommand(virtiofsd: string, viewDir: string, fstab: string, socket: string): [string, string[]] {
+  const script = [
+    'mount --bind "$1" "$1"',
+    'mount -o remount,bind,ro "$1"',
+    'mount --no-canonicalize --all --fstab "$2"',
+    'exec "$3" --socket-path="$4" -o source="$1",cache=auto',
+  ].join(" && ");
+  return ["unshare", ["--user", "--map-root-user", "--mount", "--", "sh", "-c", script, "sh", viewDir, fstab, virtiofsd, socket]];
+}
+
+/** Computes the generation's closure and lays out its view; returns the command that serves it. */
+export async function storeShareCommand(options: {
+  generationDir: string;
+  viewDir: string;
+  virtiofsd: string;
+  socket: string;
+}): Promise<[string, string[]]> {
+  const closure = await generationClosure(options.generationDir);
+  const fstab = await prepareStoreView(closure, options.viewDir);
+  return storeViewShareCommand(options.virtiofsd, options.viewDir, fstab, options.socket);
+}
