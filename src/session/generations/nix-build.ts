@@ -34,7 +34,7 @@ export interface BuildCallbacks {
 
 /** Builds `installable` (a flake reference with its attribute) and returns the store path of its output. */
 export async function buildGeneration(installable: string, callbacks: BuildCallbacks, signal?: AbortSignal): Promise<string> {
-  const build = execa("nix", [...NIX, "build", "--no-link", "--json", "--log-format", "internal-json", installable], {
+  const build = execa("nix", [...NIX, "build", "--no-write-lock-file", "--no-link", "--json", "--log-format", "internal-json", installable], {
     reject: false,
     cancelSignal: signal,
   });
