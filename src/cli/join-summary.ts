@@ -53,20 +53,23 @@ function describeInput(input: FlakeInput): string {
   return `${shownText(input.path, 80)} from ${shownText(input.source, 160)}${kinds}`;
 }
 
-/** configs.json can ask for resources, a VPN, shared folders, voice chat and remote admins; the VM's network is
- *  Nix's user-mode NAT (nix/lib vmSpec) and configs.json cannot ask for host folders or port forwards. */
+/** configs.json can ask for resources, a VPN, synced folders, voice chat and remote admins; nix/lib's vmSpec gives
+ *  every such VM user-mode NAT, no port forwards and the host's Nix store read-only, and configs.json cannot
+ *  change that. */
 function describeEntry(entry: NetworkEntry): string[] {
   const syncthing = entry.applications.syncthing;
   const mumble = entry.applications.mumbleClient;
+  const keys = `${entry.adminSshKeys.length} ${entry.adminSshKeys.length === 1 ? "key" : "keys"}`;
   const admin = {
     local: "you",
-    remote: `the network's admins over SSH (${entry.adminSshKeys.length} keys), not you`,
-    shared: `you and the network's admins over SSH (${entry.adminSshKeys.length} keys)`,
+    remote: `the network's admins over SSH (${keys}), not you`,
+    shared: `you and the network's admins over SSH (${keys})`,
   }[entry.adminMode];
+  const synced = syncthing && syncthing.enable && syncthing.sharedFolders.length > 0 ? `; syncthing shares ${syncthing.sharedFolders.join(", ")} (inside the VM) with the network` : "";
   return [
     `  the VM:    ${entry.vm.memoryMiB} MiB, ${entry.vm.cores} ${entry.vm.cores === 1 ? "core" : "cores"}, ${entry.vm.stateDiskMiB > 0 ? `${entry.vm.stateDiskMiB} MiB state disk` : "no state disk"}, display ${entry.vm.display}`,
-    `  network:   ${entry.networkLayer === "none" ? "no VPN" : `VPN ${entry.networkLayer}`}; outgoing traffic through this computer (user-mode NAT); no port forwards, no host folders`,
-    `  shares:    ${syncthing && syncthing.enable && syncthing.sharedFolders.length > 0 ? `syncthing shares ${syncthing.sharedFolders.join(", ")} (inside the VM) with the network` : "nothing"}`,
+    `  network:   ${entry.networkLayer === "none" ? "no VPN" : `VPN ${entry.networkLayer}`}; outgoing traffic through this computer (user-mode NAT); no port forwards`,
+    `  shares:    this computer's Nix store, read-only${synced}`,
     ...(mumble && mumble.enable ? [`  voice:     mumble server ${mumble.server}:${mumble.port}`] : []),
     `  admins:    ${admin}`,
   ];

@@ -160,7 +160,7 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`clanctl join, hostile netwo
       const request = notifications.asked[1]!.body;
       expect(request).toContain("machine:   default — builds packages.x86_64-linux.default");
       expect(request).toContain("network:   VPN yggdrasil");
-      expect(request).toContain("shares:    syncthing shares /home/shared (inside the VM) with the network");
+      expect(request).toContain("shares:    this computer's Nix store, read-only; syncthing shares /home/shared (inside the VM) with the network");
       expect(https.requests.some((path) => path.includes("exfiltrating.git"))).toBe(true);
       expect(exfiltration.requests).toEqual([]);
     } finally {

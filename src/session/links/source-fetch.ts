@@ -33,7 +33,7 @@ export interface FetchedSource {
 }
 
 /** fetchTree's attributes for a flake reference that parseJoinLink built (git+https, git+http, git+file, path). */
-export function fetchTreeInput(flake: string): Record<string, string> {
+function fetchTreeInput(flake: string): Record<string, string> {
   const path = /^path:(\/.*)$/.exec(flake);
   if (path) return { type: "path", path: path[1]! };
   const git = /^git\+((?:https?|file):\/\/[^?#]+)(?:\?([^#]*))?$/.exec(flake);
