@@ -4,18 +4,23 @@ import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
 import { addNetworkToConfig, freeColour, freeNetworkName, freeWorkspace, readConfigForEdit } from "../session/config/config-edit.js";
 import { resolveConfigPath } from "../session/config/load.js";
-import { inspectFlake, type FlakeInspection } from "../session/links/flake-inspection.js";
 import type { JoinLink } from "../session/links/join-link.js";
 import { parseJoinLink } from "../session/links/link-parser.js";
+import { readLockedInputs, refusedInputs, type FlakeInput, type InputKind } from "../session/links/locked-inputs.js";
+import { readNetworkRequest } from "../session/links/network-request.js";
+import { shownText, withoutMarkup } from "../session/links/shown-text.js";
+import { fetchFlakeSource } from "../session/links/source-fetch.js";
 import { ClanError, errorMessage } from "../shared/errors.js";
 import { describeNameProblem } from "../shared/network-name.js";
 import { SessionClient } from "../shared/session-client.js";
 import { readVmSpec } from "../vmd/generation.js";
 import { confirmOnDesktop, confirmOnTerminal } from "./join-confirmation.js";
-import { describeConfigEntry, describeVmSpec } from "./join-summary.js";
+import { describeLink, describeRequest, describeVmSpec } from "./join-summary.js";
 
-// `clanctl join LINK`: read a network's link, show what joining fetches and runs, ask, register the network in
-// config.json with a free workspace and colour, and have clan-sessiond build and boot its first generation.
+// `clanctl join LINK`: show what the link says and ask before anything is fetched; fetch the flake's source only
+// and show what the network asks for (read as data: configs.json, flake.lock) and ask again; then register the
+// network in config.json with a free workspace and colour and have clan-sessiond build and boot its first
+// generation. Nothing of the network's Nix is evaluated before the second yes (docs/links.md).
 
 export const JOIN_USAGE = `clanctl join LINK [--yes] [--name NET] [--workspace W] [--colour #rrggbb] [--config FILE]
                                  join a network from its clan:// or nix:// link (docs/links.md)`;
@@ -56,31 +61,51 @@ interface JoinOptions {
 
 async function joinNetwork(text: string, options: JoinOptions, connect: () => MessageBus): Promise<void> {
   const link = parseJoinLink(text);
+  if (options.fromDesktop && (link.transport === "path" || link.transport === "git-file")) {
+    throw new ClanError(
+      "InvalidArgument",
+      "refused join link: a clicked link may not name a directory or repository on this computer (a web page could copy your files into the Nix store); " +
+        "to join a local network, run clanctl join on a terminal",
+    );
+  }
   const flake = requireFetchable(link);
   const configFile = resolveConfigPath({ cliPath: options.config, env: process.env });
   const before = await readConfigForEdit(configFile);
   const joinedAs = Object.entries(before.config.networks).find(([, network]) => "flake" in network.source && network.source.flake === flake);
   if (joinedAs) throw new ClanError("InvalidArgument", `${flake} is already joined as network ${joinedAs[0]}`);
-
-  console.log(`Reading ${flake} …`);
-  const inspection = await inspectFlake(flake, link.machine);
   const name = options.name ?? freeNetworkName(before.config, flake.replace(/\?.*$/, ""));
   const problem = describeNameProblem(name);
   if (problem) throw new ClanError("InvalidArgument", problem);
   if (name in before.config.networks) throw new ClanError("InvalidArgument", `a network named ${name} exists already; choose another with --name`);
-  const workspace = options.workspace ?? freeWorkspace(before.config, name);
-  const colour = options.colour ?? freeColour(before.config);
+  const chosen = { name, workspace: options.workspace ?? freeWorkspace(before.config, name), colour: options.colour ?? freeColour(before.config) };
 
-  const summary = describeJoin(link, flake, inspection, { name, workspace, colour });
-  console.log(summary);
-  if (!(await confirmed(options, connect, name, summary, text))) {
+  // First question: from the link alone, before anything is fetched.
+  const linkSummary = describeLink(link, flake, chosen);
+  console.log(linkSummary);
+  const from = link.host ?? "this computer";
+  if (!(await confirmed(options, connect, `Fetch the source of network ${name} from ${from}?`, linkSummary, text, "fetch"))) {
+    console.log("Nothing was fetched.");
+    return;
+  }
+
+  console.log(`Fetching ${flake} …`);
+  const source = await fetchFlakeSource(flake);
+  const locked = await readLockedInputs(source.path);
+  const refused = refusedInputs(locked.inputs, before.config.join.allowInputs);
+  if (refused.length > 0) throw new ClanError("InvalidArgument", describeRefusedInputs(refused));
+  const request = await readNetworkRequest(source.path, link.machine);
+
+  // Second question: what the network asks for, before anything of it is evaluated, built or registered.
+  const requestSummary = describeRequest(source, request, locked, chosen);
+  console.log(requestSummary);
+  if (!(await confirmed(options, connect, `Join network ${name}?`, requestSummary, text, "join"))) {
     console.log("Nothing was joined.");
     return;
   }
 
-  // Read again: the file may have been edited while the question was open.
+  // Read again: the file may have been edited while the questions were open.
   const current = await readConfigForEdit(configFile);
-  await addNetworkToConfig(configFile, current, name, { workspaces: [workspace], colour, source: { flake, attribute: inspection.attribute } });
+  await addNetworkToConfig(configFile, current, name, { workspaces: [chosen.workspace], colour: chosen.colour, source: { flake, attribute: request.attribute } });
   console.log(`Registered network ${name} in ${configFile}.`);
 
   const session = await SessionClient.connect(connect()).catch((error: unknown) => {
@@ -92,7 +117,7 @@ async function joinNetwork(text: string, options: JoinOptions, connect: () => Me
   const generation = (await session.generations(name)).find((g) => g.current);
   if (!generation) throw new ClanError("InvalidState", `${name} was rebuilt but has no current generation`);
   const vm = await readVmSpec(join(generation.path, "vm.json"));
-  console.log(`${name}: generation ${generation.number} is running on workspace ${workspace}; the VM has ${describeVmSpec(vm)}.`);
+  console.log(`${name}: generation ${generation.number} is running on workspace ${chosen.workspace}; the VM has ${describeVmSpec(vm)}.`);
 }
 
 /** The flake reference to fetch, or a clear refusal for links whose transport this machine lacks. */
@@ -106,32 +131,27 @@ function requireFetchable(link: JoinLink): string {
   return link.flake;
 }
 
-function describeJoin(link: JoinLink, flake: string, inspection: FlakeInspection, chosen: { name: string; workspace: string; colour: string }): string {
-  const date = inspection.lastModified ? ` (${new Date(inspection.lastModified).toISOString().replace("T", " ").slice(0, 16)} UTC)` : "";
-  const offers = inspection.machines.length > 1 ? `, of ${inspection.machines.join(", ")}` : "";
-  const vm = inspection.configEntry
-    ? describeConfigEntry(inspection.configEntry)
-    : `known once built (${inspection.configProblem ?? "the flake has no configs.json entry for it"})`;
-  const lines = [
-    `Join a network from ${link.link}`,
-    `  source:    ${flake}${link.host ? ` (from ${link.host})` : ""}`,
-    `  revision:  ${inspection.revision}${date}`,
-    `  machine:   ${inspection.machine}${offers} — builds ${inspection.attribute}`,
-    `  the VM:    ${vm}`,
-    `  here:      network ${chosen.name}, workspace ${JSON.stringify(chosen.workspace)}, colour ${chosen.colour}`,
-    ...link.repairs.map((repair) => `  repaired:  ${repair}`),
-    ...link.warnings.map((warning) => `  WARNING:   ${warning}`),
-    "Joining builds this revision with Nix (in its sandbox) and runs the result in a VM on this computer.",
-  ];
-  return lines.join("\n");
+function describeRefusedInputs(refused: FlakeInput[]): string {
+  const words: Record<InputKind, string> = {
+    ssh: "is fetched over ssh, with your SSH keys, from a host the flake chooses",
+    local: "is a file or directory of this computer, which would be copied into the world-readable Nix store",
+    unlocked: "has no hash in flake.lock, so it is whatever its server sends",
+  };
+  const lines = refused.map((input) => `  ${shownText(input.path, 80)} (${shownText(input.source, 160)}) ${input.kinds.map((kind) => words[kind]).join("; it ")}`);
+  const kinds = [...new Set(refused.flatMap((input) => input.kinds))];
+  return [
+    `refused network: its flake has inputs that reach beyond the network's server; nothing was built or joined:`,
+    ...lines,
+    `To accept such inputs, add ${JSON.stringify(kinds)} to "join": {"allowInputs": […]} in your config.json (docs/links.md).`,
+  ].join("\n");
 }
 
-async function confirmed(options: JoinOptions, connect: () => MessageBus, name: string, summary: string, text: string): Promise<boolean> {
+async function confirmed(options: JoinOptions, connect: () => MessageBus, question: string, summary: string, text: string, step: "fetch" | "join"): Promise<boolean> {
   if (options.yes) return true;
   const terminalHint = `to join, run on a terminal: clanctl join ${JSON.stringify(text.slice(0, 200))}`;
-  if (options.fromDesktop) return confirmOnDesktop(connect(), `Join network ${name}?`, summary, terminalHint);
-  if (process.stdin.isTTY) return confirmOnTerminal(`Join network ${name}?`);
-  throw new ClanError("InvalidArgument", "nothing was joined: clanctl join asks before it fetches and runs a network; answer on a terminal, or pass --yes from a script");
+  if (options.fromDesktop) return confirmOnDesktop(connect(), question, summary, step === "fetch" ? "Fetch" : "Join", terminalHint);
+  if (process.stdin.isTTY) return confirmOnTerminal(question);
+  throw new ClanError("InvalidArgument", `nothing was ${step === "fetch" ? "fetched" : "joined"}: clanctl join asks before it fetches and runs a network; answer on a terminal, or pass --yes from a script`);
 }
 
 async function notifyFailure(bus: MessageBus, message: string): Promise<void> {
@@ -140,7 +160,7 @@ async function notifyFailure(bus: MessageBus, message: string): Promise<void> {
     const notifications = object.getInterface("org.freedesktop.Notifications") as unknown as {
       Notify(...args: unknown[]): Promise<number>;
     };
-    await notifications.Notify("clan-desktop", 0, "", "Joining the network failed", message.slice(0, 2000), [], {}, -1);
+    await notifications.Notify("clan-desktop", 0, "", "Joining the network failed", withoutMarkup(message.slice(0, 2000)), [], {}, -1);
   } catch (error) {
     console.error(`clanctl: cannot show the failure as a notification either: ${errorMessage(error)}`);
   }

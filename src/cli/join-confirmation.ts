@@ -1,8 +1,9 @@
 import { createInterface } from "node:readline/promises";
 import { Variant, type MessageBus } from "@jellybrick/dbus-next";
+import { withoutMarkup } from "../session/links/shown-text.js";
 import { ClanError, errorMessage } from "../shared/errors.js";
 
-// How `clanctl join` gets a yes. A join fetches code and runs it in a VM, so it is never implied: a terminal asks
+// How `clanctl join` gets a yes (twice: to fetch, then to join). A join fetches code and runs it in a VM, so it is never implied: a terminal asks
 // y/N; a click on a link in a browser (`--from-desktop`, no terminal) asks with a desktop notification that has
 // Join and Cancel buttons; a script says --yes. With neither a terminal nor a notification server that shows
 // buttons, nothing is joined and the user is told how to do it on a terminal.
@@ -21,7 +22,8 @@ export async function confirmOnTerminal(question: string): Promise<boolean> {
   }
 }
 
-export async function confirmOnDesktop(bus: MessageBus, summary: string, body: string, terminalHint: string): Promise<boolean> {
+/** Asks with a notification whose buttons are `accept` (e.g. "Fetch", "Join") and Cancel. */
+export async function confirmOnDesktop(bus: MessageBus, summary: string, body: string, accept: string, terminalHint: string): Promise<boolean> {
   let notifications;
   try {
     const object = await bus.getProxyObject(NOTIFICATIONS, NOTIFICATIONS_PATH);
@@ -47,14 +49,14 @@ export async function confirmOnDesktop(bus: MessageBus, summary: string, body: s
       if (id === undefined) early.push([notification, answer]);
       else if (notification === id) finish(answer);
     };
-    const onAction = (notification: number, key: string) => settle(notification, key === "join");
+    const onAction = (notification: number, key: string) => settle(notification, key === "accept");
     const onClosed = (notification: number) => settle(notification, false);
     const timer = setTimeout(() => finish(false), DESKTOP_ANSWER_TIMEOUT_MS);
     notifications.on("ActionInvoked", onAction);
     notifications.on("NotificationClosed", onClosed);
     // Critical urgency and no expiry: the question stays until it is answered or dismissed.
     notifications
-      .Notify("clan-desktop", 0, "", summary, body, ["join", "Join", "cancel", "Cancel"], { urgency: new Variant("y", 2) }, 0)
+      .Notify("clan-desktop", 0, "", summary, withoutMarkup(body), ["accept", accept, "cancel", "Cancel"], { urgency: new Variant("y", 2) }, 0)
       .then((assigned) => {
         id = assigned;
         const answered = early.find(([notification]) => notification === assigned);

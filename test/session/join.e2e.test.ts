@@ -1,57 +1,37 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { interface as dbusInterface, sessionBus, type MessageBus } from "@jellybrick/dbus-next";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAnsweringNotifications } from "../helpers/answering-notifications.js";
 import { clanctl } from "../helpers/daemons.js";
+import { startGitHttpsServer, type GitHttpsServer } from "../helpers/git-https-server.js";
 import { createNetworkFlake, TEST_NIX_CONFIG, type NetworkFlake } from "../helpers/network-flake.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { startSessionStack, type SessionStack } from "../helpers/session-stack.js";
 
-// `clanctl join` end to end: a git+file link to a flake made by network-flake.ts, the real Nix, clan-sessiond and
+// `clanctl join` end to end: links to flakes made by network-flake.ts — on a terminal as git+file, from the desktop
+// over https from a local server (a clicked link may not name a local source) — the real Nix, clan-sessiond and
 // clan-vmd. Hostile links are refused before anything is fetched: `nix` and `git` on PATH are tripwires then.
+// join-hostile.e2e.test.ts plays hostile networks.
 
-const needs = ["nix", "git", "qemu-system-x86_64", "dbus-daemon"];
+const needs = ["nix", "git", "openssl", "qemu-system-x86_64", "dbus-daemon"];
 const isRoot = process.getuid?.() === 0;
 const run = Date.now().toString(36);
-
-const { Interface, method, signal } = dbusInterface;
-
-/** A notification server with buttons that answers every question with `answer`, as a user clicking would. */
-class AnsweringNotifications extends Interface {
-  readonly asked: { summary: string; body: string; actions: string[] }[] = [];
-  constructor(private readonly answer: string) {
-    super("org.freedesktop.Notifications");
-  }
-  @method({ inSignature: "susssasa{sv}i", outSignature: "u" })
-  Notify(_app: string, _replaces: number, _icon: string, summary: string, body: string, actions: string[]) {
-    this.asked.push({ summary, body, actions });
-    const id = this.asked.length;
-    if (actions.length > 0) setTimeout(() => this.ActionInvoked(id, this.answer), 50);
-    return id;
-  }
-  @method({ inSignature: "", outSignature: "as" })
-  GetCapabilities() {
-    return ["body", "actions"];
-  }
-  @signal({ signature: "us" })
-  ActionInvoked(id: number, key: string) {
-    return [id, key];
-  }
-}
 
 describe.skipIf(!needs.every(hasBinary) || !isRoot)(`clanctl join ${skipReason(...needs)}${isRoot ? "" : " (needs root for the Nix store)"}`, () => {
   let flake: NetworkFlake;
   let stack: SessionStack;
   let tripwires: string;
   let revision: string;
+  let https: GitHttpsServer;
 
   beforeAll(async () => {
     flake = await createNetworkFlake();
     revision = await flake.commit(`joined-${run}`);
+    https = await startGitHttpsServer();
     stack = await startSessionStack({
       config: { networks: {} },
-      daemonEnv: { NIX_CONFIG: TEST_NIX_CONFIG, XDG_STATE_HOME: `${flake.dir}-state` },
+      daemonEnv: { NIX_CONFIG: TEST_NIX_CONFIG, XDG_STATE_HOME: `${flake.dir}-state`, GIT_SSL_CAINFO: https.caFile },
     });
     tripwires = await mkdtemp(join(tmpdir(), "clan-tripwires-"));
     for (const tool of ["nix", "git"]) {
@@ -62,35 +42,38 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`clanctl join ${skipReason(.
 
   afterAll(async () => {
     await stack?.stop();
+    await https?.stop();
     for (const dir of [tripwires, flake?.dir, flake && `${flake.dir}-state`]) if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const link = () => `clan://git+file://${flake.dir}#default`;
   const configText = () => readFile(stack.configFile, "utf8");
 
-  it("without a terminal and without --yes it shows what it would fetch, and joins nothing", async () => {
+  it("without a terminal and without --yes it shows what the link says, and fetches nothing", async () => {
     const result = await clanctl(["join", link()], stack.env);
     expect(result.exitCode).not.toBe(0);
-    expect(result.stdout).toContain(`revision:  ${revision}`);
-    expect(result.stdout).toContain("machine:   default — builds packages.x86_64-linux.default");
+    expect(result.stdout).toContain(`source:    git+file://${flake.dir}`);
+    expect(result.stdout).toContain("machine:   default");
     expect(result.stdout).toContain("WARNING:   the source is a repository on this computer");
-    expect(result.stderr).toContain("nothing was joined");
+    expect(result.stdout).not.toContain("Fetching");
+    expect(result.stderr).toContain("nothing was fetched");
     expect(JSON.parse(await configText()).networks).toEqual({});
   });
 
-  it("a Cancel on the desktop notification joins nothing", async () => {
-    const bus: MessageBus = sessionBus({ busAddress: stack.env.DBUS_SESSION_BUS_ADDRESS! });
-    const server = new AnsweringNotifications("cancel");
-    bus.export("/org/freedesktop/Notifications", server);
-    await bus.requestName("org.freedesktop.Notifications", 0);
+  it("Fetch then Cancel on the desktop notifications joins nothing, after showing the revision and the VM", async () => {
+    const url = await https.publish(flake.dir, "cancelled");
+    const notifications = await startAnsweringNotifications(stack.env.DBUS_SESSION_BUS_ADDRESS!, ["accept", "cancel"]);
     try {
-      const result = await clanctl(["join", "--from-desktop", link()], stack.env);
-      expect(result.stdout).toContain("Nothing was joined.");
-      expect(server.asked[0]).toMatchObject({ summary: expect.stringMatching(/^Join network clan-flake-/), actions: ["join", "Join", "cancel", "Cancel"] });
-      expect(server.asked[0]!.body).toContain(revision);
+      const result = await clanctl(["join", "--from-desktop", `clan://git+${url}?ref=main#default`], stack.env);
+      expect(result.stdout, result.all).toContain("Nothing was joined.");
+      expect(notifications.asked.map((asked) => asked.summary)).toEqual(["Fetch the source of network cancelled from 127.0.0.1?", "Join network cancelled?"]);
+      expect(notifications.asked[1]!.actions).toEqual(["accept", "Join", "cancel", "Cancel"]);
+      expect(notifications.asked[1]!.body).toContain(`revision:  ${revision}`);
+      expect(notifications.asked[1]!.body).toContain("machine:   default — builds packages.x86_64-linux.default");
+      expect(notifications.asked[1]!.body).toContain("the VM:    not described (the flake has no configs.json); known only once built");
       expect(JSON.parse(await configText()).networks).toEqual({});
     } finally {
-      bus.disconnect();
+      notifications.stop();
     }
   });
 
@@ -114,21 +97,19 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`clanctl join ${skipReason(.
     expect(await stack.vms.consoleTail("club", 4096)).toContain(`clan test guest joined-${run} ready`);
   });
 
-  it("a Join on the desktop notification joins, as the link handler does", async () => {
+  it("Fetch and Join on the desktop notifications join an https link, as the link handler does", async () => {
     const second = await createNetworkFlake();
     await second.commit(`desktop-${run}`);
-    const bus: MessageBus = sessionBus({ busAddress: stack.env.DBUS_SESSION_BUS_ADDRESS! });
-    const server = new AnsweringNotifications("join");
-    bus.export("/org/freedesktop/Notifications", server);
-    await bus.requestName("org.freedesktop.Notifications", 0);
+    const url = await https.publish(second.dir, "desk");
+    const notifications = await startAnsweringNotifications(stack.env.DBUS_SESSION_BUS_ADDRESS!, ["accept", "accept"]);
     try {
-      const result = await clanctl(["join", "--from-desktop", "--name", "desk", `clan://git+file//${second.dir}#default`], stack.env);
+      const result = await clanctl(["join", "--from-desktop", "--name", "desk", `clan://git+${url.replace("https://", "https//")}?ref=main#default`], stack.env);
       expect(result.exitCode, result.all).toBe(0);
-      expect(server.asked[0]!.body).toContain('repaired:  added the ":" that browsers drop after "git+file"');
-      expect(JSON.parse(await configText()).networks.desk).toMatchObject({ workspaces: ["3:desk"], source: { flake: `git+file://${second.dir}` } });
+      expect(notifications.asked[0]!.body).toContain('repaired:  added the ":" that browsers drop after "git+https"');
+      expect(JSON.parse(await configText()).networks.desk).toMatchObject({ workspaces: ["3:desk"], source: { flake: `git+${url}?ref=main` } });
       expect((await stack.session.getNetwork("desk")).vmState).toBe("running");
     } finally {
-      bus.disconnect();
+      notifications.stop();
       await stack.vms.stop("desk").catch(() => undefined);
       await rm(second.dir, { recursive: true, force: true });
     }

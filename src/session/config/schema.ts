@@ -202,6 +202,22 @@ const Networks = z
   })
   .describe("The networks, by name: a lowercase letter, then up to 30 lowercase letters, digits or '-'.");
 
+/** What a joined network's flake inputs may be beyond locked, remote and fetched over https (docs/links.md). */
+export const JOIN_INPUT_KINDS = ["ssh", "local", "unlocked"] as const;
+
+const JoinPolicy = z
+  .object({
+    allowInputs: z
+      .array(z.enum(JOIN_INPUT_KINDS))
+      .max(JOIN_INPUT_KINDS.length)
+      .default([])
+      .describe(
+        "Flake inputs that `clanctl join` accepts although they reach beyond the network's server: ssh (git+ssh, fetched with your SSH keys), " +
+          "local (path:, git+file:, file:// — files of this computer copied into the world-readable Nix store), unlocked (no hash in flake.lock).",
+      ),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional().describe("The JSON Schema of this file, for editors; ignored by clan-sessiond."),
@@ -218,6 +234,7 @@ export const ConfigSchema = z
       .max(MAX_DELAY_SECONDS / 60)
       .default(60)
       .describe("How often clan-sessiond asks each network's flake source whether a newer revision exists."),
+    join: JoinPolicy.prefault({}).describe("What `clanctl join` accepts from a network's flake."),
   })
   .strict();
 

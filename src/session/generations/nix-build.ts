@@ -34,7 +34,7 @@ export interface BuildCallbacks {
 
 /** Builds `installable` (a flake reference with its attribute) and returns the store path of its output. */
 export async function buildGeneration(installable: string, callbacks: BuildCallbacks, signal?: AbortSignal): Promise<string> {
-  const build = execa("nix", [...NIX, "build", "--no-link", "--json", "--log-format", "internal-json", installable], {
+  const build = execa("nix", [...NIX, "build", "--no-write-lock-file", "--no-link", "--json", "--log-format", "internal-json", installable], {
     reject: false,
     cancelSignal: signal,
   });
@@ -93,7 +93,7 @@ export interface SourceRevision {
 
 /** The revision a flake reference resolves to now (git commit, or the content hash of a plain path). */
 export async function sourceRevision(flakeReference: string): Promise<SourceRevision> {
-  const result = await execa("nix", [...NIX, "flake", "metadata", "--json", flakeReference], { reject: false });
+  const result = await execa("nix", [...NIX, "flake", "metadata", "--no-write-lock-file", "--json", flakeReference], { reject: false });
   if (result.exitCode !== 0) throw new ClanError("BuildFailed", `cannot read flake ${flakeReference}: ${result.stderr.trim().split("\n").at(-1)}`);
   const metadata = FlakeMetadata.parse(JSON.parse(result.stdout));
   const locked = z.object({ locked: z.object({ narHash: z.string().optional() }).loose().optional() }).loose().parse(JSON.parse(result.stdout));

@@ -28,7 +28,7 @@ export const JoinLink = z
     needs: z.array(z.enum(["ipfs", "yggdrasil"])),
     /** What was changed to read the link, e.g. the ':' that browsers drop from "git+https//". */
     repairs: z.array(z.string()),
-    /** Things the user should look at before confirming (punycode hosts, local sources). */
+    /** Things the user should look at before confirming (punycode hosts, hosts on the local network, local sources). */
     warnings: z.array(z.string()),
   })
   .strict();

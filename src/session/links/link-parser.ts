@@ -1,5 +1,6 @@
 import { isIPv6 } from "node:net";
 import { ClanError } from "../../shared/errors.js";
+import { hostWarnings } from "./address-warnings.js";
 import { JoinLink, LINK_MAX_LENGTH, MachineName } from "./join-link.js";
 
 // Join links, as a network advertises them (docs/links.md):
@@ -110,7 +111,7 @@ function parseClanBody(inner: string, repairs: string[], warnings: string[]): Pa
       return { transport: "git-file", flake: `git+file://${absolutePath(path)}`, needs: [] };
     }
     default:
-      warnings.push("the source is a directory on this computer, not a network's server");
+      warnings.push("the source is a directory on this computer, not a network's server; all of it is copied into the Nix store, which every user of this computer can read");
       return { transport: "path", flake: `path:${absolutePath(rest)}`, needs: [] };
   }
 }
@@ -154,6 +155,7 @@ function parseHttps(rest: string, warnings: string[]): Parsed {
   if (labels.some((label) => label.startsWith("xn--"))) {
     warnings.push(`the host ${host} is an internationalised name written in punycode: check it is the one you expect`);
   }
+  warnings.push(...hostWarnings(host));
   if (port !== undefined && !(/^[0-9]{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) refuse(`port ${quote(port)} is not a port number`);
   const authorityOut = port === undefined ? host : `${host}:${Number(port)}`;
   return { transport: "https", flake: `git+https://${authorityOut}${repositoryPath(path)}${gitQuery(query)}`, host, needs: [] };

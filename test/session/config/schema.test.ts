@@ -44,6 +44,7 @@ describe("config schema", () => {
         $schema: "./config.schema.json",
         switchDebounceMs: 0,
         updateCheckMinutes: 60,
+        join: { allowInputs: [] },
         networks: {
           family: {
             label: "family",
@@ -69,7 +70,12 @@ describe("config schema", () => {
   });
 
   it("defaults switchDebounceMs to 150, update checks to hourly, and has no networks when empty", () => {
-    expect(emptyConfig()).toEqual({ networks: {}, switchDebounceMs: 150, updateCheckMinutes: 60 });
+    expect(emptyConfig()).toEqual({ networks: {}, switchDebounceMs: 150, updateCheckMinutes: 60, join: { allowInputs: [] } });
+  });
+
+  it("join.allowInputs takes ssh, local and unlocked, and nothing else", () => {
+    expect(ConfigSchema.parse({ networks: {}, join: { allowInputs: ["ssh", "local"] } }).join.allowInputs).toEqual(["ssh", "local"]);
+    expect(ConfigSchema.safeParse({ networks: {}, join: { allowInputs: ["everything"] } }).success).toBe(false);
   });
 
   it("does not find unconfigured names on the prototype", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigSchema } from "../../../src/session/config/schema.js";
+import { hostWarnings } from "../../../src/session/links/address-warnings.js";
 import { parseJoinLink } from "../../../src/session/links/link-parser.js";
 
 // Join links come from web pages and chat messages: every form the seeds name, the repairs browsers force, and
@@ -168,5 +169,43 @@ describe("join links: hostile input is refused with a reason", () => {
     ["nix://ipfs-notacid", "not an IPFS content id"],
   ])("malformed parts: %s", (link, expected) => {
     expect(refused(link)).toContain(expected);
+  });
+});
+
+describe("join links: hosts on the user's side of the firewall are named in a warning", () => {
+  it.each([
+    ["127.0.0.1", "this computer (loopback)"],
+    ["127.8.9.10", "this computer (loopback)"],
+    ["2130706433", "the IPv4 address 127.0.0.1 written as a number, this computer (loopback)"],
+    ["0x7f000001", "the IPv4 address 127.0.0.1 written as a number, this computer (loopback)"],
+    ["017700000001", "the IPv4 address 127.0.0.1 written as a number, this computer (loopback)"],
+    ["127.1", "the IPv4 address 127.0.0.1 written as a number"],
+    ["0.0.0.0", "unspecified address"],
+    ["10.1.2.3", "a private address on the local network"],
+    ["172.20.0.1", "a private address on the local network"],
+    ["192.168.1.1", "a private address on the local network"],
+    ["169.254.169.254", "a link-local address"],
+    ["167772161", "the IPv4 address 10.0.0.1 written as a number, a private address"],
+    ["localhost", "this computer (loopback)"],
+    ["nas", "has no domain"],
+    ["printer.local", "a name on the local network"],
+  ])("%s", (host, expected) => {
+    const link = parseJoinLink(`clan://git+https://${host}/club/infra`);
+    expect(link.warnings).toEqual([expect.stringContaining(`the host ${host} `)]);
+    expect(link.warnings[0]).toContain(expected);
+  });
+
+  it("a public name or address gets no warning", () => {
+    expect(parseJoinLink("clan://git+https://git.example.org/club/infra").warnings).toEqual([]);
+    expect(parseJoinLink("clan://git+https://93.184.216.34/club/infra").warnings).toEqual([]);
+  });
+
+  it("IPv6 hosts cannot be written in a link's https form; the classifier still knows them", () => {
+    expect(() => parseJoinLink("clan://git+https://[fe80::1]/x")).toThrow('contains "["');
+    expect(hostWarnings("fe80::1")).toEqual(["the host fe80::1 is a link-local address on the local network"]);
+    expect(hostWarnings("::1")).toEqual(["the host ::1 is this computer (loopback)"]);
+    expect(hostWarnings("fd12:3456::1")).toEqual(["the host fd12:3456::1 is a private (unique local) address"]);
+    expect(hostWarnings("::ffff:7f00:1")[0]).toContain("loopback");
+    expect(hostWarnings("2001:db8::1")).toEqual([]);
   });
 });

@@ -1,0 +1,113 @@
+import { z } from "zod";
+import { JOIN_INPUT_KINDS } from "../config/schema.js";
+import { ClanError } from "../../shared/errors.js";
+import { readSourceFile } from "./source-files.js";
+import { shownText } from "./shown-text.js";
+
+// The inputs of a network's flake, read from its flake.lock as data. Building the flake fetches every input it
+// locks, so an input can reach what the link itself cannot: a `path:` or `git+file:` input copies files of this
+// computer into the world-readable store, a `git+ssh:` input runs ssh (with the user's keys and config) to a host
+// of the flake's choosing, and an input without a hash is whatever its server sends on the day. These are refused
+// unless the user's config allows them (`join.allowInputs`, docs/config.md).
+
+export type InputKind = (typeof JOIN_INPUT_KINDS)[number];
+
+const LOCK_FILE_LIMIT = 1024 * 1024;
+
+const LockedRef = z.object({ type: z.string().max(64), narHash: z.string().max(128).optional() }).loose();
+const LockNode = z
+  .object({
+    inputs: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
+    locked: LockedRef.optional(),
+    original: z.object({ type: z.string().max(64) }).loose().optional(),
+    flake: z.boolean().optional(),
+  })
+  .loose();
+const LockFile = z.object({ version: z.int(), root: z.string(), nodes: z.record(z.string(), LockNode) }).loose();
+type LockNode = z.infer<typeof LockNode>;
+
+export interface FlakeInput {
+  /** Where it sits: "nixpkgs", or "clan-desktop/nixpkgs" for an input of an input. Flake-controlled. */
+  path: string;
+  /** Where it is fetched from, as Nix would show it. Flake-controlled. */
+  source: string;
+  /** What makes it need the user's permission, if anything. */
+  kinds: InputKind[];
+}
+
+export interface LockedInputs {
+  /** False when the source has no flake.lock: Nix locks the inputs its flake.nix declares only when building. */
+  hasLockFile: boolean;
+  inputs: FlakeInput[];
+}
+
+export async function readLockedInputs(sourcePath: string): Promise<LockedInputs> {
+  const text = await readSourceFile(sourcePath, "flake.lock", LOCK_FILE_LIMIT);
+  if (text === undefined) return { hasLockFile: false, inputs: [] };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ClanError("InvalidArgument", `the flake's flake.lock is not JSON: ${shownText((error as Error).message)}`);
+  }
+  const parsed = LockFile.safeParse(raw);
+  if (!parsed.success) throw new ClanError("InvalidArgument", `the flake's flake.lock is not a Nix lock file: ${shownText(parsed.error.issues[0]?.message ?? "")}`);
+  return { hasLockFile: true, inputs: walkInputs(parsed.data.nodes, parsed.data.root) };
+}
+
+/** Every node reachable from the root, named by its first input path; `follows` entries are links, not nodes. */
+function walkInputs(nodes: Record<string, LockNode>, root: string): FlakeInput[] {
+  const seen = new Set<string>([root]);
+  const found: FlakeInput[] = [];
+  const queue: [string, string][] = [[root, ""]];
+  while (queue.length > 0) {
+    const [key, path] = queue.shift()!;
+    const node = nodes[key];
+    if (node === undefined) throw new ClanError("InvalidArgument", `the flake's flake.lock names a node ${shownText(key)} that it does not contain`);
+    if (key !== root) found.push({ path, source: describeSource(node), kinds: inputKinds(node) });
+    for (const [name, target] of Object.entries(node.inputs ?? {})) {
+      if (typeof target !== "string" || seen.has(target)) continue;
+      seen.add(target);
+      queue.push([target, path === "" ? name : `${path}/${name}`]);
+    }
+  }
+  return found;
+}
+
+function inputKinds(node: LockNode): InputKind[] {
+  const kinds = new Set<InputKind>();
+  const locked = node.locked;
+  if (!locked || locked.narHash === undefined || locked.type === "indirect") kinds.add("unlocked");
+  if (locked && (locked.type === "git" || locked.type === "mercurial") && typeof locked.rev !== "string") kinds.add("unlocked");
+  for (const ref of [locked, node.original]) {
+    if (!ref) continue;
+    const url = typeof ref.url === "string" ? ref.url : "";
+    if (isLocal(ref.type, url)) kinds.add("local");
+    if (/^(ssh|git\+ssh|hg\+ssh|sftp):/.test(url) || /^[^/:]+@[^/:]+:/.test(url)) kinds.add("ssh");
+  }
+  return JOIN_INPUT_KINDS.filter((kind) => kinds.has(kind));
+}
+
+const HOSTED = ["github", "gitlab", "sourcehut", "indirect"];
+
+/** A path, a file: URL, or a type of input that names no server at all. */
+function isLocal(type: string, url: string): boolean {
+  if (type === "path") return true;
+  if (HOSTED.includes(type)) return false;
+  return url === "" || /^(file:|\/|\.)/.test(url);
+}
+
+function describeSource(node: LockNode): string {
+  const ref = node.locked ?? node.original;
+  if (!ref) return "nowhere (no locked or original entry)";
+  if (typeof ref.url === "string") return ref.url;
+  if (typeof ref.path === "string") return `path:${ref.path}`;
+  if (typeof ref.owner === "string" && typeof ref.repo === "string") return `${ref.type}:${ref.owner}/${ref.repo}`;
+  if (typeof ref.id === "string") return `flake:${ref.id}`;
+  return ref.type;
+}
+
+/** Inputs that need a permission the user's config does not give, each with why. */
+export function refusedInputs(inputs: FlakeInput[], allowed: readonly InputKind[]): FlakeInput[] {
+  return inputs.filter((input) => input.kinds.some((kind) => !allowed.includes(kind)));
+}

@@ -1,0 +1,62 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildGeneration, sourceRevision } from "../../../src/session/generations/nix-build.js";
+import { TEST_NIX_CONFIG } from "../../helpers/network-flake.js";
+import { hasBinary, skipReason } from "../../helpers/processes.js";
+
+// clan-sessiond builds a network's flake where it lies — for a git+file source, the user's (or a network's)
+// repository. Nix would write and `git add` a flake.lock there whenever the flake has inputs it had to lock; with
+// the real Nix, the revision read and the build leave the repository untouched.
+
+const needs = ["nix", "git"];
+const isRoot = process.getuid?.() === 0;
+
+describe.skipIf(!needs.every(hasBinary) || !hasBinary("busybox") || !isRoot)(`a build writes no flake.lock ${skipReason(...needs, "busybox")}`, () => {
+  let work: string;
+  let repository: string;
+  const savedNixConfig = process.env.NIX_CONFIG;
+
+  beforeAll(async () => {
+    process.env.NIX_CONFIG = TEST_NIX_CONFIG;
+    work = await mkdtemp(join(tmpdir(), "clan-build-lock-"));
+    const dependency = join(work, "dependency");
+    await mkdir(dependency);
+    await writeFile(join(dependency, "data"), `${process.pid} ${Date.now()}\n`);
+    repository = join(work, "network");
+    await mkdir(repository);
+    await writeFile(
+      join(repository, "flake.nix"),
+      `{ inputs.dependency = { url = "path:${dependency}"; flake = false; };
+  outputs = { self, dependency }: {
+    packages.x86_64-linux.default = builtins.derivation {
+      name = "lockless"; system = "x86_64-linux"; builder = "/bin/busybox";
+      args = [ "sh" "-c" "mkdir $out; cp \${dependency}/data $out/data" ];
+    };
+  }; }
+`,
+    );
+    const git = (...args: string[]) => execa("git", ["-C", repository, "-c", "user.name=t", "-c", "user.email=t@example.invalid", ...args]);
+    await git("init", "-q", "-b", "main");
+    await git("add", "-A");
+    await git("commit", "-q", "-m", "network");
+  });
+
+  afterAll(async () => {
+    if (savedNixConfig === undefined) delete process.env.NIX_CONFIG;
+    else process.env.NIX_CONFIG = savedNixConfig;
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it("sourceRevision and buildGeneration of a git+file flake with an unlocked input", async () => {
+    const flake = `git+file://${repository}`;
+    expect((await sourceRevision(flake)).revision).toMatch(/^[0-9a-f]{40}$/);
+    const out = await buildGeneration(`${flake}#packages.x86_64-linux.default`, { progress: () => undefined, log: () => undefined });
+    expect(existsSync(join(out, "data"))).toBe(true);
+    expect(existsSync(join(repository, "flake.lock"))).toBe(false);
+    expect((await execa("git", ["-C", repository, "status", "--porcelain"])).stdout).toBe("");
+  });
+});
