@@ -4,7 +4,7 @@
 // string for any input and never recurses without a bound.
 
 export interface TerminalSafeOptions {
-  /** Keep line feeds and tabs, for multi-line text such as a console log; otherwise they are escaped too. */
+  /** Keep line feeds (CR LF becomes LF) and tabs, for multi-line text such as a console log; otherwise they are escaped too. */
   multiline?: boolean;
   /** Longer text is cut, saying how much was left out. */
   maxChars?: number;
@@ -43,7 +43,9 @@ export function terminalSafe(input: string | Uint8Array, options: TerminalSafeOp
   const text = decodeUntrusted(input);
   // Cut before escaping so that the bound holds for the input and an escape is never cut in half.
   const bounded = options.maxChars === undefined ? text : truncate(text, options.maxChars);
-  return bounded.replace(options.multiline ? UNSAFE_EXCEPT_LAYOUT : UNSAFE, escapeCharacter);
+  // A serial console ends its lines with CR LF; a lone CR, which returns to the line start to overwrite it, is escaped.
+  if (options.multiline) return bounded.replace(/\r\n/g, "\n").replace(UNSAFE_EXCEPT_LAYOUT, escapeCharacter);
+  return bounded.replace(UNSAFE, escapeCharacter);
 }
 
 const MARKUP: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
