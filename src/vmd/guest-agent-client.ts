@@ -13,10 +13,7 @@ const GA_MAX_LINE = 1024 * 1024;
 /** How long one guest-sync-delimited may go unanswered before it is sent again. */
 const SYNC_RETRY_MS = 500;
 
-const Reply = z.union([
-  z.object({ return: z.unknown() }).loose(),
-  z.object({ error: z.object({ class: z.string(), desc: z.string() }) }).loose(),
-]);
+const ErrorReply = z.object({ error: z.object({ class: z.string(), desc: z.string() }).loose() }).loose();
 
 const SyncReply = z.object({ return: z.number() });
 
@@ -35,20 +32,26 @@ export class GuestAgentError extends ClanError {
 /** The value of a guest agent reply, or a Protocol error naming the command when the guest sent something else. */
 export function expectReply<T>(schema: z.ZodType<T>, value: unknown, command: string): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new ClanError("Protocol", `guest agent sent a malformed reply to ${command}: ${describeUntrusted(value, { maxChars: 120 })}`);
-  }
+  if (!parsed.success) throw malformedReply(command, value);
   return parsed.data;
 }
 
 /** Classifies one message that arrived as the reply to `command`: its value, or the error it carries. */
 export function parseAgentReply(command: string, message: unknown): unknown {
-  const reply = expectReply(Reply, message, command);
-  if ("error" in reply) {
-    const error = reply.error as { class: string; desc: string };
-    throw new GuestAgentError(command, error.class, error.desc);
+  // Keyed on which member is present: a schema with an optional-looking `return: unknown` would let
+  // {"error": 1} through as a reply whose value is undefined.
+  if (typeof message === "object" && message !== null && !Array.isArray(message)) {
+    if ("error" in message) {
+      const { error } = expectReply(ErrorReply, message, command);
+      throw new GuestAgentError(command, error.class, error.desc);
+    }
+    if ("return" in message) return message.return;
   }
-  return reply.return;
+  throw malformedReply(command, message);
+}
+
+function malformedReply(command: string, message: unknown): ClanError {
+  return new ClanError("Protocol", `guest agent sent a malformed reply to ${command}: ${describeUntrusted(message, { maxChars: 120 })}`);
 }
 
 export class GuestAgentClient {
