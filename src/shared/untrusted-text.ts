@@ -97,10 +97,11 @@ export function describeUntrusted(value: unknown, options: DescribeOptions = {})
       emit(`${open}…${close}`);
       return;
     }
-    const entries: [string | undefined, unknown][] = isArray
-      ? (current as unknown[]).slice(0, maxItems).map((item) => [undefined, item])
-      : Object.keys(current).slice(0, maxItems).map((key) => [key, (current as Record<string, unknown>)[key]]);
-    const total = isArray ? (current as unknown[]).length : Object.keys(current).length;
+    const keys = isArray ? undefined : Object.keys(current);
+    const entries: [string | undefined, unknown][] = keys
+      ? keys.slice(0, maxItems).map((key) => [key, (current as Record<string, unknown>)[key]])
+      : (current as unknown[]).slice(0, maxItems).map((item) => [undefined, item]);
+    const total = keys ? keys.length : (current as unknown[]).length;
     emit(open);
     entries.forEach(([key, item], index) => {
       if (index > 0) emit(",");
