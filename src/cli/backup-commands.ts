@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
 import { ClanError } from "../shared/errors.js";
+import { terminalSafe } from "../shared/untrusted-text.js";
 import type { NetworkStatus } from "../shared/session-api.js";
 import { SessionClient } from "../shared/session-client.js";
 
@@ -73,8 +74,8 @@ function describeStatus(status: NetworkStatus): string[] {
     `  next due       ${formatTime(status.backupNextDue)}`,
     `  repository     ${formatBytes(status.backupRepositorySize)}, ${status.backupFreeSpace < 0 ? "free space unknown" : `${formatBytes(status.backupFreeSpace)} free`}`,
   ];
-  if (status.backupError) lines.push(`  error          ${status.backupError}`);
-  if (status.backupWarning) lines.push(`  warning        ${status.backupWarning}`);
+  if (status.backupError) lines.push(`  error          ${terminalSafe(status.backupError)}`);
+  if (status.backupWarning) lines.push(`  warning        ${terminalSafe(status.backupWarning)}`);
   return lines;
 }
 

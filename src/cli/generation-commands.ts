@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
 import { ClanError } from "../shared/errors.js";
+import { terminalSafe } from "../shared/untrusted-text.js";
 import { SessionClient } from "../shared/session-client.js";
 
 // `clanctl rebuild|rollback|generations|build-log|check-update`: a network's generations, through
@@ -47,7 +48,7 @@ export async function runGenerationCommand(command: string, args: string[], conn
       return;
     }
     case "build-log":
-      console.log(await session.buildLog(network));
+      console.log(terminalSafe(await session.buildLog(network), { multiline: true }));
       return;
     case "check-update":
       console.log(`${network}: ${(await session.checkUpdate(network)) ? "an update is available" : "up to date"}`);

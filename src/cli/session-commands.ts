@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
 import { ClanError } from "../shared/errors.js";
+import { terminalSafe } from "../shared/untrusted-text.js";
 import type { NetworkStatus } from "../shared/session-api.js";
 import { SessionClient } from "../shared/session-client.js";
 import { describeHandshake } from "./vpn-commands.js";
@@ -38,7 +39,7 @@ export async function runSessionCommand(command: string, args: string[], connect
   else await session.switchTo(network);
   if (command !== "switch") {
     const status = await session.getNetwork(network);
-    console.log(`${network}: ${status.vmState}${status.error ? ` (${status.error})` : ""}`);
+    console.log(`${network}: ${status.vmState}${status.error ? ` (${terminalSafe(status.error)})` : ""}`);
   }
 }
 
@@ -51,10 +52,11 @@ function printStatus(networks: NetworkStatus[]): void {
     `${n.focused ? "*" : " "}${n.name}`,
     n.workspaces.map((w) => JSON.stringify(w)).join(","),
     n.vmState,
-    n.generation || "-",
+    terminalSafe(n.generation) || "-",
     describeVpn(n),
     describeBackup(n),
-    n.error || "",
+    // An error may carry the guest's console tail: one escaped line, so the table stays a table.
+    terminalSafe(n.error),
   ]);
   const header = [" NETWORK", "WORKSPACES", "VM", "GENERATION", "VPN", "BACKUP", "ERROR"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

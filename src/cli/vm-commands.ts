@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
 import { ClanError } from "../shared/errors.js";
+import { terminalSafe } from "../shared/untrusted-text.js";
 import type { VmStatus } from "../shared/vm-api.js";
 import { VmdClient } from "../shared/vmd-client.js";
 
@@ -46,7 +47,8 @@ export async function runVmCommand(args: string[], connect: () => MessageBus): P
       return;
     }
     case "log":
-      process.stdout.write(await vmd.consoleTail(network(), Number(values.bytes ?? 16384)));
+      // The guest wrote these bytes: its escapes (OSC 52 clipboard writes, titles, screen clears) are shown, not run.
+      process.stdout.write(terminalSafe(await vmd.consoleTail(network(), Number(values.bytes ?? 16384)), { multiline: true }));
       return;
     default:
       throw new ClanError("InvalidArgument", `unknown vm command ${JSON.stringify(action ?? "")}\n${VM_USAGE}`);
@@ -54,7 +56,7 @@ export async function runVmCommand(args: string[], connect: () => MessageBus): P
 }
 
 function printStatus(status: VmStatus): void {
-  console.log(`${status.network}: ${status.state}${status.error ? ` (${status.error})` : ""}`);
+  console.log(`${status.network}: ${status.state}${status.error ? ` (${terminalSafe(status.error)})` : ""}`);
 }
 
 function printTable(vms: VmStatus[]): void {
@@ -62,7 +64,7 @@ function printTable(vms: VmStatus[]): void {
     console.log("no VMs");
     return;
   }
-  const rows = vms.map((vm) => [vm.network, vm.state, vm.pid ? String(vm.pid) : "-", vm.accelerator || "-", vm.generation || "-"]);
+  const rows = vms.map((vm) => [vm.network, vm.state, vm.pid ? String(vm.pid) : "-", vm.accelerator || "-", terminalSafe(vm.generation) || "-"]);
   const header = ["NETWORK", "STATE", "PID", "ACCEL", "GENERATION"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());

@@ -4,6 +4,7 @@ import { claimName, connectSessionBus, onBusError } from "../shared/bus.js";
 import { SESSION_BUS_NAME } from "../shared/dbus-names.js";
 import { ClanError, errorMessage } from "../shared/errors.js";
 import { logger } from "../shared/log.js";
+import { keepServingAfterUnexpectedErrors } from "../shared/run-main.js";
 import { connectWindowManager } from "../sway/backend.js";
 import { resolveConfigPath } from "./config/load.js";
 import { ConfigWatcher } from "./config/watcher.js";
@@ -55,6 +56,7 @@ export async function main(argv: string[]): Promise<void> {
   await session.startup();
   await claimName(bus, SESSION_BUS_NAME);
   log(`serving ${SESSION_BUS_NAME} (config ${configFile}, backend ${session.backendKind})`);
+  keepServingAfterUnexpectedErrors(log);
 
   const shutdown = async () => {
     await session.close();

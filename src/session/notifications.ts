@@ -1,5 +1,6 @@
 import { Variant, type MessageBus } from "@jellybrick/dbus-next";
 import { errorMessage } from "../shared/errors.js";
+import { markupSafe, terminalSafe } from "../shared/untrusted-text.js";
 
 // Desktop notifications through org.freedesktop.Notifications, whoever serves it (mako, dunst, GNOME Shell).
 // A session without a notification daemon still works: the failure is logged, the action is not affected.
@@ -22,12 +23,10 @@ export function desktopNotifier(bus: MessageBus, log: (message: string) => void)
       const object = await bus.getProxyObject("org.freedesktop.Notifications", "/org/freedesktop/Notifications");
       const notifications = object.getInterface("org.freedesktop.Notifications") as unknown as NotificationsProxy;
       const readsMarkup = (await notifications.GetCapabilities()).includes("body-markup");
-      const text = readsMarkup ? escapeMarkup(body) : body;
-      await notifications.Notify("clan-desktop", 0, "", summary, text, [], { urgency: new Variant("y", URGENCY_BYTE[urgency]) }, -1);
+      const text = readsMarkup ? markupSafe(body, { maxChars: 2000 }) : terminalSafe(body, { multiline: true, maxChars: 2000 });
+      await notifications.Notify("clan-desktop", 0, "", terminalSafe(summary, { maxChars: 200 }), text, [], {
+        urgency: new Variant("y", URGENCY_BYTE[urgency]),
+      }, -1);
     })().catch((error: unknown) => log(`notification "${summary}" not shown: ${errorMessage(error)}`));
   };
-}
-
-export function escapeMarkup(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }

@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import { z } from "zod";
 import { ClanError } from "../shared/errors.js";
+import { describeUntrusted, terminalSafe } from "../shared/untrusted-text.js";
 import { JsonLineConnection } from "./json-lines.js";
 
 // The QEMU guest agent speaks QMP-shaped JSON over a virtio-serial port, but with no greeting, and a port that
@@ -12,10 +13,7 @@ const GA_MAX_LINE = 1024 * 1024;
 /** How long one guest-sync-delimited may go unanswered before it is sent again. */
 const SYNC_RETRY_MS = 500;
 
-const Reply = z.union([
-  z.object({ return: z.unknown() }).loose(),
-  z.object({ error: z.object({ class: z.string(), desc: z.string() }) }).loose(),
-]);
+const ErrorReply = z.object({ error: z.object({ class: z.string(), desc: z.string() }).loose() }).loose();
 
 const SyncReply = z.object({ return: z.number() });
 
@@ -26,8 +24,34 @@ export type FreezeStatus = z.infer<typeof FreezeStatus>;
 
 export class GuestAgentError extends ClanError {
   constructor(command: string, errorClass: string, description: string) {
-    super("QemuFailed", `guest agent ${command} failed: ${errorClass}: ${description}`);
+    // The agent runs in the guest: what it says is quoted, bounded and terminal-safe.
+    super("QemuFailed", `guest agent ${command} failed: ${terminalSafe(errorClass, { maxChars: 100 })}: ${terminalSafe(description, { maxChars: 500 })}`);
   }
+}
+
+/** The value of a guest agent reply, or a Protocol error naming the command when the guest sent something else. */
+export function expectReply<T>(schema: z.ZodType<T>, value: unknown, command: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw malformedReply(command, value);
+  return parsed.data;
+}
+
+/** Classifies one message that arrived as the reply to `command`: its value, or the error it carries. */
+export function parseAgentReply(command: string, message: unknown): unknown {
+  // Keyed on which member is present: a schema with an optional-looking `return: unknown` would let
+  // {"error": 1} through as a reply whose value is undefined.
+  if (typeof message === "object" && message !== null && !Array.isArray(message)) {
+    if ("error" in message) {
+      const { error } = expectReply(ErrorReply, message, command);
+      throw new GuestAgentError(command, error.class, error.desc);
+    }
+    if ("return" in message) return message.return;
+  }
+  throw malformedReply(command, message);
+}
+
+function malformedReply(command: string, message: unknown): ClanError {
+  return new ClanError("Protocol", `guest agent sent a malformed reply to ${command}: ${describeUntrusted(message, { maxChars: 120 })}`);
 }
 
 export class GuestAgentClient {
@@ -62,19 +86,19 @@ export class GuestAgentClient {
   }
 
   async info(timeoutMs?: number): Promise<GuestInfo> {
-    return GuestInfo.parse(await this.execute("guest-info", undefined, timeoutMs));
+    return expectReply(GuestInfo, await this.execute("guest-info", undefined, timeoutMs), "guest-info");
   }
 
   async freezeStatus(timeoutMs?: number): Promise<FreezeStatus> {
-    return FreezeStatus.parse(await this.execute("guest-fsfreeze-status", undefined, timeoutMs));
+    return expectReply(FreezeStatus, await this.execute("guest-fsfreeze-status", undefined, timeoutMs), "guest-fsfreeze-status");
   }
 
   async freeze(timeoutMs?: number): Promise<number> {
-    return z.number().parse(await this.execute("guest-fsfreeze-freeze", undefined, timeoutMs));
+    return expectReply(z.number(), await this.execute("guest-fsfreeze-freeze", undefined, timeoutMs), "guest-fsfreeze-freeze");
   }
 
   async thaw(timeoutMs?: number): Promise<number> {
-    return z.number().parse(await this.execute("guest-fsfreeze-thaw", undefined, timeoutMs));
+    return expectReply(z.number(), await this.execute("guest-fsfreeze-thaw", undefined, timeoutMs), "guest-fsfreeze-thaw");
   }
 
   /** Runs one command after the previous one has been answered. */
@@ -123,13 +147,7 @@ export class GuestAgentClient {
       this.replyMayBeStale = true;
       throw new ClanError("Timeout", `guest agent did not answer ${command} within ${timeoutMs} ms`);
     }
-    const reply = Reply.safeParse(next.message);
-    if (!reply.success) throw new ClanError("Protocol", `guest agent sent a malformed reply to ${command}`);
-    if ("error" in reply.data) {
-      const error = reply.data.error as { class: string; desc: string };
-      throw new GuestAgentError(command, error.class, error.desc);
-    }
-    return reply.data.return;
+    return parseAgentReply(command, next.message);
   }
 
   /** The next message, or undefined when none arrives in time; rejects when the connection closes. */

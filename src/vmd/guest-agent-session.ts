@@ -1,10 +1,16 @@
+import { z } from "zod";
 import { ClanError } from "../shared/errors.js";
-import { GuestAgentClient } from "./guest-agent-client.js";
+import { GuestAgentClient, expectReply } from "./guest-agent-client.js";
 
 // QEMU's guest-agent chardev takes one client at a time, so clan-vmd is that client and offers what callers
 // need (freeze, thaw, exec) over D-Bus. The connection is opened on first use and again after it breaks.
 
 const EXEC_OUTPUT_LIMIT = 64 * 1024;
+
+const ExecStarted = z.object({ pid: z.number() }).loose();
+const ExecStatus = z
+  .object({ exited: z.boolean(), exitcode: z.number().optional(), "out-data": z.string().optional(), "err-data": z.string().optional() })
+  .loose();
 
 export interface ExecResult {
   exitCode: number;
@@ -34,14 +40,13 @@ export class GuestAgentSession {
     const [path, ...args] = argv;
     if (!path) throw new ClanError("InvalidArgument", "a guest command needs at least a program");
     const agent = await this.connected();
-    const started = (await agent.execute("guest-exec", { path, arg: args, "capture-output": true }, 10_000)) as { pid?: unknown };
-    if (typeof started?.pid !== "number") throw new ClanError("Protocol", "guest-exec returned no pid");
+    const started = expectReply(ExecStarted, await agent.execute("guest-exec", { path, arg: args, "capture-output": true }, 10_000), "guest-exec");
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const status = (await agent.execute("guest-exec-status", { pid: started.pid }, 10_000)) as Record<string, unknown>;
-      if (status.exited === true) {
+      const status = expectReply(ExecStatus, await agent.execute("guest-exec-status", { pid: started.pid }, 10_000), "guest-exec-status");
+      if (status.exited) {
         return {
-          exitCode: typeof status.exitcode === "number" ? status.exitcode : -1,
+          exitCode: status.exitcode ?? -1,
           stdout: decodeOutput(status["out-data"]),
           stderr: decodeOutput(status["err-data"]),
         };
@@ -63,7 +68,7 @@ export class GuestAgentSession {
   }
 }
 
-function decodeOutput(data: unknown): string {
-  if (typeof data !== "string") return "";
+function decodeOutput(data: string | undefined): string {
+  if (data === undefined) return "";
   return Buffer.from(data.slice(0, Math.ceil((EXEC_OUTPUT_LIMIT * 4) / 3)), "base64").toString("utf8");
 }

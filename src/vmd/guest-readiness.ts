@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ClanError } from "../shared/errors.js";
+import { describeUntrusted } from "../shared/untrusted-text.js";
 import { CONTROL_MAX_LINE, GuestMessage } from "./control-port.js";
 import { GuestAgentClient } from "./guest-agent-client.js";
 import { JsonLineConnection } from "./json-lines.js";
@@ -56,7 +57,7 @@ function readyMessage(
     const onMessage = (raw: unknown) => {
       const message = GuestMessage.safeParse(raw);
       if (!message.success) {
-        onInvalidMessage(`unexpected control-port message: ${JSON.stringify(raw).slice(0, 120)}`);
+        onInvalidMessage(`unexpected control-port message: ${describeUntrusted(raw)}`);
         return;
       }
       if (message.data.type === "ready") {

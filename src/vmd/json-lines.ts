@@ -1,9 +1,10 @@
 import { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
 import { ClanError } from "../shared/errors.js";
+import { JsonLineDecoder } from "./json-line-decoder.js";
 
 // Newline-delimited JSON over a unix socket: the framing of QMP, the guest agent and our control port.
-// The peer may be a guest, so a line longer than the limit is an error, never an unbounded buffer.
+// The peer may be a guest: JsonLineDecoder bounds what it may make us buffer.
 
 export interface JsonLineEvents {
   message: [unknown];
@@ -13,17 +14,16 @@ export interface JsonLineEvents {
 }
 
 export class JsonLineConnection extends EventEmitter<JsonLineEvents> {
-  private buffered = "";
-  private discardingOversizedLine = false;
+  private readonly decoder: JsonLineDecoder;
   closed = false;
 
   private constructor(
     private readonly socket: Socket,
-    private readonly maxLineBytes: number,
+    maxLineBytes: number,
   ) {
     super();
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => this.receive(chunk));
+    this.decoder = new JsonLineDecoder(maxLineBytes);
+    socket.on("data", (chunk: Buffer) => this.receive(chunk));
     socket.on("close", () => {
       this.closed = true;
       this.emit("close");
@@ -66,46 +66,10 @@ export class JsonLineConnection extends EventEmitter<JsonLineEvents> {
     this.socket.destroy();
   }
 
-  private receive(chunk: string): void {
-    let rest = chunk;
-    for (;;) {
-      const newline = rest.indexOf("\n");
-      if (newline < 0) break;
-      const tail = rest.slice(0, newline);
-      rest = rest.slice(newline + 1);
-      if (this.discardingOversizedLine) {
-        this.discardingOversizedLine = false;
-        this.buffered = "";
-        continue;
-      }
-      const line = this.buffered + tail;
-      this.buffered = "";
-      this.handleLine(line);
+  private receive(chunk: Buffer): void {
+    for (const line of this.decoder.push(chunk)) {
+      if (line.kind === "message") this.emit("message", line.value);
+      else this.emit("invalid", line.why);
     }
-    if (this.discardingOversizedLine) return;
-    this.buffered += rest;
-    if (Buffer.byteLength(this.buffered) > this.maxLineBytes) {
-      this.emit("invalid", `line longer than ${this.maxLineBytes} bytes dropped`);
-      this.buffered = "";
-      this.discardingOversizedLine = true;
-    }
-  }
-
-  private handleLine(rawLine: string): void {
-    // The guest agent prefixes synchronised replies with 0xFF, which arrives as U+FFFD in UTF-8 decoding.
-    const line = rawLine.replace(/^[\uFFFD\xFF]+/, "").trim();
-    if (line === "") return;
-    if (Buffer.byteLength(line) > this.maxLineBytes) {
-      this.emit("invalid", `line longer than ${this.maxLineBytes} bytes dropped`);
-      return;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      this.emit("invalid", `not JSON: ${line.slice(0, 80)}`);
-      return;
-    }
-    this.emit("message", value);
   }
 }

@@ -5,6 +5,7 @@ import { claimName, connectSessionBus, onBusError } from "../shared/bus.js";
 import { VMD_BUS_NAME } from "../shared/dbus-names.js";
 import { errorMessage } from "../shared/errors.js";
 import { logger } from "../shared/log.js";
+import { keepServingAfterUnexpectedErrors } from "../shared/run-main.js";
 import { chooseAccelerator, parseAcceleratorOverride } from "./accelerator-probe.js";
 import { exportVmdApi } from "./dbus-service.js";
 import type { Accelerator } from "./qemu-command.js";
@@ -92,6 +93,7 @@ export async function main(argv: string[]): Promise<void> {
   if (adopted.length > 0) log(`re-adopted running VMs: ${adopted.join(", ")}`);
   await claimName(bus, VMD_BUS_NAME);
   log(`serving ${VMD_BUS_NAME}`);
+  keepServingAfterUnexpectedErrors(log);
   for (const signalName of ["SIGTERM", "SIGINT"] as const) {
     process.on(signalName, () => void shutdown(values["stop-vms-on-exit"]));
   }

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { z } from "zod";
 import { ClanError } from "../shared/errors.js";
+import { terminalSafe } from "../shared/untrusted-text.js";
 import { JsonLineConnection } from "./json-lines.js";
 
 // QEMU Machine Protocol: a greeting, qmp_capabilities, then commands matched to replies by id, and
@@ -23,13 +24,23 @@ export type QmpEvent = z.infer<typeof QmpEvent>;
 export const RunState = z.object({ status: z.string(), running: z.boolean() }).loose();
 export type RunState = z.infer<typeof RunState>;
 
+export type QmpMessage = { kind: "event"; event: QmpEvent } | { kind: "reply"; reply: z.infer<typeof Reply> } | { kind: "ignored" };
+
+/** What one line from QMP is; anything neither an event nor a reply to one of our ids is ignored. */
+export function classifyQmpMessage(message: unknown): QmpMessage {
+  const event = QmpEvent.safeParse(message);
+  if (event.success) return { kind: "event", event: event.data };
+  const reply = Reply.safeParse(message);
+  return reply.success ? { kind: "reply", reply: reply.data } : { kind: "ignored" };
+}
+
 export class QmpCommandError extends ClanError {
   constructor(
     readonly command: string,
     readonly errorClass: string,
     description: string,
   ) {
-    super("QemuFailed", `QMP ${command} failed: ${errorClass}: ${description}`);
+    super("QemuFailed", `QMP ${command} failed: ${terminalSafe(errorClass, { maxChars: 100 })}: ${terminalSafe(description, { maxChars: 500 })}`);
   }
 }
 
@@ -126,21 +137,20 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
   }
 
   private dispatch(message: unknown): void {
-    const event = QmpEvent.safeParse(message);
-    if (event.success) {
-      this.emit("event", event.data);
+    const classified = classifyQmpMessage(message);
+    if (classified.kind === "event") {
+      this.emit("event", classified.event);
       return;
     }
-    const reply = Reply.safeParse(message);
-    if (!reply.success) return;
-    const pending = this.pending.get(reply.data.id);
+    if (classified.kind === "ignored") return;
+    const pending = this.pending.get(classified.reply.id);
     if (!pending) return;
-    this.pending.delete(reply.data.id);
+    this.pending.delete(classified.reply.id);
     clearTimeout(pending.timer);
-    if ("error" in reply.data) {
-      pending.reject(new QmpCommandError(pending.command, reply.data.error.class, reply.data.error.desc));
+    if ("error" in classified.reply) {
+      pending.reject(new QmpCommandError(pending.command, classified.reply.error.class, classified.reply.error.desc));
     } else {
-      pending.resolve(reply.data.return);
+      pending.resolve(classified.reply.return);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { execa } from "execa";
 import { ClanError, errorMessage } from "../shared/errors.js";
+import { terminalSafe } from "../shared/untrusted-text.js";
 import type { SnapshotReport, VmStatus } from "../shared/vm-api.js";
 import type { GuestAgentSession } from "./guest-agent-session.js";
 import type { VmPaths } from "./vm-paths.js";
@@ -38,7 +39,7 @@ export async function snapshotStateDisk({ status, paths, agent, hooks, target, l
   for (const argv of hooks) {
     const result = await agent.exec(argv, HOOK_TIMEOUT_MS);
     if (result.exitCode !== 0) {
-      throw new ClanError("QemuFailed", `pre-backup hook ${JSON.stringify(argv)} failed in the guest (exit ${result.exitCode}): ${result.stderr.trim().slice(-300)}`);
+      throw new ClanError("QemuFailed", `pre-backup hook ${JSON.stringify(argv)} failed in the guest (exit ${result.exitCode}): ${terminalSafe(result.stderr.trim().slice(-300), { multiline: true })}`);
     }
   }
   const frozenFilesystems = await agent.freeze();

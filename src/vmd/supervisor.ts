@@ -2,6 +2,8 @@ import { EventEmitter } from "node:events";
 import { rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ClanError, errorMessage } from "../shared/errors.js";
+import { rateLimitedLog } from "../shared/log.js";
+import { terminalSafe } from "../shared/untrusted-text.js";
 import { readAdoptionRecord, writeAdoptionRecord, type AdoptionRecord } from "./adoption-record.js";
 import { loadGeneration } from "./generation.js";
 import { waitForGuestReady } from "./guest-readiness.js";
@@ -39,6 +41,7 @@ export interface SupervisorEvents {
 }
 
 const CONSOLE_TAIL_BYTES = 16 * 1024;
+const GUEST_LOG_LIMIT = { burst: 20, windowMs: 10_000 };
 
 export class VmSupervisor extends EventEmitter<SupervisorEvents> {
   private current: VmStatus;
@@ -52,6 +55,8 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
   readonly vpn: NetworkVpn;
   /** Set when QEMU reports that the guest itself powered off: its exit is then a stop, not a failure. */
   private guestPoweredOff = false;
+  /** A guest can send bad control-port lines at will: a flood is counted, not logged line by line. */
+  private readonly guestMessageLog: (why: string) => void;
 
   constructor(
     readonly network: string,
@@ -59,6 +64,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     private readonly deps: SupervisorDependencies,
   ) {
     super();
+    this.guestMessageLog = rateLimitedLog((why) => deps.log(`${network}: guest: ${why}`), "bad control-port messages", GUEST_LOG_LIMIT);
     this.guestAgent = new GuestAgentSession(paths.guestAgentSocket);
     this.vpn = new NetworkVpn({
       network,
@@ -236,7 +242,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         vm: generation.vm,
         paths: this.paths,
         signal: abort.signal,
-        onInvalidMessage: (why) => this.deps.log(`${this.network}: guest: ${why}`),
+        onInvalidMessage: this.guestMessageLog,
       });
       this.control = ready.control;
       if (this.current.state !== "starting") throw new ClanError("InvalidState", `VM of ${this.network} left starting while booting`);
@@ -271,7 +277,8 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       await this.cleanUpAfterExit(pid, "the guest powered off");
       return;
     }
-    const tail = (await this.consoleTail(2000)).trim().split("\n").slice(-10).join("\n");
+    // The tail ends up in the VM's error, which clanctl, the bar and notifications show: the guest wrote it.
+    const tail = terminalSafe((await this.consoleTail(2000)).trim().split("\n").slice(-10).join("\n"), { multiline: true });
     // The socket closes while a dying QEMU is still being torn down: give the exit a moment before naming the cause.
     const exited = await waitForExit(pid, 500);
     const reason = exited ? "QEMU exited unexpectedly" : "QEMU's QMP socket was lost";

@@ -2,7 +2,9 @@
 # /init of the test guest: the smallest guest that speaks clan-vmd's protocols for real — qemu-ga on the
 # guest-agent port and the "ready" line on the control port. It deliberately handles no ACPI event, so a
 # system_powerdown is ignored and the host's stop escalation gets exercised. With clan.waypipe-demo=1 (and the
-# initrd-waypipe initramfs) it also forwards one Wayland window to the host with waypipe.
+# initrd-waypipe initramfs) it also forwards one Wayland window to the host with waypipe. With
+# clan.hostile-control=1 it attacks clan-vmd's control-port parser before and after its ready line, and with
+# clan.hostile-console=1 it writes terminal escapes (OSC 52 clipboard, window title, clear screen) to its console.
 # PID 1 must never exit: the kernel panics when init does.
 
 export PATH=/bin:/usr/bin:/usr/sbin
@@ -22,11 +24,15 @@ done </lib/modules/load-order
 generation=unknown
 never_ready=0
 waypipe_demo=0
+hostile_control=0
+hostile_console=0
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     clan.generation=*) generation=${arg#clan.generation=} ;;
     clan.never-ready=1) never_ready=1 ;;
     clan.waypipe-demo=1) waypipe_demo=1 ;;
+    clan.hostile-control=1) hostile_control=1 ;;
+    clan.hostile-console=1) hostile_console=1 ;;
   esac
 done
 
@@ -109,7 +115,9 @@ fi
 control_loop() {
   exec 3<>"$1"
   while :; do
+    [ "$hostile_control" = 1 ] && hostile_control_lines >&3
     printf '{"type":"ready","generation":"%s"}\n' "$generation" >&3
+    [ "$hostile_control" = 1 ] && hostile_control_lines >&3
     while read -r line <&3; do
       case "${line//[[:space:]]/}" in
         *'"type":"ping"'*) printf '{"type":"pong"}\n' >&3 ;;
@@ -119,12 +127,30 @@ control_loop() {
   done
 }
 
+# What a hostile guest sends on the control port: the 10 KB, 5,000-deep JSON line that once crashed clan-vmd
+# while it logged it, a 200 KB line (over the 64 KiB limit), invalid UTF-8, and a flood of 3,000 bad messages.
+hostile_control_lines() {
+  yes '[' | head -n 5000 | tr -d '\n'
+  yes ']' | head -n 5000 | tr -d '\n'
+  echo
+  yes 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' | head -n 2000 | tr -d '\n'
+  echo
+  printf '\377\376{"type":"\300\200\355\240\200"}\n{"type":"pong","x":"\377\033]52;c;aGk=\007"}\n'
+  yes '{"type":"flood","n":[1,[2,[3]]]}' | head -n 3000
+}
+
 # Before the ready line, so a host that saw ready finds the banner in the console log.
 banner="clan test guest $generation ready"
 [ "$never_ready" = 1 ] && banner="clan test guest $generation (never ready)"
 echo "$banner"
 # Also on the VGA console, so a display screenshot shows it when the serial line is the system console.
 echo "$banner" >/dev/tty1 2>/dev/null
+
+if [ "$hostile_console" = 1 ]; then
+  # OSC 52 writes "hacked" to the clipboard, OSC 0 sets the window title, CSI 2J + H clears the screen; an
+  # invalid UTF-8 byte and a right-to-left override follow.
+  printf 'hostile console: \033]52;c;aGFja2Vk\007\033]0;pwned-title\007\033[2J\033[H\377 \342\200\256evil\n'
+fi
 
 if [ "$never_ready" = 1 ]; then
   echo "init: clan.never-ready=1, not sending ready"

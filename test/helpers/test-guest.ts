@@ -33,6 +33,10 @@ export interface GenerationOptions {
    * exists when the VM's display is "waypipe". Boots the larger initrd, which needs more memory.
    */
   waypipeDemo?: boolean;
+  /** The guest attacks the control port: a 5,000-deep JSON line, a huge line, invalid UTF-8 and a flood. */
+  hostileControl?: boolean;
+  /** The guest writes OSC 52 (clipboard), title-setting and clear-screen escapes to its console. */
+  hostileConsole?: boolean;
   /** Merged over the defaults into vm.json. */
   vm?: Record<string, unknown>;
 }
@@ -59,6 +63,8 @@ export async function makeGeneration(dir: string, opts: GenerationOptions): Prom
   const params = ["console=ttyS0", "panic=-1", "quiet", `clan.generation=${opts.generation}`];
   if (opts.neverReady) params.push("clan.never-ready=1");
   if (opts.waypipeDemo) params.push("clan.waypipe-demo=1");
+  if (opts.hostileControl) params.push("clan.hostile-control=1");
+  if (opts.hostileConsole) params.push("clan.hostile-console=1");
   await writeFile(join(dir, "kernel-params"), `${params.join(" ")}\n`);
   const defaults = opts.waypipeDemo ? { ...VM_DEFAULTS, memoryMiB: WAYPIPE_DEMO_MEMORY_MIB } : VM_DEFAULTS;
   await writeFile(join(dir, "vm.json"), `${JSON.stringify({ ...defaults, ...opts.vm }, null, 2)}\n`);

@@ -11,9 +11,9 @@ let client: GuestAgentClient;
 
 /**
  * Answers like qemu-ga, except that replies to commands named in `late` are held until release() is called,
- * and the first `unanswered` requests get no reply at all.
+ * the first `unanswered` requests get no reply at all, and commands named in `replaced` get the line given there.
  */
-function fakeAgent(socket: Socket, late: Set<string>, unanswered = 0) {
+function fakeAgent(socket: Socket, late: Set<string>, unanswered = 0, replaced: Record<string, string> = {}) {
   const held: string[] = [];
   let toIgnore = unanswered;
   const reply = (line: string) => socket.write(line);
@@ -29,6 +29,7 @@ function fakeAgent(socket: Socket, late: Set<string>, unanswered = 0) {
         "guest-sync-delimited": `\xff${JSON.stringify({ return: request.arguments?.id })}\n`,
         "guest-info": `${JSON.stringify({ return: { version: "7.2.0", supported_commands: [] } })}\n`,
         "guest-fsfreeze-status": `${JSON.stringify({ return: "thawed" })}\n`,
+        ...replaced,
       };
       const answer = answers[request.execute] ?? `${JSON.stringify({ error: { class: "CommandNotFound", desc: request.execute } })}\n`;
       if (toIgnore > 0) toIgnore--;
@@ -75,5 +76,24 @@ describe("GuestAgentClient against a fake guest agent", () => {
     const connecting = GuestAgentClient.connect(peer.path, 700);
     fakeAgent(await accepted, new Set(), Number.POSITIVE_INFINITY);
     await expect(connecting).rejects.toMatchObject({ code: "Timeout", message: "guest agent did not answer guest-sync-delimited within 700 ms" });
+  });
+
+  it("reports malformed replies as Protocol errors and quotes an agent's error as text", async () => {
+    const accepted = peer.nextConnection();
+    const connecting = GuestAgentClient.connect(peer.path, 2000);
+    fakeAgent(await accepted, new Set(), 0, {
+      "guest-info": '{"error":1}\n',
+      "guest-fsfreeze-status": `{"return":${"[".repeat(5000)}${"]".repeat(5000)}}\n`,
+      "guest-fsfreeze-freeze": '{"return":"all of them"}\n',
+      "guest-fsfreeze-thaw": '{"error":{"class":"GenericError","desc":"\\u001b]52;c;aGk=\\u0007<b>"}}\n',
+    });
+    client = await connecting;
+    await expect(client.info()).rejects.toMatchObject({ code: "Protocol", message: "guest agent sent a malformed reply to guest-info: {\"error\":1}" });
+    await expect(client.freezeStatus()).rejects.toMatchObject({ code: "Protocol", message: expect.stringContaining("[[[[[…]]]]]") });
+    await expect(client.freeze()).rejects.toMatchObject({ code: "Protocol", message: expect.stringContaining("guest-fsfreeze-freeze") });
+    await expect(client.thaw()).rejects.toMatchObject({
+      code: "QemuFailed",
+      message: "guest agent guest-fsfreeze-thaw failed: GenericError: \\x1b]52;c;aGk=\\x07<b>",
+    });
   });
 });

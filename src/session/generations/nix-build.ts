@@ -1,6 +1,7 @@
 import { execa } from "execa";
 import { z } from "zod";
 import { ClanError } from "../../shared/errors.js";
+import { terminalSafe } from "../../shared/untrusted-text.js";
 
 // `nix build` of a network's generation, with progress and a log as it runs. Nix's internal-json log format is
 // the structured form of what `nix build` shows on a terminal: activities start and stop, and "actBuilds"
@@ -10,6 +11,7 @@ const NIX = ["--extra-experimental-features", "nix-command flakes"];
 const ACT_BUILDS = 104;
 const RES_BUILD_LOG_LINE = 101;
 const RES_PROGRESS = 105;
+const MAX_LOG_LINE_CHARS = 4096;
 
 const LogEvent = z.union([
   z.object({ action: z.literal("start"), id: z.number(), type: z.number(), text: z.string().optional() }).loose(),
@@ -65,7 +67,7 @@ function handleLogLine(line: string, buildActivities: Set<number>, callbacks: Bu
   try {
     raw = JSON.parse(line.slice(5));
   } catch {
-    callbacks.log(line);
+    callbacks.log(stripAnsi(line));
     return;
   }
   const event = LogEvent.safeParse(raw);
@@ -100,6 +102,7 @@ export async function sourceRevision(flakeReference: string): Promise<SourceRevi
   return { revision: metadata.revision ?? locked.locked?.narHash ?? "unknown", lastModified: (metadata.lastModified ?? 0) * 1000 };
 }
 
+/** A build log line as text: colours dropped, any other escape or control shown escaped, length bounded. */
 function stripAnsi(text: string): string {
-  return text.replace(/\u001b\[[0-9;]*m/g, "");
+  return terminalSafe(text.replace(/\u001b\[[0-9;]*m/g, ""), { multiline: true, maxChars: MAX_LOG_LINE_CHARS });
 }
