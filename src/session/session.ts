@@ -9,7 +9,7 @@ import { VmdClient } from "../shared/vmd-client.js";
 import { BackupActions } from "./backups/backup-actions.js";
 import { diffConfigs } from "./config/diff.js";
 import type { ConfigWatcher } from "./config/watcher.js";
-import type { Config, NetworkConfig } from "./config/schema.js";
+import { vmStartOptions, type Config, type NetworkConfig } from "./config/schema.js";
 import { DisplayViewers } from "./display-viewers.js";
 import { GenerationActions } from "./generations/generation-actions.js";
 import { NetworkRegistry } from "./network-registry.js";
@@ -191,7 +191,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const config = this.registry.config(network);
     if (!config) throw new ClanError("UnknownNetwork", `no network named ${network} in the config`);
     if (!this.vmd) throw new ClanError("Disconnected", "clan-vmd is not running");
-    return this.vmd.start(network, this.generationOf(network, config), config.vm);
+    return this.vmd.start(network, this.generationOf(network, config), vmStartOptions(config));
   }
 
   private generationOf(network: string, config: NetworkConfig): string {
