@@ -12,6 +12,7 @@ import type { ConfigWatcher } from "./config/watcher.js";
 import { vmStartOptions, type Config, type NetworkConfig } from "./config/schema.js";
 import { DisplayViewers } from "./display-viewers.js";
 import { GenerationActions } from "./generations/generation-actions.js";
+import { NetworkAccess } from "./network-access.js";
 import { NetworkRegistry } from "./network-registry.js";
 import type { Notify } from "./notifications.js";
 import { Orchestrator } from "./orchestrator.js";
@@ -46,6 +47,7 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly generations: GenerationActions;
   readonly backups: BackupActions;
   private readonly viewers: DisplayViewers;
+  private readonly access: NetworkAccess;
   private updateTimer: NodeJS.Timeout | undefined;
   /** Which scheduling of update checks is current: a run still in flight from an older one ends its loop. */
   private updateSchedule = 0;
@@ -76,6 +78,11 @@ export class Session extends EventEmitter<SessionEvents> {
       startVm: (network) => this.startVm(network),
       stateDir: options.stateDir,
       notify: options.notify,
+      log: options.log,
+    });
+    this.access = new NetworkAccess({
+      registry: this.registry,
+      generationOf: (network, config) => this.generationOf(network, config),
       log: options.log,
     });
     this.viewers = new DisplayViewers({
@@ -202,6 +209,8 @@ export class Session extends EventEmitter<SessionEvents> {
     const diff = diffConfigs(previous, next);
     this.registry.applyConfig(next);
     this.emit("config-error-changed", "");
+    // Grants change what a generation is allowed without changing any status field: re-judge every network.
+    for (const name of this.registry.names()) void this.access.refresh(name);
     for (const name of diff.removed) await this.orchestrator.forget(name);
     if (this.vmd && diff.added.length > 0) await this.refreshVms(this.vmd);
     // A workspace may now belong to another network, or to one for the first time.

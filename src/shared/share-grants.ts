@@ -10,7 +10,8 @@ export const GrantPath = z
   .string()
   .max(4096, "must be at most 4096 characters")
   .regex(/^\/[^\0\n]*$/, "must be an absolute path without NUL or newline")
-  .refine((path) => normalisePath(path) === path, {
+  // Only absolute paths are judged here: a relative one already has its own error.
+  .refine((path) => !path.startsWith("/") || normalisePath(path) === path, {
     error: (issue) => `must be normalised (no "//", ".", ".." or trailing "/"), e.g. ${JSON.stringify(normalisePath(String(issue.input)))}`,
   });
 
