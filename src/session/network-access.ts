@@ -23,9 +23,8 @@ const NOTHING_KNOWN = { shares: [], forwards: [], networkMode: "" };
 export class NetworkAccess {
   /** Per network: what the published fields were computed from, so that a status change re-reads only when needed. */
   private readonly computedFrom = new Map<string, string>();
-  /** Per network: the latest refresh; an older one that finishes later publishes nothing. */
-  private readonly latest = new Map<string, number>();
-  private refreshes = 0;
+  /** Per network: the refresh running now; the next one waits for it, so an older read never wins. */
+  private readonly running = new Map<string, Promise<void>>();
 
   constructor(private readonly options: NetworkAccessOptions) {
     options.registry.on("changed", (status) => void this.refresh(status.name));
@@ -36,17 +35,26 @@ export class NetworkAccess {
   }
 
   /** Re-reads the network's generation when it, or the network's grants, changed. */
-  async refresh(network: string): Promise<void> {
+  refresh(network: string): Promise<void> {
+    const next = (this.running.get(network) ?? Promise.resolve())
+      .then(() => this.refreshNow(network))
+      .catch((error: unknown) => this.options.log(`${network}: cannot publish what it asks of this host: ${errorMessage(error)}`))
+      .finally(() => {
+        if (this.running.get(network) === next) this.running.delete(network);
+      });
+    this.running.set(network, next);
+    return next;
+  }
+
+  private async refreshNow(network: string): Promise<void> {
     const { registry, log } = this.options;
     const config = registry.config(network);
     const status = registry.get(network);
     if (!config || !status) return;
-    const id = ++this.refreshes;
-    this.latest.set(network, id);
     const directory = await realpath(status.generation || this.options.generationOf(network, config)).catch(() => undefined);
     const grants = await Promise.all(config.grants.shares.map(async (grant) => ({ ...grant, path: await realpath(grant.path).catch(() => grant.path) })));
     const from = JSON.stringify([directory, grants]);
-    if (this.latest.get(network) !== id || this.computedFrom.get(network) === from) return;
+    if (this.computedFrom.get(network) === from) return;
     this.computedFrom.set(network, from);
     if (directory === undefined) {
       registry.update(network, NOTHING_KNOWN);
@@ -55,7 +63,6 @@ export class NetworkAccess {
     try {
       const vm = await readVmSpec(join(directory, "vm.json"));
       const resolved = new Map(await Promise.all(vm.shares.map(async (share) => [share.source, await realpath(share.source).catch(() => normalisePath(share.source))] as const)));
-      if (this.latest.get(network) !== id) return;
       registry.update(network, describeAccess(vm, grants, (path) => resolved.get(path) ?? normalisePath(path)));
     } catch (error) {
       log(`${network}: cannot read what generation ${directory} asks of this host: ${errorMessage(error)}`);
