@@ -5,7 +5,7 @@ import { tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { VmdClient } from "../../src/shared/vmd-client.js";
-import { startDaemon, type DaemonProcess } from "../helpers/daemons.js";
+import { clanctl, startDaemon, type DaemonProcess } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
 import { makeGeneration } from "../helpers/test-guest.js";
@@ -127,6 +127,18 @@ describe.skipIf(!needs.every(hasBinary))(`share grants and the resource cap ${sk
     // Nor does ".." climb out of the share: virtiofsd serves it from inside a sandbox rooted at the share.
     const climbed = await guest("ls -a /mnt/sync/.. /mnt/sync/../.. && cat /mnt/sync/../../.ssh/id_ed25519 /mnt/sync/../.ssh/id_ed25519");
     expect(climbed.stdout).not.toContain(SECRET);
+  });
+
+  it("clanctl vm start --share PATH[:rw] passes the user's grants: read-only unless ':rw'", async () => {
+    const writable = await generation({ shares: [{ tag: "sync", source: join(home, "Sync") }] });
+    const env = { DBUS_SESSION_BUS_ADDRESS: bus.address };
+    const readOnly = await clanctl(["vm", "start", "grants", "--profile", writable, "--share", join(home, "Sync")], env);
+    expect(readOnly.exitCode).not.toBe(0);
+    expect(readOnly.all).toContain(`share "sync" asks to write to ${join(home, "Sync")}, but ${join(home, "Sync")} is granted read-only`);
+    const readWrite = await clanctl(["vm", "start", "grants", "--profile", writable, "--share", `${join(home, "Sync")}:rw`], env);
+    expect(readWrite.exitCode, readWrite.all).toBe(0);
+    expect(readWrite.stdout).toContain("grants: running");
+    expect(await virtiofsdRunning()).toBe(true);
   });
 
   it("refuses memory above the host-relative cap, naming the field", async () => {
