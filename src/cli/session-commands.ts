@@ -4,11 +4,13 @@ import { ClanError } from "../shared/errors.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
 import type { NetworkStatus } from "../shared/session-api.js";
 import { SessionClient } from "../shared/session-client.js";
+import { accessLines } from "../shared/share-grants.js";
 import { describeHandshake } from "./vpn-commands.js";
 
 // `clanctl status|start|stop|pause|switch`: what a user asks of their networks, through clan-sessiond.
 
-export const SESSION_USAGE = `clanctl status [--json]          every network: workspaces, VM state, generation
+export const SESSION_USAGE = `clanctl status [--json]          every network: workspaces, VM state, generation, and its shares,
+                                 port forwards and network mode
 clanctl start|stop|pause [NET]   act on a network's VM (without NET: the focused workspace's network)
 clanctl switch NET               focus the network's workspace`;
 
@@ -62,6 +64,11 @@ function printStatus(networks: NetworkStatus[]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
   for (const network of networks) if (network.backupWarning) console.log(`warning: ${network.name}: ${network.backupWarning}`);
+  for (const network of networks) {
+    if (network.networkMode === "") continue;
+    console.log(`\n${network.name} reaches on this host:`);
+    for (const line of accessLines(network)) console.log(`  ${line}`);
+  }
 }
 
 /** The state and the date of the last success; `clanctl backups NET` tells the rest. */

@@ -2,12 +2,15 @@ import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
 import { ClanError } from "../shared/errors.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
+import { GrantPath, type ShareGrant } from "../shared/share-grants.js";
 import type { VmStatus } from "../shared/vm-api.js";
 import { VmdClient } from "../shared/vmd-client.js";
 
 // `clanctl vm …`: the low-level commands for scripts, talking to clan-vmd directly.
 
-export const VM_USAGE = `clanctl vm start NET --profile DIR   boot NET's generation (a profile link or a generation directory)
+export const VM_USAGE = `clanctl vm start NET --profile DIR [--share PATH[:rw]]…
+                                     boot NET's generation (a profile link or a generation directory),
+                                     granting its shares under each PATH (read-only unless ":rw")
 clanctl vm stop|pause|resume NET
 clanctl vm list [--json]
 clanctl vm log NET [--bytes N]`;
@@ -17,7 +20,12 @@ export async function runVmCommand(args: string[], connect: () => MessageBus): P
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { profile: { type: "string" }, json: { type: "boolean", default: false }, bytes: { type: "string" } },
+    options: {
+      profile: { type: "string" },
+      share: { type: "string", multiple: true, default: [] },
+      json: { type: "boolean", default: false },
+      bytes: { type: "string" },
+    },
   });
   const vmd = await VmdClient.connect(connect());
   const network = () => {
@@ -28,7 +36,7 @@ export async function runVmCommand(args: string[], connect: () => MessageBus): P
   switch (action) {
     case "start": {
       if (!values.profile) throw new ClanError("InvalidArgument", `clanctl vm start needs --profile DIR\n${VM_USAGE}`);
-      printStatus(await vmd.start(network(), values.profile));
+      printStatus(await vmd.start(network(), values.profile, { shareGrants: values.share.map(parseShareGrant) }));
       return;
     }
     case "stop":
@@ -53,6 +61,15 @@ export async function runVmCommand(args: string[], connect: () => MessageBus): P
     default:
       throw new ClanError("InvalidArgument", `unknown vm command ${JSON.stringify(action ?? "")}\n${VM_USAGE}`);
   }
+}
+
+/** "--share /home/u/Sync" grants read-only, "--share /home/u/Sync:rw" read-write. */
+export function parseShareGrant(argument: string): ShareGrant {
+  const readWrite = argument.endsWith(":rw");
+  const path = readWrite ? argument.slice(0, -":rw".length) : argument.replace(/:ro$/, "");
+  const parsed = GrantPath.safeParse(path);
+  if (!parsed.success) throw new ClanError("InvalidArgument", `--share ${JSON.stringify(argument)}: the path ${parsed.error.issues[0]?.message}`);
+  return { path: parsed.data, readWrite };
 }
 
 function printStatus(status: VmStatus): void {

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { isDeepStrictEqual } from "node:util";
 import { initialNetworkStatus, type NetworkStatus } from "../shared/session-api.js";
 import type { VmStatus } from "../shared/vm-api.js";
 import type { Config, NetworkConfig } from "./config/schema.js";
@@ -60,7 +61,7 @@ export class NetworkRegistry extends EventEmitter<NetworkRegistryEvents> {
     const current = this.networks.get(name);
     if (!current) return;
     const next = { ...current, ...change };
-    if ((Object.keys(change) as (keyof NetworkStatus)[]).every((key) => sameValue(current[key], next[key]))) return;
+    if ((Object.keys(change) as (keyof NetworkStatus)[]).every((key) => isDeepStrictEqual(current[key], next[key]))) return;
     this.networks.set(name, next);
     this.emit("changed", { ...next });
   }
@@ -81,7 +82,3 @@ export class NetworkRegistry extends EventEmitter<NetworkRegistryEvents> {
   }
 }
 
-
-function sameValue(a: unknown, b: unknown): boolean {
-  return Array.isArray(a) && Array.isArray(b) ? a.join("\0") === b.join("\0") : a === b;
-}

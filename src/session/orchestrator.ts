@@ -1,6 +1,6 @@
 import { ClanError, errorMessage } from "../shared/errors.js";
-import type { VmOverrides, VmStatus } from "../shared/vm-api.js";
-import type { NetworkConfig } from "./config/schema.js";
+import type { VmStartOptions, VmStatus } from "../shared/vm-api.js";
+import { vmStartOptions, type NetworkConfig } from "./config/schema.js";
 import type { NetworkRegistry } from "./network-registry.js";
 
 // Turns focus into VM actions. Entering a network's workspace resumes its paused VM at once (the fast path
@@ -9,7 +9,7 @@ import type { NetworkRegistry } from "./network-registry.js";
 // the same quiet time, so a storm of switches never pauses, stops or restarts anything.
 
 export interface VmControl {
-  start(network: string, generation: string, overrides: VmOverrides): Promise<VmStatus>;
+  start(network: string, generation: string, options: VmStartOptions): Promise<VmStatus>;
   stop(network: string): Promise<VmStatus>;
   pause(network: string): Promise<VmStatus>;
   resume(network: string): Promise<VmStatus>;
@@ -152,7 +152,7 @@ export class Orchestrator {
       return;
     }
     const generation = this.options.generationOf(network, config);
-    await this.act(network, "start", (vms) => vms.start(network, generation, config.vm));
+    await this.act(network, "start", (vms) => vms.start(network, generation, vmStartOptions(config)));
   }
 
   private async act(network: string, what: string, action: (vms: VmControl) => Promise<VmStatus>): Promise<void> {

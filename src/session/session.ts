@@ -9,9 +9,10 @@ import { VmdClient } from "../shared/vmd-client.js";
 import { BackupActions } from "./backups/backup-actions.js";
 import { diffConfigs } from "./config/diff.js";
 import type { ConfigWatcher } from "./config/watcher.js";
-import type { Config, NetworkConfig } from "./config/schema.js";
+import { vmStartOptions, type Config, type NetworkConfig } from "./config/schema.js";
 import { DisplayViewers } from "./display-viewers.js";
 import { GenerationActions } from "./generations/generation-actions.js";
+import { NetworkAccess } from "./network-access.js";
 import { NetworkRegistry } from "./network-registry.js";
 import type { Notify } from "./notifications.js";
 import { Orchestrator } from "./orchestrator.js";
@@ -47,6 +48,7 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly generations: GenerationActions;
   readonly backups: BackupActions;
   private readonly viewers: DisplayViewers;
+  private readonly access: NetworkAccess;
   private updateTimer: NodeJS.Timeout | undefined;
   /** Which scheduling of update checks is current: a run still in flight from an older one ends its loop. */
   private updateSchedule = 0;
@@ -81,6 +83,11 @@ export class Session extends EventEmitter<SessionEvents> {
       log: options.log,
     });
     this.securityNotice = securityNotifier({ notify: options.notify, restoring: (network) => this.backups.isRestoring(network), log: options.log });
+    this.access = new NetworkAccess({
+      registry: this.registry,
+      generationOf: (network, config) => this.generationOf(network, config),
+      log: options.log,
+    });
     this.viewers = new DisplayViewers({
       registry: this.registry,
       backend: () => options.backend,
@@ -194,7 +201,7 @@ export class Session extends EventEmitter<SessionEvents> {
     const config = this.registry.config(network);
     if (!config) throw new ClanError("UnknownNetwork", `no network named ${network} in the config`);
     if (!this.vmd) throw new ClanError("Disconnected", "clan-vmd is not running");
-    return this.vmd.start(network, this.generationOf(network, config), config.vm);
+    return this.vmd.start(network, this.generationOf(network, config), vmStartOptions(config));
   }
 
   private generationOf(network: string, config: NetworkConfig): string {
@@ -205,6 +212,8 @@ export class Session extends EventEmitter<SessionEvents> {
     const diff = diffConfigs(previous, next);
     this.registry.applyConfig(next);
     this.emit("config-error-changed", "");
+    // Grants change what a generation is allowed without changing any status field: re-judge every network.
+    for (const name of this.registry.names()) void this.access.refresh(name);
     for (const name of diff.removed) await this.orchestrator.forget(name);
     if (this.vmd && diff.added.length > 0) await this.refreshVms(this.vmd);
     // A workspace may now belong to another network, or to one for the first time.

@@ -14,7 +14,11 @@ export type ErrorCode =
   | "NotFound"
   | "BuildFailed"
   | "BackupFailed"
-  | "NetworkFailed";
+  | "NetworkFailed"
+  /** A generation asks for a host directory the user has not granted (docs/config.md, grants). */
+  | "NotGranted"
+  /** A generation asks for more memory or cores than this host allows a network. */
+  | "OverLimit";
 
 export class ClanError extends Error {
   constructor(

@@ -2,6 +2,9 @@ import { Variant } from "@jellybrick/dbus-next";
 import { z } from "zod";
 import { unwrapVariants, VmState, VpnState } from "./vm-api.js";
 
+export const ShareAccess = z.object({ tag: z.string(), path: z.string(), readWrite: z.boolean(), granted: z.boolean() });
+export const ForwardAccess = z.object({ hostPort: z.number().int(), guestPort: z.number().int() });
+
 // A network's status as clan-sessiond publishes it to the bar, clanctl and the GNOME extension: one flat a{sv}
 // dictionary (flat, so that GJS and shell scripts read it without nested variants).
 
@@ -45,6 +48,12 @@ export const NetworkStatus = z.object({
   vpnPeers: z.number(),
   /** Unix time in ms of the latest handshake with any peer, 0 for never. */
   vpnLastHandshake: z.number(),
+  // What the network's generation asks of this host (the booted one, else the profile's current one) and whether
+  // the user's grants allow each share (docs/config.md, grants). Defaults: a clan-sessiond from before sends none.
+  shares: z.array(ShareAccess).default([]),
+  forwards: z.array(ForwardAccess).default([]),
+  /** The generation's network mode (user, none, vpn); "" when no generation can be read. */
+  networkMode: z.string().default(""),
 });
 export type NetworkStatus = z.infer<typeof NetworkStatus>;
 
@@ -80,10 +89,15 @@ export function initialNetworkStatus(name: string): NetworkStatus {
     vpnState: "none",
     vpnPeers: 0,
     vpnLastHandshake: 0,
+    shares: [],
+    forwards: [],
+    networkMode: "",
   };
 }
 
-const SIGNATURES: Record<keyof NetworkStatus, string> = {
+type FlatField = Exclude<keyof NetworkStatus, "shares" | "forwards">;
+
+const SIGNATURES: Record<FlatField, string> = {
   name: "s",
   label: "s",
   colour: "s",
@@ -106,16 +120,36 @@ const SIGNATURES: Record<keyof NetworkStatus, string> = {
   vpnState: "s",
   vpnPeers: "u",
   vpnLastHandshake: "d",
+  networkMode: "s",
 };
 
 export function encodeNetworkStatus(status: NetworkStatus): Record<string, Variant> {
-  return Object.fromEntries(
-    (Object.keys(SIGNATURES) as (keyof NetworkStatus)[]).map((key) => [key, new Variant(SIGNATURES[key], status[key])]),
-  );
+  const flat = (Object.keys(SIGNATURES) as FlatField[]).map((key) => [key, new Variant(SIGNATURES[key], status[key])]);
+  return {
+    ...Object.fromEntries(flat),
+    // Lists of dictionaries (aa{sv}): GJS's recursiveUnpack() turns them into arrays of plain objects.
+    shares: new Variant(
+      "aa{sv}",
+      status.shares.map((share) => ({
+        tag: new Variant("s", share.tag),
+        path: new Variant("s", share.path),
+        readWrite: new Variant("b", share.readWrite),
+        granted: new Variant("b", share.granted),
+      })),
+    ),
+    forwards: new Variant(
+      "aa{sv}",
+      status.forwards.map((forward) => ({ hostPort: new Variant("u", forward.hostPort), guestPort: new Variant("u", forward.guestPort) })),
+    ),
+  };
 }
 
 export function decodeNetworkStatus(raw: unknown): NetworkStatus {
-  return NetworkStatus.parse(unwrapVariants(raw));
+  const fields = unwrapVariants(raw);
+  for (const key of ["shares", "forwards"]) {
+    if (Array.isArray(fields[key])) fields[key] = fields[key].map((item: unknown) => unwrapVariants(item));
+  }
+  return NetworkStatus.parse(fields);
 }
 
 /** One generation of a network's profile, as Generations(s) returns it. */

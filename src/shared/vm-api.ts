@@ -1,5 +1,7 @@
 import { Variant } from "@jellybrick/dbus-next";
 import { z } from "zod";
+import { ClanError } from "./errors.js";
+import { ShareGrant } from "./share-grants.js";
 
 // The VM status as it crosses D-Bus between clan-vmd and its clients (clan-sessiond, clanctl): one zod schema,
 // and the a{sv} encoding both sides use. A dictionary keeps the API extensible without breaking old clients.
@@ -84,12 +86,42 @@ export const VmOverrides = z
   .strict();
 export type VmOverrides = z.infer<typeof VmOverrides>;
 
-export function encodeVmOverrides(overrides: VmOverrides): Record<string, Variant> {
+/**
+ * The options of Start: the user's overrides of vm.json and the user's grants. They come from the caller — the
+ * user's session or the user at clanctl — never from the network; without grants, no share of the generation
+ * (but the read-only Nix store) is allowed.
+ */
+export const VmStartOptions = VmOverrides.extend({
+  shareGrants: z.array(ShareGrant).max(64).default([]),
+}).strict();
+/** What a client passes (defaults optional) and what clan-vmd works with after decoding. */
+export type VmStartOptions = z.input<typeof VmStartOptions>;
+export type DecodedVmStartOptions = z.output<typeof VmStartOptions>;
+
+export function encodeVmStartOptions(options: VmStartOptions): Record<string, Variant> {
   const encoded: Record<string, Variant> = {};
-  if (overrides.memoryMiB !== undefined) encoded.memoryMiB = new Variant("u", overrides.memoryMiB);
-  if (overrides.cores !== undefined) encoded.cores = new Variant("u", overrides.cores);
-  if (overrides.display !== undefined) encoded.display = new Variant("s", overrides.display);
+  if (options.memoryMiB !== undefined) encoded.memoryMiB = new Variant("u", options.memoryMiB);
+  if (options.cores !== undefined) encoded.cores = new Variant("u", options.cores);
+  if (options.display !== undefined) encoded.display = new Variant("s", options.display);
+  // a(sb): (path, readWrite) — a struct per grant keeps the dictionary flat for shell callers.
+  if (options.shareGrants !== undefined) {
+    encoded.shareGrants = new Variant("a(sb)", options.shareGrants.map((grant) => [grant.path, grant.readWrite ?? false]));
+  }
   return encoded;
+}
+
+/** Start's options dictionary, validated: a bad field is an InvalidArgument naming it. */
+export function decodeVmStartOptions(raw: unknown): DecodedVmStartOptions {
+  const fields = unwrapVariants(raw);
+  if (Array.isArray(fields.shareGrants)) {
+    fields.shareGrants = fields.shareGrants.map((grant: unknown) =>
+      Array.isArray(grant) ? { path: grant[0] as unknown, readWrite: grant[1] as unknown } : grant,
+    );
+  }
+  const parsed = VmStartOptions.safeParse(fields);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ClanError("InvalidArgument", `invalid start option ${issue?.path.join(".") || "(dictionary)"}: ${issue?.message ?? "invalid"}`);
 }
 
 export function encodeVmStatus(status: VmStatus): Record<string, Variant> {

@@ -7,10 +7,10 @@ import { decodeSecurityEvent, type SecurityEvent } from "./security-events.js";
 import {
   decodeVmStatus,
   decodeVpnPeer,
-  encodeVmOverrides,
+  encodeVmStartOptions,
   SnapshotReport,
   unwrapVariants,
-  type VmOverrides,
+  type VmStartOptions,
   type VmStatus,
   type VpnPeerInfo,
 } from "./vm-api.js";
@@ -34,8 +34,9 @@ export class VmdClient {
     return reply.map(decodeVmStatus);
   }
 
-  async start(network: string, generation: string, overrides: VmOverrides = {}): Promise<VmStatus> {
-    return decodeVmStatus(await this.call("Start", network, generation, encodeVmOverrides(overrides)));
+  /** `options` carry the user's overrides and grants: without grants, every share but the Nix store is refused. */
+  async start(network: string, generation: string, options: VmStartOptions = {}): Promise<VmStatus> {
+    return decodeVmStatus(await this.call("Start", network, generation, encodeVmStartOptions(options)));
   }
 
   async stop(network: string): Promise<VmStatus> {

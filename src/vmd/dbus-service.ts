@@ -1,9 +1,9 @@
 import { interface as dbusInterface, Variant, type MessageBus } from "@jellybrick/dbus-next";
 import { asDbusCall } from "../shared/dbus-errors.js";
 import { VMD_MANAGER_INTERFACE, VMD_MANAGER_PATH, VMD_VM_INTERFACE, networkObjectPath } from "../shared/dbus-names.js";
-import { ClanError, errorMessage } from "../shared/errors.js";
+import { errorMessage } from "../shared/errors.js";
 import { encodeSecurityEvent, SECURITY_EVENT_SIGNATURE, type SecurityEvent } from "../shared/security-events.js";
-import { encodeVmStatus, encodeVpnPeer, unwrapVariants, VM_STATUS_SIGNATURE, VmOverrides, type VmStatus } from "../shared/vm-api.js";
+import { decodeVmStartOptions, encodeVmStatus, encodeVpnPeer, VM_STATUS_SIGNATURE, type VmStatus } from "../shared/vm-api.js";
 import type { VmManager } from "./vm-manager.js";
 import type { VmSupervisor } from "./supervisor.js";
 
@@ -29,12 +29,8 @@ class ManagerInterface extends Interface {
   }
 
   @method({ inSignature: "ssa{sv}", outSignature: STATUS })
-  Start(network: string, generation: string, overrides: Record<string, unknown>) {
-    return asDbusCall(async () => {
-      const parsed = VmOverrides.safeParse(unwrapVariants(overrides));
-      if (!parsed.success) throw new ClanError("InvalidArgument", `invalid VM overrides: ${parsed.error.issues[0]?.message}`);
-      return encodeVmStatus(await this.manager.start(network, generation, parsed.data));
-    });
+  Start(network: string, generation: string, options: Record<string, unknown>) {
+    return asDbusCall(async () => encodeVmStatus(await this.manager.start(network, generation, decodeVmStartOptions(options))));
   }
 
   @method({ inSignature: "s", outSignature: STATUS })

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { claimName, connectSessionBus, onBusError } from "../shared/bus.js";
@@ -8,6 +9,7 @@ import { logger } from "../shared/log.js";
 import { keepServingAfterUnexpectedErrors } from "../shared/run-main.js";
 import { chooseAccelerator, parseAcceleratorOverride } from "./accelerator-probe.js";
 import { exportVmdApi } from "./dbus-service.js";
+import { DEFAULT_GENERATION_MEMORY_PERCENT } from "./host-access.js";
 import type { Accelerator } from "./qemu-command.js";
 import { DEFAULT_STOP_TIMEOUTS } from "./stop-escalation.js";
 import { VmManager } from "./vm-manager.js";
@@ -16,10 +18,12 @@ import { defaultDirectories, sharedRuntimeFallback } from "./vm-paths.js";
 import { canCreateNamespaces } from "./vpn/namespace.js";
 
 const USAGE = `usage: clan-vmd [--runtime-dir DIR] [--state-dir DIR] [--accel kvm|tcg|auto] [--powerdown-timeout SECONDS]
-                [--stop-vms-on-exit]
+                [--stop-vms-on-exit] [--generation-memory-percent N]
 
 Owns the network VMs of this session and serves org.clan.Desktop.VMs1 on the session bus.
-By default VMs keep running when clan-vmd exits, and the next clan-vmd re-adopts them.`;
+By default VMs keep running when clan-vmd exits, and the next clan-vmd re-adopts them.
+A generation may ask for at most N % of this host's memory (default ${DEFAULT_GENERATION_MEMORY_PERCENT}) and its cores; the
+user's config override (networks.NET.vm) may give a network up to all of it.`;
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -30,6 +34,7 @@ export async function main(argv: string[]): Promise<void> {
       accel: { type: "string" },
       "powerdown-timeout": { type: "string" },
       "stop-vms-on-exit": { type: "boolean", default: false },
+      "generation-memory-percent": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -49,6 +54,11 @@ export async function main(argv: string[]): Promise<void> {
   const powerdownSeconds = Number(values["powerdown-timeout"] ?? DEFAULT_STOP_TIMEOUTS.powerdownMs / 1000);
   if (!Number.isFinite(powerdownSeconds) || powerdownSeconds < 0) throw new Error("--powerdown-timeout must be a number of seconds");
 
+  const memoryPercent = Number(values["generation-memory-percent"] ?? DEFAULT_GENERATION_MEMORY_PERCENT);
+  if (!Number.isInteger(memoryPercent) || memoryPercent < 1 || memoryPercent > 100) {
+    throw new Error("--generation-memory-percent must be a whole number from 1 to 100");
+  }
+
   const qemuBinary = process.env.CLAN_VMD_QEMU ?? "qemu-system-x86_64";
   const namespacesAllowed = canCreateNamespaces(readFileSync("/proc/self/status", "utf8"));
   log(namespacesAllowed ? "VPNs run on the host, one network namespace per network" : "no CAP_NET_ADMIN and CAP_SYS_ADMIN: VPNs run inside their guests");
@@ -61,6 +71,11 @@ export async function main(argv: string[]): Promise<void> {
     wireguardGoBinary: process.env.CLAN_VMD_WIREGUARD_GO ?? "wireguard-go",
     yggdrasilBinary: process.env.CLAN_VMD_YGGDRASIL ?? "yggdrasil",
     canCreateNamespaces: namespacesAllowed,
+    hostCapacity: {
+      memoryMiB: Math.floor(totalmem() / (1024 * 1024)),
+      cores: availableParallelism(),
+      generationMemoryPercent: memoryPercent,
+    },
     chooseAccelerator: (kernel) => {
       if (forced) return Promise.resolve(forced);
       acceleratorChoice ??= chooseAccelerator({

@@ -17,7 +17,8 @@ import { replaceStateDisk } from "./state-disk-replace.js";
 import { escalateStop, type StopTimeouts } from "./stop-escalation.js";
 import { launchVm } from "./vm-launch.js";
 import type { VmPaths } from "./vm-paths.js";
-import type { SnapshotReport, VmOverrides, VmState, VmStatus } from "../shared/vm-api.js";
+import type { SnapshotReport, DecodedVmStartOptions, VmState, VmStatus } from "../shared/vm-api.js";
+import { enforceResourceCap, enforceShareGrants, type HostCapacity } from "./host-access.js";
 import { assertTransition, hasProcess } from "./vm-state.js";
 import { NetworkVpn, NO_VPN } from "./vpn/network-vpn.js";
 
@@ -34,6 +35,8 @@ export interface SupervisorDependencies {
   yggdrasilBinary: string;
   /** Whether this clan-vmd may create network namespaces for VPNs (docs/vpn.md). */
   canCreateNamespaces: boolean;
+  /** What a generation may take of this host's memory and cores (host-access.ts). */
+  hostCapacity: HostCapacity;
 }
 
 export interface SupervisorEvents {
@@ -100,14 +103,14 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Idempotent: a running VM stays, a paused one resumes, concurrent calls share one start. */
-  start(generationPath: string, overrides: VmOverrides = {}): Promise<VmStatus> {
+  start(generationPath: string, options: DecodedVmStartOptions = { shareGrants: [] }): Promise<VmStatus> {
     if (this.starting) return this.starting;
     if (this.current.state === "running") return Promise.resolve(this.status);
     if (this.current.state === "paused") return this.resume();
     if (this.current.state === "stopping") {
       throw new ClanError("Busy", `VM of ${this.network} is stopping; start it again once it has stopped`);
     }
-    this.starting = this.bootGeneration(generationPath, overrides).finally(() => {
+    this.starting = this.bootGeneration(generationPath, options).finally(() => {
       this.starting = undefined;
       this.startAbort = undefined;
     });
@@ -199,10 +202,12 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  private async bootGeneration(generationPath: string, overrides: VmOverrides): Promise<VmStatus> {
+  private async bootGeneration(generationPath: string, { shareGrants, ...overrides }: DecodedVmStartOptions): Promise<VmStatus> {
     // Invalid input is refused before any state changes: the VM stays as it was, the caller gets the reason.
     const loaded = await loadGeneration(generationPath);
-    const generation = { ...loaded, vm: { ...loaded.vm, ...overrides } };
+    enforceResourceCap(this.network, loaded, overrides, this.deps.hostCapacity);
+    const granted = await enforceShareGrants(this.network, loaded, shareGrants);
+    const generation = { ...granted, vm: { ...granted.vm, ...overrides } };
     const accelerator = await this.deps.chooseAccelerator(generation.kernel);
     this.current = {
       ...this.current,

@@ -3,7 +3,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ClanError } from "../shared/errors.js";
 import { describeNameProblem } from "../shared/network-name.js";
-import type { VmOverrides, VmStatus } from "../shared/vm-api.js";
+import type { DecodedVmStartOptions, VmStatus } from "../shared/vm-api.js";
 import { VmSupervisor, type SupervisorDependencies } from "./supervisor.js";
 import { vmPaths, type VmdDirectories } from "./vm-paths.js";
 
@@ -44,8 +44,8 @@ export class VmManager extends EventEmitter<VmManagerEvents> {
     return supervisor;
   }
 
-  start(network: string, generationPath: string, overrides: VmOverrides = {}): Promise<VmStatus> {
-    return this.supervisor(network, { create: true }).start(generationPath, overrides);
+  start(network: string, generationPath: string, options: DecodedVmStartOptions = { shareGrants: [] }): Promise<VmStatus> {
+    return this.supervisor(network, { create: true }).start(generationPath, options);
   }
 
   async stopAll(): Promise<VmStatus[]> {

@@ -51,6 +51,7 @@ beforeAll(async () => {
       wireguardGoBinary: "/nonexistent/wireguard-go",
       yggdrasilBinary: "/nonexistent/yggdrasil",
       canCreateNamespaces: false,
+      hostCapacity: { memoryMiB: 4096, cores: 2, generationMemoryPercent: 50 },
     },
   );
   const exported: Record<string, Method>[] = [];

@@ -1,4 +1,4 @@
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildGnomeExtension, UUID } from "../../scripts/build-gnome-extension.js";
@@ -113,6 +113,30 @@ describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${ski
     await stack.startSessiond();
     await stack.probe.waitForMenu((m) => texts(m).includes("club · workspace 3 · focused"), "the menu after reconnecting");
     expect((await stack.session.getNetwork("club")).focused).toBe(true);
+  });
+
+  it("shows what a network's generation asks of this host: network mode, shares (granted or not), forwards", async () => {
+    const hostPort = 20000 + (process.pid % 20000);
+    const keys = join(gnome.root, "home-of-user", ".ssh");
+    const guests = await makeGeneration(join(gnome.root, "generations", "guests"), {
+      generation: "guests-1",
+      vm: { shares: [{ tag: "ssh", source: keys, readOnly: true }], network: { mode: "user", forwards: [{ hostPort, guestPort: 80 }] } },
+    });
+    const config = JSON.parse(await readFile(join(gnome.root, "config.json"), "utf8")) as ConfigInput;
+    config.networks["guests"] = { workspaces: ["4:guests"], colour: "#55aa33", source: { profile: guests } };
+    await writeFile(join(gnome.root, "config.json"), JSON.stringify(config, null, 2));
+    const shareLine = `Share ssh: ${keys} (read-only, not granted: will not start)`;
+    const menu = await stack.probe.waitForMenu((m) => texts(m).includes(shareLine), "the guests network's share in the menu");
+    const section = texts(menu).slice(texts(menu).indexOf("guests · workspace 4"));
+    expect(section.slice(0, section.indexOf("Switch to guests"))).toEqual([
+      "guests · workspace 4",
+      "VM: stopped",
+      "Generation: none",
+      "Backup: no backup information",
+      "Network: user",
+      shareLine,
+      `Forward: host port ${hostPort} → guest port 80`,
+    ]);
   });
 
   it("enable → disable → enable leaves nothing behind", async () => {

@@ -42,6 +42,24 @@ describe("the panel menu model", () => {
     expect(vpnLine({ vpnState: "down" })).toBe("VPN: down");
   });
 
+  it("shows the generation's network mode, each share with its access and grant, and each port forward", () => {
+    const family = network("family", {
+      networkMode: "user",
+      shares: [
+        { tag: "sync", path: "/home/u/Sync", readWrite: true, granted: true },
+        { tag: "ssh", path: "/home/u/.ssh", readWrite: false, granted: false },
+      ],
+      forwards: [{ hostPort: 8080, guestPort: 80 }],
+    });
+    expect(buildMenuModel(input({ networks: [family] })).sections[0]!.lines.slice(3)).toEqual([
+      "Network: user",
+      "Share sync: /home/u/Sync (read-write)",
+      "Share ssh: /home/u/.ssh (read-only, not granted: will not start)",
+      "Forward: host port 8080 → guest port 80",
+    ]);
+    expect(buildMenuModel(input({ networks: [network("club")] })).sections[0]!.lines.some((line) => line.startsWith("Network"))).toBe(false);
+  });
+
   it("makes rebuild, roll back and back up insensitive while clan-sessiond lacks their methods, saying why", () => {
     const family = buildMenuModel(input()).sections[1]!;
     expect(family.actions.map((a) => [a.id, a.sensitive, a.hint])).toEqual([

@@ -57,7 +57,11 @@ describe.skipIf(!needs.every(hasBinary))(`virtiofs shares ${skipReason(...needs)
         ],
       },
     });
-    expect((await api.start("shares", generation)).state).toBe("running");
+    const grants = [
+      { path: join(root, "docs"), readWrite: true },
+      { path: join(root, "photos"), readWrite: false },
+    ];
+    expect((await api.start("shares", generation, { shareGrants: grants })).state).toBe("running");
     const mounted = await guest("mkdir -p /mnt/docs /mnt/photos && mount -t virtiofs docs /mnt/docs && mount -t virtiofs photos /mnt/photos && cat /mnt/docs/from-host.txt /mnt/photos/cat.txt");
     expect(mounted).toMatchObject({ exitCode: 0, stdout: "hello from the host\na cat\n" });
     expect((await guest("echo from the guest > /mnt/docs/from-guest.txt")).exitCode).toBe(0);

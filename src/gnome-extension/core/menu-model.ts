@@ -68,6 +68,7 @@ function networkSection(network: NetworkStatus, input: MenuInput): NetworkSectio
   if (network.buildState === "building") lines.push(`Building ${formatProgress(network.buildProgress)}`.trimEnd() + "…");
   if (network.buildState === "failed") lines.push("Build failed");
   if (network.vpnState !== "none") lines.push(`VPN: ${formatVpn(network, input.nowMs)}`);
+  lines.push(...accessLines(network));
   const problem = networkIssues(network).find((issue) => issue.level === "error" && issue.reason.startsWith("VM failed"));
   if (problem) lines.push(problem.reason);
   return {
@@ -96,6 +97,18 @@ function actionsFor(network: NetworkStatus, index: number | undefined, available
     const hint = method !== undefined && !available.has(method) ? `needs a clan-sessiond with ${method}` : blocked;
     return { id, network: network.name, label, sensitive: hint === "", hint };
   });
+}
+
+/** What the generation reaches of this host: its network, each share (and whether it is granted), each forward. */
+function accessLines(network: NetworkStatus): string[] {
+  if (network.networkMode === "") return [];
+  return [
+    `Network: ${network.networkMode}`,
+    ...network.shares.map(
+      (share) => `Share ${share.tag}: ${share.path} (${share.readWrite ? "read-write" : "read-only"}${share.granted ? "" : ", not granted: will not start"})`,
+    ),
+    ...network.forwards.map((forward) => `Forward: host port ${forward.hostPort} → guest port ${forward.guestPort}`),
+  ];
 }
 
 /** "up, 2 peers, last handshake 40 s ago", "in the guest", "down" (docs/vpn.md). */

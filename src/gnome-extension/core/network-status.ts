@@ -47,9 +47,27 @@ export interface NetworkStatus {
   vpnPeers: number;
   /** Unix time in ms of the latest handshake, 0 for never. */
   vpnLastHandshake: number;
+  /** Host directories the network's generation shares, and whether the user granted each (docs/config.md). */
+  shares: ShareAccess[];
+  /** Host ports forwarded to the guest. */
+  forwards: ForwardAccess[];
+  /** The generation's network mode (user, none, vpn), "" when unknown. */
+  networkMode: string;
 }
 
-type FieldKind = "string" | "number" | "boolean" | "string[]";
+export interface ShareAccess {
+  tag: string;
+  path: string;
+  readWrite: boolean;
+  granted: boolean;
+}
+
+export interface ForwardAccess {
+  hostPort: number;
+  guestPort: number;
+}
+
+type FieldKind = "string" | "number" | "boolean" | "string[]" | "share[]" | "forward[]";
 
 /** Every field and its JavaScript type after GLib.Variant.recursiveUnpack(). */
 export const NETWORK_STATUS_FIELDS: Readonly<Record<keyof NetworkStatus, FieldKind>> = {
@@ -75,6 +93,9 @@ export const NETWORK_STATUS_FIELDS: Readonly<Record<keyof NetworkStatus, FieldKi
   vpnState: "string",
   vpnPeers: "number",
   vpnLastHandshake: "number",
+  shares: "share[]",
+  forwards: "forward[]",
+  networkMode: "string",
 };
 
 /** Defaults for fields an older daemon does not send yet; name, vmState and workspaces are required. */
@@ -96,15 +117,35 @@ const DEFAULTS: Partial<NetworkStatus> = {
   vpnState: "none",
   vpnPeers: 0,
   vpnLastHandshake: 0,
+  shares: [],
+  forwards: [],
+  networkMode: "",
 };
 
 /** Longer strings are cut: a guest-influenced error message must not grow the panel menu without bound. */
 const MAX_TEXT = 512;
 
+const ITEM_FIELDS = {
+  "share[]": { tag: "string", path: "string", readWrite: "boolean", granted: "boolean" },
+  "forward[]": { hostPort: "number", guestPort: "number" },
+} as const;
+
 function hasKind(value: unknown, kind: FieldKind): boolean {
   if (kind === "string[]") return Array.isArray(value) && value.every((item) => typeof item === "string");
+  if (kind === "share[]" || kind === "forward[]") {
+    const fields = Object.entries(ITEM_FIELDS[kind]);
+    return (
+      Array.isArray(value) &&
+      value.every((item) => typeof item === "object" && item !== null && fields.every(([key, type]) => typeof (item as Record<string, unknown>)[key] === type))
+    );
+  }
   if (kind === "number") return typeof value === "number" && Number.isFinite(value);
   return typeof value === kind;
+}
+
+/** A share's path and tag come from the network's vm.json: cut like any other text before they reach the menu. */
+function cutShare(share: ShareAccess): ShareAccess {
+  return { tag: share.tag.slice(0, MAX_TEXT), path: share.path.slice(0, MAX_TEXT), readWrite: share.readWrite, granted: share.granted };
 }
 
 export function decodeNetworkStatus(raw: unknown): NetworkStatus {
@@ -118,7 +159,7 @@ export function decodeNetworkStatus(raw: unknown): NetworkStatus {
       continue;
     }
     if (!hasKind(value, kind)) throw new Error(`network status field ${key} must be ${kind}, got ${typeof value}`);
-    result[key] = typeof value === "string" ? value.slice(0, MAX_TEXT) : value;
+    result[key] = typeof value === "string" ? value.slice(0, MAX_TEXT) : kind === "share[]" ? (value as ShareAccess[]).map(cutShare) : value;
   }
   const status = result as unknown as NetworkStatus;
   if (status.name === "") throw new Error("network status has an empty name");

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { NetworkName } from "../../shared/network-name.js";
 import { quoteWorkspaceName, UnsafeCommandArgumentError } from "../../sway/commands.js";
+import { ShareGrant } from "../../shared/share-grants.js";
 import { BackupConfig } from "./backup-schema.js";
 
 // The schema of the user's config.json, the one source of truth for its shape: types are inferred from it and the
@@ -126,6 +127,17 @@ const VmOverrides = z
 // Upper bounds keep the delays below setTimeout's limit (2^31 ms ≈ 24.8 days), beyond which timers fire at once.
 const MAX_DELAY_SECONDS = 7 * 24 * 3600;
 
+// What the network's VM may reach of this host. vm.json only asks; these are the user's answer (docs/config.md).
+const Grants = z
+  .object({
+    shares: z
+      .array(ShareGrant)
+      .max(64, "must list at most 64 grants")
+      .default([])
+      .describe("Host directories the VM may share (each with its subtree); the Nix store needs none."),
+  })
+  .strict();
+
 const LeavePolicy = z.discriminatedUnion(
   "action",
   [
@@ -153,6 +165,7 @@ const NetworkInput = z
     colour: Colour.describe('The network\'s colour, "#rrggbb".'),
     source: NetworkSource.describe("Where the network's generations come from."),
     vm: VmOverrides.default({}).describe("Overrides of the generation's vm.json."),
+    grants: Grants.default({ shares: [] }).describe("What the VM may reach of this host; nothing when absent."),
     onLeave: LeavePolicy.default({ action: "pause" }).describe("What happens to the VM when you leave its workspaces."),
     stopWhenIdleMinutes: z
       .int()
@@ -240,7 +253,13 @@ export const ConfigSchema = z
 
 export type NetworkSource = z.output<typeof NetworkSource>;
 export type VmOverrides = z.output<typeof VmOverrides>;
+
+/** What Start gets for a network: the user's overrides of vm.json and the user's grants. */
+export function vmStartOptions(network: NetworkConfig): VmOverrides & { shareGrants: ShareGrant[] } {
+  return { ...network.vm, shareGrants: network.grants.shares };
+}
 export type LeavePolicy = z.output<typeof LeavePolicy>;
+export type Grants = z.output<typeof Grants>;
 export type NetworkConfig = Omit<z.output<typeof NetworkInput>, "label"> & { label: string };
 export type Config = z.output<typeof ConfigSchema>;
 /** What a user may write: fields with defaults are optional. */

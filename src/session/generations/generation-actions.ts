@@ -1,6 +1,6 @@
 import { ClanError, errorMessage } from "../../shared/errors.js";
 import type { VmdClient } from "../../shared/vmd-client.js";
-import type { NetworkConfig } from "../config/schema.js";
+import { vmStartOptions, type NetworkConfig } from "../config/schema.js";
 import type { NetworkRegistry } from "../network-registry.js";
 import type { Notify } from "../notifications.js";
 import { buildGeneration, sourceRevision } from "./nix-build.js";
@@ -153,7 +153,7 @@ export class GenerationActions {
     const { registry } = this.options;
     const hasProcess = (await vmd.list()).some((vm) => vm.network === network && vm.state !== "stopped");
     if (hasProcess) registry.applyVmStatus(await vmd.stop(network));
-    registry.applyVmStatus(await vmd.start(network, this.profile(network), config.vm));
+    registry.applyVmStatus(await vmd.start(network, this.profile(network), vmStartOptions(config)));
   }
 
   private async exclusively(network: string, body: () => Promise<void>): Promise<void> {
