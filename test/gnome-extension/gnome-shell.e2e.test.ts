@@ -5,29 +5,31 @@ import { buildGnomeExtension, UUID } from "../../scripts/build-gnome-extension.j
 import type { ConfigInput } from "../../src/session/config/schema.js";
 import { REPO } from "../helpers/daemons.js";
 import { startGnomeSessionStack, type GnomeSessionStack, type MenuReadback, type ShellFingerprint } from "../helpers/gnome-session-stack.js";
+import { flavourForShell, installedShellMajor } from "../helpers/gnome-probe.js";
 import { startHeadlessGnome, type HeadlessGnome } from "../helpers/gnome-shell.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { countPixels } from "../helpers/screenshot.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 
-// The GNOME 42–44 zip, installed with `gnome-extensions install` into a real headless GNOME Shell 43, with the
-// real clan-sessiond (--backend none) and clan-vmd on the shell's session bus booting the test guest. The probe
+// The extension's zip for the installed GNOME Shell — the 42–44 build in GNOME Shell 43 (Debian 12), the 45+ ES-module
+// build in GNOME Shell 48 (the Debian 13 lane, scripts/trixie/) — installed with `gnome-extensions install` into the
+// real shell running headless, with the real clan-sessiond (--backend none) and clan-vmd on the shell's session bus booting the test guest. The probe
 // extension (test/gnome-extension/probe) reads the menu back from inside the shell and switches workspaces.
 
-const PROBE_UUID = "clan-probe@test.clan.lol";
+const SHELL_MAJOR = installedShellMajor();
 const SCREENSHOT = join(REPO, ".cache/test-output/gnome-shell/menu.png");
 
 const texts = (menu: MenuReadback) => (menu.items ?? []).map((item) => item.text);
 const item = (menu: MenuReadback, name: string) => (menu.items ?? []).find((entry) => entry.name === name);
 
-describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${skipReason("gnome-shell")}`, () => {
+describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell ${SHELL_MAJOR ?? ""}${skipReason("gnome-shell")}`, () => {
   let gnome: HeadlessGnome;
   let stack: GnomeSessionStack;
   let baseline: ShellFingerprint;
 
   beforeAll(async () => {
     const zips = buildGnomeExtension();
-    gnome = await startHeadlessGnome({ extensions: [zips.legacy, join(REPO, "test/gnome-extension/probe")], enabled: [PROBE_UUID] });
+    gnome = await startHeadlessGnome({ extensions: [zips[flavourForShell(SHELL_MAJOR!)]], enabled: [], probe: true });
     const generations = join(gnome.root, "generations");
     const config: ConfigInput = {
       networks: {
