@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs the trixie lane's tests (vitest project "trixie") inside the Debian 13 root that root.sh made, with that
 # root's Node 20, GNOME Shell 48, QEMU 10, sway 1.10 and Nix 2.26. The checkout is bind-mounted read-only and
-# seen through an overlay whose writes (builds, screenshots, vitest's cache) vanish with the run; so are
-# node_modules and .cache when they are links to elsewhere. Usage: run.sh REPORT.json [vitest arguments...]; the
-# JSON report of the run is copied to REPORT.json.
+# seen through an overlay whose writes (builds, vitest's cache) vanish with the run; so are node_modules and .cache
+# when they are links to elsewhere. What the tests save in .cache/test-output (screenshots) is copied to
+# $OUTPUT. Usage: run.sh REPORT.json [vitest arguments...]; the JSON report of the run is copied to REPORT.json.
 set -euo pipefail
 if [ -z "${CLAN_TRIXIE_OWN_MOUNTS:-}" ]; then
   # A mount namespace of our own: nothing mounted here is visible on the host, even if this run is killed.
@@ -14,6 +14,7 @@ source "$(dirname "$0")/mounts.sh"
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 ROOT=${CLAN_TRIXIE_ROOT:-/var/cache/clan-desktop/trixie-root}
 CHECKOUT=/clan-desktop
+OUTPUT=${CLAN_TRIXIE_OUTPUT:-$(dirname "$ROOT")/trixie-test-output}
 report=$1
 shift
 [ -f "$ROOT/.clan-desktop-packages" ] || { echo "trixie lane: no Debian 13 root at $ROOT (scripts/trixie/root.sh makes it)" >&2; exit 2; }
@@ -48,4 +49,9 @@ chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LAN
   sh -c 'cd "$0" && exec node node_modules/vitest/vitest.mjs run --project trixie --reporter=default --reporter=json --outputFile.json=/tmp/lane-report.json "$@"' \
   "$CHECKOUT" "$@" || status=$?
 cp "$ROOT/tmp/lane-report.json" "$report" || status=1
+if [ -d "$ROOT$CHECKOUT/.cache/test-output" ]; then
+  rm -rf "$OUTPUT"
+  cp -r "$ROOT$CHECKOUT/.cache/test-output" "$OUTPUT"
+  echo "trixie lane: test output (screenshots) in $OUTPUT"
+fi
 exit "$status"

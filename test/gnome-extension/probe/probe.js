@@ -25,6 +25,12 @@ function indicator(Main) {
     return Main.panel.statusArea[UUID] ?? null;
 }
 
+function screenBox(actor) {
+    const [x, y] = actor.get_transformed_position();
+    const [width, height] = actor.get_transformed_size();
+    return { x: Math.round(x), y: Math.round(y), width: Math.round(width), height: Math.round(height) };
+}
+
 function menuItems(PopupMenu, menu) {
     const items = [];
     for (const item of menu._getMenuItems()) {
@@ -34,7 +40,9 @@ function menuItems(PopupMenu, menu) {
             // A network title's dot: the colour the theme computed for it, as the shell draws it (#rrggbbaa).
             const dot = item.get_children().find(child => child.name === 'clan-network-dot');
             const dotColour = dot?.get_theme_node().get_foreground_color().to_string();
-            items.push({ name: item.name ?? '', text: item.label.text, sensitive: item.getSensitive(), reactive: item.reactive, dotColour });
+            // Where the dot is on screen (while the menu is open), for a test that looks at its pixels.
+            const dotBox = dot ? screenBox(dot) : undefined;
+            items.push({ name: item.name ?? '', text: item.label.text, sensitive: item.getSensitive(), reactive: item.reactive, dotColour, dotBox });
         }
     }
     return items;
@@ -143,11 +151,12 @@ class Probe {
 
     /**
      * GNOME Shell defers work for actors that are not on screen by up to 20 s (Main.initializeDeferredWork): the app
-     * grid, for one, then subscribes to each app folder's settings. Run it now, so that it cannot land between two
-     * fingerprints and pass for something an extension left behind.
+     * grid, for one, then subscribes to each app folder's settings. Have it done (how depends on the shell's
+     * version: see the entry points), so that it cannot land between two fingerprints and pass for something an
+     * extension left behind.
      */
-    RunDeferredWork() {
-        this._platform.Main._runAllDeferredWork();
+    RunDeferredWorkAsync(_parameters, invocation) {
+        this._platform.runDeferredWork(() => invocation.return_value(null));
     }
 
     Windows() {
@@ -174,8 +183,8 @@ class Probe {
 }
 
 /**
- * The probe on the session bus while the extension is enabled. `platform`: Gio, GObject, Shell, Main, PopupMenu and
- * collectGarbage(), from the entry point of the shell's extension format.
+ * The probe on the session bus while the extension is enabled. `platform`: Gio, GObject, Shell, Main, PopupMenu,
+ * collectGarbage() and runDeferredWork(done), from the entry point of the shell's extension format.
  */
 export class ProbeService {
     constructor(platform) {

@@ -12,6 +12,10 @@ class LegacyProbeExtension {
             Main: imports.ui.main,
             PopupMenu: imports.ui.popupMenu,
             collectGarbage: () => imports.system.gc(),
+            runDeferredWork: done => {
+                imports.ui.main._runAllDeferredWork();
+                done();
+            },
         });
     }
 
