@@ -46,10 +46,10 @@ describe.skipIf(!hasNix)(`the flake${nixSkipReason}`, () => {
     expect(await evalJson(`path:${flake}#lib`, "builtins.attrNames")).toEqual(
       expect.arrayContaining(["generateNixosModules", "mkNetworkVM", "mkNetworkVMs", "validateNetworkConfigs"]),
     );
-    expect(await evalJson(`path:${flake}#nixosModules`, "builtins.mapAttrs (_: toString)")).toEqual({
-      default: expect.stringMatching(/\/nix\/host\/module\.nix$/),
-      host: expect.stringMatching(/\/nix\/host\/module\.nix$/),
-      guest: expect.stringMatching(/\/nix\/guest\/module\.nix$/),
+    expect(await evalJson(`path:${flake}#nixosModules`, "builtins.mapAttrs (_: module: map toString module.imports)")).toEqual({
+      default: [expect.stringMatching(/\/nix\/host\/module\.nix$/)],
+      host: [expect.stringMatching(/\/nix\/host\/module\.nix$/)],
+      guest: [expect.stringMatching(/\/nix\/guest\/module\.nix$/)],
     });
     expect(await evalJson(`path:${flake}#templates`, "builtins.mapAttrs (_: template: template.description)")).toEqual({
       default: expect.stringContaining("configs.json"),
