@@ -56,8 +56,10 @@ else
   mkdir -p "$(dirname "$ROOT")"
   echo "trixie lane: debootstrap --variant=minbase trixie from $MIRROR (once per machine)"
   started=$SECONDS
-  debootstrap --variant=minbase trixie "$target" "$MIRROR" >"$(dirname "$ROOT")/debootstrap.log" 2>&1 ||
+  if ! debootstrap --variant=minbase trixie "$target" "$MIRROR" >"$(dirname "$ROOT")/debootstrap.log" 2>&1; then
+    rm -rf "$target"
     cannot "debootstrap failed (no archive at $MIRROR?); see $(dirname "$ROOT")/debootstrap.log"
+  fi
   echo "trixie lane: base system in $((SECONDS - started)) s"
 fi
 
