@@ -35,9 +35,13 @@ cannot() {
 }
 
 [ "$(id -u)" -eq 0 ] || cannot "making the Debian 13 root needs root (chroot, mounts)"
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
-  exit 0
-fi
+root_is_current() { [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; }
+root_is_current && exit 0
+mkdir -p "$(dirname "$ROOT")"
+# One maker at a time, and none while a lane runs in the root (run.sh holds the lock shared).
+exec 9>"$ROOT.lock"
+flock 9
+root_is_current && exit 0
 command -v debootstrap >/dev/null || cannot "debootstrap is not installed (apt-get install debootstrap)"
 
 trap unmount_all EXIT
@@ -53,7 +57,6 @@ else
   # half-made root behind that a later run would trust.
   target="$ROOT.building"
   rm -rf "$target"
-  mkdir -p "$(dirname "$ROOT")"
   echo "trixie lane: debootstrap --variant=minbase trixie from $MIRROR (once per machine)"
   started=$SECONDS
   if ! debootstrap --variant=minbase trixie "$target" "$MIRROR" >"$(dirname "$ROOT")/debootstrap.log" 2>&1; then

@@ -19,6 +19,9 @@ report=$1
 shift
 [ -f "$ROOT/.clan-desktop-packages" ] || { echo "trixie lane: no Debian 13 root at $ROOT (scripts/trixie/root.sh makes it)" >&2; exit 2; }
 
+# Shared with other lanes, exclusive against root.sh changing the root's packages.
+exec 9>"$ROOT.lock"
+flock -s 9
 trap unmount_all EXIT
 mount_system "$ROOT"
 # Scratch space for the overlays' upper layers, in the root's private /tmp, gone after the run.
@@ -35,6 +38,8 @@ overlay_of() {
 }
 
 overlay_of checkout "$REPO" "$CHECKOUT"
+# Everything removed below is removed in the overlay only: make sure it is there.
+mountpoint -q "$ROOT$CHECKOUT" || { echo "trixie lane: the checkout's overlay is not mounted" >&2; exit 1; }
 for linked in node_modules .cache; do
   if [ -L "$REPO/$linked" ]; then
     # A link (a worktree sharing another checkout's) would point outside the root: show its target instead.
@@ -42,6 +47,8 @@ for linked in node_modules .cache; do
     overlay_of "$linked" "$(readlink -f "$REPO/$linked")" "$CHECKOUT/$linked"
   fi
 done
+# The lane's own test output, not the host's earlier one.
+rm -rf "$ROOT$CHECKOUT/.cache/test-output"
 
 status=0
 chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
@@ -49,8 +56,8 @@ chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LAN
   sh -c 'cd "$0" && exec node node_modules/vitest/vitest.mjs run --project trixie --reporter=default --reporter=json --outputFile.json=/tmp/lane-report.json "$@"' \
   "$CHECKOUT" "$@" || status=$?
 cp "$ROOT/tmp/lane-report.json" "$report" || status=1
+rm -rf "$OUTPUT"
 if [ -d "$ROOT$CHECKOUT/.cache/test-output" ]; then
-  rm -rf "$OUTPUT"
   cp -r "$ROOT$CHECKOUT/.cache/test-output" "$OUTPUT"
   echo "trixie lane: test output (screenshots) in $OUTPUT"
 fi
