@@ -13,17 +13,20 @@ in
 {
   lib = import ./lib;
 
+  # Each module imports its file rather than being the path itself: `nix flake check` of Nix 2.8 (Debian 12) accepts
+  # only functions and attribute sets as modules, and an import keeps the file's name in NixOS's error messages.
   nixosModules = {
-    host = ./host/module.nix;
-    guest = ./guest/module.nix;
-    default = ./host/module.nix;
+    host = { imports = [ ./host/module.nix ]; };
+    guest = { imports = [ ./guest/module.nix ]; };
+    default = { imports = [ ./host/module.nix ]; };
   };
 
   packages = forEachSystem (system:
     let clan-desktop = nixpkgs.legacyPackages.${system}.callPackage ./package.nix { };
     in { inherit clan-desktop; default = clan-desktop; });
 
-  overlays.default = final: _previous: { clan-desktop = final.callPackage ./package.nix { }; };
+  # Named `final` and `prev`: Nix 2.8's `nix flake check` rejects an overlay whose arguments are named otherwise.
+  overlays.default = final: prev: { clan-desktop = final.callPackage ./package.nix { }; };
 
   templates = {
     network = networkTemplate;

@@ -5,29 +5,31 @@ import { buildGnomeExtension, UUID } from "../../scripts/build-gnome-extension.j
 import type { ConfigInput } from "../../src/session/config/schema.js";
 import { REPO } from "../helpers/daemons.js";
 import { startGnomeSessionStack, type GnomeSessionStack, type MenuReadback, type ShellFingerprint } from "../helpers/gnome-session-stack.js";
+import { flavourForShell, installedShellMajor } from "../helpers/gnome-probe.js";
 import { startHeadlessGnome, type HeadlessGnome } from "../helpers/gnome-shell.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { countPixels } from "../helpers/screenshot.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 
-// The GNOME 42–44 zip, installed with `gnome-extensions install` into a real headless GNOME Shell 43, with the
-// real clan-sessiond (--backend none) and clan-vmd on the shell's session bus booting the test guest. The probe
+// The extension's zip for the installed GNOME Shell — the 42–44 build in GNOME Shell 43 (Debian 12), the 45+ ES-module
+// build in GNOME Shell 48 (the Debian 13 lane, scripts/trixie/) — installed with `gnome-extensions install` into the
+// real shell running headless, with the real clan-sessiond (--backend none) and clan-vmd on the shell's session bus booting the test guest. The probe
 // extension (test/gnome-extension/probe) reads the menu back from inside the shell and switches workspaces.
 
-const PROBE_UUID = "clan-probe@test.clan.lol";
+const SHELL_MAJOR = installedShellMajor();
 const SCREENSHOT = join(REPO, ".cache/test-output/gnome-shell/menu.png");
 
 const texts = (menu: MenuReadback) => (menu.items ?? []).map((item) => item.text);
 const item = (menu: MenuReadback, name: string) => (menu.items ?? []).find((entry) => entry.name === name);
 
-describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${skipReason("gnome-shell")}`, () => {
+describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell ${SHELL_MAJOR ?? ""}${skipReason("gnome-shell")}`, () => {
   let gnome: HeadlessGnome;
   let stack: GnomeSessionStack;
   let baseline: ShellFingerprint;
 
   beforeAll(async () => {
     const zips = buildGnomeExtension();
-    gnome = await startHeadlessGnome({ extensions: [zips.legacy, join(REPO, "test/gnome-extension/probe")], enabled: [PROBE_UUID] });
+    gnome = await startHeadlessGnome({ extensions: [zips[flavourForShell(SHELL_MAJOR!)]], enabled: [], probe: true });
     const generations = join(gnome.root, "generations");
     const config: ConfigInput = {
       networks: {
@@ -93,12 +95,16 @@ describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${ski
     await mkdir(join(SCREENSHOT, ".."), { recursive: true });
     const shot = join(gnome.root, "menu.png");
     await stack.probe.screenshot(shot);
+    const open = await stack.probe.menu();
     await copyFile(shot, SCREENSHOT);
     await stack.probe.openMenu(false);
-    // And drawn so: the strip of the menu where the titles start has a dot's worth of each network's colour.
-    const titleStarts = { x: 700, y: 40, width: 60, height: 760 };
-    expect(await countPixels(shot, titleStarts, "#2e7dbf", 1)).toBeGreaterThan(40);
-    expect(await countPixels(shot, titleStarts, "#b5462f", 1)).toBeGreaterThan(40);
+    // And drawn so: where the shell placed each title's dot, the screenshot has a dot's worth of its colour (GNOME
+    // Shell 48 draws it up to two steps off in a channel).
+    for (const [network, colour] of [["family", "#2e7dbf"], ["club", "#b5462f"]] as const) {
+      const box = item(open, `clan-network-${network}`)?.dotBox;
+      expect(box, network).toBeDefined();
+      expect(await countPixels(shot, box!, colour, 2), `${network}'s dot at ${JSON.stringify(box)}`).toBeGreaterThan(40);
+    }
 
     await stack.probe.activateWorkspace(0);
     await stack.waitForNetwork("family", (s) => s.vmState === "paused" && !s.focused);

@@ -5,30 +5,31 @@ import { buildGnomeExtension, UUID } from "../../scripts/build-gnome-extension.j
 import type { ConfigInput } from "../../src/session/config/schema.js";
 import { REPO, waitUntil } from "../helpers/daemons.js";
 import { startGnomeSessionStack, type GnomeSessionStack, type ShellWindow } from "../helpers/gnome-session-stack.js";
+import { flavourForShell, installedShellMajor } from "../helpers/gnome-probe.js";
 import { startHeadlessGnome, type HeadlessGnome } from "../helpers/gnome-shell.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 
-// The windows that show a network's VM, in a real headless GNOME Shell 43: clan-sessiond (as the shell's user,
+// The windows that show a network's VM, in a real headless GNOME Shell (43 or 48, with its build of the extension): clan-sessiond (as the shell's user,
 // in its Wayland session) starts remote-viewer for a SPICE VM and a waypipe client for a waypipe VM, and
 // publishes their pids as ViewerPids; the extension moves their windows to the network's GNOME workspace. The
 // probe extension reports, from inside the shell, each window's pid (the Wayland client's credentials) and
 // workspace.
 
-const PROBE_UUID = "clan-probe@test.clan.lol";
+const SHELL_MAJOR = installedShellMajor();
 const SCREENSHOT = join(REPO, ".cache/test-output/gnome-shell/viewer.png");
 // "2:family" and "3:club" are GNOME workspaces 1 and 2; workspace 0 belongs to no network.
 const FAMILY_WORKSPACE = 1;
 const CLUB_WORKSPACE = 2;
 const needs = ["gnome-shell", "remote-viewer", "waypipe", "qemu-system-x86_64"];
 
-describe.skipIf(!needs.every(hasBinary))(`host display windows in GNOME Shell 43${skipReason(...needs)}`, () => {
+describe.skipIf(!needs.every(hasBinary))(`host display windows in GNOME Shell ${SHELL_MAJOR ?? ""}${skipReason(...needs)}`, () => {
   let gnome: HeadlessGnome;
   let stack: GnomeSessionStack;
 
   beforeAll(async () => {
     const zips = buildGnomeExtension();
-    gnome = await startHeadlessGnome({ extensions: [zips.legacy, join(REPO, "test/gnome-extension/probe")], enabled: [PROBE_UUID, UUID] });
+    gnome = await startHeadlessGnome({ extensions: [zips[flavourForShell(SHELL_MAJOR!)]], enabled: [UUID], probe: true });
     const generations = join(gnome.root, "generations");
     const config: ConfigInput = {
       networks: {

@@ -116,6 +116,8 @@ export interface MenuItem {
   reactive: boolean;
   /** A network title's dot, in the colour the shell's theme computed for it: "#rrggbbaa". */
   dotColour?: string;
+  /** Where that dot is on screen while the menu is open. */
+  dotBox?: { x: number; y: number; width: number; height: number };
 }
 
 export interface MenuReadback {

@@ -2,9 +2,10 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/pr
 import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { collectOutput, isRunning, stopProcess, waitFor } from "./processes.js";
+import { flavourForShell, installedShellMajor, PROBE_UUID, writeProbeExtension } from "./gnome-probe.js";
 import { asUser, ensureTestUser, type TestUser } from "./test-user.js";
 
-// A real GNOME Shell 43 on its headless Wayland backend, as the unprivileged user `clantest`, with a fresh HOME
+// A real GNOME Shell (43 on Debian 12, 48 in the Debian 13 lane) on its headless Wayland backend, as the unprivileged user `clantest`, with a fresh HOME
 // and XDG_RUNTIME_DIR (extension state lives in dconf under HOME), its own session bus, and a second
 // dbus-daemon standing in for the system bus (these machines have none). Everything that must talk to the shell
 // on its bus (clan-vmd, clan-sessiond) runs as the same user through spawnAsUser(); the session bus also lets
@@ -24,6 +25,8 @@ export interface HeadlessGnomeOptions {
   extensions: string[];
   /** UUIDs enabled before the shell starts. */
   enabled: string[];
+  /** Also install and enable the test-only probe extension, in the format this shell loads (gnome-probe.ts). */
+  probe?: boolean;
 }
 
 export interface HeadlessGnome {
@@ -84,7 +87,15 @@ export async function startHeadlessGnome(options: HeadlessGnomeOptions): Promise
     return { exitCode: result.exitCode, all: result.all ?? "" };
   };
 
-  for (const extension of options.extensions) await installExtension(extension, { home, user, runAsUser });
+  const extensions = [...options.extensions];
+  const enabledUuids = [...options.enabled];
+  if (options.probe) {
+    const major = installedShellMajor();
+    if (major === undefined) throw new Error("gnome-shell is not installed");
+    extensions.push(await writeProbeExtension(flavourForShell(major), join(root, "probe")));
+    enabledUuids.unshift(PROBE_UUID);
+  }
+  for (const extension of extensions) await installExtension(extension, { home, user, runAsUser });
   // Four static workspaces, as on the machines' notes: GNOME's dynamic workspaces remove empty ones, and the
   // tests switch between empty workspaces (docs/gnome.md says what users of dynamic workspaces see).
   const settings: [string, string, string][] = [
@@ -95,7 +106,7 @@ export async function startHeadlessGnome(options: HeadlessGnomeOptions): Promise
     const result = await runAsUser("gsettings", ["set", schema, key, value]);
     if (result.exitCode !== 0) throw new Error(`gsettings set ${schema} ${key} failed: ${result.all}`);
   }
-  const enabled = `[${options.enabled.map((uuid) => `'${uuid}'`).join(", ")}]`;
+  const enabled = `[${enabledUuids.map((uuid) => `'${uuid}'`).join(", ")}]`;
   const set = await runAsUser("gsettings", ["set", "org.gnome.shell", "enabled-extensions", enabled]);
   if (set.exitCode !== 0) throw new Error(`cannot enable extensions: ${set.all}`);
 

@@ -3,9 +3,9 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { acceptsConnections, collectOutput, stopProcess, waitFor } from "./processes.js";
 
-// A real sway 1.7 on the headless wlroots backend. sway refuses to run as root, so it runs as the unprivileged
-// user `clantest` (created on first use) with a fresh 0700 XDG_RUNTIME_DIR of its own; root, which runs the
-// tests, can still connect to its IPC and Wayland sockets.
+// A real sway (1.7 on Debian 12, 1.10 in the Debian 13 lane) on the headless wlroots backend. sway refuses to run
+// as root, so it runs as the unprivileged user `clantest` (created on first use) with a fresh 0700 XDG_RUNTIME_DIR
+// of its own; root, which runs the tests, can still connect to its IPC and Wayland sockets.
 
 const TEST_USER = "clantest";
 

@@ -1,41 +1,31 @@
 import { readFileSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasNix, NIX_OPTIONS, nixSkipReason, repositoryRoot } from "./nix.js";
+import { copyFlake, type FlakeCopy } from "./flake-copy.js";
+import { hasNix, nixSkipReason, repositoryRoot } from "./nix.js";
 
-// The flake itself, evaluated by the real `nix` (2.8, flakes enabled). nixpkgs cannot be fetched here, so the
-// flake's nixpkgs input is locked to a stand-in flake whose outputs throw: everything that evaluates proves it does
-// not need nixpkgs, and forcing a package shows the stand-in is really in place. The flake is copied (flake.nix and
-// nix/) into a temporary path: flake, so that it does not depend on what git has staged.
+// The flake itself, evaluated by the real `nix` (2.8 on Debian 12, 2.26 in the Debian 13 lane; flakes enabled).
+// nixpkgs cannot be fetched here, so the flake's nixpkgs input is locked to a stand-in flake whose outputs throw:
+// everything that evaluates proves it does not need nixpkgs, and forcing a package shows the stand-in is really in
+// place.
 
-const NIX = ["--extra-experimental-features", "nix-command flakes", ...NIX_OPTIONS];
+let copy: FlakeCopy;
 let root: string;
 let flake: string;
-let nixpkgsStandIn: string;
 
 beforeAll(async () => {
   if (!hasNix) return;
-  root = await mkdtemp(join(tmpdir(), "clan-flake-"));
-  flake = join(root, "clan-desktop");
-  nixpkgsStandIn = join(root, "nixpkgs-stand-in");
-  await mkdir(flake);
-  await cp(join(repositoryRoot, "flake.nix"), join(flake, "flake.nix"));
-  await cp(join(repositoryRoot, "nix"), join(flake, "nix"), { recursive: true });
-  await mkdir(nixpkgsStandIn);
-  await writeFile(join(nixpkgsStandIn, "flake.nix"), '{ outputs = _: throw "the nixpkgs stand-in was forced"; }\n');
-  const lock = await nix(["flake", "lock", "--override-input", "nixpkgs", `path:${nixpkgsStandIn}`, `path:${flake}`]);
-  if (lock.exitCode !== 0) throw new Error(`nix flake lock failed: ${lock.stderr}`);
+  copy = await copyFlake('{ outputs = _: throw "the nixpkgs stand-in was forced"; }\n');
+  ({ root, flake } = copy);
 });
 
 afterAll(async () => {
-  if (root) await rm(root, { recursive: true, force: true });
+  await copy?.remove();
 });
 
 async function nix(args: string[], cwd = root) {
-  return execa("nix", [...NIX, ...args], { cwd, reject: false });
+  return copy.nix(args, cwd);
 }
 
 async function evalJson(installable: string, apply: string, lockFlags: string[] = []): Promise<unknown> {
@@ -56,10 +46,10 @@ describe.skipIf(!hasNix)(`the flake${nixSkipReason}`, () => {
     expect(await evalJson(`path:${flake}#lib`, "builtins.attrNames")).toEqual(
       expect.arrayContaining(["generateNixosModules", "mkNetworkVM", "mkNetworkVMs", "validateNetworkConfigs"]),
     );
-    expect(await evalJson(`path:${flake}#nixosModules`, "builtins.mapAttrs (_: toString)")).toEqual({
-      default: expect.stringMatching(/\/nix\/host\/module\.nix$/),
-      host: expect.stringMatching(/\/nix\/host\/module\.nix$/),
-      guest: expect.stringMatching(/\/nix\/guest\/module\.nix$/),
+    expect(await evalJson(`path:${flake}#nixosModules`, "builtins.mapAttrs (_: module: map toString module.imports)")).toEqual({
+      default: [expect.stringMatching(/\/nix\/host\/module\.nix$/)],
+      host: [expect.stringMatching(/\/nix\/host\/module\.nix$/)],
+      guest: [expect.stringMatching(/\/nix\/guest\/module\.nix$/)],
     });
     expect(await evalJson(`path:${flake}#templates`, "builtins.mapAttrs (_: template: template.description)")).toEqual({
       default: expect.stringContaining("configs.json"),

@@ -1,186 +1,34 @@
-// A test-only GNOME Shell 42–44 extension: it exports org.clan.Desktop.GnomeProbe1 on the session bus so that
-// the end-to-end tests can read the clan-desktop indicator's menu from inside the shell, switch workspaces as a
-// user would, take a screenshot with Shell.Screenshot (org.gnome.Shell.Screenshot is locked down for callers
-// outside the shell), list the windows with their pids and workspaces, and fingerprint what an extension may
-// leave behind after disable(). It lives apart from
-// the product, so the zips under test are exactly the ones users install.
-/* exported init */
-const { Gio, GObject, Shell } = imports.gi;
-const Main = imports.ui.main;
+// Entry point of the probe (probe.js says what it is) for GNOME Shell 45+, which loads extensions as ES modules.
+import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
+import GObject from 'gi://GObject';
+import Shell from 'gi://Shell';
+import System from 'system';
+import * as Main from 'resource:///org/gnome/shell/ui/main.js';
+import * as PopupMenu from 'resource:///org/gnome/shell/ui/popupMenu.js';
+import { Extension } from 'resource:///org/gnome/shell/extensions/extension.js';
+import { ProbeService } from './probe.js';
 
-const UUID = 'clan-desktop@clan.lol';
-const IFACE = `<node><interface name="org.clan.Desktop.GnomeProbe1">
-  <method name="Menu"><arg type="s" direction="out"/></method>
-  <method name="OpenMenu"><arg type="b" direction="in"/></method>
-  <method name="ActivateWorkspace"><arg type="i" direction="in"/></method>
-  <method name="ActiveWorkspace"><arg type="i" direction="out"/></method>
-  <method name="Screenshot"><arg type="s" direction="in"/></method>
-  <method name="Fingerprint"><arg type="s" direction="out"/></method>
-  <method name="CollectGarbage"/>
-  <method name="RunDeferredWork"/>
-  <method name="Windows"><arg type="s" direction="out"/></method>
-  <method name="HideOverview"/>
-</interface></node>`;
+// GNOME 45+ keeps its deferred-work queue private to main.js, so the probe cannot run it early. What the shell
+// queued while building its UI, before it loaded extensions, runs when its timer of DEFERRED_TIMEOUT_SECONDS (20 s)
+// fires: waiting until 21 s after this module was loaded is waiting for it.
+const DEFERRED_WORK_DONE_AT = GLib.get_monotonic_time() + 21_000_000;
 
-function indicator() {
-    return Main.panel.statusArea[UUID] ?? null;
+function waitForDeferredWork(done) {
+    const waitMs = Math.max(0, Math.ceil((DEFERRED_WORK_DONE_AT - GLib.get_monotonic_time()) / 1000));
+    GLib.timeout_add(GLib.PRIORITY_DEFAULT, waitMs, () => {
+        done();
+        return GLib.SOURCE_REMOVE;
+    });
 }
 
-function menuItems(menu) {
-    const items = [];
-    for (const item of menu._getMenuItems()) {
-        if (item instanceof imports.ui.popupMenu.PopupMenuSection) {
-            items.push(...menuItems(item));
-        } else if (item.label) {
-            // A network title's dot: the colour the theme computed for it, as the shell draws it (#rrggbbaa).
-            const dot = item.get_children().find(child => child.name === 'clan-network-dot');
-            const dotColour = dot?.get_theme_node().get_foreground_color().to_string();
-            items.push({ name: item.name ?? '', text: item.label.text, sensitive: item.getSensitive(), reactive: item.reactive, dotColour });
-        }
-    }
-    return items;
-}
-
-/**
- * Handlers connected to `signal` on `instance`, whoever connected them. GLib's *_matched functions need a
- * closure or function to match, which a probe does not have: find the next unblocked handler, block it, count,
- * and unblock them all afterwards.
- */
-function handlerCount(instance, signal) {
-    const id = GObject.signal_lookup(signal, instance.constructor.$gtype);
-    const mask = GObject.SignalMatchType.ID | GObject.SignalMatchType.UNBLOCKED;
-    const blocked = [];
-    for (;;) {
-        const handler = GObject.signal_handler_find(instance, mask, id, 0, null, null, null);
-        if (!handler)
-            break;
-        GObject.signal_handler_block(instance, handler);
-        blocked.push(handler);
-    }
-    for (const handler of blocked)
-        GObject.signal_handler_unblock(instance, handler);
-    return blocked.length;
-}
-
-class Probe {
-    Menu() {
-        const button = indicator();
-        if (!button)
-            return JSON.stringify({ present: false });
-        const icon = button.get_first_child()?.get_first_child();
-        return JSON.stringify({
-            present: true,
-            iconName: icon?.icon_name ?? '',
-            styleClass: icon?.get_style_class_name() ?? '',
-            count: button.get_first_child()?.get_last_child()?.text ?? '',
-            items: menuItems(button.menu),
-        });
-    }
-
-    OpenMenu(open) {
-        const button = indicator();
-        if (button && open)
-            button.menu.open(false);
-        else if (button)
-            button.menu.close(false);
-    }
-
-    ActivateWorkspace(index) {
-        const manager = global.workspace_manager;
-        while (manager.get_n_workspaces() <= index)
-            manager.append_new_workspace(false, global.get_current_time());
-        manager.get_workspace_by_index(index).activate(global.get_current_time());
-    }
-
-    ActiveWorkspace() {
-        return global.workspace_manager.get_active_workspace_index();
-    }
-
-    ScreenshotAsync([path], invocation) {
-        try {
-            const file = Gio.File.new_for_path(path);
-            const stream = file.replace(null, false, Gio.FileCreateFlags.NONE, null);
-            new Shell.Screenshot().screenshot(false, stream, (shooter, result) => {
-                try {
-                    shooter.screenshot_finish(result);
-                    stream.close(null);
-                    invocation.return_value(null);
-                } catch (error) {
-                    invocation.return_gerror(error);
-                }
-            });
-        } catch (error) {
-            invocation.return_gerror(error);
-        }
-    }
-
-    Fingerprint() {
-        const wm = Main.wm;
-        return JSON.stringify({
-            statusArea: Object.keys(Main.panel.statusArea).sort(),
-            // removeKeybinding() leaves the name with ActionMode.NONE (0) behind: only a non-zero mode is a live binding.
-            keybindings: ['rebuild-focused-network', 'rollback-focused-network'].filter(name => wm._allowedKeybindings[name]),
-            activeWorkspaceHandlers: handlerCount(global.workspace_manager, 'active-workspace-changed'),
-            windowCreatedHandlers: handlerCount(global.display, 'window-created'),
-            panelChildren: Main.panel._rightBox.get_n_children(),
-            menuManagerMenus: Main.panel.menuManager._menus.length,
-        });
-    }
-
-    /**
-     * Objects an extension dropped in disable() (a Gio.Settings, with its dconf subscription) are released when
-     * GJS collects them: collect now, so that what remains after disable() is what the extension still holds.
-     */
-    CollectGarbage() {
-        imports.system.gc();
-    }
-
-    /**
-     * GNOME Shell defers work for actors that are not on screen by up to 20 s (Main.initializeDeferredWork): the app
-     * grid, for one, then subscribes to each app folder's settings. Run it now, so that it cannot land between two
-     * fingerprints and pass for something an extension left behind.
-     */
-    RunDeferredWork() {
-        Main._runAllDeferredWork();
-    }
-
-    Windows() {
-        return JSON.stringify(global.get_window_actors().map(actor => {
-            const window = actor.get_meta_window();
-            const { width, height } = window.get_frame_rect();
-            return { title: window.get_title(), wmClass: window.get_wm_class() ?? '', pid: window.get_pid(), workspace: window.get_workspace()?.index() ?? -1, width, height };
-        }));
-    }
-
-    /** GNOME Shell starts in the overview; a screenshot of windows on their workspace needs it closed. */
-    HideOverviewAsync(_parameters, invocation) {
-        if (!Main.overview.visible) {
-            invocation.return_value(null);
-            return;
-        }
-        const id = Main.overview.connect('hidden', () => {
-            Main.overview.disconnect(id);
-            invocation.return_value(null);
-        });
-        Main.overview.hide();
-    }
-}
-
-class Extension {
+export default class ProbeExtension extends Extension {
     enable() {
-        this._exported = Gio.DBusExportedObject.wrapJSObject(IFACE, new Probe());
-        this._exported.export(Gio.DBus.session, '/org/clan/Desktop/GnomeProbe1');
-        this._owner = Gio.bus_own_name(Gio.BusType.SESSION, 'org.clan.Desktop.GnomeProbe1', Gio.BusNameOwnerFlags.NONE, null, null, null);
-        log('clan-probe: ready');
+        this._service = new ProbeService({ Gio, GObject, Shell, Main, PopupMenu, collectGarbage: () => System.gc(), runDeferredWork: waitForDeferredWork });
     }
 
     disable() {
-        Gio.bus_unown_name(this._owner);
-        this._exported.unexport();
-        this._exported = null;
+        this._service.stop();
+        this._service = null;
     }
-}
-
-function init() {
-    return new Extension();
 }
