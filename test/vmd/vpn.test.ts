@@ -64,7 +64,7 @@ describe("where the VPN runs", () => {
   it("without the capabilities for namespaces, auto puts the VPN in the guest over user-mode networking", async () => {
     const published: unknown[] = [];
     const connection = await vpnFor(false, published).prepare(VmSpec.parse({ network: vpn() }));
-    expect(connection).toEqual({ kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"] });
+    expect(connection).toEqual({ kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"], outbound: true });
     expect(published).toEqual([{ vpnState: "in-guest", vpnPeers: 0, vpnLastHandshake: 0 }]);
   });
 
@@ -132,8 +132,8 @@ describe("QEMU in the network's namespace", () => {
     expect(peerHosts(spec, "family", [KEY])).toBe("10.77.0.4 carol carol.family.clan\n");
   });
 
-  it("falls back to user-mode networking with the VPN in the guest, without forwards", () => {
-    const command = args({ kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"] });
+  it("falls back to unconfined user-mode networking with the VPN in the guest, without forwards", () => {
+    const command = args({ kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"], outbound: true });
     expect(command).toContain("console=ttyS0 clan.vpn=guest");
     expect(command.slice(-4)).toEqual(["-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0"]);
   });

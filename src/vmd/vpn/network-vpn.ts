@@ -21,7 +21,12 @@ import { readYggdrasilPeers, startYggdrasilEndpoint, type YggdrasilPeer } from "
 /** How QEMU connects the VM, decided by the generation and, for a VPN, by where it runs. */
 export type QemuNetwork =
   | { kind: "none" }
-  | { kind: "user"; forwards: VmSpec["network"]["forwards"]; kernelParams: string[] }
+  /**
+   * QEMU's user-mode networking. Confined (restrict=on) unless `outbound`: only a VPN run by the guest itself
+   * needs to reach out, and then reaches the host's loopback too (docs/vpn.md, "When the host cannot create
+   * namespaces").
+   */
+  | { kind: "user"; forwards: VmSpec["network"]["forwards"]; kernelParams: string[]; outbound: boolean }
   | { kind: "tap"; namespace: string; tap: string; kernelParams: string[]; hostsFile?: string };
 
 export interface NetworkVpnOptions {
@@ -66,11 +71,11 @@ export class NetworkVpn {
   async prepare(vm: VmSpec): Promise<QemuNetwork> {
     const { mode, forwards, vpn } = vm.network;
     if (mode === "none") return { kind: "none" };
-    if (mode === "user" || !vpn) return { kind: "user", forwards, kernelParams: [] };
+    if (mode === "user" || !vpn) return { kind: "user", forwards, kernelParams: [], outbound: false };
     const placement = vpn.placement === "auto" ? (this.options.canCreateNamespaces ? "host-namespace" : "guest") : vpn.placement;
     if (placement === "guest") {
       this.publish({ vpnState: "in-guest", vpnPeers: 0, vpnLastHandshake: 0 });
-      return { kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"] };
+      return { kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"], outbound: true };
     }
     if (!this.options.canCreateNamespaces) {
       throw new ClanError("NetworkFailed", 'vm.json asks for placement "host-namespace", but clan-vmd may not create network namespaces (it needs CAP_NET_ADMIN and CAP_SYS_ADMIN; see docs/vpn.md)');
