@@ -44,7 +44,6 @@ export function qemuArguments({ network, generation, paths, accelerator, withSta
     "-serial", "chardev:console",
     "-chardev", `socket,id=qmp,path=${paths.qmpSocket},server=on,wait=off`,
     "-mon", "chardev=qmp,mode=control",
-    "-pidfile", paths.pidFile,
     "-device", "virtio-serial-pci,id=vser",
     "-chardev", `socket,id=qga,path=${paths.guestAgentSocket},server=on,wait=off`,
     "-device", `virtserialport,bus=vser.0,chardev=qga,name=${GUEST_AGENT_PORT_NAME}`,

@@ -13,6 +13,7 @@ import { GuestAgentSession } from "./guest-agent-session.js";
 import { snapshotStateDisk, thawIfFrozen } from "./state-snapshot.js";
 import { replaceStateDisk } from "./state-disk-replace.js";
 import { escalateStop, type StopTimeouts } from "./stop-escalation.js";
+import { vmIdentity, type VmIdentity } from "./vm-identity.js";
 import { launchVm } from "./vm-launch.js";
 import type { VmPaths } from "./vm-paths.js";
 import type { SnapshotReport, VmOverrides, VmState, VmStatus } from "../shared/vm-api.js";
@@ -50,6 +51,8 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
   private stopping: Promise<VmStatus> | undefined;
   readonly guestAgent: GuestAgentSession;
   readonly vpn: NetworkVpn;
+  /** Who this network's QEMU and virtiofsd run as (vm-identity.ts). */
+  private readonly identity: VmIdentity | undefined;
   /** Set when QEMU reports that the guest itself powered off: its exit is then a stop, not a failure. */
   private guestPoweredOff = false;
 
@@ -60,7 +63,9 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
   ) {
     super();
     this.guestAgent = new GuestAgentSession(paths.guestAgentSocket);
+    this.identity = vmIdentity(paths.runtimeDir);
     this.vpn = new NetworkVpn({
+      identity: this.identity,
       network,
       runtimeRoot: dirname(paths.runtimeDir),
       runtimeDir: paths.runtimeDir,
@@ -218,6 +223,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         qemuBinary: this.deps.qemuBinary,
         virtiofsdBinary: this.deps.virtiofsdBinary,
         signal: abort.signal,
+        identity: this.identity,
         prepareNetwork: () => this.vpn.prepare(generation.vm),
       });
       this.helperPids = launched.helperPids;

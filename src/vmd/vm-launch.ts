@@ -4,8 +4,10 @@ import { execa } from "execa";
 import { ClanError } from "../shared/errors.js";
 import type { Generation } from "./generation.js";
 import { type Accelerator, qemuArguments } from "./qemu-command.js";
+import { closeAll, handOverFiles } from "./qemu-handover.js";
 import { isAlive, readTail, spawnDetached } from "./qemu-process.js";
 import { QmpClient } from "./qmp-client.js";
+import { asIdentity, type VmIdentity } from "./vm-identity.js";
 import type { VmPaths } from "./vm-paths.js";
 import type { QemuNetwork } from "./vpn/network-vpn.js";
 
@@ -20,6 +22,8 @@ export interface LaunchOptions {
   qemuBinary: string;
   virtiofsdBinary: string;
   signal: AbortSignal;
+  /** Who QEMU runs as when clan-vmd is root (vm-identity.ts); undefined: as clan-vmd's own user. */
+  identity: VmIdentity | undefined;
   /** Brings up what the VM's network needs (a VPN namespace) once the runtime directory exists. */
   prepareNetwork: () => Promise<QemuNetwork>;
 }
@@ -46,12 +50,23 @@ export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
     throw error;
   });
   const qemuOutput = `${paths.runtimeDir}/qemu.out`;
-  const args = qemuArguments({ network: options.network, generation, paths, accelerator: options.accelerator, withStateDisk, connection });
+  const handed = await handOverFiles(paths, generation, withStateDisk, options.identity).catch((error: unknown) => {
+    for (const helper of helperPids) if (isAlive(helper)) process.kill(helper, "SIGKILL");
+    throw error;
+  });
+  const seenByQemu = connection.kind === "tap" && connection.hostsFile ? { ...connection, hostsFile: handed.inRuntimeDir(connection.hostsFile) } : connection;
+  const args = qemuArguments({ network: options.network, generation: handed.generation, paths: handed.paths, accelerator: options.accelerator, withStateDisk, connection: seenByQemu });
+  const [binary, argv] = asIdentity(options.identity, options.qemuBinary, args);
   // With a VPN, QEMU runs inside the network's namespace: even a QEMU taken over by its guest has no other network.
-  const pid =
-    connection.kind === "tap"
-      ? spawnDetached("ip", ["netns", "exec", connection.namespace, options.qemuBinary, ...args], qemuOutput)
-      : spawnDetached(options.qemuBinary, args, qemuOutput);
+  let pid: number;
+  try {
+    pid =
+      connection.kind === "tap"
+        ? spawnDetached("ip", ["netns", "exec", connection.namespace, binary, ...argv], qemuOutput, handed.fds)
+        : spawnDetached(binary, argv, qemuOutput, handed.fds);
+  } finally {
+    closeAll(handed.fds);
+  }
   try {
     const qmp = await connectQmpWhileAlive(pid, paths.qmpSocket, qemuOutput, options.signal);
     return { pid, qmp, helperPids };

@@ -1,8 +1,9 @@
 import { sessionBus, type MessageBus } from "@jellybrick/dbus-next";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { createConnection, createServer, type AddressInfo, type Server } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VmdClient } from "../../src/shared/vmd-client.js";
 import { startDaemon, waitUntil, type DaemonProcess } from "../helpers/daemons.js";
@@ -115,12 +116,25 @@ describe.skipIf(!needs.every(hasBinary))(`a VM reaches only what its network mod
     expect(attack.stdout).not.toContain(SERVED);
   }, 240_000);
 
+  const qemuPid = async (network: string) => (await api.list()).find((status) => status.network === network)?.pid ?? 0;
+
   it("QEMU runs under its seccomp sandbox", async () => {
-    const pid = Number((await readFile(join(root, "run", "ncattack", "qemu.pid"), "utf8")).trim());
+    const pid = await qemuPid("ncattack");
     const status = await readFile(`/proc/${pid}/status`, "utf8");
     expect(status).toMatch(/^Seccomp:\s+2$/m);
     expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
     expect(cmdline[cmdline.indexOf("-sandbox") + 1]).toBe("on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+  });
+
+  it.skipIf(process.geteuid?.() !== 0)("a root clan-vmd runs each network's QEMU as a uid of its own, never root", async () => {
+    const uids = await Promise.all(
+      ["ncattack", "ncserver"].map(async (network) => Number((await execa("ps", ["-o", "uid=", "-p", String(await qemuPid(network))])).stdout.trim())),
+    );
+    for (const uid of uids) expect(uid).toBeGreaterThan(0);
+    expect(uids[0]).not.toBe(uids[1]);
+    // The runtime directory is the VM's; the state directory, with the VPN keys, stays root's.
+    expect((await stat(join(root, "run", "ncattack"))).uid).toBe(uids[0]);
+    expect((await stat(join(root, "state", "ncattack"))).uid).toBe(0);
   });
 });

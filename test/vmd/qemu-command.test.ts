@@ -41,7 +41,6 @@ function machineAndChannels(accel: Accelerator, cpu: string): string[] {
     "-serial", "chardev:console",
     "-chardev", "socket,id=qmp,path=/run/vmd/alpha/qmp.sock,server=on,wait=off",
     "-mon", "chardev=qmp,mode=control",
-    "-pidfile", "/run/vmd/alpha/qemu.pid",
     "-device", "virtio-serial-pci,id=vser",
     "-chardev", "socket,id=qga,path=/run/vmd/alpha/qga.sock,server=on,wait=off",
     "-device", "virtserialport,bus=vser.0,chardev=qga,name=org.qemu.guest_agent.0",

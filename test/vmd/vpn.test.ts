@@ -51,6 +51,7 @@ describe("where the VPN runs", () => {
   const vpnFor = (canCreateNamespaces: boolean, published: unknown[]) =>
     new NetworkVpn({
       network: "family",
+      identity: undefined,
       runtimeRoot: "/nonexistent/run",
       runtimeDir: "/nonexistent/run/family",
       stateDir: "/nonexistent/state/family",

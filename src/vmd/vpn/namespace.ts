@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { ClanError } from "../../shared/errors.js";
 import { namespaceRuleset } from "./firewall.js";
+import type { VmIdentity } from "../vm-identity.js";
 import { hostCommand, inNamespace } from "./host-command.js";
 import { NAMESPACE_GATEWAY, NAMESPACE_GATEWAY6 } from "./vpn-spec.js";
 
@@ -38,13 +39,14 @@ export interface VmAddress {
  * Creates the namespace with the VM's tap (a persistent tap that QEMU, started inside, attaches to) and the
  * firewall. The VPN's interface is moved in by its endpoint; routeToVm() then adds the VM's address.
  */
-export async function createNamespace(names: NamespaceNames, blockedPrefixes: string[]): Promise<void> {
+export async function createNamespace(names: NamespaceNames, blockedPrefixes: string[], tapOwner: VmIdentity | undefined): Promise<void> {
   if (await namespaceExists(names.namespace)) await deleteNamespace(names);
   await hostCommand("ip", ["netns", "add", names.namespace]);
   try {
     const ns = names.namespace;
     await hostCommand("ip", ["-n", ns, "link", "set", "lo", "up"]);
-    await hostCommand("ip", ["-n", ns, "tuntap", "add", "dev", names.tap, "mode", "tap"]);
+    const owner = tapOwner ? ["user", String(tapOwner.uid), "group", String(tapOwner.gid)] : [];
+    await hostCommand("ip", ["-n", ns, "tuntap", "add", "dev", names.tap, "mode", "tap", ...owner]);
     await hostCommand("ip", ["-n", ns, "address", "add", `${NAMESPACE_GATEWAY}/32`, "dev", names.tap]);
     await hostCommand("ip", ["-n", ns, "address", "add", `${NAMESPACE_GATEWAY6}/64`, "dev", names.tap]);
     await hostCommand("ip", ["-n", ns, "link", "set", names.tap, "up"]);

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { ClanError, errorMessage } from "../../shared/errors.js";
 import type { VpnPeerInfo, VpnStatusFields } from "../../shared/vm-api.js";
 import type { VmSpec } from "../generation.js";
+import type { VmIdentity } from "../vm-identity.js";
 import { isAlive, signal, waitForExit } from "../qemu-process.js";
 import { blockedSetCommand } from "./firewall.js";
 import { inNamespace } from "./host-command.js";
@@ -31,6 +32,8 @@ export type QemuNetwork =
 
 export interface NetworkVpnOptions {
   network: string;
+  /** Who QEMU runs as: the owner of the VM's tap, which QEMU opens without privileges. */
+  identity: VmIdentity | undefined;
   runtimeRoot: string;
   runtimeDir: string;
   stateDir: string;
@@ -98,7 +101,7 @@ export class NetworkVpn {
   private async startWireguard(names: NamespaceNames, vpn: WireguardVpn): Promise<{ pid: number; kernelParams: string[]; hostsFile: string }> {
     await ensureWireguardKey(this.state);
     const blocked = await readBlocked(this.state);
-    await createNamespace(names, blockedPrefixes(vpn.peers, blocked));
+    await createNamespace(names, blockedPrefixes(vpn.peers, blocked), this.options.identity);
     const pid = await startWireguardEndpoint({
       names,
       spec: vpn,
@@ -114,7 +117,7 @@ export class NetworkVpn {
   }
 
   private async startYggdrasil(names: NamespaceNames, vpn: YggdrasilVpn): Promise<{ pid: number; kernelParams: string[]; hostsFile?: string }> {
-    await createNamespace(names, []);
+    await createNamespace(names, [], this.options.identity);
     const node = await startYggdrasilEndpoint({
       names,
       spec: vpn,
