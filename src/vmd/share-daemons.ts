@@ -9,8 +9,8 @@ import type { VmPaths } from "./vm-paths.js";
 
 // One virtiofsd per share of a generation (docs/generation.md, "shares"). virtiofsd never runs as root: a
 // clan-vmd that runs as a user runs it as that user; a root clan-vmd runs it as the owner of the shared
-// directory — it can then do nothing to the files that their owner could not — and refuses a share that root
-// owns. Either way virtiofsd runs in a user and mount namespace of its own, where it is "root" enough for its
+// directory — it can then do nothing to the files that their owner could not — and refuses a writable share
+// that root owns (shareDaemonIdentity). Either way virtiofsd runs in a user and mount namespace of its own, where it is "root" enough for its
 // own sandbox (it pivots into the share) and where a read-only share is bind-mounted read-only over itself.
 
 export interface ShareDaemonOptions {
@@ -31,10 +31,9 @@ export async function startShareDaemons({ generation, paths, virtiofsdBinary, id
       if (!info?.isDirectory()) {
         throw new ClanError("InvalidGeneration", `${generation.path}/vm.json: field shares: ${share.source} is not a directory`);
       }
-      // Running as clan-vmd's own user (identity undefined) needs no change of owner.
-      const owner = identity ? { uid: info.uid, gid: info.gid } : undefined;
+      const owner = shareDaemonIdentity(identity, info, share.readOnly);
       if (owner?.uid === 0) {
-        throw new ClanError("InvalidGeneration", `${generation.path}/vm.json: field shares: ${share.source} is owned by root, and virtiofsd never runs as root; share a directory of the user whose files it holds`);
+        throw new ClanError("InvalidGeneration", `${generation.path}/vm.json: field shares: ${share.source} is owned by root and writable, and virtiofsd never runs as root; share a directory of the user whose files it holds, or share it read-only`);
       }
       // virtiofsd creates its socket in a directory of its own (it may not write to the VM's), which clan-vmd then
       // moves into place and gives to QEMU's identity.
@@ -59,6 +58,17 @@ export async function startShareDaemons({ generation, paths, virtiofsdBinary, id
     for (const pid of pids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
     throw error;
   }
+}
+
+/**
+ * Who serves a share for a root clan-vmd: the directory's owner, who may do to its files what the guest then may.
+ * A read-only share that root owns (the host's /nix/store) is served as the VM's own identity, which reads what
+ * every user may; a writable one would need root, which is refused. Undefined: clan-vmd's own user.
+ */
+function shareDaemonIdentity(vm: VmIdentity | undefined, source: { uid: number; gid: number }, readOnly: boolean): VmIdentity | undefined {
+  if (!vm) return undefined;
+  if (source.uid === 0 && readOnly) return vm;
+  return { uid: source.uid, gid: source.gid };
 }
 
 /**
