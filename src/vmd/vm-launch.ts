@@ -63,7 +63,7 @@ export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
   try {
     pid =
       connection.kind === "tap"
-        ? spawnDetached("ip", ["netns", "exec", connection.namespace, binary, ...argv], qemuOutput, handed.fds)
+        ? spawnDetached(connection.enter[0]!, [...connection.enter.slice(1), binary, ...argv], qemuOutput, handed.fds)
         : spawnDetached(binary, argv, qemuOutput, handed.fds);
   } finally {
     closeAll(handed.fds);

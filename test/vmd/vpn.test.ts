@@ -62,15 +62,11 @@ describe("where the VPN runs", () => {
       changed: (fields) => published.push(fields),
     });
 
-  it("without the capabilities for namespaces, auto puts the VPN in the guest over user-mode networking", async () => {
+  it("guest placement puts the VPN in the guest over unconfined user-mode networking", async () => {
     const published: unknown[] = [];
-    const connection = await vpnFor(false, published).prepare(VmSpec.parse({ network: vpn() }));
+    const connection = await vpnFor(false, published).prepare(VmSpec.parse({ network: vpn({ placement: "guest" }) }));
     expect(connection).toEqual({ kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"], outbound: true });
     expect(published).toEqual([{ vpnState: "in-guest", vpnPeers: 0, vpnLastHandshake: 0 }]);
-  });
-
-  it("host-namespace refuses to start rather than fall back", async () => {
-    await expect(vpnFor(false, []).prepare(VmSpec.parse({ network: vpn({ placement: "host-namespace" }) }))).rejects.toThrow(/may not create network namespaces/);
   });
 
   it("guest placement never touches the host's network, even where it could", async () => {
@@ -109,13 +105,13 @@ describe("QEMU in the network's namespace", () => {
     qemuArguments({ network: "family", generation, paths, accelerator: "tcg", withStateDisk: false, connection });
 
   it("attaches the persistent tap and tells the guest its address and gateway", () => {
-    const command = args({ kind: "tap", namespace: "clan-family-x", tap: "vm0", kernelParams: ["clan.ip=10.77.0.2/32", "clan.gw=169.254.0.1"] });
+    const command = args({ kind: "tap", enter: ["ip", "netns", "exec", "clan-family-x"], tap: "vm0", kernelParams: ["clan.ip=10.77.0.2/32", "clan.gw=169.254.0.1"] });
     expect(command.slice(command.indexOf("-append"), command.indexOf("-append") + 2)).toEqual(["-append", "console=ttyS0 clan.ip=10.77.0.2/32 clan.gw=169.254.0.1"]);
     expect(command.slice(-4)).toEqual(["-netdev", "tap,id=net0,ifname=vm0,script=no,downscript=no", "-device", "virtio-net-pci,netdev=net0"]);
   });
 
   it("hands the peers' names over through fw_cfg", () => {
-    const command = args({ kind: "tap", namespace: "clan-family-x", tap: "vm0", kernelParams: [], hostsFile: "/run/vmd/family/hosts" });
+    const command = args({ kind: "tap", enter: ["ip", "netns", "exec", "clan-family-x"], tap: "vm0", kernelParams: [], hostsFile: "/run/vmd/family/hosts" });
     expect(command.slice(-2)).toEqual(["-fw_cfg", "name=opt/org.clan/hosts,file=/run/vmd/family/hosts"]);
   });
 
