@@ -24,6 +24,8 @@ export interface Home {
   busAddress: string;
   vms: VmdClient;
   output: () => string;
+  /** Restarts the home's clan-vmd, which re-adopts the running VMs; `vms` then talks to the new one. */
+  restartVmd(): Promise<void>;
 }
 
 export class VpnHomes {
@@ -69,17 +71,35 @@ export class VpnHomes {
     const asUser = user ? ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--init-groups"] : [];
     const args = ["netns", "exec", namespace, ...asUser, "node", `${REPO}/bin/clan-vmd.js`, "--runtime-dir", runtimeRoot, "--state-dir", join(root, "state"), "--accel", "tcg", "--powerdown-timeout", "1"];
     const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: bus.address, ...(user ? { HOME: root, XDG_RUNTIME_DIR: root } : {}) };
-    const daemon = execa("ip", args, { env, reject: false, stdin: "ignore" });
-    this.daemons.push(daemon);
-    const output = collectOutput(daemon);
-    const deadline = Date.now() + 15_000;
-    while (!/serving org\.clan\.Desktop\.VMs1/.test(output())) {
-      if (Date.now() > deadline || daemon.exitCode !== null) throw new Error(`clan-vmd in ${namespace} did not start:\n${output()}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const client = sessionBus({ busAddress: bus.address });
-    this.clients.push(client);
-    return { namespace, address, runtimeRoot, busAddress: bus.address, vms: await VmdClient.connect(client), output };
+    const launch = async () => {
+      const daemon = execa("ip", args, { env, reject: false, stdin: "ignore" });
+      this.daemons.push(daemon);
+      const output = collectOutput(daemon);
+      const deadline = Date.now() + 15_000;
+      while (!/serving org\.clan\.Desktop\.VMs1/.test(output())) {
+        if (Date.now() > deadline || daemon.exitCode !== null) throw new Error(`clan-vmd in ${namespace} did not start:\n${output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const client = sessionBus({ busAddress: bus.address });
+      this.clients.push(client);
+      return { daemon, output, vms: await VmdClient.connect(client) };
+    };
+    let current = await launch();
+    const home: Home = {
+      namespace,
+      address,
+      runtimeRoot,
+      busAddress: bus.address,
+      vms: current.vms,
+      output: () => current.output(),
+      restartVmd: async () => {
+        // SIGTERM: clan-vmd exits and leaves its VMs running, for the next one to re-adopt.
+        await stopProcess(current.daemon);
+        current = await launch();
+        home.vms = current.vms;
+      },
+    };
+    return home;
   }
 
   /** Namespaces whose name starts with `clan-`: what clan-vmd instances made. */

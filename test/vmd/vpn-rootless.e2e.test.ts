@@ -95,6 +95,15 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`a VPN without privileges ${
     expect(text).toMatch(/^CapBnd:\s+0+$/m);
   });
 
+  it("a restarted clan-vmd re-adopts the VPN from its record: peers, status and the VM's traffic carry on", async () => {
+    const before = await vpnRecord();
+    await a.restartVmd();
+    expect(a.output()).toMatch(/re-adopted running VMs: family/);
+    expect(await vpnRecord()).toEqual(before);
+    expect(await a.vms.peers("family")).toEqual([expect.objectContaining({ name: "bob", connected: true })]);
+    expect((await guest(a, "ping -c 1 -W 2 10.77.0.3")).exitCode).toBe(0);
+  }, 60_000);
+
   it("stopping the VM ends the endpoint, pasta and both namespace holders", async () => {
     const record = await vpnRecord();
     await a.vms.stop("family");
