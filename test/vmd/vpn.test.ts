@@ -3,6 +3,7 @@ import { VmSpec, type Generation } from "../../src/vmd/generation.js";
 import { qemuArguments } from "../../src/vmd/qemu-command.js";
 import { vmPaths } from "../../src/vmd/vm-paths.js";
 import { blockedSetCommand, namespaceRuleset } from "../../src/vmd/vpn/firewall.js";
+import { intoEndpointSide, intoNetwork, networkNamespaceTarget, qemuIntoNetwork } from "../../src/vmd/vpn/namespace-access.js";
 import { canCreateNamespaces, namespaceNames } from "../../src/vmd/vpn/namespace.js";
 import { NetworkVpn, peerHosts } from "../../src/vmd/vpn/network-vpn.js";
 import { WireguardVpn } from "../../src/vmd/vpn/vpn-spec.js";
@@ -171,5 +172,23 @@ describe("wg show dump", () => {
       ],
     });
     expect(() => parseWireguardDump("")).toThrow(/no interface line/);
+  });
+});
+
+describe("how clan-vmd reaches a network's namespaces", () => {
+  const privileged = { kind: "privileged", namespace: "clan-family-x" } as const;
+  const rootless = { kind: "rootless", outerPid: 11, innerPid: 12, pastaPid: 13 } as const;
+
+  it("enters a named namespace with ip netns, and the endpoint runs in clan-vmd's own", () => {
+    expect(intoNetwork(privileged)).toEqual(["ip", "netns", "exec", "clan-family-x"]);
+    expect(intoEndpointSide(privileged)).toEqual([]);
+    expect(networkNamespaceTarget(privileged)).toBe("clan-family-x");
+  });
+
+  it("enters rootless namespaces through their holders, and QEMU gives up every capability it gains there", () => {
+    expect(intoNetwork(rootless)).toEqual(["nsenter", "--preserve-credentials", "-t", "12", "--user", "--net", "--"]);
+    expect(intoEndpointSide(rootless)).toEqual(["nsenter", "--preserve-credentials", "-t", "11", "--user", "--net", "--mount", "--"]);
+    expect(networkNamespaceTarget(rootless)).toBe("12");
+    expect(qemuIntoNetwork(rootless).slice(-5)).toEqual(["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]);
   });
 });
