@@ -16,9 +16,10 @@ import { INTERNET_PREFIX, VpnHomes, type Home } from "../helpers/vpn-homes.js";
 // WireGuard, and as the attacker its guest tries to read a secret that home a serves on its loopback and on its
 // address: it must read nothing. QEMU runs as the user with no capability left in the namespace.
 
-const needs = ["ip", "wireguard-go", "wg", "nft", "qemu-system-x86_64", "dbus-daemon", "pasta", "nsenter", "socat", "useradd"];
+const needs = ["ip", "wireguard-go", "wg", "yggdrasil", "yggdrasilctl", "nft", "qemu-system-x86_64", "dbus-daemon", "pasta", "nsenter", "socat", "useradd"];
 const isRoot = process.getuid?.() === 0;
 const PORT = 51820;
+const YGGDRASIL_PORT = 12_345;
 const SECRET_PORT = 47_000 + (process.pid % 1000);
 
 describe.skipIf(!needs.every(hasBinary) || !isRoot)(`a VPN without privileges ${skipReason(...needs)}${isRoot ? "" : " (the test needs root to build its homes)"}`, () => {
@@ -35,8 +36,8 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`a VPN without privileges ${
     const [homeA, homeB] = await homes.createTwo();
     // Home a's own services: on its loopback and on its address. The guest in home a must read neither.
     secretServer = execa("ip", ["netns", "exec", homeA, "socat", `TCP-LISTEN:${SECRET_PORT},fork,reuseaddr`, `SYSTEM:echo ${secret}`], { reject: false });
-    a = await homes.startVmd(homeA, `${INTERNET_PREFIX}.1`, ["family"], user);
-    b = await homes.startVmd(homeB, `${INTERNET_PREFIX}.2`, ["family"]);
+    a = await homes.startVmd(homeA, `${INTERNET_PREFIX}.1`, ["family", "mesh"], user);
+    b = await homes.startVmd(homeB, `${INTERNET_PREFIX}.2`, ["family", "mesh"]);
     const aliceKey = await a.vms.vpnPublicKey("family");
     const bobKey = await b.vms.vpnPublicKey("family");
     generations = await mkdtemp(join(tmpdir(), "clan-vpn-rootless-"));
@@ -45,7 +46,15 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`a VPN without privileges ${
       makeGeneration(join(generations, name), { generation: name, vm: { stateDiskMiB: 0, network: { mode: "vpn", vpn: { kind: "wireguard", placement: "host-namespace", listenPort: PORT, ...vpn } } } });
     const alice = await vpnGeneration("alice", { address: "10.77.0.2", peers: [{ name: "bob", publicKey: bobKey, endpoint: `${b.address}:${PORT}`, allowedIps: ["10.77.0.3/32"] }] });
     const bob = await vpnGeneration("bob", { address: "10.77.0.3", peers: [{ name: "alice", publicKey: aliceKey, endpoint: `${a.address}:${PORT}`, allowedIps: ["10.77.0.2/32"] }] });
-    await Promise.all([a.vms.start("family", alice), b.vms.start("family", bob)]);
+    // A second network over Yggdrasil: the rootless node listens, and the peering comes in through pasta's forward.
+    const yggdrasil = (name: string, vpn: Record<string, unknown>) =>
+      makeGeneration(join(generations, name), { generation: name, vm: { stateDiskMiB: 0, network: { mode: "vpn", vpn: { kind: "yggdrasil", placement: "host-namespace", ...vpn } } } });
+    const carol = await yggdrasil("carol", { listen: [`tcp://${a.address}:${YGGDRASIL_PORT}`] });
+    const dave = await yggdrasil("dave", { peers: [`tcp://${a.address}:${YGGDRASIL_PORT}`] });
+    // Dave dials carol once her node listens: pasta accepts a connection for a port before anything in the
+    // namespace listens on it and then closes it, and Yggdrasil retries a failed peer only a minute later.
+    await Promise.all([a.vms.start("family", alice), b.vms.start("family", bob), a.vms.start("mesh", carol)]);
+    await b.vms.start("mesh", dave);
   }, 180_000);
 
   afterAll(async () => {
@@ -95,10 +104,22 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`a VPN without privileges ${
     expect(text).toMatch(/^CapBnd:\s+0+$/m);
   });
 
+  it("over Yggdrasil the rootless node is peered with through pasta's forwarded port, and the VMs ping each other", async () => {
+    const vmAddress = async (home: Home) => {
+      const match = /init: eth0 has ([0-9a-f:]+)\/128/.exec(await home.vms.consoleTail("mesh", 64 * 1024));
+      if (!match) throw new Error(`no IPv6 address in the console of ${home.namespace}`);
+      return match[1]!;
+    };
+    await waitUntil(async () => ((await a.vms.peers("mesh")).length === 1 ? true : undefined), "carol's node to list dave's", 30_000);
+    const target = await vmAddress(b);
+    await waitUntil(async () => ((await a.vms.guestExec("mesh", ["ping", "-6", "-c", "1", "-W", "2", target], 20)).exitCode === 0 ? true : undefined), "carol's VM to reach dave's", 30_000);
+    expect((await b.vms.guestExec("mesh", ["ping", "-6", "-c", "1", "-W", "2", await vmAddress(a)], 20)).exitCode).toBe(0);
+  }, 90_000);
+
   it("a restarted clan-vmd re-adopts the VPN from its record: peers, status and the VM's traffic carry on", async () => {
     const before = await vpnRecord();
     await a.restartVmd();
-    expect(a.output()).toMatch(/re-adopted running VMs: family/);
+    expect(a.output()).toMatch(/re-adopted running VMs: (family, mesh|mesh, family)/);
     expect(await vpnRecord()).toEqual(before);
     expect(await a.vms.peers("family")).toEqual([expect.objectContaining({ name: "bob", connected: true })]);
     expect((await guest(a, "ping -c 1 -W 2 10.77.0.3")).exitCode).toBe(0);
