@@ -20,8 +20,9 @@ DEBIAN_PACKAGES=(
   gnome-shell gjs
   # generations, rebuilds and sources
   nix-bin git ca-certificates
-  # each network's VPN in its own network namespace (docs/vpn.md)
-  wireguard-go wireguard-tools yggdrasil nftables iproute2 procps
+  # each network's VPN in its own network namespace (docs/vpn.md); passt's pasta and util-linux's unshare, nsenter
+  # and setpriv for the rootless namespaces of a clan-vmd without privileges, and for QEMU's own uid
+  wireguard-go wireguard-tools yggdrasil nftables iproute2 procps passt util-linux
   # lint of the shell scripts that run inside network VMs
   shellcheck
   # backups of network VMs' state disks; e2fsprogs makes and inspects the test guest's ext4 state disk

@@ -98,6 +98,7 @@ let
     {
       inherit (vm) memoryMiB cores display stateDiskMiB;
       shares = [{ tag = "nix-store"; source = "/nix/store"; readOnly = true; }];
+      # Confined: clan-vmd runs mode "user" with restrict=on, so the guest reaches neither the host nor beyond it.
       network = { mode = "user"; forwards = [ ]; };
       readiness = "control-port";
       inherit readyTimeoutSeconds;

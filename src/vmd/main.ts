@@ -61,7 +61,7 @@ export async function main(argv: string[]): Promise<void> {
 
   const qemuBinary = process.env.CLAN_VMD_QEMU ?? "qemu-system-x86_64";
   const namespacesAllowed = canCreateNamespaces(readFileSync("/proc/self/status", "utf8"));
-  log(namespacesAllowed ? "VPNs run on the host, one network namespace per network" : "no CAP_NET_ADMIN and CAP_SYS_ADMIN: VPNs run inside their guests");
+  log(namespacesAllowed ? "VPNs run on the host, one named network namespace per network" : "no CAP_NET_ADMIN and CAP_SYS_ADMIN: VPNs run on the host in rootless namespaces (user namespace and pasta)");
   let acceleratorChoice: Promise<Accelerator> | undefined;
   const manager = new VmManager(directories, {
     qemuBinary,

@@ -27,6 +27,9 @@ export function qemuArguments({ network, generation, paths, accelerator, withSta
   const args = [
     "-name", `clan-${network},process=clan-${network}`,
     "-nodefaults", "-no-user-config", "-no-reboot",
+    // A guest that takes QEMU over may not gain privileges, start programs, change its scheduling or make
+    // obsolete system calls (docs/security.md, "QEMU"). It is the first thing QEMU installs.
+    "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
     "-machine", "q35,memory-backend=mem",
     "-accel", accelerator,
     "-cpu", accelerator === "kvm" ? "host" : "qemu64",
@@ -41,7 +44,6 @@ export function qemuArguments({ network, generation, paths, accelerator, withSta
     "-serial", "chardev:console",
     "-chardev", `socket,id=qmp,path=${paths.qmpSocket},server=on,wait=off`,
     "-mon", "chardev=qmp,mode=control",
-    "-pidfile", paths.pidFile,
     "-device", "virtio-serial-pci,id=vser",
     "-chardev", `socket,id=qga,path=${paths.guestAgentSocket},server=on,wait=off`,
     "-device", `virtserialport,bus=vser.0,chardev=qga,name=${GUEST_AGENT_PORT_NAME}`,
@@ -87,7 +89,7 @@ function displayArguments({ vm }: Generation, paths: VmPaths): string[] {
 
 function plainConnection({ vm }: Generation): QemuNetwork {
   if (vm.network.mode === "vpn") throw new Error("a generation with network mode vpn needs its prepared connection");
-  return vm.network.mode === "none" ? { kind: "none" } : { kind: "user", forwards: vm.network.forwards, kernelParams: [] };
+  return vm.network.mode === "none" ? { kind: "none" } : { kind: "user", forwards: vm.network.forwards, kernelParams: [], outbound: false };
 }
 
 function networkArguments(connection: QemuNetwork): string[] {
@@ -95,8 +97,11 @@ function networkArguments(connection: QemuNetwork): string[] {
     case "none":
       return [];
     case "user": {
+      // restrict=on: the guest reaches neither the host (10.0.2.2 is the host's loopback) nor anything beyond it;
+      // only the forwards, which the host opens towards the guest, still work (docs/generation.md).
+      const restrict = connection.outbound ? "" : ",restrict=on";
       const forwards = connection.forwards.map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join("");
-      return ["-netdev", `user,id=net0${forwards}`, "-device", "virtio-net-pci,netdev=net0"];
+      return ["-netdev", `user,id=net0${restrict}${forwards}`, "-device", "virtio-net-pci,netdev=net0"];
     }
     case "tap":
       // The persistent tap inside the network's namespace, where QEMU itself runs (vm-launch.ts).

@@ -8,10 +8,11 @@ import { ClanError } from "../shared/errors.js";
 // (re-adoption after a daemon restart); liveness is therefore checked by pid, which works for children and
 // adopted processes alike.
 
-export function spawnDetached(binary: string, args: string[], outputFile: string): number {
+/** `inherited` become the child's fds 3, 4, …; the caller still owns (and closes) them. */
+export function spawnDetached(binary: string, args: string[], outputFile: string, inherited: number[] = [], cwd?: string): number {
   const output = openSync(outputFile, "a");
   try {
-    const child = spawn(binary, args, { detached: true, stdio: ["ignore", output, output] });
+    const child = spawn(binary, args, { detached: true, stdio: ["ignore", output, output, ...inherited], ...(cwd ? { cwd } : {}) });
     if (child.pid === undefined) throw new ClanError("QemuFailed", `could not start ${binary}`);
     child.on("error", () => {
       // The spawn error surfaces as the process being dead; the caller reports QEMU's own output instead.

@@ -89,15 +89,24 @@ function nixError(stderr: string): string {
 }
 
 /**
+ * Where virtiofsd's namespace mounts the view: on a private tmpfs over /run, a directory that exists on every
+ * host. The view itself reaches that namespace as a descriptor, so neither its path nor its parents need be
+ * reachable by the uid virtiofsd runs as (docs/generation.md, "Who runs QEMU and virtiofsd").
+ */
+export const VIEW_MOUNTPOINT = "/run/clan-store-view";
+
+/**
  * Fills the empty directory `viewDir` with a mountpoint per closure path (a directory or an empty file; a store
- * path that is a symlink is copied as one) and writes the fstab that binds each path onto its mountpoint,
- * read-only. Returns the fstab's path. Nothing is mounted here: that happens in virtiofsd's namespace.
+ * path that is a symlink is copied as one) and writes the fstab that binds each path onto its mountpoint under
+ * VIEW_MOUNTPOINT, read-only. Returns the fstab's path. Nothing is mounted here: that happens in virtiofsd's
+ * namespace. The fstab names only store paths, which every user may list: it is readable by all.
  */
 export async function prepareStoreView(closure: string[], viewDir: string): Promise<string> {
   await mkdir(viewDir, { mode: 0o755 });
   const binds = await Promise.all(
     closure.map(async (path) => {
-      const target = join(viewDir, basename(path));
+      const name = basename(path);
+      const target = join(viewDir, name);
       const info = await lstat(path);
       if (info.isSymbolicLink()) {
         await symlink(await readlink(path), target);
@@ -106,11 +115,11 @@ export async function prepareStoreView(closure: string[], viewDir: string): Prom
       if (info.isDirectory()) await mkdir(target);
       else if (info.isFile()) await writeFile(target, "", { mode: 0o444 });
       else throw new ClanError("InvalidGeneration", `store path ${path} is neither a directory, a file nor a symlink`);
-      return `${fstabField(path)} ${fstabField(target)} none bind,ro 0 0\n`;
+      return `${fstabField(path)} ${fstabField(`${VIEW_MOUNTPOINT}/${name}`)} none bind,ro 0 0\n`;
     }),
   );
   const fstab = `${viewDir}.fstab`;
-  await writeFile(fstab, binds.filter((line) => line !== undefined).join(""), { mode: 0o600 });
+  await writeFile(fstab, binds.filter((line) => line !== undefined).join(""), { mode: 0o644 });
   return fstab;
 }
 
@@ -120,28 +129,25 @@ function fstabField(path: string): string {
 }
 
 /**
- * virtiofsd serving the view, in a user and mount namespace of its own where the view is a read-only bind of
- * itself and every fstab entry is mounted (libmount does them all in one process: a few thousand binds take
- * well under a second). The paths are positional parameters of the script, never part of its text.
+ * `unshare` arguments that run virtiofsd serving the view, in a user and mount namespace of its own: a private
+ * tmpfs over /run (which also takes the place of /run/virtiofsd, where virtiofsd insists on a lock file only root
+ * could write), the view bound read-only at VIEW_MOUNTPOINT, and every fstab entry mounted (libmount does them
+ * all in one process: a few thousand binds take well under a second). `view` may be relative to the working
+ * directory, `fstab` a /proc/self/fd/N. The paths are positional parameters of the script, never part of its text.
  */
-export function storeViewShareCommand(virtiofsd: string, viewDir: string, fstab: string, socket: string): [string, string[]] {
+export function storeViewUnshareArguments(virtiofsd: string, view: string, fstab: string, socket: string): string[] {
   const script = [
-    'mount --bind "$1" "$1"',
-    'mount -o remount,bind,ro "$1"',
+    "mount -t tmpfs tmpfs /run",
+    `mkdir ${VIEW_MOUNTPOINT}`,
+    `mount --no-canonicalize --bind "$1" ${VIEW_MOUNTPOINT}`,
+    `mount -o remount,bind,ro ${VIEW_MOUNTPOINT}`,
     'mount --no-canonicalize --all --fstab "$2"',
-    'exec "$3" --socket-path="$4" -o source="$1",cache=auto',
+    `exec "$3" --socket-path="$4" -o source=${VIEW_MOUNTPOINT},cache=auto`,
   ].join(" && ");
-  return ["unshare", ["--user", "--map-root-user", "--mount", "--", "sh", "-c", script, "sh", viewDir, fstab, virtiofsd, socket]];
+  return ["--user", "--map-root-user", "--mount", "--", "sh", "-c", script, "sh", view, fstab, virtiofsd, socket];
 }
 
-/** Computes the generation's closure and lays out its view; returns the command that serves it. */
-export async function storeShareCommand(options: {
-  generationDir: string;
-  viewDir: string;
-  virtiofsd: string;
-  socket: string;
-}): Promise<[string, string[]]> {
-  const closure = await generationClosure(options.generationDir);
-  const fstab = await prepareStoreView(closure, options.viewDir);
-  return storeViewShareCommand(options.virtiofsd, options.viewDir, fstab, options.socket);
+/** The same, as a command to run by clan-vmd's own user (benchmarks and tests). */
+export function storeViewShareCommand(virtiofsd: string, view: string, fstab: string, socket: string): [string, string[]] {
+  return ["unshare", storeViewUnshareArguments(virtiofsd, view, fstab, socket)];
 }

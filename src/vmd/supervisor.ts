@@ -15,6 +15,7 @@ import { GuestAgentSession } from "./guest-agent-session.js";
 import { snapshotStateDisk, thawIfFrozen } from "./state-snapshot.js";
 import { replaceStateDisk } from "./state-disk-replace.js";
 import { escalateStop, type StopTimeouts } from "./stop-escalation.js";
+import { vmIdentity, type VmIdentity } from "./vm-identity.js";
 import { launchVm } from "./vm-launch.js";
 import type { VmPaths } from "./vm-paths.js";
 import type { SnapshotReport, DecodedVmStartOptions, VmState, VmStatus } from "../shared/vm-api.js";
@@ -56,6 +57,8 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
   private stopping: Promise<VmStatus> | undefined;
   readonly guestAgent: GuestAgentSession;
   readonly vpn: NetworkVpn;
+  /** Who this network's QEMU and virtiofsd run as (vm-identity.ts). */
+  private readonly identity: VmIdentity | undefined;
   /** Set when QEMU reports that the guest itself powered off: its exit is then a stop, not a failure. */
   private guestPoweredOff = false;
   /** A guest can send bad control-port lines at will: a flood is counted, not logged line by line. */
@@ -69,7 +72,9 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     super();
     this.guestMessageLog = rateLimitedLog((why) => deps.log(`${network}: guest: ${why}`), "bad control-port messages", GUEST_LOG_LIMIT);
     this.guestAgent = new GuestAgentSession(paths.guestAgentSocket);
+    this.identity = vmIdentity(paths.runtimeDir);
     this.vpn = new NetworkVpn({
+      identity: this.identity,
       network,
       runtimeRoot: dirname(paths.runtimeDir),
       runtimeDir: paths.runtimeDir,
@@ -229,6 +234,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         qemuBinary: this.deps.qemuBinary,
         virtiofsdBinary: this.deps.virtiofsdBinary,
         signal: abort.signal,
+        identity: this.identity,
         prepareNetwork: () => this.vpn.prepare(generation.vm),
       });
       this.helperPids = launched.helperPids;

@@ -4,10 +4,12 @@ import { execa } from "execa";
 import { ClanError } from "../shared/errors.js";
 import type { Generation } from "./generation.js";
 import { type Accelerator, qemuArguments } from "./qemu-command.js";
+import { closeAll, handOverFiles } from "./qemu-handover.js";
 import { isAlive, readTail, spawnDetached } from "./qemu-process.js";
 import { QmpClient } from "./qmp-client.js";
-import { isStoreShare, storeShareCommand } from "./store-view.js";
+import { asIdentity, type VmIdentity } from "./vm-identity.js";
 import type { VmPaths } from "./vm-paths.js";
+import { startShareDaemons } from "./share-daemons.js";
 import type { QemuNetwork } from "./vpn/network-vpn.js";
 
 // Everything between "start this generation" and "QEMU answers on QMP": directories, the state disk,
@@ -21,6 +23,8 @@ export interface LaunchOptions {
   qemuBinary: string;
   virtiofsdBinary: string;
   signal: AbortSignal;
+  /** Who QEMU runs as when clan-vmd is root (vm-identity.ts); undefined: as clan-vmd's own user. */
+  identity: VmIdentity | undefined;
   /** Brings up what the VM's network needs (a VPN namespace) once the runtime directory exists. */
   prepareNetwork: () => Promise<QemuNetwork>;
 }
@@ -47,12 +51,23 @@ export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
     throw error;
   });
   const qemuOutput = `${paths.runtimeDir}/qemu.out`;
-  const args = qemuArguments({ network: options.network, generation, paths, accelerator: options.accelerator, withStateDisk, connection });
+  const handed = await handOverFiles(paths, generation, withStateDisk, options.identity).catch((error: unknown) => {
+    for (const helper of helperPids) if (isAlive(helper)) process.kill(helper, "SIGKILL");
+    throw error;
+  });
+  const seenByQemu = connection.kind === "tap" && connection.hostsFile ? { ...connection, hostsFile: handed.inRuntimeDir(connection.hostsFile) } : connection;
+  const args = qemuArguments({ network: options.network, generation: handed.generation, paths: handed.paths, accelerator: options.accelerator, withStateDisk, connection: seenByQemu });
+  const [binary, argv] = asIdentity(options.identity, options.qemuBinary, args);
   // With a VPN, QEMU runs inside the network's namespace: even a QEMU taken over by its guest has no other network.
-  const pid =
-    connection.kind === "tap"
-      ? spawnDetached("ip", ["netns", "exec", connection.namespace, options.qemuBinary, ...args], qemuOutput)
-      : spawnDetached(options.qemuBinary, args, qemuOutput);
+  let pid: number;
+  try {
+    pid =
+      connection.kind === "tap"
+        ? spawnDetached(connection.enter[0]!, [...connection.enter.slice(1), binary, ...argv], qemuOutput, handed.fds)
+        : spawnDetached(binary, argv, qemuOutput, handed.fds);
+  } finally {
+    closeAll(handed.fds);
+  }
   try {
     const qmp = await connectQmpWhileAlive(pid, paths.qmpSocket, qemuOutput, options.signal);
     return { pid, qmp, helperPids };
@@ -70,49 +85,6 @@ async function ensureStateDisk(file: string, sizeMiB: number): Promise<void> {
     await unlink(file).catch(() => undefined);
     throw new ClanError("QemuFailed", `cannot create state disk ${file}: ${result.stderr.trim()}`);
   }
-}
-
-async function startShareDaemons({ generation, paths, virtiofsdBinary }: LaunchOptions): Promise<number[]> {
-  const pids: number[] = [];
-  try {
-    for (const share of generation.vm.shares) {
-      const info = await stat(share.source).catch(() => undefined);
-      if (!info?.isDirectory()) {
-        throw new ClanError("InvalidGeneration", `${generation.path}/vm.json: field shares: ${share.source} is not a directory`);
-      }
-      const socket = paths.shareSocket(share.tag);
-      const [binary, args] = isStoreShare(share)
-        ? await storeShareCommand({ generationDir: generation.resolvedPath, viewDir: paths.storeView(share.tag), virtiofsd: virtiofsdBinary, socket })
-        : share.readOnly
-          ? readOnlyShareCommand(virtiofsdBinary, share.source, socket)
-          : [virtiofsdBinary, [`--socket-path=${socket}`, "-o", `source=${share.source},cache=auto`]];
-      pids.push(spawnDetached(binary, args, `${paths.runtimeDir}/virtiofsd-${share.tag}.out`));
-      await waitForPath(socket, 5000, `virtiofsd for share ${share.tag}`);
-    }
-    return pids;
-  } catch (error) {
-    for (const pid of pids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
-    throw error;
-  }
-}
-
-/**
- * QEMU 7.2's virtiofsd has no read-only mode, so the host enforces it: virtiofsd runs in a user and mount
- * namespace of its own, where the share is bind-mounted read-only over itself. Nothing the guest sends can
- * write through that mount. The paths are positional parameters of the script, never part of its text.
- */
-function readOnlyShareCommand(virtiofsd: string, source: string, socket: string): [string, string[]] {
-  const script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && exec "$2" --socket-path="$3" -o source="$1",cache=auto';
-  return ["unshare", ["--user", "--map-root-user", "--mount", "--", "sh", "-c", script, "sh", source, virtiofsd, socket]];
-}
-
-async function waitForPath(path: string, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await stat(path).catch(() => undefined)) return;
-    await sleep(20);
-  }
-  throw new ClanError("QemuFailed", `${what} did not create ${path} within ${timeoutMs} ms`);
 }
 
 async function connectQmpWhileAlive(pid: number, socket: string, qemuOutput: string, signal: AbortSignal): Promise<QmpClient> {

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { ClanError } from "../shared/errors.js";
 
-// Where a VM's files live. Runtime files (sockets, pidfile, the adoption record) go under the runtime
+// Where a VM's files live. Runtime files (sockets, the adoption record) go under the runtime
 // directory and vanish with the session; the state disk and console log persist under the state directory.
 
 export interface VmdDirectories {
@@ -16,7 +16,6 @@ export interface VmPaths {
   controlSocket: string;
   spiceSocket: string;
   waypipeSocket: string;
-  pidFile: string;
   record: string;
   stateDir: string;
   stateDisk: string;
@@ -53,7 +52,6 @@ export function vmPaths(directories: VmdDirectories, network: string): VmPaths {
     controlSocket: socket("control.sock"),
     spiceSocket: socket("spice.sock"),
     waypipeSocket: socket("waypipe.sock"),
-    pidFile: join(runtimeDir, "qemu.pid"),
     record: join(runtimeDir, "vm.json"),
     stateDir,
     stateDisk: join(stateDir, "state.qcow2"),

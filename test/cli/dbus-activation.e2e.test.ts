@@ -21,7 +21,7 @@ beforeAll(async () => {
   const written = await clanctl(["session-files", "--data-dir", dirs.XDG_DATA_HOME], {});
   expect(written.exitCode, written.all).toBe(0);
   // The bus reads its service directories when it starts: the files are there first, as after a login.
-  bus = await startSessionBus({ PATH: process.env.PATH ?? "/usr/bin:/bin", ...dirs });
+  bus = await startSessionBus(undefined, { PATH: process.env.PATH ?? "/usr/bin:/bin", ...dirs });
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { execa } from "execa";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chown, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -12,11 +12,29 @@ export interface SessionBus {
   stop(): Promise<void>;
 }
 
-/** `env` reaches the bus and whatever it activates (XDG_DATA_HOME chooses where it looks for service files). */
-export async function startSessionBus(env: Record<string, string> = {}): Promise<SessionBus> {
+// A bus run by a user admits that user and root (the test process that drives the daemons with typed clients).
+const USER_BUS_CONFIG = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <include>/usr/share/dbus-1/session.conf</include>
+  <policy context="default"><allow user="root"/></policy>
+</busconfig>
+`;
+
+/**
+ * A private session bus; with `user`, one that user runs, for daemons that run as that user. `env` reaches the bus
+ * and whatever it activates (XDG_DATA_HOME chooses where it looks for service files).
+ */
+export async function startSessionBus(user?: { uid: number; gid: number }, env?: Record<string, string>): Promise<SessionBus> {
   const dir = await mkdtemp(join(tmpdir(), "clan-bus-"));
   const address = `unix:path=${join(dir, "bus")}`;
-  const { stdout } = await execa("dbus-daemon", ["--session", `--address=${address}`, "--fork", "--print-pid"], { env });
+  let command = ["dbus-daemon", "--session", `--address=${address}`, "--fork", "--print-pid"];
+  if (user) {
+    await writeFile(join(dir, "bus.conf"), USER_BUS_CONFIG);
+    await chown(dir, user.uid, user.gid);
+    command = ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "dbus-daemon", `--config-file=${join(dir, "bus.conf")}`, `--address=${address}`, "--fork", "--print-pid"];
+  }
+  const { stdout } = await execa(command[0]!, command.slice(1), env ? { env, extendEnv: false } : {});
   const pid = Number(stdout.trim());
   return {
     address,

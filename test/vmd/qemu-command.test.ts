@@ -27,6 +27,7 @@ function machineAndChannels(accel: Accelerator, cpu: string): string[] {
   return [
     "-name", "clan-alpha,process=clan-alpha",
     "-nodefaults", "-no-user-config", "-no-reboot",
+    "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
     "-machine", "q35,memory-backend=mem",
     "-accel", accel,
     "-cpu", cpu,
@@ -40,7 +41,6 @@ function machineAndChannels(accel: Accelerator, cpu: string): string[] {
     "-serial", "chardev:console",
     "-chardev", "socket,id=qmp,path=/run/vmd/alpha/qmp.sock,server=on,wait=off",
     "-mon", "chardev=qmp,mode=control",
-    "-pidfile", "/run/vmd/alpha/qemu.pid",
     "-device", "virtio-serial-pci,id=vser",
     "-chardev", "socket,id=qga,path=/run/vmd/alpha/qga.sock,server=on,wait=off",
     "-device", "virtserialport,bus=vser.0,chardev=qga,name=org.qemu.guest_agent.0",
@@ -51,7 +51,7 @@ function machineAndChannels(accel: Accelerator, cpu: string): string[] {
 
 const TCG = machineAndChannels("tcg", "qemu64");
 const NO_DISPLAY = ["-display", "none"];
-const USER_NETWORK = ["-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0"];
+const USER_NETWORK = ["-netdev", "user,id=net0,restrict=on", "-device", "virtio-net-pci,netdev=net0"];
 
 describe("qemuArguments", () => {
   it("boots the defaults under TCG with no display, user networking and no state disk", () => {
@@ -113,11 +113,11 @@ describe("qemuArguments", () => {
     ]);
   });
 
-  it("forwards host ports on the loopback address only", () => {
+  it("confines user networking and forwards host ports on the loopback address only", () => {
     const forwards = [{ hostPort: 8080, guestPort: 80 }, { hostPort: 2222, guestPort: 22 }];
     expect(command({ network: { forwards } })).toEqual([
       ...TCG, ...NO_DISPLAY,
-      "-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=tcp:127.0.0.1:2222-:22",
+      "-netdev", "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=tcp:127.0.0.1:2222-:22",
       "-device", "virtio-net-pci,netdev=net0",
     ]);
   });

@@ -1,6 +1,6 @@
 import { sessionBus, type MessageBus } from "@jellybrick/dbus-next";
 import { execa } from "execa";
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,9 @@ import { makeGeneration } from "../helpers/test-guest.js";
 const VIRTIOFSD = "/usr/lib/qemu/virtiofsd";
 const needs = ["qemu-system-x86_64", "dbus-daemon", VIRTIOFSD];
 const SECRET = "PRIVATE KEY of the test user";
+const RUNNING_AS_ROOT = process.geteuid?.() === 0;
+/** The shared folder's owner when the test runs as root: a root clan-vmd runs virtiofsd as the folder's owner. */
+const SHARE_OWNER = 54_324;
 
 describe.skipIf(!needs.every(hasBinary))(`share grants and the resource cap ${skipReason(...needs)}`, () => {
   let bus: SessionBus;
@@ -38,6 +41,11 @@ describe.skipIf(!needs.every(hasBinary))(`share grants and the resource cap ${sk
     // Planted in a granted directory: a link to the share root's outside, at the root of a share and inside one.
     await symlink(join(home, ".ssh"), join(home, "Sync", "keys"));
     await symlink(join(home, ".ssh", "id_ed25519"), join(home, "Sync", "key-file"));
+    if (RUNNING_AS_ROOT) {
+      await chmod(root, 0o711);
+      await chown(join(home, "Sync"), SHARE_OWNER, SHARE_OWNER);
+      await chown(join(home, "Sync", "notes.txt"), SHARE_OWNER, SHARE_OWNER);
+    }
     // A cap near 1 GiB whatever this host's memory: the 256 MiB test guest fits, 64 GiB does not.
     const hostMiB = Math.floor(totalmem() / (1024 * 1024));
     const percent = Math.min(100, Math.ceil((1024 * 100) / hostMiB));
@@ -66,7 +74,8 @@ describe.skipIf(!needs.every(hasBinary))(`share grants and the resource cap ${sk
     makeGeneration(join(root, `generation-${++generations}`), { generation: `grants-${generations}`, vm: { stateDiskMiB: 0, ...vm } });
   const guest = async (script: string) => api.guestExec("grants", ["/bin/sh", "-c", script], 30);
   const virtiofsdRunning = async () => {
-    const { stdout } = await execa("pgrep", ["-f", `virtiofsd --socket-path=${join(root, "run")}`], { reject: false });
+    // virtiofsd's socket path is a descriptor (/proc/self/fd/3/…): it is recognised by the directory it serves.
+    const { stdout } = await execa("pgrep", ["-f", `virtiofsd --socket-path=\\S+ -o source=${home}/`], { reject: false });
     return stdout.trim() !== "";
   };
   const syncGrant = () => ({ path: join(home, "Sync"), readWrite: false });

@@ -4,7 +4,7 @@ import { basename, join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClanError } from "../../src/shared/errors.js";
-import { generationClosure, isStoreShare, prepareStoreView, storeRoots, storeViewShareCommand } from "../../src/vmd/store-view.js";
+import { generationClosure, isStoreShare, prepareStoreView, storeRoots, storeViewShareCommand, VIEW_MOUNTPOINT } from "../../src/vmd/store-view.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { buildStoreGenerations, type StoreGenerations } from "../helpers/store-generations.js";
 
@@ -43,7 +43,7 @@ describe("the store share", () => {
     expect(await generationClosure(dir)).toEqual([]);
   });
 
-  it("the view names each path once, escapes blanks for fstab, and copies a symlink instead of mounting it", async () => {
+  it("the view names each path once, escapes blanks for fstab, binds under the namespace's mountpoint, and copies a symlink instead of mounting it", async () => {
     const store = join(root, "fake store");
     await mkdir(join(store, "dir-path"), { recursive: true });
     await writeFile(join(store, "file-path"), "content");
@@ -52,8 +52,8 @@ describe("the store share", () => {
     const fstab = await prepareStoreView(["dir-path", "file-path", "link-path"].map((name) => join(store, name)), view);
     expect(fstab).toBe(`${view}.fstab`);
     expect((await readFile(fstab, "utf8")).split("\n")).toEqual([
-      `${root}/fake\\040store/dir-path ${root}/view\\040with\\040blank/dir-path none bind,ro 0 0`,
-      `${root}/fake\\040store/file-path ${root}/view\\040with\\040blank/file-path none bind,ro 0 0`,
+      `${root}/fake\\040store/dir-path ${VIEW_MOUNTPOINT}/dir-path none bind,ro 0 0`,
+      `${root}/fake\\040store/file-path ${VIEW_MOUNTPOINT}/file-path none bind,ro 0 0`,
       "",
     ]);
     const { stdout } = await execa("ls", ["-l", view]);

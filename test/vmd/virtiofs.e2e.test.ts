@@ -1,10 +1,11 @@
 import { sessionBus, type MessageBus } from "@jellybrick/dbus-next";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VmdClient } from "../../src/shared/vmd-client.js";
-import { startDaemon, type DaemonProcess } from "../helpers/daemons.js";
+import { execa } from "execa";
+import { startDaemon, waitUntil, type DaemonProcess } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
 import { makeGeneration } from "../helpers/test-guest.js";
@@ -13,6 +14,9 @@ import { makeGeneration } from "../helpers/test-guest.js";
 
 const VIRTIOFSD = "/usr/lib/qemu/virtiofsd";
 const needs = ["qemu-system-x86_64", "dbus-daemon", VIRTIOFSD];
+const RUNNING_AS_ROOT = process.geteuid?.() === 0;
+/** An ordinary uid (it needs no /etc/passwd entry) that owns the shared directories when the test runs as root. */
+const SHARE_OWNER = 54_323;
 
 describe.skipIf(!needs.every(hasBinary))(`virtiofs shares ${skipReason(...needs)}`, () => {
   let bus: SessionBus;
@@ -28,6 +32,12 @@ describe.skipIf(!needs.every(hasBinary))(`virtiofs shares ${skipReason(...needs)
     await mkdir(join(root, "photos"));
     await writeFile(join(root, "docs", "from-host.txt"), "hello from the host\n");
     await writeFile(join(root, "photos", "cat.txt"), "a cat\n");
+    if (RUNNING_AS_ROOT) {
+      // A root clan-vmd runs virtiofsd as the share's owner, who must be able to reach it; photos, read-only and
+      // root's (like the host's /nix/store), is served as the VM's own uid.
+      await chmod(root, 0o711);
+      await chown(join(root, "docs"), SHARE_OWNER, SHARE_OWNER);
+    }
     vmd = startDaemon("clan-vmd", ["--runtime-dir", join(root, "run"), "--state-dir", join(root, "state"), "--accel", "tcg", "--powerdown-timeout", "1"], {
       DBUS_SESSION_BUS_ADDRESS: bus.address,
     });
@@ -71,10 +81,35 @@ describe.skipIf(!needs.every(hasBinary))(`virtiofs shares ${skipReason(...needs)
     expect(refused.stderr).toMatch(/Read-only file system/);
   });
 
+  const shareDaemons = async (share = "") => {
+    const { stdout } = await execa("pgrep", ["-f", `source=${root}/${share}`], { reject: false });
+    return stdout.split("\n").filter(Boolean).map(Number);
+  };
+  const uidOf = async (pid: number) => Number((await execa("ps", ["-o", "uid=", "-p", String(pid)])).stdout.trim());
+
+  it("virtiofsd never runs as root: a root clan-vmd runs it as the share's owner, or as the VM's uid for a read-only share of root's", async () => {
+    const [docs, photos] = [await shareDaemons("docs"), await shareDaemons("photos")];
+    expect(docs.length).toBeGreaterThan(0);
+    expect(photos.length).toBeGreaterThan(0);
+    const qemu = (await api.list()).find((status) => status.network === "shares")!.pid;
+    for (const pid of docs) expect(await uidOf(pid)).toBe(RUNNING_AS_ROOT ? SHARE_OWNER : process.geteuid?.());
+    for (const pid of photos) expect(await uidOf(pid)).toBe(await uidOf(qemu));
+    expect(await uidOf(qemu)).not.toBe(0);
+  });
+
   it("stopping the VM also ends its virtiofsd processes", async () => {
+    expect((await shareDaemons()).length).toBeGreaterThan(0);
     await api.stop("shares");
-    const { execa } = await import("execa");
-    const { stdout } = await execa("pgrep", ["-f", `virtiofsd --socket-path=${join(root, "run")}`], { reject: false });
-    expect(stdout.trim()).toBe("");
+    expect(await waitUntil(async () => ((await shareDaemons()).length === 0 ? true : undefined), "virtiofsd to exit", 10_000)).toBe(true);
+  });
+
+  it.skipIf(!RUNNING_AS_ROOT)("a root clan-vmd refuses to share a writable directory that root owns", async () => {
+    await mkdir(join(root, "roots"));
+    const generation = await makeGeneration(join(root, "generation-roots"), {
+      generation: "shares-2",
+      vm: { stateDiskMiB: 0, shares: [{ tag: "roots", source: join(root, "roots") }] },
+    });
+    const grant = { shareGrants: [{ path: join(root, "roots"), readWrite: true }] };
+    await expect(api.start("rootshare", generation, grant)).rejects.toThrow(/owned by root and writable, and virtiofsd never runs as root/);
   });
 });

@@ -23,7 +23,6 @@ describe("vmPaths", () => {
       controlSocket: "/run/user/1000/clan-vmd/alpha/control.sock",
       spiceSocket: "/run/user/1000/clan-vmd/alpha/spice.sock",
       waypipeSocket: "/run/user/1000/clan-vmd/alpha/waypipe.sock",
-      pidFile: "/run/user/1000/clan-vmd/alpha/qemu.pid",
       record: "/run/user/1000/clan-vmd/alpha/vm.json",
       stateDir: "/var/lib/clan/alpha",
       stateDisk: "/var/lib/clan/alpha/state.qcow2",

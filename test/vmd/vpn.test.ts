@@ -3,6 +3,7 @@ import { VmSpec, type Generation } from "../../src/vmd/generation.js";
 import { qemuArguments } from "../../src/vmd/qemu-command.js";
 import { vmPaths } from "../../src/vmd/vm-paths.js";
 import { blockedSetCommand, namespaceRuleset } from "../../src/vmd/vpn/firewall.js";
+import { intoEndpointSide, intoNetwork, networkNamespaceTarget, qemuIntoNetwork } from "../../src/vmd/vpn/namespace-access.js";
 import { canCreateNamespaces, namespaceNames } from "../../src/vmd/vpn/namespace.js";
 import { NetworkVpn, peerHosts } from "../../src/vmd/vpn/network-vpn.js";
 import { WireguardVpn } from "../../src/vmd/vpn/vpn-spec.js";
@@ -51,6 +52,7 @@ describe("where the VPN runs", () => {
   const vpnFor = (canCreateNamespaces: boolean, published: unknown[]) =>
     new NetworkVpn({
       network: "family",
+      identity: undefined,
       runtimeRoot: "/nonexistent/run",
       runtimeDir: "/nonexistent/run/family",
       stateDir: "/nonexistent/state/family",
@@ -61,15 +63,11 @@ describe("where the VPN runs", () => {
       changed: (fields) => published.push(fields),
     });
 
-  it("without the capabilities for namespaces, auto puts the VPN in the guest over user-mode networking", async () => {
+  it("guest placement puts the VPN in the guest over unconfined user-mode networking", async () => {
     const published: unknown[] = [];
-    const connection = await vpnFor(false, published).prepare(VmSpec.parse({ network: vpn() }));
-    expect(connection).toEqual({ kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"] });
+    const connection = await vpnFor(false, published).prepare(VmSpec.parse({ network: vpn({ placement: "guest" }) }));
+    expect(connection).toEqual({ kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"], outbound: true });
     expect(published).toEqual([{ vpnState: "in-guest", vpnPeers: 0, vpnLastHandshake: 0 }]);
-  });
-
-  it("host-namespace refuses to start rather than fall back", async () => {
-    await expect(vpnFor(false, []).prepare(VmSpec.parse({ network: vpn({ placement: "host-namespace" }) }))).rejects.toThrow(/may not create network namespaces/);
   });
 
   it("guest placement never touches the host's network, even where it could", async () => {
@@ -108,13 +106,13 @@ describe("QEMU in the network's namespace", () => {
     qemuArguments({ network: "family", generation, paths, accelerator: "tcg", withStateDisk: false, connection });
 
   it("attaches the persistent tap and tells the guest its address and gateway", () => {
-    const command = args({ kind: "tap", namespace: "clan-family-x", tap: "vm0", kernelParams: ["clan.ip=10.77.0.2/32", "clan.gw=169.254.0.1"] });
+    const command = args({ kind: "tap", enter: ["ip", "netns", "exec", "clan-family-x"], tap: "vm0", kernelParams: ["clan.ip=10.77.0.2/32", "clan.gw=169.254.0.1"] });
     expect(command.slice(command.indexOf("-append"), command.indexOf("-append") + 2)).toEqual(["-append", "console=ttyS0 clan.ip=10.77.0.2/32 clan.gw=169.254.0.1"]);
     expect(command.slice(-4)).toEqual(["-netdev", "tap,id=net0,ifname=vm0,script=no,downscript=no", "-device", "virtio-net-pci,netdev=net0"]);
   });
 
   it("hands the peers' names over through fw_cfg", () => {
-    const command = args({ kind: "tap", namespace: "clan-family-x", tap: "vm0", kernelParams: [], hostsFile: "/run/vmd/family/hosts" });
+    const command = args({ kind: "tap", enter: ["ip", "netns", "exec", "clan-family-x"], tap: "vm0", kernelParams: [], hostsFile: "/run/vmd/family/hosts" });
     expect(command.slice(-2)).toEqual(["-fw_cfg", "name=opt/org.clan/hosts,file=/run/vmd/family/hosts"]);
   });
 
@@ -132,8 +130,8 @@ describe("QEMU in the network's namespace", () => {
     expect(peerHosts(spec, "family", [KEY])).toBe("10.77.0.4 carol carol.family.clan\n");
   });
 
-  it("falls back to user-mode networking with the VPN in the guest, without forwards", () => {
-    const command = args({ kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"] });
+  it("falls back to unconfined user-mode networking with the VPN in the guest, without forwards", () => {
+    const command = args({ kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"], outbound: true });
     expect(command).toContain("console=ttyS0 clan.vpn=guest");
     expect(command.slice(-4)).toEqual(["-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0"]);
   });
@@ -174,5 +172,23 @@ describe("wg show dump", () => {
       ],
     });
     expect(() => parseWireguardDump("")).toThrow(/no interface line/);
+  });
+});
+
+describe("how clan-vmd reaches a network's namespaces", () => {
+  const privileged = { kind: "privileged", namespace: "clan-family-x" } as const;
+  const rootless = { kind: "rootless", outerPid: 11, innerPid: 12, pastaPid: 13 } as const;
+
+  it("enters a named namespace with ip netns, and the endpoint runs in clan-vmd's own", () => {
+    expect(intoNetwork(privileged)).toEqual(["ip", "netns", "exec", "clan-family-x"]);
+    expect(intoEndpointSide(privileged)).toEqual([]);
+    expect(networkNamespaceTarget(privileged)).toBe("clan-family-x");
+  });
+
+  it("enters rootless namespaces through their holders, and QEMU gives up every capability it gains there", () => {
+    expect(intoNetwork(rootless)).toEqual(["nsenter", "--preserve-credentials", "-t", "12", "--user", "--net", "--"]);
+    expect(intoEndpointSide(rootless)).toEqual(["nsenter", "--preserve-credentials", "-t", "11", "--user", "--net", "--mount", "--"]);
+    expect(networkNamespaceTarget(rootless)).toBe("12");
+    expect(qemuIntoNetwork(rootless).slice(-5)).toEqual(["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]);
   });
 });

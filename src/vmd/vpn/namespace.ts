@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { ClanError } from "../../shared/errors.js";
 import { namespaceRuleset } from "./firewall.js";
-import { hostCommand, inNamespace } from "./host-command.js";
+import type { VmIdentity } from "../vm-identity.js";
+import { hostCommand } from "./host-command.js";
+import { createRootless, destroyRootless, inNetwork, type NamespaceAccess, type RootlessStart } from "./namespace-access.js";
 import { NAMESPACE_GATEWAY, NAMESPACE_GATEWAY6 } from "./vpn-spec.js";
 
 // A network's own network namespace: the VM's tap device, the VPN's interface (moved in by the endpoint) and
@@ -22,7 +24,7 @@ export function namespaceNames(runtimeRoot: string, network: string): NamespaceN
   return { namespace: `clan-${network}-${id}`, vpnInterface: `cv${id}`, tap: "vm0" };
 }
 
-export async function namespaceExists(namespace: string): Promise<boolean> {
+async function namedNamespaceExists(namespace: string): Promise<boolean> {
   const listing = await hostCommand("ip", ["netns", "list"]);
   return listing.split("\n").some((line) => line.split(" ")[0] === namespace);
 }
@@ -34,46 +36,67 @@ export interface VmAddress {
   ipv6?: string;
 }
 
+export interface NamespaceStart {
+  names: NamespaceNames;
+  blockedPrefixes: string[];
+  /** Who QEMU runs as, the tap's owner; undefined: clan-vmd's own user (in the rootless case, the namespace's root). */
+  tapOwner: VmIdentity | undefined;
+  /** Rootless: made by clan-vmd's user alone (namespace-access.ts). */
+  rootless?: RootlessStart;
+}
+
 /**
  * Creates the namespace with the VM's tap (a persistent tap that QEMU, started inside, attaches to) and the
  * firewall. The VPN's interface is moved in by its endpoint; routeToVm() then adds the VM's address.
  */
-export async function createNamespace(names: NamespaceNames, blockedPrefixes: string[]): Promise<void> {
-  if (await namespaceExists(names.namespace)) await deleteNamespace(names);
-  await hostCommand("ip", ["netns", "add", names.namespace]);
+export async function createNamespace({ names, blockedPrefixes, tapOwner, rootless }: NamespaceStart): Promise<NamespaceAccess> {
+  let access: NamespaceAccess;
+  if (rootless) {
+    access = await createRootless(rootless);
+  } else {
+    if (await namedNamespaceExists(names.namespace)) await deleteNamespace({ kind: "privileged", namespace: names.namespace }, names);
+    await hostCommand("ip", ["netns", "add", names.namespace]);
+    access = { kind: "privileged", namespace: names.namespace };
+  }
   try {
-    const ns = names.namespace;
-    await hostCommand("ip", ["-n", ns, "link", "set", "lo", "up"]);
-    await hostCommand("ip", ["-n", ns, "tuntap", "add", "dev", names.tap, "mode", "tap"]);
-    await hostCommand("ip", ["-n", ns, "address", "add", `${NAMESPACE_GATEWAY}/32`, "dev", names.tap]);
-    await hostCommand("ip", ["-n", ns, "address", "add", `${NAMESPACE_GATEWAY6}/64`, "dev", names.tap]);
-    await hostCommand("ip", ["-n", ns, "link", "set", names.tap, "up"]);
-    await inNamespace(ns, "nft", ["-f", "-"], namespaceRuleset({ tap: names.tap, vpnInterface: names.vpnInterface, blockedPrefixes }));
+    // In the rootless case clan-vmd's user is the namespace's root: uid 0 there owns the tap.
+    const owner = tapOwner ? ["user", String(tapOwner.uid), "group", String(tapOwner.gid)] : rootless ? ["user", "0", "group", "0"] : [];
+    await inNetwork(access, "ip", ["link", "set", "lo", "up"]);
+    await inNetwork(access, "ip", ["tuntap", "add", "dev", names.tap, "mode", "tap", ...owner]);
+    await inNetwork(access, "ip", ["address", "add", `${NAMESPACE_GATEWAY}/32`, "dev", names.tap]);
+    await inNetwork(access, "ip", ["address", "add", `${NAMESPACE_GATEWAY6}/64`, "dev", names.tap]);
+    await inNetwork(access, "ip", ["link", "set", names.tap, "up"]);
+    await inNetwork(access, "nft", ["-f", "-"], namespaceRuleset({ tap: names.tap, vpnInterface: names.vpnInterface, blockedPrefixes }));
+    return access;
   } catch (error) {
-    await deleteNamespace(names).catch(() => undefined);
+    await deleteNamespace(access, names).catch(() => undefined);
     throw error;
   }
 }
 
 /** Routes the VM's address to its tap and lets the namespace forward that family. */
-export async function routeToVm({ namespace, tap }: NamespaceNames, vm: VmAddress): Promise<void> {
+export async function routeToVm(access: NamespaceAccess, { tap }: NamespaceNames, vm: VmAddress): Promise<void> {
   if (vm.ipv4) {
-    await hostCommand("ip", ["-n", namespace, "route", "add", `${vm.ipv4}/32`, "dev", tap]);
-    await inNamespace(namespace, "sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
+    await inNetwork(access, "ip", ["route", "add", `${vm.ipv4}/32`, "dev", tap]);
+    await inNetwork(access, "sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
   }
   if (vm.ipv6) {
-    await hostCommand("ip", ["-n", namespace, "-6", "route", "add", `${vm.ipv6}/128`, "dev", tap]);
-    await inNamespace(namespace, "sysctl", ["-q", "-w", "net.ipv6.conf.all.forwarding=1"]);
+    await inNetwork(access, "ip", ["-6", "route", "add", `${vm.ipv6}/128`, "dev", tap]);
+    await inNetwork(access, "sysctl", ["-q", "-w", "net.ipv6.conf.all.forwarding=1"]);
   }
 }
 
 /** Removes the namespace and every interface in it; a namespace that is already gone is fine. */
-export async function deleteNamespace(names: NamespaceNames): Promise<void> {
-  if (!(await namespaceExists(names.namespace))) return;
+export async function deleteNamespace(access: NamespaceAccess, names: NamespaceNames): Promise<void> {
+  if (access.kind === "rootless") {
+    destroyRootless(access);
+    return;
+  }
+  if (!(await namedNamespaceExists(access.namespace))) return;
   // Persistent taps are not destroyed with their namespace's last reference as reliably as other devices.
-  await hostCommand("ip", ["-n", names.namespace, "link", "delete", names.tap]).catch(() => undefined);
-  await hostCommand("ip", ["netns", "delete", names.namespace]);
-  if (await namespaceExists(names.namespace)) throw new ClanError("NetworkFailed", `namespace ${names.namespace} is still there after deleting it`);
+  await hostCommand("ip", ["-n", access.namespace, "link", "delete", names.tap]).catch(() => undefined);
+  await hostCommand("ip", ["netns", "delete", access.namespace]);
+  if (await namedNamespaceExists(access.namespace)) throw new ClanError("NetworkFailed", `namespace ${access.namespace} is still there after deleting it`);
 }
 
 /** Whether this process may create namespaces and network devices: root, or CAP_SYS_ADMIN with CAP_NET_ADMIN. */

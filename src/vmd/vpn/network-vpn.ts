@@ -4,9 +4,10 @@ import { z } from "zod";
 import { ClanError, errorMessage } from "../../shared/errors.js";
 import type { VpnPeerInfo, VpnStatusFields } from "../../shared/vm-api.js";
 import type { VmSpec } from "../generation.js";
+import type { VmIdentity } from "../vm-identity.js";
 import { isAlive, signal, waitForExit } from "../qemu-process.js";
 import { blockedSetCommand } from "./firewall.js";
-import { inNamespace } from "./host-command.js";
+import { inNetwork, NamespaceAccess, qemuIntoNetwork } from "./namespace-access.js";
 import { createNamespace, deleteNamespace, namespaceNames, routeToVm, type NamespaceNames } from "./namespace.js";
 import { readBlocked, vpnStatePaths, writeBlocked, ensureWireguardKey } from "./vpn-state.js";
 import { NAMESPACE_GATEWAY, NAMESPACE_GATEWAY6, VpnSpec, type WireguardPeer, type WireguardVpn, type YggdrasilVpn } from "./vpn-spec.js";
@@ -14,18 +15,27 @@ import { addPeer, readWireguardState, removePeer, startWireguardEndpoint } from 
 import { readYggdrasilPeers, startYggdrasilEndpoint, type YggdrasilPeer } from "./yggdrasil-endpoint.js";
 
 // A network's VPN on the host side (docs/vpn.md): for a generation whose vm.json asks for network mode "vpn",
-// the network's namespace, its endpoint and its firewall come up before QEMU and go down after it. Where clan-vmd
-// may not create namespaces, the VPN runs inside the guest over user-mode networking instead. It also answers
+// the network's namespace, its endpoint and its firewall come up before QEMU and go down after it: in named
+// namespaces where clan-vmd has the capabilities for them, in rootless ones otherwise; in the guest when vm.json
+// asks for placement "guest". It also answers
 // for the VPN's members: list, block, unblock, and the status fields of the VM's status.
 
 /** How QEMU connects the VM, decided by the generation and, for a VPN, by where it runs. */
 export type QemuNetwork =
   | { kind: "none" }
-  | { kind: "user"; forwards: VmSpec["network"]["forwards"]; kernelParams: string[] }
-  | { kind: "tap"; namespace: string; tap: string; kernelParams: string[]; hostsFile?: string };
+  /**
+   * QEMU's user-mode networking. Confined (restrict=on) unless `outbound`: only a VPN run by the guest itself
+   * needs to reach out, and then reaches the host's loopback too (docs/vpn.md, "When the host cannot create
+   * namespaces").
+   */
+  | { kind: "user"; forwards: VmSpec["network"]["forwards"]; kernelParams: string[]; outbound: boolean }
+  /** `enter`: the command prefix that starts QEMU inside the network's namespace (namespace-access.ts). */
+  | { kind: "tap"; enter: string[]; tap: string; kernelParams: string[]; hostsFile?: string };
 
 export interface NetworkVpnOptions {
   network: string;
+  /** Who QEMU runs as: the owner of the VM's tap, which QEMU opens without privileges. */
+  identity: VmIdentity | undefined;
   runtimeRoot: string;
   runtimeDir: string;
   stateDir: string;
@@ -36,7 +46,9 @@ export interface NetworkVpnOptions {
   changed: (fields: VpnStatusFields) => void;
 }
 
-const RuntimeRecord = z.object({ namespace: z.string(), vpnInterface: z.string(), tap: z.string(), endpointPid: z.number().int().positive(), spec: VpnSpec }).strict();
+const RuntimeRecord = z
+  .object({ namespace: z.string(), vpnInterface: z.string(), tap: z.string(), access: NamespaceAccess, endpointPid: z.number().int().positive(), spec: VpnSpec })
+  .strict();
 type RuntimeRecord = z.infer<typeof RuntimeRecord>;
 
 const POLL_MS = 3000;
@@ -66,52 +78,54 @@ export class NetworkVpn {
   async prepare(vm: VmSpec): Promise<QemuNetwork> {
     const { mode, forwards, vpn } = vm.network;
     if (mode === "none") return { kind: "none" };
-    if (mode === "user" || !vpn) return { kind: "user", forwards, kernelParams: [] };
-    const placement = vpn.placement === "auto" ? (this.options.canCreateNamespaces ? "host-namespace" : "guest") : vpn.placement;
-    if (placement === "guest") {
+    if (mode === "user" || !vpn) return { kind: "user", forwards, kernelParams: [], outbound: false };
+    if (vpn.placement === "guest") {
       this.publish({ vpnState: "in-guest", vpnPeers: 0, vpnLastHandshake: 0 });
-      return { kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"] };
-    }
-    if (!this.options.canCreateNamespaces) {
-      throw new ClanError("NetworkFailed", 'vm.json asks for placement "host-namespace", but clan-vmd may not create network namespaces (it needs CAP_NET_ADMIN and CAP_SYS_ADMIN; see docs/vpn.md)');
+      return { kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"], outbound: true };
     }
     this.publish({ vpnState: "starting", vpnPeers: 0, vpnLastHandshake: 0 });
     const names = namespaceNames(this.options.runtimeRoot, this.options.network);
+    const blocked = vpn.kind === "wireguard" ? await readBlocked(this.state) : [];
+    // Without the capabilities for named namespaces, the same layout is made rootless (namespace-access.ts).
+    const rootless = this.options.canCreateNamespaces
+      ? undefined
+      : { outputFile: join(this.options.runtimeDir, "namespace.out"), udpPorts: vpn.kind === "wireguard" ? [vpn.listenPort] : [], tcpPorts: vpn.kind === "yggdrasil" ? listenPorts(vpn) : [] };
+    let access: NamespaceAccess | undefined;
     try {
-      const started = vpn.kind === "wireguard" ? await this.startWireguard(names, vpn) : await this.startYggdrasil(names, vpn);
-      this.running = { ...names, endpointPid: started.pid, spec: vpn };
+      access = await createNamespace({ names, blockedPrefixes: vpn.kind === "wireguard" ? blockedPrefixes(vpn.peers, blocked) : [], tapOwner: this.options.identity, ...(rootless ? { rootless } : {}) });
+      const started = vpn.kind === "wireguard" ? await this.startWireguard(names, access, vpn, blocked) : await this.startYggdrasil(names, access, vpn);
+      this.running = { ...names, access, endpointPid: started.pid, spec: vpn };
       await writeFile(this.recordFile, JSON.stringify(this.running), { mode: 0o600 });
       this.startPolling();
-      return { kind: "tap", namespace: names.namespace, tap: names.tap, kernelParams: started.kernelParams, ...(started.hostsFile ? { hostsFile: started.hostsFile } : {}) };
+      return { kind: "tap", enter: qemuIntoNetwork(access), tap: names.tap, kernelParams: started.kernelParams, ...(started.hostsFile ? { hostsFile: started.hostsFile } : {}) };
     } catch (error) {
-      await deleteNamespace(names).catch((cleanup: unknown) => this.options.log(`${this.options.network}: ${errorMessage(cleanup)}`));
+      if (access) await deleteNamespace(access, names).catch((cleanup: unknown) => this.options.log(`${this.options.network}: ${errorMessage(cleanup)}`));
       this.publish({ vpnState: "down", vpnPeers: 0, vpnLastHandshake: 0 });
       throw error;
     }
   }
 
-  private async startWireguard(names: NamespaceNames, vpn: WireguardVpn): Promise<{ pid: number; kernelParams: string[]; hostsFile: string }> {
+  private async startWireguard(names: NamespaceNames, access: NamespaceAccess, vpn: WireguardVpn, blocked: string[]): Promise<{ pid: number; kernelParams: string[]; hostsFile: string }> {
     await ensureWireguardKey(this.state);
-    const blocked = await readBlocked(this.state);
-    await createNamespace(names, blockedPrefixes(vpn.peers, blocked));
     const pid = await startWireguardEndpoint({
       names,
+      access,
       spec: vpn,
       keyFile: this.state.wireguardKey,
       blocked,
       outputFile: join(this.options.runtimeDir, "wireguard-go.out"),
       wireguardGoBinary: this.options.wireguardGoBinary,
     });
-    await routeToVm(names, { ipv4: vpn.address });
+    await routeToVm(access, names, { ipv4: vpn.address });
     const hostsFile = join(this.options.runtimeDir, "hosts");
     await writeFile(hostsFile, peerHosts(vpn, this.options.network, blocked), { mode: 0o644 });
     return { pid, kernelParams: [`clan.ip=${vpn.address}/32`, `clan.gw=${NAMESPACE_GATEWAY}`], hostsFile };
   }
 
-  private async startYggdrasil(names: NamespaceNames, vpn: YggdrasilVpn): Promise<{ pid: number; kernelParams: string[]; hostsFile?: string }> {
-    await createNamespace(names, []);
+  private async startYggdrasil(names: NamespaceNames, access: NamespaceAccess, vpn: YggdrasilVpn): Promise<{ pid: number; kernelParams: string[]; hostsFile?: string }> {
     const node = await startYggdrasilEndpoint({
       names,
+      access,
       spec: vpn,
       state: this.state,
       runtimeConfig: join(this.options.runtimeDir, "yggdrasil.json"),
@@ -119,7 +133,7 @@ export class NetworkVpn {
       outputFile: join(this.options.runtimeDir, "yggdrasil.out"),
       yggdrasilBinary: this.options.yggdrasilBinary,
     });
-    await routeToVm(names, { ipv6: node.vmAddress });
+    await routeToVm(access, names, { ipv6: node.vmAddress });
     return { pid: node.pid, kernelParams: [`clan.ip6=${node.vmAddress}/128`, `clan.gw6=${NAMESPACE_GATEWAY6}`] };
   }
 
@@ -153,7 +167,7 @@ export class NetworkVpn {
         signal(running.endpointPid, "SIGTERM");
         if (!(await waitForExit(running.endpointPid, 2000))) signal(running.endpointPid, "SIGKILL");
       }
-      await deleteNamespace(running);
+      await deleteNamespace(running.access, running);
     }
     this.publish(NO_VPN);
   }
@@ -166,7 +180,7 @@ export class NetworkVpn {
     const running = this.requireRunning();
     if (running.spec.kind === "yggdrasil") return (await this.yggdrasilPeers()).map((peer) => this.describeYggdrasilPeer(peer));
     const blocked = await readBlocked(this.state);
-    const live = new Map((await readWireguardState(running.vpnInterface)).peers.map((peer) => [peer.publicKey, peer]));
+    const live = new Map((await readWireguardState(running.access, running.vpnInterface)).peers.map((peer) => [peer.publicKey, peer]));
     return running.spec.peers.map((peer) => {
       const state = live.get(peer.publicKey);
       const lastHandshake = state?.lastHandshake ?? 0;
@@ -215,8 +229,8 @@ export class NetworkVpn {
     const blocked = await readBlocked(this.state);
     if (blocked.includes(peer.publicKey)) return;
     await writeBlocked(this.state, [...blocked, peer.publicKey]);
-    await inNamespace(running.namespace, "nft", blockedSetCommand("add", peer.allowedIps));
-    await removePeer(running, peer);
+    await inNetwork(running.access, "nft", blockedSetCommand("add", peer.allowedIps));
+    await removePeer(running.access, running, peer);
     this.options.log(`${this.options.network}: blocked peer ${peer.name} (${peer.publicKey})`);
   }
 
@@ -227,8 +241,8 @@ export class NetworkVpn {
     const blocked = await readBlocked(this.state);
     if (!blocked.includes(peer.publicKey)) return undefined;
     await writeBlocked(this.state, blocked.filter((key) => key !== peer.publicKey));
-    await inNamespace(running.namespace, "nft", blockedSetCommand("delete", peer.allowedIps));
-    await addPeer(running, peer);
+    await inNetwork(running.access, "nft", blockedSetCommand("delete", peer.allowedIps));
+    await addPeer(running.access, running, peer);
     this.options.log(`${this.options.network}: unblocked peer ${peer.name}`);
     return `peer ${peer.name} (${peer.publicKey})`;
   }
@@ -258,7 +272,7 @@ export class NetworkVpn {
       await this.yggdrasilPeers();
       handshakes = [...this.yggdrasilPeeredSince.values()];
     } else {
-      const { peers } = await readWireguardState(running.vpnInterface);
+      const { peers } = await readWireguardState(running.access, running.vpnInterface);
       handshakes = peers.map((peer) => peer.lastHandshake).filter((time) => time > Date.now() - CONNECTED_WITHIN_MS);
     }
     const lastHandshake = Math.max(0, ...handshakes);
@@ -294,6 +308,14 @@ export function peerHosts(vpn: WireguardVpn, network: string, blocked: string[])
       return single ? [`${single.slice(0, -3)} ${peer.name} ${peer.name}.${network}.clan\n`] : [];
     })
     .join("");
+}
+
+/** The TCP ports a Yggdrasil node listens on, which pasta forwards in when the namespace is rootless. */
+function listenPorts(vpn: YggdrasilVpn): number[] {
+  return vpn.listen.flatMap((uri) => {
+    const port = Number(new URL(uri).port);
+    return port > 0 ? [port] : [];
+  });
 }
 
 function blockedPrefixes(peers: WireguardVpn["peers"], blocked: string[]): string[] {

@@ -1,21 +1,20 @@
-import { stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ClanError } from "../../shared/errors.js";
 import { isAlive, readTail, spawnDetached } from "../qemu-process.js";
-import { hostCommand } from "./host-command.js";
+import { inNetwork, intoEndpointSide, networkNamespaceTarget, onEndpointSide, type NamespaceAccess } from "./namespace-access.js";
 import type { NamespaceNames } from "./namespace.js";
 import type { WireguardPeer, WireguardVpn } from "./vpn-spec.js";
 
-// The WireGuard endpoint of a network: wireguard-go (there is no kernel WireGuard on every host) started in
-// clan-vmd's own namespace, so that its UDP socket reaches the internet, with its tun interface then moved into
-// the network's namespace, where only the VM can send through it. Configured with `wg` over wireguard-go's
-// control socket, which lives in /var/run/wireguard whatever the namespace.
+// The WireGuard endpoint of a network: wireguard-go (there is no kernel WireGuard on every host) started on the
+// endpoint's side (namespace-access.ts), so that its UDP socket reaches the peers, with its tun interface then
+// moved into the network's namespace, where only the VM can send through it. Configured with `wg` over
+// wireguard-go's control socket in /var/run/wireguard of the endpoint's side.
 
-const SOCKET_DIR = "/var/run/wireguard";
 const APPEAR_TIMEOUT_MS = 10_000;
 
 export interface WireguardStart {
   names: NamespaceNames;
+  access: NamespaceAccess;
   spec: WireguardVpn;
   keyFile: string;
   blocked: string[];
@@ -24,15 +23,16 @@ export interface WireguardStart {
 }
 
 /** Starts and configures the endpoint; returns wireguard-go's pid. */
-export async function startWireguardEndpoint({ names, spec, keyFile, blocked, outputFile, wireguardGoBinary }: WireguardStart): Promise<number> {
-  const { vpnInterface, namespace } = names;
-  const pid = spawnDetached(wireguardGoBinary, ["-f", vpnInterface], outputFile);
+export async function startWireguardEndpoint({ names, access, spec, keyFile, blocked, outputFile, wireguardGoBinary }: WireguardStart): Promise<number> {
+  const { vpnInterface } = names;
+  const [binary, ...args] = [...intoEndpointSide(access), wireguardGoBinary, "-f", vpnInterface];
+  const pid = spawnDetached(binary!, args, outputFile);
   try {
-    await waitForControlSocket(pid, vpnInterface, outputFile);
-    await hostCommand("ip", ["link", "set", vpnInterface, "netns", namespace]);
-    await hostCommand("wg", ["set", vpnInterface, "private-key", keyFile, "listen-port", String(spec.listenPort)]);
-    await hostCommand("ip", ["-n", namespace, "link", "set", vpnInterface, "up"]);
-    for (const peer of spec.peers) if (!blocked.includes(peer.publicKey)) await addPeer(names, peer);
+    await waitForControlSocket(access, pid, vpnInterface, outputFile);
+    await onEndpointSide(access, "ip", ["link", "set", vpnInterface, "netns", networkNamespaceTarget(access)]);
+    await onEndpointSide(access, "wg", ["set", vpnInterface, "private-key", keyFile, "listen-port", String(spec.listenPort)]);
+    await inNetwork(access, "ip", ["link", "set", vpnInterface, "up"]);
+    for (const peer of spec.peers) if (!blocked.includes(peer.publicKey)) await addPeer(access, names, peer);
     return pid;
   } catch (error) {
     if (isAlive(pid)) process.kill(pid, "SIGKILL");
@@ -40,31 +40,31 @@ export async function startWireguardEndpoint({ names, spec, keyFile, blocked, ou
   }
 }
 
-async function waitForControlSocket(pid: number, vpnInterface: string, outputFile: string): Promise<void> {
+async function waitForControlSocket(access: NamespaceAccess, pid: number, vpnInterface: string, outputFile: string): Promise<void> {
   const deadline = Date.now() + APPEAR_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) throw new ClanError("NetworkFailed", `wireguard-go exited at start: ${(await readTail(outputFile, 1000)).trim()}`);
-    if (await stat(`${SOCKET_DIR}/${vpnInterface}.sock`).catch(() => undefined)) return;
+    if (await onEndpointSide(access, "wg", ["show", vpnInterface]).then(() => true, () => false)) return;
     await sleep(20);
   }
   throw new ClanError("NetworkFailed", `wireguard-go did not create its control socket for ${vpnInterface} within ${APPEAR_TIMEOUT_MS} ms`);
 }
 
-export async function addPeer({ vpnInterface, namespace }: NamespaceNames, peer: WireguardPeer): Promise<void> {
+export async function addPeer(access: NamespaceAccess, { vpnInterface }: NamespaceNames, peer: WireguardPeer): Promise<void> {
   const endpoint = peer.endpoint ? ["endpoint", peer.endpoint] : [];
-  await hostCommand("wg", [
+  await onEndpointSide(access, "wg", [
     "set", vpnInterface, "peer", peer.publicKey, ...endpoint,
     "allowed-ips", peer.allowedIps.join(","),
     "persistent-keepalive", peer.persistentKeepaliveSeconds === 0 ? "off" : String(peer.persistentKeepaliveSeconds),
   ]);
-  for (const prefix of peer.allowedIps) await hostCommand("ip", ["-n", namespace, "route", "replace", prefix, "dev", vpnInterface]);
+  for (const prefix of peer.allowedIps) await inNetwork(access, "ip", ["route", "replace", prefix, "dev", vpnInterface]);
 }
 
 /** Forgets the peer at once: its session keys go with it, so not one more packet of it is accepted. */
-export async function removePeer({ vpnInterface, namespace }: NamespaceNames, peer: WireguardPeer): Promise<void> {
-  await hostCommand("wg", ["set", vpnInterface, "peer", peer.publicKey, "remove"]);
+export async function removePeer(access: NamespaceAccess, { vpnInterface }: NamespaceNames, peer: WireguardPeer): Promise<void> {
+  await onEndpointSide(access, "wg", ["set", vpnInterface, "peer", peer.publicKey, "remove"]);
   for (const prefix of peer.allowedIps) {
-    await hostCommand("ip", ["-n", namespace, "route", "delete", prefix, "dev", vpnInterface]).catch(() => undefined);
+    await inNetwork(access, "ip", ["route", "delete", prefix, "dev", vpnInterface]).catch(() => undefined);
   }
 }
 
@@ -83,8 +83,8 @@ export interface WireguardState {
   peers: WireguardPeerState[];
 }
 
-export async function readWireguardState(vpnInterface: string): Promise<WireguardState> {
-  return parseWireguardDump(await hostCommand("wg", ["show", vpnInterface, "dump"]));
+export async function readWireguardState(access: NamespaceAccess, vpnInterface: string): Promise<WireguardState> {
+  return parseWireguardDump(await onEndpointSide(access, "wg", ["show", vpnInterface, "dump"]));
 }
 
 /** `wg show IF dump`: the interface's line (private key, public key, port, fwmark), then one line per peer. */

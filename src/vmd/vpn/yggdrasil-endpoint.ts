@@ -4,11 +4,12 @@ import { z } from "zod";
 import { ClanError } from "../../shared/errors.js";
 import { isAlive, readTail, spawnDetached } from "../qemu-process.js";
 import { hostCommand } from "./host-command.js";
+import { inNetwork, intoEndpointSide, networkNamespaceTarget, onEndpointSide, type NamespaceAccess } from "./namespace-access.js";
 import type { NamespaceNames } from "./namespace.js";
 import { ensureDirectory, writeSecret, type VpnStatePaths } from "./vpn-state.js";
 import type { YggdrasilVpn } from "./vpn-spec.js";
 
-// The Yggdrasil endpoint of a network: yggdrasil started in clan-vmd's namespace, where its peerings reach the
+// The Yggdrasil endpoint of a network: yggdrasil started on the endpoint's side (namespace-access.ts), where its peerings reach the
 // internet, with its tun interface then moved into the network's namespace (the same split as WireGuard's).
 // Multicast discovery is off: a network's node peers only with the nodes its network names. The node's keys are
 // generated once and kept in clan-vmd's state; its address (200::/7) is derived from them, and its /64 (300::/7)
@@ -19,6 +20,7 @@ const NodeConfig = z.object({ PrivateKey: z.string().regex(/^[0-9a-f]{128}$/), P
 
 export interface YggdrasilStart {
   names: NamespaceNames;
+  access: NamespaceAccess;
   spec: YggdrasilVpn;
   state: VpnStatePaths;
   runtimeConfig: string;
@@ -49,7 +51,7 @@ async function ensureNodeConfig(state: VpnStatePaths, yggdrasilBinary: string): 
 }
 
 export async function startYggdrasilEndpoint(start: YggdrasilStart): Promise<YggdrasilNode> {
-  const { names, spec, yggdrasilBinary } = start;
+  const { names, access, spec, yggdrasilBinary } = start;
   const node = await ensureNodeConfig(start.state, yggdrasilBinary);
   const config = {
     ...node,
@@ -66,13 +68,14 @@ export async function startYggdrasilEndpoint(start: YggdrasilStart): Promise<Ygg
   const subnet = (await hostCommand(yggdrasilBinary, ["-useconffile", start.runtimeConfig, "-subnet"])).trim();
   const prefix = /^([0-9a-f:]+)::\/64$/.exec(subnet)?.[1];
   if (!prefix) throw new ClanError("Protocol", `yggdrasil printed ${JSON.stringify(subnet)} as its subnet`);
-  const pid = spawnDetached(yggdrasilBinary, ["-useconffile", start.runtimeConfig], start.outputFile);
+  const [binary, ...args] = [...intoEndpointSide(access), yggdrasilBinary, "-useconffile", start.runtimeConfig];
+  const pid = spawnDetached(binary!, args, start.outputFile);
   try {
-    await waitForInterface(pid, names.vpnInterface, start.outputFile);
-    await hostCommand("ip", ["link", "set", names.vpnInterface, "netns", names.namespace]);
+    await waitForInterface(access, pid, names.vpnInterface, start.outputFile);
+    await onEndpointSide(access, "ip", ["link", "set", names.vpnInterface, "netns", networkNamespaceTarget(access)]);
     // Moving an interface drops its addresses: the node's own is given back inside.
-    await hostCommand("ip", ["-n", names.namespace, "address", "add", `${address}/7`, "dev", names.vpnInterface]);
-    await hostCommand("ip", ["-n", names.namespace, "link", "set", names.vpnInterface, "up"]);
+    await inNetwork(access, "ip", ["address", "add", `${address}/7`, "dev", names.vpnInterface]);
+    await inNetwork(access, "ip", ["link", "set", names.vpnInterface, "up"]);
     return { pid, address, vmAddress: `${prefix}::2` };
   } catch (error) {
     if (isAlive(pid)) process.kill(pid, "SIGKILL");
@@ -80,11 +83,11 @@ export async function startYggdrasilEndpoint(start: YggdrasilStart): Promise<Ygg
   }
 }
 
-async function waitForInterface(pid: number, vpnInterface: string, outputFile: string): Promise<void> {
+async function waitForInterface(access: NamespaceAccess, pid: number, vpnInterface: string, outputFile: string): Promise<void> {
   const deadline = Date.now() + APPEAR_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) throw new ClanError("NetworkFailed", `yggdrasil exited at start: ${(await readTail(outputFile, 1000)).trim()}`);
-    if (await hostCommand("ip", ["link", "show", vpnInterface]).then(() => true, () => false)) return;
+    if (await onEndpointSide(access, "ip", ["link", "show", vpnInterface]).then(() => true, () => false)) return;
     await sleep(50);
   }
   throw new ClanError("NetworkFailed", `yggdrasil did not create ${vpnInterface} within ${APPEAR_TIMEOUT_MS} ms`);
