@@ -109,6 +109,8 @@ export class Reconciler {
   /** clan-vmd (re)appeared and listed its VMs: every network is compared again, VMs of no network stopped. */
   vmdListed(statuses: VmStatus[]): void {
     this.observed.clear();
+    // Calls that failed because clan-vmd was gone say nothing about the VMs: a new clan-vmd is a fresh chance.
+    this.failures.clear();
     for (const status of statuses) this.observe(status);
     this.reconcileAll();
   }
