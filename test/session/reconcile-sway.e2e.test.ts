@@ -61,6 +61,8 @@ describe.skipIf(!needs.every(hasBinary))(`clan-sessiond converges on sway ${skip
 
   for (const delayMs of [300, 2000]) {
     it(`left ${delayMs} ms into its boot, a network that pauses on leave ends paused, unfocused`, async () => {
+      await focus("1");
+      await stack.session.stop("family");
       await focus("2:family");
       await stack.waitForNetwork("family", (s) => s.vmState === "starting", 10_000);
       await sleep(delayMs);
