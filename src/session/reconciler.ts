@@ -46,14 +46,18 @@ interface Failures {
 
 const VMD_ABSENT = "clan-vmd is not running";
 
+/** The state an operation ends in when it succeeds. */
+const OUTCOME: Record<VmOperation, VmState> = { start: "running", resume: "running", pause: "paused", stop: "stopped" };
+
 export class Reconciler {
   private focusedNetwork: string | undefined;
   /** When the first focus report arrived; until then no leave policy applies (focus is unknown). */
   private focusKnownAt: number | undefined;
   private readonly visits = new Map<string, Visit>();
-  /** What clan-vmd last reported per network, while it is on the bus. */
-  private readonly observed = new Map<string, VmState>();
-  private readonly inFlight = new Set<string>();
+  /** What clan-vmd last reported per network (kept while it is away: a new clan-vmd re-adopts the VMs). */
+  private readonly observed = new Map<string, { state: VmState; since: number }>();
+  /** The operation of each network whose outcome clan-vmd has not reported yet. */
+  private readonly inFlight = new Map<string, { operation: VmOperation }>();
   private readonly failures = new Map<string, Failures>();
   private readonly reviews = new Map<string, { at: number; cancel: () => void }>();
   private readonly held = new Set<string>();
@@ -116,7 +120,6 @@ export class Reconciler {
   }
 
   vmdVanished(): void {
-    this.observed.clear();
     this.reconcileAll();
   }
 
@@ -190,7 +193,7 @@ export class Reconciler {
     const config = registry.config(network);
     const now = clock.now();
     const vms = this.options.vms();
-    const observed = this.observed.get(network) ?? "stopped";
+    const observed = this.observed.get(network)?.state ?? "stopped";
     const visit = this.visits.get(network) ?? this.defaultVisit(network);
     const desired = desiredVm({
       policy: config && { onLeave: config.onLeave, stopWhenIdleMinutes: config.stopWhenIdleMinutes },
@@ -202,23 +205,24 @@ export class Reconciler {
       debounceMs: this.options.debounceMs(),
       now,
     });
-    if (this.held.has(network) || this.inFlight.has(network)) {
-      // Looked at again when the hold is released or the operation completes.
+    if (this.held.has(network) || this.awaitingOutcome(network, observed)) {
+      // Looked at again when the hold is released or the operation's outcome is reported.
       this.scheduleReview(network, desired.reviewAt);
       if (this.held.has(network)) this.settle(network);
       return;
     }
+    const operation = nextOperation(desired.goal, observed);
     if (!vms) {
+      // What clan-vmd last reported stands until it is back (it re-adopts its VMs); what needs doing is done then.
       this.scheduleReview(network, desired.reviewAt);
-      if (config && desired.goal === "running") {
+      if (config && operation !== undefined && operation !== "wait") {
         this.waitingForVmd.add(network);
-        registry.update(network, { error: `cannot start: ${VMD_ABSENT}` });
+        registry.update(network, { error: `cannot ${operation}: ${VMD_ABSENT}` });
       }
       this.settle(network);
       return;
     }
     if (this.waitingForVmd.delete(network)) registry.update(network, { error: "" });
-    const operation = nextOperation(desired.goal, observed);
     if (operation === undefined || operation === "wait") {
       this.scheduleReview(network, desired.reviewAt);
       if (operation === undefined) this.settle(network);
@@ -237,7 +241,8 @@ export class Reconciler {
 
   private execute(network: string, operation: VmOperation, vms: VmControl, config: NetworkConfig | undefined): void {
     const { registry, log } = this.options;
-    this.inFlight.add(network);
+    const entry = { operation };
+    this.inFlight.set(network, entry);
     const call = operation === "start" ? this.startCall(network, vms, config) : vms[operation](network);
     void call
       .then(
@@ -259,9 +264,20 @@ export class Reconciler {
         },
       )
       .finally(() => {
+        if (this.inFlight.get(network) !== entry) return;
         this.inFlight.delete(network);
         this.reconcile(network);
       });
+  }
+
+  /**
+   * Whether the network's last operation has not shown its outcome yet. Its StateChanged signal usually comes a
+   * moment before its reply: the next operation (a resume right after a pause, when the user came back) goes out
+   * on the signal, without waiting for the reply — the hot path of a switch back.
+   */
+  private awaitingOutcome(network: string, observed: VmState): boolean {
+    const entry = this.inFlight.get(network);
+    return entry !== undefined && OUTCOME[entry.operation] !== observed;
   }
 
   private startCall(network: string, vms: VmControl, config: NetworkConfig | undefined): Promise<VmStatus> {
@@ -271,11 +287,13 @@ export class Reconciler {
 
   private observe(status: VmStatus): void {
     const before = this.observed.get(status.network);
-    this.observed.set(status.network, status.state);
+    // An operation's reply can be handled after a newer signal: the older news is dropped.
+    if (before && status.since < before.since) return;
+    this.observed.set(status.network, { state: status.state, since: status.since });
     this.options.registry.applyVmStatus(status);
     // A VM that failed or stopped by itself is started again only after a backoff, never in a loop.
     const ended = status.state === "failed" || status.state === "stopped";
-    const hadProcess = before === "starting" || before === "running" || before === "paused";
+    const hadProcess = before?.state === "starting" || before?.state === "running" || before?.state === "paused";
     const ours = this.inFlight.has(status.network) || this.held.has(status.network);
     if (ended && hadProcess && !ours) this.recordFailure(status.network);
   }

@@ -59,7 +59,8 @@ export class ScriptedFakeVmd implements VmControl {
   readonly calls: string[] = [];
   /** Networks whose next boots fail (their VM ends `failed`). */
   readonly failingBoots = new Set<string>();
-  /** Set when two operations on one network overlapped: the reconciler promises never to do that. */
+  /** Set when an operation on a network began before the previous one's outcome was published: the reconciler
+   *  promises never to do that. */
   overlap: string | undefined;
   up = true;
   private readonly vms = new Map<string, VmStatus>();
@@ -78,12 +79,12 @@ export class ScriptedFakeVmd implements VmControl {
   }
 
   list(): VmStatus[] {
-    return [...this.vms.values()].map((status) => ({ ...status }));
+    return [...this.vms.values()].map((vm) => ({ ...vm }));
   }
 
   /** Puts a VM in a state without an operation, as a VM left by an earlier session would be. */
   arrange(network: string, state: VmState): void {
-    this.vms.set(network, status(network, state));
+    this.vms.set(network, { ...status(network, state), since: this.clock.now() });
   }
 
   /** QEMU died by itself. */
@@ -109,7 +110,7 @@ export class ScriptedFakeVmd implements VmControl {
   start(network: string): Promise<VmStatus> {
     return this.operation("start", network, () => {
       const state = this.state(network);
-      if (state === "running") return Promise.resolve(status(network, state));
+      if (state === "running") return Promise.resolve(this.current(network));
       if (state === "paused") return this.resumeNow(network);
       if (state === "stopping") return Promise.reject(new ClanError("Busy", `VM of ${network} is stopping`));
       const boot = this.boots.get(network);
@@ -123,13 +124,13 @@ export class ScriptedFakeVmd implements VmControl {
       const state = this.state(network);
       if (state === "stopped" || state === "failed") {
         this.transition(network, "stopped");
-        return Promise.resolve(status(network, "stopped"));
+        return Promise.resolve(this.current(network));
       }
       this.boots.get(network)?.abort();
       this.transition(network, "stopping");
       return this.later(OPERATION_MS.stop, () => {
         this.transition(network, "stopped");
-        return status(network, "stopped");
+        return this.current(network);
       });
     });
   }
@@ -137,12 +138,12 @@ export class ScriptedFakeVmd implements VmControl {
   pause(network: string): Promise<VmStatus> {
     return this.operation("pause", network, () => {
       const state = this.state(network);
-      if (state === "paused") return Promise.resolve(status(network, state));
+      if (state === "paused") return Promise.resolve(this.current(network));
       if (state !== "running") return Promise.reject(new ClanError("InvalidState", `cannot pause the VM of ${network}: it is ${state}`));
       // QMP `stop` takes a moment under load: the window in which a return used to be lost.
       return this.later(OPERATION_MS.pause, () => {
         if (this.state(network) === "running") this.transition(network, "paused");
-        return status(network, this.state(network));
+        return this.current(network);
       });
     });
   }
@@ -153,11 +154,11 @@ export class ScriptedFakeVmd implements VmControl {
 
   private resumeNow(network: string): Promise<VmStatus> {
     const state = this.state(network);
-    if (state === "running") return Promise.resolve(status(network, state));
+    if (state === "running") return Promise.resolve(this.current(network));
     if (state !== "paused") return Promise.reject(new ClanError("InvalidState", `cannot resume the VM of ${network}: it is ${state}`));
     return this.later(OPERATION_MS.resume, () => {
       if (this.state(network) === "paused") this.transition(network, "running");
-      return status(network, this.state(network));
+      return this.current(network);
     });
   }
 
@@ -172,10 +173,14 @@ export class ScriptedFakeVmd implements VmControl {
         throw new ClanError("QemuFailed", "start failed: the guest never reported ready");
       }
       this.transition(network, "running");
-      return status(network, "running");
+      return this.current(network);
     });
     this.boots.set(network, { promise, abort: () => (aborted = true) });
     return promise;
+  }
+
+  private current(network: string): VmStatus {
+    return { ...(this.vms.get(network) ?? status(network, "stopped")) };
   }
 
   private operation(name: string, network: string, body: () => Promise<VmStatus>): Promise<VmStatus> {
@@ -210,8 +215,11 @@ export class ScriptedFakeVmd implements VmControl {
   }
 
   private transition(network: string, state: VmState): void {
-    const next = status(network, state);
+    const next = { ...status(network, state), since: this.clock.now() };
     this.vms.set(network, next);
+    // A settled state is the outcome of whatever operation was running, published before its reply, as
+    // clan-vmd's StateChanged signal is.
+    if (state !== "starting" && state !== "stopping") this.busy.delete(network);
     if (this.up) this.publish({ ...next });
   }
 }

@@ -203,12 +203,14 @@ describe("clan-vmd leaving and returning", () => {
     const rig = reconcilerRig();
     await bootFocused(rig, "2:family", "family");
     rig.vmdDown();
+    expect(rig.registry.get("family")?.error).toBe("");
     rig.focus("1");
     await rig.clock.advance(60_000);
     expect(rig.vmd.state("family")).toBe("running");
+    expect(rig.registry.get("family")?.error).toBe("cannot pause: clan-vmd is not running");
     rig.vmdUp();
     await rig.clock.advance(OPERATION_MS.pause);
-    expect(rig.vmd.state("family")).toBe("paused");
+    expect(rig.registry.get("family")).toMatchObject({ vmState: "paused", error: "" });
   });
 
   it("a network focused while clan-vmd was away says why it cannot start, and starts once it returns", async () => {
