@@ -122,7 +122,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   async startup(): Promise<void> {
-    const { config, backend, log } = this.options;
+    const { config, log } = this.options;
     config.on("applied", (next, previous) => void this.applyConfig(next, previous));
     config.on("rejected", (error) => {
       log(`config rejected, the last good config stays in force: ${error.message}`);
@@ -135,7 +135,7 @@ export class Session extends EventEmitter<SessionEvents> {
       appeared: () => this.connectVmd(),
       vanished: () => this.vmdVanished(),
     });
-    if (backend) await this.listenTo(backend);
+    if (this.backend) await this.listenTo(this.backend);
     this.started = true;
     this.reconciler.begin();
   }
