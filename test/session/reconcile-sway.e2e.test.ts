@@ -93,6 +93,30 @@ describe.skipIf(!needs.every(hasBinary))(`clan-sessiond converges on sway ${skip
     await staysIn("club", "running");
   });
 
+  it("coming back 110 to 190 ms after leaving, around the leave's pause (debounce 100 ms): it ends running each time", async () => {
+    await focus("2:family");
+    await stack.waitForNetwork("family", (s) => s.vmState === "running", 60_000);
+    const transitions: string[] = [];
+    const unsubscribe = stack.vms.onStateChanged(
+      (status) => transitions.push(`${status.network}:${status.state}`),
+      (error) => transitions.push(`invalid:${error.message}`),
+    );
+    for (let awayMs = 110; awayMs <= 190; awayMs += 10) {
+      await focus("1");
+      await sleep(awayMs);
+      await focus("2:family");
+      // A pause that lands after the return is undone at once; give it that moment, then it must stay running.
+      await sleep(500);
+      const family = await stack.waitForNetwork("family", (s) => s.vmState === "running", 10_000);
+      expect(family.focused).toBe(true);
+      await staysIn("family", "running");
+    }
+    unsubscribe();
+    // Every visit away outlasted the debounce, so pauses did land: each return had to undo one.
+    expect(transitions.filter((t) => t === "family:paused").length).toBeGreaterThan(0);
+    expect(transitions.filter((t) => !t.startsWith("family:") || /:(starting|stopping|stopped|failed)$/.test(t))).toEqual([]);
+  });
+
   it("left while clan-vmd was restarting: the VM is stopped once clan-vmd is back", async () => {
     await focus("3:club");
     await stack.waitForNetwork("club", (s) => s.vmState === "running", 60_000);
