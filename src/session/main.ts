@@ -59,10 +59,9 @@ export async function main(argv: string[]): Promise<void> {
   log(`serving ${SESSION_BUS_NAME} (config ${configFile}, backend ${session.backendKind})`);
   const stopSearching = new AbortController();
   if (choice !== "none" && !backend) {
-    void waitForWindowManager(choice, log, stopSearching.signal).then(
-      (found) => found && session.attachBackend(found),
-      (error: unknown) => log(`stopped looking for a window manager: ${errorMessage(error)}`),
-    );
+    void waitForWindowManager(choice, log, stopSearching.signal)
+      .then((found) => found && session.attachBackend(found))
+      .catch((error: unknown) => log(`cannot attach to the window manager: ${errorMessage(error)}`));
   }
 
   const shutdown = async () => {
