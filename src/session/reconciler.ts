@@ -92,8 +92,9 @@ export class Reconciler {
         this.visits.set(entered, { focused: true, since: now });
         // Entering is an explicit retry of a VM that failed.
         this.failures.delete(entered);
-        registry.update(entered, { focused: true });
+        // The resume goes out before the focus is published: publishing sends signals, which takes a moment.
         this.reconcile(entered);
+        registry.update(entered, { focused: true });
       }
       if (left !== undefined) {
         this.visits.set(left, { focused: false, since: now });
