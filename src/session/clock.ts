@@ -10,7 +10,13 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   after(delayMs, callback) {
-    const timer = setTimeout(callback, delayMs);
-    return () => clearTimeout(timer);
+    let immediate: NodeJS.Immediate | undefined;
+    // Node runs due timers before it reads pending I/O: after a busy moment, a debounce would expire before the
+    // focus change already waiting on the window manager's socket is seen. setImmediate lets that I/O in first.
+    const timer = setTimeout(() => (immediate = setImmediate(callback)), delayMs);
+    return () => {
+      clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+    };
   },
 };

@@ -96,6 +96,8 @@ describe.skipIf(!needs.every(hasBinary))(`clan-sessiond converges on sway ${skip
   it("coming back 110 to 190 ms after leaving, around the leave's pause (debounce 100 ms): it ends running each time", async () => {
     await focus("2:family");
     await stack.waitForNetwork("family", (s) => s.vmState === "running", 60_000);
+    // club, left for family, stops by its policy: not part of what is measured here.
+    await stack.waitForNetwork("club", (s) => s.vmState === "stopped", 30_000);
     const transitions: string[] = [];
     const unsubscribe = stack.vms.onStateChanged(
       (status) => transitions.push(`${status.network}:${status.state}`),
@@ -114,7 +116,7 @@ describe.skipIf(!needs.every(hasBinary))(`clan-sessiond converges on sway ${skip
     unsubscribe();
     // Every visit away outlasted the debounce, so pauses did land: each return had to undo one.
     expect(transitions.filter((t) => t === "family:paused").length).toBeGreaterThan(0);
-    expect(transitions.filter((t) => !t.startsWith("family:") || /:(starting|stopping|stopped|failed)$/.test(t))).toEqual([]);
+    expect(transitions.filter((t) => /^family:(starting|stopping|stopped|failed)$/.test(t))).toEqual([]);
   });
 
   it("left while clan-vmd was restarting: the VM is stopped once clan-vmd is back", async () => {
