@@ -21,9 +21,13 @@ export async function runSessionCommand(command: string, args: string[], connect
   if (command === "status") {
     const networks = await session.listNetworks();
     const configError = await session.configError();
+    const backend = await session.backend();
     if (values.json) {
-      console.log(JSON.stringify({ networks, configError }, null, 2));
+      console.log(JSON.stringify({ networks, configError, backend }, null, 2));
       return;
+    }
+    if (backend === "none") {
+      console.log("no window manager: clan-sessiond is attached to no sway or i3, so only D-Bus (the GNOME extension) reports focus\n");
     }
     printStatus(networks);
     if (configError) console.log(`\nconfig problem (the last good config stays in force):\n${configError}`);

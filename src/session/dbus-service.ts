@@ -176,5 +176,6 @@ export function exportSessionApi(bus: MessageBus, actions: SessionActions): Sess
   actions.registry.on("list-changed", (names) => manager.NetworksChanged(names));
   actions.on("config-error-changed", (message) => Interface.emitPropertiesChanged(manager, { ConfigError: message }));
   actions.on("viewer-pids-changed", (pids) => Interface.emitPropertiesChanged(manager, { ViewerPids: pids }));
+  actions.on("backend-changed", (kind) => Interface.emitPropertiesChanged(manager, { Backend: kind }));
   return manager;
 }

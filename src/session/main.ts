@@ -5,19 +5,20 @@ import { SESSION_BUS_NAME } from "../shared/dbus-names.js";
 import { ClanError, errorMessage } from "../shared/errors.js";
 import { logger } from "../shared/log.js";
 import { keepServingAfterUnexpectedErrors } from "../shared/run-main.js";
-import { connectWindowManager } from "../sway/backend.js";
+import { connectWindowManager, waitForWindowManager, type WindowManagerChoice } from "../sway/backend.js";
+import type { WindowManagerBackend } from "./window-manager-backend.js";
 import { resolveConfigPath } from "./config/load.js";
 import { ConfigWatcher } from "./config/watcher.js";
 import { exportSessionApi } from "./dbus-service.js";
 import { desktopNotifier } from "./notifications.js";
 import { Session } from "./session.js";
-import type { WindowManagerBackend } from "./window-manager-backend.js";
 
 const USAGE = `usage: clan-sessiond [--config FILE] [--backend auto|sway|i3|none] [--profiles-dir DIR]
 
 Enters a network when you focus one of its workspaces: starts or resumes its VM through clan-vmd, places and
 decorates its windows, and serves org.clan.Desktop.Session1 on the session bus.
---backend none serves only D-Bus (the GNOME extension reports focus itself).`;
+--backend none serves only D-Bus (the GNOME extension reports focus itself). With auto, sway or i3, a window
+manager that is not running yet is attached as soon as its IPC socket appears.`;
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -37,7 +38,8 @@ export async function main(argv: string[]): Promise<void> {
   const configFile = resolveConfigPath({ cliPath: values.config, env: process.env });
   const stateHome = process.env.XDG_STATE_HOME ?? join(process.env.HOME ?? "/tmp", ".local", "state");
   const profilesDir = values["profiles-dir"] ?? join(stateHome, "clan-desktop", "profiles");
-  const backend = await chooseBackend(values.backend ?? "auto", log);
+  const choice = parseBackendChoice(values.backend ?? "auto");
+  const backend = await connectBackendNow(choice, log);
 
   const bus = connectSessionBus();
   const session = new Session({
@@ -57,8 +59,15 @@ export async function main(argv: string[]): Promise<void> {
   await claimName(bus, SESSION_BUS_NAME);
   log(`serving ${SESSION_BUS_NAME} (config ${configFile}, backend ${session.backendKind})`);
   keepServingAfterUnexpectedErrors(log);
+  const stopSearching = new AbortController();
+  if (choice !== "none" && !backend) {
+    void waitForWindowManager(choice, log, stopSearching.signal)
+      .then((found) => found && session.attachBackend(found))
+      .catch((error: unknown) => log(`cannot attach to the window manager: ${errorMessage(error)}`));
+  }
 
   const shutdown = async () => {
+    stopSearching.abort();
     await session.close();
     bus.disconnect();
     process.exit(0);
@@ -71,12 +80,21 @@ export async function main(argv: string[]): Promise<void> {
   });
 }
 
-async function chooseBackend(choice: string, log: (message: string) => void): Promise<WindowManagerBackend | undefined> {
-  const kind = choice === "auto" ? (process.env.SWAYSOCK ? "sway" : process.env.I3SOCK ? "i3" : "none") : choice;
-  if (kind === "none") {
+function parseBackendChoice(choice: string): WindowManagerChoice | "none" {
+  if (choice === "auto" || choice === "sway" || choice === "i3" || choice === "none") return choice;
+  throw new ClanError("InvalidArgument", `--backend must be auto, sway, i3 or none, not ${JSON.stringify(choice)}`);
+}
+
+/** The window manager running now, attached before focus is first read; undefined when there is none yet. */
+async function connectBackendNow(choice: WindowManagerChoice | "none", log: (message: string) => void): Promise<WindowManagerBackend | undefined> {
+  if (choice === "none") {
     log("no window manager backend: focus is reported over D-Bus (WorkspaceFocused)");
     return undefined;
   }
-  if (kind !== "sway" && kind !== "i3") throw new ClanError("InvalidArgument", `--backend must be auto, sway, i3 or none, not ${JSON.stringify(choice)}`);
-  return connectWindowManager(kind, log);
+  try {
+    return await connectWindowManager(choice, log);
+  } catch (error) {
+    log(`no window manager yet: ${errorMessage(error)}; until one appears, only D-Bus (WorkspaceFocused) reports focus`);
+    return undefined;
+  }
 }

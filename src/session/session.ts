@@ -15,16 +15,19 @@ import { GenerationActions } from "./generations/generation-actions.js";
 import { NetworkAccess } from "./network-access.js";
 import { NetworkRegistry } from "./network-registry.js";
 import type { Notify } from "./notifications.js";
-import { Orchestrator } from "./orchestrator.js";
+import { systemClock } from "./clock.js";
+import { Reconciler } from "./reconciler.js";
 import { securityNotifier } from "./security-notices.js";
 import type { WindowManagerBackend } from "./window-manager-backend.js";
 
-// clan-sessiond's composition: the config, the network registry, the orchestrator, display viewers, the window
-// manager backend and the connection to clan-vmd, which may come and go without the session losing anything.
+// clan-sessiond's composition: the config, the network registry, the reconciler, display viewers, the window
+// manager backend (which may attach after the start: a window manager found later) and the connection to
+// clan-vmd, which may come and go without the session losing anything.
 
 export interface SessionOptions {
   bus: MessageBus;
   config: ConfigWatcher;
+  /** The window manager found at the start; one found later comes through attachBackend. */
   backend: WindowManagerBackend | undefined;
   profilesDir: string;
   /** $XDG_STATE_HOME/clan-desktop: backup records and the work space of backups. */
@@ -40,11 +43,12 @@ export interface SessionOptions {
 export interface SessionEvents {
   "config-error-changed": [string];
   "viewer-pids-changed": [Record<string, number>];
+  "backend-changed": [string];
 }
 
 export class Session extends EventEmitter<SessionEvents> {
   readonly registry = new NetworkRegistry();
-  readonly orchestrator: Orchestrator;
+  readonly reconciler: Reconciler;
   readonly generations: GenerationActions;
   readonly backups: BackupActions;
   private readonly viewers: DisplayViewers;
@@ -56,19 +60,24 @@ export class Session extends EventEmitter<SessionEvents> {
   private stopVmdSignals: (() => void) | undefined;
   private readonly securityNotice: ReturnType<typeof securityNotifier>;
   private currentWorkspace: string | undefined;
+  private backend: WindowManagerBackend | undefined;
+  private started = false;
 
   constructor(private readonly options: SessionOptions) {
     super();
-    this.orchestrator = new Orchestrator({
+    this.backend = options.backend;
+    this.reconciler = new Reconciler({
       registry: this.registry,
       vms: () => this.vmd,
       generationOf: (network, config) => this.generationOf(network, config),
       debounceMs: () => options.config.current.switchDebounceMs,
+      clock: systemClock,
       log: options.log,
     });
     this.generations = new GenerationActions({
       registry: this.registry,
       vmd: () => this.vmd,
+      holdVm: (network) => this.reconciler.hold(network),
       profileOf: (network, config) => this.generationOf(network, config),
       notify: options.notify,
       log: options.log,
@@ -76,7 +85,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.backups = new BackupActions({
       registry: this.registry,
       vmd: () => this.vmd,
-      holdVm: (network) => this.orchestrator.hold(network),
+      holdVm: (network) => this.reconciler.hold(network),
       startVm: (network) => this.startVm(network),
       stateDir: options.stateDir,
       notify: options.notify,
@@ -90,7 +99,7 @@ export class Session extends EventEmitter<SessionEvents> {
     });
     this.viewers = new DisplayViewers({
       registry: this.registry,
-      backend: () => options.backend,
+      backend: () => this.backend,
       viewerBinary: options.viewerBinary,
       waypipeBinary: options.waypipeBinary,
       runtimeDir: options.runtimeDir,
@@ -100,7 +109,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   get focusedNetwork(): string | undefined {
-    return this.orchestrator.focused;
+    return this.reconciler.focused;
   }
 
   get configError(): string {
@@ -119,11 +128,11 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   get backendKind(): string {
-    return this.options.backend?.kind ?? "none";
+    return this.backend?.kind ?? "none";
   }
 
   async startup(): Promise<void> {
-    const { config, backend, log } = this.options;
+    const { config, log } = this.options;
     config.on("applied", (next, previous) => void this.applyConfig(next, previous));
     config.on("rejected", (error) => {
       log(`config rejected, the last good config stays in force: ${error.message}`);
@@ -136,39 +145,51 @@ export class Session extends EventEmitter<SessionEvents> {
       appeared: () => this.connectVmd(),
       vanished: () => this.vmdVanished(),
     });
-    if (backend) {
-      backend.on("workspace-focused", (workspace) => this.workspaceFocused(workspace));
-      backend.on("reconnected", () => void this.resyncFocus());
-      await this.resyncFocus();
-    }
+    if (this.backend) await this.listenTo(this.backend);
+    this.started = true;
+    this.reconciler.begin();
+  }
+
+  /** A window manager found after the start (it started after clan-sessiond, or its socket appeared later). */
+  async attachBackend(backend: WindowManagerBackend): Promise<void> {
+    this.backend = backend;
+    this.emit("backend-changed", backend.kind);
+    this.options.log(`attached to ${backend.kind}`);
+    if (this.started) await this.listenTo(backend);
+  }
+
+  private async listenTo(backend: WindowManagerBackend): Promise<void> {
+    backend.on("workspace-focused", (workspace) => this.workspaceFocused(workspace));
+    backend.on("reconnected", () => void this.resyncFocus());
+    await this.resyncFocus();
   }
 
   workspaceFocused(workspace: string): void {
     this.currentWorkspace = workspace;
-    this.orchestrator.workspaceFocused(workspace);
-    const network = this.orchestrator.focused;
+    this.reconciler.workspaceFocused(workspace);
+    const network = this.reconciler.focused;
     if (network) this.viewers.networkEntered(network);
   }
 
   start(network: string): Promise<void> {
-    return this.orchestrator.start(network);
+    return this.reconciler.start(network);
   }
 
   stop(network: string): Promise<void> {
-    return this.orchestrator.stop(network);
+    return this.reconciler.stop(network);
   }
 
   pause(network: string): Promise<void> {
-    return this.orchestrator.pause(network);
+    return this.reconciler.pause(network);
   }
 
   async switchTo(network: string): Promise<void> {
     const workspace = this.registry.config(network)?.workspaces[0];
     if (!workspace) throw new ClanError("UnknownNetwork", `no network named ${network}`);
-    if (!this.options.backend) {
+    if (!this.backend) {
       throw new ClanError("InvalidState", "no window manager backend: the GNOME extension switches workspaces itself");
     }
-    await this.options.backend.focusWorkspace(workspace);
+    await this.backend.focusWorkspace(workspace);
   }
 
   async reloadConfig(): Promise<void> {
@@ -189,11 +210,11 @@ export class Session extends EventEmitter<SessionEvents> {
     clearTimeout(this.updateTimer);
     this.updateSchedule++;
     this.backups.close();
-    this.orchestrator.close();
+    this.reconciler.close();
     this.viewers.closeAll();
     this.stopVmdSignals?.();
     await this.options.config.close();
-    await this.options.backend?.close();
+    await this.backend?.close();
   }
 
   /** Boots the network's current generation, for a restore that stopped the VM to swap its disk. */
@@ -214,8 +235,9 @@ export class Session extends EventEmitter<SessionEvents> {
     this.emit("config-error-changed", "");
     // Grants change what a generation is allowed without changing any status field: re-judge every network.
     for (const name of this.registry.names()) void this.access.refresh(name);
-    for (const name of diff.removed) await this.orchestrator.forget(name);
     if (this.vmd && diff.added.length > 0) await this.refreshVms(this.vmd);
+    // Removed networks' VMs belong to no one now: the reconciler stops them, and compares the rest again.
+    this.reconciler.configApplied();
     // A workspace may now belong to another network, or to one for the first time.
     if (this.currentWorkspace !== undefined) this.workspaceFocused(this.currentWorkspace);
     // Update checks ask every source over the network: only when what they depend on changed, not at every save.
@@ -243,7 +265,7 @@ export class Session extends EventEmitter<SessionEvents> {
       this.stopVmdSignals?.();
       const stopStates = vmd.onStateChanged(
         (status) => {
-          this.registry.applyVmStatus(status);
+          this.reconciler.vmStatus(status);
           this.viewers.vmChanged(status);
         },
         (error) => this.options.log(`clan-vmd sent an invalid status: ${error.message}`),
@@ -262,18 +284,16 @@ export class Session extends EventEmitter<SessionEvents> {
     }
   }
 
-  /** Re-reads every VM from clan-vmd: after a restart of either daemon, nothing is restarted, only re-read. */
+  /** Re-reads every VM from clan-vmd, and has the reconciler compare them with what the user wants. */
   private async refreshVms(vmd: VmdClient): Promise<void> {
-    const statuses = new Map((await vmd.list()).map((status) => [status.network, status]));
+    const listed = await vmd.list();
+    const statuses = new Map(listed.map((status) => [status.network, status]));
     for (const name of this.registry.names()) {
       const status = statuses.get(name);
-      if (status) {
-        this.registry.applyVmStatus(status);
-        this.viewers.vmChanged(status);
-      } else {
-        this.registry.update(name, { vmState: "stopped", generation: "" });
-      }
+      if (status) this.viewers.vmChanged(status);
+      else this.registry.update(name, { vmState: "stopped", generation: "" });
     }
+    this.reconciler.vmdListed(listed);
   }
 
   private vmdVanished(): void {
@@ -282,10 +302,11 @@ export class Session extends EventEmitter<SessionEvents> {
     this.stopVmdSignals = undefined;
     this.vmd = undefined;
     this.registry.markVmsUnavailable();
+    this.reconciler.vmdVanished();
   }
 
   private async resyncFocus(): Promise<void> {
-    const workspace = await this.options.backend?.focusedWorkspace();
+    const workspace = await this.backend?.focusedWorkspace();
     if (workspace !== undefined) this.workspaceFocused(workspace);
   }
 }

@@ -109,6 +109,11 @@ export class SessionClient {
     return String(await this.property("FocusedNetwork"));
   }
 
+  /** "sway", "i3", or "none" while no window manager is attached. */
+  async backend(): Promise<string> {
+    return String(await this.property("Backend"));
+  }
+
   async configError(): Promise<string> {
     return String(await this.property("ConfigError"));
   }

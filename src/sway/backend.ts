@@ -3,9 +3,10 @@ import { stat } from "node:fs/promises";
 import { errorMessage } from "../shared/errors.js";
 import type { BackendEvents, WindowManagerBackend, WindowPlacement } from "../session/window-manager-backend.js";
 import type { WmDialect } from "./command-syntax.js";
+import { retryWithBackoff } from "./ipc/backoff.js";
 import { IpcClient } from "./ipc/client.js";
 import type { EventSubscription } from "./ipc/event-subscription.js";
-import { createDefaultSocketDiscovery } from "./ipc/socket-discovery.js";
+import { createDefaultSocketDiscovery, discoverWindowManager } from "./ipc/socket-discovery.js";
 import { walkTree, type TreeNode } from "./ipc/messages/get-tree.js";
 import { focusWorkspace } from "./commands.js";
 import { placeWindowCommand } from "./placement-commands.js";
@@ -111,6 +112,33 @@ async function sessionOwner(): Promise<number | undefined> {
   return runtimeDir ? (await stat(runtimeDir).catch(() => undefined))?.uid : undefined;
 }
 
-export function connectWindowManager(kind: WmDialect, log: (message: string) => void): Promise<WindowManagerBackend> {
-  return SwayBackend.connect(kind, log);
+export type WindowManagerChoice = "auto" | WmDialect;
+
+/** How often to look for a window manager that is not there yet: soon at first (it is usually starting), then
+ *  every few seconds, which costs a directory listing. */
+const SEARCH_BACKOFF = { initialDelayMs: 100, maxDelayMs: 3000 };
+
+/** Connects to the window manager running now (`auto`: whichever is found); rejects saying where it looked. */
+export async function connectWindowManager(choice: WindowManagerChoice, log: (message: string) => void): Promise<WindowManagerBackend> {
+  const found = await discoverWindowManager({ uid: await sessionOwner() });
+  if ("attempts" in found) throw new Error(`no ${choice === "auto" ? "sway or i3" : choice} IPC socket (${found.attempts.join("; ")})`);
+  return SwayBackend.connect(choice === "auto" ? found.kind : choice, log);
+}
+
+/**
+ * Looks for the window manager until one can be reached — a sway or i3 that starts after clan-sessiond, or whose
+ * environment was imported after it started — and connects to it. Undefined when `signal` aborts first.
+ */
+export async function waitForWindowManager(
+  choice: WindowManagerChoice,
+  log: (message: string) => void,
+  signal: AbortSignal,
+): Promise<WindowManagerBackend | undefined> {
+  // A miss says what connectWindowManager's first miss said, which the caller has logged.
+  const backend = await retryWithBackoff(() => connectWindowManager(choice, log), { backoff: SEARCH_BACKOFF, signal, onAttemptFailed: () => undefined });
+  if (backend && signal.aborted) {
+    await backend.close();
+    return undefined;
+  }
+  return backend;
 }

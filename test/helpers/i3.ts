@@ -11,6 +11,9 @@ import { acceptsConnections, collectOutput, stopProcess, waitFor } from "./proce
 export interface I3UnderXvfbOptions {
   /** Lines appended to the minimal config. */
   config?: string;
+  /** Run i3 with this XDG_RUNTIME_DIR and no `ipc-socket` line, so that it listens on its default socket,
+   *  XDG_RUNTIME_DIR/i3/ipc-socket.<pid>, as on a desktop. */
+  runtimeDir?: string;
 }
 
 export type I3RestartMode = "in-place" | "new-process";
@@ -35,15 +38,19 @@ export interface I3UnderXvfb {
 
 export async function startI3UnderXvfb(options: I3UnderXvfbOptions = {}): Promise<I3UnderXvfb> {
   const dir = await mkdtemp(join(tmpdir(), "clan-i3-"));
-  const socketPath = join(dir, "ipc.sock");
+  const { runtimeDir } = options;
+  const fixedSocket = join(dir, "ipc.sock");
+  const socketOf = (pid: number) => (runtimeDir === undefined ? fixedSocket : join(runtimeDir, "i3", `ipc-socket.${pid}`));
   const configPath = join(dir, "i3.conf");
   // Without the v4 header i3 takes the file for a v3 config, converts it and adds a bar.
-  await writeFile(configPath, `# i3 config file (v4)\nipc-socket ${socketPath}\nfont pango:monospace 8\n${options.config ?? ""}`);
+  const socketLine = runtimeDir === undefined ? `ipc-socket ${fixedSocket}\n` : "";
+  await writeFile(configPath, `# i3 config file (v4)\n${socketLine}font pango:monospace 8\n${options.config ?? ""}`);
   const xvfb = await startXvfb();
   const clients = new Set<ResultPromise>();
+  const environment: Record<string, string> = runtimeDir === undefined ? {} : { XDG_RUNTIME_DIR: runtimeDir };
   let i3: RunningI3;
   try {
-    i3 = await launchI3(xvfb.display, configPath, socketPath);
+    i3 = await launchI3(xvfb.display, configPath, socketOf, environment);
   } catch (error) {
     await stopProcess(xvfb.process);
     await rm(dir, { recursive: true, force: true });
@@ -51,7 +58,9 @@ export async function startI3UnderXvfb(options: I3UnderXvfbOptions = {}): Promis
   }
 
   return {
-    socketPath,
+    get socketPath() {
+      return socketOf(i3.pid);
+    },
     display: xvfb.display,
     configPath,
     get pid() {
@@ -60,11 +69,12 @@ export async function startI3UnderXvfb(options: I3UnderXvfbOptions = {}): Promis
     async restart(mode = "in-place") {
       if (mode === "new-process") {
         await stopProcess(i3.process);
-        i3 = await launchI3(xvfb.display, configPath, socketPath);
+        i3 = await launchI3(xvfb.display, configPath, socketOf, environment);
         return;
       }
       // i3 closes every IPC connection, re-executes itself and binds its socket anew. A connection of our own
       // tells when the old i3 has let go; only a reply tells that the new one is listening.
+      const socketPath = socketOf(i3.pid);
       let released = false;
       const sentinel = createConnection(socketPath).once("close", () => {
         released = true;
@@ -100,11 +110,12 @@ interface RunningI3 {
   log(): string;
 }
 
-async function launchI3(display: string, configPath: string, socketPath: string): Promise<RunningI3> {
-  const child = execa("i3", ["-c", configPath], { env: { ...process.env, DISPLAY: display }, reject: false, stdin: "ignore" });
+async function launchI3(display: string, configPath: string, socketOf: (pid: number) => string, environment: Record<string, string>): Promise<RunningI3> {
+  const child = execa("i3", ["-c", configPath], { env: { ...process.env, DISPLAY: display, ...environment }, reject: false, stdin: "ignore" });
   const log = collectOutput(child);
   const pid = child.pid;
   if (pid === undefined) throw new Error(`cannot start i3: ${log()}`);
+  const socketPath = socketOf(pid);
   await waitFor(`i3 to listen on ${socketPath}`, async () => {
     if (child.exitCode !== null) throw new Error(`i3 exited with ${child.exitCode} before its IPC was ready:\n${log()}`);
     return (await acceptsConnections(socketPath)) ? true : undefined;

@@ -21,8 +21,11 @@ export interface SessionStack {
   session: SessionClient;
   vms: VmdClient;
   writeConfig(config: ConfigInput | string): Promise<void>;
-  /** Stops clan-sessiond and starts it again, with `env` changed by `changes` (for it and for clanctl). */
-  restartSessiond(changes?: Record<string, string>): Promise<void>;
+  /** Stops clan-sessiond and starts it again, with `env` changed by `changes` (for it and for clanctl), after
+   *  running `whileDown`. */
+  restartSessiond(changes?: Record<string, string>, whileDown?: () => Promise<void>): Promise<void>;
+  /** Stops clan-vmd (its VMs go on), runs `whileDown`, and starts it again; it re-adopts its VMs. */
+  restartVmd(whileDown?: () => Promise<void>): Promise<void>;
   /** Resolves when the network's published status satisfies `predicate`. */
   waitForNetwork(name: string, predicate: (status: NetworkStatus) => boolean, timeoutMs?: number): Promise<NetworkStatus>;
   stop(): Promise<void>;
@@ -38,8 +41,12 @@ export async function startSessionStack(options: { config: ConfigInput; daemonEn
     writeFile(configFile, typeof config === "string" ? config : JSON.stringify(config, null, 2));
   await writeConfig(options.config);
 
-  const vmd = startDaemon("clan-vmd", ["--runtime-dir", join(root, "run"), "--state-dir", join(root, "state"), "--accel", "tcg", "--powerdown-timeout", "1"], env);
-  await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
+  const launchVmd = async () => {
+    const daemon = startDaemon("clan-vmd", ["--runtime-dir", join(root, "run"), "--state-dir", join(root, "state"), "--accel", "tcg", "--powerdown-timeout", "1"], env);
+    await daemon.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
+    return daemon;
+  };
+  let vmd = await launchVmd();
   const launchSessiond = async () => {
     const daemon = startDaemon("clan-sessiond", [], env);
     await daemon.waitForOutput(/serving org\.clan\.Desktop\.Session1/);
@@ -54,17 +61,25 @@ export async function startSessionStack(options: { config: ConfigInput; daemonEn
     root,
     configFile,
     env,
-    vmd,
+    get vmd() {
+      return vmd;
+    },
     get sessiond() {
       return sessiond;
     },
     session,
     vms,
     writeConfig,
-    async restartSessiond(changes = {}) {
+    async restartSessiond(changes = {}, whileDown) {
       await sessiond.stop();
+      await whileDown?.();
       Object.assign(env, changes);
       sessiond = await launchSessiond();
+    },
+    async restartVmd(whileDown) {
+      await vmd.stop();
+      await whileDown?.();
+      vmd = await launchVmd();
     },
     waitForNetwork: (name, predicate, timeoutMs) => waitForNetworkStatus(session, name, predicate, timeoutMs),
     async stop() {

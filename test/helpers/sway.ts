@@ -17,6 +17,16 @@ font pango:monospace 10
 export interface HeadlessSwayOptions {
   /** Lines appended to the minimal config. */
   config?: string;
+  /** A runtime dir made earlier with createSwayRuntimeDir (for a client started before sway); a fresh one otherwise. */
+  runtimeDir?: string;
+}
+
+/** A fresh 0700 XDG_RUNTIME_DIR owned by the test user, for sway to be started in later. */
+export async function createSwayRuntimeDir(): Promise<string> {
+  const { uid, gid } = await ensureTestUser();
+  const runtimeDir = await mkdtemp("/tmp/clan-sway-");
+  await chown(runtimeDir, uid, gid);
+  return runtimeDir;
 }
 
 export interface HeadlessSway {
@@ -42,8 +52,7 @@ export interface HeadlessSway {
 
 export async function startHeadlessSway(options: HeadlessSwayOptions = {}): Promise<HeadlessSway> {
   const { uid, gid, home } = await ensureTestUser();
-  const runtimeDir = await mkdtemp("/tmp/clan-sway-");
-  await chown(runtimeDir, uid, gid);
+  const runtimeDir = options.runtimeDir ?? (await createSwayRuntimeDir());
   const configPath = join(runtimeDir, "sway.conf");
   await writeFile(configPath, BASE_CONFIG + (options.config ?? ""), { mode: 0o644 });
   const clients = new Set<ResultPromise>();

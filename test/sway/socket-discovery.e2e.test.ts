@@ -1,8 +1,10 @@
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IpcClient } from "../../src/sway/ipc/client.js";
-import { createDefaultSocketDiscovery, findLiveSwaySocket } from "../../src/sway/ipc/socket-discovery.js";
+import { createDefaultSocketDiscovery, discoverWindowManager, findLiveSwaySocket } from "../../src/sway/ipc/socket-discovery.js";
 import { startI3UnderXvfb, type I3UnderXvfb } from "../helpers/i3.js";
 import { skipReason, within } from "../helpers/processes.js";
 import { startHeadlessSway, type HeadlessSway } from "../helpers/sway.js";
@@ -36,6 +38,10 @@ describe.skipIf(swaySkip !== "")(`socket discovery on real sway${swaySkip}`, () 
     expect(await findLiveSwaySocket(sway.runtimeDir, sway.uid)).toBe(sway.socketPath);
   });
 
+  it("names sway as the window manager found in the runtime dir, with no SWAYSOCK imported", async () => {
+    expect(await discoverWindowManager({ env: { XDG_RUNTIME_DIR: sway.runtimeDir }, uid: sway.uid })).toEqual({ kind: "sway", path: sway.socketPath });
+  });
+
   it("follows a restarted sway although the inherited SWAYSOCK names the old socket", async () => {
     const inheritedSwaysock = sway.socketPath;
     const discover = createDefaultSocketDiscovery({ env: { SWAYSOCK: inheritedSwaysock, XDG_RUNTIME_DIR: sway.runtimeDir }, uid: sway.uid });
@@ -67,5 +73,27 @@ describe.skipIf(i3Skip !== "")(`socket discovery on real i3${i3Skip}`, () => {
     expect(await discover()).toBe(i3.socketPath);
     await i3.restart("new-process");
     expect(await discover()).toBe(i3.socketPath);
+  });
+});
+
+describe.skipIf(i3Skip !== "")(`socket discovery of i3's default socket${i3Skip}`, () => {
+  let runtimeDir: string;
+  let i3: I3UnderXvfb;
+
+  beforeAll(async () => {
+    runtimeDir = await mkdtemp(join(tmpdir(), "clan-i3-runtime-"));
+    i3 = await startI3UnderXvfb({ runtimeDir });
+  });
+  afterAll(async () => {
+    await i3?.stop();
+    await rm(runtimeDir, { recursive: true, force: true });
+  });
+
+  it("finds XDG_RUNTIME_DIR/i3/ipc-socket.<pid> with neither I3SOCK nor DISPLAY, and follows a new i3 process", async () => {
+    const env = { XDG_RUNTIME_DIR: runtimeDir, PATH: process.env["PATH"] };
+    expect(i3.socketPath).toBe(join(runtimeDir, "i3", `ipc-socket.${i3.pid}`));
+    expect(await discoverWindowManager({ env })).toEqual({ kind: "i3", path: i3.socketPath });
+    await i3.restart("new-process");
+    expect(await discoverWindowManager({ env })).toEqual({ kind: "i3", path: i3.socketPath });
   });
 });

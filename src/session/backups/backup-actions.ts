@@ -21,7 +21,7 @@ import { WorkDirectories } from "./work-directory.js";
 export interface BackupActionsOptions {
   registry: NetworkRegistry;
   vmd: () => VmdClient | undefined;
-  /** Keeps the orchestrator's hands off the network's VM while a restore stops it and swaps its disk. */
+  /** Keeps the reconciler's hands off the network's VM while a restore stops it and swaps its disk. */
   holdVm: (network: string) => () => void;
   /** Boots the network's current generation. */
   startVm: (network: string) => Promise<VmStatus>;

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Config, NetworkConfig } from "./schema.js";
 
-// What a valid edit changed, so the orchestrator can apply it to a running session: start tracking added networks,
+// What a valid edit changed, so the session can apply it to a running session: start tracking added networks,
 // stop removed ones, and for changed ones do only what the changed fields need (a new colour redecorates windows;
 // a new source means new generations; a new onLeave policy applies at the next leave).
 

@@ -24,6 +24,8 @@ export interface GenerationActionsOptions {
   registry: NetworkRegistry;
   vmd: () => VmdClient | undefined;
   profileOf: (network: string, config: NetworkConfig) => string;
+  /** Keeps the reconciler from acting on the VM while it is restarted into another generation. */
+  holdVm: (network: string) => () => void;
   notify: Notify;
   log: (message: string) => void;
 }
@@ -151,9 +153,14 @@ export class GenerationActions {
     const vmd = this.options.vmd();
     if (!vmd) throw new ClanError("Disconnected", "clan-vmd is not running");
     const { registry } = this.options;
-    const hasProcess = (await vmd.list()).some((vm) => vm.network === network && vm.state !== "stopped");
-    if (hasProcess) registry.applyVmStatus(await vmd.stop(network));
-    registry.applyVmStatus(await vmd.start(network, this.profile(network), vmStartOptions(config)));
+    const release = this.options.holdVm(network);
+    try {
+      const hasProcess = (await vmd.list()).some((vm) => vm.network === network && vm.state !== "stopped");
+      if (hasProcess) registry.applyVmStatus(await vmd.stop(network));
+      registry.applyVmStatus(await vmd.start(network, this.profile(network), vmStartOptions(config)));
+    } finally {
+      release();
+    }
   }
 
   private async exclusively(network: string, body: () => Promise<void>): Promise<void> {

@@ -19,59 +19,89 @@ export interface DefaultDiscoveryOptions {
   uid?: number;
 }
 
+/** A window manager's IPC socket, and which window manager listens there. */
+export interface FoundWindowManager {
+  kind: "sway" | "i3";
+  path: string;
+}
+
 /**
  * SWAYSOCK, then I3SOCK (each only if something accepts connections there: a WM that died leaves its socket file
- * behind), then a live sway's socket in XDG_RUNTIME_DIR, then
+ * behind), then a live sway's socket in XDG_RUNTIME_DIR, then a live i3's in XDG_RUNTIME_DIR/i3, then
  * `sway --get-socketpath` and `i3 --get-socketpath` (the latter reads the X root window, so it follows i3 across
- * restarts as long as DISPLAY is right).
+ * restarts as long as DISPLAY is right), each only when the variable it reads is set. Looking in XDG_RUNTIME_DIR is what finds a window manager whose
+ * environment (SWAYSOCK, I3SOCK, DISPLAY) was never imported into clan-sessiond's.
  */
 export function createDefaultSocketDiscovery(options: DefaultDiscoveryOptions = {}): SocketDiscovery {
   return async () => {
-    const env = options.env ?? process.env;
-    const commandTimeoutMs = options.commandTimeoutMs ?? 1000;
-    const attempts: string[] = [];
-    for (const variable of ["SWAYSOCK", "I3SOCK"] as const) {
-      const path = env[variable];
-      if (!path) attempts.push(`${variable} is not set`);
-      else if (await acceptsConnections(path, commandTimeoutMs)) return path;
-      else attempts.push(`${variable}=${path}: nothing accepts connections there`);
-    }
-    const runtimeDir = env["XDG_RUNTIME_DIR"];
-    const uid = options.uid ?? process.getuid?.();
-    if (runtimeDir && uid !== undefined) {
-      const found = await findLiveSwaySocket(runtimeDir, uid, commandTimeoutMs);
-      if (found) return found;
-      attempts.push(`no live sway socket in ${runtimeDir}`);
-    }
-    for (const program of ["sway", "i3"]) {
-      try {
-        const { stdout } = await execa(program, ["--get-socketpath"], { env, extendEnv: false, timeout: commandTimeoutMs });
-        const path = stdout.trim();
-        if (await acceptsConnections(path, commandTimeoutMs)) return path;
-        attempts.push(`${program} --get-socketpath gave ${JSON.stringify(path)}, where nothing accepts connections`);
-      } catch (error) {
-        attempts.push(`${program} --get-socketpath failed: ${firstLine(describeCause(error))}`);
-      }
-    }
-    throw new IpcSocketNotFoundError(attempts);
+    const found = await discoverWindowManager(options);
+    if ("attempts" in found) throw new IpcSocketNotFoundError(found.attempts);
+    return found.path;
   };
+}
+
+/** The default discovery, also naming the window manager found; what was tried when none was. */
+export async function discoverWindowManager(options: DefaultDiscoveryOptions = {}): Promise<FoundWindowManager | { attempts: string[] }> {
+  const env = options.env ?? process.env;
+  const commandTimeoutMs = options.commandTimeoutMs ?? 1000;
+  const attempts: string[] = [];
+  for (const [variable, kind] of [["SWAYSOCK", "sway"], ["I3SOCK", "i3"]] as const) {
+    const path = env[variable];
+    if (!path) attempts.push(`${variable} is not set`);
+    else if (await acceptsConnections(path, commandTimeoutMs)) return { kind, path };
+    else attempts.push(`${variable}=${path}: nothing accepts connections there`);
+  }
+  const runtimeDir = env["XDG_RUNTIME_DIR"];
+  const uid = options.uid ?? process.getuid?.();
+  if (runtimeDir && uid !== undefined) {
+    const sway = await findLiveSwaySocket(runtimeDir, uid, commandTimeoutMs);
+    if (sway) return { kind: "sway", path: sway };
+    attempts.push(`no live sway socket in ${runtimeDir}`);
+  }
+  if (runtimeDir) {
+    const i3 = await findLiveI3Socket(runtimeDir, commandTimeoutMs);
+    if (i3) return { kind: "i3", path: i3 };
+    attempts.push(`no live i3 socket in ${join(runtimeDir, "i3")}`);
+  }
+  // `sway --get-socketpath` prints SWAYSOCK; `i3 --get-socketpath` reads the X display: without them, no use.
+  for (const [kind, needs] of [["sway", "SWAYSOCK"], ["i3", "DISPLAY"]] as const) {
+    if (!env[needs]) continue;
+    try {
+      const { stdout } = await execa(kind, ["--get-socketpath"], { env, extendEnv: false, timeout: commandTimeoutMs });
+      const path = stdout.trim();
+      if (await acceptsConnections(path, commandTimeoutMs)) return { kind, path };
+      attempts.push(`${kind} --get-socketpath gave ${JSON.stringify(path)}, where nothing accepts connections`);
+    } catch (error) {
+      attempts.push(`${kind} --get-socketpath failed: ${firstLine(describeCause(error))}`);
+    }
+  }
+  return { attempts };
+}
+
+/** i3's default socket, XDG_RUNTIME_DIR/i3/ipc-socket.<pid>, of an i3 that still runs and answers. */
+export async function findLiveI3Socket(runtimeDir: string, probeTimeoutMs = 1000): Promise<string | undefined> {
+  return newestLiveSocket(join(runtimeDir, "i3"), /^ipc-socket\.(\d+)$/, probeTimeoutMs);
 }
 
 /** The socket of the newest sway of `uid` that still runs and answers, named sway-ipc.<uid>.<pid>.sock by sway. */
 export async function findLiveSwaySocket(runtimeDir: string, uid: number, probeTimeoutMs = 1000): Promise<string | undefined> {
+  return newestLiveSocket(runtimeDir, new RegExp(`^sway-ipc\\.${uid}\\.(\\d+)\\.sock$`), probeTimeoutMs);
+}
+
+/** The newest socket in `directory` whose name matches `pattern` (group 1: the owner's pid) and that answers. */
+async function newestLiveSocket(directory: string, pattern: RegExp, probeTimeoutMs: number): Promise<string | undefined> {
   let names: string[];
   try {
-    names = await readdir(runtimeDir);
+    names = await readdir(directory);
   } catch {
-    // No runtime dir means no sway socket in it; the caller records that and tries the next source.
+    // No such directory means no socket in it; the caller records that and tries the next source.
     return undefined;
   }
-  const pattern = new RegExp(`^sway-ipc\\.${uid}\\.(\\d+)\\.sock$`);
   const candidates: { path: string; changedMs: number }[] = [];
   for (const name of names) {
     const pid = pattern.exec(name)?.[1];
     if (pid === undefined || !isProcessAlive(Number(pid))) continue;
-    const path = join(runtimeDir, name);
+    const path = join(directory, name);
     const info = await stat(path).catch(() => undefined);
     if (info?.isSocket()) candidates.push({ path, changedMs: info.ctimeMs });
   }
