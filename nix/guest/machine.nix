@@ -8,8 +8,10 @@ let
   stateRoot = "/var/lib/clan-state";
   hasStateDisk = cfg.vm.stateDiskMiB > 0;
 
+  # The display and audio the VM's applications need (options.nix: display, audio.enable) replace the entry's.
+  vm = cfg.vm // { inherit (cfg) display; audio = if cfg.audio.enable then "host" else "none"; };
   vmJson = pkgs.writeText "vm.json"
-    (builtins.toJSON (clanLib.vmSpec { inherit (cfg) vm readyTimeoutSeconds sourceRevision; }));
+    (builtins.toJSON (clanLib.vmSpec { inherit vm; inherit (cfg) readyTimeoutSeconds sourceRevision; }));
 
   # A network name may end in '-', a host name may not.
   hostName = builtins.head (builtins.match "(.*[a-z0-9])-*" cfg.networkName);
@@ -62,6 +64,7 @@ lib.mkIf cfg.enable {
   # The generation contract of clan-vmd (docs/nix.md): the toplevel already holds kernel, initrd and
   # kernel-params. It adds vm.json, the init= a boot loader would have added, and clan.generation=, the toplevel's
   # hash, which the VM controller reports as ready. After the kernel module's commands, which write kernel-params.
+  system.build.clanVmJson = vmJson;
   system.systemBuilderCommands = lib.mkAfter ''
     cp ${vmJson} $out/vm.json
     echo -n " init=$out/init clan.generation=$(basename "$out" | cut -c1-32)" >> $out/kernel-params

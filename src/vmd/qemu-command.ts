@@ -48,6 +48,7 @@ export function qemuArguments({ network, generation, paths, accelerator, withSta
     "-chardev", `socket,id=control,path=${paths.controlSocket},server=on,wait=off`,
     "-device", `virtserialport,bus=vser.0,chardev=control,name=${CONTROL_PORT_NAME}`,
     ...displayArguments(generation, paths),
+    ...audioArguments(generation),
     ...networkArguments(connection),
   ];
   if (withStateDisk) {
@@ -83,6 +84,13 @@ function displayArguments({ vm }: Generation, paths: VmPaths): string[] {
         "-device", `virtserialport,bus=vser.0,chardev=waypipe,name=${WAYPIPE_PORT_NAME}`,
       ];
   }
+}
+
+// QEMU's PulseAudio backend (7.2 has no pipewire one) reaches PipeWire through pipewire-pulse as well; it finds the
+// server the way clan-vmd's session does (PULSE_SERVER, XDG_RUNTIME_DIR).
+function audioArguments({ vm }: Generation): string[] {
+  if (vm.audio === "none") return [];
+  return ["-audiodev", "pa,id=clan-audio", "-device", "intel-hda", "-device", "hda-duplex,audiodev=clan-audio"];
 }
 
 function plainConnection({ vm }: Generation): QemuNetwork {

@@ -91,6 +91,20 @@ describe("qemuArguments", () => {
     ]);
   });
 
+  it("gives the guest an HD audio card played through the host's PulseAudio (or PipeWire's) when vm.json asks", () => {
+    expect(command({ display: "waypipe", audio: "host" })).toEqual([
+      ...TCG,
+      "-display", "none",
+      "-chardev", "socket,id=waypipe,path=/run/vmd/alpha/waypipe.sock,server=on,wait=off",
+      "-device", "virtserialport,bus=vser.0,chardev=waypipe,name=org.clan.waypipe.0",
+      "-audiodev", "pa,id=clan-audio",
+      "-device", "intel-hda",
+      "-device", "hda-duplex,audiodev=clan-audio",
+      ...USER_NETWORK,
+    ]);
+    expect(() => VmSpec.parse({ audio: "alsa" })).toThrow();
+  });
+
   it("attaches the state disk as a virtio block device with a fixed serial", () => {
     expect(command({}, { withStateDisk: true })).toEqual([
       ...TCG, ...NO_DISPLAY, ...USER_NETWORK,
