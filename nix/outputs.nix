@@ -5,6 +5,7 @@ let
   systems = [ "x86_64-linux" "aarch64-linux" ];
   forEachSystem = makeOutputs:
     builtins.listToAttrs (map (system: { name = system; value = makeOutputs system; }) systems);
+  hostModule = { _file = ./host/module.nix; imports = [ ./host/module.nix ]; };
   networkTemplate = {
     path = ./templates/network;
     description = "A clan-desktop network: its VMs in configs.json, turned into NixOS generations clan-vmd boots";
@@ -13,10 +14,12 @@ in
 {
   lib = import ./lib;
 
+  # Modules as attribute sets that import the files, not paths: `nix flake check` of Nix 2.8 accepts only
+  # functions and attribute sets, and _file keeps error messages pointing at the file.
   nixosModules = {
-    host = ./host/module.nix;
-    guest = ./guest/module.nix;
-    default = ./host/module.nix;
+    host = hostModule;
+    guest = { _file = ./guest/module.nix; imports = [ ./guest/module.nix ]; };
+    default = hostModule;
   };
 
   packages = forEachSystem (system:

@@ -3,7 +3,7 @@
 { ... }:
 {
   # The NixOS release whose state formats this network's state disks use; keep it when you update nixpkgs.
-  system.stateVersion = "25.11";
+  system.stateVersion = "25.05";
 
   # configs.json chose yggdrasil: the peers that join the members (your own, or public ones).
   services.yggdrasil.settings.Peers = [ ];

@@ -1,10 +1,12 @@
-# STAND-IN for nixpkgs' package set (`pkgs`), which is not on these machines: every package is a named attrset that
-# passes lib.types.package and interpolates to a made-up store path, so the modules evaluate with the real `lib`
-# and a test can see which package and which file content a module used. Nothing here can be built.
+# STAND-IN for nixpkgs' package set (`pkgs`), which is not on these machines: every package is a derivation whose
+# builder fails, named like the package it stands for, with what it was made from as extra attributes, so the
+# modules evaluate with the real `lib` and a test can see which package and which file content a module used.
+# Nothing here can be built.
 { lib }:
 let
-  storePath = name: "/nix/store/${builtins.substring 0 32 (builtins.hashString "sha256" name)}-${name}";
-  package = name: extra: { type = "derivation"; inherit name; outPath = storePath name; standIn = true; } // extra;
+  package = name: extra:
+    derivation { inherit name; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "exit 1" ]; }
+    // { standIn = true; } // extra;
   named = names: lib.genAttrs names (name: package name { });
   jsonValue = with lib.types;
     nullOr (oneOf [ bool int float str path (attrsOf jsonValue) (listOf jsonValue) ]) // { description = "JSON value"; };
@@ -14,7 +16,7 @@ lib.fix (pkgs: named [
   "zerotierone" "openssh" "virtiofsd" "restic" "virt-viewer" "nodejs" "nix" "pipewire"
 ]
 // {
-  runtimeShell = "${storePath "bash"}/bin/bash";
+  runtimeShell = "${package "bash" { }}/bin/bash";
   stdenv.hostPlatform = { system = "x86_64-linux"; qemuArch = "x86_64"; };
   qemu_kvm = package "qemu" { };
 
@@ -28,7 +30,7 @@ lib.fix (pkgs: named [
   # Records what package.nix asks buildNpmPackage and importNpmLock for.
   buildNpmPackage = arguments: package "${arguments.pname}-${arguments.version}" { buildNpmPackageArguments = arguments; };
   importNpmLock = {
-    __functor = _: { npmRoot, ... }: package "npm-deps" { importNpmLockRoot = npmRoot; };
+    __functor = _: arguments: package "npm-deps" { importNpmLockArguments = arguments; };
     npmConfigHook = package "npm-config-hook" { };
   };
   callPackage = file: arguments:
