@@ -26,7 +26,8 @@ in
     let clan-desktop = nixpkgs.legacyPackages.${system}.callPackage ./package.nix { };
     in { inherit clan-desktop; default = clan-desktop; });
 
-  overlays.default = final: _previous: { clan-desktop = final.callPackage ./package.nix { }; };
+  # Nix 2.8's `nix flake check` wants the arguments named final and prev.
+  overlays.default = final: prev: { clan-desktop = final.callPackage ./package.nix { }; };
 
   templates = {
     network = networkTemplate;

@@ -5,11 +5,14 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasNix, NIX_OPTIONS, nixSkipReason, repositoryRoot } from "./nix.js";
+import { hasNixpkgsLib, nixpkgsLibSkipReason, unpackNixpkgsLib } from "./real-lib.js";
 
 // The flake itself, evaluated by the real `nix` (2.8, flakes enabled). nixpkgs cannot be fetched here, so the
 // flake's nixpkgs input is locked to a stand-in flake whose outputs throw: everything that evaluates proves it does
-// not need nixpkgs, and forcing a package shows the stand-in is really in place. The flake is copied (flake.nix and
-// nix/) into a temporary path: flake, so that it does not depend on what git has staged.
+// not need nixpkgs, and forcing a package shows the stand-in is really in place. `nix flake check` runs with nixpkgs
+// standing in as nixpkgs 25.05's real lib and the stand-in packages of test/nix/nixos-stand-ins. The flake is copied
+// (flake.nix, nix/, package.json and its lock) into a temporary path: flake, so that it does not depend on what git
+// has staged.
 
 const NIX = ["--extra-experimental-features", "nix-command flakes", ...NIX_OPTIONS];
 let root: string;
@@ -24,6 +27,7 @@ beforeAll(async () => {
   await mkdir(flake);
   await cp(join(repositoryRoot, "flake.nix"), join(flake, "flake.nix"));
   await cp(join(repositoryRoot, "nix"), join(flake, "nix"), { recursive: true });
+  for (const file of ["package.json", "package-lock.json"]) await cp(join(repositoryRoot, file), join(flake, file));
   await mkdir(nixpkgsStandIn);
   await writeFile(join(nixpkgsStandIn, "flake.nix"), '{ outputs = _: throw "the nixpkgs stand-in was forced"; }\n');
   const lock = await nix(["flake", "lock", "--override-input", "nixpkgs", `path:${nixpkgsStandIn}`, `path:${flake}`]);
@@ -56,7 +60,7 @@ describe.skipIf(!hasNix)(`the flake${nixSkipReason}`, () => {
     expect(await evalJson(`path:${flake}#lib`, "builtins.attrNames")).toEqual(
       expect.arrayContaining(["generateNixosModules", "mkNetworkVM", "mkNetworkVMs", "validateNetworkConfigs"]),
     );
-    expect(await evalJson(`path:${flake}#nixosModules`, "builtins.mapAttrs (_: toString)")).toEqual({
+    expect(await evalJson(`path:${flake}#nixosModules`, "builtins.mapAttrs (_: module: toString module._file)")).toEqual({
       default: expect.stringMatching(/\/nix\/host\/module\.nix$/),
       host: expect.stringMatching(/\/nix\/host\/module\.nix$/),
       guest: expect.stringMatching(/\/nix\/guest\/module\.nix$/),
@@ -69,6 +73,13 @@ describe.skipIf(!hasNix)(`the flake${nixSkipReason}`, () => {
       "aarch64-linux": ["clan-desktop", "default"],
       "x86_64-linux": ["clan-desktop", "default"],
     });
+  });
+
+  it("pins nixos-25.05, the release whose lib the tests use and whose stateVersion the template sets", async () => {
+    for (const file of ["flake.nix", "nix/flake.nix"]) {
+      expect(readFileSync(join(repositoryRoot, file), "utf8"), file).toContain('inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";');
+    }
+    expect(readFileSync(join(repositoryRoot, "nix/templates/network/network.nix"), "utf8")).toContain('system.stateVersion = "25.05";');
   });
 
   it("validates configs through its lib output, as nix/lib does", async () => {
@@ -96,5 +107,36 @@ describe.skipIf(!hasNix)(`the flake${nixSkipReason}`, () => {
     expect(await evalJson(`path:${network}#nixosModules`, "builtins.mapAttrs (_: module: module.config)", useCopy)).toEqual(seeds.networkOptions);
     expect(await evalJson(`path:${network}#packages`, "builtins.mapAttrs (_: builtins.attrNames)", useCopy)).toEqual({ "x86_64-linux": ["default"] });
     expect(await evalJson(`path:${network}#nixosConfigurations`, "builtins.attrNames", useCopy)).toEqual(["default"]);
+  });
+});
+
+describe.skipIf(!hasNixpkgsLib)(`nix flake check${nixpkgsLibSkipReason}`, () => {
+  let nixpkgsLib: { lib: string; remove: () => Promise<void> };
+  let standIn: string;
+
+  beforeAll(async () => {
+    nixpkgsLib = await unpackNixpkgsLib();
+    // A nixpkgs flake of 25.05's real lib and the stand-in packages, copied in: a flake may not reach outside itself.
+    standIn = join(root, "nixpkgs-25.05-lib-stand-in");
+    await mkdir(standIn);
+    await cp(nixpkgsLib.lib, join(standIn, "lib"), { recursive: true });
+    await cp(join(repositoryRoot, "test/nix/nixos-stand-ins/pkgs.nix"), join(standIn, "pkgs.nix"));
+    await writeFile(
+      join(standIn, "flake.nix"),
+      `{ outputs = _: let lib = import ./lib; in {
+           inherit lib;
+           legacyPackages = lib.genAttrs [ "x86_64-linux" "aarch64-linux" ] (_: import ./pkgs.nix { inherit lib; });
+         }; }\n`,
+    );
+  });
+
+  afterAll(async () => {
+    await nixpkgsLib?.remove();
+  });
+
+  it("passes on this Nix: modules, overlay, templates and packages have the shapes Nix requires", async () => {
+    const check = await nix(["flake", "check", "--no-write-lock-file", "--override-input", "nixpkgs", `path:${standIn}`, `path:${flake}`]);
+    expect(check.stderr).not.toMatch(/^error/m);
+    expect(check.exitCode).toBe(0);
   });
 });
