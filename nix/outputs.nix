@@ -27,6 +27,10 @@ in
     in { inherit clan-desktop; default = clan-desktop; });
 
   # Nix 2.8's `nix flake check` wants the arguments named final and prev.
+  # The NixOS VM test of two members' network VMs (nix/tests/network-vm.nix); the seeds' VMs are x86_64.
+  checks.x86_64-linux.network-vm =
+    nixpkgs.legacyPackages.x86_64-linux.testers.runNixOSTest (import ./tests/network-vm.nix { clanLib = import ./lib; });
+
   overlays.default = final: prev: { clan-desktop = final.callPackage ./package.nix { }; };
 
   templates = {

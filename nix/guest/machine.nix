@@ -21,8 +21,16 @@ let
       onDisk = lib.escapeShellArg "${stateRoot}${directory}";
       inMemory = lib.escapeShellArg directory;
     in
+    # Made on the disk the first time with the owner and mode of the directory it covers, if the system made one
+    # (a service user's home, say); else for root alone.
     ''
-      install -d -m 0700 ${onDisk}
+      if [ ! -d ${onDisk} ]; then
+        install -d -m 0700 ${onDisk}
+        if [ -d ${inMemory} ]; then
+          chown --reference=${inMemory} ${onDisk}
+          chmod --reference=${inMemory} ${onDisk}
+        fi
+      fi
       mkdir -p ${inMemory}
       mountpoint -q ${inMemory} || mount --bind ${onDisk} ${inMemory}
     '';

@@ -33,6 +33,8 @@ lib.fix (pkgs: named [
     __functor = _: arguments: package "npm-deps" { importNpmLockArguments = arguments; };
     npmConfigHook = package "npm-config-hook" { };
   };
+  # Records the test it was given.
+  testers.runNixOSTest = test: package "vm-test-run-${test.name}" { nixosTest = test; };
   callPackage = file: arguments:
     let function = if builtins.isFunction file then file else import file;
     in function (builtins.intersectAttrs (builtins.functionArgs function) (pkgs // { inherit lib; }) // arguments);
