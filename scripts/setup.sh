@@ -24,6 +24,8 @@ DEBIAN_PACKAGES=(
   wireguard-go wireguard-tools yggdrasil nftables iproute2 procps
   # lint of the shell scripts that run inside network VMs
   shellcheck
+  # test/nix: the guest's yggdrasil key script (jq) and the NixOS VM test's script, parsed as Python
+  jq python3
   # backups of network VMs' state disks; e2fsprogs makes and inspects the test guest's ext4 state disk
   restic e2fsprogs
 )
