@@ -7,4 +7,10 @@
 
   # configs.json chose yggdrasil: the peers that join the members (your own, or public ones).
   services.yggdrasil.settings.Peers = [ ];
+
+  # The members' VMs: their names in the network (<name>, <name>.<network>.clan), and the devices syncthing shares
+  # the folders with. Add each member once their VM has shown its yggdrasil address and syncthing device id.
+  services.clan-desktop-guest.members = {
+    # alice = { address = "200:…"; syncthingDeviceId = "XXXXXXX-…"; };
+  };
 }
