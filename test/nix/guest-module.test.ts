@@ -109,7 +109,7 @@ describe.skipIf(!hasNixpkgsLib)(`nixosModules.guest with nixpkgs 25.05's lib${ni
   });
 
   for (const adminMode of ["local", "remote", "shared"]) {
-    for (const networkLayer of ["yggdrasil", "wireguard", "zerotier", "none"]) {
+    for (const networkLayer of ["yggdrasil", "wireguard", "zerotier", "none"] as const) {
       it(`adminMode ${adminMode}, networkLayer ${networkLayer}: the admin's way in and the layer's service`, async () => {
         const adminSshKeys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEkk6kDjOkwLdvwJ+8nHd6bvwGQxw4DW2oFfOQoUYrc0 admin@family"];
         const system = await evaluate({ ...seedEntry, adminMode, networkLayer, adminSshKeys }, phonebook);
