@@ -26,6 +26,8 @@ DEBIAN_PACKAGES=(
   shellcheck
   # test/nix: the guest's yggdrasil key script (jq) and the NixOS VM test's script, parsed as Python
   jq python3
+  # vm.json audio "host": QEMU's PulseAudio module (in qemu-system-gui) and a PulseAudio server to play into
+  qemu-system-gui pulseaudio pulseaudio-utils
   # backups of network VMs' state disks; e2fsprogs makes and inspects the test guest's ext4 state disk
   restic e2fsprogs
 )

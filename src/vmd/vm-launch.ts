@@ -2,6 +2,7 @@ import { mkdir, rm, stat, unlink } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { ClanError } from "../shared/errors.js";
+import { pulseAudioServer } from "./audio-server.js";
 import type { Generation } from "./generation.js";
 import { type Accelerator, qemuArguments } from "./qemu-command.js";
 import { isAlive, readTail, spawnDetached } from "./qemu-process.js";
@@ -47,7 +48,8 @@ export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
     throw error;
   });
   const qemuOutput = `${paths.runtimeDir}/qemu.out`;
-  const args = qemuArguments({ network: options.network, generation, paths, accelerator: options.accelerator, withStateDisk, connection });
+  const audioServer = generation.vm.audio === "host" ? pulseAudioServer(process.env) : undefined;
+  const args = qemuArguments({ network: options.network, generation, paths, accelerator: options.accelerator, withStateDisk, connection, audioServer });
   // With a VPN, QEMU runs inside the network's namespace: even a QEMU taken over by its guest has no other network.
   const pid =
     connection.kind === "tap"
