@@ -3,7 +3,7 @@
 # step with the lock. The lock has no `resolved` URLs (npm here is set to omit them), so each package's tarball URL
 # is made from npmRegistry: <registry>/<name>/-/<name without scope>-<version>.tgz, as npm's registry serves them.
 # buildNpmPackage's default nodejs (an LTS release) satisfies package.json's engines (>= 20.19).
-{ lib, buildNpmPackage, importNpmLock, npmRegistry ? null }:
+{ lib, buildNpmPackage, importNpmLock, glib, npmRegistry ? null }:
 let
   packageJson = lib.importJSON ../package.json;
   packageLock = lib.importJSON ../package-lock.json;
@@ -43,6 +43,8 @@ buildNpmPackage {
   # The build is `tsc`, then the GNOME Shell extension; no dependency needs its install script (esbuild's, pulled in
   # by tsx, would try to fetch a binary in the sandbox; its platform package already holds the binary).
   npmFlags = [ "--ignore-scripts" ];
+  # The extension's settings schema is compiled with glib-compile-schemas.
+  nativeBuildInputs = [ glib ];
   postBuild = ''
     npm run build:gnome
   '';

@@ -104,6 +104,7 @@ describe.skipIf(!hasNixpkgsLib)(`nixosModules.host with nixpkgs 25.05's lib${nix
     expect(install).toContain("dist/gnome-extension/esm/*/metadata.json");
     expect(install).toContain("$out/share/gnome-shell/extensions/");
     expect(system.package.arguments.postBuild).toContain("npm run build:gnome");
+    expect(system.package.arguments["nativeBuildInputs"]).toEqual([expect.stringMatching(/-glib$/)]);
   });
 
   it("starts clan-sessiond from sway and i3 in the same exec as the environment import", async () => {

@@ -13,7 +13,7 @@ let
 in
 lib.fix (pkgs: named [
   "coreutils" "util-linux" "socat" "waypipe" "mumble" "yggdrasil" "jq" "hjson-go" "syncthing" "wireguard-tools"
-  "zerotierone" "openssh" "virtiofsd" "restic" "virt-viewer" "nodejs" "nix" "pipewire"
+  "zerotierone" "openssh" "virtiofsd" "restic" "virt-viewer" "nodejs" "nix" "pipewire" "glib"
 ]
 // {
   runtimeShell = "${package "bash" { }}/bin/bash";
