@@ -9,6 +9,5 @@ in
     virtualisation.emptyDiskImages = mkOption { type = types.listOf types.ints.positive; default = [ ]; };
     virtualisation.fileSystems = mkOption { type = types.attrsOf (types.attrsOf types.anything); default = { }; };
     networking.primaryIPAddress = mkOption { type = types.str; default = "192.168.1.${if name == "alice" then "1" else "2"}"; };
-    services.syncthing.package = mkOption { type = types.package; default = { type = "derivation"; name = "syncthing"; outPath = "/nix/store/syncthing-stand-in"; }; };
   };
 }
