@@ -2,7 +2,7 @@
 {
   description = "clan-desktop: workspaces that belong to private networks, whose services run in NixOS VMs";
 
-  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.05";
 
   outputs = inputs: import ./nix/outputs.nix inputs;
 }

@@ -1,8 +1,30 @@
-# The clan-desktop suite (clan-vmd, clan-sessiond, clanctl), built from package-lock.json with buildNpmPackage.
+# The clan-desktop suite (clan-vmd, clan-sessiond, clanctl), built with buildNpmPackage from package-lock.json alone:
+# importNpmLock fetches each locked package by its integrity hash, so there is no hash of all dependencies to keep in
+# step with the lock. The lock has no `resolved` URLs (npm here is set to omit them), so each package's tarball URL
+# is made from npmRegistry: <registry>/<name>/-/<name without scope>-<version>.tgz, as npm's registry serves them.
 # buildNpmPackage's default nodejs (an LTS release) satisfies package.json's engines (>= 20.19).
-{ lib, buildNpmPackage }:
+{ lib, buildNpmPackage, importNpmLock, glib, npmRegistry ? null }:
 let
   packageJson = lib.importJSON ../package.json;
+  packageLock = lib.importJSON ../package-lock.json;
+
+  registry =
+    if npmRegistry == null then
+      throw "clan-desktop's package needs npmRegistry, the base URL of the npm registry its package-lock.json was made from: callPackage ./nix/package.nix { npmRegistry = \"https://…\"; } (docs/nix.md)"
+    else lib.removeSuffix "/" npmRegistry;
+
+  # "node_modules/@girs/adw-1/node_modules/@girs/gjs" → "@girs/gjs"
+  packageName = key: lib.last (lib.splitString "node_modules/" key);
+  tarballUrl = key: module:
+    let name = packageName key;
+    in "${registry}/${name}/-/${baseNameOf name}-${module.version}.tgz";
+  withTarballUrls = packageLock // {
+    packages = lib.mapAttrs
+      (key: module:
+        if key == "" || module ? resolved || module.link or false then module
+        else module // { resolved = tarballUrl key module; })
+      packageLock.packages;
+  };
 in
 buildNpmPackage {
   pname = packageJson.name;
@@ -10,26 +32,33 @@ buildNpmPackage {
 
   src = lib.fileset.toSource {
     root = ../.;
-    fileset = lib.fileset.unions [ ../package.json ../package-lock.json ../tsconfig.json ../src ../bin ];
+    fileset = lib.fileset.unions [
+      ../package.json ../package-lock.json ../tsconfig.json ../src ../bin ../scripts/build-gnome-extension.ts ../share
+    ];
   };
 
-  # The hash of the dependencies in package-lock.json. It can only be computed where nixpkgs is (it was not on the
-  # machines this flake was written on): the first `nix build` fails printing "got: sha256-…"; put that here, and
-  # again whenever package-lock.json changes.
-  npmDepsHash = lib.fakeHash;
+  npmDeps = importNpmLock { package = packageJson; packageLock = withTarballUrls; };
+  npmConfigHook = importNpmLock.npmConfigHook;
 
-  # The build is `tsc` alone; no dependency needs its install script (esbuild's, pulled in by dev tools, would try
-  # to fetch a binary in the sandbox).
+  # The build is `tsc`, then the GNOME Shell extension; no dependency needs its install script (esbuild's, pulled in
+  # by tsx, would try to fetch a binary in the sandbox; its platform package already holds the binary).
   npmFlags = [ "--ignore-scripts" ];
+  # The extension's settings schema is compiled with glib-compile-schemas.
+  nativeBuildInputs = [ glib ];
+  postBuild = ''
+    npm run build:gnome
+  '';
 
-  # buildNpmPackage runs `npm run build` (tsc → dist/), keeps the production dependencies and links package.json's
-  # bin entries into $out/bin. The GNOME Shell extension is installed when the build produces one.
+  # buildNpmPackage keeps the production dependencies and links package.json's bin entries into $out/bin. Besides:
+  # the GNOME Shell extension (GNOME 45 and later load the ES-module build) and the link handler for clan:// and
+  # nix:// links, whose Exec= gets the package's own clanctl.
   postInstall = ''
-    for metadata in dist/gnome-extension/*/metadata.json; do
-      [ -e "$metadata" ] || continue
+    for metadata in dist/gnome-extension/esm/*/metadata.json; do
       mkdir -p $out/share/gnome-shell/extensions
       cp -r "$(dirname "$metadata")" $out/share/gnome-shell/extensions/
     done
+    install -D -m 0644 share/applications/clan-desktop-join.desktop $out/share/applications/clan-desktop-join.desktop
+    substituteInPlace $out/share/applications/clan-desktop-join.desktop --replace-fail "Exec=clanctl " "Exec=$out/bin/clanctl "
   '';
 
   meta = {

@@ -25,6 +25,10 @@ DEBIAN_PACKAGES=(
   wireguard-go wireguard-tools yggdrasil nftables iproute2 procps passt util-linux
   # lint of the shell scripts that run inside network VMs
   shellcheck
+  # test/nix: the guest's yggdrasil key script (jq) and the NixOS VM test's script, parsed as Python
+  jq python3
+  # vm.json audio "host": QEMU's PulseAudio module (in qemu-system-gui) and a PulseAudio server to play into
+  qemu-system-gui pulseaudio pulseaudio-utils
   # backups of network VMs' state disks; e2fsprogs makes and inspects the test guest's ext4 state disk
   restic e2fsprogs
   # the Debian 13 root of the trixie lane (scripts/trixie/root.sh makes it; docs/testing.md)

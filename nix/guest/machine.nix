@@ -8,8 +8,10 @@ let
   stateRoot = "/var/lib/clan-state";
   hasStateDisk = cfg.vm.stateDiskMiB > 0;
 
+  # The display and audio the VM's applications need (options.nix: display, audio.enable) replace the entry's.
+  vm = cfg.vm // { inherit (cfg) display; audio = if cfg.audio.enable then "host" else "none"; };
   vmJson = pkgs.writeText "vm.json"
-    (builtins.toJSON (clanLib.vmSpec { inherit (cfg) vm readyTimeoutSeconds sourceRevision; }));
+    (builtins.toJSON (clanLib.vmSpec { inherit vm; inherit (cfg) readyTimeoutSeconds sourceRevision; }));
 
   # A network name may end in '-', a host name may not.
   hostName = builtins.head (builtins.match "(.*[a-z0-9])-*" cfg.networkName);
@@ -19,8 +21,16 @@ let
       onDisk = lib.escapeShellArg "${stateRoot}${directory}";
       inMemory = lib.escapeShellArg directory;
     in
+    # Made on the disk the first time with the owner and mode of the directory it covers, if the system made one
+    # (a service user's home, say); else for root alone.
     ''
-      install -d -m 0700 ${onDisk}
+      if [ ! -d ${onDisk} ]; then
+        install -d -m 0700 ${onDisk}
+        if [ -d ${inMemory} ]; then
+          chown --reference=${inMemory} ${onDisk}
+          chmod --reference=${inMemory} ${onDisk}
+        fi
+      fi
       mkdir -p ${inMemory}
       mountpoint -q ${inMemory} || mount --bind ${onDisk} ${inMemory}
     '';
@@ -62,6 +72,7 @@ lib.mkIf cfg.enable {
   # The generation contract of clan-vmd (docs/nix.md): the toplevel already holds kernel, initrd and
   # kernel-params. It adds vm.json, the init= a boot loader would have added, and clan.generation=, the toplevel's
   # hash, which the VM controller reports as ready. After the kernel module's commands, which write kernel-params.
+  system.build.clanVmJson = vmJson;
   system.systemBuilderCommands = lib.mkAfter ''
     cp ${vmJson} $out/vm.json
     echo -n " init=$out/init clan.generation=$(basename "$out" | cut -c1-32)" >> $out/kernel-params

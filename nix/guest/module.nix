@@ -9,5 +9,7 @@
     ./admin.nix
     ./applications.nix
     ./waypipe.nix
+    ./names.nix
+    ./audio.nix
   ];
 }

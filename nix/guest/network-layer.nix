@@ -1,10 +1,12 @@
 # The VPN that joins the network's members. Only the service and where it keeps its identity are set here; peers,
 # addresses and network ids belong to the network and are set with the underlying NixOS options
 # (services.yggdrasil.settings.Peers, networking.wireguard.interfaces.clan0, services.zerotierone.joinNetworks).
-{ config, lib, ... }:
+{ config, lib, pkgs, ... }:
 let
   cfg = config.services.clan-desktop-guest;
   layer = cfg.networkLayer;
+  yggdrasilKeyDirectory = "/var/lib/clan-yggdrasil";
+  yggdrasilKeyFile = "${yggdrasilKeyDirectory}/keys.json";
 in
 {
   options.services.clan-desktop-guest.networkInterface = lib.mkOption {
@@ -16,13 +18,33 @@ in
 
   config = lib.mkIf cfg.enable (lib.mkMerge [
     (lib.mkIf (layer == "yggdrasil") {
+      # The node's key is its address, its identity in the network: it is made once and kept on the state disk.
+      # Not with the module's persistentKeys: that writes /var/lib/yggdrasil, in memory here, which systemd must
+      # then move into /var/lib/private for yggdrasil's DynamicUser (across filesystems when that is on the disk).
+      # The module reads configFile, merged over settings, through LoadCredential, as root.
       services.yggdrasil = {
         enable = true;
-        persistentKeys = true; # the node's address is its identity in the network
+        persistentKeys = false;
+        configFile = yggdrasilKeyFile;
         settings.IfName = "ygg0";
+        # Peers are the ones the network names; nothing is found on QEMU's user network.
+        settings.MulticastInterfaces = lib.mkDefault [ ];
       };
-      # yggdrasil runs with DynamicUser: its state is under /var/lib/private, which must stay 0700 as a whole.
-      services.clan-desktop-guest.stateDirectories = [ "/var/lib/private" ];
+      systemd.services.clan-yggdrasil-key = {
+        description = "Make this network VM's yggdrasil key once, on its state disk";
+        requiredBy = [ "yggdrasil.service" ];
+        before = [ "yggdrasil.service" ];
+        after = [ "clan-state-directories.service" ];
+        path = [ config.services.yggdrasil.package pkgs.jq pkgs.coreutils ];
+        serviceConfig = { Type = "oneshot"; RemainAfterExit = true; UMask = "0077"; };
+        script = ''
+          if [ ! -s ${yggdrasilKeyFile} ]; then
+            yggdrasil -genconf -json | jq 'to_entries | map(select(.key | endswith("Key"))) | from_entries' > ${yggdrasilKeyFile}.new
+            mv ${yggdrasilKeyFile}.new ${yggdrasilKeyFile}
+          fi
+        '';
+      };
+      services.clan-desktop-guest.stateDirectories = [ yggdrasilKeyDirectory ];
       services.clan-desktop-guest.readyAfter = [ "yggdrasil.service" ];
     })
 

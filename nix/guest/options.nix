@@ -1,7 +1,7 @@
 # Options of a network VM (services.clan-desktop-guest). Those a configs.json entry sets are declared from its JSON
 # Schema, so a NixOS option and the wizard's field share name, type, range, default and description; the others are
 # for admins who write Nix.
-{ lib, ... }:
+{ config, lib, ... }:
 let
   inherit (lib) mkOption types;
   clanLib = import ../lib;
@@ -34,6 +34,25 @@ let
 
   # `system` is not an option of the guest: it is the platform nixpkgs builds for (nixpkgs.hostPlatform).
   entryOptions = removeAttrs (optionsOf networkConfigsSchema.additionalProperties) [ "system" ];
+
+  cfg = config.services.clan-desktop-guest;
+  ipAddress = types.strMatching "([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:]*)";
+  member = types.submodule {
+    options = {
+      address = mkOption {
+        type = types.nullOr ipAddress;
+        default = null;
+        example = "200:1234:5678::1";
+        description = "The member's VM's address on the network layer (its yggdrasil address, WireGuard or ZeroTier IP).";
+      };
+      syncthingDeviceId = mkOption {
+        type = types.nullOr (types.strMatching "[A-Z2-7]{7}(-[A-Z2-7]{7}){7}");
+        default = null;
+        example = "MFZWI3D-BONSGYC-YLTMRWG-C43ENR5-QXGZDMM-FZWI3DP-BONSGYY-LTMRWAD";
+        description = "The syncthing device id of the member's VM (`syncthing --device-id`, or the VM's syncthing GUI).";
+      };
+    };
+  };
 in
 {
   options.services.clan-desktop-guest = entryOptions // {
@@ -86,6 +105,35 @@ in
         example = "systemctl start postgresql";
         description = "Shell commands run after the backup, when the filesystems are thawed.";
       };
+    };
+
+    members = mkOption {
+      type = types.attrsOf member;
+      default = { };
+      example = lib.literalExpression ''{ alice = { address = "200:1234:5678::1"; syncthingDeviceId = "MFZWI3D-…"; }; }'';
+      description = ''
+        The network's phonebook: every member's VM, by member name. Each member with an address is
+        `<name>` and `<name>.<networkName>.clan` in /etc/hosts, whatever the network layer; each with a syncthing
+        device id shares every sharedFolder with the others. Every member's VM boots the same generation, so a
+        VM finds itself in this list too (syncthing ignores its own id).
+      '';
+    };
+
+    display = mkOption {
+      type = types.enum [ "none" "spice" "waypipe" ];
+      readOnly = true;
+      default = if cfg.vm.display == "none" && cfg.waypipe.command != null then "waypipe" else cfg.vm.display;
+      defaultText = lib.literalExpression ''"waypipe" when vm.display is "none" and waypipe.command is set, else vm.display'';
+      description = "The display the VM gets (vm.json): vm.display, or waypipe for an application that needs a window (waypipe.command) when vm.display is none.";
+    };
+
+    audio.enable = mkOption {
+      type = types.bool;
+      default = false;
+      description = ''
+        A sound card whose sound QEMU plays and records through the desktop's PulseAudio or PipeWire
+        (vm.json "audio": "host"), and PipeWire in the VM. An enabled mumbleClient sets it.
+      '';
     };
 
     waypipe.command = mkOption {

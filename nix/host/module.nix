@@ -43,10 +43,17 @@ in
   options.services.clan-desktop = {
     enable = lib.mkEnableOption "clan-desktop: workspaces that belong to private networks, whose services run in NixOS VMs";
 
+    npmRegistry = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      example = "https://npm-registry.example.org";
+      description = "The npm registry the default package fetches package-lock.json's packages from (nix/package.nix).";
+    };
+
     package = mkOption {
       type = types.package;
-      default = pkgs.callPackage ../package.nix { };
-      defaultText = lib.literalExpression "clan-desktop's package, built with this system's nixpkgs";
+      default = pkgs.callPackage ../package.nix { inherit (cfg) npmRegistry; };
+      defaultText = lib.literalExpression "clan-desktop's package, built with this system's nixpkgs from services.clan-desktop.npmRegistry";
       description = "The clan-desktop package (clan-vmd, clan-sessiond, clanctl).";
     };
 
@@ -79,8 +86,13 @@ in
   };
 
   config = lib.mkIf cfg.enable {
-    # clanctl on the PATH, and the GNOME Shell extension in share/gnome-shell/extensions.
+    # clanctl on the PATH, the GNOME Shell extension in share/gnome-shell/extensions, and the link handler in
+    # share/applications, which xdg.mime makes the default for clan:// and nix:// links.
     environment.systemPackages = [ cfg.package ];
+    xdg.mime.defaultApplications = {
+      "x-scheme-handler/clan" = "clan-desktop-join.desktop";
+      "x-scheme-handler/nix" = "clan-desktop-join.desktop";
+    };
 
     # Read by sway's default config, and by i3 after `include /etc/i3/config.d/*`.
     environment.etc."sway/config.d/clan-desktop.conf".source = windowManagerSnippet "sway";

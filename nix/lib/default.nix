@@ -103,6 +103,7 @@ let
       readiness = "control-port";
       inherit readyTimeoutSeconds;
     }
+    // (if (vm.audio or "none") == "none" then { } else { inherit (vm) audio; })
     // (if sourceRevision == null then { } else { inherit sourceRevision; });
 in
 {

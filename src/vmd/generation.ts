@@ -18,6 +18,8 @@ export const VmSpec = z
     memoryMiB: z.number().int().min(64).max(65536).default(512),
     cores: z.number().int().min(1).max(64).default(1),
     display: z.enum(["none", "spice", "waypipe"]).default("none"),
+    /** host: a sound card whose sound QEMU plays and records through the desktop's PulseAudio (or PipeWire's). */
+    audio: z.enum(["none", "host"]).default("none"),
     stateDiskMiB: z.number().int().min(0).max(4 * 1024 * 1024).default(1024),
     shares: z
       .array(z.object({ tag: ShareTag, source: AbsolutePath, readOnly: z.boolean().default(false) }).strict())

@@ -19,9 +19,13 @@ export interface QemuCommandInput {
   withStateDisk: boolean;
   /** How the VM is connected; by default as vm.json's user or none mode says (a VPN must be prepared first). */
   connection?: QemuNetwork;
+  /** The PulseAudio server for vm.json's audio "host" (audio-server.ts); QEMU's own lookup without it. */
+  audioServer?: string;
 }
 
-export function qemuArguments({ network, generation, paths, accelerator, withStateDisk, connection = plainConnection(generation) }: QemuCommandInput): string[] {
+export function qemuArguments({
+  network, generation, paths, accelerator, withStateDisk, connection = plainConnection(generation), audioServer,
+}: QemuCommandInput): string[] {
   const { vm } = generation;
   const kernelParams = [generation.kernelParams, ...(connection.kind === "none" ? [] : connection.kernelParams)].join(" ");
   const args = [
@@ -50,6 +54,7 @@ export function qemuArguments({ network, generation, paths, accelerator, withSta
     "-chardev", `socket,id=control,path=${paths.controlSocket},server=on,wait=off`,
     "-device", `virtserialport,bus=vser.0,chardev=control,name=${CONTROL_PORT_NAME}`,
     ...displayArguments(generation, paths),
+    ...audioArguments(generation, audioServer),
     ...networkArguments(connection),
   ];
   if (withStateDisk) {
@@ -85,6 +90,16 @@ function displayArguments({ vm }: Generation, paths: VmPaths): string[] {
         "-device", `virtserialport,bus=vser.0,chardev=waypipe,name=${WAYPIPE_PORT_NAME}`,
       ];
   }
+}
+
+// QEMU's PulseAudio backend (7.2 has no pipewire one) reaches PipeWire through pipewire-pulse as well.
+function audioArguments({ vm }: Generation, server: string | undefined): string[] {
+  if (vm.audio === "none") return [];
+  return [
+    "-audiodev", `pa,id=clan-audio${server === undefined ? "" : `,server=${server}`}`,
+    "-device", "intel-hda",
+    "-device", "hda-duplex,audiodev=clan-audio",
+  ];
 }
 
 function plainConnection({ vm }: Generation): QemuNetwork {

@@ -2,6 +2,7 @@ import { mkdir, rm, stat, unlink } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { ClanError } from "../shared/errors.js";
+import { pulseAudioServer } from "./audio-server.js";
 import type { Generation } from "./generation.js";
 import { type Accelerator, qemuArguments } from "./qemu-command.js";
 import { closeAll, handOverFiles } from "./qemu-handover.js";
@@ -55,8 +56,9 @@ export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
     for (const helper of helperPids) if (isAlive(helper)) process.kill(helper, "SIGKILL");
     throw error;
   });
+  const audioServer = generation.vm.audio === "host" ? pulseAudioServer(process.env) : undefined;
   const seenByQemu = connection.kind === "tap" && connection.hostsFile ? { ...connection, hostsFile: handed.inRuntimeDir(connection.hostsFile) } : connection;
-  const args = qemuArguments({ network: options.network, generation: handed.generation, paths: handed.paths, accelerator: options.accelerator, withStateDisk, connection: seenByQemu });
+  const args = qemuArguments({ network: options.network, generation: handed.generation, paths: handed.paths, accelerator: options.accelerator, withStateDisk, connection: seenByQemu, audioServer });
   const [binary, argv] = asIdentity(options.identity, options.qemuBinary, args);
   // With a VPN, QEMU runs inside the network's namespace: even a QEMU taken over by its guest has no other network.
   let pid: number;

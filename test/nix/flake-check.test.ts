@@ -9,13 +9,17 @@ import { hasNix, nixSkipReason } from "./nix.js";
 // every output has the shape Nix requires — packages are derivations, nixosModules are modules, the overlay is a
 // function of two arguments, templates have a path and a description. nixpkgs cannot be fetched here, so it is
 // locked to a stand-in whose callPackage gives a placeholder derivation named after the file it was given: the
-// packages' own build recipe (nix/package.nix) is not evaluated, the flake's wiring of it is.
+// packages' own build recipe (nix/package.nix) is not evaluated, the flake's wiring of it is; likewise the NixOS
+// VM test (checks), whose runner is nixpkgs' testers.runNixOSTest.
 
 const STAND_IN = `{
   outputs = _: {
     legacyPackages = builtins.listToAttrs (map (system: {
       name = system;
-      value.callPackage = file: _: derivation { name = "stand-in-for-\${baseNameOf file}"; inherit system; builder = "/bin/sh"; };
+      value = {
+        callPackage = file: _: derivation { name = "stand-in-for-\${baseNameOf file}"; inherit system; builder = "/bin/sh"; };
+        testers.runNixOSTest = _: derivation { name = "stand-in-for-a-nixos-test"; inherit system; builder = "/bin/sh"; };
+      };
     }) [ "x86_64-linux" "aarch64-linux" ]);
   };
 }

@@ -35,7 +35,8 @@ describe.skipIf(!hasNix)(`configs.json examples through zod and Nix${nixSkipReas
 
       expect(zod.ok ? zod.configs : zod.problems).toEqual(nix.configs);
       expect(nix).toEqual(expected);
-      for (const spec of Object.values(nix.vmSpecs)) expect(VmSpec.parse(spec)).toEqual(spec);
+      // vm.json leaves audio out when there is none: zod's default.
+      for (const spec of Object.values(nix.vmSpecs)) expect(VmSpec.parse(spec)).toEqual({ audio: "none", ...(spec as object) });
     });
   }
 

@@ -4,9 +4,9 @@ import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 
-// Runs the real Nix (Debian's nix-bin) on nix/. There is no nixpkgs on these machines, so what is evaluated here is
-// what needs none: nix/lib, option declarations against a named fake lib, and the flake's outputs that do not
-// force nixpkgs.
+// Runs the real Nix (Debian's nix-bin) on nix/. There is no nixpkgs on these machines: what is evaluated here is
+// nix/lib, the flake's outputs that do not force nixpkgs, and the modules and package with nixpkgs 25.05's real lib
+// (real-lib.ts) and the named stand-ins of nixos-stand-ins/ for the rest of nixpkgs.
 
 export const repositoryRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const testDirectory = fileURLToPath(new URL(".", import.meta.url));

@@ -38,6 +38,7 @@ describe("readVmSpec", () => {
       memoryMiB: 512,
       cores: 1,
       display: "none",
+      audio: "none",
       stateDiskMiB: 1024,
       shares: [],
       network: { mode: "user", forwards: [] },

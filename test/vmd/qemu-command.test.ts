@@ -18,8 +18,11 @@ function generation(vm: Record<string, unknown> = {}): Generation {
   };
 }
 
-function command(vm: Record<string, unknown>, { accelerator = "tcg" as Accelerator, withStateDisk = false } = {}): string[] {
-  return qemuArguments({ network: "alpha", generation: generation(vm), paths, accelerator, withStateDisk });
+function command(
+  vm: Record<string, unknown>,
+  { accelerator = "tcg" as Accelerator, withStateDisk = false, audioServer = undefined as string | undefined } = {},
+): string[] {
+  return qemuArguments({ network: "alpha", generation: generation(vm), paths, accelerator, withStateDisk, audioServer });
 }
 
 /** Everything before the display and network options, for a 512 MiB single-core guest. */
@@ -89,6 +92,22 @@ describe("qemuArguments", () => {
       "-device", "virtserialport,bus=vser.0,chardev=waypipe,name=org.clan.waypipe.0",
       ...USER_NETWORK,
     ]);
+  });
+
+  it("gives the guest an HD audio card played through the host's PulseAudio (or PipeWire's) when vm.json asks", () => {
+    expect(command({ display: "waypipe", audio: "host" }, { audioServer: "unix:/run/user/1000/pulse/native" })).toEqual([
+      ...TCG,
+      "-display", "none",
+      "-chardev", "socket,id=waypipe,path=/run/vmd/alpha/waypipe.sock,server=on,wait=off",
+      "-device", "virtserialport,bus=vser.0,chardev=waypipe,name=org.clan.waypipe.0",
+      "-audiodev", "pa,id=clan-audio,server=unix:/run/user/1000/pulse/native",
+      "-device", "intel-hda",
+      "-device", "hda-duplex,audiodev=clan-audio",
+      ...USER_NETWORK,
+    ]);
+    expect(command({ audio: "host" })).toContain("pa,id=clan-audio");
+    expect(command({ audio: "none" }, { audioServer: "unix:/x" })).not.toContain("-audiodev");
+    expect(() => VmSpec.parse({ audio: "alsa" })).toThrow();
   });
 
   it("attaches the state disk as a virtio block device with a fixed serial", () => {
