@@ -70,6 +70,7 @@ export class Session extends EventEmitter<SessionEvents> {
       registry: this.registry,
       vmd: () => this.vmd,
       profileOf: (network, config) => this.generationOf(network, config),
+      allowedInputs: () => options.config.current.join.allowInputs,
       notify: options.notify,
       log: options.log,
     });
