@@ -62,24 +62,31 @@ export async function buildGeneration(installable: string, inputUrls: readonly s
   // An empty NIX_PATH: restricted evaluation would otherwise allow what the user's search path names.
   const build = execa("nix", arguments_, { reject: false, cancelSignal: signal, env: { NIX_PATH: "" } });
   const buildActivities = new Set<number>();
+  const errors: string[] = [];
   let pending = "";
   build.stderr?.setEncoding("utf8");
   build.stderr?.on("data", (chunk: string) => {
     pending += chunk;
     const lines = pending.split("\n");
     pending = lines.pop() ?? "";
-    for (const line of lines) handleLogLine(line, buildActivities, callbacks);
+    for (const line of lines) handleLogLine(line, buildActivities, callbacks, errors);
   });
   const result = await build;
   if (result.isCanceled) throw new ClanError("BuildFailed", `build of ${installable} was cancelled`);
-  if (result.exitCode !== 0) throw new ClanError("BuildFailed", `nix build ${installable} failed (exit ${result.exitCode}); see the build log`);
+  if (result.exitCode !== 0) {
+    // Nix's own error (an evaluation refused, a builder failed) says why; the build log has the rest.
+    const cause = errors.at(-1)?.split("\n").find((line) => line.includes("error:"))?.trim().slice(0, 600);
+    throw new ClanError("BuildFailed", `nix build ${installable} failed (exit ${result.exitCode})${cause ? `: ${cause}` : ""}; see the build log`);
+  }
   const parsed = BuildOutput.safeParse(JSON.parse(result.stdout || "null"));
   if (!parsed.success) throw new ClanError("Protocol", `nix build ${installable} printed no store path`);
   callbacks.progress({ fraction: 1, message: "built" });
   return parsed.data[0]!.outputs.out;
 }
 
-function handleLogLine(line: string, buildActivities: Set<number>, callbacks: BuildCallbacks): void {
+const LEVEL_ERROR = 0;
+
+function handleLogLine(line: string, buildActivities: Set<number>, callbacks: BuildCallbacks, errors: string[]): void {
   if (!line.startsWith("@nix ")) {
     if (line.trim()) callbacks.log(stripAnsi(line));
     return;
@@ -99,6 +106,8 @@ function handleLogLine(line: string, buildActivities: Set<number>, callbacks: Bu
     if (data.text) callbacks.log(stripAnsi(data.text));
   } else if (data.action === "msg") {
     callbacks.log(stripAnsi(data.msg));
+    const text = stripAnsi(data.msg);
+    if (data.level === LEVEL_ERROR && text.includes("error:")) errors.push(text);
   } else if (data.action === "result" && data.type === RES_BUILD_LOG_LINE && typeof data.fields[0] === "string") {
     callbacks.log(stripAnsi(data.fields[0]));
   } else if (data.action === "result" && data.type === RES_PROGRESS && buildActivities.has(data.id)) {

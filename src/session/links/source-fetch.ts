@@ -8,7 +8,8 @@ import { shownText } from "./shown-text.js";
 // its inputs are neither locked nor fetched, and no flake.lock is written (`nix flake metadata` and `nix flake
 // show` do all three). The source reaches Nix as JSON in an environment variable, never as Nix text.
 
-const NIX = ["--extra-experimental-features", "nix-command flakes", "--option", "allow-import-from-derivation", "false"];
+// tarball-ttl 0: Nix would otherwise answer a branch from its cache for an hour, and a rebuild would miss updates.
+const NIX = ["--extra-experimental-features", "nix-command flakes", "--option", "allow-import-from-derivation", "false", "--option", "tarball-ttl", "0"];
 const FETCH_TIMEOUT_MS = 5 * 60_000;
 const SOURCE_VARIABLE = "CLAN_JOIN_SOURCE";
 const FETCH_EXPRESSION = `let tree = builtins.fetchTree (builtins.fromJSON (builtins.getEnv "${SOURCE_VARIABLE}")); in
