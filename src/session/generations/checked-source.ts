@@ -47,7 +47,7 @@ function atRevision(flake: string, revision: string): string {
   const [base, query = ""] = flake.split("?", 2) as [string, string?];
   const parameters = new URLSearchParams(query);
   if (/^git\+/.test(base) && /^[0-9a-f]{40}$/.test(revision)) parameters.set("rev", revision);
-  else if (/^path:/.test(base) && /^sha256-[A-Za-z0-9+/=]{44}$/.test(revision)) parameters.set("narHash", revision);
+  else if (/^(path:)?\//.test(base) && /^sha256-[A-Za-z0-9+/=]{44}$/.test(revision)) parameters.set("narHash", revision);
   else throw new ClanError("InvalidArgument", `cannot pin ${shownText(flake)} to revision ${shownText(revision)}: a git source takes a commit, a path a sha256- content hash`);
   return `${base}?${parameters.toString()}`;
 }

@@ -42,7 +42,8 @@ export interface FetchedSource {
  * one pinned to a fetched revision (`?rev=` for git, `?narHash=` for a path).
  */
 function fetchTreeInput(flake: string): Record<string, string> {
-  const path = /^path:(\/[^?#]*)(?:\?([^#]*))?$/.exec(flake);
+  // config.json also takes a bare absolute path for `path:`.
+  const path = /^(?:path:)?(\/[^?#]*)(?:\?([^#]*))?$/.exec(flake);
   if (path) return withParameters(flake, { type: "path", path: path[1]! }, path[2], ["narHash"]);
   const git = /^git\+((?:https?|file):\/\/[^?#]+)(?:\?([^#]*))?$/.exec(flake);
   if (!git) throw new ClanError("InvalidArgument", `cannot fetch ${shownText(flake)}: not a git or path flake reference`);

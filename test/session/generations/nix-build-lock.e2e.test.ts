@@ -77,4 +77,14 @@ describe.skipIf(!needs.every(hasBinary) || !hasBinary("busybox") || !isRoot)(`a 
     expect(existsSync(join(repository, "flake.lock"))).toBe(false);
     expect((await execa("git", ["-C", repository, "status", "--porcelain"])).stdout).toBe("");
   });
+  it("a directory source (path:, or a bare absolute path) builds its fetched store copy, pinned by content hash", async () => {
+    for (const flake of [`path:${repository}`, repository]) {
+      const source = await checkSource(flake, "packages.x86_64-linux.default", ["local", "unlocked"]);
+      expect(source.revision).toMatch(/^sha256-/);
+      expect(source.installable).toMatch(/^path:\/nix\/store\/[0-9a-z]{32}-source\?narHash=sha256-[^#]+#packages\.x86_64-linux\.default$/);
+      const out = await buildGeneration(source.installable, source.inputUrls, { progress: () => undefined, log: () => undefined });
+      expect(existsSync(join(out, "data"))).toBe(true);
+    }
+    expect(existsSync(join(repository, "flake.lock"))).toBe(false);
+  });
 });
