@@ -6,9 +6,9 @@ import { addNetworkToConfig, freeColour, freeNetworkName, freeWorkspace, readCon
 import { resolveConfigPath } from "../session/config/load.js";
 import type { JoinLink } from "../session/links/join-link.js";
 import { parseJoinLink } from "../session/links/link-parser.js";
-import { readLockedInputs, refusedInputs, type FlakeInput, type InputKind } from "../session/links/locked-inputs.js";
+import { describeRefusedInputs, readLockedInputs, refusedInputs } from "../session/links/locked-inputs.js";
 import { readNetworkRequest } from "../session/links/network-request.js";
-import { shownText, withoutMarkup } from "../session/links/shown-text.js";
+import { withoutMarkup } from "../session/links/shown-text.js";
 import { fetchFlakeSource } from "../session/links/source-fetch.js";
 import { ClanError, errorMessage } from "../shared/errors.js";
 import { describeNameProblem } from "../shared/network-name.js";
@@ -92,7 +92,7 @@ async function joinNetwork(text: string, options: JoinOptions, connect: () => Me
   const source = await fetchFlakeSource(flake);
   const locked = await readLockedInputs(source.path);
   const refused = refusedInputs(locked.inputs, before.config.join.allowInputs);
-  if (refused.length > 0) throw new ClanError("InvalidArgument", describeRefusedInputs(refused));
+  if (refused.length > 0) throw new ClanError("InvalidArgument", describeRefusedInputs(refused, "nothing was built or joined"));
   const request = await readNetworkRequest(source.path, link.machine);
 
   // Second question: what the network asks for, before anything of it is evaluated, built or registered.
@@ -113,7 +113,8 @@ async function joinNetwork(text: string, options: JoinOptions, connect: () => Me
   });
   await session.reloadConfig();
   console.log(`Building its first generation (clanctl build-log ${name} shows the log) …`);
-  await session.rebuild(name);
+  // The revision the user confirmed, not the branch as it is now: the server may have moved it since.
+  await session.rebuildRevision(name, source.revision);
   const generation = (await session.generations(name)).find((g) => g.current);
   if (!generation) throw new ClanError("InvalidState", `${name} was rebuilt but has no current generation`);
   const vm = await readVmSpec(join(generation.path, "vm.json"));
@@ -129,21 +130,6 @@ function requireFetchable(link: JoinLink): string {
     throw new ClanError("InvalidState", "clan-desktop cannot fetch a network from IPFS yet; ask the network for a clan:// or nix://https- link. Nothing was fetched");
   }
   return link.flake;
-}
-
-function describeRefusedInputs(refused: FlakeInput[]): string {
-  const words: Record<InputKind, string> = {
-    ssh: "is fetched over ssh, with your SSH keys, from a host the flake chooses",
-    local: "is a file or directory of this computer, which would be copied into the world-readable Nix store",
-    unlocked: "has no hash in flake.lock, so it is whatever its server sends",
-  };
-  const lines = refused.map((input) => `  ${shownText(input.path, 80)} (${shownText(input.source, 160)}) ${input.kinds.map((kind) => words[kind]).join("; it ")}`);
-  const kinds = [...new Set(refused.flatMap((input) => input.kinds))];
-  return [
-    `refused network: its flake has inputs that reach beyond the network's server; nothing was built or joined:`,
-    ...lines,
-    `To accept such inputs, add ${JSON.stringify(kinds)} to "join": {"allowInputs": […]} in your config.json (docs/links.md).`,
-  ].join("\n");
 }
 
 async function confirmed(options: JoinOptions, connect: () => MessageBus, question: string, summary: string, text: string, step: "fetch" | "join"): Promise<boolean> {

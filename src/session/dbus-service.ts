@@ -54,6 +54,12 @@ export class SessionManagerInterface extends Interface {
     return asDbusCall(() => this.actions.generations.rebuild(this.requireNetwork(name).name));
   }
 
+  /** As Rebuild, but builds exactly `revision` of the source (a git commit, or a path's content hash): the one a join confirmed. */
+  @method({ inSignature: "ss", outSignature: "" })
+  RebuildRevision(name: string, revision: string) {
+    return asDbusCall(() => this.actions.generations.rebuild(this.requireNetwork(name).name, revision));
+  }
+
   /** Switches to generation `to`, or to the previous one when `to` is negative. */
   @method({ inSignature: "si", outSignature: "" })
   Rollback(name: string, to: number) {

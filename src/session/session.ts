@@ -79,6 +79,7 @@ export class Session extends EventEmitter<SessionEvents> {
       vmd: () => this.vmd,
       holdVm: (network) => this.reconciler.hold(network),
       profileOf: (network, config) => this.generationOf(network, config),
+      allowedInputs: () => options.config.current.join.allowInputs,
       notify: options.notify,
       log: options.log,
     });

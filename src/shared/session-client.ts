@@ -58,6 +58,11 @@ export class SessionClient {
     await this.call("Rebuild", name);
   }
 
+  /** As rebuild, of exactly `revision` of the network's source (the one `clanctl join` showed and the user confirmed). */
+  async rebuildRevision(name: string, revision: string): Promise<void> {
+    await this.call("RebuildRevision", name, revision);
+  }
+
   async rollback(name: string, to?: number): Promise<void> {
     await this.call("Rollback", name, to ?? -1);
   }

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -14,8 +14,11 @@ export const TEST_NIX_CONFIG = "build-users-group =\nsandbox-paths = /bin/busybo
 export interface NetworkFlake {
   dir: string;
   url: string;
-  /** Commits a version whose guest reports `marker` as its generation, or never reports ready at all. */
-  commit(marker: string, options?: { neverReady?: boolean }): Promise<string>;
+  /**
+   * Commits a version whose guest reports `marker` as its generation, or never reports ready at all; `flake`
+   * replaces the flake.nix, `files` adds files (or, given null, removes them), as a hostile network would.
+   */
+  commit(marker: string, options?: { neverReady?: boolean; flake?: string; files?: Record<string, string | null> }): Promise<string>;
 }
 
 export async function createNetworkFlake(): Promise<NetworkFlake> {
@@ -34,7 +37,11 @@ export async function createNetworkFlake(): Promise<NetworkFlake> {
       const vm = JSON.stringify({ memoryMiB: 256, stateDiskMiB: 0, readyTimeoutSeconds: options.neverReady ? 4 : 60 });
       await writeFile(join(dir, "generation", "kernel-params"), `${params}\n`);
       await writeFile(join(dir, "generation", "vm.json"), `${vm}\n`);
-      await writeFile(join(dir, "flake.nix"), FLAKE);
+      await writeFile(join(dir, "flake.nix"), options.flake ?? FLAKE);
+      for (const [file, text] of Object.entries(options.files ?? {})) {
+        if (text === null) await rm(join(dir, file), { force: true });
+        else await writeFile(join(dir, file), text);
+      }
       await git("add", "-A");
       await git("commit", "-q", "-m", marker);
       return (await git("rev-parse", "HEAD")).stdout.trim();
@@ -42,7 +49,8 @@ export async function createNetworkFlake(): Promise<NetworkFlake> {
   };
 }
 
-const FLAKE = `{
+/** The flake.nix `commit` writes: `outputs` builds the generation from the committed files. */
+export const FLAKE = `{
   outputs = { self }: {
     packages.x86_64-linux.default = builtins.derivation {
       name = "clan-network-generation";

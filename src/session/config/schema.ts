@@ -225,7 +225,7 @@ const JoinPolicy = z
       .max(JOIN_INPUT_KINDS.length)
       .default([])
       .describe(
-        "Flake inputs that `clanctl join` accepts although they reach beyond the network's server: ssh (git+ssh, fetched with your SSH keys), " +
+        "Flake inputs that `clanctl join` and every build accept although they reach beyond the network's server: ssh (git+ssh, fetched with your SSH keys), " +
           "local (path:, git+file:, file:// — files of this computer copied into the world-readable Nix store), unlocked (no hash in flake.lock).",
       ),
   })

@@ -1,9 +1,11 @@
 import { ClanError, errorMessage } from "../../shared/errors.js";
 import type { VmdClient } from "../../shared/vmd-client.js";
 import { vmStartOptions, type NetworkConfig } from "../config/schema.js";
+import type { InputKind } from "../links/locked-inputs.js";
 import type { NetworkRegistry } from "../network-registry.js";
 import type { Notify } from "../notifications.js";
-import { buildGeneration, sourceRevision } from "./nix-build.js";
+import { checkSource, type CheckedSource } from "./checked-source.js";
+import { buildGeneration } from "./nix-build.js";
 import { addGeneration, currentGeneration, listGenerations, previousGeneration, switchGeneration } from "./nix-profile.js";
 import { readRevisions, recordRevision } from "./revisions.js";
 import { latestRevision } from "./update-check.js";
@@ -26,6 +28,8 @@ export interface GenerationActionsOptions {
   profileOf: (network: string, config: NetworkConfig) => string;
   /** Keeps the reconciler from acting on the VM while it is restarted into another generation. */
   holdVm: (network: string) => () => void;
+  /** The inputs the user's config allows beyond locked, remote ones (`join.allowInputs`). */
+  allowedInputs: () => readonly InputKind[];
   notify: Notify;
   log: (message: string) => void;
 }
@@ -51,13 +55,16 @@ export class GenerationActions {
     }));
   }
 
-  async rebuild(network: string): Promise<void> {
+  /**
+   * Fetches the network's source (at `revision` when given: the one the user confirmed when joining), checks its
+   * inputs, builds exactly that revision, registers it and boots it.
+   */
+  async rebuild(network: string, revision?: string): Promise<void> {
     const config = this.config(network);
     if (!("flake" in config.source)) {
       throw new ClanError("InvalidArgument", `network ${network} boots the profile ${config.source.profile}; rebuild needs a flake source`);
     }
-    const flake = config.source.flake;
-    const installable = config.source.attribute ? `${flake}#${config.source.attribute}` : flake;
+    const { flake, attribute } = config.source;
     await this.exclusively(network, async () => {
       const { registry } = this.options;
       const log: string[] = [];
@@ -65,10 +72,10 @@ export class GenerationActions {
       registry.update(network, { buildState: "building", buildProgress: 0, error: "" });
       const profile = this.profile(network);
       let storePath: string;
-      let revision: Awaited<ReturnType<typeof sourceRevision>>;
+      let source: CheckedSource;
       try {
-        revision = await sourceRevision(flake);
-        storePath = await buildGeneration(installable, {
+        source = await checkSource(flake, attribute, this.options.allowedInputs(), revision);
+        storePath = await buildGeneration(source.installable, source.inputUrls, {
           progress: (progress) => registry.update(network, { buildProgress: progress.fraction }),
           log: (line) => appendBounded(log, line),
         });
@@ -79,7 +86,7 @@ export class GenerationActions {
       }
       const previous = await currentGeneration(profile);
       const number = await addGeneration(profile, storePath);
-      await recordRevision(profile, storePath, { ...revision, builtAt: Date.now() });
+      await recordRevision(profile, storePath, { revision: source.revision, lastModified: source.lastModified, builtAt: Date.now() });
       registry.update(network, { buildState: "idle", buildProgress: -1 });
       try {
         await this.restartInto(network, config);
@@ -88,7 +95,7 @@ export class GenerationActions {
         return;
       }
       registry.update(network, { updateAvailable: false });
-      this.options.notify(`${network}: rebuilt`, `generation ${number} is running (${revision.revision.slice(0, 12)})`, "normal");
+      this.options.notify(`${network}: rebuilt`, `generation ${number} is running (${source.revision.slice(0, 12)})`, "normal");
     });
   }
 

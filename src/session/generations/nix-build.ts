@@ -8,6 +8,26 @@ import { terminalSafe } from "../../shared/untrusted-text.js";
 // activities report [done, expected, running, failed] counts, which become the published progress.
 
 const NIX = ["--extra-experimental-features", "nix-command flakes"];
+
+/**
+ * A network's flake is evaluated with no access beyond its own source and its locked inputs: pure evaluation
+ * (no absolute paths, environment, search path or `builtins.storePath`), restricted evaluation (no URI but
+ * the locked inputs', so no eval-time `fetchurl file://…`, `fetchTree { type = "path"; … }` or `fetchGit` over
+ * ssh, which copy into the store before any hash check), no import from derivation, no `nixConfig` from the
+ * flake, and builds only in the sandbox. `--impure` is never passed.
+ */
+function confinedEvaluation(inputUrls: readonly string[]): string[] {
+  const options: [string, string][] = [
+    ["pure-eval", "true"],
+    ["restrict-eval", "true"],
+    ["allowed-uris", inputUrls.join(" ")],
+    ["allow-import-from-derivation", "false"],
+    ["accept-flake-config", "false"],
+    ["sandbox", "true"],
+    ["sandbox-fallback", "false"],
+  ];
+  return options.flatMap(([name, value]) => ["--option", name, value]);
+}
 const ACT_BUILDS = 104;
 const RES_BUILD_LOG_LINE = 101;
 const RES_PROGRESS = 105;
@@ -21,7 +41,6 @@ const LogEvent = z.union([
 ]);
 
 const BuildOutput = z.array(z.object({ outputs: z.object({ out: z.string().startsWith("/nix/store/") }).loose() }).loose()).min(1);
-const FlakeMetadata = z.object({ revision: z.string().optional(), lastModified: z.number().optional(), url: z.string().optional() }).loose();
 
 export interface BuildProgress {
   /** 0..1 */
@@ -34,31 +53,40 @@ export interface BuildCallbacks {
   log: (line: string) => void;
 }
 
-/** Builds `installable` (a flake reference with its attribute) and returns the store path of its output. */
-export async function buildGeneration(installable: string, callbacks: BuildCallbacks, signal?: AbortSignal): Promise<string> {
-  const build = execa("nix", [...NIX, "build", "--no-write-lock-file", "--no-link", "--json", "--log-format", "internal-json", installable], {
-    reject: false,
-    cancelSignal: signal,
-  });
+/**
+ * Builds `installable` (a flake reference pinned by checkSource, with its attribute) with evaluation confined to
+ * the source and the inputs at `inputUrls`, and returns the store path of its output.
+ */
+export async function buildGeneration(installable: string, inputUrls: readonly string[], callbacks: BuildCallbacks, signal?: AbortSignal): Promise<string> {
+  const arguments_ = [...NIX, ...confinedEvaluation(inputUrls), "build", "--no-write-lock-file", "--no-link", "--json", "--log-format", "internal-json", installable];
+  // An empty NIX_PATH: restricted evaluation would otherwise allow what the user's search path names.
+  const build = execa("nix", arguments_, { reject: false, cancelSignal: signal, env: { NIX_PATH: "" } });
   const buildActivities = new Set<number>();
+  const errors: string[] = [];
   let pending = "";
   build.stderr?.setEncoding("utf8");
   build.stderr?.on("data", (chunk: string) => {
     pending += chunk;
     const lines = pending.split("\n");
     pending = lines.pop() ?? "";
-    for (const line of lines) handleLogLine(line, buildActivities, callbacks);
+    for (const line of lines) handleLogLine(line, buildActivities, callbacks, errors);
   });
   const result = await build;
   if (result.isCanceled) throw new ClanError("BuildFailed", `build of ${installable} was cancelled`);
-  if (result.exitCode !== 0) throw new ClanError("BuildFailed", `nix build ${installable} failed (exit ${result.exitCode}); see the build log`);
+  if (result.exitCode !== 0) {
+    // Nix's own error (an evaluation refused, a builder failed) says why; the build log has the rest.
+    const cause = errors.at(-1)?.split("\n").find((line) => line.includes("error:"))?.trim().slice(0, 600);
+    throw new ClanError("BuildFailed", `nix build ${installable} failed (exit ${result.exitCode})${cause ? `: ${cause}` : ""}; see the build log`);
+  }
   const parsed = BuildOutput.safeParse(JSON.parse(result.stdout || "null"));
   if (!parsed.success) throw new ClanError("Protocol", `nix build ${installable} printed no store path`);
   callbacks.progress({ fraction: 1, message: "built" });
   return parsed.data[0]!.outputs.out;
 }
 
-function handleLogLine(line: string, buildActivities: Set<number>, callbacks: BuildCallbacks): void {
+const LEVEL_ERROR = 0;
+
+function handleLogLine(line: string, buildActivities: Set<number>, callbacks: BuildCallbacks, errors: string[]): void {
   if (!line.startsWith("@nix ")) {
     if (line.trim()) callbacks.log(stripAnsi(line));
     return;
@@ -78,6 +106,8 @@ function handleLogLine(line: string, buildActivities: Set<number>, callbacks: Bu
     if (data.text) callbacks.log(stripAnsi(data.text));
   } else if (data.action === "msg") {
     callbacks.log(stripAnsi(data.msg));
+    const text = stripAnsi(data.msg);
+    if (data.level === LEVEL_ERROR && text.includes("error:")) errors.push(text);
   } else if (data.action === "result" && data.type === RES_BUILD_LOG_LINE && typeof data.fields[0] === "string") {
     callbacks.log(stripAnsi(data.fields[0]));
   } else if (data.action === "result" && data.type === RES_PROGRESS && buildActivities.has(data.id)) {
@@ -86,20 +116,6 @@ function handleLogLine(line: string, buildActivities: Set<number>, callbacks: Bu
       callbacks.progress({ fraction: Math.min(1, (done ?? 0) / expected), message: `built ${done} of ${expected}, ${running ?? 0} running` });
     }
   }
-}
-
-export interface SourceRevision {
-  revision: string;
-  lastModified: number;
-}
-
-/** The revision a flake reference resolves to now (git commit, or the content hash of a plain path). */
-export async function sourceRevision(flakeReference: string): Promise<SourceRevision> {
-  const result = await execa("nix", [...NIX, "flake", "metadata", "--no-write-lock-file", "--json", flakeReference], { reject: false });
-  if (result.exitCode !== 0) throw new ClanError("BuildFailed", `cannot read flake ${flakeReference}: ${result.stderr.trim().split("\n").at(-1)}`);
-  const metadata = FlakeMetadata.parse(JSON.parse(result.stdout));
-  const locked = z.object({ locked: z.object({ narHash: z.string().optional() }).loose().optional() }).loose().parse(JSON.parse(result.stdout));
-  return { revision: metadata.revision ?? locked.locked?.narHash ?? "unknown", lastModified: (metadata.lastModified ?? 0) * 1000 };
 }
 
 /** A build log line as text: colours dropped, any other escape or control shown escaped, length bounded. */

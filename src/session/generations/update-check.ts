@@ -1,13 +1,14 @@
 import { execa } from "execa";
 import { ClanError } from "../../shared/errors.js";
-import { sourceRevision } from "./nix-build.js";
+import { fetchFlakeSource } from "../links/source-fetch.js";
 
 // Whether a network's source has moved past the deployed generation. A git source is asked with
-// `git ls-remote` (one round trip, no clone); a local path is read by nix itself.
+// `git ls-remote` (one round trip, no clone); a local path is copied as a build would copy it (fetchTree only:
+// its inputs are not fetched and its Nix is not evaluated).
 
 export async function latestRevision(flakeReference: string): Promise<string> {
   const git = /^git\+((?:https|file):\/\/[^?#]+)(?:\?(.*))?$/.exec(flakeReference);
-  if (!git) return (await sourceRevision(flakeReference)).revision;
+  if (!git) return (await fetchFlakeSource(flakeReference)).revision;
   const url = git[1]!;
   const query = new URLSearchParams(git[2] ?? "");
   const rev = query.get("rev");

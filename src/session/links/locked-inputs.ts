@@ -39,11 +39,15 @@ export interface LockedInputs {
   /** False when the source has no flake.lock: Nix locks the inputs its flake.nix declares only when building. */
   hasLockFile: boolean;
   inputs: FlakeInput[];
+  /** Each input's `original` entry — the reference flake.nix declared when it was locked — by its path. */
+  originals: Map<string, Record<string, unknown>>;
+  /** The URLs of the locked inputs, which a build's restricted evaluation may fetch (docs/links.md). */
+  urls: string[];
 }
 
 export async function readLockedInputs(sourcePath: string): Promise<LockedInputs> {
   const text = await readSourceFile(sourcePath, "flake.lock", LOCK_FILE_LIMIT);
-  if (text === undefined) return { hasLockFile: false, inputs: [] };
+  if (text === undefined) return { hasLockFile: false, inputs: [], originals: new Map(), urls: [] };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -52,11 +56,17 @@ export async function readLockedInputs(sourcePath: string): Promise<LockedInputs
   }
   const parsed = LockFile.safeParse(raw);
   if (!parsed.success) throw new ClanError("InvalidArgument", `the flake's flake.lock is not a Nix lock file: ${shownText(parsed.error.issues[0]?.message ?? "")}`);
-  return { hasLockFile: true, inputs: walkInputs(parsed.data.nodes, parsed.data.root) };
+  const originals = new Map<string, Record<string, unknown>>();
+  const urls = new Set<string>();
+  const inputs = walkInputs(parsed.data.nodes, parsed.data.root, (path, node) => {
+    if (node.original) originals.set(path, node.original);
+    if (typeof node.locked?.url === "string") urls.add(node.locked.url);
+  });
+  return { hasLockFile: true, inputs, originals, urls: [...urls] };
 }
 
 /** Every node reachable from the root, named by its first input path; `follows` entries are links, not nodes. */
-function walkInputs(nodes: Record<string, LockNode>, root: string): FlakeInput[] {
+function walkInputs(nodes: Record<string, LockNode>, root: string, visit: (path: string, node: LockNode) => void): FlakeInput[] {
   const seen = new Set<string>([root]);
   const found: FlakeInput[] = [];
   const queue: [string, string][] = [[root, ""]];
@@ -64,7 +74,10 @@ function walkInputs(nodes: Record<string, LockNode>, root: string): FlakeInput[]
     const [key, path] = queue.shift()!;
     const node = nodes[key];
     if (node === undefined) throw new ClanError("InvalidArgument", `the flake's flake.lock names a node ${shownText(key)} that it does not contain`);
-    if (key !== root) found.push({ path, source: describeSource(node), kinds: inputKinds(node) });
+    if (key !== root) {
+      found.push({ path, source: describeSource(node), kinds: inputKinds(node) });
+      visit(path, node);
+    }
     for (const [name, target] of Object.entries(node.inputs ?? {})) {
       if (typeof target !== "string" || seen.has(target)) continue;
       seen.add(target);
@@ -80,12 +93,18 @@ function inputKinds(node: LockNode): InputKind[] {
   if (!locked || locked.narHash === undefined || locked.type === "indirect") kinds.add("unlocked");
   if (locked && (locked.type === "git" || locked.type === "mercurial") && typeof locked.rev !== "string") kinds.add("unlocked");
   for (const ref of [locked, node.original]) {
-    if (!ref) continue;
-    const url = typeof ref.url === "string" ? ref.url : "";
-    if (isLocal(ref.type, url)) kinds.add("local");
-    if (/^(ssh|git\+ssh|hg\+ssh|sftp):/.test(url) || /^[^/:]+@[^/:]+:/.test(url)) kinds.add("ssh");
+    if (ref) for (const kind of referenceKinds(ref)) kinds.add(kind);
   }
   return JOIN_INPUT_KINDS.filter((kind) => kinds.has(kind));
+}
+
+/** Whether fetching a reference (a lock entry, or what flake.nix declares) reaches this computer's files or ssh. */
+export function referenceKinds(ref: { type: string; url?: unknown }): InputKind[] {
+  const url = typeof ref.url === "string" ? ref.url : "";
+  const kinds: InputKind[] = [];
+  if (/^(ssh|git\+ssh|hg\+ssh|sftp):/.test(url) || /^[^/:]+@[^/:]+:/.test(url)) kinds.push("ssh");
+  if (isLocal(ref.type, url)) kinds.push("local");
+  return kinds;
 }
 
 const HOSTED = ["github", "gitlab", "sourcehut", "indirect"];
@@ -110,4 +129,20 @@ function describeSource(node: LockNode): string {
 /** Inputs that need a permission the user's config does not give, each with why. */
 export function refusedInputs(inputs: FlakeInput[], allowed: readonly InputKind[]): FlakeInput[] {
   return inputs.filter((input) => input.kinds.some((kind) => !allowed.includes(kind)));
+}
+
+/** Why each refused input is refused, and how the user may accept such inputs; `outcome` says what did not happen. */
+export function describeRefusedInputs(refused: FlakeInput[], outcome: string): string {
+  const words: Record<InputKind, string> = {
+    ssh: "is fetched over ssh, with your SSH keys, from a host the flake chooses",
+    local: "is a file or directory of this computer, which would be copied into the world-readable Nix store",
+    unlocked: "has no hash in flake.lock, so it is whatever its server sends",
+  };
+  const lines = refused.map((input) => `  ${shownText(input.path, 80)} (${shownText(input.source, 160)}) ${input.kinds.map((kind) => words[kind]).join("; it ")}`);
+  const kinds = [...new Set(refused.flatMap((input) => input.kinds))];
+  return [
+    `refused network: its flake has inputs that reach beyond the network's server; ${outcome}:`,
+    ...lines,
+    `To accept such inputs, add ${JSON.stringify(kinds)} to "join": {"allowInputs": […]} in your config.json (docs/links.md).`,
+  ].join("\n");
 }

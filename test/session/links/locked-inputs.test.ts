@@ -35,8 +35,11 @@ describe("flake.lock inputs", () => {
       nolock: { original: { type: "git", url: "https://git.example.org/c" } },
       registry: { locked: { type: "indirect", id: "nixpkgs" } },
     });
-    const { hasLockFile, inputs } = await readLockedInputs(source);
+    const { hasLockFile, inputs, originals, urls } = await readLockedInputs(source);
     expect(hasLockFile).toBe(true);
+    // A build's restricted evaluation may fetch these URLs and no others; originals are what flake.nix declared.
+    expect(urls).toEqual(["https://git.example.org/a", "ssh://git@attacker.example/x", "git@attacker.example:x", "file:///srv/x", "file:///etc/x.tar", "https://git.example.org/b"]);
+    expect(originals).toEqual(new Map([["nolock", { type: "git", url: "https://git.example.org/c" }]]));
     const kinds = Object.fromEntries(inputs.map((input) => [input.path, input.kinds]));
     expect(kinds).toEqual({
       good: [],
@@ -70,7 +73,7 @@ describe("flake.lock inputs", () => {
 
   it("a source without flake.lock says so; one whose flake.lock is a symlink out of it is refused", async () => {
     dir = await mkdtemp(join(tmpdir(), "clan-lock-"));
-    expect(await readLockedInputs(dir)).toEqual({ hasLockFile: false, inputs: [] });
+    expect(await readLockedInputs(dir)).toEqual({ hasLockFile: false, inputs: [], originals: new Map(), urls: [] });
     await symlink("/etc/passwd", join(dir, "flake.lock"));
     await expect(readLockedInputs(dir)).rejects.toThrow("flake.lock is not a regular file");
   });
