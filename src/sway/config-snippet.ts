@@ -4,7 +4,7 @@ import { bindingCommand, commentText, configArgument, execCommand, statusCommand
 
 // The snippet `clanctl sway-config` / `clanctl i3-config` prints for the user to `include` in their window
 // manager's config (docs/bar.md): a binding mode with the network actions and a key per network, the bar's
-// status_command, and for i3 the Pango font that clan-sessiond's trusted title prefix needs. Every name from
+// status_command, and the Pango font that clan-sessiond's trusted title prefix needs. Every name from
 // config.json goes through command-syntax.ts; a name that cannot be written safely leaves out its line and
 // says why in a comment.
 //
@@ -65,12 +65,13 @@ export function configSnippet(options: SnippetOptions): string {
   return `${lines.join("\n")}\n`;
 }
 
+// Both sway 1.7 and i3 4.22 render title markup only when the font is a pango: font, and neither config sets one
+// by default (Debian's /etc/sway/config has no font line): without it the prefix shows as raw `<span …>` text.
 function fontLines(dialect: WmDialect): string[] {
-  if (dialect === "sway") return [];
   return [
-    "# clan-sessiond draws each network window's [label] prefix with Pango markup, which i3 renders only with a",
-    "# pango: font. Change the family and size to taste; keep \"pango:\".",
-    "font pango:monospace 8",
+    `# clan-sessiond draws each network window's [label] prefix with Pango markup, which ${dialect} renders only with`,
+    "# a pango: font. Change the family and size to taste; keep \"pango:\", also in any later font line.",
+    dialect === "sway" ? "font pango:monospace 10" : "font pango:monospace 8",
     "",
   ];
 }

@@ -17,6 +17,8 @@ font pango:monospace 10
 export interface HeadlessSwayOptions {
   /** Lines appended to the minimal config. */
   config?: string;
+  /** A whole config instead of the minimal one (e.g. Debian's stock /etc/sway/config): `config` is appended. */
+  baseConfig?: string;
 }
 
 export interface HeadlessSway {
@@ -45,7 +47,7 @@ export async function startHeadlessSway(options: HeadlessSwayOptions = {}): Prom
   const runtimeDir = await mkdtemp("/tmp/clan-sway-");
   await chown(runtimeDir, uid, gid);
   const configPath = join(runtimeDir, "sway.conf");
-  await writeFile(configPath, BASE_CONFIG + (options.config ?? ""), { mode: 0o644 });
+  await writeFile(configPath, (options.baseConfig ?? BASE_CONFIG) + (options.config ?? ""), { mode: 0o644 });
   const clients = new Set<ResultPromise>();
   let current = await launch({ uid, gid, home, runtimeDir, configPath });
 

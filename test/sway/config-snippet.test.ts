@@ -28,10 +28,11 @@ function snippet(overrides: Partial<SnippetOptions> = {}): string {
 const activeLines = (text: string) => text.split("\n").filter((line) => line.trim() !== "" && !line.trim().startsWith("#"));
 
 describe("clanctl sway-config / i3-config", () => {
-  it("binds the actions in a mode entered with $mod+n, and a digit per network", () => {
+  it("sets a Pango font for sway, binds the actions in a mode entered with $mod+n, and a digit per network", () => {
     const mode = modeName(2);
     expect(mode).toBe("clan: r rebuild, p previous generation, b back up, s stop, 1-2 network, Esc leave");
     expect(activeLines(snippet())).toEqual([
+      "font pango:monospace 10",
       `mode "${mode}" {`,
       "    bindsym r exec /usr/bin/node '/opt/clan desktop/bin/clanctl.js' rebuild; mode default",
       "    bindsym p exec /usr/bin/node '/opt/clan desktop/bin/clanctl.js' rollback; mode default",
