@@ -79,9 +79,10 @@ function fontLines(dialect: WmDialect): string[] {
 function modeLines(options: SnippetOptions): string[] {
   const { dialect, clanctl, networks } = options;
   const mode = configArgument(modeName(networks.length), dialect);
+  const bindsym = bindsymFor(dialect);
   const body: string[] = [];
   for (const action of ACTIONS) {
-    body.push(`    bindsym ${action.key} ${bindingCommand(`${execCommand([...clanctl, action.subcommand], dialect)}; mode default`, dialect)}`);
+    body.push(`    ${bindsym} ${action.key} ${bindingCommand(`${execCommand([...clanctl, action.subcommand], dialect)}; mode default`, dialect)}`);
   }
   networks.forEach((network, index) => {
     const key = NETWORK_KEYS[index];
@@ -92,7 +93,7 @@ function modeLines(options: SnippetOptions): string[] {
     }
     const workspace = network.workspaces[0] ?? "";
     try {
-      body.push(`    # ${about}`, `    bindsym ${key} ${bindingCommand(`${focusWorkspaceInConfig(workspace, dialect)}; mode default`, dialect)}`);
+      body.push(`    # ${about}`, `    ${bindsym} ${key} ${bindingCommand(`${focusWorkspaceInConfig(workspace, dialect)}; mode default`, dialect)}`);
     } catch (error) {
       if (!(error instanceof UnsafeCommandArgumentError)) throw error;
       body.push(`    # ${about}: no key, its workspace cannot be written into a config file: ${commentText(error.message)}`);
@@ -103,11 +104,20 @@ function modeLines(options: SnippetOptions): string[] {
     "# a digit switches to a network's first workspace. Every key leaves the mode again.",
     `mode ${mode} {`,
     ...body,
-    "    bindsym Escape mode default",
-    "    bindsym Return mode default",
+    `    ${bindsym} Escape mode default`,
+    `    ${bindsym} Return mode default`,
     "}",
-    `bindsym ${MODE_KEY} mode ${mode}`,
+    `${bindsym} ${MODE_KEY} mode ${mode}`,
   ];
+}
+
+/**
+ * sway lets a focused client inhibit the compositor's shortcuts (zwp_keyboard_shortcuts_inhibit_v1, which a
+ * guest's app forwarded by waypipe may ask for, and which spice-gtk uses for its keyboard grab): --inhibited keeps
+ * the snippet's keys working then, so the user can always leave a network with the keyboard. i3 has no such flag.
+ */
+function bindsymFor(dialect: WmDialect): string {
+  return dialect === "sway" ? "bindsym --inhibited" : "bindsym";
 }
 
 /** focusWorkspace, also refusing '$', which a config file would expand. */
