@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
@@ -137,6 +137,7 @@ for (const kind of KINDS) {
   const needs = [...kind.needs, "qemu-system-x86_64", "dbus-daemon", "remote-viewer"];
   const missingConfig = kind.stockConfig !== undefined && !existsSync(kind.stockConfig) ? ` [skipped: no ${kind.stockConfig}]` : "";
   describe.skipIf(!needs.every(hasBinary) || missingConfig !== "")(`a network's viewer on ${kind.dialect} ${skipReason(...needs)}${missingConfig}`, () => {
+    let dir: string;
     let wm: WmHarness;
     let stack: SessionStack;
 
@@ -145,7 +146,7 @@ for (const kind of KINDS) {
     const focusedWorkspace = async () => (await wm.ipc.getWorkspaces()).find((w) => w.focused)?.name;
 
     beforeAll(async () => {
-      const dir = await mkdtemp(join("/tmp", `clan-trusted-${kind.dialect}-`));
+      dir = await mkdtemp(join("/tmp", `clan-trusted-${kind.dialect}-`));
       await chmod(dir, 0o755);
       wm = await kind.start(dir);
       stack = await startSessionStack({
@@ -169,6 +170,7 @@ for (const kind of KINDS) {
     afterAll(async () => {
       await stack?.stop();
       await wm?.stop();
+      if (dir) await rm(dir, { recursive: true, force: true });
     });
 
     /** The viewer's title bar, from the WM's own geometry: i3's rect includes it, sway's starts below it. */
