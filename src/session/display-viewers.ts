@@ -105,7 +105,12 @@ export class DisplayViewers {
 
   private startSpiceViewer(network: string, spiceSocket: string): HostDisplay {
     // The socket path comes from clan-vmd, never from the guest; it is one argv element, never a shell word.
-    const child = this.spawnWatched(network, "viewer", this.options.viewerBinary, [`spice+unix://${spiceSocket}`], {});
+    // spice-gtk grabs the keyboard while the pointer is over the guest's screen (on Wayland: it inhibits the
+    // compositor's shortcuts), so the window manager's keys would reach the guest and the user could not leave the
+    // network with the keyboard. SPICE_NOGRAB keeps spice-gtk from grabbing: keys the WM binds stay the WM's.
+    const child = this.spawnWatched(network, "viewer", this.options.viewerBinary, [`spice+unix://${spiceSocket}`], {
+      env: { SPICE_NOGRAB: "1" },
+    });
     return { child, socket: spiceSocket, stop: () => child.kill("SIGTERM") };
   }
 
@@ -162,11 +167,11 @@ export class DisplayViewers {
     what: string,
     binary: string,
     args: string[],
-    options: { detached?: boolean; onExit?: () => void },
+    options: { detached?: boolean; env?: Record<string, string>; onExit?: () => void },
   ): ChildProcess {
     const child = spawn(binary, args, {
       stdio: ["ignore", "ignore", "pipe"],
-      env: viewerEnvironment(process.env),
+      env: { ...viewerEnvironment(process.env), ...options.env },
       detached: options.detached ?? false,
     });
     let stderr = "";

@@ -9,7 +9,7 @@ import type { EventSubscription } from "./ipc/event-subscription.js";
 import { createDefaultSocketDiscovery, discoverWindowManager } from "./ipc/socket-discovery.js";
 import { walkTree, type TreeNode } from "./ipc/messages/get-tree.js";
 import { focusWorkspace } from "./commands.js";
-import { placeWindowCommand } from "./placement-commands.js";
+import { placeWindowCommand, refuseFullscreenCommand } from "./placement-commands.js";
 import { claimedAncestor, windowPid } from "./window-owner.js";
 
 // clan-sessiond's backend for sway and i3: workspace focus events in, window placement and decoration out.
@@ -67,6 +67,8 @@ export class SwayBackend extends EventEmitter<BackendEvents> implements WindowMa
           this.emit("workspace-focused", item.event.current.name);
         } else if (item.kind === "window" && item.event.change === "new") {
           await this.placeIfClaimed(item.event.container);
+        } else if (item.kind === "window" && item.event.change === "fullscreen_mode") {
+          await this.refuseFullscreen(item.event.container);
         } else if (item.kind === "window" && item.event.change === "close") {
           this.placed.delete(item.event.container.id);
         } else if (item.kind === "reconnected") {
@@ -95,6 +97,20 @@ export class SwayBackend extends EventEmitter<BackendEvents> implements WindowMa
     } catch (error) {
       this.placed.delete(node.id);
       this.log(`cannot place window ${node.id} of pid ${pid}: ${errorMessage(error)}`);
+    }
+  }
+
+  /**
+   * A fullscreen window is drawn without its frame, so without the trusted prefix: a guest could then pass its
+   * window off as the host's. A network's window is taken out of fullscreen as soon as it enters it.
+   */
+  private async refuseFullscreen(node: TreeNode): Promise<void> {
+    if (!this.placed.has(node.id) || (node.fullscreen_mode ?? 0) === 0) return;
+    try {
+      await this.client.runCommand(refuseFullscreenCommand(node.id, this.kind));
+      this.log(`refused fullscreen for network window ${node.id}`);
+    } catch (error) {
+      this.log(`cannot take network window ${node.id} out of fullscreen: ${errorMessage(error)}`);
     }
   }
 }

@@ -87,6 +87,11 @@ export function addMark(selector: Criteria, mark: string, dialect: WmDialect): s
   return `${criteria(selector, dialect)} mark --add ${quoteArgument(mark, dialect)}`;
 }
 
+/** Takes the matching windows out of fullscreen (a no-op for a window that is not fullscreen). */
+export function exitFullscreen(selector: Criteria, dialect: WmDialect): string {
+  return `${criteria(selector, dialect)} fullscreen disable`;
+}
+
 export interface TitlePrefix {
   /** Shown in brackets before the window's own title: `[label] title`. */
   label: string;

@@ -4,7 +4,7 @@ import { bindingCommand, commentText, configArgument, execCommand, statusCommand
 
 // The snippet `clanctl sway-config` / `clanctl i3-config` prints for the user to `include` in their window
 // manager's config (docs/bar.md): a binding mode with the network actions and a key per network, the bar's
-// status_command, and for i3 the Pango font that clan-sessiond's trusted title prefix needs. Every name from
+// status_command, and the Pango font that clan-sessiond's trusted title prefix needs. Every name from
 // config.json goes through command-syntax.ts; a name that cannot be written safely leaves out its line and
 // says why in a comment.
 //
@@ -65,12 +65,13 @@ export function configSnippet(options: SnippetOptions): string {
   return `${lines.join("\n")}\n`;
 }
 
+// Both sway 1.7 and i3 4.22 render title markup only when the font is a pango: font, and neither config sets one
+// by default (Debian's /etc/sway/config has no font line): without it the prefix shows as raw `<span …>` text.
 function fontLines(dialect: WmDialect): string[] {
-  if (dialect === "sway") return [];
   return [
-    "# clan-sessiond draws each network window's [label] prefix with Pango markup, which i3 renders only with a",
-    "# pango: font. Change the family and size to taste; keep \"pango:\".",
-    "font pango:monospace 8",
+    `# clan-sessiond draws each network window's [label] prefix with Pango markup, which ${dialect} renders only with`,
+    "# a pango: font. Change the family and size to taste; keep \"pango:\", also in any later font line.",
+    dialect === "sway" ? "font pango:monospace 10" : "font pango:monospace 8",
     "",
   ];
 }
@@ -78,9 +79,10 @@ function fontLines(dialect: WmDialect): string[] {
 function modeLines(options: SnippetOptions): string[] {
   const { dialect, clanctl, networks } = options;
   const mode = configArgument(modeName(networks.length), dialect);
+  const bindsym = bindsymFor(dialect);
   const body: string[] = [];
   for (const action of ACTIONS) {
-    body.push(`    bindsym ${action.key} ${bindingCommand(`${execCommand([...clanctl, action.subcommand], dialect)}; mode default`, dialect)}`);
+    body.push(`    ${bindsym} ${action.key} ${bindingCommand(`${execCommand([...clanctl, action.subcommand], dialect)}; mode default`, dialect)}`);
   }
   networks.forEach((network, index) => {
     const key = NETWORK_KEYS[index];
@@ -91,7 +93,7 @@ function modeLines(options: SnippetOptions): string[] {
     }
     const workspace = network.workspaces[0] ?? "";
     try {
-      body.push(`    # ${about}`, `    bindsym ${key} ${bindingCommand(`${focusWorkspaceInConfig(workspace, dialect)}; mode default`, dialect)}`);
+      body.push(`    # ${about}`, `    ${bindsym} ${key} ${bindingCommand(`${focusWorkspaceInConfig(workspace, dialect)}; mode default`, dialect)}`);
     } catch (error) {
       if (!(error instanceof UnsafeCommandArgumentError)) throw error;
       body.push(`    # ${about}: no key, its workspace cannot be written into a config file: ${commentText(error.message)}`);
@@ -102,11 +104,20 @@ function modeLines(options: SnippetOptions): string[] {
     "# a digit switches to a network's first workspace. Every key leaves the mode again.",
     `mode ${mode} {`,
     ...body,
-    "    bindsym Escape mode default",
-    "    bindsym Return mode default",
+    `    ${bindsym} Escape mode default`,
+    `    ${bindsym} Return mode default`,
     "}",
-    `bindsym ${MODE_KEY} mode ${mode}`,
+    `${bindsym} ${MODE_KEY} mode ${mode}`,
   ];
+}
+
+/**
+ * sway lets a focused client inhibit the compositor's shortcuts (zwp_keyboard_shortcuts_inhibit_v1, which a
+ * guest's app forwarded by waypipe may ask for, and which spice-gtk uses for its keyboard grab): --inhibited keeps
+ * the snippet's keys working then, so the user can always leave a network with the keyboard. i3 has no such flag.
+ */
+function bindsymFor(dialect: WmDialect): string {
+  return dialect === "sway" ? "bindsym --inhibited" : "bindsym";
 }
 
 /** focusWorkspace, also refusing '$', which a config file would expand. */

@@ -19,6 +19,8 @@ export interface HeadlessSwayOptions {
   config?: string;
   /** A runtime dir made earlier with createSwayRuntimeDir (for a client started before sway); a fresh one otherwise. */
   runtimeDir?: string;
+  /** A whole config instead of the minimal one (e.g. Debian's stock /etc/sway/config): `config` is appended. */
+  baseConfig?: string;
 }
 
 /** A fresh 0700 XDG_RUNTIME_DIR owned by the test user, for sway to be started in later. */
@@ -54,7 +56,7 @@ export async function startHeadlessSway(options: HeadlessSwayOptions = {}): Prom
   const { uid, gid, home } = await ensureTestUser();
   const runtimeDir = options.runtimeDir ?? (await createSwayRuntimeDir());
   const configPath = join(runtimeDir, "sway.conf");
-  await writeFile(configPath, BASE_CONFIG + (options.config ?? ""), { mode: 0o644 });
+  await writeFile(configPath, (options.baseConfig ?? BASE_CONFIG) + (options.config ?? ""), { mode: 0o644 });
   const clients = new Set<ResultPromise>();
   let current = await launch({ uid, gid, home, runtimeDir, configPath });
 

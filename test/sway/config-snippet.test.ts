@@ -28,21 +28,22 @@ function snippet(overrides: Partial<SnippetOptions> = {}): string {
 const activeLines = (text: string) => text.split("\n").filter((line) => line.trim() !== "" && !line.trim().startsWith("#"));
 
 describe("clanctl sway-config / i3-config", () => {
-  it("binds the actions in a mode entered with $mod+n, and a digit per network", () => {
+  it("sets a Pango font for sway, binds the actions in a mode entered with $mod+n, and a digit per network, all --inhibited", () => {
     const mode = modeName(2);
     expect(mode).toBe("clan: r rebuild, p previous generation, b back up, s stop, 1-2 network, Esc leave");
     expect(activeLines(snippet())).toEqual([
+      "font pango:monospace 10",
       `mode "${mode}" {`,
-      "    bindsym r exec /usr/bin/node '/opt/clan desktop/bin/clanctl.js' rebuild; mode default",
-      "    bindsym p exec /usr/bin/node '/opt/clan desktop/bin/clanctl.js' rollback; mode default",
-      "    bindsym b exec /usr/bin/node '/opt/clan desktop/bin/clanctl.js' backup; mode default",
-      "    bindsym s exec /usr/bin/node '/opt/clan desktop/bin/clanctl.js' stop; mode default",
-      '    bindsym 1 workspace --no-auto-back-and-forth "3:family"; mode default',
-      `    bindsym 2 workspace --no-auto-back-and-forth '${HOSTILE_WORKSPACE}'; mode default`,
-      "    bindsym Escape mode default",
-      "    bindsym Return mode default",
+      "    bindsym --inhibited r exec /usr/bin/node '/opt/clan desktop/bin/clanctl.js' rebuild; mode default",
+      "    bindsym --inhibited p exec /usr/bin/node '/opt/clan desktop/bin/clanctl.js' rollback; mode default",
+      "    bindsym --inhibited b exec /usr/bin/node '/opt/clan desktop/bin/clanctl.js' backup; mode default",
+      "    bindsym --inhibited s exec /usr/bin/node '/opt/clan desktop/bin/clanctl.js' stop; mode default",
+      '    bindsym --inhibited 1 workspace --no-auto-back-and-forth "3:family"; mode default',
+      `    bindsym --inhibited 2 workspace --no-auto-back-and-forth '${HOSTILE_WORKSPACE}'; mode default`,
+      "    bindsym --inhibited Escape mode default",
+      "    bindsym --inhibited Return mode default",
       "}",
-      `bindsym $mod+n mode "${mode}"`,
+      `bindsym --inhibited $mod+n mode "${mode}"`,
     ]);
   });
 
@@ -88,7 +89,7 @@ describe("clanctl sway-config / i3-config", () => {
   it("escapes a binding's command once more for what each window manager unescapes when reading the file", () => {
     // sway unescapes every backslash (as a C escape): each is doubled.
     const sway = snippet({ networks: [{ name: "club", label: "club", workspaces: ["3:a\\b"] }] });
-    expect(activeLines(sway)).toContain('    bindsym 1 workspace --no-auto-back-and-forth "3:a\\\\b"; mode default');
+    expect(activeLines(sway)).toContain('    bindsym --inhibited 1 workspace --no-auto-back-and-forth "3:a\\\\b"; mode default');
     // i3 unescapes only \" in the file, and \" and \\ at run time: the name a\b x\"y is "a\\b x\\\"y" at run
     // time, and its \" needs one more backslash in the file.
     const i3 = snippet({ dialect: "i3", networks: [{ name: "club", label: "club", workspaces: ['3:a\\b x\\"y'] }] });
@@ -97,14 +98,14 @@ describe("clanctl sway-config / i3-config", () => {
 
   it("keeps a hostile label on its comment line", () => {
     const text = snippet({ networks: [{ name: "evil", label: "x\ny\u2028z\u202e", workspaces: ["9"] }] });
-    expect(text).toContain(`    # evil ("x\\ny\\u2028z\\u202e")\n    bindsym 1 workspace`);
+    expect(text).toContain(`    # evil ("x\\ny\\u2028z\\u202e")\n    bindsym --inhibited 1 workspace`);
     expect(commentText("a\u0000b")).toBe('"a\\u0000b"');
   });
 
   it("gives the 11th network and later no key", () => {
     const networks = Array.from({ length: 11 }, (_, i) => ({ name: `n${i}`, label: `N${i}`, workspaces: [`${i + 1}`] }));
     const text = snippet({ networks });
-    expect(text).toContain('    bindsym 0 workspace --no-auto-back-and-forth "10"; mode default');
+    expect(text).toContain('    bindsym --inhibited 0 workspace --no-auto-back-and-forth "10"; mode default');
     expect(text).toContain('    # n10 ("N10"): no key left; use its workspace "11"');
     expect(modeName(11)).toContain("1-0 network");
   });

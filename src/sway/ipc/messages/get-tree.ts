@@ -43,6 +43,10 @@ export const TreeNode = z.looseObject({
   pid: z.number().optional(),
   /** sway only: xdg_shell or xwayland. */
   shell: z.string().optional(),
+  /** 0: not fullscreen, 1: fullscreen on its output, 2: global fullscreen. */
+  fullscreen_mode: z.number().optional(),
+  /** i3 only, and only when one is set: sway does not report title_format. */
+  title_format: z.string().optional(),
   get nodes(): z.ZodArray<typeof TreeNode> {
     return z.array(TreeNode);
   },
