@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +11,9 @@ import { makeGeneration } from "../helpers/test-guest.js";
 // Grants through the whole session: the user's config.json grants, clan-sessiond passes them to clan-vmd with
 // Start and publishes what the network's generation asks of the host; `clanctl status` shows it. The network's
 // vm.json asks for the user's ~/.ssh: refused until the user grants it. Real clan-vmd, clan-sessiond, clanctl, QEMU.
+
+/** An ordinary uid (no /etc/passwd entry needed) that owns the writable shared folder when the test runs as root. */
+const SHARE_OWNER = 54_325;
 
 const VIRTIOFSD = "/usr/lib/qemu/virtiofsd";
 const needs = ["qemu-system-x86_64", "dbus-daemon", VIRTIOFSD];
@@ -35,6 +38,12 @@ describe.skipIf(!needs.every(hasBinary))(`share grants in the session ${skipReas
     await mkdir(join(home, ".ssh"), { recursive: true });
     await writeFile(join(home, ".ssh", "id_ed25519"), "PRIVATE KEY\n");
     await mkdir(join(home, "Sync"));
+    if (process.geteuid?.() === 0) {
+      // A root clan-vmd runs virtiofsd as a share's owner (never root), who must be able to reach it: an
+      // ordinary uid owns the writable folder, and ~/.ssh, read-only and root's, is served as the VM's uid.
+      await chmod(tmp, 0o711);
+      await chown(join(home, "Sync"), SHARE_OWNER, SHARE_OWNER);
+    }
     generation = await makeGeneration(join(tmp, "generation"), {
       generation: "family-1",
       vm: {
