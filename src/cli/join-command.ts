@@ -10,6 +10,7 @@ import { parseJoinLink } from "../session/links/link-parser.js";
 import { ClanError, errorMessage } from "../shared/errors.js";
 import { describeNameProblem } from "../shared/network-name.js";
 import { SessionClient } from "../shared/session-client.js";
+import { followJob, stderrOutput } from "./job-follow.js";
 import { readVmSpec } from "../vmd/generation.js";
 import { confirmOnDesktop, confirmOnTerminal } from "./join-confirmation.js";
 import { describeConfigEntry, describeVmSpec } from "./join-summary.js";
@@ -88,7 +89,7 @@ async function joinNetwork(text: string, options: JoinOptions, connect: () => Me
   });
   await session.reloadConfig();
   console.log(`Building its first generation (clanctl build-log ${name} shows the log) …`);
-  await session.rebuild(name);
+  await followJob(session, () => session.startRebuild(name), stderrOutput);
   const generation = (await session.generations(name)).find((g) => g.current);
   if (!generation) throw new ClanError("InvalidState", `${name} was rebuilt but has no current generation`);
   const vm = await readVmSpec(join(generation.path, "vm.json"));

@@ -12,6 +12,7 @@ import type { ConfigWatcher } from "./config/watcher.js";
 import type { Config, NetworkConfig } from "./config/schema.js";
 import { DisplayViewers } from "./display-viewers.js";
 import { GenerationActions } from "./generations/generation-actions.js";
+import { SessionJobs } from "./jobs/session-jobs.js";
 import { NetworkRegistry } from "./network-registry.js";
 import type { Notify } from "./notifications.js";
 import { Orchestrator } from "./orchestrator.js";
@@ -46,6 +47,7 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly orchestrator: Orchestrator;
   readonly generations: GenerationActions;
   readonly backups: BackupActions;
+  readonly jobs: SessionJobs;
   private readonly viewers: DisplayViewers;
   private updateTimer: NodeJS.Timeout | undefined;
   /** Which scheduling of update checks is current: a run still in flight from an older one ends its loop. */
@@ -80,6 +82,7 @@ export class Session extends EventEmitter<SessionEvents> {
       notify: options.notify,
       log: options.log,
     });
+    this.jobs = new SessionJobs({ registry: this.registry, generations: this.generations, backups: this.backups, notify: options.notify });
     this.securityNotice = securityNotifier({ notify: options.notify, restoring: (network) => this.backups.isRestoring(network), log: options.log });
     this.viewers = new DisplayViewers({
       registry: this.registry,
@@ -182,6 +185,7 @@ export class Session extends EventEmitter<SessionEvents> {
     clearTimeout(this.updateTimer);
     this.updateSchedule++;
     this.backups.close();
+    this.jobs.close();
     this.orchestrator.close();
     this.viewers.closeAll();
     this.stopVmdSignals?.();

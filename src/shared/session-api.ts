@@ -1,5 +1,6 @@
 import { Variant } from "@jellybrick/dbus-next";
 import { z } from "zod";
+import { JobKind } from "./job-api.js";
 import { unwrapVariants, VmState, VpnState } from "./vm-api.js";
 
 // A network's status as clan-sessiond publishes it to the bar, clanctl and the GNOME extension: one flat a{sv}
@@ -45,6 +46,12 @@ export const NetworkStatus = z.object({
   vpnPeers: z.number(),
   /** Unix time in ms of the latest handshake with any peer, 0 for never. */
   vpnLastHandshake: z.number(),
+  /** The job running on this network (the latest started when several run), "" when none (docs/dbus.md). */
+  jobId: z.string(),
+  jobKind: z.union([JobKind, z.literal("")]),
+  /** The job's phase and its fraction (0..1, -1 when unknown), as in its JobChanged. */
+  jobPhase: z.string(),
+  jobProgress: z.number(),
 });
 export type NetworkStatus = z.infer<typeof NetworkStatus>;
 
@@ -80,8 +87,12 @@ export function initialNetworkStatus(name: string): NetworkStatus {
     vpnState: "none",
     vpnPeers: 0,
     vpnLastHandshake: 0,
+    ...NO_JOB,
   };
 }
+
+/** The job fields of a network on which no job runs. */
+export const NO_JOB = { jobId: "", jobKind: "", jobPhase: "", jobProgress: -1 } as const satisfies Partial<NetworkStatus>;
 
 const SIGNATURES: Record<keyof NetworkStatus, string> = {
   name: "s",
@@ -106,6 +117,10 @@ const SIGNATURES: Record<keyof NetworkStatus, string> = {
   vpnState: "s",
   vpnPeers: "u",
   vpnLastHandshake: "d",
+  jobId: "s",
+  jobKind: "s",
+  jobPhase: "s",
+  jobProgress: "d",
 };
 
 export function encodeNetworkStatus(status: NetworkStatus): Record<string, Variant> {

@@ -2,6 +2,7 @@ import type { ClientInterface, MessageBus } from "@jellybrick/dbus-next";
 import { callMember, onDecodedSignal } from "./proxy-calls.js";
 import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "./dbus-names.js";
 import { ClanError } from "./errors.js";
+import { decodeJob, type Job } from "./job-api.js";
 import {
   decodeBackupSnapshot,
   decodeGeneration,
@@ -53,13 +54,34 @@ export class SessionClient {
     await this.call("Switch", name);
   }
 
-  /** Resolves when the new generation runs, or rejects with why it failed (and whether it was rolled back). */
-  async rebuild(name: string): Promise<void> {
-    await this.call("Rebuild", name);
+  /** Starts (or joins) a rebuild job and resolves with its id at once; JobChanged tells the rest. */
+  async startRebuild(name: string): Promise<string> {
+    return String(await this.call("StartRebuild", name));
   }
 
-  async rollback(name: string, to?: number): Promise<void> {
-    await this.call("Rollback", name, to ?? -1);
+  async startRollback(name: string, to?: number): Promise<string> {
+    return String(await this.call("StartRollback", name, to ?? -1));
+  }
+
+  async startBackup(name: string): Promise<string> {
+    return String(await this.call("StartBackup", name));
+  }
+
+  /** `snapshot` absent: the latest. The job's result is the id of the snapshot restored. */
+  async startRestore(name: string, snapshot?: string): Promise<string> {
+    return String(await this.call("StartRestore", name, snapshot ?? ""));
+  }
+
+  async jobs(): Promise<Job[]> {
+    return ((await this.call("Jobs")) as unknown[]).map(decodeJob);
+  }
+
+  async getJob(id: string): Promise<Job> {
+    return decodeJob(await this.call("GetJob", id));
+  }
+
+  onJobChanged(listener: (job: Job) => void, onInvalid: (error: Error) => void): () => void {
+    return onDecodedSignal(this.manager, "JobChanged", decodeJob, listener, onInvalid);
   }
 
   async generations(name: string): Promise<GenerationEntry[]> {
@@ -86,18 +108,8 @@ export class SessionClient {
     await this.call("UnblockPeer", name, peer);
   }
 
-  /** Resolves when the backup is stored, or rejects with why it failed. */
-  async backupNow(name: string): Promise<void> {
-    await this.call("BackupNow", name);
-  }
-
   async backups(name: string): Promise<BackupSnapshot[]> {
     return ((await this.call("Backups", name)) as unknown[]).map(decodeBackupSnapshot);
-  }
-
-  /** Restores `snapshot` (the latest when absent) and resolves with the id of the snapshot restored. */
-  async restore(name: string, snapshot?: string): Promise<string> {
-    return String(await this.call("Restore", name, snapshot ?? ""));
   }
 
   /** Re-reads config.json now, rather than after the file watcher's quiet time; rejects with its problems. */

@@ -69,10 +69,10 @@ describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${ski
     // Each title's dot is in the network's colour, fully opaque, as the shell's theme computed it.
     expect(item(menu, "clan-network-family")?.dotColour).toBe("#2e7dbfff");
     expect(item(menu, "clan-network-club")?.dotColour).toBe("#b5462fff");
-    // Each action is sensitive exactly when this clan-sessiond's introspection lists its method (BackupNow, for
-    // one, arrives with a later version); otherwise it says which method it needs.
+    // Each action is sensitive exactly when this clan-sessiond's introspection lists its method (the Start* job
+    // methods arrived with a later version); otherwise it says which method it needs.
     const manager = (await stack.bus.getProxyObject("org.clan.Desktop.Session1", "/org/clan/Desktop/Session1")).getInterface("org.clan.Desktop.Session1.Manager");
-    for (const [action, method, label] of [["rebuild", "Rebuild", "Rebuild"], ["rollback", "Rollback", "Roll back to the previous generation"], ["backup", "BackupNow", "Back up now"]] as const) {
+    for (const [action, method, label] of [["rebuild", "StartRebuild", "Rebuild"], ["rollback", "StartRollback", "Roll back to the previous generation"], ["backup", "StartBackup", "Back up now"]] as const) {
       const offered = typeof (manager as unknown as Record<string, unknown>)[method] === "function";
       expect(item(menu, `clan-action-family-${action}`), method).toMatchObject(
         offered ? { text: label, sensitive: true } : { text: `${label} (needs a clan-sessiond with ${method})`, sensitive: false },

@@ -47,6 +47,11 @@ export interface NetworkStatus {
   vpnPeers: number;
   /** Unix time in ms of the latest handshake, 0 for never. */
   vpnLastHandshake: number;
+  /** The job running on the network (docs/dbus.md, "Jobs"), "" when none; its kind, phase and progress (0..1, -1). */
+  jobId: string;
+  jobKind: string;
+  jobPhase: string;
+  jobProgress: number;
 }
 
 type FieldKind = "string" | "number" | "boolean" | "string[]";
@@ -75,6 +80,10 @@ export const NETWORK_STATUS_FIELDS: Readonly<Record<keyof NetworkStatus, FieldKi
   vpnState: "string",
   vpnPeers: "number",
   vpnLastHandshake: "number",
+  jobId: "string",
+  jobKind: "string",
+  jobPhase: "string",
+  jobProgress: "number",
 };
 
 /** Defaults for fields an older daemon does not send yet; name, vmState and workspaces are required. */
@@ -96,6 +105,10 @@ const DEFAULTS: Partial<NetworkStatus> = {
   vpnState: "none",
   vpnPeers: 0,
   vpnLastHandshake: 0,
+  jobId: "",
+  jobKind: "",
+  jobPhase: "",
+  jobProgress: -1,
 };
 
 /** Longer strings are cut: a guest-influenced error message must not grow the panel menu without bound. */

@@ -1,6 +1,7 @@
 import { ClanError, errorMessage } from "../../shared/errors.js";
 import type { VmdClient } from "../../shared/vmd-client.js";
 import type { NetworkConfig } from "../config/schema.js";
+import type { ProgressReport } from "../jobs/job-runner.js";
 import type { NetworkRegistry } from "../network-registry.js";
 import type { Notify } from "../notifications.js";
 import { buildGeneration, sourceRevision } from "./nix-build.js";
@@ -29,6 +30,7 @@ export interface GenerationActionsOptions {
 }
 
 const LOG_TAIL_LINES = 400;
+const silent: ProgressReport = () => undefined;
 
 export class GenerationActions {
   private readonly buildLogs = new Map<string, string[]>();
@@ -49,14 +51,17 @@ export class GenerationActions {
     }));
   }
 
-  async rebuild(network: string): Promise<void> {
+  /** Throws what would refuse a rebuild of `network` at once, before a job is started for it. */
+  checkRebuild(network: string): void {
+    this.flakeSource(network);
+  }
+
+  /** Resolves with what runs now ("generation 3 is running (rev)"). */
+  async rebuild(network: string, progress: ProgressReport = silent): Promise<string> {
     const config = this.config(network);
-    if (!("flake" in config.source)) {
-      throw new ClanError("InvalidArgument", `network ${network} boots the profile ${config.source.profile}; rebuild needs a flake source`);
-    }
-    const flake = config.source.flake;
-    const installable = config.source.attribute ? `${flake}#${config.source.attribute}` : flake;
-    await this.exclusively(network, async () => {
+    const { flake, attribute } = this.flakeSource(network);
+    const installable = attribute ? `${flake}#${attribute}` : flake;
+    return this.exclusively(network, async () => {
       const { registry } = this.options;
       const log: string[] = [];
       this.buildLogs.set(network, log);
@@ -65,9 +70,14 @@ export class GenerationActions {
       let storePath: string;
       let revision: Awaited<ReturnType<typeof sourceRevision>>;
       try {
+        progress("reading the source revision");
         revision = await sourceRevision(flake);
+        progress("building", 0);
         storePath = await buildGeneration(installable, {
-          progress: (progress) => registry.update(network, { buildProgress: progress.fraction }),
+          progress: (built) => {
+            registry.update(network, { buildProgress: built.fraction });
+            progress("building", built.fraction);
+          },
           log: (line) => appendBounded(log, line),
         });
       } catch (error) {
@@ -79,27 +89,39 @@ export class GenerationActions {
       const number = await addGeneration(profile, storePath);
       await recordRevision(profile, storePath, { ...revision, builtAt: Date.now() });
       registry.update(network, { buildState: "idle", buildProgress: -1 });
+      progress(`booting generation ${number}`);
       try {
         await this.restartInto(network, config);
       } catch (error) {
-        await this.rollBackAfterFailedBoot(network, config, number, previous?.number, error);
-        return;
+        progress(`rolling back from generation ${number}`);
+        return this.rollBackAfterFailedBoot(network, config, number, previous?.number, error);
       }
       registry.update(network, { updateAvailable: false });
-      this.options.notify(`${network}: rebuilt`, `generation ${number} is running (${revision.revision.slice(0, 12)})`, "normal");
+      const running = `generation ${number} is running (${revision.revision.slice(0, 12)})`;
+      this.options.notify(`${network}: rebuilt`, running, "normal");
+      return running;
     });
   }
 
+  /** Throws what would refuse a rollback at once: no generation to go back to. */
+  async checkRollback(network: string, to?: number): Promise<void> {
+    if (to === undefined && (await previousGeneration(this.profile(network))) === undefined) {
+      throw new ClanError("NotFound", `${network} has no generation before the current one`);
+    }
+  }
+
   /** Switches to generation `to` (default: the previous one) and boots it if the VM was up. */
-  async rollback(network: string, to?: number): Promise<void> {
+  async rollback(network: string, to?: number, progress: ProgressReport = silent): Promise<string> {
     const config = this.config(network);
-    await this.exclusively(network, async () => {
+    return this.exclusively(network, async () => {
       const profile = this.profile(network);
       const target = to ?? (await previousGeneration(profile))?.number;
       if (target === undefined) throw new ClanError("NotFound", `${network} has no generation before the current one`);
+      progress(`switching to generation ${target}`);
       await switchGeneration(profile, target);
       const state = this.options.registry.get(network)?.vmState;
       if (state === "running" || state === "paused" || state === "starting") {
+        progress(`booting generation ${target}`);
         try {
           await this.restartInto(network, config);
         } catch (error) {
@@ -109,6 +131,7 @@ export class GenerationActions {
       }
       this.options.notify(`${network}: rolled back`, `generation ${target} is current`, "normal");
       await this.checkUpdate(network).catch((error: unknown) => this.options.log(`${network}: update check: ${errorMessage(error)}`));
+      return `generation ${target} is current`;
     });
   }
 
@@ -131,7 +154,7 @@ export class GenerationActions {
     failed: number,
     previous: number | undefined,
     cause: unknown,
-  ): Promise<void> {
+  ): Promise<never> {
     const reason = errorMessage(cause);
     if (previous === undefined) {
       this.options.registry.update(network, { error: `generation ${failed} did not come up: ${reason}` });
@@ -156,14 +179,20 @@ export class GenerationActions {
     registry.applyVmStatus(await vmd.start(network, this.profile(network), config.vm));
   }
 
-  private async exclusively(network: string, body: () => Promise<void>): Promise<void> {
+  private async exclusively<T>(network: string, body: () => Promise<T>): Promise<T> {
     if (this.busy.has(network)) throw new ClanError("Busy", `${network} is already being rebuilt or rolled back`);
     this.busy.add(network);
     try {
-      await body();
+      return await body();
     } finally {
       this.busy.delete(network);
     }
+  }
+
+  private flakeSource(network: string): { flake: string; attribute?: string | undefined } {
+    const { source } = this.config(network);
+    if (!("flake" in source)) throw new ClanError("InvalidArgument", `network ${network} boots the profile ${source.profile}; rebuild needs a flake source`);
+    return source;
   }
 
   private config(network: string): NetworkConfig {

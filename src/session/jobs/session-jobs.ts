@@ -1,0 +1,67 @@
+import type { Job } from "../../shared/job-api.js";
+import { NO_JOB } from "../../shared/session-api.js";
+import type { BackupActions } from "../backups/backup-actions.js";
+import type { GenerationActions } from "../generations/generation-actions.js";
+import type { NetworkRegistry } from "../network-registry.js";
+import type { Notify } from "../notifications.js";
+import { JobRunner } from "./job-runner.js";
+
+// The long actions as jobs: each start checks at once what would refuse it (so that a caller hears "no backup
+// configured" from its call, not from a failed job), then runs in a job whose progress also goes into the
+// network's status (jobId, jobKind, jobPhase, jobProgress), so that a bar or a panel needs no second call.
+
+export interface SessionJobsOptions {
+  registry: NetworkRegistry;
+  generations: GenerationActions;
+  backups: BackupActions;
+  notify: Notify;
+}
+
+export class SessionJobs {
+  readonly runner = new JobRunner();
+
+  constructor(private readonly options: SessionJobsOptions) {
+    this.runner.on("changed", (job) => this.publishOnNetwork(job.network));
+  }
+
+  startRebuild(network: string): Job {
+    this.options.generations.checkRebuild(network);
+    return this.runner.start("rebuild", network, (progress) => this.options.generations.rebuild(network, progress));
+  }
+
+  /** `to` undefined: the previous generation. */
+  async startRollback(network: string, to: number | undefined): Promise<Job> {
+    await this.options.generations.checkRollback(network, to);
+    return this.runner.start("rollback", network, (progress) => this.options.generations.rollback(network, to, progress));
+  }
+
+  startBackup(network: string): Job {
+    this.options.backups.checkBackup(network);
+    return this.runner.start("backup", network, async (progress) => {
+      const snapshot = await this.options.backups.backupNow(network, progress);
+      const result = `stored as snapshot ${snapshot.slice(0, 8)}`;
+      // Asked for by the user, so its success is news too (a scheduled backup's is not; failures always are).
+      this.options.notify(`${network}: backed up`, result, "normal");
+      return result;
+    });
+  }
+
+  /** `snapshot` "" restores the latest; the job's result is the id of the snapshot restored. */
+  startRestore(network: string, snapshot: string): Job {
+    this.options.backups.checkRestore(network);
+    return this.runner.start("restore", network, (progress) => this.options.backups.restore(network, snapshot, progress));
+  }
+
+  close(): void {
+    this.runner.close();
+  }
+
+  private publishOnNetwork(network: string): void {
+    if (!this.options.registry.get(network)) return;
+    const [current] = this.runner.running(network);
+    this.options.registry.update(
+      network,
+      current ? { jobId: current.id, jobKind: current.kind, jobPhase: current.phase, jobProgress: current.fraction } : NO_JOB,
+    );
+  }
+}
