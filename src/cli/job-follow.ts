@@ -19,6 +19,7 @@ export async function followJob(session: SessionClient, start: () => Promise<str
   const changes: Job[] = [];
   let wake: (() => void) | undefined;
   let invalid: Error | undefined;
+  let vanished = false;
   const stop = session.onJobChanged(
     (job) => {
       changes.push(job);
@@ -30,12 +31,17 @@ export async function followJob(session: SessionClient, start: () => Promise<str
     },
   );
   const display = new ProgressLine(output);
+  await session.onVanished(() => {
+    vanished = true;
+    wake?.();
+  });
   try {
     const id = await start();
     // A job that ended before the subscription saw anything (or one that was joined) is read once.
     changes.push(await session.getJob(id));
     for (;;) {
       if (invalid) throw new ClanError("Protocol", `clan-sessiond sent an invalid JobChanged: ${invalid.message}`);
+      if (vanished) throw new ClanError("Disconnected", "clan-sessiond left the bus before the job ended; its outcome is unknown");
       const job = changes.filter((change) => change.id === id).at(-1);
       changes.length = 0;
       if (job) {
@@ -49,7 +55,10 @@ export async function followJob(session: SessionClient, start: () => Promise<str
           return job;
         }
       }
-      await new Promise<void>((resolve) => (wake = resolve));
+      await new Promise<void>((resolve) => {
+        if (changes.length > 0 || invalid || vanished) resolve();
+        else wake = resolve;
+      });
     }
   } finally {
     stop();

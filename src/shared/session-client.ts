@@ -3,6 +3,7 @@ import { callMember, onDecodedSignal } from "./proxy-calls.js";
 import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "./dbus-names.js";
 import { ClanError } from "./errors.js";
 import { decodeJob, type Job } from "./job-api.js";
+import { watchName } from "./name-watch.js";
 import {
   decodeBackupSnapshot,
   decodeGeneration,
@@ -17,6 +18,7 @@ import { decodeVpnPeer, type VpnPeerInfo } from "./vm-api.js";
 
 export class SessionClient {
   private constructor(
+    private readonly bus: MessageBus,
     private readonly manager: ClientInterface,
     private readonly properties: ClientInterface,
   ) {}
@@ -24,7 +26,7 @@ export class SessionClient {
   static async connect(bus: MessageBus): Promise<SessionClient> {
     try {
       const object = await bus.getProxyObject(SESSION_BUS_NAME, SESSION_MANAGER_PATH);
-      return new SessionClient(object.getInterface(SESSION_MANAGER_INTERFACE), object.getInterface("org.freedesktop.DBus.Properties"));
+      return new SessionClient(bus, object.getInterface(SESSION_MANAGER_INTERFACE), object.getInterface("org.freedesktop.DBus.Properties"));
     } catch (error) {
       throw new ClanError("Disconnected", `clan-sessiond is not running on this session bus (${SESSION_BUS_NAME})`, { cause: error });
     }
@@ -127,6 +129,11 @@ export class SessionClient {
 
   onNetworkChanged(listener: (status: NetworkStatus) => void, onInvalid: (error: Error) => void): () => void {
     return onDecodedSignal(this.manager, "NetworkChanged", decodeNetworkStatus, listener, onInvalid);
+  }
+
+  /** Calls `listener` when clan-sessiond leaves the bus (it stopped or crashed). */
+  async onVanished(listener: () => void): Promise<void> {
+    await watchName(this.bus, SESSION_BUS_NAME, { appeared: () => undefined, vanished: listener });
   }
 
   onNetworksChanged(listener: (names: string[]) => void): () => void {
