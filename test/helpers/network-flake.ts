@@ -14,8 +14,9 @@ export const TEST_NIX_CONFIG = "build-users-group =\nsandbox-paths = /bin/busybo
 export interface NetworkFlake {
   dir: string;
   url: string;
-  /** Commits a version whose guest reports `marker` as its generation, or never reports ready at all. */
-  commit(marker: string, options?: { neverReady?: boolean }): Promise<string>;
+  /** Commits a version whose guest reports `marker` as its generation, or never reports ready at all, or whose
+   *  build fails, saying `marker` on its stderr. */
+  commit(marker: string, options?: { neverReady?: boolean; buildFails?: boolean }): Promise<string>;
 }
 
 export async function createNetworkFlake(): Promise<NetworkFlake> {
@@ -34,7 +35,7 @@ export async function createNetworkFlake(): Promise<NetworkFlake> {
       const vm = JSON.stringify({ memoryMiB: 256, stateDiskMiB: 0, readyTimeoutSeconds: options.neverReady ? 4 : 60 });
       await writeFile(join(dir, "generation", "kernel-params"), `${params}\n`);
       await writeFile(join(dir, "generation", "vm.json"), `${vm}\n`);
-      await writeFile(join(dir, "flake.nix"), FLAKE);
+      await writeFile(join(dir, "flake.nix"), options.buildFails ? FLAKE.replace("mkdir $out", `echo "the build broke: ${marker}" >&2; exit 3`) : FLAKE);
       await git("add", "-A");
       await git("commit", "-q", "-m", marker);
       return (await git("rev-parse", "HEAD")).stdout.trim();

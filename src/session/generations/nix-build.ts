@@ -39,24 +39,43 @@ export async function buildGeneration(installable: string, callbacks: BuildCallb
     cancelSignal: signal,
   });
   const buildActivities = new Set<number>();
+  // Nix's own "error: …" message says which builder failed, and the builder's last lines say why: the failure
+  // carries both, so that whoever sees it (clanctl, a notification) need not look for the build log.
+  let nixError = "";
+  const builderTail: string[] = [];
+  const logging: BuildCallbacks & { builderLine: (line: string) => void } = {
+    progress: callbacks.progress,
+    log: (line) => {
+      if (line.startsWith("error:")) nixError = line;
+      callbacks.log(line);
+    },
+    builderLine: (line) => {
+      builderTail.push(line.slice(0, 200));
+      if (builderTail.length > 3) builderTail.shift();
+    },
+  };
   let pending = "";
   build.stderr?.setEncoding("utf8");
   build.stderr?.on("data", (chunk: string) => {
     pending += chunk;
     const lines = pending.split("\n");
     pending = lines.pop() ?? "";
-    for (const line of lines) handleLogLine(line, buildActivities, callbacks);
+    for (const line of lines) handleLogLine(line, buildActivities, logging);
   });
   const result = await build;
   if (result.isCanceled) throw new ClanError("BuildFailed", `build of ${installable} was cancelled`);
-  if (result.exitCode !== 0) throw new ClanError("BuildFailed", `nix build ${installable} failed (exit ${result.exitCode}); see the build log`);
+  if (result.exitCode !== 0) {
+    const output = builderTail.length > 0 ? `; its last output: ${builderTail.join(" / ")}` : "";
+    const why = nixError ? `: ${nixError.slice(0, 600)}${output}` : output;
+    throw new ClanError("BuildFailed", `nix build ${installable} failed (exit ${result.exitCode})${why}; the build log has the rest`);
+  }
   const parsed = BuildOutput.safeParse(JSON.parse(result.stdout || "null"));
   if (!parsed.success) throw new ClanError("Protocol", `nix build ${installable} printed no store path`);
   callbacks.progress({ fraction: 1, message: "built" });
   return parsed.data[0]!.outputs.out;
 }
 
-function handleLogLine(line: string, buildActivities: Set<number>, callbacks: BuildCallbacks): void {
+function handleLogLine(line: string, buildActivities: Set<number>, callbacks: BuildCallbacks & { builderLine: (line: string) => void }): void {
   if (!line.startsWith("@nix ")) {
     if (line.trim()) callbacks.log(stripAnsi(line));
     return;
@@ -78,6 +97,7 @@ function handleLogLine(line: string, buildActivities: Set<number>, callbacks: Bu
     callbacks.log(stripAnsi(data.msg));
   } else if (data.action === "result" && data.type === RES_BUILD_LOG_LINE && typeof data.fields[0] === "string") {
     callbacks.log(stripAnsi(data.fields[0]));
+    callbacks.builderLine(stripAnsi(data.fields[0]));
   } else if (data.action === "result" && data.type === RES_PROGRESS && buildActivities.has(data.id)) {
     const [done, expected, running] = data.fields.map(Number);
     if (expected && expected > 0) {
