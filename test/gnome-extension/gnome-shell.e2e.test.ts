@@ -1,9 +1,11 @@
-import { copyFile, mkdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { execa } from "execa";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildGnomeExtension, UUID } from "../../scripts/build-gnome-extension.js";
 import type { ConfigInput } from "../../src/session/config/schema.js";
-import { REPO } from "../helpers/daemons.js";
+import { REPO, waitUntil } from "../helpers/daemons.js";
 import { startGnomeSessionStack, type GnomeSessionStack, type MenuReadback, type ShellFingerprint } from "../helpers/gnome-session-stack.js";
 import { startHeadlessGnome, type HeadlessGnome } from "../helpers/gnome-shell.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
@@ -20,16 +22,17 @@ const SCREENSHOT = join(REPO, ".cache/test-output/gnome-shell/menu.png");
 const texts = (menu: MenuReadback) => (menu.items ?? []).map((item) => item.text);
 const item = (menu: MenuReadback, name: string) => (menu.items ?? []).find((entry) => entry.name === name);
 
-describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${skipReason("gnome-shell")}`, () => {
+describe.skipIf(!hasBinary("gnome-shell") || !hasBinary("restic"))(`the extension in GNOME Shell 43${skipReason("gnome-shell", "restic")}`, () => {
   let gnome: HeadlessGnome;
   let stack: GnomeSessionStack;
   let baseline: ShellFingerprint;
+  let config: ConfigInput;
 
   beforeAll(async () => {
     const zips = buildGnomeExtension();
     gnome = await startHeadlessGnome({ extensions: [zips.legacy, join(REPO, "test/gnome-extension/probe")], enabled: [PROBE_UUID] });
     const generations = join(gnome.root, "generations");
-    const config: ConfigInput = {
+    config = {
       networks: {
         family: { label: "Family", workspaces: ["2:family"], colour: "#2e7dbf", source: { profile: await makeGeneration(join(generations, "family"), { generation: "family-1" }) } },
         club: { workspaces: ["3:club", "club-lounge"], colour: "#b5462f", source: { profile: await makeGeneration(join(generations, "club"), { generation: "club-1" }) } },
@@ -142,4 +145,53 @@ describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${ski
     expect(gnome.log()).not.toMatch(/JS ERROR|clan-desktop: cannot undo/);
     await enable();
   });
+
+  it("the menu's \"Back up now\" starts a job whose progress the menu shows, and its outcome is one notification with the right error", async () => {
+    // family runs, and backs up with a pre-backup hook that works in the guest for a while, as a dump would.
+    await stack.probe.activateWorkspace(1);
+    await stack.waitForNetwork("family", (s) => s.vmState === "running", 120_000);
+    const repository = join(gnome.root, "repository");
+    const passwordFile = join(gnome.root, "restic-password");
+    await writeFile(passwordFile, `pw-${randomBytes(9).toString("hex")}\n`, { mode: 0o600 });
+    await execa("chown", [`${gnome.user.uid}:${gnome.user.gid}`, passwordFile]);
+    const withBackup = async (preBackupHooks: string[][]) => {
+      const family = { ...config.networks["family"]!, backup: { repository, password: { file: passwordFile }, preBackupHooks } };
+      await writeFile(join(gnome.root, "config.json"), JSON.stringify({ ...config, networks: { ...config.networks, family } }), { mode: 0o644 });
+      await stack.session.reloadConfig();
+    };
+    // The first backup is the scheduled one (never backed up yet): it tells nothing when it succeeds.
+    await withBackup([]);
+    await stack.waitForNetwork("family", (s) => s.backupState === "ok", 120_000);
+    await withBackup([["/bin/sleep", "12"]]);
+    const aboutBackups = async () => (await stack.probe.notifications()).filter((n) => /back/i.test(n.title));
+    expect(await aboutBackups()).toEqual([]);
+
+    await stack.probe.openMenu(true);
+    await stack.probe.activateMenuItem("clan-action-family-backup");
+    const running = await stack.probe.waitForMenu(
+      (m) => texts(m).includes("Backing up: running the pre-backup hooks and copying the state disk…"),
+      "the backup's progress in the menu",
+    );
+    expect(item(running, "clan-action-family-backup")).toMatchObject({ text: "Back up now (a backup is running)", sensitive: false });
+    const [job] = (await stack.session.jobs()).filter((j) => j.kind === "backup" && j.state === "running");
+    expect(job).toBeDefined();
+    const done = await waitUntil(async () => ((await stack.session.getJob(job!.id)).state !== "running" ? stack.session.getJob(job!.id) : undefined), "the backup job to end", 120_000);
+    expect(done).toMatchObject({ state: "succeeded" });
+    await stack.probe.waitForMenu((m) => item(m, "clan-action-family-backup")?.sensitive === true && !texts(m).some((t) => t.startsWith("Backing up")), "the menu after the backup");
+    await waitUntil(async () => ((await aboutBackups()).length > 0 ? true : undefined), "the outcome's notification");
+    expect(await aboutBackups()).toEqual([{ title: "family: backed up", body: done.result }]);
+
+    // A backup that fails: one notification, naming the hook and what it said — no "timeout", no second notice.
+    await withBackup([["/bin/sh", "-c", "sleep 2; echo the dump failed >&2; exit 4"]]);
+    await stack.probe.activateMenuItem("clan-action-family-backup");
+    await waitUntil(async () => ((await aboutBackups()).length > 1 ? true : undefined), "the failure's notification");
+    const failedJob = (await stack.session.jobs()).filter((j) => j.kind === "backup").at(-1)!;
+    expect(failedJob).toMatchObject({ state: "failed" });
+    // The status the extension reacts to has arrived: had it a notice of its own, it would be shown by now.
+    await stack.probe.waitForMenu((m) => texts(m).some((t) => t.startsWith("Backup: backup failed, last success")), "the menu after the failure");
+    const told = await aboutBackups();
+    expect(told.slice(1)).toEqual([{ title: "family: backup failed", body: failedJob.error }]);
+    expect(failedJob.error).toMatch(/pre-backup hook .* failed in the guest \(exit 4\): the dump failed/);
+    await stack.probe.openMenu(false);
+  }, 300_000);
 });

@@ -103,11 +103,15 @@ export class GenerationActions {
     });
   }
 
-  /** Throws what would refuse a rollback at once: no generation to go back to. */
+  /** Throws what would refuse a rollback at once: no generation to go back to, or no generation `to`. */
   async checkRollback(network: string, to?: number): Promise<void> {
-    if (to === undefined && (await previousGeneration(this.profile(network))) === undefined) {
-      throw new ClanError("NotFound", `${network} has no generation before the current one`);
+    const profile = this.profile(network);
+    if (to === undefined) {
+      if ((await previousGeneration(profile)) === undefined) throw new ClanError("NotFound", `${network} has no generation before the current one`);
+      return;
     }
+    const known = (await listGenerations(profile)).map((generation) => generation.number);
+    if (!known.includes(to)) throw new ClanError("NotFound", `${profile} has no generation ${to} (it has: ${known.join(", ") || "none"})`);
   }
 
   /** Switches to generation `to` (default: the previous one) and boots it if the VM was up. */

@@ -20,6 +20,8 @@ const IFACE = `<node><interface name="org.clan.Desktop.GnomeProbe1">
   <method name="RunDeferredWork"/>
   <method name="Windows"><arg type="s" direction="out"/></method>
   <method name="HideOverview"/>
+  <method name="ActivateMenuItem"><arg type="s" direction="in"/></method>
+  <method name="Notifications"><arg type="s" direction="out"/></method>
 </interface></node>`;
 
 function indicator() {
@@ -62,7 +64,47 @@ function handlerCount(instance, signal) {
     return blocked.length;
 }
 
+function findMenuItem(menu, name) {
+    for (const item of menu._getMenuItems()) {
+        if (item instanceof imports.ui.popupMenu.PopupMenuSection) {
+            const found = findMenuItem(item, name);
+            if (found)
+                return found;
+        } else if (item.name === name) {
+            return item;
+        }
+    }
+    return null;
+}
+
 class Probe {
+    constructor() {
+        /** Every notification any source showed since the probe was enabled: what the user was told. */
+        this.notifications = [];
+        this._trayHandler = Main.messageTray.connect('source-added', (_tray, source) => {
+            source.connect('notification-added', (_source, notification) => {
+                this.notifications.push({ title: notification.title ?? '', body: notification.bannerBodyText ?? '' });
+            });
+        });
+    }
+
+    destroy() {
+        Main.messageTray.disconnect(this._trayHandler);
+    }
+
+    /** Clicks a menu item of the clan-desktop indicator, as the user would, by its actor name. */
+    ActivateMenuItem(name) {
+        const button = indicator();
+        const item = button ? findMenuItem(button.menu, name) : null;
+        if (!item)
+            throw new Error(`no menu item named ${name}`);
+        item.activate(imports.gi.Clutter.get_current_event());
+    }
+
+    Notifications() {
+        return JSON.stringify(this.notifications);
+    }
+
     Menu() {
         const button = indicator();
         if (!button)
@@ -168,7 +210,8 @@ class Probe {
 
 class Extension {
     enable() {
-        this._exported = Gio.DBusExportedObject.wrapJSObject(IFACE, new Probe());
+        this._probe = new Probe();
+        this._exported = Gio.DBusExportedObject.wrapJSObject(IFACE, this._probe);
         this._exported.export(Gio.DBus.session, '/org/clan/Desktop/GnomeProbe1');
         this._owner = Gio.bus_own_name(Gio.BusType.SESSION, 'org.clan.Desktop.GnomeProbe1', Gio.BusNameOwnerFlags.NONE, null, null, null);
         log('clan-probe: ready');
@@ -178,6 +221,8 @@ class Extension {
         Gio.bus_unown_name(this._owner);
         this._exported.unexport();
         this._exported = null;
+        this._probe.destroy();
+        this._probe = null;
     }
 }
 
