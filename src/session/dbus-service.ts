@@ -53,7 +53,7 @@ export class SessionManagerInterface extends Interface {
    *  not come up; returns the job's id at once (a rebuild already running is joined). */
   @method({ inSignature: "s", outSignature: "s" })
   StartRebuild(name: string) {
-    return asDbusCall(() => this.actions.jobs.startRebuild(this.requireNetwork(name).name).id);
+    return asDbusCall(async () => (await this.actions.jobs.startRebuild(this.requireNetwork(name).name)).id);
   }
 
   /** Starts a job that switches to generation `to`, or to the previous one when `to` is negative. */
@@ -64,13 +64,13 @@ export class SessionManagerInterface extends Interface {
 
   @method({ inSignature: "s", outSignature: "s" })
   StartBackup(name: string) {
-    return asDbusCall(() => this.actions.jobs.startBackup(this.requireNetwork(name).name).id);
+    return asDbusCall(async () => (await this.actions.jobs.startBackup(this.requireNetwork(name).name)).id);
   }
 
   /** Starts a job that restores snapshot `snapshot` ("" for the latest); its result is the id restored. */
   @method({ inSignature: "ss", outSignature: "s" })
   StartRestore(name: string, snapshot: string) {
-    return asDbusCall(() => this.actions.jobs.startRestore(this.requireNetwork(name).name, snapshot).id);
+    return asDbusCall(async () => (await this.actions.jobs.startRestore(this.requireNetwork(name).name, snapshot)).id);
   }
 
   /** Jobs running or ended in the last 15 minutes, oldest first. */
@@ -88,7 +88,7 @@ export class SessionManagerInterface extends Interface {
   @method({ inSignature: "s", outSignature: "" })
   Rebuild(name: string) {
     return asDbusCall(async () => {
-      await this.untilEnded(this.actions.jobs.startRebuild(this.requireNetwork(name).name));
+      await this.untilEnded(await this.actions.jobs.startRebuild(this.requireNetwork(name).name));
     });
   }
 
@@ -135,7 +135,7 @@ export class SessionManagerInterface extends Interface {
   @method({ inSignature: "s", outSignature: "" })
   BackupNow(name: string) {
     return asDbusCall(async () => {
-      await this.untilEnded(this.actions.jobs.startBackup(this.requireNetwork(name).name));
+      await this.untilEnded(await this.actions.jobs.startBackup(this.requireNetwork(name).name));
     });
   }
 
@@ -147,7 +147,7 @@ export class SessionManagerInterface extends Interface {
   /** The blocking form of StartRestore, kept for older callers: replies with the id of the snapshot restored. */
   @method({ inSignature: "ss", outSignature: "s" })
   Restore(name: string, snapshot: string) {
-    return asDbusCall(() => this.untilEnded(this.actions.jobs.startRestore(this.requireNetwork(name).name, snapshot)));
+    return asDbusCall(async () => this.untilEnded(await this.actions.jobs.startRestore(this.requireNetwork(name).name, snapshot)));
   }
 
   /** For window managers outside this process (the GNOME extension): the user focused this workspace. */

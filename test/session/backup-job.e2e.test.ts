@@ -143,10 +143,12 @@ describe.skipIf(!needs.every(hasBinary))(`backups and restores as jobs ${skipRea
     await applyConfig(network());
   }, 120_000);
 
-  it("a restore is a job too: its steps, the VM stopped and started again, and the id restored as its result", async () => {
+  it("a restore is a job too: its steps, the VM stopped and started again, the id restored as its result; asking again joins it", async () => {
     const latest = (await stack.session.backups("family")).at(-1)!;
     const id = await stack.session.startRestore("family", latest.id.slice(0, 12));
     expect(id).toMatch(/^restore-family-\d+$/);
+    // Asked again while it runs: the same job, not a refusal.
+    expect(await stack.session.startRestore("family", latest.id.slice(0, 12))).toBe(id);
     const end = await ended(id);
     expect(end).toMatchObject({ state: "succeeded", result: latest.id });
     expect([...new Set(jobChanges(id).map((job) => job.phase))]).toEqual([

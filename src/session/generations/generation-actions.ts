@@ -54,6 +54,7 @@ export class GenerationActions {
   /** Throws what would refuse a rebuild of `network` at once, before a job is started for it. */
   checkRebuild(network: string): void {
     this.flakeSource(network);
+    this.checkIdle(network);
   }
 
   /** Resolves with what runs now ("generation 3 is running (rev)"). */
@@ -105,6 +106,7 @@ export class GenerationActions {
 
   /** Throws what would refuse a rollback at once: no generation to go back to, or no generation `to`. */
   async checkRollback(network: string, to?: number): Promise<void> {
+    this.checkIdle(network);
     const profile = this.profile(network);
     if (to === undefined) {
       if ((await previousGeneration(profile)) === undefined) throw new ClanError("NotFound", `${network} has no generation before the current one`);
@@ -183,8 +185,12 @@ export class GenerationActions {
     registry.applyVmStatus(await vmd.start(network, this.profile(network), config.vm));
   }
 
-  private async exclusively<T>(network: string, body: () => Promise<T>): Promise<T> {
+  private checkIdle(network: string): void {
     if (this.busy.has(network)) throw new ClanError("Busy", `${network} is already being rebuilt or rolled back`);
+  }
+
+  private async exclusively<T>(network: string, body: () => Promise<T>): Promise<T> {
+    this.checkIdle(network);
     this.busy.add(network);
     try {
       return await body();

@@ -1,10 +1,10 @@
-import type { Job } from "../../shared/job-api.js";
+import type { Job, JobKind } from "../../shared/job-api.js";
 import { NO_JOB } from "../../shared/session-api.js";
 import type { BackupActions } from "../backups/backup-actions.js";
 import type { GenerationActions } from "../generations/generation-actions.js";
 import type { NetworkRegistry } from "../network-registry.js";
 import type { Notify } from "../notifications.js";
-import { JobRunner } from "./job-runner.js";
+import { JobRunner, type JobWork } from "./job-runner.js";
 
 // The long actions as jobs: each start checks at once what would refuse it (so that a caller hears "no backup
 // configured" from its call, not from a failed job), then runs in a job whose progress also goes into the
@@ -24,20 +24,21 @@ export class SessionJobs {
     this.runner.on("changed", (job) => this.publishOnNetwork(job.network));
   }
 
-  startRebuild(network: string): Job {
-    this.options.generations.checkRebuild(network);
-    return this.runner.start("rebuild", network, (progress) => this.options.generations.rebuild(network, progress));
+  startRebuild(network: string): Promise<Job> {
+    return this.start("rebuild", network, () => this.options.generations.checkRebuild(network), (progress) =>
+      this.options.generations.rebuild(network, progress),
+    );
   }
 
   /** `to` undefined: the previous generation. */
-  async startRollback(network: string, to: number | undefined): Promise<Job> {
-    await this.options.generations.checkRollback(network, to);
-    return this.runner.start("rollback", network, (progress) => this.options.generations.rollback(network, to, progress));
+  startRollback(network: string, to: number | undefined): Promise<Job> {
+    return this.start("rollback", network, () => this.options.generations.checkRollback(network, to), (progress) =>
+      this.options.generations.rollback(network, to, progress),
+    );
   }
 
-  startBackup(network: string): Job {
-    this.options.backups.checkBackup(network);
-    return this.runner.start("backup", network, async (progress) => {
+  startBackup(network: string): Promise<Job> {
+    return this.start("backup", network, () => this.options.backups.checkBackup(network), async (progress) => {
       const snapshot = await this.options.backups.backupNow(network, progress);
       const result = `stored as snapshot ${snapshot.slice(0, 8)}`;
       // Asked for by the user, so its success is news too (a scheduled backup's is not; failures always are).
@@ -47,9 +48,18 @@ export class SessionJobs {
   }
 
   /** `snapshot` "" restores the latest; the job's result is the id of the snapshot restored. */
-  startRestore(network: string, snapshot: string): Job {
-    this.options.backups.checkRestore(network);
-    return this.runner.start("restore", network, (progress) => this.options.backups.restore(network, snapshot, progress));
+  startRestore(network: string, snapshot: string): Promise<Job> {
+    return this.start("restore", network, () => this.options.backups.checkRestore(network), (progress) =>
+      this.options.backups.restore(network, snapshot, progress),
+    );
+  }
+
+  /** Joins the running job of this kind on the network; otherwise checks, then starts one. */
+  private async start(kind: JobKind, network: string, check: () => void | Promise<void>, work: JobWork): Promise<Job> {
+    const running = this.runner.running(network).find((job) => job.kind === kind);
+    if (running) return running;
+    await check();
+    return this.runner.start(kind, network, work);
   }
 
   close(): void {
