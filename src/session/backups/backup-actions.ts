@@ -4,7 +4,7 @@ import { BACKUP_NOT_CONFIGURED, type BackupSnapshot } from "../../shared/session
 import type { VmStatus } from "../../shared/vm-api.js";
 import type { VmdClient } from "../../shared/vmd-client.js";
 import type { BackupConfig } from "../config/backup-schema.js";
-import type { ProgressReport } from "../jobs/job-runner.js";
+import { noProgress, type ProgressReport } from "../jobs/job-runner.js";
 import type { NetworkRegistry } from "../network-registry.js";
 import type { Notify } from "../notifications.js";
 import { BackupRecords, type BackupRecord } from "./backup-records.js";
@@ -34,7 +34,6 @@ export interface BackupActionsOptions {
 }
 
 
-const silent: ProgressReport = () => undefined;
 
 export class BackupActions {
   private records: BackupRecords | undefined;
@@ -94,7 +93,7 @@ export class BackupActions {
 
   /** Backs the network up now and resolves with the snapshot's id; a backup already running is joined rather
    *  than started twice (its progress then goes to whoever started it). */
-  async backupNow(network: string, progress: ProgressReport = silent): Promise<string> {
+  async backupNow(network: string, progress: ProgressReport = noProgress): Promise<string> {
     const config = this.backupConfig(network);
     const inFlight = this.running.get(network);
     if (inFlight) {
@@ -133,7 +132,7 @@ export class BackupActions {
   }
 
   /** Restores snapshot `snapshot` ("" for the latest) and returns its id. */
-  async restore(network: string, snapshot: string, progress: ProgressReport = silent): Promise<string> {
+  async restore(network: string, snapshot: string, progress: ProgressReport = noProgress): Promise<string> {
     this.checkRestore(network);
     const config = this.backupConfig(network);
     const vmd = this.options.vmd();

@@ -1,7 +1,7 @@
 import { ClanError, errorMessage } from "../../shared/errors.js";
 import type { VmdClient } from "../../shared/vmd-client.js";
 import type { NetworkConfig } from "../config/schema.js";
-import type { ProgressReport } from "../jobs/job-runner.js";
+import { noProgress, type ProgressReport } from "../jobs/job-runner.js";
 import type { NetworkRegistry } from "../network-registry.js";
 import type { Notify } from "../notifications.js";
 import { buildGeneration, sourceRevision } from "./nix-build.js";
@@ -30,7 +30,6 @@ export interface GenerationActionsOptions {
 }
 
 const LOG_TAIL_LINES = 400;
-const silent: ProgressReport = () => undefined;
 
 export class GenerationActions {
   private readonly buildLogs = new Map<string, string[]>();
@@ -58,7 +57,7 @@ export class GenerationActions {
   }
 
   /** Resolves with what runs now ("generation 3 is running (rev)"). */
-  async rebuild(network: string, progress: ProgressReport = silent): Promise<string> {
+  async rebuild(network: string, progress: ProgressReport = noProgress): Promise<string> {
     const config = this.config(network);
     const { flake, attribute } = this.flakeSource(network);
     const installable = attribute ? `${flake}#${attribute}` : flake;
@@ -117,7 +116,7 @@ export class GenerationActions {
   }
 
   /** Switches to generation `to` (default: the previous one) and boots it if the VM was up. */
-  async rollback(network: string, to?: number, progress: ProgressReport = silent): Promise<string> {
+  async rollback(network: string, to?: number, progress: ProgressReport = noProgress): Promise<string> {
     const config = this.config(network);
     return this.exclusively(network, async () => {
       const profile = this.profile(network);

@@ -10,6 +10,9 @@ import type { Job, JobKind } from "../../shared/job-api.js";
 /** Reports the job's phase, and how far into it (0..1) when known. */
 export type ProgressReport = (phase: string, fraction?: number) => void;
 
+/** For work run outside a job (a scheduled backup, a direct call): its progress goes nowhere. */
+export const noProgress: ProgressReport = () => undefined;
+
 /** The work of a job: it reports progress and resolves with what it achieved, in words. */
 export type JobWork = (progress: ProgressReport) => Promise<string>;
 
