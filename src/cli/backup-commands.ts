@@ -4,17 +4,20 @@ import { ClanError } from "../shared/errors.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
 import type { NetworkStatus } from "../shared/session-api.js";
 import { SessionClient } from "../shared/session-client.js";
+import { followJob, stderrOutput } from "./job-follow.js";
 
 // `clanctl backup|backups|restore`: a network's backups, through clan-sessiond (docs/backups.md). Without a
 // network name, backup acts on the focused workspace's network, which is what the keybinding in
 // `clanctl sway-config` relies on.
 
-export const BACKUP_USAGE = `clanctl backup [NET]             back NET's state disk up now (waits until it is stored)
+export const BACKUP_USAGE = `clanctl backup [NET] [--no-wait] back NET's state disk up now, showing progress until it is stored
 clanctl backups NET [--json]     NET's backup status and every snapshot: id, date, size
-clanctl restore NET [SNAPSHOT]   restore a snapshot (the latest by default) with the VM stopped`;
+clanctl restore NET [SNAPSHOT] [--no-wait]
+                                 restore a snapshot (the latest by default) with the VM stopped
+  --no-wait prints the job's id at once instead of following it (docs/dbus.md, "Jobs")`;
 
 export async function runBackupCommand(command: string, args: string[], connect: () => MessageBus): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false }, "no-wait": { type: "boolean", default: false } } });
   const session = await SessionClient.connect(connect());
   const network = positionals[0] ?? (command === "backup" ? await session.focusedNetwork() : "");
   if (!network) {
@@ -22,7 +25,11 @@ export async function runBackupCommand(command: string, args: string[], connect:
   }
   switch (command) {
     case "backup": {
-      await session.backupNow(network);
+      if (values["no-wait"]) {
+        console.log(await session.startBackup(network));
+        return;
+      }
+      await followJob(session, () => session.startBackup(network), stderrOutput);
       const status = await session.getNetwork(network);
       console.log(`${network}: backed up at ${formatTime(status.backupLastSuccess)}${status.backupError ? ` (${status.backupError})` : ""}`);
       if (status.backupWarning) console.error(`warning: ${status.backupWarning}`);
@@ -43,8 +50,12 @@ export async function runBackupCommand(command: string, args: string[], connect:
       return;
     }
     case "restore": {
+      if (values["no-wait"]) {
+        console.log(await session.startRestore(network, positionals[1]));
+        return;
+      }
       const before = (await session.getNetwork(network)).vmState;
-      const id = await session.restore(network, positionals[1]);
+      const id = (await followJob(session, () => session.startRestore(network, positionals[1]), stderrOutput)).result;
       const after = (await session.getNetwork(network)).vmState;
       console.log(`${network}: restored backup ${id.slice(0, 8)}; the VM is ${after}${before === after ? "" : ` (it was ${before})`}`);
       return;

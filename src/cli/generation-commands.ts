@@ -3,34 +3,46 @@ import type { MessageBus } from "@jellybrick/dbus-next";
 import { ClanError } from "../shared/errors.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
 import { SessionClient } from "../shared/session-client.js";
+import { followJob, stderrOutput } from "./job-follow.js";
 
 // `clanctl rebuild|rollback|generations|build-log|check-update`: a network's generations, through
 // clan-sessiond. Without a network name, rebuild and rollback act on the focused workspace's network, which is
 // what the keybindings in `clanctl sway-config` rely on.
 
-export const GENERATION_USAGE = `clanctl rebuild [NET]            build NET's flake, boot it, roll back if it does not come up
-clanctl rollback [NET] [--to N]  switch to the previous (or Nth) generation and boot it
+export const GENERATION_USAGE = `clanctl rebuild [NET] [--no-wait] build NET's flake, boot it, roll back if it does not come up
+clanctl rollback [NET] [--to N] [--no-wait]
+                                 switch to the previous (or Nth) generation and boot it
 clanctl generations NET [--json] every generation, its date and source revision
 clanctl build-log NET            the log of the last build
-clanctl check-update [NET]       whether NET's source has a newer revision`;
+clanctl check-update [NET]       whether NET's source has a newer revision
+  rebuild and rollback show their progress until they end; --no-wait prints the job's id at once instead`;
 
 export async function runGenerationCommand(command: string, args: string[], connect: () => MessageBus): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { to: { type: "string" }, json: { type: "boolean", default: false } },
+    options: { to: { type: "string" }, json: { type: "boolean", default: false }, "no-wait": { type: "boolean", default: false } },
   });
   const session = await SessionClient.connect(connect());
   const network = positionals[0] ?? (await focusedOrFail(session, command));
   switch (command) {
-    case "rebuild":
-      await session.rebuild(network);
+    case "rebuild": {
+      if (values["no-wait"]) {
+        console.log(await session.startRebuild(network));
+        return;
+      }
+      await followJob(session, () => session.startRebuild(network), stderrOutput);
       console.log(`${network}: rebuilt; generation ${(await session.generations(network)).find((g) => g.current)?.number} is running`);
       return;
+    }
     case "rollback": {
       const to = values.to === undefined ? undefined : Number(values.to);
       if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw new ClanError("InvalidArgument", "--to takes a generation number");
-      await session.rollback(network, to);
+      if (values["no-wait"]) {
+        console.log(await session.startRollback(network, to));
+        return;
+      }
+      await followJob(session, () => session.startRollback(network, to), stderrOutput);
       console.log(`${network}: generation ${(await session.generations(network)).find((g) => g.current)?.number} is current`);
       return;
     }

@@ -13,6 +13,7 @@ import { fetchFlakeSource } from "../session/links/source-fetch.js";
 import { ClanError, errorMessage } from "../shared/errors.js";
 import { describeNameProblem } from "../shared/network-name.js";
 import { SessionClient } from "../shared/session-client.js";
+import { followJob, stderrOutput } from "./job-follow.js";
 import { readVmSpec } from "../vmd/generation.js";
 import { confirmOnDesktop, confirmOnTerminal } from "./join-confirmation.js";
 import { describeLink, describeRequest, describeVmSpec } from "./join-summary.js";
@@ -114,7 +115,7 @@ async function joinNetwork(text: string, options: JoinOptions, connect: () => Me
   await session.reloadConfig();
   console.log(`Building its first generation (clanctl build-log ${name} shows the log) …`);
   // The revision the user confirmed, not the branch as it is now: the server may have moved it since.
-  await session.rebuildRevision(name, source.revision);
+  await followJob(session, () => session.startRebuildRevision(name, source.revision), stderrOutput);
   const generation = (await session.generations(name)).find((g) => g.current);
   if (!generation) throw new ClanError("InvalidState", `${name} was rebuilt but has no current generation`);
   const vm = await readVmSpec(join(generation.path, "vm.json"));

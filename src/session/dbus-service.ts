@@ -2,6 +2,7 @@ import { interface as dbusInterface, type MessageBus } from "@jellybrick/dbus-ne
 import { asDbusCall } from "../shared/dbus-errors.js";
 import { SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "../shared/dbus-names.js";
 import { ClanError } from "../shared/errors.js";
+import { encodeJob, JOB_SIGNATURE, type Job } from "../shared/job-api.js";
 import { encodeBackupSnapshot, encodeGeneration, encodeNetworkStatus, NETWORK_STATUS_SIGNATURE, type NetworkStatus } from "../shared/session-api.js";
 import { encodeVpnPeer } from "../shared/vm-api.js";
 import type { Session as SessionActions } from "./session.js";
@@ -48,22 +49,60 @@ export class SessionManagerInterface extends Interface {
     return asDbusCall(() => this.actions.switchTo(this.requireNetwork(name).name));
   }
 
-  /** Builds the network's flake, boots the new generation, and rolls back by itself if it does not come up. */
+  /** Starts a job that builds the network's flake, boots the new generation, and rolls back by itself if it does
+   *  not come up; returns the job's id at once (a rebuild already running is joined). */
+  @method({ inSignature: "s", outSignature: "s" })
+  StartRebuild(name: string) {
+    return asDbusCall(async () => (await this.actions.jobs.startRebuild(this.requireNetwork(name).name)).id);
+  }
+
+  /** Starts a job that switches to generation `to`, or to the previous one when `to` is negative. */
+  @method({ inSignature: "si", outSignature: "s" })
+  StartRollback(name: string, to: number) {
+    return asDbusCall(async () => (await this.actions.jobs.startRollback(this.requireNetwork(name).name, to < 0 ? undefined : to)).id);
+  }
+
+  @method({ inSignature: "s", outSignature: "s" })
+  StartBackup(name: string) {
+    return asDbusCall(async () => (await this.actions.jobs.startBackup(this.requireNetwork(name).name)).id);
+  }
+
+  /** Starts a job that restores snapshot `snapshot` ("" for the latest); its result is the id restored. */
+  @method({ inSignature: "ss", outSignature: "s" })
+  StartRestore(name: string, snapshot: string) {
+    return asDbusCall(async () => (await this.actions.jobs.startRestore(this.requireNetwork(name).name, snapshot)).id);
+  }
+
+  /** Jobs running or ended in the last 15 minutes, oldest first. */
+  @method({ inSignature: "", outSignature: `a${JOB_SIGNATURE}` })
+  Jobs() {
+    return this.actions.jobs.runner.list().map(encodeJob);
+  }
+
+  @method({ inSignature: "s", outSignature: JOB_SIGNATURE })
+  GetJob(id: string) {
+    return asDbusCall(() => encodeJob(this.actions.jobs.runner.get(id)));
+  }
+
+  /** The blocking form of StartRebuild, kept for older callers: replies when the job ends. */
   @method({ inSignature: "s", outSignature: "" })
   Rebuild(name: string) {
-    return asDbusCall(() => this.actions.generations.rebuild(this.requireNetwork(name).name));
+    return asDbusCall(async () => {
+      await this.untilEnded(await this.actions.jobs.startRebuild(this.requireNetwork(name).name));
+    });
   }
 
-  /** As Rebuild, but builds exactly `revision` of the source (a git commit, or a path's content hash): the one a join confirmed. */
-  @method({ inSignature: "ss", outSignature: "" })
-  RebuildRevision(name: string, revision: string) {
-    return asDbusCall(() => this.actions.generations.rebuild(this.requireNetwork(name).name, revision));
+  /** As StartRebuild, of exactly `revision` of the source (a git commit, or a path's content hash): the one a join confirmed. */
+  @method({ inSignature: "ss", outSignature: "s" })
+  StartRebuildRevision(name: string, revision: string) {
+    return asDbusCall(async () => (await this.actions.jobs.startRebuild(this.requireNetwork(name).name, revision)).id);
   }
 
-  /** Switches to generation `to`, or to the previous one when `to` is negative. */
   @method({ inSignature: "si", outSignature: "" })
   Rollback(name: string, to: number) {
-    return asDbusCall(() => this.actions.generations.rollback(this.requireNetwork(name).name, to < 0 ? undefined : to));
+    return asDbusCall(async () => {
+      await this.untilEnded(await this.actions.jobs.startRollback(this.requireNetwork(name).name, to < 0 ? undefined : to));
+    });
   }
 
   @method({ inSignature: "s", outSignature: "aa{sv}" })
@@ -98,10 +137,12 @@ export class SessionManagerInterface extends Interface {
     return asDbusCall(() => this.actions.vms.unblockPeer(this.requireNetwork(name).name, peer));
   }
 
-  /** Backs the network's state disk up now; returns when the backup is stored, or fails with why. */
+  /** The blocking form of StartBackup, kept for older callers: replies when the backup is stored. */
   @method({ inSignature: "s", outSignature: "" })
   BackupNow(name: string) {
-    return asDbusCall(() => this.actions.backups.backupNow(this.requireNetwork(name).name));
+    return asDbusCall(async () => {
+      await this.untilEnded(await this.actions.jobs.startBackup(this.requireNetwork(name).name));
+    });
   }
 
   @method({ inSignature: "s", outSignature: "aa{sv}" })
@@ -109,11 +150,10 @@ export class SessionManagerInterface extends Interface {
     return asDbusCall(async () => (await this.actions.backups.snapshots(this.requireNetwork(name).name)).map(encodeBackupSnapshot));
   }
 
-  /** Restores snapshot `snapshot` ("" for the latest) with the VM stopped, and starts the VM again if it was up.
-   *  Returns the id of the snapshot restored. */
+  /** The blocking form of StartRestore, kept for older callers: replies with the id of the snapshot restored. */
   @method({ inSignature: "ss", outSignature: "s" })
   Restore(name: string, snapshot: string) {
-    return asDbusCall(() => this.actions.backups.restore(this.requireNetwork(name).name, snapshot));
+    return asDbusCall(async () => this.untilEnded(await this.actions.jobs.startRestore(this.requireNetwork(name).name, snapshot)));
   }
 
   /** For window managers outside this process (the GNOME extension): the user focused this workspace. */
@@ -163,6 +203,15 @@ export class SessionManagerInterface extends Interface {
     return names;
   }
 
+  @signal({ signature: JOB_SIGNATURE })
+  JobChanged(job: Job) {
+    return encodeJob(job);
+  }
+
+  private untilEnded(job: Job): Promise<string> {
+    return this.actions.jobs.runner.outcome(job.id);
+  }
+
   private requireNetwork(name: string): NetworkStatus {
     const status = this.actions.registry.get(name);
     if (!status) throw new ClanError("UnknownNetwork", `no network named ${JSON.stringify(name.slice(0, 64))} in the config`);
@@ -180,6 +229,7 @@ export function exportSessionApi(bus: MessageBus, actions: SessionActions): Sess
     }
   });
   actions.registry.on("list-changed", (names) => manager.NetworksChanged(names));
+  actions.jobs.runner.on("changed", (job) => manager.JobChanged(job));
   actions.on("config-error-changed", (message) => Interface.emitPropertiesChanged(manager, { ConfigError: message }));
   actions.on("viewer-pids-changed", (pids) => Interface.emitPropertiesChanged(manager, { ViewerPids: pids }));
   actions.on("backend-changed", (kind) => Interface.emitPropertiesChanged(manager, { Backend: kind }));

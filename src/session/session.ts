@@ -12,6 +12,7 @@ import type { ConfigWatcher } from "./config/watcher.js";
 import { vmStartOptions, type Config, type NetworkConfig } from "./config/schema.js";
 import { DisplayViewers } from "./display-viewers.js";
 import { GenerationActions } from "./generations/generation-actions.js";
+import { SessionJobs } from "./jobs/session-jobs.js";
 import { NetworkAccess } from "./network-access.js";
 import { NetworkRegistry } from "./network-registry.js";
 import type { Notify } from "./notifications.js";
@@ -51,6 +52,7 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly reconciler: Reconciler;
   readonly generations: GenerationActions;
   readonly backups: BackupActions;
+  readonly jobs: SessionJobs;
   private readonly viewers: DisplayViewers;
   private readonly access: NetworkAccess;
   private updateTimer: NodeJS.Timeout | undefined;
@@ -92,6 +94,7 @@ export class Session extends EventEmitter<SessionEvents> {
       notify: options.notify,
       log: options.log,
     });
+    this.jobs = new SessionJobs({ registry: this.registry, generations: this.generations, backups: this.backups, notify: options.notify });
     this.securityNotice = securityNotifier({ notify: options.notify, restoring: (network) => this.backups.isRestoring(network), log: options.log });
     this.access = new NetworkAccess({
       registry: this.registry,
@@ -211,6 +214,7 @@ export class Session extends EventEmitter<SessionEvents> {
     clearTimeout(this.updateTimer);
     this.updateSchedule++;
     this.backups.close();
+    this.jobs.close();
     this.reconciler.close();
     this.viewers.closeAll();
     this.stopVmdSignals?.();

@@ -1,5 +1,6 @@
 import { Variant } from "@jellybrick/dbus-next";
 import { z } from "zod";
+import { JobKind } from "./job-api.js";
 import { unwrapVariants, VmState, VpnState } from "./vm-api.js";
 
 export const ShareAccess = z.object({ tag: z.string(), path: z.string(), readWrite: z.boolean(), granted: z.boolean() });
@@ -54,6 +55,12 @@ export const NetworkStatus = z.object({
   forwards: z.array(ForwardAccess).default([]),
   /** The generation's network mode (user, none, vpn); "" when no generation can be read. */
   networkMode: z.string().default(""),
+  /** The job running on this network (the latest started when several run), "" when none (docs/dbus.md). */
+  jobId: z.string(),
+  jobKind: z.union([JobKind, z.literal("")]),
+  /** The job's phase and its fraction (0..1, -1 when unknown), as in its JobChanged. */
+  jobPhase: z.string(),
+  jobProgress: z.number(),
 });
 export type NetworkStatus = z.infer<typeof NetworkStatus>;
 
@@ -92,8 +99,12 @@ export function initialNetworkStatus(name: string): NetworkStatus {
     shares: [],
     forwards: [],
     networkMode: "",
+    ...NO_JOB,
   };
 }
+
+/** The job fields of a network on which no job runs. */
+export const NO_JOB = { jobId: "", jobKind: "", jobPhase: "", jobProgress: -1 } as const satisfies Partial<NetworkStatus>;
 
 type FlatField = Exclude<keyof NetworkStatus, "shares" | "forwards">;
 
@@ -121,6 +132,10 @@ const SIGNATURES: Record<FlatField, string> = {
   vpnPeers: "u",
   vpnLastHandshake: "d",
   networkMode: "s",
+  jobId: "s",
+  jobKind: "s",
+  jobPhase: "s",
+  jobProgress: "d",
 };
 
 export function encodeNetworkStatus(status: NetworkStatus): Record<string, Variant> {

@@ -2,6 +2,8 @@ import type { ClientInterface, MessageBus } from "@jellybrick/dbus-next";
 import { callMember, onDecodedSignal } from "./proxy-calls.js";
 import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "./dbus-names.js";
 import { ClanError } from "./errors.js";
+import { decodeJob, type Job } from "./job-api.js";
+import { watchName } from "./name-watch.js";
 import {
   decodeBackupSnapshot,
   decodeGeneration,
@@ -16,6 +18,7 @@ import { decodeVpnPeer, type VpnPeerInfo } from "./vm-api.js";
 
 export class SessionClient {
   private constructor(
+    private readonly bus: MessageBus,
     private readonly manager: ClientInterface,
     private readonly properties: ClientInterface,
   ) {}
@@ -23,7 +26,7 @@ export class SessionClient {
   static async connect(bus: MessageBus): Promise<SessionClient> {
     try {
       const object = await bus.getProxyObject(SESSION_BUS_NAME, SESSION_MANAGER_PATH);
-      return new SessionClient(object.getInterface(SESSION_MANAGER_INTERFACE), object.getInterface("org.freedesktop.DBus.Properties"));
+      return new SessionClient(bus, object.getInterface(SESSION_MANAGER_INTERFACE), object.getInterface("org.freedesktop.DBus.Properties"));
     } catch (error) {
       throw new ClanError("Disconnected", `clan-sessiond is not running on this session bus (${SESSION_BUS_NAME})`, { cause: error });
     }
@@ -53,18 +56,39 @@ export class SessionClient {
     await this.call("Switch", name);
   }
 
-  /** Resolves when the new generation runs, or rejects with why it failed (and whether it was rolled back). */
-  async rebuild(name: string): Promise<void> {
-    await this.call("Rebuild", name);
+  /** Starts (or joins) a rebuild job and resolves with its id at once; JobChanged tells the rest. */
+  async startRebuild(name: string): Promise<string> {
+    return String(await this.call("StartRebuild", name));
   }
 
-  /** As rebuild, of exactly `revision` of the network's source (the one `clanctl join` showed and the user confirmed). */
-  async rebuildRevision(name: string, revision: string): Promise<void> {
-    await this.call("RebuildRevision", name, revision);
+  /** As startRebuild, of exactly `revision` of the network's source (the one `clanctl join` showed and the user confirmed). */
+  async startRebuildRevision(name: string, revision: string): Promise<string> {
+    return String(await this.call("StartRebuildRevision", name, revision));
   }
 
-  async rollback(name: string, to?: number): Promise<void> {
-    await this.call("Rollback", name, to ?? -1);
+  async startRollback(name: string, to?: number): Promise<string> {
+    return String(await this.call("StartRollback", name, to ?? -1));
+  }
+
+  async startBackup(name: string): Promise<string> {
+    return String(await this.call("StartBackup", name));
+  }
+
+  /** `snapshot` absent: the latest. The job's result is the id of the snapshot restored. */
+  async startRestore(name: string, snapshot?: string): Promise<string> {
+    return String(await this.call("StartRestore", name, snapshot ?? ""));
+  }
+
+  async jobs(): Promise<Job[]> {
+    return ((await this.call("Jobs")) as unknown[]).map(decodeJob);
+  }
+
+  async getJob(id: string): Promise<Job> {
+    return decodeJob(await this.call("GetJob", id));
+  }
+
+  onJobChanged(listener: (job: Job) => void, onInvalid: (error: Error) => void): () => void {
+    return onDecodedSignal(this.manager, "JobChanged", decodeJob, listener, onInvalid);
   }
 
   async generations(name: string): Promise<GenerationEntry[]> {
@@ -91,18 +115,8 @@ export class SessionClient {
     await this.call("UnblockPeer", name, peer);
   }
 
-  /** Resolves when the backup is stored, or rejects with why it failed. */
-  async backupNow(name: string): Promise<void> {
-    await this.call("BackupNow", name);
-  }
-
   async backups(name: string): Promise<BackupSnapshot[]> {
     return ((await this.call("Backups", name)) as unknown[]).map(decodeBackupSnapshot);
-  }
-
-  /** Restores `snapshot` (the latest when absent) and resolves with the id of the snapshot restored. */
-  async restore(name: string, snapshot?: string): Promise<string> {
-    return String(await this.call("Restore", name, snapshot ?? ""));
   }
 
   /** Re-reads config.json now, rather than after the file watcher's quiet time; rejects with its problems. */
@@ -125,6 +139,11 @@ export class SessionClient {
 
   onNetworkChanged(listener: (status: NetworkStatus) => void, onInvalid: (error: Error) => void): () => void {
     return onDecodedSignal(this.manager, "NetworkChanged", decodeNetworkStatus, listener, onInvalid);
+  }
+
+  /** Calls `listener` when clan-sessiond leaves the bus (it stopped or crashed). */
+  async onVanished(listener: () => void): Promise<void> {
+    await watchName(this.bus, SESSION_BUS_NAME, { appeared: () => undefined, vanished: listener });
   }
 
   onNetworksChanged(listener: (names: string[]) => void): () => void {

@@ -105,6 +105,7 @@ describe("clan-sessiond's D-Bus methods under hostile arguments", () => {
       generations: unreachable,
       vms: unreachable,
       backups: unreachable,
+      jobs: unreachable,
       start: refuse,
       stop: refuse,
       pause: refuse,
@@ -112,7 +113,7 @@ describe("clan-sessiond's D-Bus methods under hostile arguments", () => {
       workspaceFocused: () => undefined,
     } as unknown as Session;
     const session = new SessionManagerInterface(actions) as unknown as Record<string, Method>;
-    const methods = ["GetNetwork", "Start", "Stop", "Pause", "Switch", "Rebuild", "Generations", "BuildLog", "CheckUpdate", "Peers", "BackupNow", "Backups"];
+    const methods = ["GetNetwork", "Start", "Stop", "Pause", "Switch", "Rebuild", "StartRebuild", "StartBackup", "Generations", "BuildLog", "CheckUpdate", "Peers", "BackupNow", "Backups"];
     const calls: (() => unknown)[] = [];
     forEachCase((random) => {
       const network = name(random);
@@ -122,6 +123,8 @@ describe("clan-sessiond's D-Bus methods under hostile arguments", () => {
           () => session.Rollback!.call(session, network, random.pick([-1, 0, 2 ** 31 - 1])),
           () => session.BlockPeer!.call(session, network, text(random, 60)),
           () => session.Restore!.call(session, network, text(random, 60)),
+          () => session.StartRestore!.call(session, network, text(random, 60)),
+          () => session.StartRebuildRevision!.call(session, network, text(random, 60)),
           () => session.WorkspaceFocused!.call(session, random.next() < 0.2 ? "w".repeat(5000) : text(random, 60)),
         ]),
       );

@@ -4,18 +4,18 @@ import { parseAcceleratorList } from "../../src/gnome-extension/core/accelerator
 import { readFileSync } from "node:fs";
 
 describe("actions and keybindings", () => {
-  it("call clan-sessiond's methods with the agreed signatures", () => {
-    expect(actionCall("rebuild", "family")).toEqual({ method: "Rebuild", signature: "(s)", args: ["family"] });
-    expect(actionCall("rollback", "family")).toEqual({ method: "Rollback", signature: "(si)", args: ["family", -1] });
-    expect(actionCall("backup", "family")).toEqual({ method: "BackupNow", signature: "(s)", args: ["family"] });
+  it("call clan-sessiond's methods with the agreed signatures: the long actions start jobs", () => {
+    expect(actionCall("rebuild", "family")).toEqual({ method: "StartRebuild", signature: "(s)", args: ["family"] });
+    expect(actionCall("rollback", "family")).toEqual({ method: "StartRollback", signature: "(si)", args: ["family", -1] });
+    expect(actionCall("backup", "family")).toEqual({ method: "StartBackup", signature: "(s)", args: ["family"] });
     expect(actionCall("stop", "family")).toEqual({ method: "Stop", signature: "(s)", args: ["family"] });
   });
 
   it("act on the focused network, or say why they cannot", () => {
-    const all = new Set(["Rebuild", "Rollback"]);
+    const all = new Set(["StartRebuild", "StartRollback"]);
     expect(keybindingOutcome("rebuild", "family", all)).toEqual({ call: actionCall("rebuild", "family") });
     expect(keybindingOutcome("rollback", "", all)).toEqual({ refusal: "no network is focused: switch to a network's workspace to rollback it" });
-    expect(keybindingOutcome("rollback", "family", new Set())).toEqual({ refusal: "clan-sessiond cannot rollback yet (it has no Rollback method)" });
+    expect(keybindingOutcome("rollback", "family", new Set())).toEqual({ refusal: "clan-sessiond cannot rollback yet (it has no StartRollback method)" });
   });
 
   it("has a key in the GSettings schema for every keybinding", () => {

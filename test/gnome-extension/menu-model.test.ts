@@ -64,23 +64,37 @@ describe("the panel menu model", () => {
     const family = buildMenuModel(input()).sections[1]!;
     expect(family.actions.map((a) => [a.id, a.sensitive, a.hint])).toEqual([
       ["switch", true, ""],
-      ["rebuild", false, "needs a clan-sessiond with Rebuild"],
-      ["rollback", false, "needs a clan-sessiond with Rollback"],
-      ["backup", false, "needs a clan-sessiond with BackupNow"],
+      ["rebuild", false, "needs a clan-sessiond with StartRebuild"],
+      ["rollback", false, "needs a clan-sessiond with StartRollback"],
+      ["backup", false, "needs a clan-sessiond with StartBackup"],
       ["stop", true, ""],
     ]);
   });
 
   it("enables them once the methods exist, except while the same kind of job runs", () => {
-    const methods = new Set([...TODAY_METHODS, "Rebuild", "Rollback", "BackupNow"]);
+    const methods = new Set([...TODAY_METHODS, "StartRebuild", "StartRollback", "StartBackup"]);
     const [club, family] = buildMenuModel(input({ availableMethods: methods })).sections;
     expect(family!.actions.every((action) => action.sensitive)).toBe(true);
     expect(club!.actions.filter((a) => !a.sensitive).map((a) => [a.id, a.hint])).toEqual([
       ["switch", "none of its workspaces has a number"],
-      ["rebuild", "a build is running"],
-      ["rollback", "a build is running"],
+      ["rebuild", "a rebuild or rollback is running"],
+      ["rollback", "a rebuild or rollback is running"],
       ["stop", "the VM is not running"],
     ]);
+  });
+
+  it("shows the job running on a network with its phase and progress, and blocks starting the same kind again", () => {
+    const methods = new Set([...TODAY_METHODS, "StartRebuild", "StartRollback", "StartBackup"]);
+    const backingUp = network("family", { workspaces: ["2:family"], jobId: "backup-family-1", jobKind: "backup", jobPhase: "storing the copy in the repository", jobProgress: 0.4 });
+    const section = buildMenuModel(input({ networks: [backingUp], workspaces: buildWorkspaceMap([backingUp]), availableMethods: methods })).sections[0]!;
+    expect(section.lines).toContain("Backing up: storing the copy in the repository 40 %…");
+    expect(section.actions.filter((a) => !a.sensitive).map((a) => [a.id, a.hint])).toEqual([
+      ["backup", "a backup is running"],
+      ["stop", "the VM is not running"],
+    ]);
+    const rollingBack = network("family", { workspaces: ["2:family"], jobId: "rollback-family-2", jobKind: "rollback", jobPhase: "booting generation 3", jobProgress: -1 });
+    const lines = buildMenuModel(input({ networks: [rollingBack], workspaces: buildWorkspaceMap([rollingBack]) })).sections[0]!.lines;
+    expect(lines).toContain("Rolling back: booting generation 3…");
   });
 
   it("says when clan-sessiond is not running, and shows no stale networks", () => {

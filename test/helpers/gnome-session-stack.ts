@@ -205,6 +205,17 @@ export class GnomeProbe {
     return JSON.parse(String(await this.probe["Windows"]!())) as ShellWindow[];
   }
 
+  /** Clicks the clan-desktop menu item with this actor name ("clan-action-family-backup"). */
+  async activateMenuItem(name: string): Promise<void> {
+    await this.probe["ActivateMenuItem"]!(name);
+  }
+
+  /** Every notification the shell showed since the probe was enabled, from any source (the extension's own and
+   *  those clan-sessiond sends through org.freedesktop.Notifications, which the shell serves). */
+  async notifications(): Promise<{ title: string; body: string }[]> {
+    return JSON.parse(String(await this.probe["Notifications"]!())) as { title: string; body: string }[];
+  }
+
   async hideOverview(): Promise<void> {
     await this.probe["HideOverview"]!();
   }

@@ -15,10 +15,11 @@ export interface NetworkFlake {
   dir: string;
   url: string;
   /**
-   * Commits a version whose guest reports `marker` as its generation, or never reports ready at all; `flake`
-   * replaces the flake.nix, `files` adds files (or, given null, removes them), as a hostile network would.
+   * Commits a version whose guest reports `marker` as its generation, or never reports ready at all, or whose build
+   * fails, saying `marker` on its stderr; `flake` replaces the flake.nix, `files` adds files (or, given null,
+   * removes them), as a hostile network would.
    */
-  commit(marker: string, options?: { neverReady?: boolean; flake?: string; files?: Record<string, string | null> }): Promise<string>;
+  commit(marker: string, options?: { neverReady?: boolean; buildFails?: boolean; flake?: string; files?: Record<string, string | null> }): Promise<string>;
 }
 
 export async function createNetworkFlake(): Promise<NetworkFlake> {
@@ -37,7 +38,8 @@ export async function createNetworkFlake(): Promise<NetworkFlake> {
       const vm = JSON.stringify({ memoryMiB: 256, stateDiskMiB: 0, readyTimeoutSeconds: options.neverReady ? 4 : 60 });
       await writeFile(join(dir, "generation", "kernel-params"), `${params}\n`);
       await writeFile(join(dir, "generation", "vm.json"), `${vm}\n`);
-      await writeFile(join(dir, "flake.nix"), options.flake ?? FLAKE);
+      const flake = options.flake ?? FLAKE;
+      await writeFile(join(dir, "flake.nix"), options.buildFails ? flake.replace("mkdir $out", `echo "the build broke: ${marker}" >&2; exit 3`) : flake);
       for (const [file, text] of Object.entries(options.files ?? {})) {
         if (text === null) await rm(join(dir, file), { force: true });
         else await writeFile(join(dir, file), text);

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NetworkStatus } from "../../src/shared/session-api.js";
-import { clanctl } from "../helpers/daemons.js";
+import type { Job } from "../../src/shared/job-api.js";
+import { clanctl, waitUntil } from "../helpers/daemons.js";
 import { createNetworkFlake, TEST_NIX_CONFIG, type NetworkFlake } from "../helpers/network-flake.js";
 import { startNotificationServer, type ShownNotification } from "../helpers/notification-server.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
@@ -84,6 +85,31 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`rebuild and rollback ${skip
     expect((await stack.session.getNetwork("family")).vmState).toBe("running");
     expect(await bootedPath()).toBe((await current())!.path);
     expect(notifications.shown.at(-1)?.summary).toBe("family: rolled back");
+  });
+
+  it("a failing build's job ends failed with the build error, and clanctl follows it and exits 1; the running generation stays", async () => {
+    const changes: Job[] = [];
+    const stop = stack.session.onJobChanged((job) => changes.push(job), (error) => {
+      throw error;
+    });
+    await flake.commit(marker("unbuildable"), { buildFails: true });
+    const result = await clanctl(["rebuild", "family"], stack.env);
+    stop();
+    expect(result.exitCode, result.all).toBe(1);
+    const failed = changes.filter((job) => job.kind === "rebuild" && job.state === "failed").at(-1);
+    expect(failed).toBeDefined();
+    expect(failed!.error).toMatch(/^nix build git\+file:\/\/\S+ failed \(exit 1\): error: builder for '\/nix\/store\/\S+\.drv' failed with exit code 3/);
+    expect(failed!.error).toContain(`the build broke: ${marker("unbuildable")}`);
+    expect(changes.filter((job) => job.id === failed!.id).map((job) => job.phase)).toContain("building");
+    expect(result.stderr).toContain(`clanctl: rebuild of family failed: ${failed!.error}`);
+    expect(result.stderr).toContain("family: rebuilding — building\n");
+    expect(await current()).toMatchObject({ number: 2 });
+    expect(await stack.session.getNetwork("family")).toMatchObject({ buildState: "failed", jobId: "", vmState: "running" });
+    expect(notifications.shown.at(-1)).toMatchObject({ summary: "family: rebuild failed" });
+    // --no-wait answers with the job's id at once.
+    const noWait = await clanctl(["rebuild", "family", "--no-wait"], stack.env);
+    expect(noWait.stdout.trim(), noWait.all).toMatch(/^rebuild-family-\d+$/);
+    await waitUntil(async () => ((await stack.session.getJob(noWait.stdout.trim())).state === "failed" ? true : undefined), "the second build to fail", 120_000);
   });
 
   it("rollback --to N and rollback to the previous generation agree with nix-env", async () => {

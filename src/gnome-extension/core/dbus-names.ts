@@ -6,21 +6,22 @@ export const SESSION_BUS_NAME = "org.clan.Desktop.Session1";
 export const SESSION_MANAGER_PATH = "/org/clan/Desktop/Session1";
 export const SESSION_MANAGER_INTERFACE = "org.clan.Desktop.Session1.Manager";
 
-/** Methods the menu and keybindings call. Rebuild, Rollback and BackupNow arrive with later clan-sessiond
- *  versions: until the bus's introspection lists them, their items are insensitive. */
+/** Methods the menu and keybindings call. The long actions are jobs (StartRebuild, StartRollback, StartBackup:
+ *  each returns a job id at once, docs/dbus.md "Jobs"); a clan-sessiond whose introspection lacks one leaves its
+ *  item insensitive. */
 export const SESSION_METHODS = {
   listNetworks: "ListNetworks",
   start: "Start",
   stop: "Stop",
   workspaceFocused: "WorkspaceFocused",
-  rebuild: "Rebuild",
-  rollback: "Rollback",
-  backupNow: "BackupNow",
+  startRebuild: "StartRebuild",
+  startRollback: "StartRollback",
+  startBackup: "StartBackup",
 } as const;
 
 /** Property a{su}: network name → pid of the host process whose windows show its VM (SPICE viewer or waypipe
  *  client). Older clan-sessiond versions lack it: then no window is moved. */
 export const VIEWER_PIDS_PROPERTY = "ViewerPids";
 
-/** Rollback(s network, i steps): -1 means "the previous generation". */
+/** StartRollback(s network, i generation): -1 means "the previous generation". */
 export const ROLLBACK_PREVIOUS = -1;

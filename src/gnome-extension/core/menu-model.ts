@@ -67,6 +67,8 @@ function networkSection(network: NetworkStatus, input: MenuInput): NetworkSectio
   if (network.updateAvailable) lines.push("Update available");
   if (network.buildState === "building") lines.push(`Building ${formatProgress(network.buildProgress)}`.trimEnd() + "…");
   if (network.buildState === "failed") lines.push("Build failed");
+  const job = jobLine(network);
+  if (job) lines.push(job);
   if (network.vpnState !== "none") lines.push(`VPN: ${formatVpn(network, input.nowMs)}`);
   lines.push(...accessLines(network));
   const problem = networkIssues(network).find((issue) => issue.level === "error" && issue.reason.startsWith("VM failed"));
@@ -85,11 +87,12 @@ function networkSection(network: NetworkStatus, input: MenuInput): NetworkSectio
 
 function actionsFor(network: NetworkStatus, index: number | undefined, available: ReadonlySet<string>): MenuAction[] {
   const vmUp = ["running", "paused", "starting"].includes(network.vmState);
+  const generationBusy = network.buildState === "building" || network.jobKind === "rebuild" || network.jobKind === "rollback";
   const rules: [ActionId, string, string][] = [
     ["switch", `Switch to ${network.label}`, index === undefined ? "none of its workspaces has a number" : ""],
-    ["rebuild", "Rebuild", network.buildState === "building" ? "a build is running" : ""],
-    ["rollback", "Roll back to the previous generation", network.buildState === "building" ? "a build is running" : ""],
-    ["backup", "Back up now", network.backupState === "running" ? "a backup is running" : ""],
+    ["rebuild", "Rebuild", generationBusy ? "a rebuild or rollback is running" : ""],
+    ["rollback", "Roll back to the previous generation", generationBusy ? "a rebuild or rollback is running" : ""],
+    ["backup", "Back up now", network.backupState === "running" || network.jobKind === "backup" ? "a backup is running" : ""],
     ["stop", "Stop the VM", vmUp ? "" : "the VM is not running"],
   ];
   return rules.map(([id, label, blocked]) => {
@@ -109,6 +112,16 @@ function accessLines(network: NetworkStatus): string[] {
     ),
     ...network.forwards.map((forward) => `Forward: host port ${forward.hostPort} → guest port ${forward.guestPort}`),
   ];
+}
+
+const JOB_VERBS: Readonly<Record<string, string>> = { rebuild: "Rebuilding", rollback: "Rolling back", backup: "Backing up", restore: "Restoring" };
+
+/** "Backing up: storing the copy in the repository 40 %…"; nothing when no job runs, and a rebuild's build
+ *  already has its "Building" line. */
+function jobLine(network: NetworkStatus): string | undefined {
+  if (network.jobId === "" || (network.jobKind === "rebuild" && network.buildState === "building")) return undefined;
+  const verb = JOB_VERBS[network.jobKind] ?? "Working";
+  return `${verb}: ${`${network.jobPhase.slice(0, 120)} ${formatProgress(network.jobProgress)}`.trim()}…`;
 }
 
 /** "up, 2 peers, last handshake 40 s ago", "in the guest", "down" (docs/vpn.md). */

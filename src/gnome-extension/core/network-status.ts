@@ -53,6 +53,11 @@ export interface NetworkStatus {
   forwards: ForwardAccess[];
   /** The generation's network mode (user, none, vpn), "" when unknown. */
   networkMode: string;
+  /** The job running on the network (docs/dbus.md, "Jobs"), "" when none; its kind, phase and progress (0..1, -1). */
+  jobId: string;
+  jobKind: string;
+  jobPhase: string;
+  jobProgress: number;
 }
 
 export interface ShareAccess {
@@ -96,6 +101,10 @@ export const NETWORK_STATUS_FIELDS: Readonly<Record<keyof NetworkStatus, FieldKi
   shares: "share[]",
   forwards: "forward[]",
   networkMode: "string",
+  jobId: "string",
+  jobKind: "string",
+  jobPhase: "string",
+  jobProgress: "number",
 };
 
 /** Defaults for fields an older daemon does not send yet; name, vmState and workspaces are required. */
@@ -120,6 +129,10 @@ const DEFAULTS: Partial<NetworkStatus> = {
   shares: [],
   forwards: [],
   networkMode: "",
+  jobId: "",
+  jobKind: "",
+  jobPhase: "",
+  jobProgress: -1,
 };
 
 /** Longer strings are cut: a guest-influenced error message must not grow the panel menu without bound. */

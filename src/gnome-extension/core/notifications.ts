@@ -1,7 +1,9 @@
 import type { NetworkStatus } from "./network-status.js";
 
 // Failures become desktop notifications once, when they happen: a state that stays failed is not announced
-// again on every status update, and the first status after (re)connecting is not news.
+// again on every status update, and the first status after (re)connecting is not news. A failed build or
+// backup is not among them: clan-sessiond itself notifies the outcome of those (through the notification
+// server, which is GNOME Shell), and a second notice of the same failure would only repeat it.
 
 export interface Notice {
   title: string;
@@ -11,10 +13,7 @@ export interface Notice {
 export function failureNotices(previous: NetworkStatus | undefined, next: NetworkStatus): Notice[] {
   if (previous === undefined) return [];
   const notices: Notice[] = [];
-  const became = (field: "vmState" | "buildState" | "backupState") => previous[field] !== "failed" && next[field] === "failed";
-  if (became("vmState")) notices.push({ title: `${next.label}: the VM failed`, body: next.error || "clan-vmd gave no reason" });
-  if (became("buildState")) notices.push({ title: `${next.label}: the rebuild failed`, body: next.error || "see clanctl status for details" });
-  if (became("backupState")) notices.push({ title: `${next.label}: the backup failed`, body: next.error || "see clanctl status for details" });
+  if (previous.vmState !== "failed" && next.vmState === "failed") notices.push({ title: `${next.label}: the VM failed`, body: next.error || "clan-vmd gave no reason" });
   return notices;
 }
 
@@ -23,7 +22,7 @@ export function configErrorNotice(previous: string, next: string): Notice | unde
   return { title: "clan-desktop: config rejected", body: `The last good config stays in force. ${next.slice(0, 400)}` };
 }
 
-/** A call the user asked for (menu item, keybinding) failed or was refused. */
+/** A call the user asked for (menu item, keybinding) was refused; a job's own failure is clan-sessiond's to tell. */
 export function actionFailureNotice(what: string, network: string, message: string): Notice {
   return { title: `${network}: ${what} failed`, body: message.slice(0, 400) };
 }

@@ -4,6 +4,7 @@ import { BACKUP_NOT_CONFIGURED, type BackupSnapshot } from "../../shared/session
 import type { VmStatus } from "../../shared/vm-api.js";
 import type { VmdClient } from "../../shared/vmd-client.js";
 import type { BackupConfig } from "../config/backup-schema.js";
+import { noProgress, type ProgressReport } from "../jobs/job-runner.js";
 import type { NetworkRegistry } from "../network-registry.js";
 import type { Notify } from "../notifications.js";
 import { BackupRecords, type BackupRecord } from "./backup-records.js";
@@ -33,9 +34,10 @@ export interface BackupActionsOptions {
 }
 
 
+
 export class BackupActions {
   private records: BackupRecords | undefined;
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, Promise<string>>();
   private readonly restoring = new Set<string>();
   /** The password warning last logged per network, so that the log says it when it appears or changes. */
   private readonly loggedWarnings = new Map<string, string>();
@@ -53,7 +55,7 @@ export class BackupActions {
       canRun: () => this.options.vmd() !== undefined,
       refresh: (network) => this.refresh(network),
       // backUp records, publishes and notifies every failure; the schedule itself only moves on.
-      backUp: (network) => this.backupNow(network).catch(() => undefined),
+      backUp: (network) => this.backupNow(network).then(() => undefined, () => undefined),
       log: options.log,
     });
   }
@@ -73,15 +75,35 @@ export class BackupActions {
     this.scheduler.poke();
   }
 
-  /** Backs the network up now; a backup already running is joined rather than started twice. */
-  async backupNow(network: string): Promise<void> {
+  /** Throws what would refuse a backup of `network` at once, before a job is started for it. */
+  checkBackup(network: string): void {
+    this.backupConfig(network);
+    if (this.running.has(network)) return;
+    if (this.restoring.has(network)) throw new ClanError("Busy", `${network}'s state disk is being restored`);
+    if (!this.options.vmd()) throw new ClanError("Disconnected", "clan-vmd is not running, so no state disk can be copied");
+  }
+
+  /** Throws what would refuse a restore of `network` at once, before a job is started for it. */
+  checkRestore(network: string): void {
+    this.backupConfig(network);
+    if (!this.options.vmd()) throw new ClanError("Disconnected", "clan-vmd is not running");
+    if (this.running.has(network)) throw new ClanError("Busy", `a backup of ${network} is running; restore once it has finished`);
+    if (this.restoring.has(network)) throw new ClanError("Busy", `${network} is already being restored`);
+  }
+
+  /** Backs the network up now and resolves with the snapshot's id; a backup already running is joined rather
+   *  than started twice (its progress then goes to whoever started it). */
+  async backupNow(network: string, progress: ProgressReport = noProgress): Promise<string> {
     const config = this.backupConfig(network);
     const inFlight = this.running.get(network);
-    if (inFlight) return inFlight;
+    if (inFlight) {
+      progress("backing up (already running)");
+      return inFlight;
+    }
     if (this.restoring.has(network)) throw new ClanError("Busy", `${network}'s state disk is being restored`);
     const vmd = this.options.vmd();
     if (!vmd) throw new ClanError("Disconnected", "clan-vmd is not running, so no state disk can be copied");
-    const run = this.performBackup(network, config, vmd).finally(() => {
+    const run = this.performBackup(network, config, vmd, progress).finally(() => {
       this.running.delete(network);
       return this.refresh(network);
     });
@@ -110,12 +132,11 @@ export class BackupActions {
   }
 
   /** Restores snapshot `snapshot` ("" for the latest) and returns its id. */
-  async restore(network: string, snapshot: string): Promise<string> {
+  async restore(network: string, snapshot: string, progress: ProgressReport = noProgress): Promise<string> {
+    this.checkRestore(network);
     const config = this.backupConfig(network);
     const vmd = this.options.vmd();
     if (!vmd) throw new ClanError("Disconnected", "clan-vmd is not running");
-    if (this.running.has(network)) throw new ClanError("Busy", `a backup of ${network} is running; restore once it has finished`);
-    if (this.restoring.has(network)) throw new ClanError("Busy", `${network} is already being restored`);
     this.restoring.add(network);
     const release = this.options.holdVm(network);
     try {
@@ -128,6 +149,7 @@ export class BackupActions {
         cancelSignal: this.shutdown.signal,
         startVm: () => this.options.startVm(network),
         published: (status) => this.options.registry.applyVmStatus(status),
+        progress,
       });
       this.options.registry.update(network, { error: "" });
       const when = new Date(restored.time).toISOString();
@@ -153,12 +175,12 @@ export class BackupActions {
     this.shutdown.abort();
   }
 
-  private async performBackup(network: string, config: BackupConfig, vmd: VmdClient): Promise<void> {
+  private async performBackup(network: string, config: BackupConfig, vmd: VmdClient, progress: ProgressReport): Promise<string> {
     const records = this.requireRecords();
     const started = this.now();
     const { log, notify } = this.options;
     try {
-      const outcome = await runBackup({ network, config, vmd, work: this.work, cancelSignal: this.shutdown.signal, log });
+      const outcome = await runBackup({ network, config, vmd, work: this.work, cancelSignal: this.shutdown.signal, log, progress });
       const previous = await records.ensure(network, started);
       await records.update(network, this.now(), {
         lastAttempt: started,
@@ -172,6 +194,7 @@ export class BackupActions {
       const how = outcome.snapshot.method === "freeze" ? `${outcome.snapshot.frozenFilesystems} filesystems frozen` : `VM ${outcome.snapshot.method}`;
       log(`${network}: backed up as snapshot ${outcome.snapshotId} (${outcome.imageBytes} bytes, ${how}, ${outcome.snapshot.hooksRun} hooks)`);
       if (outcome.warning) notify(`${network}: backup incomplete`, outcome.warning, "critical");
+      return outcome.snapshotId;
     } catch (error) {
       if (this.shutdown.signal.aborted) throw error;
       const message = errorMessage(error);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { errorMessage } from "../../shared/errors.js";
 import type { SnapshotReport } from "../../shared/vm-api.js";
 import type { VmdClient } from "../../shared/vmd-client.js";
+import type { ProgressReport } from "../jobs/job-runner.js";
 import type { BackupConfig } from "../config/backup-schema.js";
 import { readRepositoryPassword, scrubbingFailures } from "./repository-password.js";
 import { Restic, SNAPSHOT_FILE } from "./restic.js";
@@ -20,6 +21,7 @@ export interface BackupJob {
   work: WorkDirectories;
   cancelSignal: AbortSignal;
   log: (message: string) => void;
+  progress: ProgressReport;
 }
 
 export interface BackupOutcome {
@@ -38,14 +40,18 @@ export async function runBackup(job: BackupJob): Promise<BackupOutcome> {
   return scrubbingFailures(password, () => backUpWith(new Restic(job.config.repository, job.network, password, job.cancelSignal), job));
 }
 
-async function backUpWith(restic: Restic, { network, config, vmd, work, log }: BackupJob): Promise<BackupOutcome> {
+async function backUpWith(restic: Restic, { network, config, vmd, work, log, progress }: BackupJob): Promise<BackupOutcome> {
+  progress("opening the repository");
   if (await restic.initializeIfMissing()) log(`${network}: created a new restic repository at ${config.repository}`);
   const directory = await work.create(`backup-${network}`);
   try {
+    progress(config.preBackupHooks.length > 0 ? "running the pre-backup hooks and copying the state disk" : "copying the state disk");
     const snapshot = await vmd.snapshotState(network, join(directory, SNAPSHOT_FILE), config.preBackupHooks);
-    const summary = await restic.backup(directory);
+    progress("storing the copy in the repository", 0);
+    const summary = await restic.backup(directory, (fraction) => progress("storing the copy in the repository", fraction));
     await work.remove(directory);
     const outcome: BackupOutcome = { snapshotId: summary.snapshot_id, imageBytes: summary.total_bytes_processed, snapshot };
+    progress("applying the retention");
     try {
       await restic.forget(config.keep);
     } catch (error) {

@@ -28,6 +28,8 @@ const BackupSummary = z.looseObject({
 });
 export type BackupSummary = z.infer<typeof BackupSummary>;
 
+const BackupStatus = z.looseObject({ message_type: z.literal("status"), percent_done: z.number().min(0).max(1) });
+
 const ResticSnapshot = z.looseObject({
   id: z.string().regex(/^[0-9a-f]{64}$/),
   time: z.string().refine((time) => !Number.isNaN(Date.parse(time)), "must be a date"),
@@ -64,9 +66,14 @@ export class Restic {
     return true;
   }
 
-  /** Backs up `SNAPSHOT_FILE` from `directory`, so that the snapshot holds it at its root whatever the directory. */
-  async backup(directory: string): Promise<BackupSummary> {
-    const { stdout } = await this.run(["backup", "--json", "--host", SNAPSHOT_HOST, "--tag", this.tag, SNAPSHOT_FILE], { cwd: directory });
+  /** Backs up `SNAPSHOT_FILE` from `directory`, so that the snapshot holds it at its root whatever the directory;
+   *  `progress` hears the fraction done from restic's status lines. */
+  async backup(directory: string, progress: (fraction: number) => void = () => undefined): Promise<BackupSummary> {
+    const onLine = (line: string) => {
+      const status = BackupStatus.safeParse(parseJsonOrUndefined(line));
+      if (status.success) progress(status.data.percent_done);
+    };
+    const { stdout } = await this.run(["backup", "--json", "--host", SNAPSHOT_HOST, "--tag", this.tag, SNAPSHOT_FILE], { cwd: directory, onLine });
     const summary = stdout
       .split("\n")
       .filter((line) => line.includes('"summary"'))
@@ -119,11 +126,17 @@ export class Restic {
     return ["--host", SNAPSHOT_HOST, "--tag", this.tag];
   }
 
-  private async run(args: string[], options: { cwd?: string; allowFailure?: boolean } = {}): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  /** With `onLine`, restic is not --quiet, so that it prints its progress (twice a second), and each line of its
+   *  stdout is handed over as it comes. */
+  private async run(
+    args: string[],
+    options: { cwd?: string; allowFailure?: boolean; onLine?: (line: string) => void } = {},
+  ): Promise<{ ok: boolean; stdout: string; stderr: string }> {
     // --quiet: otherwise restic says on stdout that it reads the password from stdin, ahead of the JSON.
-    const result = await execa("restic", ["--repo", this.repository, "--quiet", ...args], {
+    const quiet = options.onLine ? [] : ["--quiet"];
+    const subprocess = execa("restic", ["--repo", this.repository, ...quiet, ...args], {
       input: `${this.password.text}\n`,
-      env: resticEnvironment(),
+      env: { ...resticEnvironment(), ...(options.onLine ? { RESTIC_PROGRESS_FPS: "2" } : {}) },
       extendEnv: false,
       cwd: options.cwd,
       reject: false,
@@ -132,6 +145,16 @@ export class Restic {
       killSignal: "SIGINT",
       forceKillAfterDelay: 10_000,
     });
+    const { onLine } = options;
+    if (onLine) {
+      let pending = "";
+      subprocess.stdout?.on("data", (chunk: Buffer) => {
+        const lines = (pending + chunk.toString()).split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) onLine(line);
+      });
+    }
+    const result = await subprocess;
     if (result.isCanceled) throw new ClanError("Busy", `restic ${args[0]} was interrupted: clan-sessiond is shutting down`);
     if (!result.failed) return { ok: true, stdout: result.stdout, stderr: result.stderr };
     // No exit code: restic did not start (not installed) or was killed; execa's message says which.
@@ -165,6 +188,14 @@ export function essentialLines(stderr: string): string {
 
 function resticEnvironment(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith("RESTIC_")));
+}
+
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function parseJson(text: string, what: string): unknown {

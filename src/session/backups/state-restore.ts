@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { ClanError, errorMessage, type ErrorCode } from "../../shared/errors.js";
 import type { VmStatus } from "../../shared/vm-api.js";
 import type { VmdClient } from "../../shared/vmd-client.js";
+import type { ProgressReport } from "../jobs/job-runner.js";
 import type { BackupConfig } from "../config/backup-schema.js";
 import { readRepositoryPassword, scrubbingFailures } from "./repository-password.js";
 import { Restic, SNAPSHOT_FILE, type SnapshotListing } from "./restic.js";
@@ -24,6 +25,8 @@ export interface RestoreJob {
   /** Boots the network's current generation. */
   startVm: () => Promise<VmStatus>;
   published: (status: VmStatus) => void;
+  /** Told each step as it begins. */
+  progress: ProgressReport;
 }
 
 export async function restoreStateDisk(job: RestoreJob): Promise<SnapshotListing> {
@@ -33,6 +36,10 @@ export async function restoreStateDisk(job: RestoreJob): Promise<SnapshotListing
 
 async function restoreWith(restic: Restic, job: RestoreJob): Promise<SnapshotListing> {
   const { network, vmd } = job;
+  const step = <T>(name: string, body: () => Promise<T>, state?: string) => {
+    job.progress(name);
+    return failingAs(name, body, state);
+  };
   const chosen = await step("find the snapshot", async () => chooseSnapshot(await restic.snapshots(), job.snapshot, network));
   const directory = await job.work.create(`restore-${network}`);
   try {
@@ -81,7 +88,7 @@ async function restartAfterFailure(job: RestoreJob, cause: unknown): Promise<voi
   }
 }
 
-async function step<T>(name: string, body: () => Promise<T>, state = "the previous state disk is kept"): Promise<T> {
+async function failingAs<T>(name: string, body: () => Promise<T>, state = "the previous state disk is kept"): Promise<T> {
   try {
     return await body();
   } catch (error) {

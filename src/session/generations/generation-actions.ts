@@ -1,6 +1,7 @@
 import { ClanError, errorMessage } from "../../shared/errors.js";
 import type { VmdClient } from "../../shared/vmd-client.js";
 import { vmStartOptions, type NetworkConfig } from "../config/schema.js";
+import { noProgress, type ProgressReport } from "../jobs/job-runner.js";
 import type { InputKind } from "../links/locked-inputs.js";
 import type { NetworkRegistry } from "../network-registry.js";
 import type { Notify } from "../notifications.js";
@@ -55,17 +56,21 @@ export class GenerationActions {
     }));
   }
 
+  /** Throws what would refuse a rebuild of `network` at once, before a job is started for it. */
+  checkRebuild(network: string): void {
+    this.flakeSource(network);
+    this.checkIdle(network);
+  }
+
   /**
    * Fetches the network's source (at `revision` when given: the one the user confirmed when joining), checks its
-   * inputs, builds exactly that revision, registers it and boots it.
+   * inputs, builds exactly that revision, registers it and boots it. Resolves with what runs now
+   * ("generation 3 is running (rev)").
    */
-  async rebuild(network: string, revision?: string): Promise<void> {
+  async rebuild(network: string, progress: ProgressReport = noProgress, revision?: string): Promise<string> {
     const config = this.config(network);
-    if (!("flake" in config.source)) {
-      throw new ClanError("InvalidArgument", `network ${network} boots the profile ${config.source.profile}; rebuild needs a flake source`);
-    }
-    const { flake, attribute } = config.source;
-    await this.exclusively(network, async () => {
+    const { flake, attribute } = this.flakeSource(network);
+    return this.exclusively(network, async () => {
       const { registry } = this.options;
       const log: string[] = [];
       this.buildLogs.set(network, log);
@@ -74,9 +79,14 @@ export class GenerationActions {
       let storePath: string;
       let source: CheckedSource;
       try {
+        progress("fetching and checking the source");
         source = await checkSource(flake, attribute, this.options.allowedInputs(), revision);
+        progress("building", 0);
         storePath = await buildGeneration(source.installable, source.inputUrls, {
-          progress: (progress) => registry.update(network, { buildProgress: progress.fraction }),
+          progress: (built) => {
+            registry.update(network, { buildProgress: built.fraction });
+            progress("building", built.fraction);
+          },
           log: (line) => appendBounded(log, line),
         });
       } catch (error) {
@@ -88,27 +98,44 @@ export class GenerationActions {
       const number = await addGeneration(profile, storePath);
       await recordRevision(profile, storePath, { revision: source.revision, lastModified: source.lastModified, builtAt: Date.now() });
       registry.update(network, { buildState: "idle", buildProgress: -1 });
+      progress(`booting generation ${number}`);
       try {
         await this.restartInto(network, config);
       } catch (error) {
-        await this.rollBackAfterFailedBoot(network, config, number, previous?.number, error);
-        return;
+        progress(`rolling back from generation ${number}`);
+        return this.rollBackAfterFailedBoot(network, config, number, previous?.number, error);
       }
       registry.update(network, { updateAvailable: false });
-      this.options.notify(`${network}: rebuilt`, `generation ${number} is running (${source.revision.slice(0, 12)})`, "normal");
+      const running = `generation ${number} is running (${source.revision.slice(0, 12)})`;
+      this.options.notify(`${network}: rebuilt`, running, "normal");
+      return running;
     });
   }
 
+  /** Throws what would refuse a rollback at once: no generation to go back to, or no generation `to`. */
+  async checkRollback(network: string, to?: number): Promise<void> {
+    this.checkIdle(network);
+    const profile = this.profile(network);
+    if (to === undefined) {
+      if ((await previousGeneration(profile)) === undefined) throw new ClanError("NotFound", `${network} has no generation before the current one`);
+      return;
+    }
+    const known = (await listGenerations(profile)).map((generation) => generation.number);
+    if (!known.includes(to)) throw new ClanError("NotFound", `${profile} has no generation ${to} (it has: ${known.join(", ") || "none"})`);
+  }
+
   /** Switches to generation `to` (default: the previous one) and boots it if the VM was up. */
-  async rollback(network: string, to?: number): Promise<void> {
+  async rollback(network: string, to?: number, progress: ProgressReport = noProgress): Promise<string> {
     const config = this.config(network);
-    await this.exclusively(network, async () => {
+    return this.exclusively(network, async () => {
       const profile = this.profile(network);
       const target = to ?? (await previousGeneration(profile))?.number;
       if (target === undefined) throw new ClanError("NotFound", `${network} has no generation before the current one`);
+      progress(`switching to generation ${target}`);
       await switchGeneration(profile, target);
       const state = this.options.registry.get(network)?.vmState;
       if (state === "running" || state === "paused" || state === "starting") {
+        progress(`booting generation ${target}`);
         try {
           await this.restartInto(network, config);
         } catch (error) {
@@ -118,6 +145,7 @@ export class GenerationActions {
       }
       this.options.notify(`${network}: rolled back`, `generation ${target} is current`, "normal");
       await this.checkUpdate(network).catch((error: unknown) => this.options.log(`${network}: update check: ${errorMessage(error)}`));
+      return `generation ${target} is current`;
     });
   }
 
@@ -140,7 +168,7 @@ export class GenerationActions {
     failed: number,
     previous: number | undefined,
     cause: unknown,
-  ): Promise<void> {
+  ): Promise<never> {
     const reason = errorMessage(cause);
     if (previous === undefined) {
       this.options.registry.update(network, { error: `generation ${failed} did not come up: ${reason}` });
@@ -170,14 +198,24 @@ export class GenerationActions {
     }
   }
 
-  private async exclusively(network: string, body: () => Promise<void>): Promise<void> {
+  private checkIdle(network: string): void {
     if (this.busy.has(network)) throw new ClanError("Busy", `${network} is already being rebuilt or rolled back`);
+  }
+
+  private async exclusively<T>(network: string, body: () => Promise<T>): Promise<T> {
+    this.checkIdle(network);
     this.busy.add(network);
     try {
-      await body();
+      return await body();
     } finally {
       this.busy.delete(network);
     }
+  }
+
+  private flakeSource(network: string): { flake: string; attribute?: string | undefined } {
+    const { source } = this.config(network);
+    if (!("flake" in source)) throw new ClanError("InvalidArgument", `network ${network} boots the profile ${source.profile}; rebuild needs a flake source`);
+    return source;
   }
 
   private config(network: string): NetworkConfig {

@@ -63,20 +63,32 @@ export async function buildGeneration(installable: string, inputUrls: readonly s
   const build = execa("nix", arguments_, { reject: false, cancelSignal: signal, env: { NIX_PATH: "" } });
   const buildActivities = new Set<number>();
   const errors: string[] = [];
+  // The builder's last lines say why it failed: the failure carries them, so that whoever sees it (clanctl, a
+  // notification) need not look for the build log.
+  const builderTail: string[] = [];
+  const logging: BuildCallbacks & { builderLine: (line: string) => void } = {
+    ...callbacks,
+    builderLine: (line) => {
+      builderTail.push(line.slice(0, 200));
+      if (builderTail.length > 3) builderTail.shift();
+    },
+  };
   let pending = "";
   build.stderr?.setEncoding("utf8");
   build.stderr?.on("data", (chunk: string) => {
     pending += chunk;
     const lines = pending.split("\n");
     pending = lines.pop() ?? "";
-    for (const line of lines) handleLogLine(line, buildActivities, callbacks, errors);
+    for (const line of lines) handleLogLine(line, buildActivities, logging, errors);
   });
   const result = await build;
   if (result.isCanceled) throw new ClanError("BuildFailed", `build of ${installable} was cancelled`);
   if (result.exitCode !== 0) {
-    // Nix's own error (an evaluation refused, a builder failed) says why; the build log has the rest.
+    // Nix's own error (an evaluation refused, a builder failed) says why; the builder's last lines and the build
+    // log have the rest.
     const cause = errors.at(-1)?.split("\n").find((line) => line.includes("error:"))?.trim().slice(0, 600);
-    throw new ClanError("BuildFailed", `nix build ${installable} failed (exit ${result.exitCode})${cause ? `: ${cause}` : ""}; see the build log`);
+    const output = builderTail.length > 0 ? `; its last output: ${builderTail.join(" / ")}` : "";
+    throw new ClanError("BuildFailed", `nix build ${installable} failed (exit ${result.exitCode})${cause ? `: ${cause}` : ""}${output}; the build log has the rest`);
   }
   const parsed = BuildOutput.safeParse(JSON.parse(result.stdout || "null"));
   if (!parsed.success) throw new ClanError("Protocol", `nix build ${installable} printed no store path`);
@@ -86,7 +98,7 @@ export async function buildGeneration(installable: string, inputUrls: readonly s
 
 const LEVEL_ERROR = 0;
 
-function handleLogLine(line: string, buildActivities: Set<number>, callbacks: BuildCallbacks, errors: string[]): void {
+function handleLogLine(line: string, buildActivities: Set<number>, callbacks: BuildCallbacks & { builderLine: (line: string) => void }, errors: string[]): void {
   if (!line.startsWith("@nix ")) {
     if (line.trim()) callbacks.log(stripAnsi(line));
     return;
@@ -110,6 +122,7 @@ function handleLogLine(line: string, buildActivities: Set<number>, callbacks: Bu
     if (data.level === LEVEL_ERROR && text.includes("error:")) errors.push(text);
   } else if (data.action === "result" && data.type === RES_BUILD_LOG_LINE && typeof data.fields[0] === "string") {
     callbacks.log(stripAnsi(data.fields[0]));
+    callbacks.builderLine(stripAnsi(data.fields[0]));
   } else if (data.action === "result" && data.type === RES_PROGRESS && buildActivities.has(data.id)) {
     const [done, expected, running] = data.fields.map(Number);
     if (expected && expected > 0) {

@@ -13,8 +13,9 @@ import type { SessionFeed, SessionLink } from "./session-feed.js";
 /** The calls a click can make (SessionClient has them). */
 export interface BarActions {
   switchTo(network: string): Promise<void>;
-  rebuild(network: string): Promise<void>;
-  rollback(network: string, to?: number): Promise<void>;
+  /** Both start a job and resolve with its id at once (docs/dbus.md, "Jobs"). */
+  startRebuild(network: string): Promise<string>;
+  startRollback(network: string, to?: number): Promise<string>;
 }
 
 export interface BarRunnerOptions {
@@ -82,9 +83,9 @@ export class BarRunner {
       action.method === "Switch"
         ? session.switchTo(action.network)
         : action.method === "Rebuild"
-          ? session.rebuild(action.network)
-          : session.rollback(action.network, action.generation);
-    // Not awaited: a rebuild takes minutes, and the bar keeps showing its progress meanwhile.
+          ? session.startRebuild(action.network)
+          : session.startRollback(action.network, action.generation);
+    // A job: the call returns at once with its id, and the bar shows its progress from the network's status.
     call.catch((error: unknown) => this.options.report(`${what} failed: ${errorMessage(error)}`));
   }
 }

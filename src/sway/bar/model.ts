@@ -1,3 +1,4 @@
+import { JOB_VERBS, JobKind } from "../../shared/job-api.js";
 import type { NetworkStatus, NetworkVmState } from "../../shared/session-api.js";
 import { checkedColour, chip, displayText, pangoText } from "./markup.js";
 
@@ -27,7 +28,7 @@ export const STATE_GLYPHS: Readonly<Record<NetworkVmState, string>> = {
   unavailable: "◌",
 };
 
-export type BadgeKind = "backup-overdue" | "backup-failed" | "update-available" | "building" | "build-failed" | "vpn-down";
+export type BadgeKind = "backup-overdue" | "backup-failed" | "update-available" | "building" | "build-failed" | "vpn-down" | "job";
 
 export interface Badge {
   kind: BadgeKind;
@@ -86,9 +87,21 @@ function badgesOf(status: NetworkStatus): Badge[] {
   if (status.updateAvailable) badges.push({ kind: "update-available", glyph: "⬆", text: "⬆ update" });
   if (status.buildState === "building") badges.push({ kind: "building", glyph: "⚙", text: "⚙ building" });
   if (status.buildState === "failed") badges.push({ kind: "build-failed", glyph: "✗", text: "✗ build failed" });
+  const job = jobBadge(status);
+  if (job) badges.push(job);
   // A running VM whose VPN endpoint died is cut off from its network (docs/vpn.md).
   if (status.vpnState === "down") badges.push({ kind: "vpn-down", glyph: "⚠", text: "⚠ VPN down" });
   return badges;
+}
+
+/** A job running on the network ("⟳ backing up 40%"); a rebuild while it builds already shows as "⚙ building". A
+ *  scheduled backup is no job but shows the same. */
+function jobBadge(status: NetworkStatus): Badge | undefined {
+  const kind = JobKind.safeParse(status.jobKind);
+  if (!kind.success) return status.backupState === "running" ? { kind: "job", glyph: "⟳", text: `⟳ ${JOB_VERBS.backup}` } : undefined;
+  if (kind.data === "rebuild" && status.buildState === "building") return undefined;
+  const percent = status.jobProgress >= 0 && status.jobProgress <= 1 ? ` ${Math.round(status.jobProgress * 100)}%` : "";
+  return { kind: "job", glyph: "⟳", text: `⟳ ${JOB_VERBS[kind.data]}${percent}` };
 }
 
 /**

@@ -30,24 +30,24 @@ describe("the running bar", () => {
     expect(written[2]).toMatch(/^,\[.*"instance":"family".*●/);
   });
 
-  it("turns clicks into calls on clan-sessiond: left Switch, middle Rebuild, right Rollback(-1)", async () => {
+  it("turns clicks into calls on clan-sessiond: left Switch, middle a rebuild job, right a rollback job (-1)", async () => {
     const { session, runner, reports, settle } = await runningBar();
     runner.clickInput('[\n{"name":"clan-desktop","instance":"family","button":1}\n,{"name":"clan-desktop","instance":"club","button":2}\n');
     runner.clickInput(',{"name":"clan-desktop","instance":"club","button":3}\n,{"name":"clan-desktop","instance":"club","button":5}\n');
     await settle();
-    expect(session.calls).toEqual(['Switch("family")', 'Rebuild("club")', 'Rollback("club", -1)']);
+    expect(session.calls).toEqual(['Switch("family")', 'StartRebuild("club")', 'StartRollback("club", -1)']);
     expect(reports).toEqual([]);
   });
 
   it("reports a method clan-sessiond does not offer, and malformed clicks, and keeps running", async () => {
     const { session, runner, reports, settle } = await runningBar();
-    session.missingMethods.add("Rebuild");
+    session.missingMethods.add("StartRebuild");
     runner.clickInput('{"name":"clan-desktop","instance":"club","button":2}\n{"button":\n');
     runner.clickInput('{"name":"clan-desktop","instance":"club","button":1}\n');
     await settle();
     expect(reports).toEqual([
       expect.stringMatching(/^ignoring click input: not JSON/),
-      "Rebuild club failed: clan-sessiond does not offer Rebuild: is it an older version?",
+      "Rebuild club failed: clan-sessiond does not offer StartRebuild: is it an older version?",
     ]);
     expect(session.calls).toEqual(['Switch("club")']);
   });

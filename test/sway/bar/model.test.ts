@@ -53,12 +53,26 @@ describe("the bar's model of a network", () => {
     expect(pangoText(`<&>"'\\`)).toBe("&#60;&#38;&#62;&#34;&#39;&#92;");
   });
 
+  it("shows the job running on a network, with its progress when known, and a rebuild's build only once", () => {
+    const view = (overrides: Parameters<typeof networkStatus>[0]) => networkView(networkStatus(overrides));
+    const backup = view({ jobId: "backup-family-3", jobKind: "backup", jobPhase: "storing the copy in the repository", jobProgress: 0.4 });
+    expect(backup.badges).toEqual([{ kind: "job", glyph: "⟳", text: "⟳ backing up 40%" }]);
+    expect(backup.classes).toContain("job");
+    expect(backup.summary).toBe("Family: stopped, ⟳ backing up 40%");
+    expect(view({ jobId: "restore-family-4", jobKind: "restore", jobPhase: "stop the VM", jobProgress: -1 }).badges.map((b) => b.text)).toEqual(["⟳ restoring"]);
+    expect(view({ jobId: "rollback-family-5", jobKind: "rollback", jobPhase: "booting generation 2", jobProgress: -1 }).badges.map((b) => b.text)).toEqual(["⟳ rolling back"]);
+    expect(view({ jobId: "rebuild-family-6", jobKind: "rebuild", jobPhase: "building", jobProgress: 0.5, buildState: "building", buildProgress: 0.5 }).badges.map((b) => b.text)).toEqual(["⚙ building 50%"]);
+    expect(view({ jobId: "rebuild-family-6", jobKind: "rebuild", jobPhase: "booting generation 3", jobProgress: -1 }).badges.map((b) => b.text)).toEqual(["⟳ rebuilding"]);
+    expect(networkMarkup(backup, "full")).toContain(" ⟳ backing up 40%");
+    expect(networkMarkup(backup, "short")).toMatch(/ ⟳$/);
+  });
+
   it("shows badges for an overdue or failed backup, an update, a build and a failed build", () => {
     const badges = (overrides: Parameters<typeof networkStatus>[0]) => networkView(networkStatus(overrides)).badges.map((b) => b.text);
     expect(badges({})).toEqual([]);
     expect(badges({ backupState: "overdue" })).toEqual(["⚠ backup overdue"]);
     expect(badges({ backupState: "failed" })).toEqual(["⚠ backup failed"]);
-    expect(badges({ backupState: "running" })).toEqual([]);
+    expect(badges({ backupState: "running" })).toEqual(["⟳ backing up"]);
     expect(badges({ updateAvailable: true })).toEqual(["⬆ update"]);
     expect(badges({ buildState: "building", buildProgress: 0.424 })).toEqual(["⚙ building 42%"]);
     expect(badges({ buildState: "building", buildProgress: -1 })).toEqual(["⚙ building"]);

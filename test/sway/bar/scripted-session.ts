@@ -60,12 +60,14 @@ export class ScriptedSession implements SessionLink, BarActions {
     return this.record("Switch", network);
   }
 
-  rebuild(network: string): Promise<void> {
-    return this.record("Rebuild", network);
+  async startRebuild(network: string): Promise<string> {
+    await this.record("StartRebuild", network);
+    return `rebuild-${network}-1`;
   }
 
-  rollback(network: string, to?: number): Promise<void> {
-    return this.record("Rollback", network, to);
+  async startRollback(network: string, to?: number): Promise<string> {
+    await this.record("StartRollback", network, to);
+    return `rollback-${network}-1`;
   }
 
   private async record(method: string, ...args: unknown[]): Promise<void> {
