@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
-import { ClanError } from "../shared/errors.js";
+import { UsageError } from "../shared/errors.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
 import { SessionClient } from "../shared/session-client.js";
 
@@ -8,18 +7,11 @@ import { SessionClient } from "../shared/session-client.js";
 // clan-sessiond. Without a network name, rebuild and rollback act on the focused workspace's network, which is
 // what the keybindings in `clanctl sway-config` rely on.
 
-export const GENERATION_USAGE = `clanctl rebuild [NET]            build NET's flake, boot it, roll back if it does not come up
-clanctl rollback [NET] [--to N]  switch to the previous (or Nth) generation and boot it
-clanctl generations NET [--json] every generation, its date and source revision
-clanctl build-log NET            the log of the last build
-clanctl check-update [NET]       whether NET's source has a newer revision`;
-
-export async function runGenerationCommand(command: string, args: string[], connect: () => MessageBus): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { to: { type: "string" }, json: { type: "boolean", default: false } },
-  });
+export async function runGenerationCommand(
+  command: string,
+  { values, positionals }: { values: { to?: string | undefined; json?: boolean }; positionals: string[] },
+  connect: () => MessageBus,
+): Promise<void> {
   const session = await SessionClient.connect(connect());
   const network = positionals[0] ?? (await focusedOrFail(session, command));
   switch (command) {
@@ -29,7 +21,7 @@ export async function runGenerationCommand(command: string, args: string[], conn
       return;
     case "rollback": {
       const to = values.to === undefined ? undefined : Number(values.to);
-      if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw new ClanError("InvalidArgument", "--to takes a generation number");
+      if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw new UsageError("rollback: --to takes a generation number\nTry 'clanctl rollback --help'.");
       await session.rollback(network, to);
       console.log(`${network}: generation ${(await session.generations(network)).find((g) => g.current)?.number} is current`);
       return;
@@ -58,6 +50,6 @@ export async function runGenerationCommand(command: string, args: string[], conn
 
 async function focusedOrFail(session: SessionClient, command: string): Promise<string> {
   const focused = await session.focusedNetwork();
-  if (!focused) throw new ClanError("InvalidArgument", `clanctl ${command}: no network name given and the focused workspace belongs to none`);
+  if (!focused) throw new UsageError(`${command}: no network name given and the focused workspace belongs to none\nTry 'clanctl ${command} --help'.`);
   return focused;
 }
