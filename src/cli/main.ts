@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { MessageBus } from "@jellybrick/dbus-next";
-import { UsageError } from "../shared/errors.js";
+import { ClanError, UsageError } from "../shared/errors.js";
 import { isGroup, type Command, type CommandGroup } from "./command-spec.js";
 import { findSubcommand, parseCommand } from "./command-parser.js";
 import { ENTRIES } from "./command-table.js";
@@ -38,13 +38,19 @@ export async function main(argv: string[]): Promise<void> {
 
 async function runCommand(command: Command, parsed: Parameters<Command["run"]>[0]): Promise<void> {
   let bus: MessageBus | undefined;
-  const connectSessionBus = command.offline ? undefined : (await import("../shared/bus.js")).connectSessionBus;
+  const busModule = command.offline ? undefined : await import("../shared/bus.js");
+  let failWithBus: (error: ClanError) => void = () => {};
+  // A bus that cannot be reached or breaks ends the command with that cause, not with an unhandled "error" event.
+  const busLost = new Promise<never>((_resolve, reject) => (failWithBus = reject));
   const connect = () => {
-    if (!connectSessionBus) throw new Error(`clanctl ${command.path.join(" ")} is declared offline but asked for the session bus`);
-    return (bus ??= connectSessionBus());
+    if (!busModule) throw new Error(`clanctl ${command.path.join(" ")} is declared offline but asked for the session bus`);
+    if (bus) return bus;
+    bus = busModule.connectSessionBus();
+    busModule.onBusError(bus, (error) => failWithBus(new ClanError("Disconnected", `session bus (${process.env.DBUS_SESSION_BUS_ADDRESS}): ${error.message}`)));
+    return bus;
   };
   try {
-    await command.run(parsed, connect);
+    await Promise.race([command.run(parsed, connect), busLost]);
   } finally {
     bus?.disconnect();
   }
