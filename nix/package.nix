@@ -10,7 +10,7 @@ buildNpmPackage {
 
   src = lib.fileset.toSource {
     root = ../.;
-    fileset = lib.fileset.unions [ ../package.json ../package-lock.json ../tsconfig.json ../src ../bin ];
+    fileset = lib.fileset.unions [ ../package.json ../package-lock.json ../tsconfig.json ../src ../bin ../share/bash-completion ../share/zsh ../share/fish ];
   };
 
   # The hash of the dependencies in package-lock.json. It can only be computed where nixpkgs is (it was not on the
@@ -23,8 +23,12 @@ buildNpmPackage {
   npmFlags = [ "--ignore-scripts" ];
 
   # buildNpmPackage runs `npm run build` (tsc → dist/), keeps the production dependencies and links package.json's
-  # bin entries into $out/bin. The GNOME Shell extension is installed when the build produces one.
+  # bin entries into $out/bin. The GNOME Shell extension is installed when the build produces one, and clanctl's
+  # shell completions (generated into share/ by `npm run schemas`) where bash, zsh and fish look for them.
   postInstall = ''
+    install -Dm644 share/bash-completion/completions/clanctl $out/share/bash-completion/completions/clanctl
+    install -Dm644 share/zsh/site-functions/_clanctl $out/share/zsh/site-functions/_clanctl
+    install -Dm644 share/fish/vendor_completions.d/clanctl.fish $out/share/fish/vendor_completions.d/clanctl.fish
     for metadata in dist/gnome-extension/*/metadata.json; do
       [ -e "$metadata" ] || continue
       mkdir -p $out/share/gnome-shell/extensions
