@@ -19,19 +19,16 @@ export function parseCommand(command: Command, args: string[]): ParseResult {
     tokens: true,
     options: { ...Object.fromEntries(Object.entries(options).map(([key, spec]) => [key, { type: spec.type }])), help: { type: "boolean", short: "h" } },
   });
+  // --help wins over any other mistake on the line: the user is asking how to write it.
+  if (tokens.some((token) => token.kind === "option" && token.name === "help")) return { help: true };
   const values: Record<string, boolean | string | string[] | undefined> = {};
   for (const [key, spec] of Object.entries(command.options)) values[key] = spec.type === "boolean" ? false : spec.multiple ? [] : undefined;
   const positionals: string[] = [];
-  let help = false;
   for (const token of tokens) {
     if (token.kind === "positional") positionals.push(token.value);
     if (token.kind !== "option") continue;
     const spec = Object.hasOwn(options, token.name) ? options[token.name] : undefined;
     if (!spec) throw fail(`unknown option ${token.rawName}`);
-    if (token.name === "help") {
-      help = true;
-      continue;
-    }
     if (spec.type === "boolean") {
       if (token.value !== undefined) throw fail(`option ${token.rawName} takes no value`);
       values[token.name] = true;
@@ -45,8 +42,6 @@ export function parseCommand(command: Command, args: string[]): ParseResult {
     else if (values[token.name] !== undefined) throw fail(`option ${token.rawName} is given twice`);
     else values[token.name] = token.value;
   }
-  // --help wins over any other mistake on the line: the user is asking how to write it.
-  if (help) return { help: true };
   for (const [key, spec] of Object.entries(command.options)) if (spec.required && values[key] === undefined) throw fail(`missing --${key} ${spec.value ?? "VALUE"}`);
   const required = command.positionals.filter((p) => p.required);
   if (positionals.length < required.length) throw fail(`missing ${required.slice(positionals.length).map((p) => p.name).join(" ")}`);
