@@ -1,3 +1,4 @@
+import { BAR_FORMAT_NAMES } from "../sway/bar/bar-format.js";
 import { command, type Command, type CommandGroup, type Section } from "./command-spec.js";
 
 // Every clanctl command, declared once: help, parsing, dispatch and shell completions all come from here. A
@@ -142,7 +143,7 @@ const desktopCommands: Command[] = [
     path: ["bar"],
     summary: "status bar module, fed by clan-sessiond's signals (docs/bar.md)",
     options: {
-      format: { type: "string", value: "FORMAT", choices: ["i3bar", "waybar", "i3blocks"], help: "the bar's protocol (default: i3bar)" },
+      format: { type: "string", value: "FORMAT", choices: BAR_FORMAT_NAMES, help: "the bar's protocol (default: i3bar)" },
       network: { type: "string", value: "NET", help: "show only this network" },
     },
     run: async (parsed, connect) => (await import("./bar-command.js")).runBarCommand(parsed, connect),
