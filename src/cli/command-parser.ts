@@ -35,6 +35,10 @@ export function parseCommand(command: Command, args: string[]): ParseResult {
       continue;
     }
     if (token.value === undefined) throw fail(`option ${token.rawName} needs a value (${spec.value ?? "VALUE"})`);
+    // As strict parseArgs does: `--name --yes` is more likely a forgotten value than a name.
+    if (token.inlineValue === false && token.value.startsWith("-")) {
+      throw fail(`option ${token.rawName} needs a value (${spec.value ?? "VALUE"}), not the option-like ${JSON.stringify(token.value)}; write ${token.rawName}=${token.value} if you mean it`);
+    }
     if (spec.choices && !spec.choices.includes(token.value)) {
       throw fail(`option ${token.rawName} must be one of ${spec.choices.join(", ")}, not ${JSON.stringify(token.value)}`);
     }

@@ -60,6 +60,10 @@ describe("clanctl's command table", () => {
     expect(usageError(() => parseCommand(byName("status"), ["extra"])).message).toContain('status: unexpected argument "extra"');
     expect(usageError(() => parseCommand(byName("start"), ["a", "b"])).message).toContain('start: unexpected argument "b"');
     expect(usageError(() => parseCommand(byName("rollback"), ["--to"])).message).toContain("rollback: option --to needs a value (N)");
+    expect(usageError(() => parseCommand(byName("join"), ["--name", "--yes", "clan://x"])).message).toContain(
+      'join: option --name needs a value (NET), not the option-like "--yes"',
+    );
+    expect(parseCommand(byName("join"), ["--name=-odd", "clan://x"])).toMatchObject({ parsed: { values: { name: "-odd" } } });
     expect(usageError(() => parseCommand(byName("rollback"), ["--to", "1", "--to", "2"])).message).toContain("option --to is given twice");
     expect(usageError(() => parseCommand(byName("status"), ["--json=yes"])).message).toContain("option --json takes no value");
     expect(usageError(() => parseCommand(byName("bar"), ["--format", "lemonbar"])).message).toContain(
