@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, release, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { barLatencyBenchmark } from "./bar-latency.js";
+import { clanctlStartupBenchmark } from "./clanctl-startup.js";
 import type { Benchmark, BenchmarkResult, Measurement } from "./benchmark.js";
 import { cleanUpEverything } from "./cleanup.js";
 import { sessionMemoryBenchmark, sessionStormBenchmark, sessionSwitchBenchmark } from "./session-switch.js";
@@ -22,6 +23,7 @@ const BENCHMARKS: Benchmark[] = [
   sessionMemoryBenchmark,
   barLatencyBenchmark,
   storeViewBenchmark,
+  clanctlStartupBenchmark,
 ];
 
 const { values, positionals } = parseArgs({

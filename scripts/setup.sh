@@ -31,6 +31,8 @@ DEBIAN_PACKAGES=(
   qemu-system-gui pulseaudio pulseaudio-utils
   # backups of network VMs' state disks; e2fsprogs makes and inspects the test guest's ext4 state disk
   restic e2fsprogs
+  # the shells whose clanctl completions are tested (bash is always there)
+  zsh fish
   # the Debian 13 root of the trixie lane (scripts/trixie/root.sh makes it; docs/testing.md)
   debootstrap
 )

@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
-import { ClanError } from "../shared/errors.js";
+import { UsageError } from "../shared/errors.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
 import type { NetworkStatus } from "../shared/session-api.js";
 import { SessionClient } from "../shared/session-client.js";
@@ -10,18 +9,15 @@ import { followJob, stderrOutput } from "./job-follow.js";
 // network name, backup acts on the focused workspace's network, which is what the keybinding in
 // `clanctl sway-config` relies on.
 
-export const BACKUP_USAGE = `clanctl backup [NET] [--no-wait] back NET's state disk up now, showing progress until it is stored
-clanctl backups NET [--json]     NET's backup status and every snapshot: id, date, size
-clanctl restore NET [SNAPSHOT] [--no-wait]
-                                 restore a snapshot (the latest by default) with the VM stopped
-  --no-wait prints the job's id at once instead of following it (docs/dbus.md, "Jobs")`;
-
-export async function runBackupCommand(command: string, args: string[], connect: () => MessageBus): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false }, "no-wait": { type: "boolean", default: false } } });
+export async function runBackupCommand(
+  command: string,
+  { values, positionals }: { values: { json?: boolean; "no-wait"?: boolean }; positionals: string[] },
+  connect: () => MessageBus,
+): Promise<void> {
   const session = await SessionClient.connect(connect());
   const network = positionals[0] ?? (command === "backup" ? await session.focusedNetwork() : "");
   if (!network) {
-    throw new ClanError("InvalidArgument", `clanctl ${command}: ${command === "backup" ? "no network name given and the focused workspace belongs to none" : "needs a network name"}\n${BACKUP_USAGE}`);
+    throw new UsageError(`${command}: ${command === "backup" ? "no network name given and the focused workspace belongs to none" : "needs a network name"}\nTry 'clanctl ${command} --help'.`);
   }
   switch (command) {
     case "backup": {

@@ -1,9 +1,8 @@
 import { fstatSync } from "node:fs";
-import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
 import { onBusError } from "../shared/bus.js";
 import { SESSION_BUS_NAME } from "../shared/dbus-names.js";
-import { ClanError, errorMessage } from "../shared/errors.js";
+import { ClanError, errorMessage, UsageError } from "../shared/errors.js";
 import { watchName } from "../shared/name-watch.js";
 import { describeNameProblem } from "../shared/network-name.js";
 import { SessionClient } from "../shared/session-client.js";
@@ -18,23 +17,22 @@ import { waybarFormat } from "../sway/bar/waybar-format.js";
 // `clanctl bar`: the status module for swaybar/i3bar, waybar and i3blocks (docs/bar.md). It runs until the bar
 // stops it: clan-sessiond going away only changes what it shows.
 
-export const BAR_USAGE = `clanctl bar [--format i3bar|waybar|i3blocks] [--network NET]
-                                 status bar module, fed by clan-sessiond's signals (docs/bar.md)`;
-
 const FORMATS: Record<BarFormatName, (network: string | undefined) => BarFormat> = {
   i3bar: i3barFormat,
   waybar: waybarFormat,
   i3blocks: i3blocksFormat,
 };
 
-export async function runBarCommand(args: string[], connect: () => MessageBus): Promise<void> {
-  const { values } = parseArgs({ args, options: { format: { type: "string", default: "i3bar" }, network: { type: "string" } } });
-  const formatName = values.format as BarFormatName;
+export async function runBarCommand(
+  { values }: { values: { format?: string | undefined; network?: string | undefined } },
+  connect: () => MessageBus,
+): Promise<void> {
+  const formatName = (values.format ?? "i3bar") as BarFormatName;
   if (!BAR_FORMAT_NAMES.includes(formatName)) {
-    throw new ClanError("InvalidArgument", `--format must be one of ${BAR_FORMAT_NAMES.join(", ")}, not ${JSON.stringify(values.format)}`);
+    throw new UsageError(`bar: --format must be one of ${BAR_FORMAT_NAMES.join(", ")}, not ${JSON.stringify(values.format)}`);
   }
   const problem = values.network === undefined ? undefined : describeNameProblem(values.network);
-  if (problem) throw new ClanError("InvalidArgument", `--network: ${problem}`);
+  if (problem) throw new UsageError(`bar: --network: ${problem}`);
 
   const report = (message: string) => process.stderr.write(`clanctl bar: ${message}\n`);
   const bus = connect();

@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
-import { ClanError } from "../shared/errors.js";
+import { UsageError } from "../shared/errors.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
 import { SessionClient } from "../shared/session-client.js";
 import { followJob, stderrOutput } from "./job-follow.js";
@@ -9,20 +8,11 @@ import { followJob, stderrOutput } from "./job-follow.js";
 // clan-sessiond. Without a network name, rebuild and rollback act on the focused workspace's network, which is
 // what the keybindings in `clanctl sway-config` rely on.
 
-export const GENERATION_USAGE = `clanctl rebuild [NET] [--no-wait] build NET's flake, boot it, roll back if it does not come up
-clanctl rollback [NET] [--to N] [--no-wait]
-                                 switch to the previous (or Nth) generation and boot it
-clanctl generations NET [--json] every generation, its date and source revision
-clanctl build-log NET            the log of the last build
-clanctl check-update [NET]       whether NET's source has a newer revision
-  rebuild and rollback show their progress until they end; --no-wait prints the job's id at once instead`;
-
-export async function runGenerationCommand(command: string, args: string[], connect: () => MessageBus): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { to: { type: "string" }, json: { type: "boolean", default: false }, "no-wait": { type: "boolean", default: false } },
-  });
+export async function runGenerationCommand(
+  command: string,
+  { values, positionals }: { values: { to?: string | undefined; json?: boolean; "no-wait"?: boolean }; positionals: string[] },
+  connect: () => MessageBus,
+): Promise<void> {
   const session = await SessionClient.connect(connect());
   const network = positionals[0] ?? (await focusedOrFail(session, command));
   switch (command) {
@@ -37,7 +27,7 @@ export async function runGenerationCommand(command: string, args: string[], conn
     }
     case "rollback": {
       const to = values.to === undefined ? undefined : Number(values.to);
-      if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw new ClanError("InvalidArgument", "--to takes a generation number");
+      if (to !== undefined && (!Number.isInteger(to) || to < 1)) throw new UsageError("rollback: --to takes a generation number\nTry 'clanctl rollback --help'.");
       if (values["no-wait"]) {
         console.log(await session.startRollback(network, to));
         return;
@@ -70,6 +60,6 @@ export async function runGenerationCommand(command: string, args: string[], conn
 
 async function focusedOrFail(session: SessionClient, command: string): Promise<string> {
   const focused = await session.focusedNetwork();
-  if (!focused) throw new ClanError("InvalidArgument", `clanctl ${command}: no network name given and the focused workspace belongs to none`);
+  if (!focused) throw new UsageError(`${command}: no network name given and the focused workspace belongs to none\nTry 'clanctl ${command} --help'.`);
   return focused;
 }

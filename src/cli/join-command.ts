@@ -1,6 +1,5 @@
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
-import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
 import { addNetworkToConfig, freeColour, freeNetworkName, freeWorkspace, readConfigForEdit } from "../session/config/config-edit.js";
 import { resolveConfigPath } from "../session/config/load.js";
@@ -10,7 +9,7 @@ import { describeRefusedInputs, readLockedInputs, refusedInputs } from "../sessi
 import { readNetworkRequest } from "../session/links/network-request.js";
 import { withoutMarkup } from "../session/links/shown-text.js";
 import { fetchFlakeSource } from "../session/links/source-fetch.js";
-import { ClanError, errorMessage } from "../shared/errors.js";
+import { ClanError, errorMessage, UsageError } from "../shared/errors.js";
 import { describeNameProblem } from "../shared/network-name.js";
 import { SessionClient } from "../shared/session-client.js";
 import { followJob, stderrOutput } from "./job-follow.js";
@@ -23,24 +22,12 @@ import { describeLink, describeRequest, describeVmSpec } from "./join-summary.js
 // network in config.json with a free workspace and colour and have clan-sessiond build and boot its first
 // generation. Nothing of the network's Nix is evaluated before the second yes (docs/links.md).
 
-export const JOIN_USAGE = `clanctl join LINK [--yes] [--name NET] [--workspace W] [--colour #rrggbb] [--config FILE]
-                                 join a network from its clan:// or nix:// link (docs/links.md)`;
-
-export async function runJoinCommand(args: string[], connect: () => MessageBus): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      yes: { type: "boolean", default: false },
-      "from-desktop": { type: "boolean", default: false },
-      name: { type: "string" },
-      workspace: { type: "string" },
-      colour: { type: "string" },
-      config: { type: "string" },
-    },
-  });
+export async function runJoinCommand(
+  { values, positionals }: { values: Omit<JoinOptions, "fromDesktop"> & { "from-desktop": boolean }; positionals: string[] },
+  connect: () => MessageBus,
+): Promise<void> {
   const [text, ...extra] = positionals;
-  if (text === undefined || extra.length > 0) throw new ClanError("InvalidArgument", `clanctl join takes one link\n${JOIN_USAGE}`);
+  if (text === undefined || extra.length > 0) throw new UsageError("join takes one link\nTry 'clanctl join --help'.");
   const fromDesktop = values["from-desktop"];
   try {
     await joinNetwork(text, { ...values, fromDesktop }, connect);

@@ -1,86 +1,74 @@
-import { connectSessionBus } from "../shared/bus.js";
-import { ClanError } from "../shared/errors.js";
-import { BACKUP_USAGE, runBackupCommand } from "./backup-commands.js";
-import { BAR_USAGE, runBarCommand } from "./bar-command.js";
-import { GENERATION_USAGE, runGenerationCommand } from "./generation-commands.js";
-import { JOIN_USAGE, runJoinCommand } from "./join-command.js";
-import { runSessionCommand, SESSION_USAGE } from "./session-commands.js";
-import { runSessionFilesCommand, SESSION_FILES_USAGE } from "./session-files-command.js";
-import { runVmCommand, VM_USAGE } from "./vm-commands.js";
-import { runVpnCommand, VPN_USAGE } from "./vpn-commands.js";
-import { runWmConfigCommand, WM_CONFIG_USAGE } from "./wm-config-command.js";
+import { readFileSync } from "node:fs";
+import type { MessageBus } from "@jellybrick/dbus-next";
+import { ClanError, UsageError } from "../shared/errors.js";
+import { isGroup, type Command, type CommandGroup } from "./command-spec.js";
+import { findSubcommand, parseCommand } from "./command-parser.js";
+import { ENTRIES } from "./command-table.js";
+import { commandHelp, groupHelp, mainHelp } from "./help-text.js";
 
-const USAGE = `usage: clanctl COMMAND …
-
-${SESSION_USAGE}
-${GENERATION_USAGE}
-${BACKUP_USAGE}
-${JOIN_USAGE}
-${VPN_USAGE}
-
-Status bar and window manager:
-${BAR_USAGE}
-${WM_CONFIG_USAGE}
-${SESSION_FILES_USAGE}
-
-Low level, straight to clan-vmd:
-${VM_USAGE}`;
+// clanctl's entry: finds the command in the table, parses its arguments, and only then imports the command's
+// module (and with it zod, dbus-next and the rest), so that help, --version and mistakes answer at once.
 
 export async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  let bus: ReturnType<typeof connectSessionBus> | undefined;
-  const connect = () => (bus ??= connectSessionBus());
+  const [word, ...rest] = argv;
+  if (word === undefined || word === "--help" || word === "-h" || (word === "help" && rest.length === 0)) {
+    console.log(mainHelp());
+    return;
+  }
+  if (word === "--version") {
+    console.log(packageVersion());
+    return;
+  }
+  const found = word === "help" ? findEntry(rest) : findEntry(argv);
+  if (isGroup(found)) {
+    console.log(groupHelp(found));
+    return;
+  }
+  if (word === "help") {
+    console.log(commandHelp(found));
+    return;
+  }
+  const result = parseCommand(found, argv.slice(found.path.length));
+  if (result.help) {
+    console.log(commandHelp(found));
+    return;
+  }
+  await runCommand(found, result.parsed);
+}
+
+async function runCommand(command: Command, parsed: Parameters<Command["run"]>[0]): Promise<void> {
+  let bus: MessageBus | undefined;
+  const busModule = command.offline ? undefined : await import("../shared/bus.js");
+  let failWithBus: (error: ClanError) => void = () => {};
+  // A bus that cannot be reached or breaks ends the command with that cause, not with an unhandled "error" event.
+  const busLost = new Promise<never>((_resolve, reject) => (failWithBus = reject));
+  const connect = () => {
+    if (!busModule) throw new Error(`clanctl ${command.path.join(" ")} is declared offline but asked for the session bus`);
+    if (bus) return bus;
+    bus = busModule.connectSessionBus();
+    busModule.onBusError(bus, (error) => failWithBus(new ClanError("Disconnected", `session bus (${process.env.DBUS_SESSION_BUS_ADDRESS}): ${error.message}`)));
+    return bus;
+  };
   try {
-    switch (command) {
-      case "vm":
-        await runVmCommand(rest, connect);
-        return;
-      case "status":
-      case "start":
-      case "stop":
-      case "pause":
-      case "switch":
-        await runSessionCommand(command, rest, connect);
-        return;
-      case "rebuild":
-      case "rollback":
-      case "generations":
-      case "build-log":
-      case "check-update":
-        await runGenerationCommand(command, rest, connect);
-        return;
-      case "peers":
-      case "block":
-      case "unblock":
-        await runVpnCommand(command, rest, connect);
-        return;
-      case "backup":
-      case "backups":
-      case "restore":
-        await runBackupCommand(command, rest, connect);
-        return;
-      case "join":
-        await runJoinCommand(rest, connect);
-        return;
-      case "bar":
-        await runBarCommand(rest, connect);
-        return;
-      case "sway-config":
-      case "i3-config":
-        await runWmConfigCommand(command, rest);
-        return;
-      case "session-files":
-        await runSessionFilesCommand(rest);
-        return;
-      case undefined:
-      case "help":
-      case "--help":
-        console.log(USAGE);
-        return;
-      default:
-        throw new ClanError("InvalidArgument", `unknown command ${JSON.stringify(command)}\n${USAGE}`);
-    }
+    await Promise.race([command.run(parsed, connect), busLost]);
   } finally {
     bus?.disconnect();
   }
+}
+
+/**
+ * The command the first words name. A group named without a subcommand (`clanctl vm`, `clanctl vm --help`)
+ * is returned itself, for its help.
+ */
+function findEntry(words: string[]): Command | CommandGroup {
+  const [word, next] = words;
+  const entry = ENTRIES.find((e) => e.path[0] === word);
+  if (!entry) throw new UsageError(`unknown command ${JSON.stringify(word)}\nTry 'clanctl --help'.`);
+  if (!isGroup(entry) || next === undefined || next === "--help" || next === "-h") return entry;
+  return findSubcommand(entry, next);
+}
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return manifest.version;
 }

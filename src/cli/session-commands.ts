@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
-import { ClanError } from "../shared/errors.js";
+import { UsageError } from "../shared/errors.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
 import type { NetworkStatus } from "../shared/session-api.js";
 import { SessionClient } from "../shared/session-client.js";
@@ -9,14 +8,11 @@ import { describeHandshake } from "./vpn-commands.js";
 
 // `clanctl status|start|stop|pause|switch`: what a user asks of their networks, through clan-sessiond.
 
-export const SESSION_USAGE = `clanctl status [--json]          every network: workspaces, VM state, generation, and its shares,
-                                 port forwards and network mode
-clanctl start|stop|pause [NET]   act on a network's VM (without NET: the focused workspace's network)
-clanctl switch NET               focus the network's workspace`;
-
-
-export async function runSessionCommand(command: string, args: string[], connect: () => MessageBus): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
+export async function runSessionCommand(
+  command: string,
+  { values, positionals }: { values: { json?: boolean }; positionals: string[] },
+  connect: () => MessageBus,
+): Promise<void> {
   const session = await SessionClient.connect(connect());
   if (command === "status") {
     const networks = await session.listNetworks();
@@ -37,7 +33,7 @@ export async function runSessionCommand(command: string, args: string[], connect
   const network = positionals[0] ?? (command === "switch" ? "" : await session.focusedNetwork());
   if (!network) {
     const why = command === "switch" ? "needs a network name" : "got no network name and the focused workspace belongs to none";
-    throw new ClanError("InvalidArgument", `clanctl ${command} ${why}\n${SESSION_USAGE}`);
+    throw new UsageError(`${command} ${why}\nTry 'clanctl ${command} --help'.`);
   }
   if (command === "start") await session.start(network);
   else if (command === "stop") await session.stop(network);

@@ -2,24 +2,20 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { ClanError } from "../shared/errors.js";
+import { UsageError } from "../shared/errors.js";
 import { type DaemonCommands, sessionFiles } from "./session-files.js";
 
 // `clanctl session-files`: writes systemd user units and D-Bus activation files that start this installation's
 // daemons, for a desktop without the NixOS module (docs/session.md, "Starting with your session").
 
-export const SESSION_FILES_USAGE = `clanctl session-files [--data-dir DIR] [--print]
-                                 write systemd user units and D-Bus activation files for the daemons
-                                 (default DIR: $XDG_DATA_HOME or ~/.local/share)`;
-
-export async function runSessionFilesCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { "data-dir": { type: "string" }, print: { type: "boolean", default: false } },
-  });
-  if (positionals.length > 0) throw new ClanError("InvalidArgument", `clanctl session-files takes no arguments\n${SESSION_FILES_USAGE}`);
+export async function runSessionFilesCommand({
+  values,
+  positionals,
+}: {
+  values: { "data-dir"?: string | undefined; print?: boolean };
+  positionals: string[];
+}): Promise<void> {
+  if (positionals.length > 0) throw new UsageError("session-files takes no arguments\nTry 'clanctl session-files --help'.");
   const files = sessionFiles(installedCommands());
   if (values.print) {
     for (const file of files) process.stdout.write(`# ${file.path}\n${file.text}\n`);

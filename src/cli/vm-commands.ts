@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
-import { ClanError } from "../shared/errors.js";
+import { ClanError, UsageError } from "../shared/errors.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
 import { GrantPath, type ShareGrant } from "../shared/share-grants.js";
 import type { VmStatus } from "../shared/vm-api.js";
@@ -8,35 +7,21 @@ import { VmdClient } from "../shared/vmd-client.js";
 
 // `clanctl vm …`: the low-level commands for scripts, talking to clan-vmd directly.
 
-export const VM_USAGE = `clanctl vm start NET --profile DIR [--share PATH[:rw]]…
-                                     boot NET's generation (a profile link or a generation directory),
-                                     granting its shares under each PATH (read-only unless ":rw")
-clanctl vm stop|pause|resume NET
-clanctl vm list [--json]
-clanctl vm log NET [--bytes N]`;
-
-export async function runVmCommand(args: string[], connect: () => MessageBus): Promise<void> {
-  const [action, ...rest] = args;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      profile: { type: "string" },
-      share: { type: "string", multiple: true, default: [] },
-      json: { type: "boolean", default: false },
-      bytes: { type: "string" },
-    },
-  });
+export async function runVmCommand(
+  action: string,
+  { values, positionals }: { values: { profile?: string | undefined; share?: string[]; json?: boolean; bytes?: string | undefined }; positionals: string[] },
+  connect: () => MessageBus,
+): Promise<void> {
   const vmd = await VmdClient.connect(connect());
   const network = () => {
     const name = positionals[0];
-    if (!name) throw new ClanError("InvalidArgument", `clanctl vm ${action} needs a network name\n${VM_USAGE}`);
+    if (!name) throw new UsageError(`vm ${action} needs a network name\nTry 'clanctl vm ${action} --help'.`);
     return name;
   };
   switch (action) {
     case "start": {
-      if (!values.profile) throw new ClanError("InvalidArgument", `clanctl vm start needs --profile DIR\n${VM_USAGE}`);
-      printStatus(await vmd.start(network(), values.profile, { shareGrants: values.share.map(parseShareGrant) }));
+      if (!values.profile) throw new UsageError("vm start needs --profile DIR\nTry 'clanctl vm start --help'.");
+      printStatus(await vmd.start(network(), values.profile, { shareGrants: (values.share ?? []).map(parseShareGrant) }));
       return;
     }
     case "stop":
@@ -59,7 +44,7 @@ export async function runVmCommand(args: string[], connect: () => MessageBus): P
       process.stdout.write(terminalSafe(await vmd.consoleTail(network(), Number(values.bytes ?? 16384)), { multiline: true }));
       return;
     default:
-      throw new ClanError("InvalidArgument", `unknown vm command ${JSON.stringify(action ?? "")}\n${VM_USAGE}`);
+      throw new UsageError(`unknown vm command ${JSON.stringify(action)}\nTry 'clanctl vm --help'.`);
   }
 }
 

@@ -1,18 +1,16 @@
-import { parseArgs } from "node:util";
 import type { MessageBus } from "@jellybrick/dbus-next";
-import { ClanError } from "../shared/errors.js";
+import { UsageError } from "../shared/errors.js";
 import { SessionClient } from "../shared/session-client.js";
 
 // `clanctl peers|block|unblock`: the members of a network's VPN, through clan-sessiond (docs/vpn.md).
 
-export const VPN_USAGE = `clanctl peers NET [--json]       the VPN's peers: connected or not, last handshake, traffic
-clanctl block NET PEER           revoke a peer (name or public key) at once; it stays blocked
-clanctl unblock NET PEER         let a blocked peer back`;
-
-export async function runVpnCommand(command: string, args: string[], connect: () => MessageBus): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
+export async function runVpnCommand(
+  command: string,
+  { values, positionals }: { values: { json?: boolean }; positionals: string[] },
+  connect: () => MessageBus,
+): Promise<void> {
   const [network, peer] = positionals;
-  if (!network || (command !== "peers" && !peer)) throw new ClanError("InvalidArgument", `clanctl ${command}: missing arguments\n${VPN_USAGE}`);
+  if (!network || (command !== "peers" && !peer)) throw new UsageError(`${command}: missing arguments\nTry 'clanctl ${command} --help'.`);
   const session = await SessionClient.connect(connect());
   if (command === "block" || command === "unblock") {
     if (command === "block") await session.blockPeer(network, peer!);

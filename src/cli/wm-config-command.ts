@@ -1,17 +1,15 @@
 import { realpath } from "node:fs/promises";
 import { delimiter, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { loadConfigFile, resolveConfigPath } from "../session/config/load.js";
 import { configSnippet } from "../sway/config-snippet.js";
 
 // `clanctl sway-config|i3-config`: prints the snippet for the user's window manager config, for the networks in
 // the same config.json clan-sessiond reads (same lookup, same loader), with clanctl's own path in the bindings.
 
-export const WM_CONFIG_USAGE = `clanctl sway-config|i3-config [--with-bar] [--config FILE]
-                                 keys and bar for your sway/i3 config, to include (docs/bar.md)`;
-
-export async function runWmConfigCommand(command: "sway-config" | "i3-config", args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { "with-bar": { type: "boolean", default: false }, config: { type: "string" } } });
+export async function runWmConfigCommand(
+  command: "sway-config" | "i3-config",
+  { values }: { values: { "with-bar"?: boolean; config?: string | undefined } },
+): Promise<void> {
   const configFile = resolveConfigPath({ cliPath: values.config, env: process.env });
   const loaded = await loadConfigFile(configFile);
   if (!loaded.ok) process.stderr.write(`clanctl ${command}: no network keys, the config could not be read:\n${loaded.error.message}\n`);

@@ -31,6 +31,14 @@ export class ClanError extends Error {
   }
 }
 
+/** A command line that does not say what to do (unknown command or option, missing or extra argument): exit 2. */
+export class UsageError extends ClanError {
+  constructor(message: string) {
+    super("InvalidArgument", message);
+    this.name = "UsageError";
+  }
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,15 +1,22 @@
-import { ClanError } from "./errors.js";
+import { ClanError, UsageError } from "./errors.js";
 import { describeUntrusted, terminalSafe } from "./untrusted-text.js";
 
-// Entry points print a failure as one line naming its cause, not a stack trace, and exit non-zero.
+// Entry points print a failure as one line naming its cause, not a stack trace, and exit 2 for a command line
+// that does not say what to do (UsageError, or node:util parseArgs refusing one) and 1 for anything else.
 export function runMain(program: string, main: (argv: string[]) => Promise<void>): void {
   main(process.argv.slice(2)).catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     // A daemon's error may quote what a guest wrote (a console tail): shown as text, never as escapes.
     process.stderr.write(`${program}: ${terminalSafe(message, { multiline: true })}\n`);
     if (!(error instanceof ClanError) && process.env.CLAN_DEBUG) console.error(error);
-    process.exit(error instanceof ClanError && error.code === "InvalidArgument" ? 2 : 1);
+    process.exit(isUsageError(error) ? 2 : 1);
   });
+}
+
+function isUsageError(error: unknown): boolean {
+  if (error instanceof UsageError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
 }
 
 /**
