@@ -24,7 +24,7 @@ describe("clanctl as a command-line program", () => {
   it("answers --help for a command and a subcommand with its own usage, exit 0", async () => {
     for (const [args, usage] of [
       [["status", "--help"], "usage: clanctl status [--json]"],
-      [["help", "restore"], "usage: clanctl restore NET [SNAPSHOT]"],
+      [["help", "restore"], "usage: clanctl restore NET [SNAPSHOT] [--no-wait]"],
       [["vm", "start", "-h"], "usage: clanctl vm start NET --profile DIR [--share DIR]…"],
       [["vm"], "usage: clanctl vm COMMAND …"],
     ] as const) {
