@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { isAlive, spawnDetached } from "../src/vmd/qemu-process.js";
-import { generationClosure, prepareStoreView, storeViewShareCommand } from "../src/vmd/store-view.js";
+import { generationClosure, prepareStoreView, storeViewUnshareArguments } from "../src/vmd/store-view.js";
 import { type Benchmark, withGoal } from "./benchmark.js";
 import { registerCleanup } from "./cleanup.js";
 import { median } from "./stats.js";
@@ -40,8 +40,7 @@ export const storeViewBenchmark: Benchmark = {
         const queriedAt = performance.now();
         const fstab = await prepareStoreView(closure, viewDir);
         const laidOutAt = performance.now();
-        const [binary, args] = storeViewShareCommand(VIRTIOFSD, viewDir, fstab, socket);
-        const pid = spawnDetached(binary, args, join(runtime, `virtiofsd-${round}.out`));
+        const pid = spawnDetached("unshare", storeViewUnshareArguments(VIRTIOFSD, viewDir, fstab, socket), join(runtime, `virtiofsd-${round}.out`));
         try {
           await waitForSocket(socket, pid);
         } finally {

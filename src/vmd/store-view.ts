@@ -146,8 +146,3 @@ export function storeViewUnshareArguments(virtiofsd: string, view: string, fstab
   ].join(" && ");
   return ["--user", "--map-root-user", "--mount", "--", "sh", "-c", script, "sh", view, fstab, virtiofsd, socket];
 }
-
-/** The same, as a command to run by clan-vmd's own user (benchmarks and tests). */
-export function storeViewShareCommand(virtiofsd: string, view: string, fstab: string, socket: string): [string, string[]] {
-  return ["unshare", storeViewUnshareArguments(virtiofsd, view, fstab, socket)];
-}

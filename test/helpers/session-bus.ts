@@ -12,8 +12,8 @@ export interface SessionBus {
   stop(): Promise<void>;
 }
 
-// A bus run by a user admits that user and root (the test process that drives the daemons with typed clients).
-const USER_BUS_CONFIG = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+/** A bus run by a user that admits that user and root (the test process that drives the daemons with typed clients). */
+export const USER_BUS_CONFIG = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <include>/usr/share/dbus-1/session.conf</include>

@@ -8,19 +8,13 @@ import { SessionClient } from "../../src/shared/session-client.js";
 import { VmdClient } from "../../src/shared/vmd-client.js";
 import { REPO, waitForNetworkStatus } from "./daemons.js";
 import { collectOutput, stopProcess, waitFor } from "./processes.js";
+import { USER_BUS_CONFIG } from "./session-bus.js";
 
 // The back half of a session as an unprivileged user runs it: that user's own session bus, clan-vmd and
 // clan-sessiond, all as the user. Needed where a process the window manager starts as its user must reach
 // clan-sessiond — swaybar's status_command: a session bus admits only its owner's uid. The bus here also admits
 // root, so that the test process can watch and drive the daemons with the typed clients.
 
-const BUS_CONFIG = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <include>/usr/share/dbus-1/session.conf</include>
-  <policy context="default"><allow user="root"/></policy>
-</busconfig>
-`;
 
 export interface SessionUser {
   uid: number;
@@ -61,7 +55,7 @@ export async function startUserSession(user: SessionUser, options: UserSessionOp
   const dir = await mkdtemp("/tmp/clan-user-session-");
   await chmod(dir, 0o700);
   const configFile = join(dir, "config.json");
-  await writeFile(join(dir, "bus.conf"), BUS_CONFIG);
+  await writeFile(join(dir, "bus.conf"), USER_BUS_CONFIG);
   await writeFile(configFile, JSON.stringify(options.config, null, 2));
   for (const sub of ["run", "state", "home"]) await mkdir(join(dir, sub), { mode: 0o700 });
   for (const path of [dir, join(dir, "bus.conf"), configFile, join(dir, "run"), join(dir, "state"), join(dir, "home")]) {

@@ -4,7 +4,7 @@ import { basename, join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClanError } from "../../src/shared/errors.js";
-import { generationClosure, isStoreShare, prepareStoreView, storeRoots, storeViewShareCommand, VIEW_MOUNTPOINT } from "../../src/vmd/store-view.js";
+import { generationClosure, isStoreShare, prepareStoreView, storeRoots, storeViewUnshareArguments, VIEW_MOUNTPOINT } from "../../src/vmd/store-view.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { buildStoreGenerations, type StoreGenerations } from "../helpers/store-generations.js";
 
@@ -131,8 +131,7 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`closures from the real Nix 
       ].join("\n"),
     );
     await chmod(probe, 0o755);
-    const [binary, args] = storeViewShareCommand(probe, view, fstab, join(root, "unused.sock"));
-    const result = await execa(binary, args, { reject: false });
+    const result = await execa("unshare", storeViewUnshareArguments(probe, view, fstab, join(root, "unused.sock")), { reject: false });
     expect(result.stderr).toBe("");
     const lines = result.stdout.split("\n");
     const closureNames = [built.generationA, built.libraryA, built.noteA, built.linkA].map((path) => basename(path)).sort();
