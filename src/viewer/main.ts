@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { ClanError } from "../shared/errors.js";
+import { tmpdir } from "node:os";
+import { GBytesReader } from "./gbytes-reader.js";
 import { loadGi } from "./gi.js";
 import { QemuDisplay } from "./qemu-display.js";
 import { ViewerWindow } from "./viewer-window.js";
@@ -45,15 +47,20 @@ export async function main(argv: string[]): Promise<void> {
     }
   });
   const start = () => {
-    const viewer = new ViewerWindow(gi, app, { label: args.label, colour: args.colour }, display, log);
+    const viewer = new ViewerWindow(gi, app, { label: args.label, colour: args.colour }, display, new GBytesReader(gi, process.env.XDG_RUNTIME_DIR ?? tmpdir()), log);
+    display.followConsoleSize((width, height) => viewer.screen.resize(width, height));
     display.registerListener(viewer.screen);
     viewer.window.present();
     if (process.env.CLAN_VIEWER_STATS) {
       setInterval(() => log(`stats ${JSON.stringify({ ...viewer.screen.counters, ...viewer.screen.size })}`), 1000);
     }
   };
-  const stop = () => app.quit();
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  // GLib's main loop runs the process: Node's own signal handlers would not get to run.
+  for (const signal of [2, 15]) {
+    gi.GLib.unixSignalAdd(gi.GLib.PRIORITY_DEFAULT, signal, () => {
+      app.quit();
+      return false;
+    });
+  }
   app.run([]);
 }

@@ -100,6 +100,25 @@ export class QemuDisplay {
     connection.sendMessage(reply, Gio.DBusSendMessageFlags.NONE);
   }
 
+  /**
+   * QEMU 7.2 sends a Scanout only for an update that covers the whole screen: a mode change shows first as the
+   * console's Width and Height, and the screen must take that size before the updates of the new mode fit.
+   */
+  followConsoleSize(resize: (width: number, height: number) => void): void {
+    const { Gio } = this.gi;
+    const read = () => {
+      const { width, height } = this.consoleSize();
+      resize(width, height);
+    };
+    this.bus.signalSubscribe(QEMU_NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged", CONSOLE_PATH, "org.qemu.Display1.Console", Gio.DBusSignalFlags.NONE, () => read());
+    read();
+  }
+
+  /** The console's size now, as QEMU says. */
+  consoleSize(): { width: number; height: number } {
+    return { width: this.property("org.qemu.Display1.Console", "Width").getUint32(), height: this.property("org.qemu.Display1.Console", "Height").getUint32() };
+  }
+
   pressKey(qnum: number, down: boolean): void {
     this.call("org.qemu.Display1.Keyboard", down ? "Press" : "Release", [this.gi.GLib.Variant.newUint32(qnum)]);
   }

@@ -2,6 +2,7 @@ import type { Gi } from "./gi.js";
 import { GuestScreen } from "./guest-screen.js";
 import { qnumOfKeycode } from "./keymap.js";
 import type { QemuDisplay } from "./qemu-display.js";
+import type { GBytesReader } from "./gbytes-reader.js";
 import type { ScreenSize } from "./frame-checks.js";
 
 // The viewer's window: the network's colour and label, drawn by the viewer, around the guest's pixels. The guest's
@@ -33,6 +34,7 @@ export class ViewerWindow {
     app: unknown,
     style: FrameStyle,
     private readonly display: QemuDisplay,
+    reader: GBytesReader,
     log: (message: string) => void,
   ) {
     const { Gtk, Gdk } = gi;
@@ -57,10 +59,9 @@ export class ViewerWindow {
     frame.append(this.picture);
     this.window.setChild(frame);
 
-    this.screen = new GuestScreen(gi, {
+    this.screen = new GuestScreen(gi, reader, {
       show: (texture) => this.picture.setPaintable(texture),
       hide: () => this.picture.setPaintable(null),
-      render: (node) => this.window.getRenderer().renderTexture(node, null),
       log,
       closed: () => this.window.close(),
     });
