@@ -32,6 +32,8 @@ export class QemuDisplay {
   private readonly bus: ReturnType<Gi["Gio"]["DBusConnection"]["newForAddressSync"]>;
   private peer: unknown;
   private absolute = false;
+  /** The console's size as last announced. */
+  private size = { width: 0, height: 0 };
 
   constructor(
     private readonly gi: Gi,
@@ -106,12 +108,20 @@ export class QemuDisplay {
    */
   followConsoleSize(resize: (width: number, height: number) => void): void {
     const { Gio } = this.gi;
-    const read = () => {
-      const { width, height } = this.consoleSize();
-      resize(width, height);
-    };
-    this.bus.signalSubscribe(QEMU_NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged", CONSOLE_PATH, "org.qemu.Display1.Console", Gio.DBusSignalFlags.NONE, () => read());
-    read();
+    // The new size is read from the signal itself: a call to QEMU from here could wait on GDBus's worker thread
+    // while that thread waits for the listener's frame handler on this one.
+    this.bus.signalSubscribe(QEMU_NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged", CONSOLE_PATH, "org.qemu.Display1.Console", Gio.DBusSignalFlags.NONE,
+      (_connection: unknown, _sender: unknown, _path: unknown, _iface: unknown, _signal: unknown, parameters: GVariant) => {
+        const changed = parameters.getChildValue(1);
+        const width = changed.lookupValue("Width", null)?.getUint32();
+        const height = changed.lookupValue("Height", null)?.getUint32();
+        if (width === undefined && height === undefined) return;
+        this.size = { width: width ?? this.size.width, height: height ?? this.size.height };
+        resize(this.size.width, this.size.height);
+      });
+    const { width, height } = this.consoleSize();
+    this.size = { width, height };
+    resize(width, height);
   }
 
   /** The console's size now, as QEMU says. */
@@ -178,6 +188,7 @@ interface PeerConnection {
 }
 
 interface GVariant {
+  lookupValue(key: string, type: null): GVariant | null;
   getChildValue(index: number): GVariant;
   getUint32(): number;
   getInt32(): number;
