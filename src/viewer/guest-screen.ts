@@ -1,0 +1,115 @@
+import type { Gi } from "./gi.js";
+import { checkScanout, checkUpdate, PIXMAN_X8R8G8B8, type PixelRect, type ScreenSize } from "./frame-checks.js";
+import type { GBytesReader } from "./gbytes-reader.js";
+import type { FrameSink } from "./qemu-display.js";
+
+// The guest's screen on the copy path (QEMU 7.2: the pixels inside each Scanout and Update message): one tightly
+// packed buffer the updates are copied into, turned into a texture once per frame of the window.
+//
+// x8r8g8b8's fourth byte is padding (QEMU leaves it 0). Read as premultiplied B8G8R8A8 it is a pixel of alpha 0
+// whose colour, drawn over opaque black, is exactly the guest's colour: hence the black under the picture, and no
+// per-pixel pass in JS.
+
+const BYTES_PER_PIXEL = 4;
+
+export interface ScreenView {
+  show(texture: unknown, size: ScreenSize): void;
+  hide(): void;
+  log(message: string): void;
+  closed(): void;
+}
+
+export class GuestScreen implements FrameSink {
+  size: ScreenSize = { width: 0, height: 0 };
+  private pixels = Buffer.alloc(0);
+  private dirty = false;
+  /** Messages and bytes received and frames shown, for bench/ and tests. */
+  readonly counters = { scanouts: 0, updates: 0, bytes: 0, shown: 0 };
+
+  constructor(
+    private readonly gi: Gi,
+    private readonly reader: GBytesReader,
+    private readonly view: ScreenView,
+  ) {}
+
+  scanout(width: number, height: number, stride: number, format: number, data: unknown): void {
+    const length = sizeOf(data);
+    checkScanout({ width, height }, stride, format, length);
+    this.size = { width, height };
+    this.pixels = Buffer.alloc(width * height * BYTES_PER_PIXEL);
+    this.copy({ x: 0, y: 0, width, height }, stride, this.reader.read(data, length));
+    this.counters.scanouts++;
+    this.counters.bytes += length;
+    this.flush();
+  }
+
+  /** The console's new size: the pixels that still fit stay, the rest is black until the guest draws it. */
+  resize(width: number, height: number): void {
+    if (width === this.size.width && height === this.size.height) return;
+    try {
+      checkScanout({ width, height }, width * BYTES_PER_PIXEL, PIXMAN_X8R8G8B8, width * height * BYTES_PER_PIXEL);
+    } catch (error) {
+      this.refused("console size", error);
+      return;
+    }
+    const previous = this.pixels;
+    const previousSize = this.size;
+    this.size = { width, height };
+    this.pixels = Buffer.alloc(width * height * BYTES_PER_PIXEL);
+    const rows = Math.min(height, previousSize.height);
+    const rowBytes = Math.min(width, previousSize.width) * BYTES_PER_PIXEL;
+    for (let row = 0; row < rows; row++) previous.copy(this.pixels, row * width * BYTES_PER_PIXEL, row * previousSize.width * BYTES_PER_PIXEL, row * previousSize.width * BYTES_PER_PIXEL + rowBytes);
+    this.dirty = true;
+  }
+
+  update(x: number, y: number, width: number, height: number, stride: number, format: number, data: unknown): void {
+    const length = sizeOf(data);
+    // The signal of a mode change travels on the bus, the updates on the listener's own connection: an update
+    // of a larger new mode may come first. The screen grows to hold it (within MAX_SIDE, as any mode the guest
+    // could choose) and takes its exact size when the signal arrives. Asking QEMU here would deadlock: this runs
+    // while GDBus's one worker thread waits for it.
+    if (x + width > this.size.width || y + height > this.size.height) {
+      this.resize(Math.max(this.size.width, x + width), Math.max(this.size.height, y + height));
+    }
+    checkUpdate(this.size, { x, y, width, height }, stride, format, length);
+    this.copy({ x, y, width, height }, stride, this.reader.read(data, length));
+    this.counters.updates++;
+    this.counters.bytes += length;
+  }
+
+  disable(): void {
+    this.dirty = false;
+    this.view.hide();
+  }
+
+  closed(): void {
+    this.view.closed();
+  }
+
+  refused(what: string, error: unknown): void {
+    this.view.log(`refused QEMU's ${what}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  /** Called once per frame of the window: shows the screen if anything changed since. */
+  flush(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const { Gdk, GLib } = this.gi;
+    const { width, height } = this.size;
+    const texture = Gdk.MemoryTexture.new(width, height, Gdk.MemoryFormat.B8G8R8A8_PREMULTIPLIED, GLib.Bytes.new(this.pixels), width * BYTES_PER_PIXEL);
+    this.view.show(texture, this.size);
+    this.counters.shown++;
+  }
+
+  private copy({ x, y, width, height }: PixelRect, stride: number, source: Buffer): void {
+    const rowBytes = width * BYTES_PER_PIXEL;
+    for (let row = 0; row < height; row++) {
+      source.copy(this.pixels, ((y + row) * this.size.width + x) * BYTES_PER_PIXEL, row * stride, row * stride + rowBytes);
+    }
+    this.dirty = true;
+  }
+}
+
+function sizeOf(data: unknown): number {
+  return Number((data as { getSize(): number | bigint }).getSize());
+}

@@ -1,0 +1,66 @@
+import { z } from "zod";
+import { ClanError } from "../shared/errors.js";
+import { tmpdir } from "node:os";
+import { GBytesReader } from "./gbytes-reader.js";
+import { loadGi } from "./gi.js";
+import { QemuDisplay } from "./qemu-display.js";
+import { ViewerWindow } from "./viewer-window.js";
+
+// clan-viewer: one process per running network VM with a D-Bus display. clan-sessiond starts it with the VM's
+// display bus and the network's label and colour (docs/display.md).
+
+const Arguments = z.object({
+  address: z.string().regex(/^unix:path=\/[^,;]+$/, { error: "--address must be a D-Bus address unix:path=/..." }),
+  label: z.string().min(1).max(64),
+  colour: z.string().regex(/^#[0-9a-fA-F]{6}$/, { error: 'must be a colour "#rrggbb"' }),
+});
+export type ViewerArguments = z.infer<typeof Arguments>;
+
+export function parseArguments(argv: string[]): ViewerArguments {
+  const values: Record<string, string> = {};
+  for (let index = 0; index < argv.length; index += 2) {
+    const flag = argv[index];
+    const value = argv[index + 1];
+    if (!flag?.startsWith("--") || value === undefined) throw new ClanError("InvalidArgument", `usage: clan-viewer --address unix:path=BUS --label LABEL --colour '#rrggbb' (at ${JSON.stringify(flag)})`);
+    values[flag.slice(2)] = value;
+  }
+  const parsed = Arguments.safeParse(values);
+  if (!parsed.success) throw new ClanError("InvalidArgument", parsed.error.issues.map((issue) => `--${issue.path.join(".")}: ${issue.message}`).join("; "));
+  return parsed.data;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const args = parseArguments(argv);
+  const gi = await loadGi();
+  const { Gtk, Gio } = gi;
+  const log = (message: string) => process.stderr.write(`clan-viewer: ${message}\n`);
+  const display = new QemuDisplay(gi, args.address);
+  const app = new Gtk.Application({ flags: Gio.ApplicationFlags.NON_UNIQUE });
+  app.on("activate", () => {
+    try {
+      start();
+    } catch (error) {
+      // node-gtk drops what a signal handler throws: the viewer ends, naming the cause.
+      log(`cannot show the VM's display: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+      app.quit();
+    }
+  });
+  const start = () => {
+    const viewer = new ViewerWindow(gi, app, { label: args.label, colour: args.colour }, display, new GBytesReader(gi, process.env.XDG_RUNTIME_DIR ?? tmpdir()), log);
+    display.followConsoleSize((width, height) => viewer.screen.resize(width, height));
+    display.registerListener(viewer.screen);
+    viewer.window.present();
+    if (process.env.CLAN_VIEWER_STATS) {
+      setInterval(() => log(`stats ${JSON.stringify({ ...viewer.screen.counters, ...viewer.screen.size })}`), 1000);
+    }
+  };
+  // GLib's main loop runs the process: Node's own signal handlers would not get to run.
+  for (const signal of [2, 15]) {
+    gi.GLib.unixSignalAdd(gi.GLib.PRIORITY_DEFAULT, signal, () => {
+      app.quit();
+      return false;
+    });
+  }
+  app.run([]);
+}

@@ -1,0 +1,144 @@
+import type { Gi } from "./gi.js";
+import { GuestScreen } from "./guest-screen.js";
+import { qnumOfKeycode } from "./keymap.js";
+import type { QemuDisplay } from "./qemu-display.js";
+import type { GBytesReader } from "./gbytes-reader.js";
+import type { ScreenSize } from "./frame-checks.js";
+
+// The viewer's window: the network's colour and label, drawn by the viewer, around the guest's pixels. The guest's
+// texture is the content of one Gtk.Picture inside that frame, so whatever the guest draws is clipped to the inner
+// area; the label is plain text from the user's config, never from the guest. In fullscreen the coloured border
+// and the label strip stay.
+
+export interface FrameStyle {
+  label: string;
+  /** "#rrggbb", validated by the caller. */
+  colour: string;
+}
+
+const BORDER_PX = 4;
+/** QEMU's InputButton for GTK's buttons 1, 2, 3. */
+const BUTTONS: Record<number, number> = { 1: 0, 2: 1, 3: 2 };
+const WHEEL_UP = 3;
+const WHEEL_DOWN = 4;
+
+export class ViewerWindow {
+  readonly window: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly screen: GuestScreen;
+  private readonly picture: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  private requested: ScreenSize = { width: 0, height: 0 };
+  private pointer = { x: 0, y: 0 };
+
+  constructor(
+    private readonly gi: Gi,
+    app: unknown,
+    style: FrameStyle,
+    private readonly display: QemuDisplay,
+    reader: GBytesReader,
+    log: (message: string) => void,
+  ) {
+    const { Gtk, Gdk } = gi;
+    this.window = new Gtk.ApplicationWindow({ application: app });
+    this.window.setTitle(`[${style.label}]`);
+    this.window.setDefaultSize(800, 600);
+
+    const css = new Gtk.CssProvider();
+    const sheet = `.clan-frame { background: ${style.colour}; padding: ${BORDER_PX}px; }
+      .clan-label { color: ${contrastingText(style.colour)}; font-weight: bold; padding: 0 0 ${BORDER_PX}px 0; }
+      .clan-guest { background: #000000; }`;
+    css.loadFromData(sheet, -1);
+    Gtk.StyleContext.addProviderForDisplay(Gdk.Display.getDefault(), css, Gtk.STYLE_PROVIDER_PRIORITY_APPLICATION);
+
+    const frame = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
+    frame.addCssClass("clan-frame");
+    const label = new Gtk.Label({ label: style.label, xalign: 0 });
+    label.addCssClass("clan-label");
+    frame.append(label);
+    this.picture = new Gtk.Picture({ hexpand: true, vexpand: true, canShrink: true, keepAspectRatio: true });
+    this.picture.addCssClass("clan-guest");
+    frame.append(this.picture);
+    this.window.setChild(frame);
+
+    this.screen = new GuestScreen(gi, reader, {
+      show: (texture) => this.picture.setPaintable(texture),
+      hide: () => this.picture.setPaintable(null),
+      log,
+      closed: () => this.window.close(),
+    });
+    this.picture.addTickCallback(() => {
+      this.screen.flush();
+      this.followSize();
+      return true;
+    });
+    this.connectInput();
+  }
+
+  private connectInput(): void {
+    const { Gtk } = this.gi;
+    const keys = new Gtk.EventControllerKey();
+    keys.on("key-pressed", (_keyval: number, keycode: number) => this.key(keycode, true));
+    keys.on("key-released", (_keyval: number, keycode: number) => {
+      this.key(keycode, false);
+    });
+    this.window.addController(keys);
+
+    const motion = new Gtk.EventControllerMotion();
+    motion.on("motion", (x: number, y: number) => this.move(x, y));
+    this.picture.addController(motion);
+
+    const click = new Gtk.GestureClick({ button: 0 });
+    click.on("pressed", () => this.button(click.getCurrentButton(), true));
+    click.on("released", () => this.button(click.getCurrentButton(), false));
+    this.picture.addController(click);
+
+    const scroll = new Gtk.EventControllerScroll({ flags: Gtk.EventControllerScrollFlags.VERTICAL });
+    scroll.on("scroll", (_dx: number, dy: number) => {
+      const wheel = dy < 0 ? WHEEL_UP : WHEEL_DOWN;
+      this.display.pressButton(wheel, true);
+      this.display.pressButton(wheel, false);
+      return true;
+    });
+    this.picture.addController(scroll);
+  }
+
+  private key(keycode: number, down: boolean): boolean {
+    const qnum = qnumOfKeycode(keycode);
+    if (qnum === undefined) return false;
+    this.display.pressKey(qnum, down);
+    return true;
+  }
+
+  private button(gtkButton: number, down: boolean): void {
+    const button = BUTTONS[gtkButton];
+    if (button !== undefined) this.display.pressButton(button, down);
+  }
+
+  /** From the picture's coordinates to the guest screen's, through the picture's scaling and centring. */
+  private move(x: number, y: number): void {
+    const { width, height } = this.screen.size;
+    const areaWidth = this.picture.getWidth() as number;
+    const areaHeight = this.picture.getHeight() as number;
+    if (width === 0 || height === 0 || areaWidth === 0 || areaHeight === 0) return;
+    const scale = Math.min(areaWidth / width, areaHeight / height);
+    const guestX = Math.min(width - 1, Math.max(0, (x - (areaWidth - width * scale) / 2) / scale));
+    const guestY = Math.min(height - 1, Math.max(0, (y - (areaHeight - height * scale) / 2) / scale));
+    this.display.movePointer(guestX, guestY, guestX - this.pointer.x, guestY - this.pointer.y);
+    this.pointer = { x: guestX, y: guestY };
+  }
+
+  /** The inner area's size is the resolution asked of the guest. */
+  private followSize(): void {
+    const width = this.picture.getWidth() as number;
+    const height = this.picture.getHeight() as number;
+    if (width < 1 || height < 1 || (width === this.requested.width && height === this.requested.height)) return;
+    this.requested = { width, height };
+    this.display.setSize(width, height);
+  }
+}
+
+/** Black or white, whichever reads better on the network's colour. */
+export function contrastingText(colour: string): string {
+  const value = Number.parseInt(colour.slice(1), 16);
+  const luminance = 0.299 * ((value >> 16) & 255) + 0.587 * ((value >> 8) & 255) + 0.114 * (value & 255);
+  return luminance > 140 ? "#000000" : "#ffffff";
+}

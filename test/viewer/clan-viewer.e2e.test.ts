@@ -1,0 +1,94 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { execa, type ResultPromise } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO, waitUntil } from "../helpers/daemons.js";
+import { collectOutput, skipReason, stopProcess } from "../helpers/processes.js";
+import { countPixels, x11Screenshot } from "../helpers/screenshot.js";
+import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
+
+// clan-viewer on the copy path against the real QEMU 7.2: a bare PC whose firmware writes its boot messages on the
+// VGA screen, QEMU's D-Bus display on a private bus, the viewer under Xvfb. The screenshot (kept under
+// test-output/viewer/) must show the guest's text inside the network's coloured frame and label, and none of the
+// guest's pixels on the frame.
+
+const QEMU = "qemu-system-x86_64";
+const nodeGtkReason = await import("node-gtk").then(
+  () => "",
+  () => " (node-gtk did not build)",
+);
+const skip = skipReason(QEMU, "dbus-daemon", "Xvfb", "import", "convert") || nodeGtkReason;
+const OUTPUT = join(REPO, "test-output", "viewer");
+const COLOUR = "#3366cc";
+/** VGA's light grey (palette 7, 0x2a on a 6-bit DAC) in which SeaBIOS writes. */
+const GUEST_TEXT = "#a8a8a8";
+const WINDOW = { width: 800, height: 600 };
+const BORDER = 4;
+
+describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its frame${skip}`, () => {
+  const display = `:${200 + (process.pid % 500)}`;
+  let bus: SessionBus;
+  let xvfb: ResultPromise;
+  let qemu: ResultPromise;
+  let viewer: ResultPromise;
+  let viewerLog: () => string;
+
+  beforeAll(async () => {
+    mkdirSync(OUTPUT, { recursive: true });
+    xvfb = execa("Xvfb", [display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"], { reject: false });
+    bus = await startSessionBus();
+    qemu = execa(QEMU, ["-machine", "pc", "-accel", "tcg", "-m", "64", "-display", "dbus", "-vga", "std", "-nic", "none", "-serial", "none", "-monitor", "none"], {
+      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: bus.address },
+      reject: false,
+    });
+    const qemuLog = collectOutput(qemu);
+    await waitUntil(async () => {
+      const names = await execa("busctl", ["--address", bus.address, "list", "--no-legend"], { reject: false });
+      return names.stdout.includes("org.qemu") ? true : undefined;
+    }, `QEMU to own org.qemu on the bus:\n${qemuLog()}`, 20_000);
+    viewer = execa("node", [join(REPO, "bin/clan-viewer.js"), "--address", bus.address, "--label", "family", "--colour", COLOUR], {
+      env: { ...process.env, DISPLAY: display, GDK_BACKEND: "x11", GSK_RENDERER: "cairo", CLAN_VIEWER_STATS: "1", WAYLAND_DISPLAY: "" },
+      reject: false,
+    });
+    viewerLog = collectOutput(viewer);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (viewer) await stopProcess(viewer);
+    if (qemu) await stopProcess(qemu);
+    if (xvfb) await stopProcess(xvfb);
+    await bus?.stop();
+  });
+
+  it("draws the guest's text inside the network's colour and label, and the guest's pixels never on the frame", async () => {
+    const shot = join(OUTPUT, "copy-path-qemu-7.2.png");
+    // Until the firmware's last message ("No bootable device.") has arrived as an Update and been drawn.
+    await waitUntil(async () => {
+      if (viewer.exitCode !== null) throw new Error(`clan-viewer exited: ${viewerLog()}`);
+      await x11Screenshot(display, shot);
+      const text = await countPixels(shot, { x: BORDER, y: 24, width: WINDOW.width - 2 * BORDER, height: WINDOW.height - 24 - BORDER }, GUEST_TEXT, 8);
+      return text > 2000 ? text : undefined;
+    }, `the guest's text in the viewer:\n${viewerLog()}`, 60_000);
+
+    // The frame: left and right borders, the bottom border and the label strip, in the network's colour.
+    const left = { x: 0, y: 40, width: BORDER, height: WINDOW.height - 80 };
+    expect(await countPixels(shot, left, COLOUR)).toBe(left.width * left.height);
+    const right = { x: WINDOW.width - BORDER, y: 40, width: BORDER, height: WINDOW.height - 80 };
+    expect(await countPixels(shot, right, COLOUR)).toBe(right.width * right.height);
+    const bottom = { x: 0, y: WINDOW.height - BORDER, width: WINDOW.width, height: BORDER };
+    expect(await countPixels(shot, bottom, COLOUR)).toBe(bottom.width * bottom.height);
+    // The label strip is the colour with the label's white text on it.
+    const strip = { x: 0, y: 0, width: WINDOW.width, height: 20 };
+    const stripColour = await countPixels(shot, strip, COLOUR);
+    expect(stripColour).toBeGreaterThan(strip.width * strip.height * 0.8);
+    expect(await countPixels(shot, strip, "#ffffff", 16)).toBeGreaterThan(20);
+    // No grey guest text on the frame.
+    for (const region of [left, right, bottom, strip]) expect(await countPixels(shot, region, GUEST_TEXT, 8)).toBe(0);
+
+    const stats = viewerLog().split("\n").filter((line) => line.includes("stats ")).pop();
+    expect(stats, viewerLog()).toBeDefined();
+    const counters = JSON.parse(stats!.slice(stats!.indexOf("{"))) as { scanouts: number; updates: number; shown: number };
+    expect(counters.scanouts).toBeGreaterThanOrEqual(1);
+    expect(counters.updates).toBeGreaterThan(0);
+  }, 90_000);
+});
