@@ -161,7 +161,7 @@ export class SessionManagerInterface extends Interface {
   WorkspaceFocused(workspace: string) {
     return asDbusCall(() => {
       if (workspace.length > 1024) throw new ClanError("InvalidArgument", "workspace name is longer than 1024 characters");
-      this.actions.workspaceFocused(workspace);
+      this.actions.focusReported(workspace);
     });
   }
 

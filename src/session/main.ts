@@ -60,11 +60,7 @@ export async function main(argv: string[]): Promise<void> {
   log(`serving ${SESSION_BUS_NAME} (config ${configFile}, backend ${session.backendKind})`);
   keepServingAfterUnexpectedErrors(log);
   const stopSearching = new AbortController();
-  if (choice !== "none" && !backend) {
-    void waitForWindowManager(choice, log, stopSearching.signal)
-      .then((found) => found && session.attachBackend(found))
-      .catch((error: unknown) => log(`cannot attach to the window manager: ${errorMessage(error)}`));
-  }
+  if (choice !== "none" && !backend) attachWindowManagerWhenItAppears(session, choice, log, stopSearching);
 
   const shutdown = async () => {
     stopSearching.abort();
@@ -83,6 +79,27 @@ export async function main(argv: string[]): Promise<void> {
 function parseBackendChoice(choice: string): WindowManagerChoice | "none" {
   if (choice === "auto" || choice === "sway" || choice === "i3" || choice === "none") return choice;
   throw new ClanError("InvalidArgument", `--backend must be auto, sway, i3 or none, not ${JSON.stringify(choice)}`);
+}
+
+/**
+ * Attaches the sway or i3 that starts after clan-sessiond. Focus reported by the GNOME extension says which window
+ * manager this session has, so none is waited for any more.
+ */
+function attachWindowManagerWhenItAppears(
+  session: Session,
+  choice: WindowManagerChoice,
+  log: (message: string) => void,
+  stopSearching: AbortController,
+): void {
+  const focusReportedOverDbus = (): void => {
+    log("focus is reported over D-Bus (the GNOME extension): no longer waiting for sway or i3");
+    stopSearching.abort();
+  };
+  session.once("focus-reported", focusReportedOverDbus);
+  void waitForWindowManager(choice, log, stopSearching.signal)
+    .then((found) => found && session.attachBackend(found))
+    .catch((error: unknown) => log(`cannot attach to the window manager: ${errorMessage(error)}`))
+    .finally(() => session.off("focus-reported", focusReportedOverDbus));
 }
 
 /** The window manager running now, attached before focus is first read; undefined when there is none yet. */

@@ -45,6 +45,8 @@ export interface SessionEvents {
   "config-error-changed": [string];
   "viewer-pids-changed": [Record<string, number>];
   "backend-changed": [string];
+  /** A window manager outside this process (the GNOME extension) reported focus over D-Bus. */
+  "focus-reported": [];
 }
 
 export class Session extends EventEmitter<SessionEvents> {
@@ -166,6 +168,12 @@ export class Session extends EventEmitter<SessionEvents> {
     backend.on("workspace-focused", (workspace) => this.workspaceFocused(workspace));
     backend.on("reconnected", () => void this.resyncFocus());
     await this.resyncFocus();
+  }
+
+  /** Focus reported over D-Bus (WorkspaceFocused) by a window manager outside this process: the GNOME extension. */
+  focusReported(workspace: string): void {
+    this.emit("focus-reported");
+    this.workspaceFocused(workspace);
   }
 
   workspaceFocused(workspace: string): void {

@@ -3,7 +3,6 @@ import { stat } from "node:fs/promises";
 import { errorMessage } from "../shared/errors.js";
 import type { BackendEvents, WindowManagerBackend, WindowPlacement } from "../session/window-manager-backend.js";
 import type { WmDialect } from "./command-syntax.js";
-import { retryWithBackoff } from "./ipc/backoff.js";
 import { IpcClient } from "./ipc/client.js";
 import type { EventSubscription } from "./ipc/event-subscription.js";
 import { createDefaultSocketDiscovery, discoverWindowManager } from "./ipc/socket-discovery.js";
@@ -11,6 +10,7 @@ import { walkTree, type TreeNode } from "./ipc/messages/get-tree.js";
 import { focusWorkspace } from "./commands.js";
 import { placeWindowCommand, refuseFullscreenCommand } from "./placement-commands.js";
 import { claimedAncestor, windowPid } from "./window-owner.js";
+import { searchForWindowManager } from "./window-manager-search.js";
 
 // clan-sessiond's backend for sway and i3: workspace focus events in, window placement and decoration out.
 // Events arrive on their own subscription connection; commands go over the client's command connection.
@@ -30,7 +30,14 @@ export class SwayBackend extends EventEmitter<BackendEvents> implements WindowMa
 
   static async connect(kind: WmDialect, log: (message: string) => void): Promise<SwayBackend> {
     const client = await IpcClient.connect({ discover: createDefaultSocketDiscovery({ uid: await sessionOwner() }) });
-    const events = await client.subscribe(["workspace", "window"]);
+    let events: EventSubscription;
+    try {
+      events = await client.subscribe(["workspace", "window"]);
+    } catch (error) {
+      // Left open, the command connection would go on reconnecting to a window manager no one uses.
+      client.close();
+      throw error;
+    }
     const backend = new SwayBackend(kind, client, events, log);
     void backend.consumeEvents();
     return backend;
@@ -130,10 +137,6 @@ async function sessionOwner(): Promise<number | undefined> {
 
 export type WindowManagerChoice = "auto" | WmDialect;
 
-/** How often to look for a window manager that is not there yet: soon at first (it is usually starting), then
- *  every few seconds, which costs a directory listing. */
-const SEARCH_BACKOFF = { initialDelayMs: 100, maxDelayMs: 3000 };
-
 /** Connects to the window manager running now (`auto`: whichever is found); rejects saying where it looked. */
 export async function connectWindowManager(choice: WindowManagerChoice, log: (message: string) => void): Promise<WindowManagerBackend> {
   const found = await discoverWindowManager({ uid: await sessionOwner() });
@@ -142,19 +145,13 @@ export async function connectWindowManager(choice: WindowManagerChoice, log: (me
 }
 
 /**
- * Looks for the window manager until one can be reached — a sway or i3 that starts after clan-sessiond, or whose
- * environment was imported after it started — and connects to it. Undefined when `signal` aborts first.
+ * Waits for the window manager — a sway or i3 that starts after clan-sessiond — and connects to it as soon as its
+ * IPC socket appears (window-manager-search.ts: watched, not polled). Undefined when `signal` aborts first.
  */
 export async function waitForWindowManager(
   choice: WindowManagerChoice,
   log: (message: string) => void,
   signal: AbortSignal,
 ): Promise<WindowManagerBackend | undefined> {
-  // A miss says what connectWindowManager's first miss said, which the caller has logged.
-  const backend = await retryWithBackoff(() => connectWindowManager(choice, log), { backoff: SEARCH_BACKOFF, signal, onAttemptFailed: () => undefined });
-  if (backend && signal.aborted) {
-    await backend.close();
-    return undefined;
-  }
-  return backend;
+  return searchForWindowManager({ env: process.env, uid: await sessionOwner(), connect: () => connectWindowManager(choice, log), log, signal });
 }

@@ -110,7 +110,7 @@ describe("clan-sessiond's D-Bus methods under hostile arguments", () => {
       stop: refuse,
       pause: refuse,
       switchTo: refuse,
-      workspaceFocused: () => undefined,
+      focusReported: () => undefined,
     } as unknown as Session;
     const session = new SessionManagerInterface(actions) as unknown as Record<string, Method>;
     const methods = ["GetNetwork", "Start", "Stop", "Pause", "Switch", "Rebuild", "StartRebuild", "StartBackup", "Generations", "BuildLog", "CheckUpdate", "Peers", "BackupNow", "Backups"];
