@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { FoundWindowManager } from "../../src/sway/ipc/socket-discovery.js";
 import { socketPlaces, watchWindowManagerSockets, type SocketWatch } from "../../src/sway/ipc/socket-watch.js";
+import { makeStaleSocket } from "../helpers/stale-socket.js";
 
 // The socket watch on a temp directory standing in for XDG_RUNTIME_DIR, with real unix sockets. Every test ends
 // by creating one more socket and waiting for its report: events come in order, so whatever should not have been
@@ -55,15 +55,6 @@ async function listen(path: string): Promise<void> {
   await new Promise<void>((resolve, reject) => server.once("error", reject).listen(path, resolve));
 }
 
-/** A socket file nothing listens on, as a window manager that was killed leaves it. */
-async function staleSocket(path: string): Promise<void> {
-  const script = `require("net").createServer().listen(${JSON.stringify(path)}, () => { console.log("ready"); setInterval(() => {}, 1000); })`;
-  const child = execa("node", ["-e", script], { reject: false });
-  await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
-  child.kill("SIGKILL");
-  await child;
-}
-
 async function untilReported(path: string): Promise<void> {
   while (!reported.some((found) => found.path === path)) await new Promise<void>((resolve) => waiters.push(resolve));
 }
@@ -108,8 +99,8 @@ describe("watchWindowManagerSockets", () => {
 
   it("does not report a stale socket that was there before it started", async () => {
     await mkdir(join(runtimeDir, "i3"), { recursive: true });
-    await staleSocket(join(runtimeDir, `sway-ipc.${UID}.50.sock`));
-    await staleSocket(join(runtimeDir, "i3", "ipc-socket.51"));
+    await makeStaleSocket(join(runtimeDir, `sway-ipc.${UID}.50.sock`));
+    await makeStaleSocket(join(runtimeDir, "i3", "ipc-socket.51"));
     startWatch();
     const path = join(runtimeDir, `sway-ipc.${UID}.52.sock`);
     await listen(path);
@@ -121,7 +112,7 @@ describe("watchWindowManagerSockets", () => {
     await mkdir(runtimeDir);
     startWatch();
     const stale = join(runtimeDir, `sway-ipc.${UID}.60.sock`);
-    await staleSocket(stale);
+    await makeStaleSocket(stale);
     await untilReported(stale);
     await rm(stale);
     const path = join(runtimeDir, `sway-ipc.${UID}.61.sock`);
@@ -147,7 +138,7 @@ describe("watchWindowManagerSockets", () => {
     await mkdir(staging);
     const path = join(staging, "ipc-socket.75");
     await listen(path);
-    await execa("mv", [staging, join(runtimeDir, "i3")]);
+    await rename(staging, join(runtimeDir, "i3"));
     const moved = join(runtimeDir, "i3", "ipc-socket.75");
     await untilReported(moved);
     expect(reported).toEqual([{ kind: "i3", path: moved }]);
