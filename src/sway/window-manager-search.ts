@@ -91,7 +91,12 @@ export function searchForWindowManager(options: WindowManagerSearchOptions): Pro
       failed: (place, error) => log(`cannot watch ${place} for a window manager's socket: ${error.message}`),
     });
     signal.addEventListener("abort", abort, { once: true });
-    log(`waiting for a window manager's socket in ${watch.places.map((place) => place.directory).filter(unique).join(", ") || "no place: XDG_RUNTIME_DIR, SWAYSOCK and I3SOCK are unset"}`);
+    const directories = watch.places.map((place) => place.directory).filter(unique);
+    log(
+      directories.length > 0
+        ? `waiting for a window manager's socket in ${directories.join(", ")}`
+        : "cannot wait for a window manager: XDG_RUNTIME_DIR, SWAYSOCK and I3SOCK are unset, so no place is known to watch",
+    );
     void tryToConnect(0, undefined);
   });
 }
