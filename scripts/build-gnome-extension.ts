@@ -19,8 +19,9 @@ export const UUID = "clan-desktop@clan.lol";
 export const SCHEMA_ID = "org.gnome.shell.extensions.clan-desktop";
 
 export const FLAVOURS = {
-  esm: { shellVersions: ["45", "46", "47", "48"], zip: `${UUID}.shell45-48.zip` },
-  legacy: { shellVersions: ["42", "43", "44"], zip: `${UUID}.shell42-44.zip` },
+  esm: { shellVersions: ["45", "46", "47", "48", "49", "50", "51"], zip: `${UUID}.shell45-51.zip` },
+  // Not 42: the preferences page needs Adw.EntryRow, which libadwaita 1.1 (GNOME 42) lacks.
+  legacy: { shellVersions: ["43", "44"], zip: `${UUID}.shell43-44.zip` },
 } as const;
 export type Flavour = keyof typeof FLAVOURS;
 
@@ -34,6 +35,7 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+/** No `url`: the project has no public code repository yet, and the field is meant to name one. */
 function metadata(flavour: Flavour): string {
   const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string };
   return `${JSON.stringify(
@@ -45,7 +47,6 @@ function metadata(flavour: Flavour): string {
       "shell-version": FLAVOURS[flavour].shellVersions,
       "settings-schema": SCHEMA_ID,
       "version-name": pkg.version,
-      url: "https://clan.lol",
     },
     null,
     2,
@@ -72,6 +73,7 @@ function layOut(flavour: Flavour): string {
     writeFileSync(join(root, entry), flavour === "esm" ? source : toLegacyEntry(source));
   }
   cpSync(join(SOURCE, "stylesheet.css"), join(root, "stylesheet.css"));
+  cpSync(join(REPO, "LICENSE"), join(root, "LICENSE"));
   mkdirSync(join(root, "schemas"));
   cpSync(join(SOURCE, "schemas", `${SCHEMA_ID}.gschema.xml`), join(root, "schemas", `${SCHEMA_ID}.gschema.xml`));
   execFileSync("glib-compile-schemas", ["--strict", join(root, "schemas")], { stdio: "inherit" });
