@@ -10,7 +10,7 @@ import * as PanelMenu from "resource:///org/gnome/shell/ui/panelMenu.js";
 import * as PopupMenu from "resource:///org/gnome/shell/ui/popupMenu.js";
 import { ClanDesktop } from "./shell/controller.js";
 
-// Entry point for GNOME Shell 45 and later (ES modules). GNOME 42–44 load legacy/extension.ts instead; both hand
+// Entry point for GNOME Shell 45 and later (ES modules). GNOME 43–44 load legacy/extension.ts instead; both hand
 // the same shell code its libraries (see shell/platform.ts).
 
 export default class ClanDesktopExtension extends Extension {

@@ -13,7 +13,7 @@ import { WindowGroups } from "./window-groups.js";
 
 // One enabled extension: the link to clan-sessiond, the panel indicator, the workspace ↔ network mapping and
 // the keybindings, wired together. Both entry points (extension.ts for GNOME 45+, legacy/extension.ts for
-// 42–44) create one on enable() and end it on disable(); everything it made is undone through its Lifetime.
+// 43–44) create one on enable() and end it on disable(); everything it made is undone through its Lifetime.
 
 export const SETTINGS_KEYS = { showCount: "show-running-count", notify: "notify-on-failure" } as const;
 

@@ -9,7 +9,7 @@ import type * as PanelMenu from "resource:///org/gnome/shell/ui/panelMenu.js";
 import type * as PopupMenu from "resource:///org/gnome/shell/ui/popupMenu.js";
 
 // The shell modules receive GNOME Shell's libraries from their entry point instead of importing them: GNOME 45+
-// loads ES modules (`import St from "gi://St"`), GNOME 42–44 the older `imports.gi.St`, and this keeps one copy
+// loads ES modules (`import St from "gi://St"`), GNOME 43–44 the older `imports.gi.St`, and this keeps one copy
 // of the shell code for both. Only types are imported here; TypeScript erases them from the output.
 
 export interface Platform {
