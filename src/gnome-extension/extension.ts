@@ -6,6 +6,7 @@ import Shell from "gi://Shell";
 import St from "gi://St";
 import { Extension } from "resource:///org/gnome/shell/extensions/extension.js";
 import * as Main from "resource:///org/gnome/shell/ui/main.js";
+import * as MessageTray from "resource:///org/gnome/shell/ui/messageTray.js";
 import * as PanelMenu from "resource:///org/gnome/shell/ui/panelMenu.js";
 import * as PopupMenu from "resource:///org/gnome/shell/ui/popupMenu.js";
 import { ClanDesktop } from "./shell/controller.js";
@@ -25,6 +26,7 @@ export default class ClanDesktopExtension extends Extension {
       Shell,
       St,
       Main,
+      MessageTray,
       PanelMenu,
       PopupMenu,
       global,

@@ -23,6 +23,7 @@ class LegacyExtension {
       Shell,
       St,
       Main: legacy.ui.main,
+      MessageTray: legacy.ui.messageTray,
       PanelMenu: legacy.ui.panelMenu,
       PopupMenu: legacy.ui.popupMenu,
       global,

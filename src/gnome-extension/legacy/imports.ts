@@ -7,6 +7,7 @@ import type Meta from "gi://Meta";
 import type Shell from "gi://Shell";
 import type St from "gi://St";
 import type * as Main from "resource:///org/gnome/shell/ui/main.js";
+import type * as MessageTray from "resource:///org/gnome/shell/ui/messageTray.js";
 import type * as PanelMenu from "resource:///org/gnome/shell/ui/panelMenu.js";
 import type * as PopupMenu from "resource:///org/gnome/shell/ui/popupMenu.js";
 
@@ -31,7 +32,7 @@ export interface LegacyImports {
     Shell: typeof Shell;
     St: typeof St;
   };
-  ui: { main: typeof Main; panelMenu: typeof PanelMenu; popupMenu: typeof PopupMenu };
+  ui: { main: typeof Main; messageTray: typeof MessageTray; panelMenu: typeof PanelMenu; popupMenu: typeof PopupMenu };
   misc: {
     extensionUtils: {
       getCurrentExtension(): CurrentExtension;

@@ -5,6 +5,7 @@ import type Meta from "gi://Meta";
 import type Shell from "gi://Shell";
 import type St from "gi://St";
 import type * as Main from "resource:///org/gnome/shell/ui/main.js";
+import type * as MessageTray from "resource:///org/gnome/shell/ui/messageTray.js";
 import type * as PanelMenu from "resource:///org/gnome/shell/ui/panelMenu.js";
 import type * as PopupMenu from "resource:///org/gnome/shell/ui/popupMenu.js";
 
@@ -20,6 +21,7 @@ export interface Platform {
   Shell: typeof Shell;
   St: typeof St;
   Main: typeof Main;
+  MessageTray: typeof MessageTray;
   PanelMenu: typeof PanelMenu;
   PopupMenu: typeof PopupMenu;
   /** The shell's global object (Shell.Global): workspace manager, display, current time. */
