@@ -114,7 +114,10 @@ export class Indicator {
       actionItem.name = `clan-action-${action.network}-${action.id}`;
       actionItem.setSensitive(action.sensitive);
       if (action.hint) actionItem.label.text = `${action.label} (${action.hint})`;
-      actionItem.connect("activate", () => this.onAction(action));
+      const activated = actionItem.connect("activate", () => this.onAction(action));
+      // GNOME 43's menus keep the item last activated (`_activeMenuItem`) after it is destroyed: its handler would
+      // keep the extension alive after disable().
+      actionItem.connect("destroy", () => actionItem.disconnect(activated));
       item.menu.addMenuItem(actionItem);
     }
     return item;

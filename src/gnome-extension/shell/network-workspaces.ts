@@ -87,7 +87,11 @@ export class NetworkWorkspaces {
   private workspaceOf(slot: WorkspaceSlot): Meta.Workspace {
     const { global } = this.platform;
     const found = this.find(slot.workspace);
-    if (found) return found;
+    if (found) {
+      // Found again after enable(): disable() let its keep-alive lapse.
+      this.keepAlive(found, KEEP_ALIVE_MS);
+      return found;
+    }
     const manager = global.workspace_manager;
     // First at its number, when that workspace is no other network's; otherwise a new one at the end.
     const atNumber = manager.get_workspace_by_index(slot.preferredIndex) as MarkedWorkspace | null;

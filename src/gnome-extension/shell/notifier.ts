@@ -31,12 +31,15 @@ export class Notifier {
     private readonly platform: Platform,
     lifetime: Lifetime,
   ) {
-    lifetime.add("notification source", () => this.source?.destroy(platform.MessageTray.NotificationDestroyedReason.SOURCE_CLOSED));
+    lifetime.add("notification source", () => {
+      if (this.liveSource()) this.source!.destroy(platform.MessageTray.NotificationDestroyedReason.SOURCE_CLOSED);
+      this.source = undefined;
+    });
   }
 
   show(notice: Notice): void {
     const { MessageTray } = this.platform;
-    const source = this.source ?? this.makeSource();
+    const source = this.liveSource() ?? this.makeSource();
     const urgency = MessageTray.Urgency.HIGH;
     if (this.propertiesApi()) {
       source.addNotification(new MessageTray.Notification({ source, title: notice.title, body: notice.body, urgency, isTransient: false }));
@@ -54,12 +57,15 @@ export class Notifier {
     const source = this.propertiesApi()
       ? new MessageTray.Source({ title: SOURCE_TITLE, iconName: SOURCE_ICON })
       : new (MessageTray as unknown as PositionalConstructors).Source(SOURCE_TITLE, SOURCE_ICON);
-    source.connect("destroy", () => {
-      if (this.source === source) this.source = undefined;
-    });
     Main.messageTray.add(source);
     this.source = source;
     return source;
+  }
+
+  /** The source, while the tray still has it. No "destroy" handler: GNOME 43 keeps destroyed sources reachable
+   *  (the message list's signal tracker), and a handler would keep the extension alive after disable(). */
+  private liveSource(): MessageTray.Source | undefined {
+    return this.source && this.platform.Main.messageTray.getSources().includes(this.source) ? this.source : undefined;
   }
 
   private propertiesApi(): boolean {

@@ -20,6 +20,12 @@ const IFACE = `<node><interface name="org.clan.Desktop.GnomeProbe1">
   <method name="RunDeferredWork"/>
   <method name="Windows"><arg type="s" direction="out"/></method>
   <method name="HideOverview"/>
+  <method name="ActivateItem"><arg type="s" direction="in"/></method>
+  <method name="OpenSubmenu"><arg type="s" direction="in"/></method>
+  <method name="MenuSize"><arg type="s" direction="out"/></method>
+  <method name="Workspaces"><arg type="s" direction="out"/></method>
+  <method name="Notifications"><arg type="s" direction="out"/></method>
+  <method name="ExpireBanner"><arg type="b" direction="out"/></method>
 </interface></node>`;
 
 function indicator() {
@@ -35,10 +41,28 @@ function menuItems(menu) {
             // A network title's dot: the colour the theme computed for it, as the shell draws it (#rrggbbaa).
             const dot = item.get_children().find(child => child.name === 'clan-network-dot');
             const dotColour = dot?.get_theme_node().get_foreground_color().to_string();
-            items.push({ name: item.name ?? '', text: item.label.text, sensitive: item.getSensitive(), reactive: item.reactive, dotColour });
+            const status = item.get_children().find(child => child.name === 'clan-network-status')?.text;
+            items.push({ name: item.name ?? '', text: item.label.text, sensitive: item.getSensitive(), reactive: item.reactive, dotColour, status });
+            // A network's submenu: its rows follow its title.
+            if (item instanceof imports.ui.popupMenu.PopupSubMenuMenuItem)
+                items.push(...menuItems(item.menu));
         }
     }
     return items;
+}
+
+/** The item called `name`, in the menu or one of its submenus. */
+function findItem(menu, name) {
+    for (const item of menu._getMenuItems()) {
+        if (item.name === name)
+            return item;
+        const inner = item instanceof imports.ui.popupMenu.PopupMenuSection ? item
+            : item instanceof imports.ui.popupMenu.PopupSubMenuMenuItem ? item.menu : null;
+        const found = inner && findItem(inner, name);
+        if (found)
+            return found;
+    }
+    return null;
 }
 
 /**
@@ -85,11 +109,66 @@ class Probe {
             button.menu.close(false);
     }
 
+    /** -1 is the last workspace: with dynamic workspaces, the empty one GNOME keeps at the end. */
     ActivateWorkspace(index) {
         const manager = global.workspace_manager;
+        if (index < 0)
+            index = manager.get_n_workspaces() - 1;
         while (manager.get_n_workspaces() <= index)
             manager.append_new_workspace(false, global.get_current_time());
         manager.get_workspace_by_index(index).activate(global.get_current_time());
+    }
+
+    /** Clicks a menu item (as the user would: the menu must be open for the item to be reachable, so open it). */
+    ActivateItem(name) {
+        const button = indicator();
+        const item = button && findItem(button.menu, name);
+        if (!item)
+            throw new Error(`no menu item ${name}`);
+        button.menu.open(false);
+        item.activate(imports.gi.Clutter.get_current_event());
+    }
+
+    OpenSubmenu(name) {
+        const button = indicator();
+        const item = button && findItem(button.menu, name);
+        if (!item)
+            throw new Error(`no menu item ${name}`);
+        item.setSubmenuShown(true);
+    }
+
+    /** The open menu's natural size and where it is drawn, and the room the screen gives it. */
+    MenuSize() {
+        const button = indicator();
+        const actor = button.menu.actor;
+        const [, naturalHeight] = actor.get_preferred_height(-1);
+        const [x, y] = actor.get_transformed_position();
+        const monitor = Main.layoutManager.primaryMonitor;
+        return JSON.stringify({ naturalHeight, x, y, width: actor.width, height: actor.height, monitorWidth: monitor.width, monitorHeight: monitor.height, panelHeight: Main.panel.height });
+    }
+
+    Workspaces() {
+        const manager = global.workspace_manager;
+        return JSON.stringify({ count: manager.get_n_workspaces(), active: manager.get_active_workspace_index() });
+    }
+
+    /** Every notification the message tray holds, by source: what stays in the notification list. */
+    Notifications() {
+        return JSON.stringify(Main.messageTray.getSources().flatMap(source => source.notifications.map(notification => ({
+            source: source.title,
+            title: notification.title,
+            body: notification.bannerBodyText ?? '',
+            transient: notification.isTransient,
+        }))));
+    }
+
+    /** Ends the banner on screen, as its timeout does once the user is active; false when none is shown. */
+    ExpireBanner() {
+        const tray = Main.messageTray;
+        if (!tray._notification)
+            return false;
+        tray._expireNotification();
+        return true;
     }
 
     ActiveWorkspace() {
