@@ -39,7 +39,14 @@ describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${ski
       networks: {
         family: { label: "Family", workspaces: ["2:family"], colour: "#2e7dbf", source: await profile("family") },
         club: { workspaces: ["3:club", "club-lounge"], colour: "#b5462f", source: await profile("club") },
-        work: { label: "Work", workspaces: ["4:work"], colour: "#3a944a", source: await profile("work") },
+        // A backup that fails at once: its password command fails.
+        work: {
+          label: "Work",
+          workspaces: ["4:work"],
+          colour: "#3a944a",
+          source: await profile("work"),
+          backup: { repository: join(gnome.root, "work-backups"), password: { command: ["false"] } },
+        },
         school: { label: "School", workspaces: ["5:school"], colour: "#9141ac", source: await profile("school") },
       },
       switchDebounceMs: 100,
@@ -62,10 +69,11 @@ describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${ski
   it("shows every network's state in the top panel menu, read back from inside the shell", async () => {
     const menu = await stack.probe.waitForMenu((m) => texts(m).some((text) => text.startsWith("Family")), "the networks in the menu");
     // "club-lounge" has no GNOME workspace: a notice in the menu, not a warning icon (it may be meant for sway).
-    expect(menu.iconName).toBe("network-vpn-symbolic");
+    // Work's backup fails (its password command fails): that is the icon's state.
+    const failedBackup = await stack.probe.waitForMenu((m) => m.iconName === "dialog-error-symbolic", "work's failed backup on the icon");
+    expect(texts(failedBackup)[0]).toBe("Work: backup failed");
     expect(texts(menu)).toEqual(
       expect.arrayContaining([
-        "4 networks, 0 running",
         'club: workspace "club-lounge" has no number, so no GNOME workspace',
         "VM: stopped",
         "Backup: not configured",
@@ -155,6 +163,23 @@ describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell 43${ski
     expect(kept[0]!.body).toMatch(/^The last good config stays in force\. .*colour/);
     await writeFile(configFile, JSON.stringify(config, null, 2));
     await stack.session.reloadConfig();
+  });
+
+  it("leaves a failed backup's notification to clan-sessiond, which gives the backup's error", async () => {
+    // Work's first backup was due when clan-sessiond saw its config, and failed at once.
+    const failed = await stack.waitForNetwork("work", (s) => s.backupState === "failed" && s.backupError !== "");
+    const aboutBackup = (notification: { title: string }) => /backup failed/i.test(notification.title);
+    await waitUntil(async () => ((await stack.probe.notifications()).some(aboutBackup) ? true : undefined), "the backup-failed notification");
+    // The extension saw the same failure in work's status long ago (the menu says so): it added no notice of its own.
+    await stack.probe.waitForMenu((m) => item(m, "clan-network-work")?.status === "backup failed", "work's failed backup in the menu");
+    const shown = (await stack.probe.notifications()).filter(aboutBackup);
+    expect(shown.length).toBeGreaterThanOrEqual(1);
+    for (const notification of shown) {
+      // clan-sessiond's title; the extension's own notice would read "Work: the backup failed".
+      expect(notification).toMatchObject({ title: "work: backup failed" });
+      expect(notification.body).toContain(failed.backupError.slice(0, 40));
+    }
+    expect(item(await stack.probe.menu(), "clan-action-work-backup")).toMatchObject({ text: "Back up now", sensitive: true });
   });
 
   it("says clan-sessiond is not running while it is gone, and reconnects and re-reports focus when it returns", async () => {
