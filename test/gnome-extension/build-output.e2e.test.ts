@@ -24,7 +24,7 @@ describe.skipIf(!hasBinary("glib-compile-schemas"))(`the GNOME extension builds$
     expect(entry).toContain('import { Extension } from "resource:///org/gnome/shell/extensions/extension.js";');
   });
 
-  it("leaves no ES module syntax in the GNOME 42–44 build", () => {
+  it("leaves no ES module syntax in the GNOME 43–44 build", () => {
     expect(checkLegacyBuild(join(OUT, "legacy", UUID))).toEqual([]);
   });
 
