@@ -11,10 +11,11 @@ describe("failure notifications", () => {
     expect(failureNotices(running, failed)).toEqual([{ title: "Family: the VM failed", body: "QEMU exited with 1" }]);
     expect(failureNotices(failed, { ...failed, focused: true })).toEqual([]);
     expect(failureNotices(undefined, failed)).toEqual([]);
-    expect(failureNotices(running, { ...running, buildState: "failed", backupState: "failed" }).map((n) => n.title)).toEqual([
-      "Family: the rebuild failed",
-      "Family: the backup failed",
-    ]);
+  });
+
+  it("leave a failed rebuild or backup to clan-sessiond, which notifies it itself with the reason", () => {
+    const running = network("a", { label: "Family", vmState: "running" });
+    expect(failureNotices(running, { ...running, buildState: "failed", backupState: "failed", backupError: "restic: repository locked" })).toEqual([]);
   });
 
   it("announce a newly rejected config, not the same one again nor its clearing", () => {

@@ -1,7 +1,9 @@
 import type { NetworkStatus } from "./network-status.js";
 
 // Failures become desktop notifications once, when they happen: a state that stays failed is not announced
-// again on every status update, and the first status after (re)connecting is not news.
+// again on every status update, and the first status after (re)connecting is not news. A failed rebuild or
+// backup is not announced here: clan-sessiond notifies those itself (org.freedesktop.Notifications, which GNOME
+// Shell serves), with the reason; a second notice of the same failure would only be noise.
 
 export interface Notice {
   title: string;
@@ -10,12 +12,8 @@ export interface Notice {
 
 export function failureNotices(previous: NetworkStatus | undefined, next: NetworkStatus): Notice[] {
   if (previous === undefined) return [];
-  const notices: Notice[] = [];
-  const became = (field: "vmState" | "buildState" | "backupState") => previous[field] !== "failed" && next[field] === "failed";
-  if (became("vmState")) notices.push({ title: `${next.label}: the VM failed`, body: next.error || "clan-vmd gave no reason" });
-  if (became("buildState")) notices.push({ title: `${next.label}: the rebuild failed`, body: next.error || "see clanctl status for details" });
-  if (became("backupState")) notices.push({ title: `${next.label}: the backup failed`, body: next.error || "see clanctl status for details" });
-  return notices;
+  if (previous.vmState === "failed" || next.vmState !== "failed") return [];
+  return [{ title: `${next.label}: the VM failed`, body: next.error || "clan-vmd gave no reason" }];
 }
 
 export function configErrorNotice(previous: string, next: string): Notice | undefined {
