@@ -6,11 +6,12 @@ import Shell from "gi://Shell";
 import St from "gi://St";
 import { Extension } from "resource:///org/gnome/shell/extensions/extension.js";
 import * as Main from "resource:///org/gnome/shell/ui/main.js";
+import * as MessageTray from "resource:///org/gnome/shell/ui/messageTray.js";
 import * as PanelMenu from "resource:///org/gnome/shell/ui/panelMenu.js";
 import * as PopupMenu from "resource:///org/gnome/shell/ui/popupMenu.js";
 import { ClanDesktop } from "./shell/controller.js";
 
-// Entry point for GNOME Shell 45 and later (ES modules). GNOME 42–44 load legacy/extension.ts instead; both hand
+// Entry point for GNOME Shell 45 and later (ES modules). GNOME 43–44 load legacy/extension.ts instead; both hand
 // the same shell code its libraries (see shell/platform.ts).
 
 export default class ClanDesktopExtension extends Extension {
@@ -25,6 +26,7 @@ export default class ClanDesktopExtension extends Extension {
       Shell,
       St,
       Main,
+      MessageTray,
       PanelMenu,
       PopupMenu,
       global,
