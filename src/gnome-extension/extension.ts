@@ -18,7 +18,8 @@ export default class ClanDesktopExtension extends Extension {
   private instance: ClanDesktop | null = null;
 
   override enable(): void {
-    this.instance = new ClanDesktop({
+    this.instance = new ClanDesktop(
+      {
       Clutter,
       Gio,
       GLib,
@@ -30,10 +31,11 @@ export default class ClanDesktopExtension extends Extension {
       PanelMenu,
       PopupMenu,
       global,
-      settings: this.getSettings(),
       uuid: this.uuid,
       log: (message) => console.log(`clan-desktop: ${message}`),
-    });
+      },
+      this.getSettings(),
+    );
   }
 
   override disable(): void {

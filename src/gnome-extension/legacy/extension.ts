@@ -15,7 +15,8 @@ class LegacyExtension {
 
   enable(): void {
     const { Clutter, Gio, GLib, Meta, Shell, St } = legacy.gi;
-    this.instance = new ClanDesktop({
+    this.instance = new ClanDesktop(
+      {
       Clutter,
       Gio,
       GLib,
@@ -27,10 +28,11 @@ class LegacyExtension {
       PanelMenu: legacy.ui.panelMenu,
       PopupMenu: legacy.ui.popupMenu,
       global,
-      settings: ExtensionUtils.getSettings(),
       uuid: Me.uuid,
       log: (message) => console.log(`clan-desktop: ${message}`),
-    });
+      },
+      ExtensionUtils.getSettings(),
+    );
   }
 
   disable(): void {

@@ -1,3 +1,4 @@
+import type Gio from "gi://Gio";
 import { actionCall, keybindingOutcome } from "../core/actions.js";
 import { SESSION_METHODS } from "../core/dbus-names.js";
 import { Lifetime } from "../core/lifetime.js";
@@ -34,8 +35,14 @@ export class ClanDesktop {
   private placementKey = "";
   private lastConfigError = "";
   private lastReported: string | undefined;
+  /** The extension's settings until disable(); see destroy(). */
+  private settings: Gio.Settings | undefined;
 
-  constructor(private readonly platform: Platform) {
+  constructor(
+    private readonly platform: Platform,
+    settings: Gio.Settings,
+  ) {
+    this.settings = settings;
     this.lifetime = new Lifetime((message) => platform.log(message));
     this.session = new SessionConnection(platform, this.lifetime, {
       changed: (previous, next) => this.changed(previous, next),
@@ -50,9 +57,9 @@ export class ClanDesktop {
       viewerPids: () => this.session.snapshot().viewerPids,
       reportWorkspace: (name) => this.reportWorkspace(name),
     });
-    const settingsChanged = platform.settings.connect("changed", () => this.refresh());
-    this.lifetime.add("settings handler", () => platform.settings.disconnect(settingsChanged));
-    addKeybindings(platform, this.lifetime, (action) => this.runKeybinding(action));
+    const settingsChanged = settings.connect("changed", () => this.refresh());
+    this.lifetime.add("settings handler", () => this.settings?.disconnect(settingsChanged));
+    addKeybindings(platform, settings, this.lifetime, (action) => this.runKeybinding(action));
     this.workspaces.start();
     this.groups.start();
     this.session.start();
@@ -61,6 +68,12 @@ export class ClanDesktop {
 
   destroy(): void {
     this.lifetime.end();
+    // The extension's code stays loaded after disable(), and GJS's JIT keeps in its inline caches the last closure
+    // each call site called (one of this object's, say the menu's open handler) until it next discards JIT code,
+    // seconds later; through that closure all of this object stays reachable. Dropping the settings here lets
+    // GJS free them, and their dconf subscription, at its next collection rather than then. No closure may
+    // capture the settings for this to hold: they use this.settings.
+    this.settings = undefined;
   }
 
   private connectedChanged(connected: boolean): void {
@@ -88,6 +101,8 @@ export class ClanDesktop {
 
   /** Recomputes the mapping and the menu; re-reports focus and re-places windows only when they could differ. */
   private refresh(): void {
+    // A D-Bus reply may arrive after disable(): there is no menu left to draw.
+    if (this.settings === undefined) return;
     // Giving a network its workspace adds one, and a new workspace calls back here: finish this round first.
     if (this.refreshing) {
       this.refreshAgain = true;
@@ -125,7 +140,7 @@ export class ClanDesktop {
       generationCounts: this.generationCounts,
       nowMs: Date.now(),
     });
-    this.indicator.render(model, { showCount: this.platform.settings.get_boolean(SETTINGS_KEYS.showCount) });
+    this.indicator.render(model, { showCount: this.settings?.get_boolean(SETTINGS_KEYS.showCount) ?? false });
     if (!snapshot.connected) return;
     if (this.lastReported !== undefined && this.groups.activeWorkspaceName() !== this.lastReported) this.groups.reportActive();
     const placementKey = JSON.stringify([snapshot.viewerPids, this.map.slots]);
@@ -182,7 +197,8 @@ export class ClanDesktop {
   }
 
   private notify(notice: Notice): void {
-    if (!this.platform.settings.get_boolean(SETTINGS_KEYS.notify)) return;
+    // A call cancelled by disable() fails after it: that is not news, and it must not make a new notification source.
+    if (!this.settings?.get_boolean(SETTINGS_KEYS.notify)) return;
     this.notifier.show(notice);
   }
 }

@@ -26,7 +26,6 @@ export interface Platform {
   PopupMenu: typeof PopupMenu;
   /** The shell's global object (Shell.Global): workspace manager, display, current time. */
   global: Shell.Global;
-  settings: Gio.Settings;
   uuid: string;
   log(message: string): void;
 }
