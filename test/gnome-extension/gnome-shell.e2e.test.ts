@@ -187,6 +187,20 @@ describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell ${SHELL
       expect(notification.body).toContain(failed.backupError.slice(0, 40));
     }
     expect(item(await stack.probe.menu(), "clan-action-work-backup")).toMatchObject({ text: "Back up now", sensitive: true });
+
+    // "Back up now" in work's submenu starts a backup job (StartBackup, answered at once with the job's id); the job
+    // fails as the scheduled one did, and again only clan-sessiond tells of it.
+    const clicked = Date.now();
+    await stack.probe.activateItem("clan-action-work-backup");
+    const job = await waitUntil(async () => {
+      const jobs = await stack.session.jobs();
+      return jobs.find((entry) => entry.kind === "backup" && entry.network === "work" && entry.startedAt >= clicked - 1000 && entry.state === "failed");
+    }, "the backup job started from the menu to fail");
+    expect(job.error).not.toBe("");
+    // Nothing about work but clan-sessiond's own notices: the extension's would be "work: back up now failed" (a
+    // refused call) or "Work: …".
+    const aboutWork = (await stack.probe.notifications()).filter((notification) => /^work:/i.test(notification.title));
+    expect(new Set(aboutWork.map((notification) => notification.title))).toEqual(new Set(["work: backup failed"]));
   });
 
   it("says clan-sessiond is not running while it is gone, and reconnects and re-reports focus when it returns", async () => {
