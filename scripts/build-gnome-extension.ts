@@ -8,7 +8,7 @@ import { createZip } from "./gnome-extension/zip.js";
 // `npm run build:gnome`: compiles src/gnome-extension/ with its own tsconfig and lays out two installable
 // extensions from the same code, each also packed as a zip for `gnome-extensions install`:
 //   dist/gnome-extension/esm/<uuid>/     GNOME Shell 45+: the ES modules as tsc wrote them
-//   dist/gnome-extension/legacy/<uuid>/  GNOME Shell 42–44: the same modules in the imports.* format
+//   dist/gnome-extension/legacy/<uuid>/  GNOME Shell 43–44: the same modules in the imports.* format
 // Output is tsc's readable JavaScript with comments (GNOME's review reads it); nothing is bundled or minified.
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
@@ -19,8 +19,9 @@ export const UUID = "clan-desktop@clan.lol";
 export const SCHEMA_ID = "org.gnome.shell.extensions.clan-desktop";
 
 export const FLAVOURS = {
-  esm: { shellVersions: ["45", "46", "47", "48"], zip: `${UUID}.shell45-48.zip` },
-  legacy: { shellVersions: ["42", "43", "44"], zip: `${UUID}.shell42-44.zip` },
+  esm: { shellVersions: ["45", "46", "47", "48", "49", "50", "51"], zip: `${UUID}.shell45-51.zip` },
+  // Not 42: the preferences page needs Adw.EntryRow, which libadwaita 1.1 (GNOME 42) lacks.
+  legacy: { shellVersions: ["43", "44"], zip: `${UUID}.shell43-44.zip` },
 } as const;
 export type Flavour = keyof typeof FLAVOURS;
 
@@ -34,6 +35,7 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+/** No `url`: the project has no public code repository yet, and the field is meant to name one. */
 function metadata(flavour: Flavour): string {
   const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string };
   return `${JSON.stringify(
@@ -45,7 +47,6 @@ function metadata(flavour: Flavour): string {
       "shell-version": FLAVOURS[flavour].shellVersions,
       "settings-schema": SCHEMA_ID,
       "version-name": pkg.version,
-      url: "https://clan.lol",
     },
     null,
     2,
@@ -72,6 +73,7 @@ function layOut(flavour: Flavour): string {
     writeFileSync(join(root, entry), flavour === "esm" ? source : toLegacyEntry(source));
   }
   cpSync(join(SOURCE, "stylesheet.css"), join(root, "stylesheet.css"));
+  cpSync(join(REPO, "LICENSE"), join(root, "LICENSE"));
   mkdirSync(join(root, "schemas"));
   cpSync(join(SOURCE, "schemas", `${SCHEMA_ID}.gschema.xml`), join(root, "schemas", `${SCHEMA_ID}.gschema.xml`));
   execFileSync("glib-compile-schemas", ["--strict", join(root, "schemas")], { stdio: "inherit" });

@@ -10,7 +10,7 @@ import ts from "typescript";
 //    resource:/// specifier must be in SHELL_45_MODULES (curated: present since 45, not renamed or removed up to
 //    48) AND declared by the @girs types the code was type-checked against, and every relative import must be a
 //    file of the extension;
-//  - the GNOME 42–44 build contains no ES import/export at all (GNOME 43 would refuse to load it).
+//  - the GNOME 43–44 build contains no ES import/export at all (GNOME 43 would refuse to load it).
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 
@@ -91,7 +91,7 @@ export function checkEsmBuild(root: string, declared = declaredModules()): strin
   return problems;
 }
 
-/** Problems of the GNOME 42–44 build: any ES module syntax, or a gi:// / resource:/// specifier. */
+/** Problems of the GNOME 43–44 build: any ES module syntax, or a gi:// / resource:/// specifier. */
 export function checkLegacyBuild(root: string): string[] {
   return filesUnder(root)
     .filter((path) => path.endsWith(".js"))

@@ -1,6 +1,6 @@
 import ts from "typescript";
 
-// Turns one compiled ES module of the extension (core/*.js, shell/*.js) into GNOME Shell 42–44's module format,
+// Turns one compiled ES module of the extension (core/*.js, shell/*.js) into GNOME Shell 43–44's module format,
 // changing only the import and export lines so the output stays the readable code tsc wrote:
 //   import { a, b as c } from "../core/x-y.js"   →  const { a, b: c } = Me.imports.core["x-y"];
 //   import * as N from "./n.js"                 →  const N = Me.imports.shell.n;
@@ -58,7 +58,7 @@ export function toLegacyModule(source: string, modulePath: string): string {
   let output = source;
   for (const edit of edits.sort((a, b) => b.start - a.start)) output = output.slice(0, edit.start) + edit.text + output.slice(edit.end);
   const header = importsOwnModules ? "const Me = imports.misc.extensionUtils.getCurrentExtension();\n" : "";
-  return `// GNOME Shell 42–44 module format, converted from the ES module by scripts/gnome-extension/legacy-modules.ts.\n${header}${output}`;
+  return `// GNOME Shell 43–44 module format, converted from the ES module by scripts/gnome-extension/legacy-modules.ts.\n${header}${output}`;
 }
 
 function hasExportModifier(statement: ts.Statement): boolean {

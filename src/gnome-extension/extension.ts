@@ -6,18 +6,20 @@ import Shell from "gi://Shell";
 import St from "gi://St";
 import { Extension } from "resource:///org/gnome/shell/extensions/extension.js";
 import * as Main from "resource:///org/gnome/shell/ui/main.js";
+import * as MessageTray from "resource:///org/gnome/shell/ui/messageTray.js";
 import * as PanelMenu from "resource:///org/gnome/shell/ui/panelMenu.js";
 import * as PopupMenu from "resource:///org/gnome/shell/ui/popupMenu.js";
 import { ClanDesktop } from "./shell/controller.js";
 
-// Entry point for GNOME Shell 45 and later (ES modules). GNOME 42–44 load legacy/extension.ts instead; both hand
+// Entry point for GNOME Shell 45 and later (ES modules). GNOME 43–44 load legacy/extension.ts instead; both hand
 // the same shell code its libraries (see shell/platform.ts).
 
 export default class ClanDesktopExtension extends Extension {
   private instance: ClanDesktop | null = null;
 
   override enable(): void {
-    this.instance = new ClanDesktop({
+    this.instance = new ClanDesktop(
+      {
       Clutter,
       Gio,
       GLib,
@@ -25,13 +27,15 @@ export default class ClanDesktopExtension extends Extension {
       Shell,
       St,
       Main,
+      MessageTray,
       PanelMenu,
       PopupMenu,
       global,
-      settings: this.getSettings(),
       uuid: this.uuid,
       log: (message) => console.log(`clan-desktop: ${message}`),
-    });
+      },
+      this.getSettings(),
+    );
   }
 
   override disable(): void {

@@ -28,6 +28,7 @@ export class NetworkRegistry extends EventEmitter<NetworkRegistryEvents> {
         label: network.label,
         colour: network.colour,
         workspaces: [...network.workspaces],
+        sourceKind: "flake" in network.source ? "flake" : "profile",
       };
       this.networks.set(name, next);
       if (previous && JSON.stringify(previous) !== JSON.stringify(next)) this.emit("changed", next);

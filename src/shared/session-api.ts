@@ -17,6 +17,8 @@ export const NetworkStatus = z.object({
   label: z.string(),
   colour: z.string(),
   workspaces: z.array(z.string()),
+  /** What the network boots: a flake clan-desktop builds ("flake", Rebuild works) or a fixed profile ("profile"). */
+  sourceKind: z.enum(["flake", "profile"]),
   /** "unavailable" while clan-vmd is not on the bus. */
   vmState: NetworkVmState,
   generation: z.string(),
@@ -85,6 +87,7 @@ export function initialNetworkStatus(name: string): NetworkStatus {
     label: name,
     colour: "#888888",
     workspaces: [],
+    sourceKind: "profile",
     vmState: "stopped",
     generation: "",
     error: "",
@@ -113,6 +116,7 @@ const SIGNATURES: Record<FlatField, string> = {
   label: "s",
   colour: "s",
   workspaces: "as",
+  sourceKind: "s",
   vmState: "s",
   generation: "s",
   error: "s",

@@ -24,15 +24,21 @@ describe.skipIf(!hasBinary("glib-compile-schemas"))(`the GNOME extension builds$
     expect(entry).toContain('import { Extension } from "resource:///org/gnome/shell/extensions/extension.js";');
   });
 
-  it("leaves no ES module syntax in the GNOME 42–44 build", () => {
+  it("leaves no ES module syntax in the GNOME 43–44 build", () => {
     expect(checkLegacyBuild(join(OUT, "legacy", UUID))).toEqual([]);
   });
 
-  it("writes metadata for each shell generation, with the compiled settings schema", () => {
+  it("writes metadata for each shell generation, with the compiled settings schema and the licence", () => {
     for (const flavour of ["esm", "legacy"] as const) {
       const metadata = JSON.parse(readFileSync(join(OUT, flavour, UUID, "metadata.json"), "utf8")) as Record<string, unknown>;
       expect(metadata).toMatchObject({ uuid: UUID, "shell-version": [...FLAVOURS[flavour].shellVersions], "settings-schema": "org.gnome.shell.extensions.clan-desktop" });
+      // No public code repository is recorded anywhere, and `url` must name one: better none than a wrong one.
+      expect(metadata).not.toHaveProperty("url");
       expect(readFileSync(join(OUT, flavour, UUID, "schemas/gschemas.compiled")).length).toBeGreaterThan(100);
+      expect(readFileSync(join(OUT, flavour, UUID, "LICENSE"), "utf8")).toMatch(/^MIT License\n\nCopyright \(c\) clan-desktop contributors/);
     }
+    expect(FLAVOURS.esm.shellVersions).toEqual(["45", "46", "47", "48", "49", "50", "51"]);
+    // GNOME 42's libadwaita 1.1 has no Adw.EntryRow, which the preferences page uses.
+    expect(FLAVOURS.legacy.shellVersions).toEqual(["43", "44"]);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { resolveModule, toLegacyEntry, toLegacyModule } from "../../scripts/gnome-extension/legacy-modules.js";
 import { createZip } from "../../scripts/gnome-extension/zip.js";
 
-describe("the GNOME 42–44 module conversion", () => {
+describe("the GNOME 43–44 module conversion", () => {
   it("rewrites only import and export lines into the imports.* format", () => {
     const source = [
       'import { a, b as c } from "../core/dbus-names.js";',
@@ -20,7 +20,7 @@ describe("the GNOME 42–44 module conversion", () => {
     ].join("\n");
     expect(toLegacyModule(source, "shell/controller.js")).toBe(
       [
-        "// GNOME Shell 42–44 module format, converted from the ES module by scripts/gnome-extension/legacy-modules.ts.",
+        "// GNOME Shell 43–44 module format, converted from the ES module by scripts/gnome-extension/legacy-modules.ts.",
         "const Me = imports.misc.extensionUtils.getCurrentExtension();",
         'const { a, b: c } = Me.imports.core["dbus-names"];',
         "const Format = Me.imports.shell.format;",

@@ -8,10 +8,11 @@ const TODAY_METHODS = new Set(["ListNetworks", "GetNetwork", "Start", "Stop", "P
 
 function input(change: Partial<MenuInput> = {}): MenuInput {
   const networks = change.networks ?? [
-    network("family", { label: "Family", workspaces: ["2:family"], vmState: "running", focused: true, generation: "/nix/var/profiles/family-7-link", backupState: "ok", backupLastSuccess: NOW - 3 * 3600_000 }),
-    network("club", { workspaces: ["club"], updateAvailable: true, buildState: "building", buildProgress: 0.42 }),
+    network("family", { label: "Family", workspaces: ["2:family"], sourceKind: "flake", vmState: "running", focused: true, generation: "/nix/var/profiles/family-7-link", backupState: "ok", backupLastSuccess: NOW - 3 * 3600_000, backupNextDue: NOW + 3600_000 }),
+    network("club", { workspaces: ["club"], sourceKind: "flake", updateAvailable: true, buildState: "building", buildProgress: 0.42 }),
   ];
-  return { connected: true, networks, configError: "", availableMethods: TODAY_METHODS, workspaces: buildWorkspaceMap(networks), nowMs: NOW, ...change };
+  const workspaceNumbers = new Map([["family", 2]]);
+  return { connected: true, networks, configError: "", availableMethods: TODAY_METHODS, workspaces: buildWorkspaceMap(networks), workspaceNumbers, generationCounts: new Map(), nowMs: NOW, ...change };
 }
 
 describe("the panel menu model", () => {
@@ -21,13 +22,16 @@ describe("the panel menu model", () => {
     const [club, family] = model.sections;
     expect(family).toMatchObject({
       title: "Family · workspace 2 · focused",
+      status: "running",
       level: "ok",
       lines: ["VM: running", "Generation: family-7-link", "Backup: backed up, last success 3 h ago"],
     });
+    // A stopped VM runs no generation: no "Generation: none" line.
     expect(club).toMatchObject({
       title: "club · no GNOME workspace",
-      level: "attention",
-      lines: ["VM: stopped", "Generation: none", "Backup: no backup information", "Update available", "Building 42 %…"],
+      status: "building",
+      level: "busy",
+      lines: ["VM: stopped", "Backup: not configured", "Update available", "Building 42 %…"],
     });
     expect(model.notices).toEqual(['club: workspace "club" has no number, so no GNOME workspace']);
   });
@@ -51,7 +55,8 @@ describe("the panel menu model", () => {
       ],
       forwards: [{ hostPort: 8080, guestPort: 80 }],
     });
-    expect(buildMenuModel(input({ networks: [family] })).sections[0]!.lines.slice(3)).toEqual([
+    const lines = buildMenuModel(input({ networks: [family] })).sections[0]!.lines;
+    expect(lines.slice(lines.indexOf("Network: user"))).toEqual([
       "Network: user",
       "Share sync: /home/u/Sync (read-write)",
       "Share ssh: /home/u/.ssh (read-only, not granted: will not start)",
@@ -79,13 +84,14 @@ describe("the panel menu model", () => {
       ["switch", "none of its workspaces has a number"],
       ["rebuild", "a rebuild or rollback is running"],
       ["rollback", "a rebuild or rollback is running"],
+      ["backup", "no backup is configured"],
       ["stop", "the VM is not running"],
     ]);
   });
 
   it("shows the job running on a network with its phase and progress, and blocks starting the same kind again", () => {
     const methods = new Set([...TODAY_METHODS, "StartRebuild", "StartRollback", "StartBackup"]);
-    const backingUp = network("family", { workspaces: ["2:family"], jobId: "backup-family-1", jobKind: "backup", jobPhase: "storing the copy in the repository", jobProgress: 0.4 });
+    const backingUp = network("family", { workspaces: ["2:family"], sourceKind: "flake", backupNextDue: NOW + 3600_000, jobId: "backup-family-1", jobKind: "backup", jobPhase: "storing the copy in the repository", jobProgress: 0.4 });
     const section = buildMenuModel(input({ networks: [backingUp], workspaces: buildWorkspaceMap([backingUp]), availableMethods: methods })).sections[0]!;
     expect(section.lines).toContain("Backing up: storing the copy in the repository 40 %…");
     expect(section.actions.filter((a) => !a.sensitive).map((a) => [a.id, a.hint])).toEqual([
@@ -95,6 +101,25 @@ describe("the panel menu model", () => {
     const rollingBack = network("family", { workspaces: ["2:family"], jobId: "rollback-family-2", jobKind: "rollback", jobPhase: "booting generation 3", jobProgress: -1 });
     const lines = buildMenuModel(input({ networks: [rollingBack], workspaces: buildWorkspaceMap([rollingBack]) })).sections[0]!.lines;
     expect(lines).toContain("Rolling back: booting generation 3…");
+  });
+
+  it("offers no action that cannot work: rebuild of a profile, back up without a backup, roll back with one generation", () => {
+    const methods = new Set([...TODAY_METHODS, "StartRebuild", "StartRollback", "StartBackup", "Generations"]);
+    const networks = [network("a", { workspaces: ["1"], sourceKind: "profile", vmState: "running" })];
+    const actions = (counts: Map<string, number>) =>
+      buildMenuModel(input({ networks, workspaces: buildWorkspaceMap(networks), availableMethods: methods, generationCounts: counts })).sections[0]!.actions;
+    expect(actions(new Map([["a", 1]])).filter((a) => !a.sensitive).map((a) => [a.id, a.hint])).toEqual([
+      ["rebuild", "it boots a fixed profile: rebuilding needs a flake source"],
+      ["rollback", "there is no previous generation"],
+      ["backup", "no backup is configured"],
+    ]);
+    expect(actions(new Map([["a", 2]])).find((a) => a.id === "rollback")?.sensitive).toBe(true);
+  });
+
+  it("says when a network's workspace is gone and will be made on entry", () => {
+    const model = buildMenuModel(input({ workspaceNumbers: new Map() }));
+    expect(model.sections[1]!.title).toBe("Family · workspace made on entry · focused");
+    expect(model.sections[1]!.actions[0]).toMatchObject({ id: "switch", sensitive: true });
   });
 
   it("says when clan-sessiond is not running, and shows no stale networks", () => {

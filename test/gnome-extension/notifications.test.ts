@@ -11,8 +11,11 @@ describe("failure notifications", () => {
     expect(failureNotices(running, failed)).toEqual([{ title: "Family: the VM failed", body: "QEMU exited with 1" }]);
     expect(failureNotices(failed, { ...failed, focused: true })).toEqual([]);
     expect(failureNotices(undefined, failed)).toEqual([]);
-    // clan-sessiond notifies a failed build or backup itself: the extension does not repeat it.
-    expect(failureNotices(running, { ...running, buildState: "failed", backupState: "failed" })).toEqual([]);
+  });
+
+  it("leave a failed rebuild or backup to clan-sessiond, which notifies it itself with the reason", () => {
+    const running = network("a", { label: "Family", vmState: "running" });
+    expect(failureNotices(running, { ...running, buildState: "failed", backupState: "failed", backupError: "restic: repository locked" })).toEqual([]);
   });
 
   it("announce a newly rejected config, not the same one again nor its clearing", () => {

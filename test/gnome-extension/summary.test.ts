@@ -30,6 +30,13 @@ describe("the panel icon's summary", () => {
     expect(summarise({ connected: true, networks: [], configError: "" }).text).toBe("no networks configured");
   });
 
+  it("shows an available update with its own icon, not the warning of an overdue backup", () => {
+    const update = summarise({ connected: true, networks: [network("a", { updateAvailable: true })], configError: "" });
+    const overdue = summarise({ connected: true, networks: [network("a", { backupState: "overdue" })], configError: "" });
+    expect(update).toEqual({ level: "update", iconName: "software-update-available-symbolic", text: "a: update available" });
+    expect(overdue).toMatchObject({ level: "attention", iconName: "dialog-warning-symbolic" });
+  });
+
   it("raises a rejected config edit to attention", () => {
     const summary = summarise({ connected: true, networks: [network("a")], configError: "bad colour" });
     expect(summary).toMatchObject({ level: "attention", iconName: "dialog-warning-symbolic", text: "config error: the last good config is in force" });
@@ -41,7 +48,7 @@ describe("the panel icon's summary", () => {
     [{ vmState: "unavailable" }, "attention"],
     [{ vmState: "from-the-future" }, "attention"],
     [{ backupState: "overdue" }, "attention"],
-    [{ updateAvailable: true }, "attention"],
+    [{ updateAvailable: true }, "update"],
     [{ vmState: "starting" }, "busy"],
     [{ backupState: "running" }, "busy"],
     [{ vmState: "paused", backupState: "ok" }, "ok"],

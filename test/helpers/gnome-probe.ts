@@ -8,7 +8,7 @@ import { hasBinary } from "./processes.js";
 
 // Which GNOME Shell this machine has, which of the extension's two builds that shell loads, and the test-only
 // probe extension (test/gnome-extension/probe) laid out in that shell's format. The same end-to-end tests thus run
-// GNOME Shell 43 with the 42–44 build on Debian 12 and GNOME Shell 48 with the 45+ build in the Debian 13 lane.
+// GNOME Shell 43 with the 43–44 build on Debian 12 and GNOME Shell 48 with the 45+ build in the Debian 13 lane.
 
 export const PROBE_UUID = "clan-probe@test.clan.lol";
 const PROBE_SOURCE = join(REPO, "test/gnome-extension/probe");
@@ -22,7 +22,7 @@ export function installedShellMajor(): number | undefined {
   return Number(major);
 }
 
-/** GNOME Shell 45 switched extensions to ES modules; 42–44 load the imports.* format. */
+/** GNOME Shell 45 switched extensions to ES modules; 43–44 load the imports.* format. */
 export function flavourForShell(major: number): Flavour {
   return major >= 45 ? "esm" : "legacy";
 }

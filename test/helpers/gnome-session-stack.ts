@@ -118,6 +118,28 @@ export interface MenuItem {
   dotColour?: string;
   /** Where that dot is on screen while the menu is open. */
   dotBox?: { x: number; y: number; width: number; height: number };
+  /** A network's state beside its title, visible while its submenu is collapsed. */
+  status?: string;
+}
+
+/** The open panel menu as the shell lays it out, and the room the screen gives it. */
+export interface MenuSize {
+  naturalHeight: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  monitorWidth: number;
+  monitorHeight: number;
+  panelHeight: number;
+}
+
+/** A notification in GNOME Shell's message tray (and so in its notification list). */
+export interface ShellNotification {
+  source: string;
+  title: string;
+  body: string;
+  transient: boolean;
 }
 
 export interface MenuReadback {
@@ -197,23 +219,38 @@ export class GnomeProbe {
     await this.probe["Screenshot"]!(path);
   }
 
+  /** Clicks the menu item called `name` (in the menu or a network's submenu). */
+  async activateItem(name: string): Promise<void> {
+    await this.probe["ActivateItem"]!(name);
+  }
+
+  async openSubmenu(name: string): Promise<void> {
+    await this.probe["OpenSubmenu"]!(name);
+  }
+
+  async menuSize(): Promise<MenuSize> {
+    return JSON.parse(String(await this.probe["MenuSize"]!())) as MenuSize;
+  }
+
+  async workspaces(): Promise<{ count: number; active: number }> {
+    return JSON.parse(String(await this.probe["Workspaces"]!())) as { count: number; active: number };
+  }
+
+  async notifications(): Promise<ShellNotification[]> {
+    return JSON.parse(String(await this.probe["Notifications"]!())) as ShellNotification[];
+  }
+
+  /** Ends the banner on screen as its timeout would; false when no banner is shown. */
+  async expireBanner(): Promise<boolean> {
+    return Boolean(await this.probe["ExpireBanner"]!());
+  }
+
   async activeWorkspace(): Promise<number> {
     return Number(await this.probe["ActiveWorkspace"]!());
   }
 
   async windows(): Promise<ShellWindow[]> {
     return JSON.parse(String(await this.probe["Windows"]!())) as ShellWindow[];
-  }
-
-  /** Clicks the clan-desktop menu item with this actor name ("clan-action-family-backup"). */
-  async activateMenuItem(name: string): Promise<void> {
-    await this.probe["ActivateMenuItem"]!(name);
-  }
-
-  /** Every notification the shell showed since the probe was enabled, from any source (the extension's own and
-   *  those clan-sessiond sends through org.freedesktop.Notifications, which the shell serves). */
-  async notifications(): Promise<{ title: string; body: string }[]> {
-    return JSON.parse(String(await this.probe["Notifications"]!())) as { title: string; body: string }[];
   }
 
   async hideOverview(): Promise<void> {

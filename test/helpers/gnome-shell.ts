@@ -27,6 +27,8 @@ export interface HeadlessGnomeOptions {
   enabled: string[];
   /** Also install and enable the test-only probe extension, in the format this shell loads (gnome-probe.ts). */
   probe?: boolean;
+  /** The virtual monitor, "1280x800" unless given. */
+  monitor?: string;
 }
 
 export interface HeadlessGnome {
@@ -96,21 +98,12 @@ export async function startHeadlessGnome(options: HeadlessGnomeOptions): Promise
     enabledUuids.unshift(PROBE_UUID);
   }
   for (const extension of extensions) await installExtension(extension, { home, user, runAsUser });
-  // Four static workspaces, as on the machines' notes: GNOME's dynamic workspaces remove empty ones, and the
-  // tests switch between empty workspaces (docs/gnome.md says what users of dynamic workspaces see).
-  const settings: [string, string, string][] = [
-    ["org.gnome.mutter", "dynamic-workspaces", "false"],
-    ["org.gnome.desktop.wm.preferences", "num-workspaces", "4"],
-  ];
-  for (const [schema, key, value] of settings) {
-    const result = await runAsUser("gsettings", ["set", schema, key, value]);
-    if (result.exitCode !== 0) throw new Error(`gsettings set ${schema} ${key} failed: ${result.all}`);
-  }
+  // GNOME's own workspace settings (dynamic workspaces): what users have, and what the extension must cope with.
   const enabled = `[${enabledUuids.map((uuid) => `'${uuid}'`).join(", ")}]`;
   const set = await runAsUser("gsettings", ["set", "org.gnome.shell", "enabled-extensions", enabled]);
   if (set.exitCode !== 0) throw new Error(`cannot enable extensions: ${set.all}`);
 
-  const shell = spawnAsUser("gnome-shell", ["--headless", "--virtual-monitor", "1280x800", "--wayland", "--no-x11"], env);
+  const shell = spawnAsUser("gnome-shell", ["--headless", "--virtual-monitor", options.monitor ?? "1280x800", "--wayland", "--no-x11"], env);
   const harness: HeadlessGnome = {
     user,
     root,

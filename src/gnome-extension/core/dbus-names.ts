@@ -17,6 +17,8 @@ export const SESSION_METHODS = {
   startRebuild: "StartRebuild",
   startRollback: "StartRollback",
   startBackup: "StartBackup",
+  /** Generations(s) → aa{sv}: the network's generations; "roll back" needs two. */
+  generations: "Generations",
 } as const;
 
 /** Property a{su}: network name → pid of the host process whose windows show its VM (SPICE viewer or waypipe

@@ -18,12 +18,15 @@ export interface MenuAction {
 
 export interface NetworkSection {
   network: string;
+  /** The collapsed submenu's label: "Family · workspace 2 · focused". */
   title: string;
+  /** Beside the title, visible while collapsed: the worst issue, or the VM's state when there is none. */
+  status: string;
   colour: string;
   level: Level;
   vmState: string;
   focused: boolean;
-  /** Read-only lines: VM state, generation, backup, update, build. */
+  /** Read-only lines inside the submenu: VM state, generation, backup, update, build. */
   lines: string[];
   actions: MenuAction[];
 }
@@ -42,6 +45,10 @@ export interface MenuInput {
   /** Methods clan-sessiond's introspection lists on its manager interface. */
   availableMethods: ReadonlySet<string>;
   workspaces: WorkspaceMap;
+  /** network → the number (1-based) its GNOME workspace has now; absent while it has none. */
+  workspaceNumbers: ReadonlyMap<string, number>;
+  /** network → how many generations its profile has, once Generations answered. */
+  generationCounts: ReadonlyMap<string, number>;
   nowMs: number;
 }
 
@@ -60,10 +67,13 @@ export function buildMenuModel(input: MenuInput): MenuModel {
 }
 
 function networkSection(network: NetworkStatus, input: MenuInput): NetworkSection {
-  const index = input.workspaces.indexOfNetwork.get(network.name);
-  const where = index === undefined ? "no GNOME workspace" : `workspace ${index + 1}`;
-  const lines = [`VM: ${formatVmState(network.vmState)}`, `Generation: ${formatGeneration(network.generation)}`];
-  lines.push(`Backup: ${formatBackup(network.backupState, network.backupLastSuccess, input.nowMs)}`);
+  const hasWorkspace = input.workspaces.slotOfNetwork.has(network.name);
+  const number = input.workspaceNumbers.get(network.name);
+  const where = !hasWorkspace ? "no GNOME workspace" : number === undefined ? "workspace made on entry" : `workspace ${number}`;
+  const lines = [`VM: ${formatVmState(network.vmState)}`];
+  // The generation is the running VM's: a stopped VM has none, which is not news.
+  if (network.generation !== "") lines.push(`Generation: ${formatGeneration(network.generation)}`);
+  lines.push(`Backup: ${backupConfigured(network) ? formatBackup(network.backupState, network.backupLastSuccess, input.nowMs) : "not configured"}`);
   if (network.updateAvailable) lines.push("Update available");
   if (network.buildState === "building") lines.push(`Building ${formatProgress(network.buildProgress)}`.trimEnd() + "…");
   if (network.buildState === "failed") lines.push("Build failed");
@@ -76,23 +86,36 @@ function networkSection(network: NetworkStatus, input: MenuInput): NetworkSectio
   return {
     network: network.name,
     title: `${network.label} · ${where}${network.focused ? " · focused" : ""}`,
+    status: networkIssues(network)[0]?.reason ?? formatVmState(network.vmState),
     colour: network.colour,
     level: networkLevel(network),
     vmState: network.vmState,
     focused: network.focused,
     lines,
-    actions: actionsFor(network, index, input.availableMethods),
+    actions: actionsFor(network, hasWorkspace, input),
   };
 }
 
-function actionsFor(network: NetworkStatus, index: number | undefined, available: ReadonlySet<string>): MenuAction[] {
+/** clan-sessiond publishes a next due time for every network with a backup configuration, and 0 for the rest. */
+function backupConfigured(network: NetworkStatus): boolean {
+  return network.backupNextDue > 0 || network.backupState !== "unknown";
+}
+
+/** Why each action cannot work now ("" when it can): the item is then insensitive and says so. */
+function actionsFor(network: NetworkStatus, hasWorkspace: boolean, input: MenuInput): MenuAction[] {
+  const available = input.availableMethods;
   const vmUp = ["running", "paused", "starting"].includes(network.vmState);
-  const generationBusy = network.buildState === "building" || network.jobKind === "rebuild" || network.jobKind === "rollback";
+  const generationBusy = network.buildState === "building" || network.jobKind === "rebuild" || network.jobKind === "rollback" ? "a rebuild or rollback is running" : "";
+  const generations = input.generationCounts.get(network.name);
   const rules: [ActionId, string, string][] = [
-    ["switch", `Switch to ${network.label}`, index === undefined ? "none of its workspaces has a number" : ""],
-    ["rebuild", "Rebuild", generationBusy ? "a rebuild or rollback is running" : ""],
-    ["rollback", "Roll back to the previous generation", generationBusy ? "a rebuild or rollback is running" : ""],
-    ["backup", "Back up now", network.backupState === "running" || network.jobKind === "backup" ? "a backup is running" : ""],
+    ["switch", `Switch to ${network.label}`, hasWorkspace ? "" : "none of its workspaces has a number"],
+    ["rebuild", "Rebuild", network.sourceKind === "profile" ? "it boots a fixed profile: rebuilding needs a flake source" : generationBusy],
+    ["rollback", "Roll back to the previous generation", generations !== undefined && generations < 2 ? "there is no previous generation" : generationBusy],
+    [
+      "backup",
+      "Back up now",
+      !backupConfigured(network) ? "no backup is configured" : network.backupState === "running" || network.jobKind === "backup" ? "a backup is running" : "",
+    ],
     ["stop", "Stop the VM", vmUp ? "" : "the VM is not running"],
   ];
   return rules.map(([id, label, blocked]) => {

@@ -17,6 +17,8 @@ export interface NetworkStatus {
   label: string;
   colour: string;
   workspaces: string[];
+  /** "flake" (Rebuild works) or "profile" (a fixed profile: nothing to build); a newer daemon's kind stays as sent. */
+  sourceKind: string;
   /** A state this version does not know stays as the daemon sent it; the summary treats it as a warning. */
   vmState: VmState | string;
   generation: string;
@@ -80,6 +82,7 @@ export const NETWORK_STATUS_FIELDS: Readonly<Record<keyof NetworkStatus, FieldKi
   label: "string",
   colour: "string",
   workspaces: "string[]",
+  sourceKind: "string",
   vmState: "string",
   generation: "string",
   error: "string",
@@ -109,6 +112,8 @@ export const NETWORK_STATUS_FIELDS: Readonly<Record<keyof NetworkStatus, FieldKi
 
 /** Defaults for fields an older daemon does not send yet; name, vmState and workspaces are required. */
 const DEFAULTS: Partial<NetworkStatus> = {
+  // An older daemon does not say: offer Rebuild, and let clan-sessiond's answer tell.
+  sourceKind: "flake",
   generation: "",
   error: "",
   focused: false,

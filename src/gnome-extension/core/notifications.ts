@@ -12,9 +12,8 @@ export interface Notice {
 
 export function failureNotices(previous: NetworkStatus | undefined, next: NetworkStatus): Notice[] {
   if (previous === undefined) return [];
-  const notices: Notice[] = [];
-  if (previous.vmState !== "failed" && next.vmState === "failed") notices.push({ title: `${next.label}: the VM failed`, body: next.error || "clan-vmd gave no reason" });
-  return notices;
+  if (previous.vmState === "failed" || next.vmState !== "failed") return [];
+  return [{ title: `${next.label}: the VM failed`, body: next.error || "clan-vmd gave no reason" }];
 }
 
 export function configErrorNotice(previous: string, next: string): Notice | undefined {

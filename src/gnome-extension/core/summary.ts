@@ -3,8 +3,9 @@ import type { NetworkStatus } from "./network-status.js";
 // One icon in the top panel stands for every network: it shows the worst state among them, so a failed backup
 // of a network the user is not looking at is still visible at a glance.
 
-/** Ordered from best to worst; "offline" (clan-sessiond not running) outranks everything. */
-export const LEVELS = ["ok", "busy", "attention", "error", "offline"] as const;
+/** Ordered from best to worst; "offline" (clan-sessiond not running) outranks everything. An available update is
+ *  news, not a warning: it has a level and an icon of its own, below anything that needs the user. */
+export const LEVELS = ["ok", "update", "busy", "attention", "error", "offline"] as const;
 export type Level = (typeof LEVELS)[number];
 
 export interface Summary {
@@ -16,6 +17,7 @@ export interface Summary {
 
 const ICONS: Record<Level, string> = {
   ok: "network-vpn-symbolic",
+  update: "software-update-available-symbolic",
   busy: "network-vpn-acquiring-symbolic",
   attention: "dialog-warning-symbolic",
   error: "dialog-error-symbolic",
@@ -35,7 +37,7 @@ export function networkIssues(status: NetworkStatus): { level: Level; reason: st
   if (status.vmState === "unavailable") issues.push({ level: "attention", reason: "clan-vmd is not running" });
   else if (!KNOWN_VM_STATES.has(status.vmState)) issues.push({ level: "attention", reason: `unknown VM state ${status.vmState}` });
   if (status.backupState === "overdue") issues.push({ level: "attention", reason: "backup overdue" });
-  if (status.updateAvailable) issues.push({ level: "attention", reason: "update available" });
+  if (status.updateAvailable) issues.push({ level: "update", reason: "update available" });
   if (status.vmState === "starting" || status.vmState === "stopping") issues.push({ level: "busy", reason: `VM ${status.vmState}` });
   if (status.buildState === "building") issues.push({ level: "busy", reason: "building" });
   if (status.backupState === "running") issues.push({ level: "busy", reason: "backing up" });

@@ -1,7 +1,7 @@
 import type { ClanDesktop as ClanDesktopClass } from "../shell/controller.js";
 import type { LegacyImports } from "./imports.js";
 
-// Entry point for GNOME Shell 42–44, which load extensions in the older format: libraries from `imports.*`, the
+// Entry point for GNOME Shell 43–44, which load extensions in the older format: libraries from `imports.*`, the
 // extension's own modules from `Me.imports`, and a global function init() that returns an object with
 // enable() and disable(). The shell code is the same as in the GNOME 45+ build (see shell/platform.ts).
 
@@ -15,7 +15,8 @@ class LegacyExtension {
 
   enable(): void {
     const { Clutter, Gio, GLib, Meta, Shell, St } = legacy.gi;
-    this.instance = new ClanDesktop({
+    this.instance = new ClanDesktop(
+      {
       Clutter,
       Gio,
       GLib,
@@ -23,13 +24,15 @@ class LegacyExtension {
       Shell,
       St,
       Main: legacy.ui.main,
+      MessageTray: legacy.ui.messageTray,
       PanelMenu: legacy.ui.panelMenu,
       PopupMenu: legacy.ui.popupMenu,
       global,
-      settings: ExtensionUtils.getSettings(),
       uuid: Me.uuid,
       log: (message) => console.log(`clan-desktop: ${message}`),
-    });
+      },
+      ExtensionUtils.getSettings(),
+    );
   }
 
   disable(): void {

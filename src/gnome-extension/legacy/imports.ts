@@ -7,10 +7,11 @@ import type Meta from "gi://Meta";
 import type Shell from "gi://Shell";
 import type St from "gi://St";
 import type * as Main from "resource:///org/gnome/shell/ui/main.js";
+import type * as MessageTray from "resource:///org/gnome/shell/ui/messageTray.js";
 import type * as PanelMenu from "resource:///org/gnome/shell/ui/panelMenu.js";
 import type * as PopupMenu from "resource:///org/gnome/shell/ui/popupMenu.js";
 
-// The shape of GNOME Shell 42–44's `imports` object as the legacy entry points use it. @girs types only the
+// The shape of GNOME Shell 43–44's `imports` object as the legacy entry points use it. @girs types only the
 // GJS part of `imports`; the shell's own modules (imports.ui.*, imports.misc.*) are described here, using the
 // 45+ types of the same modules, which kept their names and the members used here.
 
@@ -31,7 +32,7 @@ export interface LegacyImports {
     Shell: typeof Shell;
     St: typeof St;
   };
-  ui: { main: typeof Main; panelMenu: typeof PanelMenu; popupMenu: typeof PopupMenu };
+  ui: { main: typeof Main; messageTray: typeof MessageTray; panelMenu: typeof PanelMenu; popupMenu: typeof PopupMenu };
   misc: {
     extensionUtils: {
       getCurrentExtension(): CurrentExtension;

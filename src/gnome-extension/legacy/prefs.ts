@@ -2,7 +2,7 @@ import type { fillPreferences as fillPreferencesFunction } from "../shell/prefs-
 import type Adw from "gi://Adw";
 import type { LegacyImports } from "./imports.js";
 
-// Preferences for GNOME Shell 42–44 (the older module format): the same page as prefs.ts builds for 45+.
+// Preferences for GNOME Shell 43–44 (the older module format): the same page as prefs.ts builds for 45+.
 
 const legacy = imports as unknown as LegacyImports;
 const ExtensionUtils = legacy.misc.extensionUtils;

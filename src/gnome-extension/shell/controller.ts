@@ -1,19 +1,22 @@
+import type Gio from "gi://Gio";
 import { actionCall, keybindingOutcome } from "../core/actions.js";
 import { SESSION_METHODS } from "../core/dbus-names.js";
 import { Lifetime } from "../core/lifetime.js";
 import { buildMenuModel, type MenuAction } from "../core/menu-model.js";
 import type { NetworkStatus } from "../core/network-status.js";
 import { actionFailureNotice, configErrorNotice, failureNotices, type Notice } from "../core/notifications.js";
-import { buildWorkspaceMap, workspaceNameForIndex, type WorkspaceMap } from "../core/workspace-map.js";
+import { buildWorkspaceMap, type WorkspaceMap } from "../core/workspace-map.js";
 import { Indicator } from "./indicator.js";
 import { addKeybindings } from "./keybindings.js";
+import { NetworkWorkspaces } from "./network-workspaces.js";
+import { Notifier } from "./notifier.js";
 import type { Platform } from "./platform.js";
 import { SessionConnection } from "./session-connection.js";
 import { WindowGroups } from "./window-groups.js";
 
 // One enabled extension: the link to clan-sessiond, the panel indicator, the workspace ↔ network mapping and
 // the keybindings, wired together. Both entry points (extension.ts for GNOME 45+, legacy/extension.ts for
-// 42–44) create one on enable() and end it on disable(); everything it made is undone through its Lifetime.
+// 43–44) create one on enable() and end it on disable(); everything it made is undone through its Lifetime.
 
 export const SETTINGS_KEYS = { showCount: "show-running-count", notify: "notify-on-failure" } as const;
 
@@ -22,26 +25,42 @@ export class ClanDesktop {
   private readonly session: SessionConnection;
   private readonly indicator: Indicator;
   private readonly groups: WindowGroups;
+  private readonly workspaces: NetworkWorkspaces;
+  private readonly notifier: Notifier;
   private map: WorkspaceMap = buildWorkspaceMap([]);
+  /** network → its number of generations (Generations), which decides whether "roll back" can work. */
+  private readonly generationCounts = new Map<string, number>();
+  private refreshing = false;
+  private refreshAgain = false;
   private placementKey = "";
   private lastConfigError = "";
   private lastReported: string | undefined;
+  /** The extension's settings until disable(); see destroy(). */
+  private settings: Gio.Settings | undefined;
 
-  constructor(private readonly platform: Platform) {
+  constructor(
+    private readonly platform: Platform,
+    settings: Gio.Settings,
+  ) {
+    this.settings = settings;
     this.lifetime = new Lifetime((message) => platform.log(message));
     this.session = new SessionConnection(platform, this.lifetime, {
       changed: (previous, next) => this.changed(previous, next),
       connectedChanged: (connected) => this.connectedChanged(connected),
     });
-    this.indicator = new Indicator(platform, this.lifetime, (action) => this.run(action), () => this.refresh());
+    this.notifier = new Notifier(platform, this.lifetime);
+    this.indicator = new Indicator(platform, this.lifetime, (action) => this.run(action), () => this.menuOpened());
+    this.workspaces = new NetworkWorkspaces(platform, this.lifetime, () => this.refresh());
     this.groups = new WindowGroups(platform, this.lifetime, {
       workspaceMap: () => this.map,
+      workspaces: this.workspaces,
       viewerPids: () => this.session.snapshot().viewerPids,
       reportWorkspace: (name) => this.reportWorkspace(name),
     });
-    const settingsChanged = platform.settings.connect("changed", () => this.refresh());
-    this.lifetime.add("settings handler", () => platform.settings.disconnect(settingsChanged));
-    addKeybindings(platform, this.lifetime, (action) => this.runKeybinding(action));
+    const settingsChanged = settings.connect("changed", () => this.refresh());
+    this.lifetime.add("settings handler", () => this.settings?.disconnect(settingsChanged));
+    addKeybindings(platform, settings, this.lifetime, (action) => this.runKeybinding(action));
+    this.workspaces.start();
     this.groups.start();
     this.session.start();
     this.refresh();
@@ -49,13 +68,21 @@ export class ClanDesktop {
 
   destroy(): void {
     this.lifetime.end();
+    // The extension's code stays loaded after disable(), and GJS's JIT keeps in its inline caches the last closure
+    // each call site called (one of this object's, say the menu's open handler) until it next discards JIT code,
+    // seconds later; through that closure all of this object stays reachable. Dropping the settings here lets
+    // GJS free them, and their dconf subscription, at its next collection rather than then. No closure may
+    // capture the settings for this to hold: they use this.settings.
+    this.settings = undefined;
   }
 
   private connectedChanged(connected: boolean): void {
     this.lastReported = undefined;
     this.lastConfigError = connected ? this.session.snapshot().configError : "";
+    this.generationCounts.clear();
     this.refresh();
     if (connected) {
+      for (const name of this.session.snapshot().networks.keys()) this.countGenerations(name);
       // A (re)started clan-sessiond does not know which GNOME workspace is active until it is told.
       this.groups.reportActive();
       this.groups.placeAll();
@@ -64,6 +91,7 @@ export class ClanDesktop {
 
   private changed(previous?: NetworkStatus, next?: NetworkStatus): void {
     if (next) for (const notice of failureNotices(previous, next)) this.notify(notice);
+    if (next && (previous?.generation !== next.generation || previous.buildState !== next.buildState)) this.countGenerations(next.name);
     const configError = this.session.snapshot().configError;
     const configNotice = configErrorNotice(this.lastConfigError, configError);
     this.lastConfigError = configError;
@@ -73,26 +101,70 @@ export class ClanDesktop {
 
   /** Recomputes the mapping and the menu; re-reports focus and re-places windows only when they could differ. */
   private refresh(): void {
+    // A D-Bus reply may arrive after disable(): there is no menu left to draw.
+    if (this.settings === undefined) return;
+    // Giving a network its workspace adds one, and a new workspace calls back here: finish this round first.
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.refreshing = true;
+    try {
+      do {
+        this.refreshAgain = false;
+        this.refreshOnce();
+      } while (this.refreshAgain);
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  private refreshOnce(): void {
     const snapshot = this.session.snapshot();
     const networks = [...snapshot.networks.values()];
     this.map = buildWorkspaceMap(networks);
+    // While clan-sessiond is away its networks are unknown, not gone: their workspaces stay as they are.
+    if (snapshot.connected) this.workspaces.sync(this.map);
+    const workspaceNumbers = new Map<string, number>();
+    for (const name of this.map.slotOfNetwork.keys()) {
+      const index = this.workspaces.indexOfNetwork(name);
+      if (index !== undefined) workspaceNumbers.set(name, index + 1);
+    }
     const model = buildMenuModel({
       connected: snapshot.connected,
       networks,
       configError: snapshot.configError,
       availableMethods: snapshot.availableMethods,
       workspaces: this.map,
+      workspaceNumbers,
+      generationCounts: this.generationCounts,
       nowMs: Date.now(),
     });
-    this.indicator.render(model, { showCount: this.platform.settings.get_boolean(SETTINGS_KEYS.showCount) });
+    this.indicator.render(model, { showCount: this.settings?.get_boolean(SETTINGS_KEYS.showCount) ?? false });
     if (!snapshot.connected) return;
-    const active = this.platform.global.workspace_manager.get_active_workspace_index();
-    if (this.lastReported !== undefined && workspaceNameForIndex(this.map, active) !== this.lastReported) this.groups.reportActive();
-    const placementKey = JSON.stringify([snapshot.viewerPids, [...this.map.indexOfNetwork]]);
+    if (this.lastReported !== undefined && this.groups.activeWorkspaceName() !== this.lastReported) this.groups.reportActive();
+    const placementKey = JSON.stringify([snapshot.viewerPids, this.map.slots]);
     if (placementKey !== this.placementKey) {
       this.placementKey = placementKey;
       this.groups.placeAll();
     }
+  }
+
+  private menuOpened(): void {
+    for (const name of this.session.snapshot().networks.keys()) this.countGenerations(name);
+    this.refresh();
+  }
+
+  /** Asks clan-sessiond how many generations the network has; the menu offers "roll back" only with two or more. */
+  private countGenerations(network: string): void {
+    const snapshot = this.session.snapshot();
+    if (!snapshot.connected || !snapshot.availableMethods.has(SESSION_METHODS.generations)) return;
+    this.session.call({ method: SESSION_METHODS.generations, signature: "(s)", args: [network] }).then((reply) => {
+      const [entries] = reply.recursiveUnpack() as [unknown[]];
+      if (this.generationCounts.get(network) === entries.length) return;
+      this.generationCounts.set(network, entries.length);
+      this.refresh();
+    }, (error: Error) => this.platform.log(`cannot list the generations of ${network}: ${error.message}`));
   }
 
   private reportWorkspace(name: string): void {
@@ -105,8 +177,7 @@ export class ClanDesktop {
 
   private run(action: MenuAction): void {
     if (action.id === "switch") {
-      const index = this.map.indexOfNetwork.get(action.network);
-      if (index !== undefined) this.groups.activate(index);
+      this.groups.activate(action.network);
       return;
     }
     this.session.call(actionCall(action.id, action.network)).catch((error: Error) => {
@@ -126,7 +197,8 @@ export class ClanDesktop {
   }
 
   private notify(notice: Notice): void {
-    if (!this.platform.settings.get_boolean(SETTINGS_KEYS.notify)) return;
-    this.platform.Main.notify(notice.title, notice.body);
+    // A call cancelled by disable() fails after it: that is not news, and it must not make a new notification source.
+    if (!this.settings?.get_boolean(SETTINGS_KEYS.notify)) return;
+    this.notifier.show(notice);
   }
 }

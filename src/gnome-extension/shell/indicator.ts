@@ -4,10 +4,13 @@ import type * as PopupMenu from "resource:///org/gnome/shell/ui/popupMenu.js";
 import { safeColour } from "../core/format.js";
 import type { Lifetime } from "../core/lifetime.js";
 import type { MenuAction, MenuModel, NetworkSection } from "../core/menu-model.js";
+import { LEVELS } from "../core/summary.js";
 import type { Platform } from "./platform.js";
 
-// The top panel's icon and menu, drawn from a MenuModel (src/gnome-extension/core/menu-model.ts). The menu is
-// rebuilt whole on every change: it has a few dozen items, and a rebuild cannot leave a stale row behind.
+// The top panel's icon and menu, drawn from a MenuModel (src/gnome-extension/core/menu-model.ts). Each network is
+// a submenu whose collapsed row shows its title and worst state, so that the menu of several networks fits a
+// small screen (1280×600); its details and actions open below it. The menu is rebuilt whole on every change (a
+// rebuild cannot leave a stale row behind), keeping open the submenu that was open.
 // Widget names ("clan-…") let the test probe read the menu back from inside the shell.
 
 export interface IndicatorOptions {
@@ -55,23 +58,39 @@ export class Indicator {
     this.model = model;
     this.icon.icon_name = model.summary.iconName;
     this.icon.accessible_name = model.summary.text;
-    for (const level of ["ok", "busy", "attention", "error", "offline"]) this.icon.remove_style_class_name(`clan-level-${level}`);
+    for (const level of LEVELS) this.icon.remove_style_class_name(`clan-level-${level}`);
     this.icon.add_style_class_name(`clan-level-${model.summary.level}`);
     const running = model.sections.filter((section) => section.vmState === "running").length;
     this.count.text = options.showCount && model.sections.length > 0 ? `${running}/${model.sections.length}` : "";
 
     const menu = this.button.menu as PopupMenu.PopupMenu;
+    const open = menu.isOpen ? this.openNetwork(menu) : undefined;
     menu.removeAll();
     menu.addMenuItem(this.textItem(model.summary.text, "clan-summary", "clan-summary"));
     for (const [index, notice] of model.notices.entries()) menu.addMenuItem(this.textItem(notice, `clan-notice-${index}`, "clan-notice"));
-    for (const section of model.sections) menu.addMenuItem(this.section(section));
+    if (model.sections.length > 0) menu.addMenuItem(new this.platform.PopupMenu.PopupSeparatorMenuItem());
+    for (const section of model.sections) {
+      const item = this.networkItem(section);
+      menu.addMenuItem(item);
+      if (section.network === open) item.setSubmenuShown(true);
+    }
   }
 
-  private section(model: NetworkSection): PopupMenu.PopupMenuSection {
+  /** The network whose submenu is open, so that a rebuild while the user reads it keeps it open. */
+  private openNetwork(menu: PopupMenu.PopupMenu): string | undefined {
+    for (const item of menu._getMenuItems()) {
+      const submenu = item as PopupMenu.PopupSubMenuMenuItem;
+      const name = submenu.name ?? "";
+      if (submenu.menu?.isOpen && name.startsWith("clan-network-")) return name.slice("clan-network-".length);
+    }
+    return undefined;
+  }
+
+  private networkItem(model: NetworkSection): PopupMenu.PopupSubMenuMenuItem {
     const { PopupMenu, St, Clutter } = this.platform;
-    const section = new PopupMenu.PopupMenuSection();
-    section.addMenuItem(new PopupMenu.PopupSeparatorMenuItem());
-    const title = this.textItem(model.title, `clan-network-${model.network}`, "clan-network-title");
+    const item = new PopupMenu.PopupSubMenuMenuItem(model.title, false);
+    item.name = `clan-network-${model.network}`;
+    item.label.add_style_class_name("clan-network-title");
     // Only the dot takes the network's colour, so the title stays readable on any theme. It is a label of its own
     // with an inline style (GNOME 43 drew a Pango colour in the title's markup in the item's grey), and the colour
     // reaches that CSS only as safeColour's #rrggbb.
@@ -81,18 +100,27 @@ export class Indicator {
       style: `color: ${safeColour(model.colour)};`,
       y_align: Clutter.ActorAlign.CENTER,
     });
-    title.insert_child_below(dot, title.label);
-    section.addMenuItem(title);
-    model.lines.forEach((line, index) => section.addMenuItem(this.textItem(line, `clan-line-${model.network}-${index}`, "clan-network-line")));
+    item.insert_child_below(dot, item.label);
+    const status = new St.Label({
+      text: model.status,
+      name: "clan-network-status",
+      style_class: `clan-network-status clan-level-${model.level}`,
+      y_align: Clutter.ActorAlign.CENTER,
+    });
+    item.insert_child_above(status, item.label);
+    model.lines.forEach((line, index) => item.menu.addMenuItem(this.textItem(line, `clan-line-${model.network}-${index}`, "clan-network-line")));
     for (const action of model.actions) {
-      const item = new PopupMenu.PopupMenuItem(action.label);
-      item.name = `clan-action-${action.network}-${action.id}`;
-      item.setSensitive(action.sensitive);
-      if (action.hint) item.label.text = `${action.label} (${action.hint})`;
-      item.connect("activate", () => this.onAction(action));
-      section.addMenuItem(item);
+      const actionItem = new PopupMenu.PopupMenuItem(action.label);
+      actionItem.name = `clan-action-${action.network}-${action.id}`;
+      actionItem.setSensitive(action.sensitive);
+      if (action.hint) actionItem.label.text = `${action.label} (${action.hint})`;
+      const activated = actionItem.connect("activate", () => this.onAction(action));
+      // GNOME 43's menus keep the item last activated (`_activeMenuItem`) after it is destroyed: its handler would
+      // keep the extension alive after disable().
+      actionItem.connect("destroy", () => actionItem.disconnect(activated));
+      item.menu.addMenuItem(actionItem);
     }
-    return section;
+    return item;
   }
 
   private textItem(text: string, name: string, styleClass: string): PopupMenu.PopupMenuItem {

@@ -1,4 +1,5 @@
 import { KEYBINDINGS } from "../core/actions.js";
+import type Gio from "gi://Gio";
 import type { Lifetime } from "../core/lifetime.js";
 import type { Platform } from "./platform.js";
 
@@ -6,8 +7,8 @@ import type { Platform } from "./platform.js";
 // GSettings schema (keys *-focused-network, type as), which the preferences window edits; GNOME re-reads them
 // when they change.
 
-export function addKeybindings(platform: Platform, lifetime: Lifetime, run: (action: "rebuild" | "rollback") => void): void {
-  const { Main, Meta, Shell, settings } = platform;
+export function addKeybindings(platform: Platform, settings: Gio.Settings, lifetime: Lifetime, run: (action: "rebuild" | "rollback") => void): void {
+  const { Main, Meta, Shell } = platform;
   for (const { key, action } of KEYBINDINGS) {
     const modes = Shell.ActionMode.NORMAL | Shell.ActionMode.OVERVIEW;
     Main.wm.addKeybinding(key, settings, Meta.KeyBindingFlags.NONE, modes, () => run(action));

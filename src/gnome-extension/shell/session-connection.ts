@@ -69,10 +69,11 @@ export class SessionConnection {
     };
   }
 
-  async call(call: DbusCall): Promise<void> {
+  /** Calls a method of clan-sessiond's manager; resolves to its reply. */
+  async call(call: DbusCall): Promise<GLib.Variant> {
     if (!this.peer || !this.connected) throw new Error("clan-sessiond is not running");
     const { GLib } = this.platform;
-    await this.invoke(this.peer, SESSION_MANAGER_INTERFACE, call.method, new GLib.Variant(call.signature, call.args));
+    return await this.invoke(this.peer, SESSION_MANAGER_INTERFACE, call.method, new GLib.Variant(call.signature, call.args));
   }
 
   private async appeared(connection: Gio.DBusConnection, owner: string): Promise<void> {

@@ -1,16 +1,18 @@
 import type Meta from "gi://Meta";
 import type { Lifetime } from "../core/lifetime.js";
 import { networkOfProcess, parentPidFromStat } from "../core/window-owner.js";
-import { workspaceNameForIndex, type WorkspaceMap } from "../core/workspace-map.js";
+import { unclaimedWorkspaceName, type WorkspaceMap } from "../core/workspace-map.js";
+import type { NetworkWorkspaces } from "./network-workspaces.js";
 import type { Platform } from "./platform.js";
 
 // GNOME's side of the window manager backend: it reports which workspace is active (clan-sessiond then enters
-// or leaves networks exactly as it does on sway), switches workspaces for "switch to network", and moves the
-// windows of a network's host display process (its SPICE viewer, or its waypipe client's children), recognised
+// or leaves networks exactly as it does on sway), switches to a network's workspace for "switch to", and moves
+// the windows of a network's host display process (its SPICE viewer, or its waypipe client's children), recognised
 // by the pids clan-sessiond publishes (core/window-owner.ts), to the network's workspace.
 
 export interface WindowGroupsDeps {
   workspaceMap(): WorkspaceMap;
+  workspaces: NetworkWorkspaces;
   viewerPids(): Readonly<Record<string, number>>;
   reportWorkspace(name: string): void;
 }
@@ -40,16 +42,18 @@ export class WindowGroups {
 
   /** Tells clan-sessiond which workspace is active: at start, after it (re)appears, and on every switch. */
   reportActive(): void {
-    const index = this.platform.global.workspace_manager.get_active_workspace_index();
-    this.deps.reportWorkspace(workspaceNameForIndex(this.deps.workspaceMap(), index));
+    this.deps.reportWorkspace(this.activeWorkspaceName());
   }
 
-  /** Switches to GNOME workspace `index`, adding workspaces when the dynamic workspaces have fewer. */
-  activate(index: number): void {
-    const { global } = this.platform;
-    const manager = global.workspace_manager;
-    while (manager.get_n_workspaces() <= index) manager.append_new_workspace(false, global.get_current_time());
-    manager.get_workspace_by_index(index)?.activate(global.get_current_time());
+  /** The name clan-sessiond knows the active workspace by: its network's, or one that belongs to no network. */
+  activeWorkspaceName(): string {
+    const active = this.platform.global.workspace_manager.get_active_workspace();
+    return this.deps.workspaces.slotNameOf(active) ?? unclaimedWorkspaceName(this.deps.workspaceMap(), active.index());
+  }
+
+  /** Switches to the network's workspace, making it first when it has none. */
+  activate(network: string): void {
+    this.deps.workspaces.workspaceOfNetwork(network)?.activate(this.platform.global.get_current_time());
   }
 
   /** Moves every open host display window to its network's workspace (after ViewerPids or the config changed). */
@@ -60,16 +64,14 @@ export class WindowGroups {
   private place(window: Meta.Window | null): void {
     if (!window) return;
     const network = networkOfProcess(window.get_pid(), this.deps.viewerPids(), (pid) => this.parentOf(pid));
-    const index = network === undefined ? undefined : this.deps.workspaceMap().indexOfNetwork.get(network);
-    if (index === undefined) return;
+    if (network === undefined || !this.deps.workspaceMap().slotOfNetwork.has(network)) return;
     const frame = window.get_frame_rect();
     if (frame.width === 0 || frame.height === 0) {
       this.placeWhenDrawn(window);
       return;
     }
-    const manager = this.platform.global.workspace_manager;
-    while (manager.get_n_workspaces() <= index) manager.append_new_workspace(false, this.platform.global.get_current_time());
-    if (window.get_workspace()?.index() !== index) window.change_workspace_by_index(index, false);
+    const workspace = this.deps.workspaces.workspaceOfNetwork(network);
+    if (workspace && window.get_workspace() !== workspace) window.change_workspace(workspace);
   }
 
   /**

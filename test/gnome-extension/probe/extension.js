@@ -1,4 +1,5 @@
 // Entry point of the probe (probe.js says what it is) for GNOME Shell 45+, which loads extensions as ES modules.
+import Clutter from 'gi://Clutter';
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
@@ -24,7 +25,7 @@ function waitForDeferredWork(done) {
 
 export default class ProbeExtension extends Extension {
     enable() {
-        this._service = new ProbeService({ Gio, GObject, Shell, Main, PopupMenu, collectGarbage: () => System.gc(), runDeferredWork: waitForDeferredWork });
+        this._service = new ProbeService({ Clutter, Gio, GObject, Shell, Main, PopupMenu, collectGarbage: () => System.gc(), runDeferredWork: waitForDeferredWork });
     }
 
     disable() {

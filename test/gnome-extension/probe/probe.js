@@ -4,8 +4,8 @@
 // the shell), list the windows with their pids and workspaces, and fingerprint what an extension may leave behind
 // after disable(). It lives apart from the product, so the zips under test are exactly the ones users install.
 // This module is written once, as an ES module that imports nothing: the shell's libraries arrive as a platform
-// object from the entry point of each format (extension.js for GNOME 45+, legacy/extension.js for 42–44), and
-// test/helpers/gnome-probe.ts converts it for 42–44 with the product's own converter.
+// object from the entry point of each format (extension.js for GNOME 45+, legacy/extension.js for 43–44), and
+// test/helpers/gnome-probe.ts converts it for 43–44 with the product's own converter.
 
 const UUID = 'clan-desktop@clan.lol';
 const PROBE_INTERFACE = `<node><interface name="org.clan.Desktop.GnomeProbe1">
@@ -19,6 +19,12 @@ const PROBE_INTERFACE = `<node><interface name="org.clan.Desktop.GnomeProbe1">
   <method name="RunDeferredWork"/>
   <method name="Windows"><arg type="s" direction="out"/></method>
   <method name="HideOverview"/>
+  <method name="ActivateItem"><arg type="s" direction="in"/></method>
+  <method name="OpenSubmenu"><arg type="s" direction="in"/></method>
+  <method name="MenuSize"><arg type="s" direction="out"/></method>
+  <method name="Workspaces"><arg type="s" direction="out"/></method>
+  <method name="Notifications"><arg type="s" direction="out"/></method>
+  <method name="ExpireBanner"><arg type="b" direction="out"/></method>
 </interface></node>`;
 
 function indicator(Main) {
@@ -42,10 +48,28 @@ function menuItems(PopupMenu, menu) {
             const dotColour = dot?.get_theme_node().get_foreground_color().to_string();
             // Where the dot is on screen (while the menu is open), for a test that looks at its pixels.
             const dotBox = dot ? screenBox(dot) : undefined;
-            items.push({ name: item.name ?? '', text: item.label.text, sensitive: item.getSensitive(), reactive: item.reactive, dotColour, dotBox });
+            const status = item.get_children().find(child => child.name === 'clan-network-status')?.text;
+            items.push({ name: item.name ?? '', text: item.label.text, sensitive: item.getSensitive(), reactive: item.reactive, dotColour, dotBox, status });
+            // A network's submenu: its rows follow its title.
+            if (item instanceof PopupMenu.PopupSubMenuMenuItem)
+                items.push(...menuItems(PopupMenu, item.menu));
         }
     }
     return items;
+}
+
+/** The item called `name`, in the menu or one of its submenus. */
+function findItem(PopupMenu, menu, name) {
+    for (const item of menu._getMenuItems()) {
+        if (item.name === name)
+            return item;
+        const inner = item instanceof PopupMenu.PopupMenuSection ? item
+            : item instanceof PopupMenu.PopupSubMenuMenuItem ? item.menu : null;
+        const found = inner && findItem(PopupMenu, inner, name);
+        if (found)
+            return found;
+    }
+    return null;
 }
 
 /**
@@ -97,11 +121,69 @@ class Probe {
             button.menu.close(false);
     }
 
+    /** -1 is the last workspace: with dynamic workspaces, the empty one GNOME keeps at the end. */
     ActivateWorkspace(index) {
         const manager = global.workspace_manager;
+        if (index < 0)
+            index = manager.get_n_workspaces() - 1;
         while (manager.get_n_workspaces() <= index)
             manager.append_new_workspace(false, global.get_current_time());
         manager.get_workspace_by_index(index).activate(global.get_current_time());
+    }
+
+    /** Clicks a menu item (as the user would: the menu must be open for the item to be reachable, so open it). */
+    ActivateItem(name) {
+        const { Clutter, Main, PopupMenu } = this._platform;
+        const button = indicator(Main);
+        const item = button && findItem(PopupMenu, button.menu, name);
+        if (!item)
+            throw new Error(`no menu item ${name}`);
+        button.menu.open(false);
+        item.activate(Clutter.get_current_event());
+    }
+
+    OpenSubmenu(name) {
+        const { Main, PopupMenu } = this._platform;
+        const button = indicator(Main);
+        const item = button && findItem(PopupMenu, button.menu, name);
+        if (!item)
+            throw new Error(`no menu item ${name}`);
+        item.setSubmenuShown(true);
+    }
+
+    /** The open menu's natural size and where it is drawn, and the room the screen gives it. */
+    MenuSize() {
+        const { Main } = this._platform;
+        const actor = indicator(Main).menu.actor;
+        const [, naturalHeight] = actor.get_preferred_height(-1);
+        const [x, y] = actor.get_transformed_position();
+        const monitor = Main.layoutManager.primaryMonitor;
+        return JSON.stringify({ naturalHeight, x, y, width: actor.width, height: actor.height, monitorWidth: monitor.width, monitorHeight: monitor.height, panelHeight: Main.panel.height });
+    }
+
+    Workspaces() {
+        const manager = global.workspace_manager;
+        return JSON.stringify({ count: manager.get_n_workspaces(), active: manager.get_active_workspace_index() });
+    }
+
+    /** Every notification the message tray holds, by source: what stays in the notification list. */
+    Notifications() {
+        return JSON.stringify(this._platform.Main.messageTray.getSources().flatMap(source => source.notifications.map(notification => ({
+            source: source.title,
+            title: notification.title,
+            // GNOME 46 renamed the banner's text to `body`.
+            body: notification.body ?? notification.bannerBodyText ?? '',
+            transient: notification.isTransient,
+        }))));
+    }
+
+    /** Ends the banner on screen, as its timeout does once the user is active; false when none is shown. */
+    ExpireBanner() {
+        const tray = this._platform.Main.messageTray;
+        if (!tray._notification)
+            return false;
+        tray._expireNotification();
+        return true;
     }
 
     ActiveWorkspace() {
@@ -183,7 +265,7 @@ class Probe {
 }
 
 /**
- * The probe on the session bus while the extension is enabled. `platform`: Gio, GObject, Shell, Main, PopupMenu,
+ * The probe on the session bus while the extension is enabled. `platform`: Clutter, Gio, GObject, Shell, Main, PopupMenu,
  * collectGarbage() and runDeferredWork(done), from the entry point of the shell's extension format.
  */
 export class ProbeService {

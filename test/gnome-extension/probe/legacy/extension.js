@@ -1,4 +1,4 @@
-// Entry point of the probe (probe.js says what it is) for GNOME Shell 42–44: libraries from imports.*, and probe.js
+// Entry point of the probe (probe.js says what it is) for GNOME Shell 43–44: libraries from imports.*, and probe.js
 // converted to this format by test/helpers/gnome-probe.ts.
 /* exported init */
 const Me = imports.misc.extensionUtils.getCurrentExtension();
@@ -6,9 +6,9 @@ const { ProbeService } = Me.imports.probe;
 
 class LegacyProbeExtension {
     enable() {
-        const { Gio, GObject, Shell } = imports.gi;
+        const { Clutter, Gio, GObject, Shell } = imports.gi;
         this._service = new ProbeService({
-            Gio, GObject, Shell,
+            Clutter, Gio, GObject, Shell,
             Main: imports.ui.main,
             PopupMenu: imports.ui.popupMenu,
             collectGarbage: () => imports.system.gc(),
