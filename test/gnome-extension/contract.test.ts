@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as core from "../../src/gnome-extension/core/dbus-names.js";
 import { decodeNetworkStatus, NETWORK_STATUS_FIELDS } from "../../src/gnome-extension/core/network-status.js";
 import * as shared from "../../src/shared/dbus-names.js";
-import { encodeNetworkStatus, NetworkStatus } from "../../src/shared/session-api.js";
+import { NetworkStatus, NetworkStatusDictionary } from "../../src/shared/session-api.js";
 import { Variant } from "@jellybrick/dbus-next";
 import { network } from "./fixtures.js";
 
@@ -31,7 +31,7 @@ describe("the extension's copy of clan-sessiond's D-Bus contract", () => {
         networkMode: "user",
       }),
     );
-    expect(decodeNetworkStatus(recursiveUnpack(encodeNetworkStatus(status)))).toEqual(status);
+    expect(decodeNetworkStatus(recursiveUnpack(NetworkStatusDictionary.toWire(status)))).toEqual(status);
   });
 });
 
