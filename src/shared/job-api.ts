@@ -33,7 +33,7 @@ export const Job = z.object({
 });
 export type Job = z.infer<typeof Job>;
 
-export const JobDictionary = dictionary(Job, {
+export const JobDictionary = dictionary("Job", Job, {
   id: { codec: "s", doc: "`<kind>-<network>-<n>`, unique while clan-sessiond runs" },
   kind: { codec: "s", doc: "`rebuild`, `rollback`, `backup`, `restore`" },
   network: { codec: "s", doc: "the network it acts on" },

@@ -17,7 +17,7 @@ export const SecurityEvent = z.object({
 });
 export type SecurityEvent = z.infer<typeof SecurityEvent>;
 
-export const SecurityEventDictionary = dictionary(SecurityEvent, {
+export const SecurityEventDictionary = dictionary("SecurityEvent", SecurityEvent, {
   network: { codec: "s", doc: "the network whose guard was lowered" },
   action: { codec: "s", doc: "`guest-exec`, `peer-unblocked` or `state-disk-replaced`" },
   detail: { codec: "s", doc: "for a person: the command and its exit status, the peer's name and key, the image" },

@@ -11,13 +11,13 @@ import { VmState, VPN_STATUS_FIELDS, VpnStatusFields } from "./vm-api.js";
 const ShareAccess = z.object({ tag: z.string(), path: z.string(), readWrite: z.boolean(), granted: z.boolean() });
 const ForwardAccess = z.object({ hostPort: z.number().int(), guestPort: z.number().int() });
 
-const ShareAccessDictionary = dictionary(ShareAccess, {
+const ShareAccessDictionary = dictionary("ShareAccess", ShareAccess, {
   tag: { codec: "s", doc: "the share's tag" },
   path: { codec: "s", doc: "the host directory, as vm.json gives it" },
   readWrite: { codec: "b", doc: "whether the guest may write" },
   granted: { codec: "b", doc: "whether the user's `grants` allow it; clan-vmd refuses to boot otherwise" },
 });
-const ForwardAccessDictionary = dictionary(ForwardAccess, {
+const ForwardAccessDictionary = dictionary("ForwardAccess", ForwardAccess, {
   hostPort: { codec: "u", doc: "the port on the host's loopback" },
   guestPort: { codec: "u", doc: "the port in the guest" },
 });
@@ -113,7 +113,7 @@ export function initialNetworkStatus(name: string): NetworkStatus {
 /** The job fields of a network on which no job runs. */
 export const NO_JOB = { jobId: "", jobKind: "", jobPhase: "", jobProgress: -1 } as const satisfies Partial<NetworkStatus>;
 
-export const NetworkStatusDictionary = dictionary(NetworkStatus, {
+export const NetworkStatusDictionary = dictionary("NetworkStatus", NetworkStatus, {
   name: { codec: "s", doc: "the network's name in the config" },
   label: { codec: "s", doc: "the text of its `[label]` title prefix" },
   colour: { codec: "s", doc: "`#rrggbb`" },
@@ -164,7 +164,7 @@ export const GenerationEntry = z.object({
 });
 export type GenerationEntry = z.infer<typeof GenerationEntry>;
 
-export const GenerationDictionary = dictionary(GenerationEntry, {
+export const GenerationDictionary = dictionary("Generation", GenerationEntry, {
   number: { codec: "u", doc: "its number in the profile" },
   createdAt: { codec: "d", doc: "Unix ms" },
   current: { codec: "b", doc: "whether the profile points at it" },
@@ -183,7 +183,7 @@ export const BackupSnapshot = z.object({
 });
 export type BackupSnapshot = z.infer<typeof BackupSnapshot>;
 
-export const BackupSnapshotDictionary = dictionary(BackupSnapshot, {
+export const BackupSnapshotDictionary = dictionary("BackupSnapshot", BackupSnapshot, {
   id: { codec: "s", doc: "restic's 64 hex digits" },
   time: { codec: "d", doc: "Unix ms" },
   size: { codec: "d", doc: "bytes of the disk image" },

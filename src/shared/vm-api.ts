@@ -47,7 +47,7 @@ export const VmStatus = z.object({
 });
 export type VmStatus = z.infer<typeof VmStatus>;
 
-export const VmStatusDictionary = dictionary(VmStatus, {
+export const VmStatusDictionary = dictionary("VmStatus", VmStatus, {
   network: { codec: "s", doc: "the network's name" },
   state: { codec: "s", doc: "`stopped`, `starting`, `running`, `paused`, `stopping` or `failed`" },
   generation: { codec: "s", doc: "the generation directory that booted, after following profile links; `\"\"` when stopped" },
@@ -75,7 +75,7 @@ export const VpnPeerInfo = z.object({
 });
 export type VpnPeerInfo = z.infer<typeof VpnPeerInfo>;
 
-export const VpnPeerDictionary = dictionary(VpnPeerInfo, {
+export const VpnPeerDictionary = dictionary("VpnPeer", VpnPeerInfo, {
   name: { codec: "s", doc: "the peer's name" },
   publicKey: { codec: "s", doc: "its WireGuard public key" },
   endpoint: { codec: "s", doc: "where its packets come from now, or the configured one; `\"\"` when unknown" },
@@ -115,7 +115,7 @@ const ShareGrantStruct: Codec<z.output<typeof ShareGrant>, z.input<typeof ShareG
   { key: "readWrite", signature: "b", missing: false },
 ]);
 
-export const VmStartOptionsDictionary = dictionary(VmStartOptions, {
+export const VmStartOptionsDictionary = dictionary("VmStartOptions", VmStartOptions, {
   memoryMiB: { codec: "u", doc: "memory in MiB, 64–65536, instead of vm.json's" },
   cores: { codec: "u", doc: "virtual CPU cores, 1–64, instead of vm.json's" },
   display: { codec: "s", doc: "`none`, `spice` or `waypipe`, instead of vm.json's" },
@@ -134,9 +134,9 @@ export const SnapshotReport = z.object({
 });
 export type SnapshotReport = z.infer<typeof SnapshotReport>;
 
-export const SnapshotReportDictionary = dictionary(SnapshotReport, {
+export const SnapshotReportDictionary = dictionary("SnapshotReport", SnapshotReport, {
   method: { codec: "s", doc: "how the copy was made consistent: `freeze`, `paused` or `stopped`" },
   frozenFilesystems: { codec: "i", doc: "filesystems the guest froze" },
   hooksRun: { codec: "u", doc: "hooks run in the guest before the copy" },
-  durationMs: { codec: "d", doc: "how long the guest stayed frozen, in ms" },
+  durationMs: { codec: "d", doc: "how long the whole snapshot took, hooks included, in ms" },
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import * as core from "../../src/gnome-extension/core/dbus-names.js";
-import { decodeNetworkStatus, NETWORK_STATUS_FIELDS } from "../../src/gnome-extension/core/network-status.js";
+import { decodeNetworkStatus } from "../../src/gnome-extension/core/network-status.js";
+import * as core from "../../src/gnome-extension/core/session-contract.js";
+import { NETWORK_STATUS_FIELDS } from "../../src/gnome-extension/core/session-contract.js";
 import * as shared from "../../src/shared/dbus-names.js";
 import { NetworkStatus, NetworkStatusDictionary } from "../../src/shared/session-api.js";
 import { Variant } from "@jellybrick/dbus-next";

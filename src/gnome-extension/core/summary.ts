@@ -1,4 +1,5 @@
 import type { NetworkStatus } from "./network-status.js";
+import { VM_STATES } from "./session-contract.js";
 
 // One icon in the top panel stands for every network: it shows the worst state among them, so a failed backup
 // of a network the user is not looking at is still visible at a glance.
@@ -42,7 +43,7 @@ export function networkIssues(status: NetworkStatus): { level: Level; reason: st
   return issues.sort((a, b) => LEVELS.indexOf(b.level) - LEVELS.indexOf(a.level));
 }
 
-const KNOWN_VM_STATES = new Set<string>(["stopped", "starting", "running", "paused", "stopping", "failed", "unavailable"]);
+const KNOWN_VM_STATES = new Set<string>(VM_STATES);
 
 export function networkLevel(status: NetworkStatus): Level {
   return networkIssues(status).reduce<Level>((level, issue) => worse(level, issue.level), "ok");

@@ -1,5 +1,6 @@
 import { actionCall, keybindingOutcome } from "../core/actions.js";
 import { SESSION_METHODS } from "../core/dbus-names.js";
+import { SESSION_METHOD_SIGNATURES } from "../core/session-contract.js";
 import { Lifetime } from "../core/lifetime.js";
 import { buildMenuModel, type MenuAction } from "../core/menu-model.js";
 import type { NetworkStatus } from "../core/network-status.js";
@@ -99,7 +100,7 @@ export class ClanDesktop {
     if (!this.session.snapshot().connected) return;
     this.lastReported = name;
     this.session
-      .call({ method: SESSION_METHODS.workspaceFocused, signature: "(s)", args: [name] })
+      .call({ method: SESSION_METHODS.workspaceFocused, signature: SESSION_METHOD_SIGNATURES.WorkspaceFocused.in, args: [name] })
       .catch((error: Error) => this.platform.log(`cannot report workspace ${JSON.stringify(name)}: ${error.message}`));
   }
 

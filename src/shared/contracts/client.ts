@@ -1,4 +1,5 @@
 import type { ClientInterface, MessageBus } from "@jellybrick/dbus-next";
+import { z } from "zod";
 import { ClanError } from "../errors.js";
 import { callMember, onDecodedSignal } from "../proxy-calls.js";
 import { decode, decodeResult, type Decoded, type Encodable, type InterfaceContract, type PropertyValue, type Result } from "./define.js";
@@ -7,6 +8,14 @@ import { decode, decodeResult, type Decoded, type Encodable, type InterfaceContr
 // codecs the contract declares, so the typed clients (VmdClient, SessionClient) only name members.
 
 const PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties";
+
+function describeMismatch(error: unknown): string {
+  if (error instanceof z.ZodError) {
+    const issue = error.issues[0];
+    return `${issue?.path.join(".") || "(value)"}: ${issue?.message ?? "invalid"}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
 
 export class ContractProxy<C extends InterfaceContract> {
   private constructor(
@@ -37,7 +46,9 @@ export class ContractProxy<C extends InterfaceContract> {
     try {
       return decodeResult(spec, reply) as Result<C["methods"][M]["out"], "out">;
     } catch (error) {
-      throw new ClanError("Protocol", `${this.daemon} answered ${methodName} with something else than its contract says`, { cause: error });
+      throw new ClanError("Protocol", `${this.daemon} answered ${methodName} with something else than its contract says: ${describeMismatch(error)}`, {
+        cause: error,
+      });
     }
   }
 

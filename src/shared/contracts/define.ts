@@ -11,8 +11,8 @@ import { ClanError, type ErrorCode } from "../errors.js";
 export interface Codec<Out, In = Out> {
   readonly signature: string;
   readonly schema: z.ZodType<Out, In>;
-  /** For a dictionary: its fields, which docs/dbus.md and the GNOME extension list. */
-  readonly fields?: Readonly<Record<string, DictionaryField>>;
+  /** For a dictionary (or a list of one): its name and fields, which docs/dbus.md and the GNOME extension list. */
+  readonly dictionary?: { readonly name: string; readonly fields: Readonly<Record<string, DictionaryField>> };
   toWire(value: In): unknown;
   /** Strips variants and structs, so that `schema` checks plain values. */
   fromWire(wire: unknown): unknown;
@@ -34,7 +34,7 @@ export function list<Out, In>(item: Codec<Out, In>): Codec<Out[], In[]> {
   return {
     signature: `a${item.signature}`,
     schema: z.array(item.schema),
-    ...(item.fields ? { fields: item.fields } : {}),
+    ...(item.dictionary ? { dictionary: item.dictionary } : {}),
     toWire: (values) => values.map((value) => item.toWire(value)),
     fromWire: (wire) => (Array.isArray(wire) ? wire.map((value) => item.fromWire(value)) : wire),
   };
@@ -64,7 +64,7 @@ type FieldSpecs<Out> = { readonly [K in keyof Out]-?: { readonly codec: string |
  * nested list of dictionaries by its codec. Clients ignore keys they do not know; a field whose schema has a
  * default may be missing (an older peer), and the default stands in.
  */
-export function dictionary<S extends z.ZodObject>(schema: S, specs: FieldSpecs<z.output<S>>): Codec<z.output<S>, z.input<S>> {
+export function dictionary<S extends z.ZodObject>(name: string, schema: S, specs: FieldSpecs<z.output<S>>): Codec<z.output<S>, z.input<S>> {
   const fields = Object.fromEntries(
     Object.entries(specs as Record<string, { codec: string | Codec<unknown, unknown>; doc: string }>).map(([key, { codec, doc }]) => [
       key,
@@ -74,7 +74,7 @@ export function dictionary<S extends z.ZodObject>(schema: S, specs: FieldSpecs<z
   return {
     signature: "a{sv}",
     schema: schema as unknown as z.ZodType<z.output<S>, z.input<S>>,
-    fields,
+    dictionary: { name, fields },
     toWire: (value) =>
       Object.fromEntries(
         Object.entries(fields)
