@@ -31,7 +31,7 @@ export interface ReconcilerOptions {
 
 /** A failed operation, or a VM that failed or stopped by itself, is retried after these delays (doubling). */
 export const FIRST_RETRY_MS = 2000;
-export const LAST_RETRY_MS = 5 * 60_000;
+const LAST_RETRY_MS = 5 * 60_000;
 
 interface Visit {
   focused: boolean;

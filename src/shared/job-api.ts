@@ -5,11 +5,11 @@ import { dictionary } from "./contracts/define.js";
 // methods return its id at once and JobChanged carries the whole job, flat like a network's status, at every
 // step and at its end (docs/dbus.md, docs/decisions/jobs.md).
 
-export const JOB_KINDS = ["rebuild", "rollback", "backup", "restore"] as const;
+const JOB_KINDS = ["rebuild", "rollback", "backup", "restore"] as const;
 export const JobKind = z.enum(JOB_KINDS);
 export type JobKind = z.infer<typeof JobKind>;
 
-export const JobState = z.enum(["running", "succeeded", "failed"]);
+const JobState = z.enum(["running", "succeeded", "failed"]);
 export type JobState = z.infer<typeof JobState>;
 
 export const Job = z.object({

@@ -19,9 +19,9 @@ function patterned(pattern: RegExp, message: string, maxLength?: number) {
   return string.regex(pattern, { message, abort: true }).meta({ patternMessage: message });
 }
 
-export const SYSTEMS = ["x86_64-linux", "aarch64-linux"] as const;
-export const ADMIN_MODES = ["local", "remote", "shared"] as const;
-export const NETWORK_LAYERS = ["yggdrasil", "wireguard", "zerotier", "none"] as const;
+const SYSTEMS = ["x86_64-linux", "aarch64-linux"] as const;
+const ADMIN_MODES = ["local", "remote", "shared"] as const;
+const NETWORK_LAYERS = ["yggdrasil", "wireguard", "zerotier", "none"] as const;
 
 const EntryName = patterned(
   NETWORK_NAME_PATTERN,
@@ -107,7 +107,7 @@ export const NetworkEntry = z
   })
   .strict();
 
-export const NetworkConfigs = z
+const NetworkConfigs = z
   .record(EntryName, NetworkEntry)
   .describe("Network VMs by network name, as lib.generateNixosModules of clan-desktop's flake takes them.");
 

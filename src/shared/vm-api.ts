@@ -11,7 +11,7 @@ export const VmState = z.enum(["stopped", "starting", "running", "paused", "stop
 export type VmState = z.infer<typeof VmState>;
 
 /** The VPN of a network whose VM runs with network mode "vpn" (docs/vpn.md). */
-export const VpnState = z.enum(["none", "starting", "up", "down", "in-guest"]);
+const VpnState = z.enum(["none", "starting", "up", "down", "in-guest"]);
 
 // Defaults: a clan-vmd from before the VPN work sends none of these.
 export const VpnStatusFields = z.object({

@@ -1,4 +1,4 @@
-import { readFile, readlink, stat, realpath } from "node:fs/promises";
+import { readFile, stat, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { DisplayKind } from "../shared/display.js";
@@ -120,9 +120,4 @@ export async function readVmSpec(file: string): Promise<VmSpec> {
     throw new ClanError("InvalidGeneration", `${file}: field ${field}: ${issue?.message ?? "invalid"}`);
   }
   return parsed.data;
-}
-
-/** For messages and `clanctl vm list`: the generation link's own name when it is one, else the path. */
-export async function describeGenerationLink(path: string): Promise<string> {
-  return readlink(path).catch(() => path);
 }

@@ -6,7 +6,7 @@ import { SESSION_METHOD_SIGNATURES } from "./session-contract.js";
 // Rebuild, rollback and backup start jobs: the call returns at once, and the network's status carries the job's
 // progress to the menu; clan-sessiond tells the outcome in one notification.
 
-export const ACTION_IDS = ["switch", "rebuild", "rollback", "backup", "stop"] as const;
+const ACTION_IDS = ["switch", "rebuild", "rollback", "backup", "stop"] as const;
 export type ActionId = (typeof ACTION_IDS)[number];
 
 export interface DbusCall {

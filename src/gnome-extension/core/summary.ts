@@ -5,7 +5,7 @@ import { VM_STATES } from "./session-contract.js";
 // of a network the user is not looking at is still visible at a glance.
 
 /** Ordered from best to worst; "offline" (clan-sessiond not running) outranks everything. */
-export const LEVELS = ["ok", "busy", "attention", "error", "offline"] as const;
+const LEVELS = ["ok", "busy", "attention", "error", "offline"] as const;
 export type Level = (typeof LEVELS)[number];
 
 export interface Summary {
@@ -23,7 +23,7 @@ const ICONS: Record<Level, string> = {
   offline: "network-vpn-disabled-symbolic",
 };
 
-export function worse(a: Level, b: Level): Level {
+function worse(a: Level, b: Level): Level {
   return LEVELS.indexOf(a) >= LEVELS.indexOf(b) ? a : b;
 }
 
@@ -75,10 +75,6 @@ function summaryText(input: SummaryInput, level: Level, worst: NetworkStatus | u
   if (input.configError) return "config error: the last good config is in force";
   const running = input.networks.filter((network) => network.vmState === "running").length;
   return `${plural(input.networks.length, "network")}, ${running} running`;
-}
-
-export function iconForLevel(level: Level): string {
-  return ICONS[level];
 }
 
 function plural(count: number, noun: string): string {

@@ -16,7 +16,7 @@ import { WindowGroups } from "./window-groups.js";
 // the keybindings, wired together. Both entry points (extension.ts for GNOME 45+, legacy/extension.ts for
 // 42–44) create one on enable() and end it on disable(); everything it made is undone through its Lifetime.
 
-export const SETTINGS_KEYS = { showCount: "show-running-count", notify: "notify-on-failure" } as const;
+const SETTINGS_KEYS = { showCount: "show-running-count", notify: "notify-on-failure" } as const;
 
 export class ClanDesktop {
   private readonly lifetime: Lifetime;

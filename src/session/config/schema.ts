@@ -36,7 +36,7 @@ function displayText(maxLength: number) {
 
 // A name is refused here, where the user reads the error, rather than when a window of the network could not be
 // placed or decorated. The same rules whatever the window manager, so that a config works on sway, i3 and GNOME.
-export const WorkspaceName = displayText(128)
+const WorkspaceName = displayText(128)
   .superRefine((name, context) => {
     for (const dialect of ["sway", "i3"] as const) {
       try {

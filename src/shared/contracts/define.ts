@@ -26,7 +26,6 @@ export function plain<Out, In = Out>(signature: string, schema: z.ZodType<Out, I
 export const str = plain("s", z.string());
 export const u32 = plain("u", z.number().int().min(0).max(0xffffffff));
 export const i32 = plain("i", z.number().int().min(-0x80000000).max(0x7fffffff));
-export const f64 = plain("d", z.number());
 export const bool = plain("b", z.boolean());
 export const strings = plain("as", z.array(z.string()));
 
@@ -96,17 +95,6 @@ export function dictionary<S extends z.ZodObject>(name: string, schema: S, specs
 /** The value `codec` carries, validated: a peer that sent something else gets a zod error. */
 export function decode<Out, In>(codec: Codec<Out, In>, wire: unknown): Out {
   return codec.schema.parse(codec.fromWire(wire));
-}
-
-export function encode<Out, In>(codec: Codec<Out, In>, value: In): unknown {
-  return codec.toWire(value);
-}
-
-/** The default a dictionary's field takes when a peer leaves it out, or undefined when it is required. */
-export function fieldDefault(schema: z.ZodObject, key: string): { value: unknown } | undefined {
-  const field = schema.shape[key] as z.ZodType | undefined;
-  if (field instanceof z.ZodDefault) return { value: field.def.defaultValue as unknown };
-  return undefined;
 }
 
 export interface Arg<Out = unknown, In = Out> {
