@@ -51,12 +51,13 @@ buildNpmPackage {
 
   # buildNpmPackage keeps the production dependencies and links package.json's bin entries into $out/bin. Besides:
   # the GNOME Shell extension (GNOME 45 and later load the ES-module build), the link handler for clan:// and
-  # nix:// links, whose Exec= gets the package's own clanctl, and clanctl's shell completions (generated into
-  # share/ by `npm run schemas`) where bash, zsh and fish look for them.
+  # nix:// links, whose Exec= gets the package's own clanctl, clanctl's shell completions and the D-Bus
+  # introspection XML (both generated into share/ by `npm run schemas`) where bash, zsh, fish and D-Bus tools look.
   postInstall = ''
     install -Dm644 share/bash-completion/completions/clanctl $out/share/bash-completion/completions/clanctl
     install -Dm644 share/zsh/site-functions/_clanctl $out/share/zsh/site-functions/_clanctl
     install -Dm644 share/fish/vendor_completions.d/clanctl.fish $out/share/fish/vendor_completions.d/clanctl.fish
+    for xml in share/dbus-1/interfaces/*.xml; do install -Dm644 "$xml" "$out/$xml"; done
     for metadata in dist/gnome-extension/esm/*/metadata.json; do
       mkdir -p $out/share/gnome-shell/extensions
       cp -r "$(dirname "$metadata")" $out/share/gnome-shell/extensions/

@@ -1,237 +1,115 @@
-import { interface as dbusInterface, type MessageBus } from "@jellybrick/dbus-next";
-import { asDbusCall } from "../shared/dbus-errors.js";
-import { SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "../shared/dbus-names.js";
+import type { EventEmitter } from "node:events";
+import type { MessageBus } from "@jellybrick/dbus-next";
+import { serveContract, type ServedInterface } from "../shared/contracts/service.js";
+import { SessionManagerContract } from "../shared/contracts/session.js";
+import { SESSION_MANAGER_PATH } from "../shared/dbus-names.js";
 import { ClanError } from "../shared/errors.js";
-import { encodeJob, JOB_SIGNATURE, type Job } from "../shared/job-api.js";
-import { encodeBackupSnapshot, encodeGeneration, encodeNetworkStatus, NETWORK_STATUS_SIGNATURE, type NetworkStatus } from "../shared/session-api.js";
-import { encodeVpnPeer } from "../shared/vm-api.js";
-import type { Session as SessionActions } from "./session.js";
+import type { Job } from "../shared/job-api.js";
+import type { NetworkStatus } from "../shared/session-api.js";
+import type { VmdClient } from "../shared/vmd-client.js";
+import type { BackupActions } from "./backups/backup-actions.js";
+import type { GenerationActions } from "./generations/generation-actions.js";
+import type { SessionJobs } from "./jobs/session-jobs.js";
+import type { NetworkRegistry } from "./network-registry.js";
+import type { SessionEvents } from "./session.js";
 
-// clan-sessiond's D-Bus API (docs/dbus.md). Everything a client shows is pushed: NetworkChanged carries the
-// whole status of one network, NetworksChanged the names after a config reload, PropertiesChanged the focus and
-// the config error. Members use standard decorators (see docs/decisions/dbus-library.md).
+// clan-sessiond's D-Bus API (contracts/session.ts, docs/dbus.md). Everything a client shows is pushed:
+// NetworkChanged carries the whole status of one network, NetworksChanged the names after a config reload,
+// PropertiesChanged the focus and the config error. The contract validates the arguments and encodes the
+// replies; this file only says which part of clan-sessiond answers each method.
 
-const { Interface, ACCESS_READ, method, signal, property } = dbusInterface;
-const STATUS = NETWORK_STATUS_SIGNATURE;
-
-export class SessionManagerInterface extends Interface {
-  constructor(private readonly actions: SessionActions) {
-    super(SESSION_MANAGER_INTERFACE);
-  }
-
-  @method({ inSignature: "", outSignature: `a${STATUS}` })
-  ListNetworks() {
-    return this.actions.registry.list().map(encodeNetworkStatus);
-  }
-
-  @method({ inSignature: "s", outSignature: STATUS })
-  GetNetwork(name: string) {
-    return asDbusCall(() => encodeNetworkStatus(this.requireNetwork(name)));
-  }
-
-  @method({ inSignature: "s", outSignature: "" })
-  Start(name: string) {
-    return asDbusCall(() => this.actions.start(this.requireNetwork(name).name));
-  }
-
-  @method({ inSignature: "s", outSignature: "" })
-  Stop(name: string) {
-    return asDbusCall(() => this.actions.stop(this.requireNetwork(name).name));
-  }
-
-  @method({ inSignature: "s", outSignature: "" })
-  Pause(name: string) {
-    return asDbusCall(() => this.actions.pause(this.requireNetwork(name).name));
-  }
-
-  @method({ inSignature: "s", outSignature: "" })
-  Switch(name: string) {
-    return asDbusCall(() => this.actions.switchTo(this.requireNetwork(name).name));
-  }
-
-  /** Starts a job that builds the network's flake, boots the new generation, and rolls back by itself if it does
-   *  not come up; returns the job's id at once (a rebuild already running is joined). */
-  @method({ inSignature: "s", outSignature: "s" })
-  StartRebuild(name: string) {
-    return asDbusCall(async () => (await this.actions.jobs.startRebuild(this.requireNetwork(name).name)).id);
-  }
-
-  /** Starts a job that switches to generation `to`, or to the previous one when `to` is negative. */
-  @method({ inSignature: "si", outSignature: "s" })
-  StartRollback(name: string, to: number) {
-    return asDbusCall(async () => (await this.actions.jobs.startRollback(this.requireNetwork(name).name, to < 0 ? undefined : to)).id);
-  }
-
-  @method({ inSignature: "s", outSignature: "s" })
-  StartBackup(name: string) {
-    return asDbusCall(async () => (await this.actions.jobs.startBackup(this.requireNetwork(name).name)).id);
-  }
-
-  /** Starts a job that restores snapshot `snapshot` ("" for the latest); its result is the id restored. */
-  @method({ inSignature: "ss", outSignature: "s" })
-  StartRestore(name: string, snapshot: string) {
-    return asDbusCall(async () => (await this.actions.jobs.startRestore(this.requireNetwork(name).name, snapshot)).id);
-  }
-
-  /** Jobs running or ended in the last 15 minutes, oldest first. */
-  @method({ inSignature: "", outSignature: `a${JOB_SIGNATURE}` })
-  Jobs() {
-    return this.actions.jobs.runner.list().map(encodeJob);
-  }
-
-  @method({ inSignature: "s", outSignature: JOB_SIGNATURE })
-  GetJob(id: string) {
-    return asDbusCall(() => encodeJob(this.actions.jobs.runner.get(id)));
-  }
-
-  /** The blocking form of StartRebuild, kept for older callers: replies when the job ends. */
-  @method({ inSignature: "s", outSignature: "" })
-  Rebuild(name: string) {
-    return asDbusCall(async () => {
-      await this.untilEnded(await this.actions.jobs.startRebuild(this.requireNetwork(name).name));
-    });
-  }
-
-  /** As StartRebuild, of exactly `revision` of the source (a git commit, or a path's content hash): the one a join confirmed. */
-  @method({ inSignature: "ss", outSignature: "s" })
-  StartRebuildRevision(name: string, revision: string) {
-    return asDbusCall(async () => (await this.actions.jobs.startRebuild(this.requireNetwork(name).name, revision)).id);
-  }
-
-  @method({ inSignature: "si", outSignature: "" })
-  Rollback(name: string, to: number) {
-    return asDbusCall(async () => {
-      await this.untilEnded(await this.actions.jobs.startRollback(this.requireNetwork(name).name, to < 0 ? undefined : to));
-    });
-  }
-
-  @method({ inSignature: "s", outSignature: "aa{sv}" })
-  Generations(name: string) {
-    return asDbusCall(async () => (await this.actions.generations.generations(this.requireNetwork(name).name)).map(encodeGeneration));
-  }
-
-  @method({ inSignature: "s", outSignature: "s" })
-  BuildLog(name: string) {
-    return asDbusCall(() => this.actions.generations.buildLog(this.requireNetwork(name).name));
-  }
-
-  @method({ inSignature: "s", outSignature: "b" })
-  CheckUpdate(name: string) {
-    return asDbusCall(() => this.actions.generations.checkUpdate(this.requireNetwork(name).name));
-  }
-
-  /** The members of the network's VPN with their last handshake (docs/vpn.md). */
-  @method({ inSignature: "s", outSignature: "aa{sv}" })
-  Peers(name: string) {
-    return asDbusCall(async () => (await this.actions.vms.peers(this.requireNetwork(name).name)).map(encodeVpnPeer));
-  }
-
-  /** Revokes a peer (its name or public key) at once and for good; UnblockPeer lets it back. */
-  @method({ inSignature: "ss", outSignature: "" })
-  BlockPeer(name: string, peer: string) {
-    return asDbusCall(() => this.actions.vms.blockPeer(this.requireNetwork(name).name, peer));
-  }
-
-  @method({ inSignature: "ss", outSignature: "" })
-  UnblockPeer(name: string, peer: string) {
-    return asDbusCall(() => this.actions.vms.unblockPeer(this.requireNetwork(name).name, peer));
-  }
-
-  /** The blocking form of StartBackup, kept for older callers: replies when the backup is stored. */
-  @method({ inSignature: "s", outSignature: "" })
-  BackupNow(name: string) {
-    return asDbusCall(async () => {
-      await this.untilEnded(await this.actions.jobs.startBackup(this.requireNetwork(name).name));
-    });
-  }
-
-  @method({ inSignature: "s", outSignature: "aa{sv}" })
-  Backups(name: string) {
-    return asDbusCall(async () => (await this.actions.backups.snapshots(this.requireNetwork(name).name)).map(encodeBackupSnapshot));
-  }
-
-  /** The blocking form of StartRestore, kept for older callers: replies with the id of the snapshot restored. */
-  @method({ inSignature: "ss", outSignature: "s" })
-  Restore(name: string, snapshot: string) {
-    return asDbusCall(async () => this.untilEnded(await this.actions.jobs.startRestore(this.requireNetwork(name).name, snapshot)));
-  }
-
-  /** For window managers outside this process (the GNOME extension): the user focused this workspace. */
-  @method({ inSignature: "s", outSignature: "" })
-  WorkspaceFocused(workspace: string) {
-    return asDbusCall(() => {
-      if (workspace.length > 1024) throw new ClanError("InvalidArgument", "workspace name is longer than 1024 characters");
-      this.actions.focusReported(workspace);
-    });
-  }
-
-  @method({ inSignature: "", outSignature: "" })
-  ReloadConfig() {
-    return asDbusCall(async () => {
-      await this.actions.reloadConfig();
-    });
-  }
-
-  @property({ signature: "s", access: ACCESS_READ })
-  get FocusedNetwork() {
-    return this.actions.focusedNetwork ?? "";
-  }
-
-  @property({ signature: "s", access: ACCESS_READ })
-  get ConfigError() {
-    return this.actions.configError;
-  }
-
-  /** network → pid of the process whose windows show its VM: GNOME moves windows with these pids. */
-  @property({ signature: "a{su}", access: ACCESS_READ })
-  get ViewerPids() {
-    return this.actions.viewerPids;
-  }
-
-  @property({ signature: "s", access: ACCESS_READ })
-  get Backend() {
-    return this.actions.backendKind;
-  }
-
-  @signal({ signature: STATUS })
-  NetworkChanged(status: NetworkStatus) {
-    return encodeNetworkStatus(status);
-  }
-
-  @signal({ signature: "as" })
-  NetworksChanged(names: string[]) {
-    return names;
-  }
-
-  @signal({ signature: JOB_SIGNATURE })
-  JobChanged(job: Job) {
-    return encodeJob(job);
-  }
-
-  private untilEnded(job: Job): Promise<string> {
-    return this.actions.jobs.runner.outcome(job.id);
-  }
-
-  private requireNetwork(name: string): NetworkStatus {
-    const status = this.actions.registry.get(name);
-    if (!status) throw new ClanError("UnknownNetwork", `no network named ${JSON.stringify(name.slice(0, 64))} in the config`);
-    return status;
-  }
+/** What the session itself does for the API: act on a network's VM, follow the focus, report its state. */
+export interface SessionControl extends Pick<EventEmitter<SessionEvents>, "on"> {
+  start(network: string): Promise<void>;
+  stop(network: string): Promise<void>;
+  pause(network: string): Promise<void>;
+  switchTo(network: string): Promise<void>;
+  /** The GNOME extension reported a focus: also ends the wait for a sway or i3 (docs/session.md). */
+  focusReported(workspace: string): void;
+  reloadConfig(): Promise<void>;
+  readonly focusedNetwork: string | undefined;
+  readonly configError: string;
+  readonly viewerPids: Record<string, number>;
+  readonly backendKind: string;
 }
 
-export function exportSessionApi(bus: MessageBus, actions: SessionActions): SessionManagerInterface {
-  const manager = new SessionManagerInterface(actions);
-  bus.export(SESSION_MANAGER_PATH, manager);
-  actions.registry.on("changed", (status) => {
-    manager.NetworkChanged(status);
-    if (status.focused || status.name === actions.focusedNetwork) {
-      Interface.emitPropertiesChanged(manager, { FocusedNetwork: actions.focusedNetwork ?? "" });
-    }
+export interface SessionApiDependencies {
+  registry: Pick<NetworkRegistry, "get" | "list" | "on">;
+  jobs: Pick<SessionJobs, "startRebuild" | "startRollback" | "startBackup" | "startRestore" | "runner">;
+  generations: Pick<GenerationActions, "generations" | "buildLog" | "checkUpdate">;
+  backups: Pick<BackupActions, "snapshots">;
+  /** clan-vmd, for the calls that go straight through to it (VPN peers); throws Disconnected while it is away. */
+  vmd: () => Pick<VmdClient, "peers" | "blockPeer" | "unblockPeer">;
+  session: SessionControl;
+}
+
+export type SessionApi = ServedInterface<typeof SessionManagerContract>;
+
+export function exportSessionApi(bus: MessageBus, deps: SessionApiDependencies): SessionApi {
+  const { registry, jobs, generations, backups, vmd, session } = deps;
+  /** The network as the config has it; UnknownNetwork before anything acts on it. */
+  const requireNetwork = (name: string): NetworkStatus => {
+    const status = registry.get(name);
+    if (!status) throw new ClanError("UnknownNetwork", `no network named ${JSON.stringify(name.slice(0, 64))} in the config`);
+    return status;
+  };
+  const known = (name: string): string => requireNetwork(name).name;
+  const untilEnded = (job: Job): Promise<string> => jobs.runner.outcome(job.id);
+  const rollbackTarget = (to: number): number | undefined => (to < 0 ? undefined : to);
+
+  const api: SessionApi = serveContract(
+    bus,
+    SESSION_MANAGER_PATH,
+    SessionManagerContract,
+    {
+      ListNetworks: () => registry.list(),
+      GetNetwork: (name) => requireNetwork(name),
+      Start: (name) => session.start(known(name)),
+      Stop: (name) => session.stop(known(name)),
+      Pause: (name) => session.pause(known(name)),
+      Switch: (name) => session.switchTo(known(name)),
+      StartRebuild: async (name) => (await jobs.startRebuild(known(name))).id,
+      StartRollback: async (name, to) => (await jobs.startRollback(known(name), rollbackTarget(to))).id,
+      StartBackup: async (name) => (await jobs.startBackup(known(name))).id,
+      StartRestore: async (name, snapshot) => (await jobs.startRestore(known(name), snapshot)).id,
+      Jobs: () => jobs.runner.list(),
+      GetJob: (id) => jobs.runner.get(id),
+      Rebuild: async (name) => {
+        await untilEnded(await jobs.startRebuild(known(name)));
+      },
+      StartRebuildRevision: async (name, revision) => (await jobs.startRebuild(known(name), revision)).id,
+      Rollback: async (name, to) => {
+        await untilEnded(await jobs.startRollback(known(name), rollbackTarget(to)));
+      },
+      Generations: (name) => generations.generations(known(name)),
+      BuildLog: (name) => generations.buildLog(known(name)),
+      CheckUpdate: (name) => generations.checkUpdate(known(name)),
+      Peers: (name) => vmd().peers(known(name)),
+      BlockPeer: (name, peer) => vmd().blockPeer(known(name), peer),
+      UnblockPeer: (name, peer) => vmd().unblockPeer(known(name), peer),
+      BackupNow: async (name) => {
+        await untilEnded(await jobs.startBackup(known(name)));
+      },
+      Backups: (name) => backups.snapshots(known(name)),
+      Restore: async (name, snapshot) => untilEnded(await jobs.startRestore(known(name), snapshot)),
+      WorkspaceFocused: (workspace) => session.focusReported(workspace),
+      ReloadConfig: () => session.reloadConfig(),
+    },
+    {
+      FocusedNetwork: () => session.focusedNetwork ?? "",
+      ConfigError: () => session.configError,
+      ViewerPids: () => session.viewerPids,
+      Backend: () => session.backendKind,
+    },
+  );
+  registry.on("changed", (status) => {
+    api.emitSignal("NetworkChanged", status);
+    if (status.focused || status.name === session.focusedNetwork) api.propertiesChanged({ FocusedNetwork: session.focusedNetwork ?? "" });
   });
-  actions.registry.on("list-changed", (names) => manager.NetworksChanged(names));
-  actions.jobs.runner.on("changed", (job) => manager.JobChanged(job));
-  actions.on("config-error-changed", (message) => Interface.emitPropertiesChanged(manager, { ConfigError: message }));
-  actions.on("viewer-pids-changed", (pids) => Interface.emitPropertiesChanged(manager, { ViewerPids: pids }));
-  actions.on("backend-changed", (kind) => Interface.emitPropertiesChanged(manager, { Backend: kind }));
-  return manager;
+  registry.on("list-changed", (names) => api.emitSignal("NetworksChanged", names));
+  jobs.runner.on("changed", (job) => api.emitSignal("JobChanged", job));
+  session.on("config-error-changed", (message) => api.propertiesChanged({ ConfigError: message }));
+  session.on("viewer-pids-changed", (pids) => api.propertiesChanged({ ViewerPids: pids }));
+  session.on("backend-changed", (kind) => api.propertiesChanged({ Backend: kind }));
+  return api;
 }

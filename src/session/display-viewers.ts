@@ -214,7 +214,7 @@ function ensurePrivateDirectory(dir: string): void {
  * GTK 3 opens Wayland only when XDG_RUNTIME_DIR is set, even for an absolute WAYLAND_DISPLAY (as a daemon
  * started outside the user's login may have): split such a path into the two variables.
  */
-export function viewerEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function viewerEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const display = env.WAYLAND_DISPLAY;
   if (!display) return { ...env, GDK_BACKEND: "x11" };
   if (!isAbsolute(display)) return { ...env, GDK_BACKEND: "wayland" };

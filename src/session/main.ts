@@ -54,7 +54,14 @@ export async function main(argv: string[]): Promise<void> {
     notify: desktopNotifier(bus, log),
     log,
   });
-  exportSessionApi(bus, session);
+  exportSessionApi(bus, {
+    registry: session.registry,
+    jobs: session.jobs,
+    generations: session.generations,
+    backups: session.backups,
+    vmd: () => session.requireVmd(),
+    session,
+  });
   await session.startup();
   await claimName(bus, SESSION_BUS_NAME);
   log(`serving ${SESSION_BUS_NAME} (config ${configFile}, backend ${session.backendKind})`);

@@ -22,7 +22,7 @@ export interface VmControl {
 export interface ReconcilerOptions {
   registry: NetworkRegistry;
   /** clan-vmd, or undefined while it is not on the bus. */
-  vms: () => VmControl | undefined;
+  vmd: () => VmControl | undefined;
   generationOf: (network: string, config: NetworkConfig) => string;
   debounceMs: () => number;
   clock: Clock;
@@ -31,7 +31,7 @@ export interface ReconcilerOptions {
 
 /** A failed operation, or a VM that failed or stopped by itself, is retried after these delays (doubling). */
 export const FIRST_RETRY_MS = 2000;
-export const LAST_RETRY_MS = 5 * 60_000;
+const LAST_RETRY_MS = 5 * 60_000;
 
 interface Visit {
   focused: boolean;
@@ -193,7 +193,7 @@ export class Reconciler {
     const { registry, clock } = this.options;
     const config = registry.config(network);
     const now = clock.now();
-    const vms = this.options.vms();
+    const vms = this.options.vmd();
     const observed = this.observed.get(network)?.state ?? "stopped";
     const visit = this.visits.get(network) ?? this.defaultVisit(network);
     const desired = desiredVm({

@@ -72,7 +72,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.backend = options.backend;
     this.reconciler = new Reconciler({
       registry: this.registry,
-      vms: () => this.vmd,
+      vmd: () => this.vmd,
       generationOf: (network, config) => this.generationOf(network, config),
       debounceMs: () => options.config.current.switchDebounceMs,
       clock: systemClock,
@@ -123,7 +123,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   /** clan-vmd, for calls that go straight through to it (a network's VPN peers). */
-  get vms(): VmdClient {
+  requireVmd(): VmdClient {
     if (!this.vmd) throw new ClanError("Disconnected", "clan-vmd is not running");
     return this.vmd;
   }
@@ -234,8 +234,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private async startVm(network: string): Promise<VmStatus> {
     const config = this.registry.config(network);
     if (!config) throw new ClanError("UnknownNetwork", `no network named ${network} in the config`);
-    if (!this.vmd) throw new ClanError("Disconnected", "clan-vmd is not running");
-    return this.vmd.start(network, this.generationOf(network, config), vmStartOptions(config));
+    return this.requireVmd().start(network, this.generationOf(network, config), vmStartOptions(config));
   }
 
   private generationOf(network: string, config: NetworkConfig): string {

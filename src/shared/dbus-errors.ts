@@ -6,7 +6,7 @@ import { ClanError, type ErrorCode } from "./errors.js";
 
 const PREFIX = "org.clan.Desktop.Error.";
 
-export function toDbusError(error: unknown): DBusError {
+function toDbusError(error: unknown): DBusError {
   if (error instanceof DBusError) return error;
   if (error instanceof ClanError) return new DBusError(`${PREFIX}${error.code}`, error.message);
   return new DBusError(`${PREFIX}Internal`, error instanceof Error ? error.message : String(error));

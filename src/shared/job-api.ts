@@ -1,16 +1,15 @@
-import { Variant } from "@jellybrick/dbus-next";
 import { z } from "zod";
-import { unwrapVariants } from "./vm-api.js";
+import { dictionary } from "./contracts/define.js";
 
 // A job: one long action (rebuild, rollback, backup, restore) that clan-sessiond runs for a client. The Start*
 // methods return its id at once and JobChanged carries the whole job, flat like a network's status, at every
 // step and at its end (docs/dbus.md, docs/decisions/jobs.md).
 
-export const JOB_KINDS = ["rebuild", "rollback", "backup", "restore"] as const;
+const JOB_KINDS = ["rebuild", "rollback", "backup", "restore"] as const;
 export const JobKind = z.enum(JOB_KINDS);
 export type JobKind = z.infer<typeof JobKind>;
 
-export const JobState = z.enum(["running", "succeeded", "failed"]);
+const JobState = z.enum(["running", "succeeded", "failed"]);
 export type JobState = z.infer<typeof JobState>;
 
 export const Job = z.object({
@@ -34,28 +33,24 @@ export const Job = z.object({
 });
 export type Job = z.infer<typeof Job>;
 
-export const JOB_SIGNATURE = "a{sv}";
-
-const SIGNATURES: Record<keyof Job, string> = {
-  id: "s",
-  kind: "s",
-  network: "s",
-  state: "s",
-  phase: "s",
-  fraction: "d",
-  startedAt: "d",
-  finishedAt: "d",
-  error: "s",
-  result: "s",
-};
-
-export function encodeJob(job: Job): Record<string, Variant> {
-  return Object.fromEntries((Object.keys(SIGNATURES) as (keyof Job)[]).map((key) => [key, new Variant(SIGNATURES[key], job[key])]));
-}
-
-export function decodeJob(raw: unknown): Job {
-  return Job.parse(unwrapVariants(raw));
-}
+export const JobDictionary = dictionary("Job", Job, {
+  id: { codec: "s", doc: "`<kind>-<network>-<n>`, unique while clan-sessiond runs" },
+  kind: { codec: "s", doc: "`rebuild`, `rollback`, `backup`, `restore`" },
+  network: { codec: "s", doc: "the network it acts on" },
+  state: { codec: "s", doc: "`running`, then `succeeded` or `failed`" },
+  phase: {
+    codec: "s",
+    doc: "what it does now, in words (`building`, `running the pre-backup hooks and copying the state disk`, `storing the copy in the repository`, `download the snapshot`, …); when it ended, the last one",
+  },
+  fraction: { codec: "d", doc: "0..1 of the phase when known (the Nix build, restic's upload), -1 otherwise; 1 on success" },
+  startedAt: { codec: "d", doc: "Unix ms" },
+  finishedAt: { codec: "d", doc: "Unix ms; 0 while it runs" },
+  error: { codec: "s", doc: "why it failed, `\"\"` otherwise (a failed build carries Nix's error and the builder's last lines)" },
+  result: {
+    codec: "s",
+    doc: "what it achieved, `\"\"` until it succeeded: `generation 3 is running (1a2b3c4d5e6f)`, `generation 2 is current`, `stored as snapshot 1a2b3c4d`, or for a restore the full id of the snapshot restored",
+  },
+});
 
 /** What a job is doing, in a few words for a bar or a menu: "backing up", "rebuilding". */
 export const JOB_VERBS: Readonly<Record<JobKind, string>> = {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DisplayKind } from "./display.js";
 import { NETWORK_NAME_PATTERN } from "./network-name.js";
 
 // configs.json: network VMs as a wizard or an admin describes them; nix/lib turns each entry into a NixOS module
@@ -18,10 +19,9 @@ function patterned(pattern: RegExp, message: string, maxLength?: number) {
   return string.regex(pattern, { message, abort: true }).meta({ patternMessage: message });
 }
 
-export const SYSTEMS = ["x86_64-linux", "aarch64-linux"] as const;
-export const ADMIN_MODES = ["local", "remote", "shared"] as const;
-export const NETWORK_LAYERS = ["yggdrasil", "wireguard", "zerotier", "none"] as const;
-export const DISPLAYS = ["none", "spice", "waypipe"] as const;
+const SYSTEMS = ["x86_64-linux", "aarch64-linux"] as const;
+const ADMIN_MODES = ["local", "remote", "shared"] as const;
+const NETWORK_LAYERS = ["yggdrasil", "wireguard", "zerotier", "none"] as const;
 
 const EntryName = patterned(
   NETWORK_NAME_PATTERN,
@@ -85,7 +85,7 @@ const VmResources = z
       .max(4 * 1024 * 1024)
       .default(1024)
       .describe("Size of the disk that keeps the VM's state across generations; 0: no state disk."),
-    display: z.enum(DISPLAYS).default("none").describe("How the VM's windows reach the desktop."),
+    display: DisplayKind.default("none").describe("How the VM's windows reach the desktop."),
   })
   .strict();
 
@@ -107,7 +107,7 @@ export const NetworkEntry = z
   })
   .strict();
 
-export const NetworkConfigs = z
+const NetworkConfigs = z
   .record(EntryName, NetworkEntry)
   .describe("Network VMs by network name, as lib.generateNixosModules of clan-desktop's flake takes them.");
 

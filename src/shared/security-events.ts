@@ -1,6 +1,5 @@
-import { Variant } from "@jellybrick/dbus-next";
 import { z } from "zod";
-import { unwrapVariants } from "./vm-api.js";
+import { dictionary } from "./contracts/define.js";
 
 // clan-vmd's SecurityEvent signal: a call that lowered a network's guard went through — a command ran as root in
 // its guest, a blocked VPN peer was let back, its state disk was replaced. clan-vmd knows nothing of the desktop;
@@ -18,16 +17,8 @@ export const SecurityEvent = z.object({
 });
 export type SecurityEvent = z.infer<typeof SecurityEvent>;
 
-export const SECURITY_EVENT_SIGNATURE = "a{sv}";
-
-export function encodeSecurityEvent(event: SecurityEvent): Record<string, Variant> {
-  return {
-    network: new Variant("s", event.network),
-    action: new Variant("s", event.action),
-    detail: new Variant("s", event.detail),
-  };
-}
-
-export function decodeSecurityEvent(raw: unknown): SecurityEvent {
-  return SecurityEvent.parse(unwrapVariants(raw));
-}
+export const SecurityEventDictionary = dictionary("SecurityEvent", SecurityEvent, {
+  network: { codec: "s", doc: "the network whose guard was lowered" },
+  action: { codec: "s", doc: "`guest-exec`, `peer-unblocked` or `state-disk-replaced`" },
+  detail: { codec: "s", doc: "for a person: the command and its exit status, the peer's name and key, the image" },
+});

@@ -1,144 +1,132 @@
-import type { ClientInterface, MessageBus } from "@jellybrick/dbus-next";
-import { callMember, onDecodedSignal } from "./proxy-calls.js";
-import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "./dbus-names.js";
-import { ClanError } from "./errors.js";
-import { decodeJob, type Job } from "./job-api.js";
+import type { MessageBus } from "@jellybrick/dbus-next";
+import { ContractProxy } from "./contracts/client.js";
+import { SessionManagerContract } from "./contracts/session.js";
+import { SESSION_BUS_NAME, SESSION_MANAGER_PATH } from "./dbus-names.js";
+import type { Job } from "./job-api.js";
 import { watchName } from "./name-watch.js";
-import {
-  decodeBackupSnapshot,
-  decodeGeneration,
-  decodeNetworkStatus,
-  type BackupSnapshot,
-  type GenerationEntry,
-  type NetworkStatus,
-} from "./session-api.js";
-import { decodeVpnPeer, type VpnPeerInfo } from "./vm-api.js";
+import type { BackupSnapshot, GenerationEntry, NetworkStatus } from "./session-api.js";
+import type { VpnPeerInfo } from "./vm-api.js";
 
-// A typed client of clan-sessiond's D-Bus API, for clanctl and the bar: replies and signals are validated.
+// A typed client of clan-sessiond's D-Bus API (contracts/session.ts), for clanctl and the bar: replies and
+// signals are validated by their codecs.
 
 export class SessionClient {
   private constructor(
     private readonly bus: MessageBus,
-    private readonly manager: ClientInterface,
-    private readonly properties: ClientInterface,
+    private readonly manager: ContractProxy<typeof SessionManagerContract>,
   ) {}
 
   static async connect(bus: MessageBus): Promise<SessionClient> {
-    try {
-      const object = await bus.getProxyObject(SESSION_BUS_NAME, SESSION_MANAGER_PATH);
-      return new SessionClient(bus, object.getInterface(SESSION_MANAGER_INTERFACE), object.getInterface("org.freedesktop.DBus.Properties"));
-    } catch (error) {
-      throw new ClanError("Disconnected", `clan-sessiond is not running on this session bus (${SESSION_BUS_NAME})`, { cause: error });
-    }
+    return new SessionClient(bus, await ContractProxy.connect(bus, "clan-sessiond", SESSION_BUS_NAME, SESSION_MANAGER_PATH, SessionManagerContract));
   }
 
-  async listNetworks(): Promise<NetworkStatus[]> {
-    return ((await this.call("ListNetworks")) as unknown[]).map(decodeNetworkStatus);
+  listNetworks(): Promise<NetworkStatus[]> {
+    return this.manager.call("ListNetworks");
   }
 
-  async getNetwork(name: string): Promise<NetworkStatus> {
-    return decodeNetworkStatus(await this.call("GetNetwork", name));
+  getNetwork(name: string): Promise<NetworkStatus> {
+    return this.manager.call("GetNetwork", name);
   }
 
-  async start(name: string): Promise<void> {
-    await this.call("Start", name);
+  start(name: string): Promise<void> {
+    return this.manager.call("Start", name);
   }
 
-  async stop(name: string): Promise<void> {
-    await this.call("Stop", name);
+  stop(name: string): Promise<void> {
+    return this.manager.call("Stop", name);
   }
 
-  async pause(name: string): Promise<void> {
-    await this.call("Pause", name);
+  pause(name: string): Promise<void> {
+    return this.manager.call("Pause", name);
   }
 
-  async switchTo(name: string): Promise<void> {
-    await this.call("Switch", name);
+  switchTo(name: string): Promise<void> {
+    return this.manager.call("Switch", name);
   }
 
   /** Starts (or joins) a rebuild job and resolves with its id at once; JobChanged tells the rest. */
-  async startRebuild(name: string): Promise<string> {
-    return String(await this.call("StartRebuild", name));
+  startRebuild(name: string): Promise<string> {
+    return this.manager.call("StartRebuild", name);
   }
 
   /** As startRebuild, of exactly `revision` of the network's source (the one `clanctl join` showed and the user confirmed). */
-  async startRebuildRevision(name: string, revision: string): Promise<string> {
-    return String(await this.call("StartRebuildRevision", name, revision));
+  startRebuildRevision(name: string, revision: string): Promise<string> {
+    return this.manager.call("StartRebuildRevision", name, revision);
   }
 
-  async startRollback(name: string, to?: number): Promise<string> {
-    return String(await this.call("StartRollback", name, to ?? -1));
+  startRollback(name: string, to?: number): Promise<string> {
+    return this.manager.call("StartRollback", name, to ?? -1);
   }
 
-  async startBackup(name: string): Promise<string> {
-    return String(await this.call("StartBackup", name));
+  startBackup(name: string): Promise<string> {
+    return this.manager.call("StartBackup", name);
   }
 
   /** `snapshot` absent: the latest. The job's result is the id of the snapshot restored. */
-  async startRestore(name: string, snapshot?: string): Promise<string> {
-    return String(await this.call("StartRestore", name, snapshot ?? ""));
+  startRestore(name: string, snapshot?: string): Promise<string> {
+    return this.manager.call("StartRestore", name, snapshot ?? "");
   }
 
-  async jobs(): Promise<Job[]> {
-    return ((await this.call("Jobs")) as unknown[]).map(decodeJob);
+  jobs(): Promise<Job[]> {
+    return this.manager.call("Jobs");
   }
 
-  async getJob(id: string): Promise<Job> {
-    return decodeJob(await this.call("GetJob", id));
+  getJob(id: string): Promise<Job> {
+    return this.manager.call("GetJob", id);
   }
 
   onJobChanged(listener: (job: Job) => void, onInvalid: (error: Error) => void): () => void {
-    return onDecodedSignal(this.manager, "JobChanged", decodeJob, listener, onInvalid);
+    return this.manager.on("JobChanged", listener, onInvalid);
   }
 
-  async generations(name: string): Promise<GenerationEntry[]> {
-    return ((await this.call("Generations", name)) as unknown[]).map(decodeGeneration);
+  generations(name: string): Promise<GenerationEntry[]> {
+    return this.manager.call("Generations", name);
   }
 
-  async buildLog(name: string): Promise<string> {
-    return String(await this.call("BuildLog", name));
+  buildLog(name: string): Promise<string> {
+    return this.manager.call("BuildLog", name);
   }
 
-  async checkUpdate(name: string): Promise<boolean> {
-    return (await this.call("CheckUpdate", name)) === true;
+  checkUpdate(name: string): Promise<boolean> {
+    return this.manager.call("CheckUpdate", name);
   }
 
-  async peers(name: string): Promise<VpnPeerInfo[]> {
-    return ((await this.call("Peers", name)) as unknown[]).map(decodeVpnPeer);
+  peers(name: string): Promise<VpnPeerInfo[]> {
+    return this.manager.call("Peers", name);
   }
 
-  async blockPeer(name: string, peer: string): Promise<void> {
-    await this.call("BlockPeer", name, peer);
+  blockPeer(name: string, peer: string): Promise<void> {
+    return this.manager.call("BlockPeer", name, peer);
   }
 
-  async unblockPeer(name: string, peer: string): Promise<void> {
-    await this.call("UnblockPeer", name, peer);
+  unblockPeer(name: string, peer: string): Promise<void> {
+    return this.manager.call("UnblockPeer", name, peer);
   }
 
-  async backups(name: string): Promise<BackupSnapshot[]> {
-    return ((await this.call("Backups", name)) as unknown[]).map(decodeBackupSnapshot);
+  backups(name: string): Promise<BackupSnapshot[]> {
+    return this.manager.call("Backups", name);
   }
 
   /** Re-reads config.json now, rather than after the file watcher's quiet time; rejects with its problems. */
-  async reloadConfig(): Promise<void> {
-    await this.call("ReloadConfig");
+  reloadConfig(): Promise<void> {
+    return this.manager.call("ReloadConfig");
   }
 
-  async focusedNetwork(): Promise<string> {
-    return String(await this.property("FocusedNetwork"));
+  focusedNetwork(): Promise<string> {
+    return this.manager.get("FocusedNetwork");
   }
 
   /** "sway", "i3", or "none" while no window manager is attached. */
-  async backend(): Promise<string> {
-    return String(await this.property("Backend"));
+  backend(): Promise<string> {
+    return this.manager.get("Backend");
   }
 
-  async configError(): Promise<string> {
-    return String(await this.property("ConfigError"));
+  configError(): Promise<string> {
+    return this.manager.get("ConfigError");
   }
 
   onNetworkChanged(listener: (status: NetworkStatus) => void, onInvalid: (error: Error) => void): () => void {
-    return onDecodedSignal(this.manager, "NetworkChanged", decodeNetworkStatus, listener, onInvalid);
+    return this.manager.on("NetworkChanged", listener, onInvalid);
   }
 
   /** Calls `listener` when clan-sessiond leaves the bus (it stopped or crashed). */
@@ -146,22 +134,8 @@ export class SessionClient {
     await watchName(this.bus, SESSION_BUS_NAME, { appeared: () => undefined, vanished: listener });
   }
 
+  /** A malformed list still says that the list changed: the listener hears of it with no names, and re-reads. */
   onNetworksChanged(listener: (names: string[]) => void): () => void {
-    const handler = (names: unknown) => listener(Array.isArray(names) ? names.map(String) : []);
-    this.manager.on("NetworksChanged", handler);
-    return () => this.manager.off("NetworksChanged", handler);
-  }
-
-  private async property(name: string): Promise<unknown> {
-    const variant = (await this.invoke(this.properties, "Get", SESSION_MANAGER_INTERFACE, name)) as { value: unknown };
-    return variant.value;
-  }
-
-  private call(method: string, ...args: unknown[]): Promise<unknown> {
-    return this.invoke(this.manager, method, ...args);
-  }
-
-  private invoke(target: ClientInterface, method: string, ...args: unknown[]): Promise<unknown> {
-    return callMember(target, "clan-sessiond", method, args);
+    return this.manager.on("NetworksChanged", listener, () => listener([]));
   }
 }

@@ -24,7 +24,7 @@ export const ShareGrant = z
 export type ShareGrant = z.output<typeof ShareGrant>;
 
 /** The Nix store share: exempt from grants when read-only, because clan-vmd itself decides what it exposes. */
-export const STORE_PATH = "/nix/store";
+const STORE_PATH = "/nix/store";
 
 /** Lexical normalisation, for error hints and the schema; symlinks are resolved by the caller (realpath). */
 export function normalisePath(path: string): string {

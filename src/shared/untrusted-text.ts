@@ -26,12 +26,12 @@ function escapeCharacter(character: string): string {
 }
 
 /** Decodes bytes as UTF-8; an invalid sequence becomes U+FFFD, which is safe to show. */
-export function decodeUntrusted(input: string | Uint8Array): string {
+function decodeUntrusted(input: string | Uint8Array): string {
   return typeof input === "string" ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString("utf8");
 }
 
 /** Cuts `text` to `maxChars`, saying how many characters were left out, never splitting a surrogate pair. */
-export function truncate(text: string, maxChars: number): string {
+function truncate(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
   let end = Math.max(0, maxChars);
   if (end > 0 && /[\ud800-\udbff]/.test(text[end - 1]!)) end -= 1;

@@ -1,24 +1,33 @@
-import { Variant } from "@jellybrick/dbus-next";
 import { z } from "zod";
-import { ClanError } from "./errors.js";
+import { dictionary, list, struct, type Codec } from "./contracts/define.js";
+import { DisplayKind } from "./display.js";
 import { ShareGrant } from "./share-grants.js";
 
-// The VM status as it crosses D-Bus between clan-vmd and its clients (clan-sessiond, clanctl): one zod schema,
-// and the a{sv} encoding both sides use. A dictionary keeps the API extensible without breaking old clients.
+// The payloads of clan-vmd's D-Bus API (contracts/vmd.ts): each zod schema and, beside it, its a{sv} dictionary —
+// one signature and one line of documentation per field. A dictionary keeps the API extensible without breaking
+// old clients.
 
 export const VmState = z.enum(["stopped", "starting", "running", "paused", "stopping", "failed"]);
 export type VmState = z.infer<typeof VmState>;
 
 /** The VPN of a network whose VM runs with network mode "vpn" (docs/vpn.md). */
-export const VpnState = z.enum(["none", "starting", "up", "down", "in-guest"]);
+const VpnState = z.enum(["none", "starting", "up", "down", "in-guest"]);
+
+// Defaults: a clan-vmd from before the VPN work sends none of these.
 export const VpnStatusFields = z.object({
-  vpnState: VpnState,
+  vpnState: VpnState.default("none"),
   /** Peers with a handshake in the last three minutes. */
-  vpnPeers: z.number().int().nonnegative(),
+  vpnPeers: z.number().int().nonnegative().default(0),
   /** Unix time in ms of the latest handshake with any peer, 0 for never. */
-  vpnLastHandshake: z.number(),
+  vpnLastHandshake: z.number().default(0),
 });
 export type VpnStatusFields = z.infer<typeof VpnStatusFields>;
+
+export const VPN_STATUS_FIELDS = {
+  vpnState: { codec: "s", doc: "the network's VPN on this host: `none`, `starting`, `up`, `down` (its endpoint died), `in-guest` ([vpn.md](vpn.md))" },
+  vpnPeers: { codec: "u", doc: "peers with a handshake in the last three minutes" },
+  vpnLastHandshake: { codec: "d", doc: "Unix time in ms of the latest handshake with any peer, 0 for never" },
+} as const;
 
 export const VmStatus = z.object({
   network: z.string(),
@@ -32,14 +41,24 @@ export const VmStatus = z.object({
   /** Why the VM failed, or "" when it did not. */
   error: z.string(),
   /** The display kind of the booted generation, and the socket a viewer connects to ("" when none). */
-  display: z.enum(["none", "spice", "waypipe"]),
+  display: DisplayKind,
   displaySocket: z.string(),
-  // Defaults: a clan-vmd from before the VPN work sends none of these.
-  vpnState: VpnState.default("none"),
-  vpnPeers: z.number().int().nonnegative().default(0),
-  vpnLastHandshake: z.number().default(0),
+  ...VpnStatusFields.shape,
 });
 export type VmStatus = z.infer<typeof VmStatus>;
+
+export const VmStatusDictionary = dictionary("VmStatus", VmStatus, {
+  network: { codec: "s", doc: "the network's name" },
+  state: { codec: "s", doc: "`stopped`, `starting`, `running`, `paused`, `stopping` or `failed`" },
+  generation: { codec: "s", doc: "the generation directory that booted, after following profile links; `\"\"` when stopped" },
+  pid: { codec: "u", doc: "QEMU's process id; `0` when there is no process" },
+  accelerator: { codec: "s", doc: "`kvm` or `tcg`; `\"\"` before the first start" },
+  since: { codec: "d", doc: "Unix time in milliseconds of the last transition" },
+  error: { codec: "s", doc: "why the VM failed, with the tail of its console (escaped: no control bytes); `\"\"` when it did not" },
+  display: { codec: "s", doc: "the booted generation's display: `none`, `spice` or `waypipe`" },
+  displaySocket: { codec: "s", doc: "the unix socket a viewer connects to (SPICE, or the waypipe bridge); `\"\"` for `none`" },
+  ...VPN_STATUS_FIELDS,
+});
 
 /** One member of a network's VPN, as Peers(network) returns it. */
 export const VpnPeerInfo = z.object({
@@ -56,32 +75,24 @@ export const VpnPeerInfo = z.object({
 });
 export type VpnPeerInfo = z.infer<typeof VpnPeerInfo>;
 
-export function encodeVpnPeer(peer: VpnPeerInfo): Record<string, Variant> {
-  return {
-    name: new Variant("s", peer.name),
-    publicKey: new Variant("s", peer.publicKey),
-    endpoint: new Variant("s", peer.endpoint),
-    allowedIps: new Variant("as", peer.allowedIps),
-    lastHandshake: new Variant("d", peer.lastHandshake),
-    receivedBytes: new Variant("d", peer.receivedBytes),
-    sentBytes: new Variant("d", peer.sentBytes),
-    blocked: new Variant("b", peer.blocked),
-    connected: new Variant("b", peer.connected),
-  };
-}
-
-export function decodeVpnPeer(raw: unknown): VpnPeerInfo {
-  return VpnPeerInfo.parse(unwrapVariants(raw));
-}
-
-export const VM_STATUS_SIGNATURE = "a{sv}";
+export const VpnPeerDictionary = dictionary("VpnPeer", VpnPeerInfo, {
+  name: { codec: "s", doc: "the peer's name" },
+  publicKey: { codec: "s", doc: "its WireGuard public key" },
+  endpoint: { codec: "s", doc: "where its packets come from now, or the configured one; `\"\"` when unknown" },
+  allowedIps: { codec: "as", doc: "the addresses it may use" },
+  lastHandshake: { codec: "d", doc: "Unix ms of its last handshake, 0 for never" },
+  receivedBytes: { codec: "d", doc: "bytes received from it" },
+  sentBytes: { codec: "d", doc: "bytes sent to it" },
+  blocked: { codec: "b", doc: "whether it is blocked (`BlockPeer`)" },
+  connected: { codec: "b", doc: "a handshake in the last three minutes" },
+});
 
 /** What a session's config may override of a generation's vm.json when it starts the VM. */
 export const VmOverrides = z
   .object({
-    memoryMiB: z.number().int().min(64).max(65536).optional(),
-    cores: z.number().int().min(1).max(64).optional(),
-    display: z.enum(["none", "spice", "waypipe"]).optional(),
+    memoryMiB: z.int().min(64).max(65536).optional().describe("Memory of the VM in MiB."),
+    cores: z.int().min(1).max(64).optional().describe("Virtual CPU cores."),
+    display: DisplayKind.optional().describe("How the VM's windows reach this desktop."),
   })
   .strict();
 export type VmOverrides = z.infer<typeof VmOverrides>;
@@ -98,59 +109,21 @@ export const VmStartOptions = VmOverrides.extend({
 export type VmStartOptions = z.input<typeof VmStartOptions>;
 export type DecodedVmStartOptions = z.output<typeof VmStartOptions>;
 
-export function encodeVmStartOptions(options: VmStartOptions): Record<string, Variant> {
-  const encoded: Record<string, Variant> = {};
-  if (options.memoryMiB !== undefined) encoded.memoryMiB = new Variant("u", options.memoryMiB);
-  if (options.cores !== undefined) encoded.cores = new Variant("u", options.cores);
-  if (options.display !== undefined) encoded.display = new Variant("s", options.display);
-  // a(sb): (path, readWrite) — a struct per grant keeps the dictionary flat for shell callers.
-  if (options.shareGrants !== undefined) {
-    encoded.shareGrants = new Variant("a(sb)", options.shareGrants.map((grant) => [grant.path, grant.readWrite ?? false]));
-  }
-  return encoded;
-}
+// a(sb): (path, readWrite) — a struct per grant keeps the dictionary flat for shell callers.
+const ShareGrantStruct: Codec<z.output<typeof ShareGrant>, z.input<typeof ShareGrant>> = struct(ShareGrant, [
+  { key: "path", signature: "s" },
+  { key: "readWrite", signature: "b", missing: false },
+]);
 
-/** Start's options dictionary, validated: a bad field is an InvalidArgument naming it. */
-export function decodeVmStartOptions(raw: unknown): DecodedVmStartOptions {
-  const fields = unwrapVariants(raw);
-  if (Array.isArray(fields.shareGrants)) {
-    fields.shareGrants = fields.shareGrants.map((grant: unknown) =>
-      Array.isArray(grant) ? { path: grant[0] as unknown, readWrite: grant[1] as unknown } : grant,
-    );
-  }
-  const parsed = VmStartOptions.safeParse(fields);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new ClanError("InvalidArgument", `invalid start option ${issue?.path.join(".") || "(dictionary)"}: ${issue?.message ?? "invalid"}`);
-}
-
-export function encodeVmStatus(status: VmStatus): Record<string, Variant> {
-  return {
-    network: new Variant("s", status.network),
-    state: new Variant("s", status.state),
-    generation: new Variant("s", status.generation),
-    pid: new Variant("u", status.pid),
-    accelerator: new Variant("s", status.accelerator),
-    since: new Variant("d", status.since),
-    error: new Variant("s", status.error),
-    display: new Variant("s", status.display),
-    displaySocket: new Variant("s", status.displaySocket),
-    vpnState: new Variant("s", status.vpnState),
-    vpnPeers: new Variant("u", status.vpnPeers),
-    vpnLastHandshake: new Variant("d", status.vpnLastHandshake),
-  };
-}
-
-export function decodeVmStatus(raw: unknown): VmStatus {
-  return VmStatus.parse(unwrapVariants(raw));
-}
-
-export function unwrapVariants(raw: unknown): Record<string, unknown> {
-  if (typeof raw !== "object" || raw === null) return {};
-  return Object.fromEntries(
-    Object.entries(raw).map(([key, value]) => [key, value instanceof Variant ? (value.value as unknown) : value]),
-  );
-}
+export const VmStartOptionsDictionary = dictionary("VmStartOptions", VmStartOptions, {
+  memoryMiB: { codec: "u", doc: "memory in MiB, 64–65536, instead of vm.json's" },
+  cores: { codec: "u", doc: "virtual CPU cores, 1–64, instead of vm.json's" },
+  display: { codec: "s", doc: "`none`, `spice` or `waypipe`, instead of vm.json's" },
+  shareGrants: {
+    codec: list(ShareGrantStruct),
+    doc: "the host directories (path, readWrite) the generation's shares may use, each with its subtree; at most 64",
+  },
+});
 
 /** What SnapshotState reports: how the copy was made consistent. */
 export const SnapshotReport = z.object({
@@ -160,3 +133,10 @@ export const SnapshotReport = z.object({
   durationMs: z.number(),
 });
 export type SnapshotReport = z.infer<typeof SnapshotReport>;
+
+export const SnapshotReportDictionary = dictionary("SnapshotReport", SnapshotReport, {
+  method: { codec: "s", doc: "how the copy was made consistent: `freeze`, `paused` or `stopped`" },
+  frozenFilesystems: { codec: "i", doc: "filesystems the guest froze" },
+  hooksRun: { codec: "u", doc: "hooks run in the guest before the copy" },
+  durationMs: { codec: "d", doc: "how long the whole snapshot took, hooks included, in ms" },
+});

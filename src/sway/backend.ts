@@ -15,7 +15,7 @@ import { searchForWindowManager } from "./window-manager-search.js";
 // clan-sessiond's backend for sway and i3: workspace focus events in, window placement and decoration out.
 // Events arrive on their own subscription connection; commands go over the client's command connection.
 
-export class SwayBackend extends EventEmitter<BackendEvents> implements WindowManagerBackend {
+class SwayBackend extends EventEmitter<BackendEvents> implements WindowManagerBackend {
   private readonly claims = new Map<number, WindowPlacement>();
   private readonly placed = new Set<number>();
 

@@ -5,10 +5,10 @@ import { ClanError } from "../shared/errors.js";
 
 /** pixman's x8r8g8b8 and a8r8g8b8: 32-bit pixels, B G R X/A in memory on little-endian hosts. */
 export const PIXMAN_X8R8G8B8 = 0x20020888;
-export const PIXMAN_A8R8G8B8 = 0x20028888;
+const PIXMAN_A8R8G8B8 = 0x20028888;
 const BYTES_PER_PIXEL = 4;
 /** Larger than any real monitor; keeps one scanout from asking for gigabytes. */
-export const MAX_SIDE = 16384;
+const MAX_SIDE = 16384;
 
 export interface ScreenSize {
   width: number;

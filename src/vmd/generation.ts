@@ -1,6 +1,7 @@
-import { readFile, readlink, stat, realpath } from "node:fs/promises";
+import { readFile, stat, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { DisplayKind } from "../shared/display.js";
 import { ClanError } from "../shared/errors.js";
 import { VpnSpec } from "./vpn/vpn-spec.js";
 
@@ -17,7 +18,7 @@ export const VmSpec = z
   .object({
     memoryMiB: z.number().int().min(64).max(65536).default(512),
     cores: z.number().int().min(1).max(64).default(1),
-    display: z.enum(["none", "spice", "waypipe"]).default("none"),
+    display: DisplayKind.default("none"),
     /** host: a sound card whose sound QEMU plays and records through the desktop's PulseAudio (or PipeWire's). */
     audio: z.enum(["none", "host"]).default("none"),
     stateDiskMiB: z.number().int().min(0).max(4 * 1024 * 1024).default(1024),
@@ -119,9 +120,4 @@ export async function readVmSpec(file: string): Promise<VmSpec> {
     throw new ClanError("InvalidGeneration", `${file}: field ${field}: ${issue?.message ?? "invalid"}`);
   }
   return parsed.data;
-}
-
-/** For messages and `clanctl vm list`: the generation link's own name when it is one, else the path. */
-export async function describeGenerationLink(path: string): Promise<string> {
-  return readlink(path).catch(() => path);
 }

@@ -17,9 +17,9 @@ const ErrorReply = z.object({ error: z.object({ class: z.string(), desc: z.strin
 
 const SyncReply = z.object({ return: z.number() });
 
-export const GuestInfo = z.object({ version: z.string() }).loose();
+const GuestInfo = z.object({ version: z.string() }).loose();
 export type GuestInfo = z.infer<typeof GuestInfo>;
-export const FreezeStatus = z.enum(["thawed", "frozen"]);
+const FreezeStatus = z.enum(["thawed", "frozen"]);
 export type FreezeStatus = z.infer<typeof FreezeStatus>;
 
 export class GuestAgentError extends ClanError {

@@ -9,7 +9,7 @@ import type { QemuNetwork } from "./vpn/network-vpn.js";
 
 export type Accelerator = "kvm" | "tcg";
 
-export const WAYPIPE_PORT_NAME = "org.clan.waypipe.0";
+const WAYPIPE_PORT_NAME = "org.clan.waypipe.0";
 
 export interface QemuCommandInput {
   network: string;

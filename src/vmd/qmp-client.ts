@@ -21,7 +21,7 @@ export const QmpEvent = z.object({
 });
 export type QmpEvent = z.infer<typeof QmpEvent>;
 
-export const RunState = z.object({ status: z.string(), running: z.boolean() }).loose();
+const RunState = z.object({ status: z.string(), running: z.boolean() }).loose();
 export type RunState = z.infer<typeof RunState>;
 
 export type QmpMessage = { kind: "event"; event: QmpEvent } | { kind: "reply"; reply: z.infer<typeof Reply> } | { kind: "ignored" };

@@ -9,7 +9,7 @@ import { ClanError } from "../shared/errors.js";
 // the host never sees these mounts — each closure path is bind-mounted read-only. A path outside the closure has
 // no name in the view: the guest cannot see it, let alone read it.
 
-export const NIX_STORE = "/nix/store";
+const NIX_STORE = "/nix/store";
 
 /** A top-level store path as nix-store prints it: a base-32 hash, a dash and a name of Nix's alphabet. */
 const STORE_PATH = /^\/nix\/store\/[0-9a-z]{32}-[A-Za-z0-9+\-._?=]+$/;

@@ -3,8 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SessionManagerInterface } from "../../src/session/dbus-service.js";
-import type { Session } from "../../src/session/session.js";
+import { exportSessionApi, type SessionApiDependencies } from "../../src/session/dbus-service.js";
 import { exportVmdApi } from "../../src/vmd/dbus-service.js";
 import { DEFAULT_STOP_TIMEOUTS } from "../../src/vmd/stop-escalation.js";
 import { VmManager } from "../../src/vmd/vm-manager.js";
@@ -100,19 +99,17 @@ describe("clan-sessiond's D-Bus methods under hostile arguments", () => {
     // No network is configured: every action must be refused at the name, before any of these runs.
     const refuse = () => Promise.reject(new Error("an action ran for a network that does not exist"));
     const unreachable = new Proxy({}, { get: () => refuse });
-    const actions = {
-      registry: { get: () => undefined, list: () => [] },
+    const deps = {
+      registry: { get: () => undefined, list: () => [], on: () => undefined },
       generations: unreachable,
-      vms: unreachable,
+      vmd: () => unreachable,
       backups: unreachable,
-      jobs: unreachable,
-      start: refuse,
-      stop: refuse,
-      pause: refuse,
-      switchTo: refuse,
-      focusReported: () => undefined,
-    } as unknown as Session;
-    const session = new SessionManagerInterface(actions) as unknown as Record<string, Method>;
+      jobs: new Proxy({}, { get: (_target, key) => (key === "runner" ? { on: () => undefined } : refuse) }),
+      session: { start: refuse, stop: refuse, pause: refuse, switchTo: refuse, focusReported: () => undefined, on: () => undefined },
+    } as unknown as SessionApiDependencies;
+    const exported: Record<string, Method>[] = [];
+    exportSessionApi({ export: (_path: string, iface: Record<string, Method>) => exported.push(iface) } as unknown as MessageBus, deps);
+    const session = exported[0]!;
     const methods = ["GetNetwork", "Start", "Stop", "Pause", "Switch", "Rebuild", "StartRebuild", "StartBackup", "Generations", "BuildLog", "CheckUpdate", "Peers", "BackupNow", "Backups"];
     const calls: (() => unknown)[] = [];
     forEachCase((random) => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import * as core from "../../src/gnome-extension/core/dbus-names.js";
-import { decodeNetworkStatus, NETWORK_STATUS_FIELDS } from "../../src/gnome-extension/core/network-status.js";
+import { decodeNetworkStatus } from "../../src/gnome-extension/core/network-status.js";
+import * as core from "../../src/gnome-extension/core/session-contract.js";
+import { NETWORK_STATUS_FIELDS } from "../../src/gnome-extension/core/session-contract.js";
 import * as shared from "../../src/shared/dbus-names.js";
-import { encodeNetworkStatus, NetworkStatus } from "../../src/shared/session-api.js";
+import { NetworkStatus, NetworkStatusDictionary } from "../../src/shared/session-api.js";
 import { Variant } from "@jellybrick/dbus-next";
 import { network } from "./fixtures.js";
 
@@ -31,7 +32,7 @@ describe("the extension's copy of clan-sessiond's D-Bus contract", () => {
         networkMode: "user",
       }),
     );
-    expect(decodeNetworkStatus(recursiveUnpack(encodeNetworkStatus(status)))).toEqual(status);
+    expect(decodeNetworkStatus(recursiveUnpack(NetworkStatusDictionary.toWire(status)))).toEqual(status);
   });
 });
 

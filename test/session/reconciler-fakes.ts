@@ -275,7 +275,7 @@ export function reconcilerRig(options: { config?: ConfigInput; arrange?: (vmd: S
   let vmd: ScriptedFakeVmd | undefined;
   const reconciler = new Reconciler({
     registry,
-    vms: () => (vmd?.up ? vmd : undefined),
+    vmd: () => (vmd?.up ? vmd : undefined),
     generationOf: (network) => `/profiles/${network}`,
     debounceMs: () => config.switchDebounceMs,
     clock,

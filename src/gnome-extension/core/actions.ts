@@ -1,11 +1,12 @@
 import { ROLLBACK_PREVIOUS, SESSION_METHODS } from "./dbus-names.js";
+import { SESSION_METHOD_SIGNATURES } from "./session-contract.js";
 
 // What each menu item and keybinding does. "switch" is done by the shell itself (clan-sessiond's Switch asks
 // the window manager backend, and on GNOME the extension is that backend); the others are clan-sessiond calls.
 // Rebuild, rollback and backup start jobs: the call returns at once, and the network's status carries the job's
 // progress to the menu; clan-sessiond tells the outcome in one notification.
 
-export const ACTION_IDS = ["switch", "rebuild", "rollback", "backup", "stop"] as const;
+const ACTION_IDS = ["switch", "rebuild", "rollback", "backup", "stop"] as const;
 export type ActionId = (typeof ACTION_IDS)[number];
 
 export interface DbusCall {
@@ -18,13 +19,13 @@ export interface DbusCall {
 export function actionCall(action: Exclude<ActionId, "switch">, network: string): DbusCall {
   switch (action) {
     case "rebuild":
-      return { method: SESSION_METHODS.startRebuild, signature: "(s)", args: [network] };
+      return { method: SESSION_METHODS.startRebuild, signature: SESSION_METHOD_SIGNATURES.StartRebuild.in, args: [network] };
     case "rollback":
-      return { method: SESSION_METHODS.startRollback, signature: "(si)", args: [network, ROLLBACK_PREVIOUS] };
+      return { method: SESSION_METHODS.startRollback, signature: SESSION_METHOD_SIGNATURES.StartRollback.in, args: [network, ROLLBACK_PREVIOUS] };
     case "backup":
-      return { method: SESSION_METHODS.startBackup, signature: "(s)", args: [network] };
+      return { method: SESSION_METHODS.startBackup, signature: SESSION_METHOD_SIGNATURES.StartBackup.in, args: [network] };
     case "stop":
-      return { method: SESSION_METHODS.stop, signature: "(s)", args: [network] };
+      return { method: SESSION_METHODS.stop, signature: SESSION_METHOD_SIGNATURES.Stop.in, args: [network] };
   }
 }
 

@@ -1,10 +1,8 @@
-// clan-sessiond's D-Bus names as the extension uses them. The extension runs inside GNOME Shell and cannot import
-// src/shared at run time, so these are copies; test/gnome-extension/dbus-names.test.ts fails when they drift
-// from src/shared/dbus-names.ts, which stays the one source of truth.
+import type { SESSION_METHOD_SIGNATURES, SESSION_PROPERTY_SIGNATURES } from "./session-contract.js";
 
-export const SESSION_BUS_NAME = "org.clan.Desktop.Session1";
-export const SESSION_MANAGER_PATH = "/org/clan/Desktop/Session1";
-export const SESSION_MANAGER_INTERFACE = "org.clan.Desktop.Session1.Manager";
+// The members of clan-sessiond's D-Bus API the extension uses. The names, and their signatures, come from
+// session-contract.ts, which `npm run schemas` generates from src/shared/contracts/session.ts: a member renamed
+// there fails to compile here.
 
 /** Methods the menu and keybindings call. The long actions are jobs (StartRebuild, StartRollback, StartBackup:
  *  each returns a job id at once, docs/dbus.md "Jobs"); a clan-sessiond whose introspection lacks one leaves its
@@ -19,11 +17,11 @@ export const SESSION_METHODS = {
   startBackup: "StartBackup",
   /** Generations(s) → aa{sv}: the network's generations; "roll back" needs two. */
   generations: "Generations",
-} as const;
+} as const satisfies Record<string, keyof typeof SESSION_METHOD_SIGNATURES>;
 
 /** Property a{su}: network name → pid of the host process whose windows show its VM (SPICE viewer or waypipe
  *  client). Older clan-sessiond versions lack it: then no window is moved. */
-export const VIEWER_PIDS_PROPERTY = "ViewerPids";
+export const VIEWER_PIDS_PROPERTY = "ViewerPids" satisfies keyof typeof SESSION_PROPERTY_SIGNATURES;
 
 /** StartRollback(s network, i generation): -1 means "the previous generation". */
 export const ROLLBACK_PREVIOUS = -1;

@@ -1,4 +1,5 @@
 import type { NetworkStatus } from "./network-status.js";
+import { VM_STATES } from "./session-contract.js";
 
 // One icon in the top panel stands for every network: it shows the worst state among them, so a failed backup
 // of a network the user is not looking at is still visible at a glance.
@@ -17,14 +18,14 @@ export interface Summary {
 
 const ICONS: Record<Level, string> = {
   ok: "network-vpn-symbolic",
-  update: "software-update-available-symbolic",
   busy: "network-vpn-acquiring-symbolic",
+  update: "software-update-available-symbolic",
   attention: "dialog-warning-symbolic",
   error: "dialog-error-symbolic",
   offline: "network-vpn-disabled-symbolic",
 };
 
-export function worse(a: Level, b: Level): Level {
+function worse(a: Level, b: Level): Level {
   return LEVELS.indexOf(a) >= LEVELS.indexOf(b) ? a : b;
 }
 
@@ -44,7 +45,7 @@ export function networkIssues(status: NetworkStatus): { level: Level; reason: st
   return issues.sort((a, b) => LEVELS.indexOf(b.level) - LEVELS.indexOf(a.level));
 }
 
-const KNOWN_VM_STATES = new Set<string>(["stopped", "starting", "running", "paused", "stopping", "failed", "unavailable"]);
+const KNOWN_VM_STATES = new Set<string>(VM_STATES);
 
 export function networkLevel(status: NetworkStatus): Level {
   return networkIssues(status).reduce<Level>((level, issue) => worse(level, issue.level), "ok");
@@ -76,10 +77,6 @@ function summaryText(input: SummaryInput, level: Level, worst: NetworkStatus | u
   if (input.configError) return "config error: the last good config is in force";
   const running = input.networks.filter((network) => network.vmState === "running").length;
   return `${plural(input.networks.length, "network")}, ${running} running`;
-}
-
-export function iconForLevel(level: Level): string {
-  return ICONS[level];
 }
 
 function plural(count: number, noun: string): string {

@@ -9,7 +9,7 @@ import type { NetworkStatus } from "./network-status.js";
 // the menu names the conflict.
 
 /** GNOME Shell allows at most 36 workspaces (meta/prefs.c MAX_N_WORKSPACES). */
-export const MAX_GNOME_WORKSPACES = 36;
+const MAX_GNOME_WORKSPACES = 36;
 
 export function gnomeIndexOfWorkspaceName(name: string): number | undefined {
   const match = /^([0-9]{1,2})(?::|$)/.exec(name);

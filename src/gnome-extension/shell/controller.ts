@@ -1,6 +1,7 @@
 import type Gio from "gi://Gio";
 import { actionCall, keybindingOutcome } from "../core/actions.js";
 import { SESSION_METHODS } from "../core/dbus-names.js";
+import { SESSION_METHOD_SIGNATURES } from "../core/session-contract.js";
 import { Lifetime } from "../core/lifetime.js";
 import { buildMenuModel, type MenuAction } from "../core/menu-model.js";
 import type { NetworkStatus } from "../core/network-status.js";
@@ -18,7 +19,7 @@ import { WindowGroups } from "./window-groups.js";
 // the keybindings, wired together. Both entry points (extension.ts for GNOME 45+, legacy/extension.ts for
 // 43–44) create one on enable() and end it on disable(); everything it made is undone through its Lifetime.
 
-export const SETTINGS_KEYS = { showCount: "show-running-count", notify: "notify-on-failure" } as const;
+const SETTINGS_KEYS = { showCount: "show-running-count", notify: "notify-on-failure" } as const;
 
 export class ClanDesktop {
   private readonly lifetime: Lifetime;
@@ -171,7 +172,7 @@ export class ClanDesktop {
     if (!this.session.snapshot().connected) return;
     this.lastReported = name;
     this.session
-      .call({ method: SESSION_METHODS.workspaceFocused, signature: "(s)", args: [name] })
+      .call({ method: SESSION_METHODS.workspaceFocused, signature: SESSION_METHOD_SIGNATURES.WorkspaceFocused.in, args: [name] })
       .catch((error: Error) => this.platform.log(`cannot report workspace ${JSON.stringify(name)}: ${error.message}`));
   }
 

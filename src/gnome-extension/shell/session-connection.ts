@@ -1,7 +1,8 @@
 import type Gio from "gi://Gio";
 import type GLib from "gi://GLib";
 import type { DbusCall } from "../core/actions.js";
-import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH, SESSION_METHODS, VIEWER_PIDS_PROPERTY } from "../core/dbus-names.js";
+import { SESSION_METHODS, VIEWER_PIDS_PROPERTY } from "../core/dbus-names.js";
+import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "../core/session-contract.js";
 import type { Lifetime } from "../core/lifetime.js";
 import { decodeNetworkStatus, type NetworkStatus } from "../core/network-status.js";
 import type { Platform } from "./platform.js";

@@ -72,7 +72,7 @@ async function backUpWith(restic: Restic, { network, config, vmd, work, log, pro
 }
 
 /** Bytes available to this user where a local repository lives; undefined for sftp and REST repositories. */
-export async function freeSpaceAt(repository: string): Promise<number | undefined> {
+async function freeSpaceAt(repository: string): Promise<number | undefined> {
   if (!repository.startsWith("/")) return undefined;
   const stats = await statfs(repository);
   return stats.bavail * stats.bsize;

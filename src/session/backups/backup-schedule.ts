@@ -7,7 +7,7 @@ import type { BackupRecord } from "./backup-records.js";
 
 const HOUR_MS = 3600_000;
 /** After a failed attempt, the next one waits this long (or everyHours, when that is shorter). */
-export const RETRY_AFTER_FAILURE_MS = HOUR_MS;
+const RETRY_AFTER_FAILURE_MS = HOUR_MS;
 
 export interface BackupTiming {
   everyHours: number;
@@ -28,7 +28,7 @@ export function nextDue(record: BackupRecord, timing: BackupTiming): number {
 /** The moment the network becomes overdue: `overdueAfterHours` after its last success or, never backed up, after
  *  clan-sessiond first saw its backup configured — a new network gets as long for its first backup as any other
  *  gets between two. */
-export function overdueAt(record: BackupRecord, timing: BackupTiming): number {
+function overdueAt(record: BackupRecord, timing: BackupTiming): number {
   return (record.lastSuccess ?? record.firstConfigured) + timing.overdueAfterHours * HOUR_MS;
 }
 

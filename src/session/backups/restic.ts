@@ -9,7 +9,7 @@ import type { RepositoryPassword } from "./repository-password.js";
 // The password goes in on stdin (see repository-password.ts), and restic's own RESTIC_* variables are removed
 // from its environment: a RESTIC_PASSWORD_FILE in the user's environment would otherwise win over stdin.
 
-export const SNAPSHOT_HOST = "clan-desktop";
+const SNAPSHOT_HOST = "clan-desktop";
 /** The name of the state disk inside every snapshot, at the snapshot's root. */
 export const SNAPSHOT_FILE = "state.qcow2";
 

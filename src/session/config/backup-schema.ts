@@ -14,7 +14,7 @@ const SFTP_REPOSITORY = String.raw`sftp:(?:[A-Za-z0-9_][A-Za-z0-9._-]*@)?(?:[A-Z
 // shows them.
 const REST_REPOSITORY = String.raw`rest:https?://(?:[A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:]+\])(?::[0-9]{1,5})?(?:/[^\s@\p{Cc}]*)?`;
 
-export const BackupRepository = z
+const BackupRepository = z
   .string()
   .max(4096, "must be at most 4096 characters")
   .regex(new RegExp(`^(?:${LOCAL_REPOSITORY}|${SFTP_REPOSITORY}|${REST_REPOSITORY})$`, "u"), {

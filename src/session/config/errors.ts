@@ -79,7 +79,7 @@ function closestBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): read
 const PLAIN_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
 
 /** `networks.family.workspaces[0]`; keys that are not plain words are quoted: `networks["Bad Name"]`. */
-export function formatJsonPath(path: readonly PropertyKey[]): string {
+function formatJsonPath(path: readonly PropertyKey[]): string {
   let text = "";
   for (const segment of path) {
     if (typeof segment === "number") text += `[${segment}]`;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { NetworkName } from "../../shared/network-name.js";
 import { quoteWorkspaceName, UnsafeCommandArgumentError } from "../../sway/commands.js";
 import { ShareGrant } from "../../shared/share-grants.js";
+import { VmOverrides } from "../../shared/vm-api.js";
 import { BackupConfig } from "./backup-schema.js";
 
 // The schema of the user's config.json, the one source of truth for its shape: types are inferred from it and the
@@ -35,7 +36,7 @@ function displayText(maxLength: number) {
 
 // A name is refused here, where the user reads the error, rather than when a window of the network could not be
 // placed or decorated. The same rules whatever the window manager, so that a config works on sway, i3 and GNOME.
-export const WorkspaceName = displayText(128)
+const WorkspaceName = displayText(128)
   .superRefine((name, context) => {
     for (const dialect of ["sway", "i3"] as const) {
       try {
@@ -116,13 +117,6 @@ const NetworkSource = z.union(
   { error: 'must be {"profile": "/absolute/path"} or {"flake": "…", "attribute": "…"}' },
 );
 
-const VmOverrides = z
-  .object({
-    memoryMiB: z.int().min(64).max(65536).optional().describe("Memory of the VM in MiB."),
-    cores: z.int().min(1).max(64).optional().describe("Virtual CPU cores."),
-    display: z.enum(["none", "spice", "waypipe"]).optional().describe("How the VM's windows reach this desktop."),
-  })
-  .strict();
 
 // Upper bounds keep the delays below setTimeout's limit (2^31 ms ≈ 24.8 days), beyond which timers fire at once.
 const MAX_DELAY_SECONDS = 7 * 24 * 3600;
@@ -252,7 +246,6 @@ export const ConfigSchema = z
   .strict();
 
 export type NetworkSource = z.output<typeof NetworkSource>;
-export type VmOverrides = z.output<typeof VmOverrides>;
 
 /** What Start gets for a network: the user's overrides of vm.json and the user's grants. */
 export function vmStartOptions(network: NetworkConfig): VmOverrides & { shareGrants: ShareGrant[] } {

@@ -1,4 +1,5 @@
 import { ClanError, errorMessage } from "../../shared/errors.js";
+import type { GenerationEntry } from "../../shared/session-api.js";
 import type { VmdClient } from "../../shared/vmd-client.js";
 import { vmStartOptions, type NetworkConfig } from "../config/schema.js";
 import { noProgress, type ProgressReport } from "../jobs/job-runner.js";
@@ -14,14 +15,6 @@ import { latestRevision } from "./update-check.js";
 // Rebuild, roll back, list generations and look for updates: the NixOS promise of atomic updates and
 // rollbacks, for a network VM. A rebuilt generation must prove itself by booting to ready; one that does not
 // is rolled back at once, and the user is told.
-
-export interface GenerationInfo {
-  number: number;
-  createdAt: number;
-  current: boolean;
-  path: string;
-  revision: string;
-}
 
 export interface GenerationActionsOptions {
   registry: NetworkRegistry;
@@ -47,7 +40,7 @@ export class GenerationActions {
     return (this.buildLogs.get(network) ?? []).join("\n");
   }
 
-  async generations(network: string): Promise<GenerationInfo[]> {
+  async generations(network: string): Promise<GenerationEntry[]> {
     const profile = this.profile(network);
     const revisions = await readRevisions(profile);
     return (await listGenerations(profile)).map((generation) => ({

@@ -6,7 +6,7 @@ import { z } from "zod";
 
 export const LINK_MAX_LENGTH = 2048;
 
-export const LinkTransport = z.enum(["https", "git-file", "path", "ipfs", "yggdrasil"]);
+const LinkTransport = z.enum(["https", "git-file", "path", "ipfs", "yggdrasil"]);
 export type LinkTransport = z.infer<typeof LinkTransport>;
 
 /** Machine names are flake attribute names; they become `packages.<system>.<machine>`. */

@@ -22,7 +22,7 @@ export interface NetworkRequest {
   problem: string | undefined;
 }
 
-export function hostSystem(): string {
+function hostSystem(): string {
   const systems: Record<string, string> = { x64: "x86_64-linux", arm64: "aarch64-linux" };
   const system = systems[process.arch];
   if (!system || process.platform !== "linux") throw new ClanError("InvalidState", `clan-desktop runs network VMs on x86_64 or aarch64 Linux, not ${process.platform}/${process.arch}`);

@@ -31,7 +31,7 @@ export function i3barBlocks(state: BarState, only?: string): I3barBlock[] {
   return selectNetworks(state, only).map(networkBlock);
 }
 
-export function networkBlock(view: NetworkView): I3barBlock {
+function networkBlock(view: NetworkView): I3barBlock {
   return {
     name: BLOCK_NAME,
     instance: view.name,
@@ -44,7 +44,7 @@ export function networkBlock(view: NetworkView): I3barBlock {
   };
 }
 
-export function sessiondMissingBlock(): I3barBlock {
+function sessiondMissingBlock(): I3barBlock {
   return { name: BLOCK_NAME, instance: "clan-sessiond", full_text: SESSIOND_MISSING_TEXT, color: SESSIOND_MISSING_COLOUR, urgent: true, markup: "none" };
 }
 

@@ -11,7 +11,7 @@ export interface BackoffOptions {
 export const DEFAULT_BACKOFF: BackoffOptions = { initialDelayMs: 50, maxDelayMs: 2000 };
 
 /** The delay before retry number `attempt` (1-based): doubling from initialDelayMs, capped at maxDelayMs. */
-export function backoffDelay(attempt: number, options: BackoffOptions): number {
+function backoffDelay(attempt: number, options: BackoffOptions): number {
   return Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** Math.min(attempt - 1, 30));
 }
 

@@ -79,7 +79,7 @@ export async function discoverWindowManager(options: DefaultDiscoveryOptions = {
 }
 
 /** i3's default socket, XDG_RUNTIME_DIR/i3/ipc-socket.<pid>, of an i3 that still runs and answers. */
-export async function findLiveI3Socket(runtimeDir: string, probeTimeoutMs = 1000): Promise<string | undefined> {
+async function findLiveI3Socket(runtimeDir: string, probeTimeoutMs = 1000): Promise<string | undefined> {
   return newestLiveSocket(join(runtimeDir, "i3"), /^ipc-socket\.(\d+)$/, probeTimeoutMs);
 }
 

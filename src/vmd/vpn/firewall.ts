@@ -5,8 +5,8 @@
 // gateway), and refuses blocked peers' addresses in both directions at once.
 // Every name and address in it was generated or validated (vpn-spec.ts) before it gets here.
 
-export const TABLE = "clan";
-export const BLOCKED_SET = "blocked";
+const TABLE = "clan";
+const BLOCKED_SET = "blocked";
 
 export interface FirewallInput {
   tap: string;

@@ -14,8 +14,3 @@ export async function hostCommand(binary: string, args: string[], input?: string
   }
   return result.stdout;
 }
-
-/** Like hostCommand inside a network namespace. */
-export function inNamespace(namespace: string, binary: string, args: string[], input?: string): Promise<string> {
-  return hostCommand("ip", ["netns", "exec", namespace, binary, ...args], input);
-}

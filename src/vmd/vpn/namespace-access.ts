@@ -112,11 +112,6 @@ export function destroyRootless(access: Rootless): void {
   for (const pid of [access.pastaPid, access.innerPid, access.outerPid]) if (isAlive(pid)) signal(pid, "SIGKILL");
 }
 
-/** Whether the namespaces still exist: the holders still run. */
-export function rootlessAlive(access: Rootless): boolean {
-  return isAlive(access.outerPid) && isAlive(access.innerPid);
-}
-
 async function waitForOwnNamespace(pid: number, kind: "user" | "net", notThis: string): Promise<void> {
   const other = await readlink(notThis);
   const deadline = Date.now() + APPEAR_TIMEOUT_MS;

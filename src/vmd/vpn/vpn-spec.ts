@@ -8,10 +8,10 @@ import { z } from "zod";
 const IPV4_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
 const IPV4 = `${IPV4_OCTET}(\\.${IPV4_OCTET}){3}`;
 
-export const Ipv4Address = z.string().regex(new RegExp(`^${IPV4}$`), "must be an IPv4 address such as 10.77.0.2");
-export const Ipv4Cidr = z.string().regex(new RegExp(`^${IPV4}/(3[0-2]|[12]?[0-9])$`), "must be an IPv4 prefix such as 10.77.0.3/32");
+const Ipv4Address = z.string().regex(new RegExp(`^${IPV4}$`), "must be an IPv4 address such as 10.77.0.2");
+const Ipv4Cidr = z.string().regex(new RegExp(`^${IPV4}/(3[0-2]|[12]?[0-9])$`), "must be an IPv4 prefix such as 10.77.0.3/32");
 
-export const PeerName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "a peer name is 1–31 lowercase letters, digits or '-', starting with a letter");
+const PeerName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "a peer name is 1–31 lowercase letters, digits or '-', starting with a letter");
 export const WireguardKey = z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, "must be a WireGuard public key (44 characters of base64)");
 
 const Endpoint = z

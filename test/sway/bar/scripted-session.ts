@@ -3,7 +3,7 @@ import type { BarActions } from "../../../src/sway/bar/bar-runner.js";
 import type { SessionFeedOptions, SessionLink } from "../../../src/sway/bar/session-feed.js";
 
 // A scripted stand-in for clan-sessiond as the bar's feed and runner see it (SessionLink and BarActions), and
-// for the bus's name watch. The real daemon, bus and bars are in bar.e2e.test.ts; this fake exists to time
+// for the bus's name watch. The real daemon, bus and bars are in the bar-*.e2e.test.ts files; this fake exists to time
 // replies and inject malformed signals, which the real daemon never sends.
 
 export class ScriptedSession implements SessionLink, BarActions {

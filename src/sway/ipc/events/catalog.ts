@@ -8,7 +8,7 @@ import { WORKSPACE_EVENT, type WorkspaceEvent } from "./workspace.js";
 
 // The events the client can subscribe to, and the typed union it hands out.
 
-export const EVENT_SPECS = {
+const EVENT_SPECS = {
   workspace: WORKSPACE_EVENT,
   window: WINDOW_EVENT,
   shutdown: SHUTDOWN_EVENT,

@@ -3,7 +3,7 @@ import type { MessageSpec } from "./message-spec.js";
 import { Rect } from "./rect.js";
 
 // sway adds make, model, modes, scale, transform…; only the fields both WMs share are typed.
-export const Output = z.looseObject({
+const Output = z.looseObject({
   name: z.string(),
   active: z.boolean(),
   primary: z.boolean(),

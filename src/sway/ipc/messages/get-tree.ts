@@ -4,7 +4,7 @@ import { Rect } from "./rect.js";
 
 // X11 window properties, reported by i3 and by sway for Xwayland windows. A client sets these itself: they are
 // claims, not identity.
-export const WindowProperties = z.looseObject({
+const WindowProperties = z.looseObject({
   class: z.string().nullish(),
   instance: z.string().nullish(),
   title: z.string().nullish(),

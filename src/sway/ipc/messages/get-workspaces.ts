@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { MessageSpec } from "./message-spec.js";
 import { Rect } from "./rect.js";
 
-export const Workspace = z.looseObject({
+const Workspace = z.looseObject({
   /** Present in sway and in i3 ≥ 4.21: the container id, usable as `[con_id=…]`. */
   id: z.number().optional(),
   /** -1 for a workspace whose name does not start with a number. */

@@ -3,7 +3,7 @@ import type { MessageSpec } from "./message-spec.js";
 
 // One outcome per command of the payload (commands are separated by ';' and ','). i3 adds `input` and
 // `errorposition` to parse errors, sway adds `parse_error`.
-export const CommandOutcome = z.looseObject({
+const CommandOutcome = z.looseObject({
   success: z.boolean(),
   parse_error: z.boolean().optional(),
   error: z.string().optional(),

@@ -1,0 +1,121 @@
+import { z } from "zod";
+import { SESSION_MANAGER_INTERFACE } from "../dbus-names.js";
+import { JobDictionary } from "../job-api.js";
+import { BackupSnapshotDictionary, GenerationDictionary, NetworkStatusDictionary } from "../session-api.js";
+import { VpnPeerDictionary } from "../vm-api.js";
+import { arg, bool, defineInterface, i32, list, plain, str, strings } from "./define.js";
+
+// clan-sessiond's D-Bus API, declared once: dbus-service.ts serves it, SessionClient calls it, and
+// share/dbus-1/interfaces/, docs/dbus.md and the GNOME extension's copy are generated from it (`npm run schemas`).
+
+const network = arg("network", str);
+const jobId = arg("jobId", str);
+const status = arg("status", NetworkStatusDictionary);
+const job = arg("job", JobDictionary);
+
+export const SessionManagerContract = defineInterface({
+  name: SESSION_MANAGER_INTERFACE,
+  doc: "clan-sessiond: the user's networks, their VMs, jobs, backups and VPN peers.",
+  methods: {
+    ListNetworks: { in: [], out: [arg("networks", list(NetworkStatusDictionary))], doc: "every configured network" },
+    GetNetwork: { in: [network], out: [status], doc: "one network", errors: ["UnknownNetwork"] },
+    Start: { in: [network], out: [], doc: "starts the network's VM at once (no debounce)", errors: ["UnknownNetwork"] },
+    Stop: { in: [network], out: [], doc: "stops the network's VM at once", errors: ["UnknownNetwork"] },
+    Pause: { in: [network], out: [], doc: "pauses the network's VM at once", errors: ["UnknownNetwork"] },
+    Switch: {
+      in: [network],
+      out: [],
+      doc: "focuses the network's first workspace in sway/i3 (`InvalidState` without a window-manager backend)",
+      errors: ["UnknownNetwork", "InvalidState"],
+    },
+    StartRebuild: {
+      in: [network],
+      out: [jobId],
+      doc: "starts a [job](#jobs) that fetches the network's source, checks the inputs of the revision fetched, builds exactly that revision (pinned; confined evaluation; `--no-write-lock-file`: a network's repository is never written to — [links.md](links.md#what-a-build-builds)), registers it in its Nix profile and boots it (rolling back by itself when it does not come up); returns the job's id at once. Refused at once (`InvalidArgument`) for a network without a flake source. The job fails with `BuildFailed` naming the cause (refused inputs by name, Nix's error)",
+      errors: ["UnknownNetwork", "InvalidArgument"],
+    },
+    StartRollback: {
+      in: [network, arg("to", i32)],
+      out: [jobId],
+      doc: "starts a job that switches to generation `to` (or the previous one when `to` < 0) and boots it if the VM was up; refused at once (`NotFound`) when there is no such generation",
+      errors: ["UnknownNetwork", "NotFound"],
+    },
+    StartBackup: {
+      in: [network],
+      out: [jobId],
+      doc: "starts a job that backs the network's state disk up now ([backups.md](backups.md)); returns its id at once. Refused at once when the network has no backup configured, clan-vmd is not running or a restore runs. A backup already running (also a scheduled one) is joined",
+      errors: ["UnknownNetwork"],
+    },
+    StartRestore: {
+      in: [network, arg("snapshot", str)],
+      out: [jobId],
+      doc: "starts a job that restores `snapshot` (an id or a unique prefix of 8+ hex digits; `\"\"` for the latest) with the VM stopped, then starts it again if it was up; returns the job's id at once, and the job's `result` is the id restored. A failure names the step and leaves the previous disk. Refused at once while a backup or another restore of the network runs",
+      errors: ["UnknownNetwork"],
+    },
+    Jobs: { in: [], out: [arg("jobs", list(JobDictionary))], doc: "every job running or ended in the last 15 minutes (at most 100 ended ones), oldest first" },
+    GetJob: { in: [jobId], out: [job], doc: "one job; `NotFound` once it has been forgotten", errors: ["NotFound"] },
+    Rebuild: {
+      in: [network],
+      out: [],
+      doc: "as `StartRebuild`, replying only when the job ends (or with its error: `BuildFailed` naming the cause and whether it rolled back); kept for older callers — a client with a call timeout uses the `Start…` form",
+      errors: ["UnknownNetwork", "InvalidArgument"],
+    },
+    StartRebuildRevision: {
+      in: [network, arg("revision", str)],
+      out: [jobId],
+      doc: "as `StartRebuild`, of exactly `revision` (a git commit, or a `path:` source's `sha256-…` content hash): `clanctl join` builds the revision the user confirmed with it; the job fails with `BuildFailed` when the source no longer gives that revision",
+      errors: ["UnknownNetwork", "InvalidArgument"],
+    },
+    Rollback: {
+      in: [network, arg("to", i32)],
+      out: [],
+      doc: "as `StartRollback`, replying only when the job ends; kept for older callers",
+      errors: ["UnknownNetwork", "NotFound"],
+    },
+    Generations: { in: [network], out: [arg("generations", list(GenerationDictionary))], doc: "the generations of the network's profile", errors: ["UnknownNetwork"] },
+    BuildLog: { in: [network], out: [arg("log", str)], doc: "the last build's log (its last 400 lines)", errors: ["UnknownNetwork"] },
+    CheckUpdate: { in: [network], out: [arg("updateAvailable", bool)], doc: "asks the source now and publishes `updateAvailable`", errors: ["UnknownNetwork"] },
+    Peers: { in: [network], out: [arg("peers", list(VpnPeerDictionary))], doc: "the network's VPN peers, as clan-vmd's `Peers` gives them", errors: ["UnknownNetwork"] },
+    BlockPeer: {
+      in: [network, arg("peer", str)],
+      out: [],
+      doc: "revokes a VPN peer (name or key) at once and for good; through clan-vmd",
+      errors: ["UnknownNetwork", "NotFound", "InvalidState"],
+    },
+    UnblockPeer: { in: [network, arg("peer", str)], out: [], doc: "lets a blocked VPN peer back; through clan-vmd", errors: ["UnknownNetwork", "NotFound", "InvalidState"] },
+    BackupNow: {
+      in: [network],
+      out: [],
+      doc: "as `StartBackup`, replying only when the snapshot is stored, or with the error (`BackupFailed`, or clan-vmd's error for the copy); kept for older callers",
+      errors: ["UnknownNetwork", "BackupFailed"],
+    },
+    Backups: { in: [network], out: [arg("snapshots", list(BackupSnapshotDictionary))], doc: "the network's snapshots, oldest first", errors: ["UnknownNetwork", "BackupFailed"] },
+    Restore: {
+      in: [network, arg("snapshot", str)],
+      out: [arg("restored", str)],
+      doc: "as `StartRestore`, replying with the id restored when the job ends; kept for older callers",
+      errors: ["UnknownNetwork", "BackupFailed"],
+    },
+    WorkspaceFocused: {
+      in: [arg("workspace", plain("s", z.string().max(1024, "is longer than 1024 characters")))],
+      out: [],
+      doc: "for window managers outside the process (the GNOME extension): the user focused this workspace. The first call also ends clan-sessiond's wait for a sway or i3 ([session.md](session.md#waiting-for-a-window-manager-costs-nothing))",
+      errors: ["InvalidArgument"],
+    },
+    ReloadConfig: { in: [], out: [], doc: "re-reads config.json; fails with the config error, keeping the last good config" },
+  },
+  properties: {
+    FocusedNetwork: { codec: str, doc: "the network of the focused workspace, `\"\"` when none" },
+    ConfigError: { codec: str, doc: "why config.json is not in force, `\"\"` when it is valid" },
+    ViewerPids: {
+      codec: plain("a{su}", z.record(z.string(), z.number().int().nonnegative())),
+      doc: "network → pid of the host process whose windows show its VM (`remote-viewer` for SPICE, the `waypipe client` for waypipe), for each network that has one",
+    },
+    Backend: { codec: str, doc: "`sway`, `i3`, or `none` while no window manager is attached" },
+  },
+  signals: {
+    NetworkChanged: { args: [status], doc: "the whole dictionary of one network, whenever any field of it changes" },
+    NetworksChanged: { args: [arg("names", strings)], doc: "the network names, after a config reload added or removed some" },
+    JobChanged: { args: [job], doc: "the whole [job](#jobs), when it starts, at each step or progress change, and when it ends" },
+  },
+});
