@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline/promises";
 import { Variant, type MessageBus } from "@jellybrick/dbus-next";
-import { withoutMarkup } from "../session/links/shown-text.js";
+import { withoutMarkup } from "../shared/shown-text.js";
 import { ClanError, errorMessage } from "../shared/errors.js";
 
 // How `clanctl join` gets a yes (twice: to fetch, then to join). A join fetches code and runs it in a VM, so it is never implied: a terminal asks

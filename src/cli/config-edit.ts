@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, realpath, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { ClanError } from "../../shared/errors.js";
-import { parseConfigText } from "./load.js";
-import type { Config } from "./schema.js";
+import { ClanError } from "../shared/errors.js";
+import { parseConfigText } from "../session/config/load.js";
+import type { Config } from "../session/config/schema.js";
 
 // Adding a network to config.json for `clanctl join`. The file belongs to the user: an edit keeps every other
 // field, keeps the file's indentation, is validated as a whole before it is written, and replaces the file in

@@ -2,8 +2,8 @@ import { lstat, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { addNetworkToConfig, freeColour, freeNetworkName, freeWorkspace, readConfigForEdit } from "../../../src/session/config/config-edit.js";
-import { ConfigSchema } from "../../../src/session/config/schema.js";
+import { addNetworkToConfig, freeColour, freeNetworkName, freeWorkspace, readConfigForEdit } from "../../src/cli/config-edit.js";
+import { ConfigSchema } from "../../src/session/config/schema.js";
 
 // `clanctl join` edits the user's config.json: other content stays, the result is valid, and the file is
 // replaced in one rename.
