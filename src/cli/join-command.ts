@@ -7,7 +7,7 @@ import type { JoinLink } from "./links/join-link.js";
 import { parseJoinLink } from "./links/link-parser.js";
 import { describeRefusedInputs, readLockedInputs, refusedInputs } from "../shared/flake-source/locked-inputs.js";
 import { readNetworkRequest } from "./links/network-request.js";
-import { withoutMarkup } from "../shared/shown-text.js";
+import { DesktopNotifications } from "../shared/desktop-notifications.js";
 import { fetchFlakeSource } from "../shared/flake-source/source-fetch.js";
 import { ClanError, errorMessage, UsageError } from "../shared/errors.js";
 import { describeNameProblem } from "../shared/network-name.js";
@@ -130,11 +130,7 @@ async function confirmed(options: JoinOptions, connect: () => MessageBus, questi
 
 async function notifyFailure(bus: MessageBus, message: string): Promise<void> {
   try {
-    const object = await bus.getProxyObject("org.freedesktop.Notifications", "/org/freedesktop/Notifications");
-    const notifications = object.getInterface("org.freedesktop.Notifications") as unknown as {
-      Notify(...args: unknown[]): Promise<number>;
-    };
-    await notifications.Notify("clan-desktop", 0, "", "Joining the network failed", withoutMarkup(message.slice(0, 2000)), [], {}, -1);
+    await (await DesktopNotifications.connect(bus)).show({ summary: "Joining the network failed", body: message });
   } catch (error) {
     console.error(`clanctl: cannot show the failure as a notification either: ${errorMessage(error)}`);
   }
