@@ -1,12 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { toLegacyEntry, toLegacyModule } from "./gnome-extension/legacy-modules.js";
-import { createZip } from "./gnome-extension/zip.js";
+import { filesUnder, packExtension } from "./gnome-extension/pack.js";
 
 // `npm run build:gnome`: compiles src/gnome-extension/ with its own tsconfig and lays out two installable
-// extensions from the same code, each also packed as a zip for `gnome-extensions install`:
+// extensions from the same code, each also packed as a zip for `gnome-extensions install` (gnome-extension/pack.ts):
 //   dist/gnome-extension/esm/<uuid>/     GNOME Shell 45+: the ES modules as tsc wrote them
 //   dist/gnome-extension/legacy/<uuid>/  GNOME Shell 43–44: the same modules in the imports.* format
 // Output is tsc's readable JavaScript with comments (GNOME's review reads it); nothing is bundled or minified.
@@ -27,13 +27,6 @@ export type Flavour = keyof typeof FLAVOURS;
 
 /** Shared code: shipped in both flavours (converted for legacy); entry points differ per flavour. */
 const SHARED_DIRS = ["core", "shell"];
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
 
 /** No `url`: the project has no public code repository yet, and the field is meant to name one. */
 function metadata(flavour: Flavour): string {
@@ -78,11 +71,8 @@ function layOut(flavour: Flavour): string {
   cpSync(join(SOURCE, "schemas", `${SCHEMA_ID}.gschema.xml`), join(root, "schemas", `${SCHEMA_ID}.gschema.xml`));
   execFileSync("glib-compile-schemas", ["--strict", join(root, "schemas")], { stdio: "inherit" });
   writeFileSync(join(root, "metadata.json"), metadata(flavour));
-  const entries = filesUnder(root)
-    .sort()
-    .map((path) => ({ name: relative(root, path), data: readFileSync(path) }));
   const zip = join(OUT, FLAVOURS[flavour].zip);
-  writeFileSync(zip, createZip(entries));
+  packExtension(root, zip);
   return zip;
 }
 

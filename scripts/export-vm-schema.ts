@@ -1,8 +1,8 @@
-// Writes docs/schemas/vm.schema.json from the zod schema. Run after changing VmSpec in src/vmd/generation.ts:
+// Writes docs/schemas/vm.schema.json from the zod schema. Run after changing VmSpec in src/shared/vm-spec.ts:
 //   node --import tsx scripts/export-vm-schema.ts
-// A unit test (test/vmd/vm-json-schema.test.ts) fails while the committed file differs from what this writes.
+// A unit test (test/shared/vm-json-schema.test.ts) fails while the committed file differs from what this writes.
 import { writeFile } from "node:fs/promises";
-import { renderVmJsonSchema } from "../src/vmd/vm-json-schema.js";
+import { renderVmJsonSchema } from "../src/shared/vm-json-schema.js";
 
 const target = new URL("../docs/schemas/vm.schema.json", import.meta.url);
 await writeFile(target, renderVmJsonSchema());

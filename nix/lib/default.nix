@@ -91,7 +91,7 @@ let
       { }
       (attrNames validated);
 
-  /* vm.json of a generation (the zod schema VmSpec in src/vmd/generation.ts) from the guest's options. The store
+  /* vm.json of a generation (the zod schema VmSpec in src/shared/vm-spec.ts) from the guest's options. The store
      share is the guest's /nix/store, read-only over virtiofs: clan-vmd serves the toplevel's closure through it
      and nothing else of the host's store. */
   vmSpec = { vm, readyTimeoutSeconds, sourceRevision ? null }:

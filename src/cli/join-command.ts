@@ -1,19 +1,19 @@
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { MessageBus } from "@jellybrick/dbus-next";
-import { addNetworkToConfig, freeColour, freeNetworkName, freeWorkspace, readConfigForEdit } from "../session/config/config-edit.js";
+import { addNetworkToConfig, freeColour, freeNetworkName, freeWorkspace, readConfigForEdit } from "./config-edit.js";
 import { resolveConfigPath } from "../session/config/load.js";
-import type { JoinLink } from "../session/links/join-link.js";
-import { parseJoinLink } from "../session/links/link-parser.js";
-import { describeRefusedInputs, readLockedInputs, refusedInputs } from "../session/links/locked-inputs.js";
-import { readNetworkRequest } from "../session/links/network-request.js";
-import { withoutMarkup } from "../session/links/shown-text.js";
-import { fetchFlakeSource } from "../session/links/source-fetch.js";
+import type { JoinLink } from "./links/join-link.js";
+import { parseJoinLink } from "./links/link-parser.js";
+import { describeRefusedInputs, readLockedInputs, refusedInputs } from "../shared/flake-source/locked-inputs.js";
+import { readNetworkRequest } from "./links/network-request.js";
+import { DesktopNotifications } from "../shared/desktop-notifications.js";
+import { fetchFlakeSource } from "../shared/flake-source/source-fetch.js";
 import { ClanError, errorMessage, UsageError } from "../shared/errors.js";
 import { describeNameProblem } from "../shared/network-name.js";
 import { SessionClient } from "../shared/session-client.js";
 import { followJob, stderrOutput } from "./job-follow.js";
-import { readVmSpec } from "../vmd/generation.js";
+import { readVmSpec } from "../shared/vm-spec.js";
 import { confirmOnDesktop, confirmOnTerminal } from "./join-confirmation.js";
 import { describeLink, describeRequest, describeVmSpec } from "./join-summary.js";
 
@@ -130,11 +130,7 @@ async function confirmed(options: JoinOptions, connect: () => MessageBus, questi
 
 async function notifyFailure(bus: MessageBus, message: string): Promise<void> {
   try {
-    const object = await bus.getProxyObject("org.freedesktop.Notifications", "/org/freedesktop/Notifications");
-    const notifications = object.getInterface("org.freedesktop.Notifications") as unknown as {
-      Notify(...args: unknown[]): Promise<number>;
-    };
-    await notifications.Notify("clan-desktop", 0, "", "Joining the network failed", withoutMarkup(message.slice(0, 2000)), [], {}, -1);
+    await (await DesktopNotifications.connect(bus)).show({ summary: "Joining the network failed", body: message });
   } catch (error) {
     console.error(`clanctl: cannot show the failure as a notification either: ${errorMessage(error)}`);
   }

@@ -1,10 +1,10 @@
-import type { FlakeInput, LockedInputs } from "../session/links/locked-inputs.js";
-import type { JoinLink } from "../session/links/join-link.js";
-import type { NetworkRequest } from "../session/links/network-request.js";
-import { shownText } from "../session/links/shown-text.js";
-import type { FetchedSource } from "../session/links/source-fetch.js";
+import type { FlakeInput, LockedInputs } from "../shared/flake-source/locked-inputs.js";
+import type { JoinLink } from "./links/join-link.js";
+import type { NetworkRequest } from "./links/network-request.js";
+import { shownText } from "../shared/shown-text.js";
+import type { FetchedSource } from "../shared/flake-source/source-fetch.js";
 import type { NetworkEntry } from "../shared/network-spec.js";
-import type { VmSpec } from "../vmd/generation.js";
+import type { VmSpec } from "../shared/vm-spec.js";
 
 // What `clanctl join` shows at its two questions: what the link alone says (before anything is fetched), and
 // what the fetched flake asks for (before anything is built). Everything that comes from the flake is escaped.

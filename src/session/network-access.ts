@@ -2,7 +2,7 @@ import { realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { errorMessage } from "../shared/errors.js";
 import { describeAccess, normalisePath } from "../shared/share-grants.js";
-import { readVmSpec } from "../vmd/generation.js";
+import { readVmSpec } from "../shared/vm-spec.js";
 import type { NetworkConfig } from "./config/schema.js";
 import type { NetworkRegistry } from "./network-registry.js";
 

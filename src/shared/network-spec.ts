@@ -74,7 +74,7 @@ const Applications = z
   })
   .strict();
 
-// Defaults suit a small NixOS guest; the ranges stay inside the generation contract's (src/vmd/generation.ts).
+// Defaults suit a small NixOS guest; the ranges stay inside the generation contract's (src/shared/vm-spec.ts).
 const VmResources = z
   .object({
     memoryMiB: z.int().min(256).max(65536).default(1024).describe("Memory of the VM in MiB."),

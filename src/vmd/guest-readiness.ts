@@ -4,7 +4,7 @@ import { describeUntrusted } from "../shared/untrusted-text.js";
 import { CONTROL_MAX_LINE, GuestMessage } from "./control-port.js";
 import { GuestAgentClient } from "./guest-agent-client.js";
 import { JsonLineConnection } from "./json-lines.js";
-import type { VmSpec } from "./generation.js";
+import type { VmSpec } from "../shared/vm-spec.js";
 import type { VmPaths } from "./vm-paths.js";
 
 // Ready means the guest said so. With "control-port" readiness our VM controller's {"type":"ready"} line is

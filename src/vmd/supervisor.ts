@@ -174,8 +174,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     }
     if (!isAlive(record.pid) || !(await isQemuOf(record.pid, this.network))) {
       this.deps.log(`${this.network}: VM from a previous run is gone; removing its runtime files`);
-      await this.tearDownVpn();
-      await rm(this.paths.runtimeDir, { recursive: true, force: true });
+      await this.releaseVmResources("SIGTERM");
       return false;
     }
     try {
@@ -200,9 +199,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       return true;
     } catch (error) {
       this.deps.log(`${this.network}: VM pid ${record.pid} does not answer on QMP (${errorMessage(error)}); killing it`);
-      process.kill(record.pid, "SIGKILL");
-      await this.tearDownVpn();
-      await rm(this.paths.runtimeDir, { recursive: true, force: true });
+      await this.releaseVmResources("SIGKILL", record.pid);
       return false;
     }
   }
@@ -298,30 +295,12 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
 
   private async cleanUpAfterExit(pid: number, why: string): Promise<void> {
     await waitForExit(pid, 5000);
-    for (const helper of this.helperPids) if (isAlive(helper)) process.kill(helper, "SIGTERM");
-    this.helperPids = [];
-    this.guestAgent.close();
-    this.control?.close();
-    this.control = undefined;
-    await this.tearDownVpn();
-    await rm(this.paths.runtimeDir, { recursive: true, force: true });
-    this.deps.log(`${this.network}: stopped (${why})`);
-    this.current = { ...this.current, pid: 0, generation: "", ...this.displayOf("none") };
-    this.transition("stopped");
+    await this.releaseVmResources("SIGTERM");
+    this.settleStopped(why);
   }
 
   private async failAndKill(reason: string): Promise<void> {
-    const pid = this.current.pid;
-    this.guestAgent.close();
-    this.control?.close();
-    this.control = undefined;
-    for (const helper of [pid, ...this.helperPids]) if (helper > 0 && isAlive(helper)) process.kill(helper, "SIGKILL");
-    this.helperPids = [];
-    this.qmp?.close();
-    this.qmp = undefined;
-    if (pid > 0) await waitForExit(pid, 5000);
-    await this.tearDownVpn();
-    await rm(this.paths.runtimeDir, { recursive: true, force: true });
+    await this.releaseVmResources("SIGKILL", this.current.pid);
     this.current = { ...this.current, error: reason, pid: 0 };
     this.deps.log(`${this.network}: failed: ${reason}`);
     this.transition("failed");
@@ -343,23 +322,35 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     this.transition("stopping");
     this.guestAgent.close();
     const how = await escalateStop({ pid, qmp: this.qmp, timeouts: this.deps.stopTimeouts, log: this.deps.log });
-    for (const helper of this.helperPids) if (isAlive(helper)) process.kill(helper, "SIGTERM");
-    this.helperPids = [];
+    await this.releaseVmResources("SIGTERM");
+    this.settleStopped(how);
+    return this.status;
+  }
+
+  /**
+   * Everything the VM held: its connections, helper daemons (virtiofsd), VPN and runtime files. The one teardown
+   * of every way out — stop, failure, guest power-off, a previous run's VM found dead on adoption. `qemuPid` is a
+   * QEMU still to be killed with the helpers and waited for; 0 when it has exited. QMP is closed first, so the
+   * socket closing under a dying QEMU is not taken for a second failure. A VPN left behind would keep a namespace
+   * and an endpoint nobody uses.
+   */
+  private async releaseVmResources(helperSignal: "SIGTERM" | "SIGKILL", qemuPid = 0): Promise<void> {
+    this.guestAgent.close();
     this.control?.close();
     this.control = undefined;
     this.qmp?.close();
     this.qmp = undefined;
-    await this.tearDownVpn();
+    for (const pid of [qemuPid, ...this.helperPids]) if (pid > 0 && isAlive(pid)) process.kill(pid, helperSignal);
+    this.helperPids = [];
+    if (qemuPid > 0) await waitForExit(qemuPid, 5000);
+    await this.vpn.teardown().catch((error: unknown) => this.deps.log(`${this.network}: cannot tear down the VPN: ${errorMessage(error)}`));
     await rm(this.paths.runtimeDir, { recursive: true, force: true });
+  }
+
+  private settleStopped(how: string): void {
     this.deps.log(`${this.network}: stopped (${how})`);
     this.current = { ...this.current, pid: 0, generation: "", ...this.displayOf("none") };
     this.transition("stopped");
-    return this.status;
-  }
-
-  /** After QEMU has exited: a VPN left behind would keep a namespace and an endpoint nobody uses. */
-  private async tearDownVpn(): Promise<void> {
-    await this.vpn.teardown().catch((error: unknown) => this.deps.log(`${this.network}: cannot tear down the VPN: ${errorMessage(error)}`));
   }
 
   private displayOf(display: VmStatus["display"]): Pick<VmStatus, "display" | "displaySocket"> {

@@ -1,7 +1,10 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildGnomeExtension, FLAVOURS, UUID } from "../../scripts/build-gnome-extension.js";
+import { filesUnder, packExtension, type Packer } from "../../scripts/gnome-extension/pack.js";
 import { checkEsmBuild, checkLegacyBuild, declaredModules, SHELL_45_MODULES } from "../../scripts/check-gnome-extension.js";
 import { REPO } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
@@ -41,4 +44,34 @@ describe.skipIf(!hasBinary("glib-compile-schemas"))(`the GNOME extension builds$
     // GNOME 42's libadwaita 1.1 has no Adw.EntryRow, which the preferences page uses.
     expect(FLAVOURS.legacy.shellVersions).toEqual(["43", "44"]);
   });
+
+  // What a zip holds: its files (directory entries left out) with their bytes, read back by Info-ZIP's unzip.
+  const zipContent = (zip: string): Record<string, string> => {
+    const names = execFileSync("unzip", ["-Z1", zip], { encoding: "utf8" }).split("\n").filter((name) => name !== "" && !name.endsWith("/"));
+    return Object.fromEntries(names.sort().map((name) => [name, execFileSync("unzip", ["-p", zip, name]).toString("base64")]));
+  };
+
+  it.skipIf(!hasBinary("gnome-extensions") || !hasBinary("unzip"))(
+    `packs the same files with the same bytes through gnome-extensions pack and through our zip writer${skipReason("gnome-extensions", "unzip")}`,
+    () => {
+      const out = mkdtempSync(join(tmpdir(), "clan-rooms-zip-"));
+      try {
+        for (const flavour of ["esm", "legacy"] as const) {
+          const root = join(OUT, flavour, UUID);
+          const layout = Object.fromEntries(filesUnder(root).sort().map((path) => [relative(root, path), readFileSync(path).toString("base64")]));
+          const packed = (packer: Packer) => {
+            const zip = join(out, `${flavour}-${packer}.zip`);
+            packExtension(root, zip, packer);
+            return zipContent(zip);
+          };
+          expect(Object.keys(layout)).toEqual(expect.arrayContaining(["metadata.json", "extension.js", "prefs.js", "core/format.js", "shell/controller.js", "schemas/gschemas.compiled"]));
+          expect(packed("gnome-extensions")).toEqual(layout);
+          expect(packed("zip-writer")).toEqual(layout);
+          expect(zipContent(join(OUT, FLAVOURS[flavour].zip))).toEqual(layout);
+        }
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VmSpec } from "../../src/vmd/generation.js";
+import { VmSpec } from "../../src/shared/vm-spec.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { nixEval, repositoryRoot, testDirectory } from "./nix.js";
 import { hasNixpkgsLib, nixpkgsLibSkipReason, unpackNixpkgsLib } from "./real-lib.js";

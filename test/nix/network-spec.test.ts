@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkNetworkConfigs, describeNetworkSpecProblem } from "../../src/shared/network-spec.js";
-import { VmSpec } from "../../src/vmd/generation.js";
+import { VmSpec } from "../../src/shared/vm-spec.js";
 import { hasNix, nixEvalError, nixEvalJson, nixSkipReason, repositoryRoot, testDirectory } from "./nix.js";
 
 // Every example configs.json goes through zod (what a wizard runs) and through the real Nix (nix/lib), and both must

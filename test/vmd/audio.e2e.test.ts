@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pulseAudioServer } from "../../src/vmd/audio-server.js";
-import { VmSpec } from "../../src/vmd/generation.js";
+import { VmSpec } from "../../src/shared/vm-spec.js";
 import { qemuArguments } from "../../src/vmd/qemu-command.js";
 import { vmPaths } from "../../src/vmd/vm-paths.js";
 import { hasBinary, stopProcess, waitFor } from "../helpers/processes.js";

@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadGeneration, readVmSpec } from "../../src/vmd/generation.js";
+import { loadGeneration } from "../../src/vmd/generation.js";
+import { readVmSpec } from "../../src/shared/vm-spec.js";
 
 // The generation contract (docs/generation.md) on real directories: what is accepted, what the defaults are,
 // and that every refusal names the file and the field so a Nix author can fix it.

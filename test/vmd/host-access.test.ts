@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Generation } from "../../src/vmd/generation.js";
-import { VmSpec } from "../../src/vmd/generation.js";
+import { VmSpec } from "../../src/shared/vm-spec.js";
 import { enforceResourceCap } from "../../src/vmd/host-access.js";
 
 // The host-relative cap: a generation by itself gets at most a share of the host's memory and its cores; the

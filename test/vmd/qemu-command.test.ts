@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { VmSpec, type Generation } from "../../src/vmd/generation.js";
+import { type Generation } from "../../src/vmd/generation.js";
+import { VmSpec } from "../../src/shared/vm-spec.js";
 import { qemuArguments, type Accelerator } from "../../src/vmd/qemu-command.js";
 import { vmPaths } from "../../src/vmd/vm-paths.js";
 

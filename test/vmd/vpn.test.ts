@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { VmSpec, type Generation } from "../../src/vmd/generation.js";
+import { type Generation } from "../../src/vmd/generation.js";
+import { VmSpec } from "../../src/shared/vm-spec.js";
 import { qemuArguments } from "../../src/vmd/qemu-command.js";
 import { vmPaths } from "../../src/vmd/vm-paths.js";
 import { blockedSetCommand, namespaceRuleset } from "../../src/vmd/vpn/firewall.js";
 import { intoEndpointSide, intoNetwork, networkNamespaceTarget, qemuIntoNetwork } from "../../src/vmd/vpn/namespace-access.js";
 import { canCreateNamespaces, namespaceNames } from "../../src/vmd/vpn/namespace.js";
 import { NetworkVpn, peerHosts } from "../../src/vmd/vpn/network-vpn.js";
-import { WireguardVpn } from "../../src/vmd/vpn/vpn-spec.js";
+import { WireguardVpn } from "../../src/shared/vpn-spec.js";
 import { parseWireguardDump } from "../../src/vmd/vpn/wireguard-endpoint.js";
 
 // The pure parts of the host-side VPN: what vm.json may say, the names, the QEMU arguments, the firewall and

@@ -1,5 +1,5 @@
+import { ParseErrorCode, type ParseError } from "jsonc-parser";
 import type { z } from "zod";
-import { locateJsonSyntaxError } from "./json-position.js";
 
 // Why a config file was not accepted, as a value that names the file and, where there is one, the field: it is
 // logged, shown by `clanctl`, and published on D-Bus, so it is plain data with a ready-made human message.
@@ -16,7 +16,7 @@ export type ConfigError =
   | {
       readonly kind: "syntax";
       readonly file: string;
-      /** 1-based; absent only if locating the error failed where JSON.parse did not. */
+      /** 1-based; absent only if JSON.parse refused a text that jsonc-parser accepted. */
       readonly line?: number;
       readonly column?: number;
       readonly reason: string;
@@ -32,16 +32,39 @@ export function unreadableFileError(file: string, reason: string): ConfigError {
   return { kind: "unreadable", file, reason, message: `${file}: cannot read: ${reason}` };
 }
 
-/** Names the line and column where the text stops being JSON, with JSON.parse's words for what is wrong minus
- *  its position and its quote of the surrounding text (which may span lines). */
-export function jsonSyntaxError(file: string, text: string, error: SyntaxError): ConfigError {
-  const reason = error.message.replace(/ in JSON at position \d+.*$/s, "").replace(/, .*is not valid JSON$/s, "");
-  const offset = locateJsonSyntaxError(text);
-  if (offset === undefined) return { kind: "syntax", file, reason, message: `${file}: invalid JSON: ${reason}` };
-  const before = text.slice(0, offset);
+// jsonc-parser's error codes in the words of someone editing the file by hand.
+const SYNTAX_REASONS: Record<ParseErrorCode, string> = {
+  [ParseErrorCode.InvalidSymbol]: "unexpected text here (strings and names take double quotes)",
+  [ParseErrorCode.InvalidNumberFormat]: "not a valid number",
+  [ParseErrorCode.PropertyNameExpected]: "expected a field name in double quotes (a trailing comma before '}' is not allowed)",
+  [ParseErrorCode.ValueExpected]: "expected a value (a trailing comma before ']' is not allowed)",
+  [ParseErrorCode.ColonExpected]: "expected ':' after the field name",
+  [ParseErrorCode.CommaExpected]: "expected ',' between two entries",
+  [ParseErrorCode.CloseBraceExpected]: "expected '}' to close the object",
+  [ParseErrorCode.CloseBracketExpected]: "expected ']' to close the list",
+  [ParseErrorCode.EndOfFileExpected]: "more text after the end of the JSON",
+  [ParseErrorCode.InvalidCommentToken]: "a comment is not closed",
+  [ParseErrorCode.UnexpectedEndOfComment]: "a /* comment is not closed with */",
+  [ParseErrorCode.UnexpectedEndOfString]: "a string is not closed (a line break inside a string is not allowed; write \\n)",
+  [ParseErrorCode.UnexpectedEndOfNumber]: "a number ends too early",
+  [ParseErrorCode.InvalidUnicode]: "a \\u escape needs four hexadecimal digits",
+  [ParseErrorCode.InvalidEscapeCharacter]: "a string has an escape JSON does not know",
+  [ParseErrorCode.InvalidCharacter]: "a string contains a control character (write it as an escape such as \\t)",
+};
+
+/** Names the line and column (1-based) of the first place where `text` stops being JSON with comments. */
+export function jsonSyntaxError(file: string, text: string, error: ParseError): ConfigError {
+  const reason = SYNTAX_REASONS[error.error];
+  const before = text.slice(0, error.offset);
   const line = before.split("\n").length;
-  const column = offset - before.lastIndexOf("\n");
+  const column = error.offset - before.lastIndexOf("\n");
   return { kind: "syntax", file, line, column, reason, message: `${file}:${line}:${column}: invalid JSON: ${reason}` };
+}
+
+/** A text jsonc-parser accepted and JSON.parse did not: no position to name, JSON.parse's words for the rest. */
+export function unlocatedSyntaxError(file: string, error: SyntaxError): ConfigError {
+  const reason = error.message.replace(/ in JSON at position \d+.*$/s, "").replace(/, .*is not valid JSON$/s, "");
+  return { kind: "syntax", file, reason, message: `${file}: invalid JSON: ${reason}` };
 }
 
 export function invalidConfigError(file: string, issues: readonly z.core.$ZodIssue[]): ConfigError {

@@ -1,12 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import { parseTree, stripComments, type ParseError } from "jsonc-parser";
 import { errorMessage } from "../../shared/errors.js";
 import {
   type ConfigError,
   invalidConfigError,
   jsonSyntaxError,
   missingFileError,
+  unlocatedSyntaxError,
   unreadableFileError,
 } from "./errors.js";
 import { type Config, ConfigSchema } from "./schema.js";
@@ -50,11 +52,17 @@ export async function loadConfigFile(file: string): Promise<ConfigLoadResult> {
 export function parseConfigText(text: string, file: string): ConfigLoadResult {
   // Some editors write a byte-order mark, which JSON.parse rejects.
   const json = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  // jsonc-parser finds where the text goes wrong (line and column) and allows // and /* */ comments. The value
+  // itself comes from JSON.parse, which keeps a key named "__proto__" as a key (jsonc-parser's own value builder
+  // would assign it, replacing the object's prototype).
+  const errors: ParseError[] = [];
+  parseTree(json, errors, { allowTrailingComma: false, disallowComments: false });
+  if (errors[0]) return { ok: false, error: jsonSyntaxError(file, json, errors[0]) };
   let data: unknown;
   try {
-    data = JSON.parse(json);
+    data = JSON.parse(stripComments(json));
   } catch (error) {
-    if (error instanceof SyntaxError) return { ok: false, error: jsonSyntaxError(file, json, error) };
+    if (error instanceof SyntaxError) return { ok: false, error: unlocatedSyntaxError(file, error) };
     throw error;
   }
   if (hasNetworkNamedProto(data)) {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { NetworkName } from "../../shared/network-name.js";
 import { quoteWorkspaceName, UnsafeCommandArgumentError } from "../../sway/commands.js";
+import { JOIN_INPUT_KINDS } from "../../shared/flake-source/locked-inputs.js";
 import { ShareGrant } from "../../shared/share-grants.js";
 import { VmOverrides } from "../../shared/vm-api.js";
 import { BackupConfig } from "./backup-schema.js";
@@ -208,9 +209,6 @@ const Networks = z
     return withLabels;
   })
   .describe("The networks, by name: a lowercase letter, then up to 30 lowercase letters, digits or '-'.");
-
-/** What a joined network's flake inputs may be beyond locked, remote and fetched over https (docs/links.md). */
-export const JOIN_INPUT_KINDS = ["ssh", "local", "unlocked"] as const;
 
 const JoinPolicy = z
   .object({

@@ -1,7 +1,7 @@
 import { ClanError } from "../../shared/errors.js";
-import { describeRefusedInputs, readLockedInputs, refusedInputs, type InputKind } from "../links/locked-inputs.js";
-import { shownText } from "../links/shown-text.js";
-import { fetchFlakeSource } from "../links/source-fetch.js";
+import { describeRefusedInputs, readLockedInputs, refusedInputs, type InputKind } from "../../shared/flake-source/locked-inputs.js";
+import { shownText } from "../../shared/shown-text.js";
+import { fetchFlakeSource } from "../../shared/flake-source/source-fetch.js";
 import { readDeclaredInputs, unlockedDeclaredInputs } from "./declared-inputs.js";
 
 // What a build of a network's flake builds: the revision that was checked, never "the branch, fetched again".

@@ -1,10 +1,9 @@
 import { execa } from "execa";
 import { z } from "zod";
 import { ClanError } from "../../shared/errors.js";
-import { JOIN_INPUT_KINDS } from "../config/schema.js";
-import { referenceKinds, type FlakeInput, type InputKind, type LockedInputs } from "../links/locked-inputs.js";
-import { nixError } from "../links/source-fetch.js";
-import { shownText } from "../links/shown-text.js";
+import { JOIN_INPUT_KINDS, referenceKinds, type FlakeInput, type InputKind, type LockedInputs } from "../../shared/flake-source/locked-inputs.js";
+import { nixError } from "../../shared/flake-source/source-fetch.js";
+import { shownText } from "../../shared/shown-text.js";
 
 // The inputs a network's flake.nix declares. Nix fetches, while building, every declared input that flake.lock
 // does not lock as declared — before it could refuse to change the lock file — and then that input's own inputs:

@@ -3,7 +3,7 @@ import type { GenerationEntry } from "../../shared/session-api.js";
 import type { VmdClient } from "../../shared/vmd-client.js";
 import { vmStartOptions, type NetworkConfig } from "../config/schema.js";
 import { noProgress, type ProgressReport } from "../jobs/job-runner.js";
-import type { InputKind } from "../links/locked-inputs.js";
+import type { InputKind } from "../../shared/flake-source/locked-inputs.js";
 import type { NetworkRegistry } from "../network-registry.js";
 import type { Notify } from "../notifications.js";
 import { checkSource, type CheckedSource } from "./checked-source.js";

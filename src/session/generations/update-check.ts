@@ -1,6 +1,6 @@
 import { execa } from "execa";
 import { ClanError } from "../../shared/errors.js";
-import { fetchFlakeSource } from "../links/source-fetch.js";
+import { fetchFlakeSource } from "../../shared/flake-source/source-fetch.js";
 
 // Whether a network's source has moved past the deployed generation. A git source is asked with
 // `git ls-remote` (one round trip, no clone); a local path is copied as a build would copy it (fetchTree only:

@@ -4,7 +4,7 @@ import { namespaceRuleset } from "./firewall.js";
 import type { VmIdentity } from "../vm-identity.js";
 import { hostCommand } from "./host-command.js";
 import { createRootless, destroyRootless, inNetwork, type NamespaceAccess, type RootlessStart } from "./namespace-access.js";
-import { NAMESPACE_GATEWAY, NAMESPACE_GATEWAY6 } from "./vpn-spec.js";
+import { NAMESPACE_GATEWAY, NAMESPACE_GATEWAY6 } from "../../shared/vpn-spec.js";
 
 // A network's own network namespace: the VM's tap device, the VPN's interface (moved in by the endpoint) and
 // nothing else. Names are derived from clan-vmd's runtime directory and the network, because namespace names

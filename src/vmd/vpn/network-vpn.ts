@@ -3,14 +3,14 @@ import { join } from "node:path";
 import { z } from "zod";
 import { ClanError, errorMessage } from "../../shared/errors.js";
 import type { VpnPeerInfo, VpnStatusFields } from "../../shared/vm-api.js";
-import type { VmSpec } from "../generation.js";
+import type { VmSpec } from "../../shared/vm-spec.js";
 import type { VmIdentity } from "../vm-identity.js";
 import { isAlive, signal, waitForExit } from "../qemu-process.js";
 import { blockedSetCommand } from "./firewall.js";
 import { inNetwork, NamespaceAccess, qemuIntoNetwork } from "./namespace-access.js";
 import { createNamespace, deleteNamespace, namespaceNames, routeToVm, type NamespaceNames } from "./namespace.js";
 import { readBlocked, vpnStatePaths, writeBlocked, ensureWireguardKey } from "./vpn-state.js";
-import { NAMESPACE_GATEWAY, NAMESPACE_GATEWAY6, VpnSpec, type WireguardPeer, type WireguardVpn, type YggdrasilVpn } from "./vpn-spec.js";
+import { NAMESPACE_GATEWAY, NAMESPACE_GATEWAY6, VpnSpec, type WireguardPeer, type WireguardVpn, type YggdrasilVpn } from "../../shared/vpn-spec.js";
 import { addPeer, readWireguardState, removePeer, startWireguardEndpoint } from "./wireguard-endpoint.js";
 import { readYggdrasilPeers, startYggdrasilEndpoint, type YggdrasilPeer } from "./yggdrasil-endpoint.js";
 

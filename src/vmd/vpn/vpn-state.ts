@@ -2,7 +2,7 @@ import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { hostCommand } from "./host-command.js";
-import { WireguardKey } from "./vpn-spec.js";
+import { WireguardKey } from "../../shared/vpn-spec.js";
 
 // What clan-vmd keeps of a network's VPN across starts, under the network's state directory in vpn/ (0700):
 // this member's private key (0600; it never leaves the host, the VM never sees it) and the peers the user

@@ -3,7 +3,7 @@ import { ClanError } from "../../shared/errors.js";
 import { isAlive, readTail, spawnDetached } from "../qemu-process.js";
 import { inNetwork, intoEndpointSide, networkNamespaceTarget, onEndpointSide, type NamespaceAccess } from "./namespace-access.js";
 import type { NamespaceNames } from "./namespace.js";
-import type { WireguardPeer, WireguardVpn } from "./vpn-spec.js";
+import type { WireguardPeer, WireguardVpn } from "../../shared/vpn-spec.js";
 
 // The WireGuard endpoint of a network: wireguard-go (there is no kernel WireGuard on every host) started on the
 // endpoint's side (namespace-access.ts), so that its UDP socket reaches the peers, with its tun interface then

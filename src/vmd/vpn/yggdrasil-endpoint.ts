@@ -7,7 +7,7 @@ import { hostCommand } from "./host-command.js";
 import { inNetwork, intoEndpointSide, networkNamespaceTarget, onEndpointSide, type NamespaceAccess } from "./namespace-access.js";
 import type { NamespaceNames } from "./namespace.js";
 import { ensureDirectory, writeSecret, type VpnStatePaths } from "./vpn-state.js";
-import type { YggdrasilVpn } from "./vpn-spec.js";
+import type { YggdrasilVpn } from "../../shared/vpn-spec.js";
 
 // The Yggdrasil endpoint of a network: yggdrasil started on the endpoint's side (namespace-access.ts), where its peerings reach the
 // internet, with its tun interface then moved into the network's namespace (the same split as WireGuard's).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { unlockedDeclaredInputs } from "../../../src/session/generations/declared-inputs.js";
-import type { LockedInputs } from "../../../src/session/links/locked-inputs.js";
+import type { LockedInputs } from "../../../src/shared/flake-source/locked-inputs.js";
 
 // What flake.nix declares against what flake.lock locks: an input Nix would lock afresh while building (and so
 // fetch, with its own inputs) is unlocked, and is classified by where it points.

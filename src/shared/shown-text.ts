@@ -10,8 +10,3 @@ export function shownText(text: string, limit = 200): string {
   const short = [...text].length > limit ? `${[...text].slice(0, limit).join("")}…` : text;
   return short.replace(UNSHOWN, (char) => (char === "\\" ? "\\\\" : `\\u{${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}}`));
 }
-
-/** For notification bodies, which servers may read as markup (the "body-markup" capability). */
-export function withoutMarkup(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-}

@@ -1,24 +1,27 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, realpath, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { ClanError } from "../../shared/errors.js";
-import { parseConfigText } from "./load.js";
-import type { Config } from "./schema.js";
+import { applyEdits, createScanner, findNodeAtLocation, parseTree, SyntaxKind, type Edit } from "jsonc-parser";
+import { ClanError } from "../shared/errors.js";
+import { parseConfigText } from "../session/config/load.js";
+import type { Config } from "../session/config/schema.js";
 
-// Adding a network to config.json for `clanctl join`. The file belongs to the user: an edit keeps every other
-// field, keeps the file's indentation, is validated as a whole before it is written, and replaces the file in
-// one rename, so clan-sessiond's hot reload never sees half a file. A config that is already invalid is not
-// touched: joining must not bury an existing problem under a new edit.
+// Adding a network to config.json for `clanctl join`. The file belongs to the user: an edit inserts the new
+// network and changes nothing else — comments, order, indentation and line ends stay (the text is edited where
+// jsonc-parser's parse tree places the network, docs/decisions/config-parsing.md) — is validated as a whole before it is written, and replaces the file in one
+// rename, so clan-sessiond's hot reload never sees half a file. A config that is already invalid is not touched:
+// joining must not bury an existing problem under a new edit.
 
 /** The JSON of one network as the user would write it (config.md, "A network"). */
 export type NetworkEntryJson = Record<string, unknown>;
 
 export interface ConfigFileState {
   config: Config;
-  /** The file's parsed JSON, to which an edit adds. */
-  document: Record<string, unknown>;
-  indent: string;
+  /** The file's text as read, to which an edit adds. */
+  text: string;
 }
+
+const NEW_FILE = '{\n  "networks": {}\n}\n';
 
 export async function readConfigForEdit(file: string): Promise<ConfigFileState> {
   let text: string;
@@ -26,22 +29,68 @@ export async function readConfigForEdit(file: string): Promise<ConfigFileState> 
     text = await readFile(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    text = '{\n  "networks": {}\n}\n';
+    text = NEW_FILE;
   }
   const parsed = parseConfigText(text, file);
   if (!parsed.ok) throw new ClanError("InvalidState", `fix ${file} before joining a network; it has problems:\n${parsed.error.message}`);
-  const json = text.startsWith("\uFEFF") ? text.slice(1) : text;
-  return { config: parsed.config, document: JSON.parse(json) as Record<string, unknown>, indent: /\n([ \t]+)"/.exec(json)?.[1] ?? "  " };
+  return { config: parsed.config, text };
 }
 
 export async function addNetworkToConfig(file: string, state: ConfigFileState, name: string, entry: NetworkEntryJson): Promise<void> {
-  const networks = { ...(state.document.networks as Record<string, unknown>) };
-  if (Object.hasOwn(networks, name)) throw new ClanError("InvalidArgument", `${file} already has a network named ${name}`);
-  networks[name] = entry;
-  const text = `${JSON.stringify({ ...state.document, networks }, null, state.indent)}\n`;
+  if (Object.hasOwn(state.config.networks, name)) throw new ClanError("InvalidArgument", `${file} already has a network named ${name}`);
+  const bom = state.text.startsWith("\uFEFF") ? "\uFEFF" : "";
+  const json = state.text.slice(bom.length);
+  const text = bom + applyEdits(json, networkInsertion(json, name, entry));
   const checked = parseConfigText(text, file);
   if (!checked.ok) throw new ClanError("InvalidArgument", `the new network would make ${file} invalid:\n${checked.error.message}`);
   await replaceFile(file, text);
+}
+
+// jsonc-parser's own modify() reformats the lines around an edit (a neighbour written on one line is spread over
+// several), so the insertion is placed by hand on its parse tree: the new network goes after the last one, on
+// lines of its own, indented like its neighbours, after any comment that ends the last one's line.
+function networkInsertion(json: string, name: string, entry: NetworkEntryJson): Edit[] {
+  const networks = findNodeAtLocation(parseTree(json)!, ["networks"])!;
+  const eol = json.includes("\r\n") ? "\r\n" : "\n";
+  const unit = /\n([ \t]+)\S/.exec(json)?.[1] ?? "  ";
+  const last = networks.children?.at(-1);
+  const outerIndent = indentationAt(json, networks.parent!.offset);
+  const indent = last ? indentationAt(json, last.offset) : outerIndent + unit;
+  const member = `${JSON.stringify(name)}: ${JSON.stringify(entry, null, unit).replaceAll("\n", eol + indent)}`;
+  if (!last) {
+    // An empty object's inside is replaced when it is only spaces; a comment in it stays.
+    const inside = json.slice(networks.offset + 1, networks.offset + networks.length - 1);
+    const length = inside.trim() === "" ? inside.length : 0;
+    return [{ offset: networks.offset + 1, length, content: `${eol}${indent}${member}${eol}${outerIndent}` }];
+  }
+  const end = last.offset + last.length;
+  return [
+    { offset: end, length: 0, content: "," },
+    { offset: endOfTrailingComments(json, end), length: 0, content: `${eol}${indent}${member}` },
+  ];
+}
+
+/** The whitespace that starts the line holding `offset`. */
+function indentationAt(json: string, offset: number): string {
+  const lineStart = json.lastIndexOf("\n", offset - 1) + 1;
+  return /^[ \t]*/.exec(json.slice(lineStart))![0];
+}
+
+/** Where the line of `offset` ends, when only spaces and comments follow it there; else `offset` itself. */
+function endOfTrailingComments(json: string, offset: number): number {
+  const scanner = createScanner(json, false);
+  scanner.setPosition(offset);
+  let end = offset;
+  for (;;) {
+    const token = scanner.scan();
+    if (token === SyntaxKind.LineBreakTrivia) return end;
+    if (token === SyntaxKind.Trivia) continue;
+    if (token === SyntaxKind.LineCommentTrivia || token === SyntaxKind.BlockCommentTrivia) {
+      end = scanner.getTokenOffset() + scanner.getTokenLength();
+      continue;
+    }
+    return offset;
+  }
 }
 
 /** Writes next to the real file (a symlink stays a symlink) and renames over it. */

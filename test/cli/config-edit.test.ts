@@ -2,8 +2,8 @@ import { lstat, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { addNetworkToConfig, freeColour, freeNetworkName, freeWorkspace, readConfigForEdit } from "../../../src/session/config/config-edit.js";
-import { ConfigSchema } from "../../../src/session/config/schema.js";
+import { addNetworkToConfig, freeColour, freeNetworkName, freeWorkspace, readConfigForEdit } from "../../src/cli/config-edit.js";
+import { ConfigSchema } from "../../src/session/config/schema.js";
 
 // `clanctl join` edits the user's config.json: other content stays, the result is valid, and the file is
 // replaced in one rename.
@@ -54,6 +54,57 @@ describe("adding a network to config.json", () => {
     expect(state.config.switchDebounceMs).toBe(300);
     expect(state.config.networks.club).toMatchObject({ workspaces: ["3:club"], source: entry.source });
     expect((await stat(file)).mode & 0o777).toBe(0o640);
+  });
+
+  it("keeps the user's comments, order, odd spacing and line ends, and only adds the network", async () => {
+    const file = join(dir, "config.json");
+    const original = [
+      "\uFEFF// My desktop. Keep the family first!",
+      "{",
+      '   "switchDebounceMs" :300 ,   /* tuned by hand */',
+      '   "networks":{',
+      "      // the family's network",
+      '      "family" : { "workspaces":["1:family"], "colour":"#e06c75",',
+      '                   "source": {"profile": "/p/family"} }  // stays on one line',
+      "   },",
+      "   /* backups later */",
+      '   "$schema": "./config.schema.json"',
+      "}",
+      "// the end",
+      "",
+    ].join("\r\n");
+    await writeFile(file, original);
+    await addNetworkToConfig(file, await readConfigForEdit(file), "club", entry);
+    const club = [
+      '      "club": {',
+      '         "workspaces": [',
+      '            "3:club"',
+      "         ],",
+      '         "colour": "#98c379",',
+      '         "source": {',
+      '            "flake": "git+https://example.org/club",',
+      '            "attribute": "packages.x86_64-linux.default"',
+      "         }",
+      "      }",
+    ];
+    const expected = original
+      .replace("} }  // stays on one line\r\n", `} },  // stays on one line\r\n${club.join("\r\n")}\r\n`);
+    expect(await readFile(file, "utf8")).toBe(expected);
+    const state = await readConfigForEdit(file);
+    expect(Object.keys(state.config.networks)).toEqual(["family", "club"]);
+    expect(state.config.switchDebounceMs).toBe(300);
+    expect(state.config.networks.club).toMatchObject({ workspaces: ["3:club"], colour: "#98c379", source: entry.source });
+  });
+
+  it("puts the first network inside an empty networks object, indented like the file", async () => {
+    const file = join(dir, "config.json");
+    await writeFile(file, '{\n    "networks": {\n    }, // none yet\n    "switchDebounceMs": 1\n}\n');
+    await addNetworkToConfig(file, await readConfigForEdit(file), "club", { workspaces: ["3:club"], colour: "#98c379", source: { profile: "/p/club" } });
+    expect(await readFile(file, "utf8")).toBe(
+      '{\n    "networks": {\n        "club": {\n            "workspaces": [\n                "3:club"\n            ],\n' +
+        '            "colour": "#98c379",\n            "source": {\n                "profile": "/p/club"\n            }\n        }\n    }, // none yet\n' +
+        '    "switchDebounceMs": 1\n}\n',
+    );
   });
 
   it("creates a missing file", async () => {

@@ -1,7 +1,7 @@
 import { execa } from "execa";
 import { z } from "zod";
-import { ClanError } from "../../shared/errors.js";
-import { shownText } from "./shown-text.js";
+import { ClanError } from "../errors.js";
+import { shownText } from "../shown-text.js";
 
 // The one thing a join does with a network's flake before the user has seen what it asks for: copy its source
 // into the Nix store. `builtins.fetchTree` runs in an expression of ours — the flake's own Nix is not evaluated,

@@ -1,7 +1,7 @@
 import { ClanError } from "../../shared/errors.js";
 import { checkNetworkConfigs, describeNetworkSpecProblem, type NetworkEntry } from "../../shared/network-spec.js";
-import { readSourceFile } from "./source-files.js";
-import { shownText } from "./shown-text.js";
+import { readSourceFile } from "../../shared/flake-source/source-files.js";
+import { shownText } from "../../shared/shown-text.js";
 
 // What a network's flake asks of this computer, read from its configs.json as data (nothing of the flake is
 // evaluated): the machines it offers and what the chosen one's VM gets. nix/templates/network builds each entry

@@ -1,8 +1,7 @@
 import { z } from "zod";
-import { JOIN_INPUT_KINDS } from "../config/schema.js";
-import { ClanError } from "../../shared/errors.js";
+import { ClanError } from "../errors.js";
 import { readSourceFile } from "./source-files.js";
-import { shownText } from "./shown-text.js";
+import { shownText } from "../shown-text.js";
 
 // The inputs of a network's flake, read from its flake.lock as data. Building the flake fetches every input it
 // locks, so an input can reach what the link itself cannot: a `path:` or `git+file:` input copies files of this
@@ -10,6 +9,8 @@ import { shownText } from "./shown-text.js";
 // of the flake's choosing, and an input without a hash is whatever its server sends on the day. These are refused
 // unless the user's config allows them (`join.allowInputs`, docs/config.md).
 
+/** What a joined network's flake inputs may be beyond locked, remote and fetched over https (docs/links.md). */
+export const JOIN_INPUT_KINDS = ["ssh", "local", "unlocked"] as const;
 export type InputKind = (typeof JOIN_INPUT_KINDS)[number];
 
 const LOCK_FILE_LIMIT = 1024 * 1024;

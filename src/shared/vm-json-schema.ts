@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { VmSpec } from "./generation.js";
+import { VmSpec } from "./vm-spec.js";
 
 // The JSON Schema of a generation's vm.json, generated from the zod schema so the two cannot disagree. It
 // describes what a Nix module writes (zod's "input" side): fields with defaults are optional and show them.

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { VmSpec } from "../../src/vmd/generation.js";
-import { VM_SCHEMA_ID, renderVmJsonSchema, vmJsonSchema } from "../../src/vmd/vm-json-schema.js";
+import { VmSpec } from "../../src/shared/vm-spec.js";
+import { VM_SCHEMA_ID, renderVmJsonSchema, vmJsonSchema } from "../../src/shared/vm-json-schema.js";
 
 const repository = new URL("../../", import.meta.url);
 

@@ -2,8 +2,8 @@ import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { readLockedInputs, refusedInputs } from "../../../src/session/links/locked-inputs.js";
-import { shownText } from "../../../src/session/links/shown-text.js";
+import { readLockedInputs, refusedInputs } from "../../../src/shared/flake-source/locked-inputs.js";
+import { shownText } from "../../../src/shared/shown-text.js";
 
 // flake.lock is the network's: each input is classified from the data alone, and text from it is shown escaped.
 // (test/session/join-hostile.e2e.test.ts proves the same with real Nix and real clanctl.)

@@ -1,6 +1,6 @@
 import { lstat, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ClanError } from "../../shared/errors.js";
+import { ClanError } from "../errors.js";
 
 // Files of a fetched flake source, read as data. The source is the network's: a file may be a symlink pointing
 // out of it, or huge, so only regular files up to a limit are read.
