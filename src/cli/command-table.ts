@@ -1,4 +1,4 @@
-import { BAR_FORMAT_NAMES } from "../sway/bar/bar-format.js";
+import { BAR_FORMAT_NAMES } from "../bar/bar-format.js";
 import { command, type Command, type CommandGroup, type Section } from "./command-spec.js";
 
 // Every clanctl command, declared once: help, parsing, dispatch and shell completions all come from here. A
