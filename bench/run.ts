@@ -2,6 +2,7 @@ import { execa } from "execa";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, release, totalmem } from "node:os";
 import { parseArgs } from "node:util";
+import { barFootprintBenchmark } from "./bar-footprint.js";
 import { barLatencyBenchmark } from "./bar-latency.js";
 import { clanctlStartupBenchmark } from "./clanctl-startup.js";
 import type { Benchmark, BenchmarkResult, Measurement } from "./benchmark.js";
@@ -22,6 +23,7 @@ const BENCHMARKS: Benchmark[] = [
   sessionStormBenchmark,
   sessionMemoryBenchmark,
   barLatencyBenchmark,
+  barFootprintBenchmark,
   storeViewBenchmark,
   clanctlStartupBenchmark,
 ];

@@ -52,15 +52,17 @@ export const sessionSwitchBenchmark: Benchmark = {
       await bootFamilyAndLeave(fixture);
       const warmUp = 10;
       const latencies: number[] = [];
-      for (let i = 0; i < warmUp + Math.min(resumes, 100); i++) {
+      for (let i = 0; i < warmUp + resumes; i++) {
         const latency = await enterNetwork(fixture, statuses);
         if (i >= warmUp) latencies.push(latency);
       }
       return {
         parameters: { switches: latencies.length, warmUp },
         measurements: [
-          withGoal({ metric: "median", value: median(latencies), unit: "ms" }, 15),
-          { metric: "p99", value: percentile(latencies, 0.99), unit: "ms" },
+          // Issue #18: resume on focus within 10 ms, and within 30 ms for all but 1 in 100.
+          withGoal({ metric: "median", value: median(latencies), unit: "ms" }, 10),
+          withGoal({ metric: "p99", value: percentile(latencies, 0.99), unit: "ms" }, 30),
+          { metric: "max", value: Math.max(...latencies), unit: "ms" },
         ],
         samples: { switchMs: latencies },
       };

@@ -13,9 +13,10 @@ const ALLOWED: Record<string, string[]> = {
   shared: [],
   vmd: ["shared"],
   viewer: ["shared"],
+  bar: ["shared"],
   session: ["shared", "sway"],
   sway: ["shared", "session"],
-  cli: ["shared", "session", "sway"],
+  cli: ["shared", "session", "sway", "bar"],
 };
 
 describe("the module graph of src/", () => {

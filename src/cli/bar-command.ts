@@ -6,13 +6,13 @@ import { ClanError, errorMessage, UsageError } from "../shared/errors.js";
 import { watchName } from "../shared/name-watch.js";
 import { describeNameProblem } from "../shared/network-name.js";
 import { SessionClient } from "../shared/session-client.js";
-import { BAR_FORMAT_NAMES, type BarFormat, type BarFormatName } from "../sway/bar/bar-format.js";
-import { BarRunner } from "../sway/bar/bar-runner.js";
-import { i3barFormat } from "../sway/bar/i3bar-format.js";
-import { i3blocksFormat } from "../sway/bar/i3blocks-format.js";
-import { SessionFeed } from "../sway/bar/session-feed.js";
-import { stdinIsSignalDrivenElsewhere } from "../sway/bar/stdin-clicks.js";
-import { waybarFormat } from "../sway/bar/waybar-format.js";
+import { BAR_FORMAT_NAMES, type BarFormat, type BarFormatName } from "../bar/bar-format.js";
+import { BarRunner } from "../bar/bar-runner.js";
+import { i3barFormat } from "../bar/i3bar-format.js";
+import { i3blocksFormat } from "../bar/i3blocks-format.js";
+import { SessionFeed } from "../bar/session-feed.js";
+import { stdinIsSignalDrivenElsewhere } from "../bar/stdin-clicks.js";
+import { waybarFormat } from "../bar/waybar-format.js";
 
 // `clanctl bar`: the status module for swaybar/i3bar, waybar and i3blocks (docs/bar.md). It runs until the bar
 // stops it: clan-sessiond going away only changes what it shows.

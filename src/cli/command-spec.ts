@@ -34,14 +34,19 @@ export interface ParsedCommand<O extends OptionSpecs = OptionSpecs> {
 
 export type Connect = () => MessageBus;
 
+export type BusUse = "dbus-next" | "own" | "none";
+
 export interface Command {
   /** The words that name it: ["status"], or ["vm", "start"] for a subcommand. */
   path: readonly string[];
   summary: string;
   options: OptionSpecs;
   positionals: readonly PositionalSpec[];
-  /** Needs no session bus: its run is not handed one (and dbus-next is not loaded for it). */
-  offline: boolean;
+  /**
+   * How it reaches the session bus: "dbus-next" hands its run a connect function (and loads dbus-next when run);
+   * "own" opens its own small connection (src/cli/wire/), so that keys and bar clicks start fast; "none" needs none.
+   */
+  bus: BusUse;
   run(parsed: ParsedCommand, connect: Connect): Promise<void>;
 }
 
@@ -67,7 +72,7 @@ export function command<const O extends OptionSpecs>(spec: {
   summary: string;
   options?: O;
   positionals?: readonly PositionalSpec[];
-  offline?: boolean;
+  bus?: BusUse;
   run(parsed: ParsedCommand<O>, connect: Connect): Promise<void>;
 }): Command {
   return {
@@ -75,7 +80,7 @@ export function command<const O extends OptionSpecs>(spec: {
     summary: spec.summary,
     options: spec.options ?? {},
     positionals: spec.positionals ?? [],
-    offline: spec.offline ?? false,
+    bus: spec.bus ?? "dbus-next",
     // The parser builds `values` from these very options, so the narrower type holds.
     run: spec.run as Command["run"],
   };

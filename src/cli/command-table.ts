@@ -1,4 +1,4 @@
-import { BAR_FORMAT_NAMES } from "../sway/bar/bar-format.js";
+import { BAR_FORMAT_NAMES } from "../bar/bar-format.js";
 import { command, type Command, type CommandGroup, type Section } from "./command-spec.js";
 
 // Every clanctl command, declared once: help, parsing, dispatch and shell completions all come from here. A
@@ -24,21 +24,24 @@ const sessionCommands: Command[] = [
     path: ["status"],
     summary: "every network: workspaces, VM state, generation, and its shares, port forwards and network mode",
     options: JSON_OPTION,
-    run: async (parsed, connect) => (await session()).runSessionCommand("status", parsed, connect),
+    bus: "own",
+    run: async (parsed) => (await session()).runSessionCommand("status", parsed),
   }),
   ...(["start", "stop", "pause"] as const).map((name) =>
     command({
       path: [name],
       summary: `${name} a network's VM (without NET: the focused workspace's network)`,
       positionals: [NET],
-      run: async (parsed, connect) => (await session()).runSessionCommand(name, parsed, connect),
+      bus: "own",
+      run: async (parsed) => (await session()).runSessionCommand(name, parsed),
     }),
   ),
   command({
     path: ["switch"],
     summary: "focus the network's workspace",
     positionals: [NEEDED_NET],
-    run: async (parsed, connect) => (await session()).runSessionCommand("switch", parsed, connect),
+    bus: "own",
+    run: async (parsed) => (await session()).runSessionCommand("switch", parsed),
   }),
 ];
 
@@ -159,7 +162,7 @@ const desktopCommands: Command[] = [
       path: [name],
       summary: `keys and bar for your ${name === "sway-config" ? "sway" : "i3"} config, to include (docs/bar.md)`,
       options: { "with-bar": { type: "boolean", help: "add a bar running clanctl bar" }, ...CONFIG_OPTION },
-      offline: true,
+      bus: "none",
       run: async (parsed) => (await wmConfig()).runWmConfigCommand(name, parsed),
     }),
   ),
@@ -170,14 +173,14 @@ const desktopCommands: Command[] = [
       "data-dir": { type: "string", value: "DIR", help: "where to write them (default: $XDG_DATA_HOME or ~/.local/share)" },
       print: { type: "boolean", help: "print them instead of writing them" },
     },
-    offline: true,
+    bus: "none",
     run: async (parsed) => (await import("./session-files-command.js")).runSessionFilesCommand(parsed),
   }),
   command({
     path: ["completions"],
     summary: "print the completion script for bash, zsh or fish",
     positionals: [{ name: "SHELL", required: true, choices: SHELLS }],
-    offline: true,
+    bus: "none",
     run: async (parsed) => {
       const { completionScript } = await import("./completions.js");
       process.stdout.write(completionScript(parsed.positionals[0] as Shell));

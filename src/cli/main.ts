@@ -38,12 +38,12 @@ export async function main(argv: string[]): Promise<void> {
 
 async function runCommand(command: Command, parsed: Parameters<Command["run"]>[0]): Promise<void> {
   let bus: MessageBus | undefined;
-  const busModule = command.offline ? undefined : await import("../shared/bus.js");
+  const busModule = command.bus === "dbus-next" ? await import("../shared/bus.js") : undefined;
   let failWithBus: (error: ClanError) => void = () => {};
   // A bus that cannot be reached or breaks ends the command with that cause, not with an unhandled "error" event.
   const busLost = new Promise<never>((_resolve, reject) => (failWithBus = reject));
   const connect = () => {
-    if (!busModule) throw new Error(`clanctl ${command.path.join(" ")} is declared offline but asked for the session bus`);
+    if (!busModule) throw new Error(`clanctl ${command.path.join(" ")} is declared without dbus-next but asked for it`);
     if (bus) return bus;
     bus = busModule.connectSessionBus();
     busModule.onBusError(bus, (error) => failWithBus(new ClanError("Disconnected", `session bus (${process.env.DBUS_SESSION_BUS_ADDRESS}): ${error.message}`)));

@@ -1,23 +1,32 @@
-import type { MessageBus } from "@jellybrick/dbus-next";
+import { accessLines } from "../shared/access-lines.js";
 import { UsageError } from "../shared/errors.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
-import type { NetworkStatus } from "../shared/session-api.js";
-import { SessionClient } from "../shared/session-client.js";
-import { accessLines } from "../shared/share-grants.js";
-import { describeHandshake } from "./vpn-commands.js";
+import { describeHandshake } from "./handshake-text.js";
+import type { WireNetworkStatus } from "./wire/network-status-decoder.js";
+import { SessionWireClient } from "./wire/session-wire-client.js";
 
-// `clanctl status|start|stop|pause|switch`: what a user asks of their networks, through clan-sessiond.
+// `clanctl status|start|stop|pause|switch`: what a user asks of their networks, through clan-sessiond. Keys and
+// bar clicks run these, so they talk D-Bus through the small client in wire/ and load no dependency.
 
 export async function runSessionCommand(
   command: string,
-  { values, positionals }: { values: { json?: boolean }; positionals: string[] },
-  connect: () => MessageBus,
+  parsed: { values: { json?: boolean }; positionals: string[] },
 ): Promise<void> {
-  const session = await SessionClient.connect(connect());
+  const session = await SessionWireClient.connect();
+  try {
+    await runWith(session, command, parsed);
+  } finally {
+    session.close();
+  }
+}
+
+async function runWith(
+  session: SessionWireClient,
+  command: string,
+  { values, positionals }: { values: { json?: boolean }; positionals: string[] },
+): Promise<void> {
   if (command === "status") {
-    const networks = await session.listNetworks();
-    const configError = await session.configError();
-    const backend = await session.backend();
+    const [networks, configError, backend] = await Promise.all([session.listNetworks(), session.configError(), session.backend()]);
     if (values.json) {
       console.log(JSON.stringify({ networks, configError, backend }, null, 2));
       return;
@@ -45,7 +54,7 @@ export async function runSessionCommand(
   }
 }
 
-function printStatus(networks: NetworkStatus[]): void {
+function printStatus(networks: WireNetworkStatus[]): void {
   if (networks.length === 0) {
     console.log("no networks configured (see docs/config.md)");
     return;
@@ -72,13 +81,13 @@ function printStatus(networks: NetworkStatus[]): void {
 }
 
 /** The state and the date of the last success; `clanctl backups NET` tells the rest. */
-function describeBackup(network: NetworkStatus): string {
+function describeBackup(network: WireNetworkStatus): string {
   if (network.backupNextDue === 0) return "-";
   const last = network.backupLastSuccess > 0 ? new Date(network.backupLastSuccess).toISOString().slice(0, 16).replace("T", " ") : "never";
   return `${network.backupState}, last ${last}`;
 }
 
-function describeVpn(network: NetworkStatus): string {
+function describeVpn(network: WireNetworkStatus): string {
   if (network.vpnState !== "up") return network.vpnState === "none" ? "-" : network.vpnState;
   return `up, ${network.vpnPeers} ${network.vpnPeers === 1 ? "peer" : "peers"}, ${describeHandshake(network.vpnLastHandshake)}`;
 }

@@ -1,6 +1,7 @@
 import type { MessageBus } from "@jellybrick/dbus-next";
 import { UsageError } from "../shared/errors.js";
 import { SessionClient } from "../shared/session-client.js";
+import { describeHandshake } from "./handshake-text.js";
 
 // `clanctl peers|block|unblock`: the members of a network's VPN, through clan-sessiond (docs/vpn.md).
 
@@ -28,12 +29,4 @@ export async function runVpnCommand(
     const state = p.blocked ? "blocked" : p.connected ? "connected" : "not connected";
     console.log(`${p.name.padEnd(16)} ${state.padEnd(13)} ${describeHandshake(p.lastHandshake).padEnd(22)} ${p.allowedIps.join(",")}  ${p.publicKey}`);
   }
-}
-
-export function describeHandshake(lastHandshake: number, now = Date.now()): string {
-  if (lastHandshake <= 0) return "no handshake yet";
-  const seconds = Math.max(0, Math.round((now - lastHandshake) / 1000));
-  if (seconds < 120) return `handshake ${seconds} s ago`;
-  if (seconds < 7200) return `handshake ${Math.round(seconds / 60)} min ago`;
-  return `handshake ${Math.round(seconds / 3600)} h ago`;
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { AccessDescription, ForwardAccess } from "./access-lines.js";
 
 // Which host directories a network's VM may see is the user's decision, never the network's: vm.json only asks,
 // the user's grants (config.json, or `clanctl vm start --share`) decide. This module is the pure part of that
@@ -86,24 +87,6 @@ export function describeRefusal(share: ShareRequest, resolvedSource: string, ver
   }
 }
 
-export interface ShareAccess {
-  tag: string;
-  path: string;
-  readWrite: boolean;
-  granted: boolean;
-}
-
-export interface ForwardAccess {
-  hostPort: number;
-  guestPort: number;
-}
-
-export interface AccessDescription {
-  shares: ShareAccess[];
-  forwards: ForwardAccess[];
-  networkMode: string;
-}
-
 /** The part of a vm.json this description reads: anything shaped like it (the VmSpec, a parsed join preview). */
 export interface AccessRequest {
   shares: readonly ShareRequest[];
@@ -124,15 +107,4 @@ export function describeAccess(vm: AccessRequest, grants: readonly ShareGrant[],
     forwards: vm.network.forwards.map(({ hostPort, guestPort }) => ({ hostPort, guestPort })),
     networkMode: vm.network.mode,
   };
-}
-
-/** One line per item, for terminals: "share docs: /home/u/Sync (read-only, granted)", "forward: host 8080 → guest 80". */
-export function accessLines(access: AccessDescription): string[] {
-  return [
-    `network: ${access.networkMode}`,
-    ...access.shares.map(
-      (share) => `share ${share.tag}: ${share.path} (${share.readWrite ? "read-write" : "read-only"}, ${share.granted ? "granted" : "NOT granted: the VM will not start"})`,
-    ),
-    ...access.forwards.map((forward) => `forward: host port ${forward.hostPort} → guest port ${forward.guestPort}`),
-  ];
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { accessLines, describeAccess, describeRefusal, GrantPath, judgeShare, normalisePath, type ShareGrant } from "../../src/shared/share-grants.js";
+import { accessLines } from "../../src/shared/access-lines.js";
+import { describeAccess, describeRefusal, GrantPath, judgeShare, normalisePath, type ShareGrant } from "../../src/shared/share-grants.js";
 import { parseShareGrant } from "../../src/cli/vm-commands.js";
 
 // The grant matcher: which shares of a generation the user's grants allow. Paths here are already resolved;

@@ -1,6 +1,6 @@
-import type { NetworkStatus } from "../../../src/shared/session-api.js";
-import type { BarActions } from "../../../src/sway/bar/bar-runner.js";
-import type { SessionFeedOptions, SessionLink } from "../../../src/sway/bar/session-feed.js";
+import type { NetworkStatus } from "../../src/shared/session-api.js";
+import type { BarActions } from "../../src/bar/bar-runner.js";
+import type { SessionFeedOptions, SessionLink } from "../../src/bar/session-feed.js";
 
 // A scripted stand-in for clan-sessiond as the bar's feed and runner see it (SessionLink and BarActions), and
 // for the bus's name watch. The real daemon, bus and bars are in the bar-*.e2e.test.ts files; this fake exists to time

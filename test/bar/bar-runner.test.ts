@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { BarRunner } from "../../../src/sway/bar/bar-runner.js";
-import { i3barFormat } from "../../../src/sway/bar/i3bar-format.js";
-import { SessionFeed } from "../../../src/sway/bar/session-feed.js";
+import { BarRunner } from "../../src/bar/bar-runner.js";
+import { i3barFormat } from "../../src/bar/i3bar-format.js";
+import { SessionFeed } from "../../src/bar/session-feed.js";
 import { networkStatus } from "./network-status.js";
 import { ScriptedNameWatch, ScriptedSession } from "./scripted-session.js";
 

@@ -1,4 +1,4 @@
-import { initialNetworkStatus, type NetworkStatus } from "../../../src/shared/session-api.js";
+import { initialNetworkStatus, type NetworkStatus } from "../../src/shared/session-api.js";
 
 // A network's status as clan-sessiond publishes it, for the bar's unit tests: a configured, stopped network
 // backed up fine, with the fields a test cares about overridden.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { checkedColour, displayText, pangoText, textColourOn } from "../../../src/sway/bar/markup.js";
-import { networkMarkup, networkView, STATE_GLYPHS } from "../../../src/sway/bar/model.js";
-import type { NetworkVmState } from "../../../src/shared/session-api.js";
+import { checkedColour, displayText, pangoText, textColourOn } from "../../src/bar/markup.js";
+import { networkMarkup, networkView, STATE_GLYPHS } from "../../src/bar/model.js";
+import type { NetworkVmState } from "../../src/shared/session-api.js";
 import { networkStatus } from "./network-status.js";
 
 const HOSTILE_LABEL = `</span><span foreground='red'>Bank "login"</span> & \\ 'x' <b>`;

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stdinIsSignalDrivenElsewhere } from "../../../src/sway/bar/stdin-clicks.js";
+import { stdinIsSignalDrivenElsewhere } from "../../src/bar/stdin-clicks.js";
 
 // fdinfo as Linux writes it. i3blocks 1.4 leaves its own stdin, with O_ASYNC|O_NONBLOCK (024000), to a
 // persistent block (measured on Debian 12); a pipe of one's own has neither.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { actionForClick, ROLLBACK_PREVIOUS } from "../../../src/sway/bar/click-actions.js";
-import { ClickLineSplitter, MAX_CLICK_LINE_CHARS, parseClickLine, type ClickEvent } from "../../../src/sway/bar/click-events.js";
+import { actionForClick, ROLLBACK_PREVIOUS } from "../../src/bar/click-actions.js";
+import { ClickLineSplitter, MAX_CLICK_LINE_CHARS, parseClickLine, type ClickEvent } from "../../src/bar/click-events.js";
 
 const click = (fields: Partial<ClickEvent>): ClickEvent => ({ name: "clan-desktop", instance: "family", button: 1, ...fields });
 

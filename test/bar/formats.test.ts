@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { I3BAR_HEADER, i3barBlocks, i3barFormat } from "../../../src/sway/bar/i3bar-format.js";
-import { i3blocksFormat, i3blocksOutput } from "../../../src/sway/bar/i3blocks-format.js";
-import type { BarState } from "../../../src/sway/bar/model.js";
-import { waybarFormat, waybarOutput } from "../../../src/sway/bar/waybar-format.js";
+import { I3BAR_HEADER, i3barBlocks, i3barFormat } from "../../src/bar/i3bar-format.js";
+import { i3blocksFormat, i3blocksOutput } from "../../src/bar/i3blocks-format.js";
+import type { BarState } from "../../src/bar/model.js";
+import { waybarFormat, waybarOutput } from "../../src/bar/waybar-format.js";
 import { networkStatus } from "./network-status.js";
 
 const missing: BarState = { kind: "sessiond-missing" };

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
-import { errorMessage } from "../../shared/errors.js";
-import type { NetworkStatus } from "../../shared/session-api.js";
+import { errorMessage } from "../shared/errors.js";
+import type { NetworkStatus } from "../shared/session-api.js";
 import type { BarState } from "./model.js";
 
 // The bar's view of clan-sessiond, fed only by what it pushes: the network list once when it appears (and again

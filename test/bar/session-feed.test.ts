@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { BarState } from "../../../src/sway/bar/model.js";
-import { SessionFeed } from "../../../src/sway/bar/session-feed.js";
+import type { BarState } from "../../src/bar/model.js";
+import { SessionFeed } from "../../src/bar/session-feed.js";
 import { networkStatus } from "./network-status.js";
 import { ScriptedNameWatch, ScriptedSession } from "./scripted-session.js";
 

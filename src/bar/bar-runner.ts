@@ -1,4 +1,4 @@
-import { errorMessage } from "../../shared/errors.js";
+import { errorMessage } from "../shared/errors.js";
 import type { BarFormat } from "./bar-format.js";
 import { actionForClick, type BarAction } from "./click-actions.js";
 import { ClickLineSplitter, parseClickLine } from "./click-events.js";

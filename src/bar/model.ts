@@ -1,5 +1,5 @@
-import { JOB_VERBS, JobKind } from "../../shared/job-api.js";
-import type { NetworkStatus, NetworkVmState } from "../../shared/session-api.js";
+import { JOB_VERBS, JobKind } from "../shared/job-api.js";
+import type { NetworkStatus, NetworkVmState } from "../shared/session-api.js";
 import { checkedColour, chip, displayText, pangoText } from "./markup.js";
 
 // What the bar shows, independent of the bar: a network's status from clan-sessiond becomes a view (glyph,
