@@ -6,6 +6,11 @@ import { ShareGrant } from "./share-grants.js";
 // The VM status as it crosses D-Bus between clan-vmd and its clients (clan-sessiond, clanctl): one zod schema,
 // and the a{sv} encoding both sides use. A dictionary keeps the API extensible without breaking old clients.
 
+/** How a VM's screen or windows reach the desktop (docs/generation.md): dbus is QEMU's D-Bus display on a private
+ *  bus of the VM's own, which clan-viewer shows (docs/display.md). */
+export const VmDisplay = z.enum(["none", "spice", "waypipe", "dbus"]);
+export type VmDisplay = z.infer<typeof VmDisplay>;
+
 export const VmState = z.enum(["stopped", "starting", "running", "paused", "stopping", "failed"]);
 export type VmState = z.infer<typeof VmState>;
 
@@ -31,8 +36,9 @@ export const VmStatus = z.object({
   since: z.number(),
   /** Why the VM failed, or "" when it did not. */
   error: z.string(),
-  /** The display kind of the booted generation, and the socket a viewer connects to ("" when none). */
-  display: z.enum(["none", "spice", "waypipe"]),
+  /** The display kind of the booted generation, and the socket a viewer connects to ("" when none); for dbus, the
+   *  socket of the VM's private display bus, which clan-vmd made and names (never vm.json). */
+  display: VmDisplay,
   displaySocket: z.string(),
   // Defaults: a clan-vmd from before the VPN work sends none of these.
   vpnState: VpnState.default("none"),
@@ -81,7 +87,7 @@ export const VmOverrides = z
   .object({
     memoryMiB: z.number().int().min(64).max(65536).optional(),
     cores: z.number().int().min(1).max(64).optional(),
-    display: z.enum(["none", "spice", "waypipe"]).optional(),
+    display: VmDisplay.optional(),
   })
   .strict();
 export type VmOverrides = z.infer<typeof VmOverrides>;

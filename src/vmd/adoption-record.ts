@@ -1,5 +1,6 @@
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { z } from "zod";
+import { VmDisplay } from "../shared/vm-api.js";
 
 // What clan-vmd writes next to a running VM's sockets so that a restarted clan-vmd can find, verify and
 // re-adopt it instead of starting a second one or orphaning it.
@@ -10,7 +11,9 @@ export const AdoptionRecord = z
     pid: z.number().int().positive(),
     generation: z.string(),
     accelerator: z.string(),
-    display: z.enum(["none", "spice", "waypipe"]),
+    display: VmDisplay,
+    /** The VM's display bus daemon (display "dbus"), stopped with the VM. */
+    displayBusPid: z.number().int().positive().optional(),
     startedAt: z.number(),
   })
   .strict();

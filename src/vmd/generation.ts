@@ -2,6 +2,7 @@ import { readFile, readlink, stat, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { ClanError } from "../shared/errors.js";
+import { VmDisplay } from "../shared/vm-api.js";
 import { VpnSpec } from "./vpn/vpn-spec.js";
 
 // A generation is a directory shaped like a NixOS system.build.toplevel plus vm.json. It is produced by Nix (see
@@ -17,7 +18,8 @@ export const VmSpec = z
   .object({
     memoryMiB: z.number().int().min(64).max(65536).default(512),
     cores: z.number().int().min(1).max(64).default(1),
-    display: z.enum(["none", "spice", "waypipe"]).default("none"),
+    /** dbus: QEMU's D-Bus display on a private bus clan-vmd makes; vm.json names the kind, never a bus or a path. */
+    display: VmDisplay.default("none"),
     /** host: a sound card whose sound QEMU plays and records through the desktop's PulseAudio (or PipeWire's). */
     audio: z.enum(["none", "host"]).default("none"),
     stateDiskMiB: z.number().int().min(0).max(4 * 1024 * 1024).default(1024),

@@ -5,6 +5,7 @@ import { ClanError, errorMessage } from "../shared/errors.js";
 import { rateLimitedLog } from "../shared/log.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
 import { readAdoptionRecord, writeAdoptionRecord, type AdoptionRecord } from "./adoption-record.js";
+import { isDisplayBusOf, removeDisplayBus } from "./display-bus.js";
 import { loadGeneration } from "./generation.js";
 import { waitForGuestReady } from "./guest-readiness.js";
 import type { JsonLineConnection } from "./json-lines.js";
@@ -29,6 +30,8 @@ import { NetworkVpn, NO_VPN } from "./vpn/network-vpn.js";
 export interface SupervisorDependencies {
   qemuBinary: string;
   virtiofsdBinary: string;
+  /** Runs each dbus-display VM's own bus (display-bus.ts). */
+  dbusDaemonBinary: string;
   chooseAccelerator: (kernel: string) => Promise<Accelerator>;
   stopTimeouts: StopTimeouts;
   log: (message: string) => void;
@@ -169,19 +172,20 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     const record = await readAdoptionRecord(this.paths.record);
     if ("invalid" in record) {
       this.deps.log(`${this.network}: discarding unreadable runtime record: ${record.invalid}`);
-      await rm(this.paths.runtimeDir, { recursive: true, force: true });
+      await this.removeRuntimeFiles();
       return false;
     }
     if (!isAlive(record.pid) || !(await isQemuOf(record.pid, this.network))) {
       this.deps.log(`${this.network}: VM from a previous run is gone; removing its runtime files`);
       await this.tearDownVpn();
-      await rm(this.paths.runtimeDir, { recursive: true, force: true });
+      await this.removeRuntimeFiles();
       return false;
     }
     try {
       const qmp = await QmpClient.connect(this.paths.qmpSocket, 3000);
       const runState = await qmp.queryStatus();
       this.attach(qmp, record);
+      if (record.displayBusPid !== undefined && (await isDisplayBusOf(record.displayBusPid, this.paths))) this.helperPids = [record.displayBusPid];
       await this.vpn.adopt();
       this.current = {
         ...this.current,
@@ -202,7 +206,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       this.deps.log(`${this.network}: VM pid ${record.pid} does not answer on QMP (${errorMessage(error)}); killing it`);
       process.kill(record.pid, "SIGKILL");
       await this.tearDownVpn();
-      await rm(this.paths.runtimeDir, { recursive: true, force: true });
+      await this.removeRuntimeFiles();
       return false;
     }
   }
@@ -233,6 +237,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         accelerator,
         qemuBinary: this.deps.qemuBinary,
         virtiofsdBinary: this.deps.virtiofsdBinary,
+        dbusDaemonBinary: this.deps.dbusDaemonBinary,
         signal: abort.signal,
         identity: this.identity,
         prepareNetwork: () => this.vpn.prepare(generation.vm),
@@ -244,6 +249,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         generation: generation.resolvedPath,
         accelerator,
         display: generation.vm.display,
+        ...(launched.displayBusPid === undefined ? {} : { displayBusPid: launched.displayBusPid }),
         startedAt: Date.now(),
       };
       await writeAdoptionRecord(this.paths.record, record);
@@ -304,7 +310,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     this.control?.close();
     this.control = undefined;
     await this.tearDownVpn();
-    await rm(this.paths.runtimeDir, { recursive: true, force: true });
+    await this.removeRuntimeFiles();
     this.deps.log(`${this.network}: stopped (${why})`);
     this.current = { ...this.current, pid: 0, generation: "", ...this.displayOf("none") };
     this.transition("stopped");
@@ -321,7 +327,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     this.qmp = undefined;
     if (pid > 0) await waitForExit(pid, 5000);
     await this.tearDownVpn();
-    await rm(this.paths.runtimeDir, { recursive: true, force: true });
+    await this.removeRuntimeFiles();
     this.current = { ...this.current, error: reason, pid: 0 };
     this.deps.log(`${this.network}: failed: ${reason}`);
     this.transition("failed");
@@ -350,7 +356,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     this.qmp?.close();
     this.qmp = undefined;
     await this.tearDownVpn();
-    await rm(this.paths.runtimeDir, { recursive: true, force: true });
+    await this.removeRuntimeFiles();
     this.deps.log(`${this.network}: stopped (${how})`);
     this.current = { ...this.current, pid: 0, generation: "", ...this.displayOf("none") };
     this.transition("stopped");
@@ -362,8 +368,14 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     await this.vpn.teardown().catch((error: unknown) => this.deps.log(`${this.network}: cannot tear down the VPN: ${errorMessage(error)}`));
   }
 
+  /** The VM's runtime directory and its display bus's, once nothing runs in them. */
+  private async removeRuntimeFiles(): Promise<void> {
+    await rm(this.paths.runtimeDir, { recursive: true, force: true });
+    await removeDisplayBus(this.paths);
+  }
+
   private displayOf(display: VmStatus["display"]): Pick<VmStatus, "display" | "displaySocket"> {
-    const socket = { none: "", spice: this.paths.spiceSocket, waypipe: this.paths.waypipeSocket }[display];
+    const socket = { none: "", spice: this.paths.spiceSocket, waypipe: this.paths.waypipeSocket, dbus: this.paths.displayBusSocket }[display];
     return { display, displaySocket: socket };
   }
 

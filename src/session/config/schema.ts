@@ -2,6 +2,7 @@ import { z } from "zod";
 import { NetworkName } from "../../shared/network-name.js";
 import { quoteWorkspaceName, UnsafeCommandArgumentError } from "../../sway/commands.js";
 import { ShareGrant } from "../../shared/share-grants.js";
+import { VmDisplay } from "../../shared/vm-api.js";
 import { BackupConfig } from "./backup-schema.js";
 
 // The schema of the user's config.json, the one source of truth for its shape: types are inferred from it and the
@@ -120,7 +121,7 @@ const VmOverrides = z
   .object({
     memoryMiB: z.int().min(64).max(65536).optional().describe("Memory of the VM in MiB."),
     cores: z.int().min(1).max(64).optional().describe("Virtual CPU cores."),
-    display: z.enum(["none", "spice", "waypipe"]).optional().describe("How the VM's windows reach this desktop."),
+    display: VmDisplay.optional().describe("How the VM's windows reach this desktop: spice (remote-viewer), dbus (clan-viewer), waypipe (app windows) or none."),
   })
   .strict();
 
