@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ClanError } from "../shared/errors.js";
+import { VIEWER_LABEL_LIMIT, VIEWER_UNAVAILABLE_EXIT } from "../shared/viewer-launch.js";
 import { tmpdir } from "node:os";
 import { GBytesReader } from "./gbytes-reader.js";
 import { loadGi } from "./gi.js";
@@ -11,7 +12,7 @@ import { ViewerWindow } from "./viewer-window.js";
 
 const Arguments = z.object({
   address: z.string().regex(/^unix:path=\/[^,;]+$/, { error: "--address must be a D-Bus address unix:path=/..." }),
-  label: z.string().min(1).max(64),
+  label: z.string().min(1).max(VIEWER_LABEL_LIMIT),
   colour: z.string().regex(/^#[0-9a-fA-F]{6}$/, { error: 'must be a colour "#rrggbb"' }),
 });
 export type ViewerArguments = z.infer<typeof Arguments>;
@@ -31,7 +32,11 @@ export function parseArguments(argv: string[]): ViewerArguments {
 
 export async function main(argv: string[]): Promise<void> {
   const args = parseArguments(argv);
-  const gi = await loadGi();
+  const gi = await loadGi().catch((error: unknown) => {
+    // Not a failure a restart would mend: clan-sessiond reads this status and says so once (docs/display.md).
+    process.stderr.write(`clan-viewer: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(VIEWER_UNAVAILABLE_EXIT);
+  });
   const { Gtk, Gio } = gi;
   const log = (message: string) => process.stderr.write(`clan-viewer: ${message}\n`);
   const display = new QemuDisplay(gi, args.address);

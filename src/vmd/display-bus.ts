@@ -1,6 +1,7 @@
 import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { busAddress } from "../shared/dbus-address.js";
 import { ClanError } from "../shared/errors.js";
 import { isAlive, readTail, spawnDetached } from "./qemu-process.js";
 import type { VmIdentity } from "./vm-identity.js";
@@ -33,11 +34,6 @@ export function displayBusConfig(address: string): string {
   <limit name="max_completed_connections">16</limit>
 </busconfig>
 `;
-}
-
-/** The D-Bus address of a bus socket, escaped as the address syntax wants (docs/dbus.md, "Display bus"). */
-export function busAddress(socket: string): string {
-  return `unix:path=${socket.replace(/[^-0-9A-Za-z_/.*]/g, (c) => [...Buffer.from(c)].map((b) => `%${b.toString(16).padStart(2, "0")}`).join(""))}`;
 }
 
 /** Starts the VM's display bus and resolves once its socket accepts connections; returns the daemon's pid. */

@@ -1,7 +1,7 @@
 import type { Generation } from "./generation.js";
 import type { VmPaths } from "./vm-paths.js";
 import { CONTROL_PORT_NAME, GUEST_AGENT_PORT_NAME } from "./control-port.js";
-import { busAddress } from "./display-bus.js";
+import { busAddress } from "../shared/dbus-address.js";
 import type { QemuNetwork } from "./vpn/network-vpn.js";
 
 // The QEMU command line for one generation, as a pure function so that golden tests pin it down.

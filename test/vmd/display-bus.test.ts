@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { busAddress, displayBusConfig } from "../../src/vmd/display-bus.js";
+import { busAddress } from "../../src/shared/dbus-address.js";
+import { displayBusConfig } from "../../src/vmd/display-bus.js";
 
 // The VM's display bus: its address as D-Bus spells it, and a policy that lets QEMU own org.qemu and nothing else.
 
