@@ -15,6 +15,8 @@ const Arguments = z.object({
   label: z.string().min(1).max(VIEWER_LABEL_LIMIT),
   colour: z.string().regex(/^#[0-9a-fA-F]{6}$/, { error: 'must be a colour "#rrggbb"' }),
 });
+const LOOP_TICK_MS = 200;
+
 export type ViewerArguments = z.infer<typeof Arguments>;
 
 export function parseArguments(argv: string[]): ViewerArguments {
@@ -51,21 +53,25 @@ export async function main(argv: string[]): Promise<void> {
       app.quit();
     }
   });
+  // Once GTK's application ends (the window closed, or a signal), nothing may keep Node's loop alive.
+  const timers: NodeJS.Timeout[] = [];
+  app.on("shutdown", () => {
+    for (const timer of timers) clearInterval(timer);
+  });
   const start = () => {
     const viewer = new ViewerWindow(gi, app, { label: args.label, colour: args.colour }, display, new GBytesReader(gi, process.env.XDG_RUNTIME_DIR ?? tmpdir()), log);
     display.followConsoleSize((width, height) => viewer.screen.resize(width, height));
     display.registerListener(viewer.screen);
     viewer.window.present();
+    // node-gtk runs libuv from GLib's loop only while libuv has work of its own: without a timer the viewer was seen
+    // to stop drawing QEMU's updates, and Node's signal handlers (below) would never run. A tick keeps libuv turning.
+    timers.push(setInterval(() => undefined, LOOP_TICK_MS));
     if (process.env.CLAN_VIEWER_STATS) {
-      setInterval(() => log(`stats ${JSON.stringify({ ...viewer.screen.counters, ...viewer.screen.size })}`), 1000);
+      timers.push(setInterval(() => log(`stats ${JSON.stringify({ ...viewer.screen.counters, ...viewer.screen.size })}`), 1000));
     }
   };
-  // GLib's main loop runs the process: Node's own signal handlers would not get to run.
-  for (const signal of [2, 15]) {
-    gi.GLib.unixSignalAdd(gi.GLib.PRIORITY_DEFAULT, signal, () => {
-      app.quit();
-      return false;
-    });
-  }
+  // SIGINT and SIGTERM end the viewer cleanly (exit 0) through Node's own handlers, which run while libuv turns:
+  // a GLib.unixSignalAdd callback was not called under node-gtk.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => app.quit());
   app.run([]);
 }
