@@ -53,10 +53,13 @@ export async function main(argv: string[]): Promise<void> {
       app.quit();
     }
   });
-  // Once GTK's application ends (the window closed, or a signal), nothing may keep Node's loop alive.
+  // Once GTK's application ends (the window closed, or a signal) the viewer exits at once. After "shutdown",
+  // GApplication flushes its session bus connection and waits for GDBus's one worker thread, which may be inside the
+  // listener filter, waiting for this thread to run it: a deadlock seen with gdb, so the flush never happens.
   const timers: NodeJS.Timeout[] = [];
   app.on("shutdown", () => {
     for (const timer of timers) clearInterval(timer);
+    process.exit(process.exitCode ?? 0);
   });
   const start = () => {
     const viewer = new ViewerWindow(gi, app, { label: args.label, colour: args.colour }, display, new GBytesReader(gi, process.env.XDG_RUNTIME_DIR ?? tmpdir()), log);
