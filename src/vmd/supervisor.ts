@@ -177,6 +177,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     }
     if (!isAlive(record.pid) || !(await isQemuOf(record.pid, this.network))) {
       this.deps.log(`${this.network}: VM from a previous run is gone; removing its runtime files`);
+      await this.endDisplayBusOf(record);
       await this.tearDownVpn();
       await this.removeRuntimeFiles();
       return false;
@@ -205,6 +206,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     } catch (error) {
       this.deps.log(`${this.network}: VM pid ${record.pid} does not answer on QMP (${errorMessage(error)}); killing it`);
       process.kill(record.pid, "SIGKILL");
+      await this.endDisplayBusOf(record);
       await this.tearDownVpn();
       await this.removeRuntimeFiles();
       return false;
@@ -366,6 +368,11 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
   /** After QEMU has exited: a VPN left behind would keep a namespace and an endpoint nobody uses. */
   private async tearDownVpn(): Promise<void> {
     await this.vpn.teardown().catch((error: unknown) => this.deps.log(`${this.network}: cannot tear down the VPN: ${errorMessage(error)}`));
+  }
+
+  /** A display bus left by a VM that is not adopted: nobody would ever stop it. */
+  private async endDisplayBusOf(record: AdoptionRecord): Promise<void> {
+    if (record.displayBusPid !== undefined && (await isDisplayBusOf(record.displayBusPid, this.paths))) process.kill(record.displayBusPid, "SIGTERM");
   }
 
   /** The VM's runtime directory and its display bus's, once nothing runs in them. */

@@ -114,4 +114,16 @@ describe.skipIf(!needs.every(hasBinary) || asRoot !== "")(`clan-vmd's dbus displ
     expect((await api.list()).find((vm) => vm.network === "club")?.state ?? "stopped").toBe("stopped");
     expect(existsSync(join(root, "run", "club.dbus"))).toBe(false);
   });
+
+  it("ends the display bus of a VM that died while clan-vmd was down", async () => {
+    const generation = await makeGeneration(join(root, "gen", "garden"), { generation: "garden-1", vm: { display: "dbus", stateDiskMiB: 0 } });
+    const status = await api.start("garden", generation);
+    const record = JSON.parse(await readFile(join(root, "run", "garden", "vm.json"), "utf8")) as { displayBusPid: number };
+    await vmd.stop();
+    process.kill(status.pid, "SIGKILL");
+    await waitUntil(() => (!isAlive(status.pid) ? true : undefined), "QEMU to die", 10_000);
+    await startVmd();
+    await waitUntil(() => (!isAlive(record.displayBusPid) ? true : undefined), "the orphaned display bus to end", 10_000);
+    expect(existsSync(join(root, "run", "garden.dbus"))).toBe(false);
+  }, 120_000);
 });
