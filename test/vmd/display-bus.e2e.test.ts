@@ -15,8 +15,8 @@ import { makeGeneration } from "../helpers/test-guest.js";
 
 // clan-vmd's "dbus" display with the real daemon (as root, so QEMU runs under its network's own uid) and the real
 // test guest: QEMU's display is on a private bus of the VM's own, which clan-vmd names in the VM status, which the
-// user reaches and another network's uid does not, which survives a clan-vmd restart and goes with the VM. A vm.json
-// that tries to name the bus itself is refused.
+// user reaches and another network's uid does not, whose socket a QEMU taken over by its guest cannot replace, which
+// survives a clan-vmd restart and goes with the VM. A vm.json that tries to name the bus itself is refused.
 
 const needs = ["qemu-system-x86_64", "dbus-daemon", "gdbus", "setpriv"];
 const asRoot = process.getuid?.() === 0 ? "" : " [skipped: needs root, for QEMU's per-network uid]";
@@ -88,6 +88,30 @@ describe.skipIf(!needs.every(hasBinary) || asRoot !== "")(`clan-vmd's dbus displ
     expect(other.status).not.toBe(0);
     expect(other.stderr).toMatch(/Permission denied/);
   }, 120_000);
+
+  it("a QEMU its guest took over can neither put another bus where the viewer connects nor own another name there", async () => {
+    const status = (await api.list()).find((vm) => vm.network === "family")!;
+    const qemuUid = statSync(`/proc/${status.pid}`).uid;
+    const asQemu = (command: string[]) => {
+      const dirFd = openSync(join(root, "run", "family.dbus"), "r");
+      try {
+        return spawnSync("setpriv", [`--reuid=${qemuUid}`, `--regid=${qemuUid}`, "--clear-groups", ...command], { stdio: ["ignore", "pipe", "pipe", dirFd], encoding: "utf8" });
+      } finally {
+        closeSync(dirFd);
+      }
+    };
+    // QEMU's own uid, holding the directory as QEMU does: it may connect, not replace the socket or add a link.
+    expect(asQemu(listNames("unix:path=/proc/self/fd/3/bus")).stdout).toContain("'org.qemu'");
+    for (const attack of [["ln", "-sf", bus.address.slice("unix:path=".length), "/proc/self/fd/3/bus"], ["rm", "-f", "/proc/self/fd/3/bus"], ["touch", "/proc/self/fd/3/bus2"]]) {
+      const result = asQemu(attack);
+      expect(result.status, attack.join(" ")).not.toBe(0);
+      expect(result.stderr).toMatch(/Permission denied/);
+    }
+    expect(statSync(status.displaySocket).isSocket()).toBe(true);
+    const takeName = asQemu(["gdbus", "call", "-a", "unix:path=/proc/self/fd/3/bus", "-d", "org.freedesktop.DBus", "-o", "/org/freedesktop/DBus", "-m", "org.freedesktop.DBus.RequestName", "org.clan.Desktop.VMs1", "0"]);
+    expect(takeName.status).not.toBe(0);
+    expect(takeName.stderr).toMatch(/AccessDenied|not allowed to own/);
+  }, 60_000);
 
   it("keeps the bus across a clan-vmd restart and stops it with the VM", async () => {
     const before = (await api.list()).find((vm) => vm.network === "family")!;
