@@ -120,7 +120,7 @@ in
     };
 
     display = mkOption {
-      type = types.enum [ "none" "spice" "waypipe" ];
+      type = types.enum [ "none" "spice" "waypipe" "dbus" ];
       readOnly = true;
       default = if cfg.vm.display == "none" && cfg.waypipe.command != null then "waypipe" else cfg.vm.display;
       defaultText = lib.literalExpression ''"waypipe" when vm.display is "none" and waypipe.command is set, else vm.display'';

@@ -2,20 +2,24 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, lstatSync, mkdirSync, rmSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { errorMessage } from "../shared/errors.js";
+import { VIEWER_UNAVAILABLE_EXIT, viewerArguments } from "../shared/viewer-launch.js";
 import type { VmStatus } from "../shared/vm-api.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import { WaypipeBridge } from "./waypipe-bridge.js";
 import type { WindowManagerBackend } from "./window-manager-backend.js";
 
-// Each running VM with a display gets a host process whose windows show it: `remote-viewer` for SPICE, a
-// `waypipe client` (fed by a WaypipeBridge from the VM's port) for forwarded app windows. The host started it,
-// so its windows are recognised by its pid: placed on the network's first workspace and decorated there by the
-// window manager. It stops with the VM; one that exited comes back the next time the user enters the network.
+// Each running VM with a display gets a host process whose windows show it: `remote-viewer` for SPICE,
+// clan-viewer for QEMU's D-Bus display, a `waypipe client` (fed by a WaypipeBridge from the VM's port) for
+// forwarded app windows. The host started it, so its windows are recognised by its pid: placed on the network's
+// first workspace and decorated there by the window manager. It stops with the VM; one that exited comes back the
+// next time the user enters the network, and a clan-viewer that failed comes back at once (after a growing pause).
 
 export interface DisplayViewersOptions {
   registry: NetworkRegistry;
   backend: () => WindowManagerBackend | undefined;
   viewerBinary: string;
+  /** clan-viewer's command line up to its own arguments (node and its script). */
+  dbusViewer: string[];
   waypipeBinary: string;
   /** clan-sessiond's own 0700 directory for the waypipe clients' sockets, or undefined when there is none. */
   runtimeDir: string | undefined;
@@ -34,9 +38,17 @@ interface HostDisplay {
 // sockaddr_un.sun_path is 108 bytes including the terminating NUL.
 const UNIX_SOCKET_PATH_LIMIT = 107;
 
+/** A clan-viewer that fails is started again after this pause, doubled up to the maximum while it keeps failing;
+ *  one that ran for the maximum before it failed starts from the first pause again. */
+const VIEWER_RESTART = { firstMs: 1000, maxMs: 30_000 };
+
 export class DisplayViewers {
   private readonly hostDisplays = new Map<string, HostDisplay>();
   private readonly displays = new Map<string, VmStatus>();
+  private readonly restartPauses = new Map<string, number>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  /** clan-viewer said it cannot run on this host (node-gtk missing): said once, not retried. */
+  private dbusViewerUnavailable = false;
 
   constructor(private readonly options: DisplayViewersOptions) {}
 
@@ -57,6 +69,9 @@ export class DisplayViewers {
       this.ensureHostDisplay(vm.network);
     } else if (vm.state === "stopped" || vm.state === "failed" || vm.state === "stopping") {
       this.displays.delete(vm.network);
+      this.restartPauses.delete(vm.network);
+      clearTimeout(this.restartTimers.get(vm.network));
+      this.restartTimers.delete(vm.network);
       this.stopHostDisplay(vm.network);
     }
   }
@@ -66,6 +81,8 @@ export class DisplayViewers {
   }
 
   closeAll(): void {
+    for (const timer of this.restartTimers.values()) clearTimeout(timer);
+    this.restartTimers.clear();
     for (const network of [...this.hostDisplays.keys()]) this.stopHostDisplay(network);
   }
 
@@ -76,9 +93,15 @@ export class DisplayViewers {
     const existing = this.hostDisplays.get(network);
     if (existing && existing.socket === vm.displaySocket && existing.child.exitCode === null) return;
     if (existing) this.stopHostDisplay(network);
+    if (vm.display === "dbus" && this.dbusViewerUnavailable) return;
     let display: HostDisplay;
     try {
-      display = vm.display === "waypipe" ? this.startWaypipe(network, vm.displaySocket) : this.startSpiceViewer(network, vm.displaySocket);
+      display =
+        vm.display === "waypipe"
+          ? this.startWaypipe(network, vm.displaySocket)
+          : vm.display === "dbus"
+            ? this.startDbusViewer(network, vm.displaySocket, config)
+            : this.startSpiceViewer(network, vm.displaySocket);
     } catch (error) {
       this.options.log(`${network}: cannot show the VM's ${vm.display} display: ${errorMessage(error)}`);
       return;
@@ -112,6 +135,40 @@ export class DisplayViewers {
       env: { SPICE_NOGRAB: "1" },
     });
     return { child, socket: spiceSocket, stop: () => child.kill("SIGTERM") };
+  }
+
+  /** clan-viewer draws the network's frame itself, from the user's config; the guest's pixels go inside it. */
+  private startDbusViewer(network: string, displaySocket: string, config: { label: string; colour: string }): HostDisplay {
+    const [binary, ...prefix] = this.options.dbusViewer;
+    if (binary === undefined) throw new Error("no clan-viewer command is configured");
+    const startedAt = Date.now();
+    const child = this.spawnWatched(network, "clan-viewer", binary, [...prefix, ...viewerArguments({ displaySocket, ...config })], {
+      onExit: (code) => this.dbusViewerExited(network, code, Date.now() - startedAt),
+    });
+    return { child, socket: displaySocket, stop: () => child.kill("SIGTERM") };
+  }
+
+  private dbusViewerExited(network: string, code: number | null, ranMs: number): void {
+    if (code === VIEWER_UNAVAILABLE_EXIT) {
+      if (!this.dbusViewerUnavailable) {
+        this.options.log(`clan-viewer cannot run on this host (node-gtk is missing or did not build): VMs with display "dbus" are not shown; run scripts/setup.sh, or set the network's display to "spice"`);
+      }
+      this.dbusViewerUnavailable = true;
+      return;
+    }
+    // 0: the user closed the window; it comes back when the user enters the network again. A VM that stopped or
+    // a successor already started needs no restart either.
+    if (code === 0 || !this.displays.has(network) || this.hostDisplays.has(network)) return;
+    const pause = ranMs >= VIEWER_RESTART.maxMs ? VIEWER_RESTART.firstMs : (this.restartPauses.get(network) ?? VIEWER_RESTART.firstMs);
+    this.restartPauses.set(network, Math.min(pause * 2, VIEWER_RESTART.maxMs));
+    this.options.log(`${network}: clan-viewer ended while the VM runs; starting it again in ${pause} ms`);
+    clearTimeout(this.restartTimers.get(network));
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(network);
+      if (this.displays.has(network) && !this.hostDisplays.has(network)) this.ensureHostDisplay(network);
+    }, pause);
+    timer.unref();
+    this.restartTimers.set(network, timer);
   }
 
   /**
@@ -167,7 +224,7 @@ export class DisplayViewers {
     what: string,
     binary: string,
     args: string[],
-    options: { detached?: boolean; env?: Record<string, string>; onExit?: () => void },
+    options: { detached?: boolean; env?: Record<string, string>; onExit?: (code: number | null) => void },
   ): ChildProcess {
     const child = spawn(binary, args, {
       stdio: ["ignore", "ignore", "pipe"],
@@ -179,7 +236,7 @@ export class DisplayViewers {
       stderr = (stderr + chunk.toString()).slice(-2000);
     });
     let exited = false;
-    const afterExit = () => {
+    const afterExit = (code: number | null) => {
       if (exited) return;
       exited = true;
       if (this.hostDisplays.get(network)?.child === child) {
@@ -187,15 +244,15 @@ export class DisplayViewers {
         this.options.pidsChanged();
       }
       if (child.pid !== undefined) this.options.backend()?.releaseWindowsOf(child.pid);
-      options.onExit?.();
+      options.onExit?.(code);
     };
     child.on("error", (error) => {
       this.options.log(`${network}: ${what}: ${errorMessage(error)}`);
       // A process that never started emits no 'exit'.
-      if (child.pid === undefined) afterExit();
+      if (child.pid === undefined) afterExit(null);
     });
     child.on("exit", (code, signal) => {
-      afterExit();
+      afterExit(code);
       if (code !== 0 && signal === null) this.options.log(`${network}: ${what} exited with ${code}: ${stderr.trim().split("\n").slice(-1)[0] ?? ""}`);
     });
     return child;

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { claimName, connectSessionBus, onBusError } from "../shared/bus.js";
 import { SESSION_BUS_NAME } from "../shared/dbus-names.js";
@@ -49,6 +50,7 @@ export async function main(argv: string[]): Promise<void> {
     profilesDir,
     stateDir: join(stateHome, "clan-desktop"),
     viewerBinary: process.env.CLAN_VIEWER ?? "remote-viewer",
+    dbusViewer: process.env.CLAN_DBUS_VIEWER ? [process.env.CLAN_DBUS_VIEWER] : [process.execPath, fileURLToPath(new URL("../../bin/clan-viewer.js", import.meta.url))],
     waypipeBinary: process.env.CLAN_WAYPIPE ?? "waypipe",
     runtimeDir: process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, "clan-sessiond") : undefined,
     notify: desktopNotifier(bus, log),

@@ -34,6 +34,8 @@ export interface SessionOptions {
   /** $XDG_STATE_HOME/clan-desktop: backup records and the work space of backups. */
   stateDir: string;
   viewerBinary: string;
+  /** clan-viewer's command line up to its own arguments. */
+  dbusViewer: string[];
   waypipeBinary: string;
   /** clan-sessiond's private directory for sockets (waypipe clients'), or undefined without XDG_RUNTIME_DIR. */
   runtimeDir: string | undefined;
@@ -107,6 +109,7 @@ export class Session extends EventEmitter<SessionEvents> {
       registry: this.registry,
       backend: () => this.backend,
       viewerBinary: options.viewerBinary,
+      dbusViewer: options.dbusViewer,
       waypipeBinary: options.waypipeBinary,
       runtimeDir: options.runtimeDir,
       pidsChanged: () => this.emit("viewer-pids-changed", this.viewers.pids()),

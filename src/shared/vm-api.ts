@@ -40,7 +40,8 @@ export const VmStatus = z.object({
   since: z.number(),
   /** Why the VM failed, or "" when it did not. */
   error: z.string(),
-  /** The display kind of the booted generation, and the socket a viewer connects to ("" when none). */
+  /** The display kind of the booted generation, and the socket a viewer connects to ("" when none); for dbus, the
+   *  socket of the VM's private display bus, which clan-vmd made and names (never vm.json). */
   display: DisplayKind,
   displaySocket: z.string(),
   ...VpnStatusFields.shape,
@@ -55,8 +56,8 @@ export const VmStatusDictionary = dictionary("VmStatus", VmStatus, {
   accelerator: { codec: "s", doc: "`kvm` or `tcg`; `\"\"` before the first start" },
   since: { codec: "d", doc: "Unix time in milliseconds of the last transition" },
   error: { codec: "s", doc: "why the VM failed, with the tail of its console (escaped: no control bytes); `\"\"` when it did not" },
-  display: { codec: "s", doc: "the booted generation's display: `none`, `spice` or `waypipe`" },
-  displaySocket: { codec: "s", doc: "the unix socket a viewer connects to (SPICE, or the waypipe bridge); `\"\"` for `none`" },
+  display: { codec: "s", doc: "the booted generation's display: `none`, `spice`, `waypipe` or `dbus`" },
+  displaySocket: { codec: "s", doc: "the unix socket a viewer connects to (SPICE, the waypipe bridge, or for `dbus` the VM's own display bus, whose address is `unix:path=` and this path); `\"\"` for `none`" },
   ...VPN_STATUS_FIELDS,
 });
 
@@ -92,7 +93,7 @@ export const VmOverrides = z
   .object({
     memoryMiB: z.int().min(64).max(65536).optional().describe("Memory of the VM in MiB."),
     cores: z.int().min(1).max(64).optional().describe("Virtual CPU cores."),
-    display: DisplayKind.optional().describe("How the VM's windows reach this desktop."),
+    display: DisplayKind.optional().describe("How the VM's windows reach this desktop: spice (remote-viewer), dbus (clan-viewer), waypipe (app windows) or none."),
   })
   .strict();
 export type VmOverrides = z.infer<typeof VmOverrides>;
@@ -118,7 +119,7 @@ const ShareGrantStruct: Codec<z.output<typeof ShareGrant>, z.input<typeof ShareG
 export const VmStartOptionsDictionary = dictionary("VmStartOptions", VmStartOptions, {
   memoryMiB: { codec: "u", doc: "memory in MiB, 64–65536, instead of vm.json's" },
   cores: { codec: "u", doc: "virtual CPU cores, 1–64, instead of vm.json's" },
-  display: { codec: "s", doc: "`none`, `spice` or `waypipe`, instead of vm.json's" },
+  display: { codec: "s", doc: "`none`, `spice`, `waypipe` or `dbus`, instead of vm.json's" },
   shareGrants: {
     codec: list(ShareGrantStruct),
     doc: "the host directories (path, readWrite) the generation's shares may use, each with its subtree; at most 64",

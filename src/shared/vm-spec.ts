@@ -18,6 +18,7 @@ export const VmSpec = z
   .object({
     memoryMiB: z.number().int().min(64).max(65536).default(512),
     cores: z.number().int().min(1).max(64).default(1),
+    /** dbus: QEMU's D-Bus display on a private bus clan-vmd makes; vm.json names the kind, never a bus or a path. */
     display: DisplayKind.default("none"),
     /** host: a sound card whose sound QEMU plays and records through the desktop's PulseAudio (or PipeWire's). */
     audio: z.enum(["none", "host"]).default("none"),

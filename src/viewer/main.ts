@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ClanError } from "../shared/errors.js";
+import { VIEWER_LABEL_LIMIT, VIEWER_UNAVAILABLE_EXIT } from "../shared/viewer-launch.js";
 import { tmpdir } from "node:os";
 import { GBytesReader } from "./gbytes-reader.js";
 import { loadGi } from "./gi.js";
@@ -11,9 +12,11 @@ import { ViewerWindow } from "./viewer-window.js";
 
 const Arguments = z.object({
   address: z.string().regex(/^unix:path=\/[^,;]+$/, { error: "--address must be a D-Bus address unix:path=/..." }),
-  label: z.string().min(1).max(64),
+  label: z.string().min(1).max(VIEWER_LABEL_LIMIT),
   colour: z.string().regex(/^#[0-9a-fA-F]{6}$/, { error: 'must be a colour "#rrggbb"' }),
 });
+const LOOP_TICK_MS = 200;
+
 export type ViewerArguments = z.infer<typeof Arguments>;
 
 export function parseArguments(argv: string[]): ViewerArguments {
@@ -31,7 +34,11 @@ export function parseArguments(argv: string[]): ViewerArguments {
 
 export async function main(argv: string[]): Promise<void> {
   const args = parseArguments(argv);
-  const gi = await loadGi();
+  const gi = await loadGi().catch((error: unknown) => {
+    // Not a failure a restart would mend: clan-sessiond reads this status and says so once (docs/display.md).
+    process.stderr.write(`clan-viewer: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(VIEWER_UNAVAILABLE_EXIT);
+  });
   const { Gtk, Gio } = gi;
   const log = (message: string) => process.stderr.write(`clan-viewer: ${message}\n`);
   const display = new QemuDisplay(gi, args.address);
@@ -46,21 +53,28 @@ export async function main(argv: string[]): Promise<void> {
       app.quit();
     }
   });
+  // Once GTK's application ends (the window closed, or a signal) the viewer exits at once. After "shutdown",
+  // GApplication flushes its session bus connection and waits for GDBus's one worker thread, which may be inside the
+  // listener filter, waiting for this thread to run it: a deadlock seen with gdb, so the flush never happens.
+  const timers: NodeJS.Timeout[] = [];
+  app.on("shutdown", () => {
+    for (const timer of timers) clearInterval(timer);
+    process.exit(process.exitCode ?? 0);
+  });
   const start = () => {
     const viewer = new ViewerWindow(gi, app, { label: args.label, colour: args.colour }, display, new GBytesReader(gi, process.env.XDG_RUNTIME_DIR ?? tmpdir()), log);
     display.followConsoleSize((width, height) => viewer.screen.resize(width, height));
     display.registerListener(viewer.screen);
     viewer.window.present();
+    // node-gtk runs libuv from GLib's loop only while libuv has work of its own: without a timer the viewer was seen
+    // to stop drawing QEMU's updates, and Node's signal handlers (below) would never run. A tick keeps libuv turning.
+    timers.push(setInterval(() => undefined, LOOP_TICK_MS));
     if (process.env.CLAN_VIEWER_STATS) {
-      setInterval(() => log(`stats ${JSON.stringify({ ...viewer.screen.counters, ...viewer.screen.size })}`), 1000);
+      timers.push(setInterval(() => log(`stats ${JSON.stringify({ ...viewer.screen.counters, ...viewer.screen.size })}`), 1000));
     }
   };
-  // GLib's main loop runs the process: Node's own signal handlers would not get to run.
-  for (const signal of [2, 15]) {
-    gi.GLib.unixSignalAdd(gi.GLib.PRIORITY_DEFAULT, signal, () => {
-      app.quit();
-      return false;
-    });
-  }
+  // SIGINT and SIGTERM end the viewer cleanly (exit 0) through Node's own handlers, which run while libuv turns:
+  // a GLib.unixSignalAdd callback was not called under node-gtk.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => app.quit());
   app.run([]);
 }

@@ -12,6 +12,8 @@ export const AdoptionRecord = z
     generation: z.string(),
     accelerator: z.string(),
     display: DisplayKind,
+    /** The VM's display bus daemon (display "dbus"), stopped with the VM. */
+    displayBusPid: z.number().int().positive().optional(),
     startedAt: z.number(),
   })
   .strict();

@@ -66,6 +66,7 @@ export async function main(argv: string[]): Promise<void> {
   const manager = new VmManager(directories, {
     qemuBinary,
     virtiofsdBinary: process.env.CLAN_VMD_VIRTIOFSD ?? "/usr/lib/qemu/virtiofsd",
+    dbusDaemonBinary: process.env.CLAN_VMD_DBUS_DAEMON ?? "dbus-daemon",
     stopTimeouts: { ...DEFAULT_STOP_TIMEOUTS, powerdownMs: powerdownSeconds * 1000 },
     log,
     wireguardGoBinary: process.env.CLAN_VMD_WIREGUARD_GO ?? "wireguard-go",

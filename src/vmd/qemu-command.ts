@@ -1,6 +1,7 @@
 import type { Generation } from "./generation.js";
 import type { VmPaths } from "./vm-paths.js";
 import { CONTROL_PORT_NAME, GUEST_AGENT_PORT_NAME } from "./control-port.js";
+import { busAddress } from "../shared/dbus-address.js";
 import type { QemuNetwork } from "./vpn/network-vpn.js";
 
 // The QEMU command line for one generation, as a pure function so that golden tests pin it down.
@@ -82,6 +83,10 @@ function displayArguments({ vm }: Generation, paths: VmPaths): string[] {
         "-device", "qxl-vga",
         "-spice", `unix=on,addr=${paths.spiceSocket},disable-ticketing=on`,
       ];
+    case "dbus":
+      // The VM's own bus (display-bus.ts), never the session bus: QEMU is given its address and nothing else.
+      // virtio-vga: a guest with a virtio-gpu driver follows the window's size (SetUIInfo); the firmware uses its VGA.
+      return ["-display", `dbus,addr=${busAddress(paths.displayBusSocket)}`, "-device", "virtio-vga"];
     case "waypipe":
       // No vhost-vsock on every host: waypipe's stream crosses a virtio-serial port bridged to a unix socket.
       return [

@@ -9,8 +9,8 @@ import type { VmPaths } from "./vm-paths.js";
 // clan-vmd keeps them under /run/user/0, /root or a 0700 temporary directory. So clan-vmd opens what QEMU needs
 // and hands over the descriptors; QEMU reaches them as /proc/self/fd/N, which checks permission on the file
 // itself and not on its parents. QEMU gets exactly these: the VM's runtime directory (its own, for its sockets
-// and pidfile), the kernel and initrd, the console log and the state disk — not the state directory, where the
-// network's VPN keys live.
+// and pidfile), the kernel and initrd, the console log, the display bus's directory and the state disk — not the
+// state directory, where the network's VPN keys live.
 
 const RUNTIME_DIR_FD = 3;
 
@@ -43,6 +43,9 @@ export async function handOverFiles(paths: VmPaths, generation: Generation, with
     const consoleFd = openSync(paths.consoleLog, "a", 0o600);
     await giveTo(identity, paths.consoleLog);
     const consoleLog = handOver(consoleFd);
+    // The display bus's directory is clan-vmd's, outside the runtime directory (vm-paths.ts): QEMU gets it as a
+    // descriptor like the rest, and may enter it (display-bus.ts) but not change what is in it.
+    const displayBusSocket = generation.vm.display === "dbus" ? join(handOver(openSync(paths.displayBusDir, constants.O_RDONLY | constants.O_DIRECTORY)), "bus") : paths.displayBusSocket;
     let stateDisk = paths.stateDisk;
     if (withStateDisk) {
       await giveTo(identity, paths.stateDisk);
@@ -58,6 +61,7 @@ export async function handOverFiles(paths: VmPaths, generation: Generation, with
         controlSocket: inRuntimeDir(paths.controlSocket),
         spiceSocket: inRuntimeDir(paths.spiceSocket),
         waypipeSocket: inRuntimeDir(paths.waypipeSocket),
+        displayBusSocket,
         record: inRuntimeDir(paths.record),
         shareSocket: (tag) => inRuntimeDir(paths.shareSocket(tag)),
         consoleLog,

@@ -5,6 +5,7 @@ import { ClanError, errorMessage } from "../shared/errors.js";
 import { rateLimitedLog } from "../shared/log.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
 import { readAdoptionRecord, writeAdoptionRecord, type AdoptionRecord } from "./adoption-record.js";
+import { isDisplayBusOf, removeDisplayBus } from "./display-bus.js";
 import { loadGeneration } from "./generation.js";
 import { waitForGuestReady } from "./guest-readiness.js";
 import type { JsonLineConnection } from "./json-lines.js";
@@ -29,6 +30,8 @@ import { NetworkVpn, NO_VPN } from "./vpn/network-vpn.js";
 export interface SupervisorDependencies {
   qemuBinary: string;
   virtiofsdBinary: string;
+  /** Runs each dbus-display VM's own bus (display-bus.ts). */
+  dbusDaemonBinary: string;
   chooseAccelerator: (kernel: string) => Promise<Accelerator>;
   stopTimeouts: StopTimeouts;
   log: (message: string) => void;
@@ -169,11 +172,12 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     const record = await readAdoptionRecord(this.paths.record);
     if ("invalid" in record) {
       this.deps.log(`${this.network}: discarding unreadable runtime record: ${record.invalid}`);
-      await rm(this.paths.runtimeDir, { recursive: true, force: true });
+      await this.removeRuntimeFiles();
       return false;
     }
     if (!isAlive(record.pid) || !(await isQemuOf(record.pid, this.network))) {
       this.deps.log(`${this.network}: VM from a previous run is gone; removing its runtime files`);
+      await this.endDisplayBusOf(record);
       await this.releaseVmResources("SIGTERM");
       return false;
     }
@@ -181,6 +185,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       const qmp = await QmpClient.connect(this.paths.qmpSocket, 3000);
       const runState = await qmp.queryStatus();
       this.attach(qmp, record);
+      if (record.displayBusPid !== undefined && (await isDisplayBusOf(record.displayBusPid, this.paths))) this.helperPids = [record.displayBusPid];
       await this.vpn.adopt();
       this.current = {
         ...this.current,
@@ -199,6 +204,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       return true;
     } catch (error) {
       this.deps.log(`${this.network}: VM pid ${record.pid} does not answer on QMP (${errorMessage(error)}); killing it`);
+      await this.endDisplayBusOf(record);
       await this.releaseVmResources("SIGKILL", record.pid);
       return false;
     }
@@ -230,6 +236,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         accelerator,
         qemuBinary: this.deps.qemuBinary,
         virtiofsdBinary: this.deps.virtiofsdBinary,
+        dbusDaemonBinary: this.deps.dbusDaemonBinary,
         signal: abort.signal,
         identity: this.identity,
         prepareNetwork: () => this.vpn.prepare(generation.vm),
@@ -241,6 +248,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         generation: generation.resolvedPath,
         accelerator,
         display: generation.vm.display,
+        ...(launched.displayBusPid === undefined ? {} : { displayBusPid: launched.displayBusPid }),
         startedAt: Date.now(),
       };
       await writeAdoptionRecord(this.paths.record, record);
@@ -344,7 +352,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     this.helperPids = [];
     if (qemuPid > 0) await waitForExit(qemuPid, 5000);
     await this.vpn.teardown().catch((error: unknown) => this.deps.log(`${this.network}: cannot tear down the VPN: ${errorMessage(error)}`));
-    await rm(this.paths.runtimeDir, { recursive: true, force: true });
+    await this.removeRuntimeFiles();
   }
 
   private settleStopped(how: string): void {
@@ -353,8 +361,19 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     this.transition("stopped");
   }
 
+  /** A display bus left by a VM that is not adopted: nobody would ever stop it. */
+  private async endDisplayBusOf(record: AdoptionRecord): Promise<void> {
+    if (record.displayBusPid !== undefined && (await isDisplayBusOf(record.displayBusPid, this.paths))) process.kill(record.displayBusPid, "SIGTERM");
+  }
+
+  /** The VM's runtime directory and its display bus's, once nothing runs in them. */
+  private async removeRuntimeFiles(): Promise<void> {
+    await rm(this.paths.runtimeDir, { recursive: true, force: true });
+    await removeDisplayBus(this.paths);
+  }
+
   private displayOf(display: VmStatus["display"]): Pick<VmStatus, "display" | "displaySocket"> {
-    const socket = { none: "", spice: this.paths.spiceSocket, waypipe: this.paths.waypipeSocket }[display];
+    const socket = { none: "", spice: this.paths.spiceSocket, waypipe: this.paths.waypipeSocket, dbus: this.paths.displayBusSocket }[display];
     return { display, displaySocket: socket };
   }
 

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { ClanError } from "../shared/errors.js";
 import { pulseAudioServer } from "./audio-server.js";
+import { startDisplayBus } from "./display-bus.js";
 import type { Generation } from "./generation.js";
 import { type Accelerator, qemuArguments } from "./qemu-command.js";
 import { closeAll, handOverFiles } from "./qemu-handover.js";
@@ -23,6 +24,7 @@ export interface LaunchOptions {
   accelerator: Accelerator;
   qemuBinary: string;
   virtiofsdBinary: string;
+  dbusDaemonBinary: string;
   signal: AbortSignal;
   /** Who QEMU runs as when clan-vmd is root (vm-identity.ts); undefined: as clan-vmd's own user. */
   identity: VmIdentity | undefined;
@@ -33,8 +35,10 @@ export interface LaunchOptions {
 export interface LaunchedVm {
   pid: number;
   qmp: QmpClient;
-  /** virtiofsd processes, stopped with the VM. */
+  /** virtiofsd processes and the display bus, stopped with the VM. */
   helperPids: number[];
+  /** The display bus daemon (display "dbus"), also among helperPids: recorded for a clan-vmd that re-adopts. */
+  displayBusPid: number | undefined;
 }
 
 const QMP_APPEAR_TIMEOUT_MS = 15_000;
@@ -47,6 +51,14 @@ export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
   const withStateDisk = generation.vm.stateDiskMiB > 0;
   if (withStateDisk) await ensureStateDisk(paths.stateDisk, generation.vm.stateDiskMiB);
   const helperPids = await startShareDaemons(options);
+  const displayBusPid =
+    generation.vm.display === "dbus"
+      ? await startDisplayBus(paths, options.identity, options.dbusDaemonBinary).catch((error: unknown) => {
+          for (const helper of helperPids) if (isAlive(helper)) process.kill(helper, "SIGKILL");
+          throw error;
+        })
+      : undefined;
+  if (displayBusPid !== undefined) helperPids.push(displayBusPid);
   const connection = await options.prepareNetwork().catch((error: unknown) => {
     for (const helper of helperPids) if (isAlive(helper)) process.kill(helper, "SIGKILL");
     throw error;
@@ -72,7 +84,7 @@ export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
   }
   try {
     const qmp = await connectQmpWhileAlive(pid, paths.qmpSocket, qemuOutput, options.signal);
-    return { pid, qmp, helperPids };
+    return { pid, qmp, helperPids, displayBusPid };
   } catch (error) {
     for (const helper of [pid, ...helperPids]) if (isAlive(helper)) process.kill(helper, "SIGKILL");
     throw error;

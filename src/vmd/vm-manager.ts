@@ -5,7 +5,7 @@ import { ClanError } from "../shared/errors.js";
 import { describeNameProblem } from "../shared/network-name.js";
 import type { DecodedVmStartOptions, VmStatus } from "../shared/vm-api.js";
 import { VmSupervisor, type SupervisorDependencies } from "./supervisor.js";
-import { vmPaths, type VmdDirectories } from "./vm-paths.js";
+import { DISPLAY_BUS_SUFFIX, vmPaths, type VmdDirectories } from "./vm-paths.js";
 
 // The set of supervisors, one per network, created on first use. A failure of one VM never touches another.
 
@@ -57,7 +57,7 @@ export class VmManager extends EventEmitter<VmManagerEvents> {
     const entries = await readdir(this.directories.runtimeRoot, { withFileTypes: true }).catch(() => []);
     const adopted: string[] = [];
     for (const entry of entries) {
-      if (!entry.isDirectory()) continue;
+      if (!entry.isDirectory() || entry.name.endsWith(DISPLAY_BUS_SUFFIX)) continue;
       if (describeNameProblem(entry.name)) {
         this.deps.log(`ignoring ${join(this.directories.runtimeRoot, entry.name)}: not a network's runtime directory`);
         continue;

@@ -16,6 +16,10 @@ export interface VmPaths {
   controlSocket: string;
   spiceSocket: string;
   waypipeSocket: string;
+  /** The VM's private display bus (display "dbus"): beside the runtime directory, not in it, because QEMU owns
+   *  the runtime directory and could put another socket (or a link to another bus) where the viewer connects. */
+  displayBusDir: string;
+  displayBusSocket: string;
   record: string;
   stateDir: string;
   stateDisk: string;
@@ -24,6 +28,9 @@ export interface VmPaths {
   /** The directory a store share serves: the generation's closure, mounted in virtiofsd's namespace only. */
   storeView: (tag: string) => string;
 }
+
+/** Network names have no '.', so no network's runtime directory ends like this. */
+export const DISPLAY_BUS_SUFFIX = ".dbus";
 
 // sockaddr_un.sun_path is 108 bytes including the terminating NUL.
 const UNIX_SOCKET_PATH_LIMIT = 107;
@@ -35,8 +42,9 @@ export function vmPaths(directories: VmdDirectories, network: string): VmPaths {
   }
   const runtimeDir = join(directories.runtimeRoot, network);
   const stateDir = join(directories.stateRoot, network);
-  const socket = (name: string) => {
-    const path = join(runtimeDir, name);
+  const displayBusDir = join(directories.runtimeRoot, `${network}${DISPLAY_BUS_SUFFIX}`);
+  const socket = (name: string, dir = runtimeDir) => {
+    const path = join(dir, name);
     if (Buffer.byteLength(path) > UNIX_SOCKET_PATH_LIMIT) {
       throw new ClanError(
         "InvalidArgument",
@@ -52,6 +60,8 @@ export function vmPaths(directories: VmdDirectories, network: string): VmPaths {
     controlSocket: socket("control.sock"),
     spiceSocket: socket("spice.sock"),
     waypipeSocket: socket("waypipe.sock"),
+    displayBusDir,
+    displayBusSocket: socket("bus", displayBusDir),
     record: join(runtimeDir, "vm.json"),
     stateDir,
     stateDisk: join(stateDir, "state.qcow2"),

@@ -44,6 +44,7 @@ beforeAll(async () => {
     {
       qemuBinary: "/nonexistent/qemu",
       virtiofsdBinary: "/nonexistent/virtiofsd",
+      dbusDaemonBinary: "/nonexistent/dbus-daemon",
       chooseAccelerator: () => Promise.resolve("tcg"),
       stopTimeouts: DEFAULT_STOP_TIMEOUTS,
       log: () => undefined,

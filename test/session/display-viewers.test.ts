@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -69,6 +69,7 @@ describe("DisplayViewers with a waypipe display", () => {
       registry,
       backend: () => backend,
       viewerBinary: "remote-viewer",
+      dbusViewer: ["/nonexistent/clan-viewer"],
       waypipeBinary: options.waypipeBinary ?? join(dir, "waypipe"),
       runtimeDir: "runtimeDir" in options ? options.runtimeDir : join(dir, "run", "clan-sessiond"),
       pidsChanged: () => pidChanges.push(viewers!.pids()),
@@ -158,3 +159,104 @@ function isRunning(pid: number): boolean {
   }
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] !== "Z";
 }
+
+// clan-viewer's stand-in records its argv (one file per start) and then behaves as the file "$RECORD.exit" says:
+// runs on when it is missing, or exits with the status written in it.
+const VIEWER_STAND_IN = `#!/bin/sh
+n=$(ls "$RECORD".args.* 2>/dev/null | wc -l)
+printf '%s\\n' "$@" >"$RECORD.args.$n"
+if [ -f "$RECORD.exit" ]; then echo "clan-viewer: stand-in says $(cat "$RECORD.exit")" >&2; exit "$(cat "$RECORD.exit")"; fi
+exec sleep 600
+`;
+
+describe("DisplayViewers with a dbus display (clan-viewer)", () => {
+  let dir: string;
+  let logs: string[];
+  let backend: RecordingBackend;
+  let viewers: DisplayViewers | undefined;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "clan-dbus-viewers-"));
+    logs = [];
+    backend = new RecordingBackend();
+    await writeFile(join(dir, "clan-viewer"), VIEWER_STAND_IN, { mode: 0o755 });
+    process.env.RECORD = join(dir, "record");
+  });
+
+  afterEach(async () => {
+    viewers?.closeAll();
+    delete process.env.RECORD;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function start(): DisplayViewers {
+    const registry = new NetworkRegistry();
+    registry.applyConfig(
+      ConfigSchema.parse({
+        networks: { family: { label: "Family", workspaces: ["2:family"], colour: "#2e7dbf", source: { profile: "/p/family" } } },
+      }),
+    );
+    viewers = new DisplayViewers({
+      registry,
+      backend: () => backend,
+      viewerBinary: "remote-viewer",
+      dbusViewer: [join(dir, "clan-viewer")],
+      waypipeBinary: "waypipe",
+      runtimeDir: join(dir, "run"),
+      pidsChanged: () => undefined,
+      log: (message) => logs.push(message),
+    });
+    return viewers;
+  }
+
+  const vm = (state: VmStatus["state"]): VmStatus =>
+    VmStatus.parse({ network: "family", state, generation: "/g", pid: 1, accelerator: "tcg", since: 0, error: "", display: "dbus", displaySocket: "/run/vmd/family.dbus/bus" });
+  const starts = async () => (await readdir(dir)).filter((name) => name.startsWith("record.args.")).length;
+  const exitWith = (code: number) => writeFile(join(dir, "record.exit"), String(code));
+
+  it("starts clan-viewer on the VM's display bus with the user's label and colour, and claims its windows", async () => {
+    const displays = start();
+    displays.vmChanged(vm("running"));
+    const pid = displays.pidOf("family")!;
+    const args = await waitFor("the stand-in's argv", () => readFile(join(dir, "record.args.0"), "utf8").catch(() => undefined));
+    expect(args.trim().split("\n")).toEqual(["--address", "unix:path=/run/vmd/family.dbus/bus", "--label", "Family", "--colour", "#2e7dbf"]);
+    expect(backend.claims.get(pid)).toEqual({ network: "family", workspace: "2:family", label: "Family", colour: "#2e7dbf" });
+  });
+
+  it("starts it again when it fails while the VM runs, and not once the VM has stopped", async () => {
+    const displays = start();
+    await exitWith(1);
+    displays.vmChanged(vm("running"));
+    await waitFor("a second start", async () => ((await starts()) >= 2 ? true : undefined), 10_000);
+    expect(logs.some((line) => line.includes("clan-viewer ended while the VM runs"))).toBe(true);
+    displays.vmChanged(vm("stopped"));
+    const after = await starts();
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await starts()).toBe(after);
+  });
+
+  it("says once that clan-viewer cannot run here, and does not start it again", async () => {
+    const displays = start();
+    await exitWith(69);
+    displays.vmChanged(vm("running"));
+    await waitFor("the notice", () => (logs.some((line) => line.includes("cannot run on this host")) ? true : undefined));
+    displays.vmChanged(vm("stopped"));
+    displays.vmChanged(vm("running"));
+    displays.networkEntered("family");
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await starts()).toBe(1);
+    expect(logs.filter((line) => line.includes("cannot run on this host"))).toHaveLength(1);
+  });
+
+  it("leaves it closed when the user closed it (exit 0), until the user enters the network again", async () => {
+    const displays = start();
+    await exitWith(0);
+    displays.vmChanged(vm("running"));
+    await waitFor("the viewer to exit", () => (displays.pidOf("family") === undefined ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await starts()).toBe(1);
+    await rm(join(dir, "record.exit"));
+    displays.networkEntered("family");
+    await waitFor("the start on entering", async () => ((await starts()) === 2 ? true : undefined));
+  });
+});

@@ -91,4 +91,29 @@ describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its f
     expect(counters.scanouts).toBeGreaterThanOrEqual(1);
     expect(counters.updates).toBeGreaterThan(0);
   }, 90_000);
+
+  it("draws without the stats timer while GTK has a session bus, and ends cleanly (exit 0) on SIGTERM", async () => {
+    // As clan-sessiond runs it: no CLAN_VIEWER_STATS (whose timer once hid a stalled loop), a session bus present.
+    await stopProcess(viewer);
+    const plain = execa("node", [join(REPO, "bin/clan-viewer.js"), "--address", bus.address, "--label", "family", "--colour", COLOUR], {
+      env: { ...process.env, DISPLAY: display, GDK_BACKEND: "x11", GSK_RENDERER: "cairo", WAYLAND_DISPLAY: "", CLAN_VIEWER_STATS: "", DBUS_SESSION_BUS_ADDRESS: bus.address },
+      reject: false,
+    });
+    const plainLog = collectOutput(plain);
+    const shot = join(OUTPUT, "copy-path-no-stats.png");
+    try {
+      await waitUntil(async () => {
+        if (plain.exitCode !== null) throw new Error(`clan-viewer exited: ${plainLog()}`);
+        await x11Screenshot(display, shot);
+        const text = await countPixels(shot, { x: BORDER, y: 24, width: WINDOW.width - 2 * BORDER, height: WINDOW.height - 24 - BORDER }, GUEST_TEXT, 8);
+        return text > 2000 ? text : undefined;
+      }, `the guest's text in the viewer:\n${plainLog()}`, 60_000);
+      plain.kill("SIGTERM");
+      const result = await Promise.race([plain, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000))]);
+      expect(result, `clan-viewer still runs 10 s after SIGTERM:\n${plainLog()}`).toBeDefined();
+      expect({ exitCode: result!.exitCode, signal: result!.signal ?? null }).toEqual({ exitCode: 0, signal: null });
+    } finally {
+      await stopProcess(plain);
+    }
+  }, 90_000);
 });

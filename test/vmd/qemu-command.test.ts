@@ -85,6 +85,21 @@ describe("qemuArguments", () => {
     ]);
   });
 
+  it("puts QEMU's D-Bus display on the VM's own bus, at the address clan-vmd chose, with a virtio VGA card", () => {
+    expect(command({ display: "dbus" })).toEqual([
+      ...TCG,
+      "-display", "dbus,addr=unix:path=/run/vmd/alpha.dbus/bus",
+      "-device", "virtio-vga",
+      ...USER_NETWORK,
+    ]);
+  });
+
+  it("refuses a vm.json that would name the display's bus, socket or options itself", () => {
+    for (const vm of [{ display: "dbus", displayAddress: "unix:path=/run/user/1000/bus" }, { display: "dbus,addr=unix:path=/tmp/x" }, { display: { kind: "dbus", addr: "unix:path=/tmp/x" } }]) {
+      expect(VmSpec.safeParse(vm).success, JSON.stringify(vm)).toBe(false);
+    }
+  });
+
   it("bridges waypipe through a third virtio-serial port", () => {
     expect(command({ display: "waypipe" })).toEqual([
       ...TCG,

@@ -23,6 +23,8 @@ describe("vmPaths", () => {
       controlSocket: "/run/user/1000/clan-vmd/alpha/control.sock",
       spiceSocket: "/run/user/1000/clan-vmd/alpha/spice.sock",
       waypipeSocket: "/run/user/1000/clan-vmd/alpha/waypipe.sock",
+      displayBusDir: "/run/user/1000/clan-vmd/alpha.dbus",
+      displayBusSocket: "/run/user/1000/clan-vmd/alpha.dbus/bus",
       record: "/run/user/1000/clan-vmd/alpha/vm.json",
       stateDir: "/var/lib/clan/alpha",
       stateDisk: "/var/lib/clan/alpha/state.qcow2",
