@@ -9,11 +9,13 @@ import { NetworksList } from "./networks-list.js";
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export class ManagerWindow {
   readonly window: any;
-  private readonly pages: any;
+  private readonly missing: any;
   private readonly leaflet: any;
   private readonly list: NetworksList;
   private readonly detail: NetworkDetailView;
-  private readonly detailPages: any;
+  private readonly detailPane: any;
+  private readonly noSelection: any;
+  private readonly detailScroller: any;
   private readonly detailTitle: any;
 
   constructor(gi: ManagerGi, app: any, model: ManagerModel) {
@@ -45,12 +47,10 @@ export class ManagerWindow {
     back.on("clicked", () => this.leaflet.setVisibleChild(sidebar));
     const detailHeader = new Adw.HeaderBar({ titleWidget: this.detailTitle, showStartTitleButtons: false });
     detailHeader.packStart(back);
-    this.detailPages = new Gtk.Stack();
-    this.detailPages.addNamed(new Adw.StatusPage({ iconName: "network-workgroup-symbolic", title: "Select a network", vexpand: true }), "none");
-    this.detailPages.addNamed(new Gtk.ScrolledWindow({ child: new Adw.Clamp({ child: this.detail.widget, maximumSize: 720 }), vexpand: true }), "detail");
+    this.noSelection = new Adw.StatusPage({ iconName: "network-workgroup-symbolic", title: "Select a network", vexpand: true });
+    this.detailScroller = new Gtk.ScrolledWindow({ child: new Adw.Clamp({ child: this.detail.widget, maximumSize: 720 }), vexpand: true });
     this.detailPane = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, hexpand: true });
-    this.detailPane.append(detailHeader);
-    this.detailPane.append(this.detailPages);
+    for (const child of [detailHeader, this.noSelection, this.detailScroller]) this.detailPane.append(child);
 
     this.leaflet = new Adw.Leaflet({ canNavigateBack: true });
     this.leaflet.append(sidebar);
@@ -66,23 +66,21 @@ export class ManagerWindow {
     this.leaflet.on("notify::folded", folded);
     folded();
 
-    this.pages = new Gtk.Stack();
-    this.pages.addNamed(missing, "missing");
-    this.pages.addNamed(this.leaflet, "networks");
-    this.window.setContent(this.pages);
+    this.missing = missing;
+    const content = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
+    for (const child of [missing, this.leaflet]) content.append(child);
+    this.window.setContent(content);
   }
 
-  private readonly detailPane: any;
-
   show(view: ManagerView): void {
-    if (view.kind === "sessiond-missing") {
-      this.pages.setVisibleChildName("missing");
-      return;
-    }
-    this.pages.setVisibleChildName("networks");
+    // Visibility rather than a Gtk.Stack: a stack's hidden pages stay in the accessibility tree as if shown.
+    this.missing.setVisible(view.kind === "sessiond-missing");
+    this.leaflet.setVisible(view.kind === "networks");
+    if (view.kind === "sessiond-missing") return;
     this.list.show(view.rows, view.selected);
+    this.noSelection.setVisible(view.detail === undefined);
+    this.detailScroller.setVisible(view.detail !== undefined);
     if (!view.detail) {
-      this.detailPages.setVisibleChildName("none");
       this.detailTitle.setTitle("");
       this.detailTitle.setSubtitle("");
       return;
@@ -90,6 +88,5 @@ export class ManagerWindow {
     this.detail.show(view.detail);
     this.detailTitle.setTitle(view.detail.title);
     this.detailTitle.setSubtitle(view.detail.name);
-    this.detailPages.setVisibleChildName("detail");
   }
 }

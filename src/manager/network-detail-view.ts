@@ -39,7 +39,7 @@ export class NetworkDetailView {
     this.widget = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 24, marginTop: 24, marginBottom: 24, marginStart: 12, marginEnd: 12 });
 
     const vm = new Adw.PreferencesGroup({ title: "Virtual machine" });
-    this.vmRow = textRow(gi, "State");
+    this.vmRow = textRow(gi, "VM state");
     const vmBox = new Gtk.Box({ spacing: 6, valign: Gtk.Align.CENTER });
     this.vmButtons = {
       start: this.button("Start", () => this.act((name) => actions.vmAction(name, "start"))),
@@ -61,11 +61,11 @@ export class NetworkDetailView {
     this.updateRow.addSuffix(this.rebuildButton);
     updates.add(this.updateRow);
 
-    this.generations = new RowGroup<GenerationRow>(gi, "Generations", (generation) => this.generationRow(generation));
+    this.generations = new RowGroup<GenerationRow>(gi, "Generations", "none in a profile (the network boots one fixed directory)", (generation) => this.generationRow(generation));
 
     const backups = new Adw.PreferencesGroup({ title: "Backups" });
     this.backupRows = {
-      state: textRow(gi, "State"),
+      state: textRow(gi, "Backup state"),
       lastSuccess: textRow(gi, "Last success"),
       nextDue: textRow(gi, "Next due"),
       repository: textRow(gi, "Repository"),
@@ -78,8 +78,8 @@ export class NetworkDetailView {
     const access = new Adw.PreferencesGroup({ title: "What it may touch" });
     this.modeRow = textRow(gi, "Network mode");
     access.add(this.modeRow);
-    this.shares = new RowGroup<string>(gi, "Shared folders", (share) => textRow(gi, share));
-    this.forwards = new RowGroup<string>(gi, "Port forwards", (forward) => textRow(gi, forward));
+    this.shares = new RowGroup<string>(gi, "Shared folders", "none", (share) => textRow(gi, share));
+    this.forwards = new RowGroup<string>(gi, "Port forwards", "none", (forward) => textRow(gi, forward));
 
     for (const group of [vm, updates, this.generations.widget, backups, access, this.shares.widget, this.forwards.widget]) this.widget.append(group);
   }
@@ -93,6 +93,7 @@ export class NetworkDetailView {
     this.optional(this.errorRow, detail.vm.error);
     this.optional(this.noticeRow, detail.notice);
     this.optional(this.jobRow, detail.job?.text ?? "");
+    this.jobRow.setTitle(detail.job?.running === false ? "Last action" : "In progress");
     this.progress.setVisible(detail.job?.running === true);
     if (detail.job?.running) {
       if (detail.job.fraction >= 0) this.progress.setFraction(detail.job.fraction);
@@ -113,8 +114,8 @@ export class NetworkDetailView {
     this.backupButton.setSensitive(backups.canBackUp);
 
     setSubtitle(this.modeRow, detail.access.networkMode);
-    this.shares.show(detail.access.shares.length > 0 ? detail.access.shares : ["none"]);
-    this.forwards.show(detail.access.forwards.length > 0 ? detail.access.forwards : ["none"]);
+    this.shares.show(detail.access.shares);
+    this.forwards.show(detail.access.forwards);
   }
 
   private generationRow(generation: GenerationRow): any {

@@ -10,8 +10,10 @@ export class RowGroup<Item> {
   private shown: string | undefined;
 
   constructor(
-    gi: ManagerGi,
+    private readonly gi: ManagerGi,
     title: string,
+    /** What the group says when the list is empty ("none"). */
+    private readonly placeholder: string,
     private readonly makeRow: (item: Item) => any,
   ) {
     this.widget = new gi.Adw.PreferencesGroup({ title });
@@ -22,7 +24,7 @@ export class RowGroup<Item> {
     if (key === this.shown) return;
     this.shown = key;
     for (const row of this.rows) this.widget.remove(row);
-    this.rows = items.map((item) => this.makeRow(item));
+    this.rows = items.length > 0 ? items.map((item) => this.makeRow(item)) : [textRow(this.gi, this.placeholder)];
     for (const row of this.rows) this.widget.add(row);
   }
 }
