@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { chown, mkdir, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/session/config/schema.js";
 import { below, findAll, findOne, outline, startAccessibilityBus, texts, type AccessibilityBus, type AccessibleNode } from "../helpers/accessibility.js";
@@ -18,6 +19,8 @@ import { startUserSession, type UserDaemon, type UserSession } from "../helpers/
 // Screenshots are kept in test-output/manager/ for people to look at.
 
 const APP = "clan-manager";
+/** Its GApplication id, which is also its Wayland app_id. */
+const APPLICATION_ID = "org.clan.Desktop.Manager";
 const ATSPI_LAUNCHER = "/usr/libexec/at-spi-bus-launcher";
 const nodeGtkReason = await import("node-gtk").then(
   () => "",
@@ -106,7 +109,8 @@ describe.skipIf(skip !== "")(`clan-manager under sway, read and driven through A
       env: { NIX_STATE_DIR: join(sway.runtimeDir, "nix-state") },
     });
     a11y = await startAccessibilityBus({ uid, gid }, user.env);
-    manager = user.spawn("node", [join(REPO, "bin", "clan-manager.js")], { GDK_BACKEND: "wayland" });
+    // Opened as the user opens it from a terminal: `clanctl manager`, which runs clan-manager in the foreground.
+    manager = user.spawn("node", [join(REPO, "bin", "clanctl.js"), "manager"], { GDK_BACKEND: "wayland" });
   });
 
   afterAll(async () => {
@@ -180,5 +184,20 @@ describe.skipIf(skip !== "")(`clan-manager under sway, read and driven through A
       const state = (await user.session.getNetwork("family").catch(() => undefined))?.vmState;
       return state !== undefined && rowTexts(now, "Family")?.includes(state) && rowTexts(now, "Club") ? true : undefined;
     });
+  }, 60_000);
+
+  it("clanctl manager again presents the open window: it returns at once and sway still has one manager window", async () => {
+    const again = user.spawn("node", [join(REPO, "bin", "clanctl.js"), "manager"], { GDK_BACKEND: "wayland" });
+    const result = await again.process;
+    expect(result.exitCode, again.output()).toBe(0);
+    const { stdout } = await execa("swaymsg", ["-s", sway.socketPath, "-t", "get_tree", "-r"]);
+    const windows: unknown[] = [];
+    const walk = (node: { app_id?: string; nodes?: unknown[]; floating_nodes?: unknown[] }) => {
+      if (node.app_id === APPLICATION_ID) windows.push(node);
+      for (const child of [...(node.nodes ?? []), ...(node.floating_nodes ?? [])]) walk(child as typeof node);
+    };
+    walk(JSON.parse(stdout) as Parameters<typeof walk>[0]);
+    expect(windows).toHaveLength(1);
+    expect(manager.process.exitCode).toBeNull();
   }, 60_000);
 });
