@@ -34,8 +34,8 @@ export interface AccessibilityBus {
   tree(app: string): Promise<AccessibleNode>;
   /** Runs one of the node's actions ("click" for a button). */
   act(app: string, found: Found, action: string): Promise<void>;
-  /** Selects the `child`-th child of a node that offers the Selection interface (a list). */
-  select(app: string, found: Found, child: number): Promise<void>;
+  /** Where the node is inside its window, in pixels (AT-SPI's window coordinates). */
+  extents(app: string, found: Found): Promise<{ x: number; y: number; width: number; height: number }>;
   stop(): Promise<void>;
 }
 
@@ -86,9 +86,7 @@ export async function startAccessibilityBus(user: DesktopUser, env: Record<strin
     act: async (app, found, action) => {
       await ask({ op: "action", app, path: found.path, action });
     },
-    select: async (app, found, child) => {
-      await ask({ op: "select", app, path: found.path, child });
-    },
+    extents: async (app, found) => (await ask<{ extents: { x: number; y: number; width: number; height: number } }>({ op: "extents", app, path: found.path })).extents,
     async stop() {
       probe.stdin?.end();
       await stopProcess(probe);

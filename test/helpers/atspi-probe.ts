@@ -5,7 +5,7 @@ import gi from "node-gtk";
 // line on stdin, for test/helpers/accessibility.ts:
 //   {"op":"tree","app":"clan-manager"}            → {"tree": AccessibleNode} (the application's accessibles)
 //   {"op":"action","app":…,"path":[…],"action":"click"} → {"done": true}
-//   {"op":"select","app":…,"path":[…],"child":N}  → {"done": true} (the Selection interface: choose a row)
+//   {"op":"extents","app":…,"path":[…]}           → {"extents": {x, y, width, height}} (in its window)
 // `path` is the child indices from the application down. Every failure is an {"error": "..."} line.
 
 interface AccessibleNode {
@@ -73,7 +73,7 @@ function at(app: any, path: number[]): any {
   return node;
 }
 
-function run(command: { op: string; app: string; path?: number[]; action?: string; child?: number }): unknown {
+function run(command: { op: string; app: string; path?: number[]; action?: string }): unknown {
   const app = application(command.app);
   if (command.op === "tree") return { tree: describe(app, { left: MAX_NODES }) };
   const node = at(app, command.path ?? []);
@@ -83,10 +83,11 @@ function run(command: { op: string; app: string; path?: number[]; action?: strin
     if (index < 0) throw new Error(`${node.getRoleName()} ${JSON.stringify(node.getName())} has no action ${JSON.stringify(command.action)} (it has ${names.join(", ") || "none"})`);
     return { done: node.getActionIface().doAction(index) === true };
   }
-  if (command.op === "select") {
-    const selection = node.getSelectionIface();
-    if (!selection) throw new Error(`${node.getRoleName()} ${JSON.stringify(node.getName())} offers no selection`);
-    return { done: selection.selectChild(command.child ?? 0) === true };
+  if (command.op === "extents") {
+    const component = node.getComponentIface();
+    if (!component) throw new Error(`${node.getRoleName()} ${JSON.stringify(node.getName())} has no extents`);
+    const rect = component.getExtents(Atspi.CoordType.WINDOW);
+    return { extents: { x: rect.x, y: rect.y, width: rect.width, height: rect.height } };
   }
   throw new Error(`unknown op ${JSON.stringify(command.op)}`);
 }
