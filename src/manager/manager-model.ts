@@ -65,10 +65,6 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
     feed.on("state", () => this.feedChanged());
   }
 
-  get selected(): string | undefined {
-    return this.selectedName;
-  }
-
   view(): ManagerView {
     const state = this.feed.state;
     if (state.kind === "sessiond-missing") return { kind: "sessiond-missing" };
