@@ -51,8 +51,9 @@ buildNpmPackage {
 
   # buildNpmPackage keeps the production dependencies and links package.json's bin entries into $out/bin. Besides:
   # the GNOME Shell extension (GNOME 45 and later load the ES-module build), the link handler for clan:// and
-  # nix:// links, whose Exec= gets the package's own clanctl, clanctl's shell completions and the D-Bus
-  # introspection XML (both generated into share/ by `npm run schemas`) where bash, zsh, fish and D-Bus tools look.
+  # nix:// links, whose Exec= gets the package's own clanctl, the manager window's launcher (the GNOME menu's
+  # "Clan Manager"), clanctl's shell completions and the D-Bus introspection XML (both generated into share/ by
+  # `npm run schemas`) where bash, zsh, fish and D-Bus tools look.
   postInstall = ''
     install -Dm644 share/bash-completion/completions/clanctl $out/share/bash-completion/completions/clanctl
     install -Dm644 share/zsh/site-functions/_clanctl $out/share/zsh/site-functions/_clanctl
@@ -64,6 +65,8 @@ buildNpmPackage {
     done
     install -D -m 0644 share/applications/clan-desktop-join.desktop $out/share/applications/clan-desktop-join.desktop
     substituteInPlace $out/share/applications/clan-desktop-join.desktop --replace-fail "Exec=clanctl " "Exec=$out/bin/clanctl "
+    install -D -m 0644 share/applications/clan-manager.desktop $out/share/applications/clan-manager.desktop
+    substituteInPlace $out/share/applications/clan-manager.desktop --replace-fail "Exec=clan-manager" "Exec=$out/bin/clan-manager"
   '';
 
   meta = {

@@ -16,8 +16,10 @@ DEBIAN_PACKAGES=(
   waybar i3blocks wtype xdotool
   # displays of network VMs; weston for the Wayland demo client the test guest forwards with waypipe
   virt-viewer waypipe weston
-  # clan-viewer: node-gtk (an optional npm dependency) builds against these and draws with GTK 4
+  # clan-viewer and clan-manager: node-gtk (an optional npm dependency) builds against these and draws with GTK 4
   pkg-config libgirepository1.0-dev libcairo2-dev gir1.2-gtk-4.0 gir1.2-adw-1
+  # the accessibility bus and library through which the manager's test reads and drives its window
+  at-spi2-core gir1.2-atspi-2.0
   # GNOME: the shell the extension is tested in (headless), its JavaScript runtime, glib-compile-schemas
   gnome-shell gjs
   # generations, rebuilds and sources

@@ -14,6 +14,7 @@ const ALLOWED: Record<string, string[]> = {
   vmd: ["shared"],
   viewer: ["shared"],
   bar: ["shared"],
+  manager: ["shared", "bar"],
   session: ["shared", "sway"],
   sway: ["shared", "session"],
   cli: ["shared", "session", "sway", "bar"],

@@ -149,6 +149,12 @@ const vpnCommands: Command[] = [
 
 const desktopCommands: Command[] = [
   command({
+    path: ["manager"],
+    summary: "open the manager window: every network, its VM, generations and backups (docs/manager.md)",
+    bus: "none",
+    run: async () => (await import("./manager-command.js")).runManagerCommand(),
+  }),
+  command({
     path: ["bar"],
     summary: "status bar module, fed by clan-sessiond's signals (docs/bar.md)",
     options: {

@@ -49,6 +49,8 @@ export interface UserSessionOptions {
   config: ConfigInput;
   /** How clan-sessiond finds the window manager (SWAYSOCK, WAYLAND_DISPLAY, …). */
   wmEnv: Record<string, string>;
+  /** More of the session's environment (NIX_STATE_DIR for nix-env as the user, …). */
+  env?: Record<string, string>;
 }
 
 export async function startUserSession(user: SessionUser, options: UserSessionOptions): Promise<UserSession> {
@@ -69,6 +71,7 @@ export async function startUserSession(user: SessionUser, options: UserSessionOp
     DBUS_SESSION_BUS_ADDRESS: busAddress,
     CLAN_DESKTOP_CONFIG: configFile,
     ...options.wmEnv,
+    ...options.env,
   };
   const children = new Set<ResultPromise>();
   const spawnAsUser = (command: string, args: string[], extraEnv: Record<string, string> = {}): UserDaemon => {

@@ -6,10 +6,13 @@ import { createConnection } from "node:net";
 // which is why plain Node can do it.
 
 const DISPLAY_ID = 1;
+const BTN_LEFT = 0x110;
 
 export interface VirtualPointer {
   /** Puts the pointer at (x, y) of a layout `width` × `height` pixels large. */
   moveTo(x: number, y: number, width: number, height: number): Promise<void>;
+  /** Presses and releases the left button where the pointer is. */
+  click(): Promise<void>;
   close(): void;
 }
 
@@ -76,6 +79,14 @@ export async function connectVirtualPointer(waylandSocket: string): Promise<Virt
       // motion_absolute(time, x, y, x_extent, y_extent), then frame
       send(pointerId, 1, [uint(Date.now() >>> 0), uint(x), uint(y), uint(width), uint(height)]);
       send(pointerId, 4, []);
+      await roundtrip();
+    },
+    async click() {
+      // button(time, button, state), each followed by frame; BTN_LEFT from linux/input-event-codes.h.
+      for (const state of [1, 0]) {
+        send(pointerId, 2, [uint(Date.now() >>> 0), uint(BTN_LEFT), uint(state)]);
+        send(pointerId, 4, []);
+      }
       await roundtrip();
     },
     close: () => socket.destroy(),

@@ -101,6 +101,10 @@ describe.skipIf(!hasNixpkgsLib)(`nixosModules.host with nixpkgs 25.05's lib${nix
     const install = system.package.arguments.postInstall;
     expect(install).toContain("share/applications/clan-desktop-join.desktop $out/share/applications/clan-desktop-join.desktop");
     expect(install).toContain('--replace-fail "Exec=clanctl " "Exec=$out/bin/clanctl "');
+    const managerFile = entries(readFileSync(join(repositoryRoot, "share/applications/clan-manager.desktop"), "utf8"));
+    expect(managerFile["Exec"]).toBe("clan-manager");
+    expect(install).toContain("share/applications/clan-manager.desktop $out/share/applications/clan-manager.desktop");
+    expect(install).toContain('--replace-fail "Exec=clan-manager" "Exec=$out/bin/clan-manager"');
     expect(install).toContain("dist/gnome-extension/esm/*/metadata.json");
     expect(install).toContain("$out/share/gnome-shell/extensions/");
     expect(system.package.arguments.postBuild).toContain("npm run build:gnome");

@@ -1,0 +1,80 @@
+import { connectSessionBus, onBusError } from "../shared/bus.js";
+import { SESSION_BUS_NAME } from "../shared/dbus-names.js";
+import { errorMessage, UsageError } from "../shared/errors.js";
+import { watchName } from "../shared/name-watch.js";
+import { SessionClient } from "../shared/session-client.js";
+import { SessionFeed } from "../bar/session-feed.js";
+import { loadManagerGi } from "./gi.js";
+import { ManagerModel } from "./manager-model.js";
+import { ManagerWindow } from "./manager-window.js";
+
+// clan-manager: the networks, their VMs, generations and backups in one window (docs/manager.md). A client of
+// clan-sessiond only. One instance per session: starting it again presents the open window.
+
+const APPLICATION_ID = "org.clan.Desktop.Manager";
+
+export async function main(argv: string[]): Promise<void> {
+  if (argv.length > 0) throw new UsageError(`usage: clan-manager (it takes no arguments, got ${JSON.stringify(argv[0])})`);
+  const gi = await loadManagerGi();
+  const { Adw, Gio, GLib } = gi;
+  const log = (message: string) => process.stderr.write(`clan-manager: ${message}\n`);
+  GLib.setPrgname("clan-manager");
+  GLib.setApplicationName("Clan Manager");
+  const app = new Adw.Application({ applicationId: APPLICATION_ID, flags: Gio.ApplicationFlags.FLAGS_NONE });
+  let window: ManagerWindow | undefined;
+
+  const start = () => {
+    const bus = connectSessionBus();
+    onBusError(bus, (error) => {
+      log(`lost the session bus: ${error.message}`);
+      process.exitCode = 1;
+      app.quit();
+    });
+    const feed = new SessionFeed<SessionClient>({
+      watch: (handlers) => watchName(bus, SESSION_BUS_NAME, handlers),
+      connect: () => SessionClient.connect(bus),
+      report: log,
+    });
+    const model = new ManagerModel(feed, { report: log, now: Date.now });
+    const shown = new ManagerWindow(gi, app, model);
+    // Several changes in one turn (a list read, then its signals) are drawn once, when GTK is idle.
+    let queued = false;
+    model.on("changed", () => {
+      if (queued) return;
+      queued = true;
+      GLib.idleAdd(GLib.PRIORITY_DEFAULT_IDLE, () => {
+        queued = false;
+        shown.show(model.view());
+        return false;
+      });
+    });
+    shown.show(model.view());
+    shown.window.present();
+    feed.start().catch((error: unknown) => log(`cannot follow clan-sessiond: ${errorMessage(error)}`));
+    app.on("shutdown", () => {
+      model.close();
+      bus.disconnect();
+    });
+    return shown;
+  };
+
+  app.on("activate", () => {
+    try {
+      window ??= start();
+      window.window.present();
+    } catch (error) {
+      // node-gtk drops what a signal handler throws: the manager ends, naming the cause.
+      log(`cannot open the window: ${errorMessage(error)}`);
+      process.exitCode = 1;
+      app.quit();
+    }
+  });
+  // GLib's main loop runs the process: Node's own signal handlers would not get to run.
+  for (const signal of [2, 15]) {
+    GLib.unixSignalAdd(GLib.PRIORITY_DEFAULT, signal, () => {
+      app.quit();
+      return false;
+    });
+  }
+  app.run([]);
+}

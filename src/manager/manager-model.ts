@@ -1,0 +1,189 @@
+import { EventEmitter } from "node:events";
+import { errorMessage } from "../shared/errors.js";
+import type { Job } from "../shared/job-api.js";
+import type { GenerationEntry, NetworkStatus } from "../shared/session-api.js";
+import type { SessionFeed, SessionLink } from "../bar/session-feed.js";
+import { networkDetail, networkRows, type NetworkDetail, type NetworkRow } from "./network-presentation.js";
+
+// The manager window's state, without GTK: which networks exist and how they are (from the bar's SessionFeed,
+// which follows clan-sessiond's bus name and NetworkChanged), which one the user selected, that network's
+// generations, and the jobs the window saw. Every change is announced once with "changed"; the widgets then
+// redraw from view(). Actions go to clan-sessiond and their refusals become a notice on the network.
+
+/** What the manager needs of clan-sessiond (SessionClient has it). */
+export interface ManagerSession extends SessionLink {
+  start(name: string): Promise<void>;
+  stop(name: string): Promise<void>;
+  pause(name: string): Promise<void>;
+  startRebuild(name: string): Promise<string>;
+  startRollback(name: string, to?: number): Promise<string>;
+  startBackup(name: string): Promise<string>;
+  generations(name: string): Promise<GenerationEntry[]>;
+  onJobChanged(listener: (job: Job) => void, onInvalid: (error: Error) => void): () => void;
+}
+
+export type ManagerView =
+  | { kind: "sessiond-missing" }
+  | { kind: "networks"; rows: NetworkRow[]; selected: string | undefined; detail: NetworkDetail | undefined };
+
+export interface ManagerModelEvents {
+  changed: [];
+}
+
+export type VmAction = "start" | "stop" | "pause";
+const ACTION_TITLES: Readonly<Record<VmAction | "rebuild" | "rollback" | "backup", string>> = {
+  start: "Start",
+  stop: "Stop",
+  pause: "Pause",
+  rebuild: "Rebuild",
+  rollback: "Roll back",
+  backup: "Back up",
+};
+
+export interface ManagerModelOptions {
+  report(message: string): void;
+  now(): number;
+}
+
+export class ManagerModel extends EventEmitter<ManagerModelEvents> {
+  private selectedName: string | undefined;
+  private generations: { network: string; list: GenerationEntry[] } | undefined;
+  private readonly lastJobs = new Map<string, Job>();
+  private readonly notices = new Map<string, string>();
+  private followed: ManagerSession | undefined;
+  private stopFollowingJobs: (() => void) | undefined;
+  /** Counts generation reads; a reply to an older one is dropped. */
+  private generationRead = 0;
+  /** The network's published generation when its list was last read: when that changes, the list is read again. */
+  private generationsReadAt: { network: string; generation: string } | undefined;
+
+  constructor(
+    private readonly feed: SessionFeed<ManagerSession>,
+    private readonly options: ManagerModelOptions,
+  ) {
+    super();
+    feed.on("state", () => this.feedChanged());
+  }
+
+  view(): ManagerView {
+    const state = this.feed.state;
+    if (state.kind === "sessiond-missing") return { kind: "sessiond-missing" };
+    const status = state.networks.find((network) => network.name === this.selectedName);
+    const detail = status
+      ? networkDetail(status, {
+          generations: this.generations?.network === status.name ? this.generations.list : [],
+          lastJob: this.lastJobs.get(status.name),
+          notice: this.notices.get(status.name) ?? "",
+          now: this.options.now(),
+        })
+      : undefined;
+    return { kind: "networks", rows: networkRows(state.networks), selected: status?.name, detail };
+  }
+
+  select(name: string | undefined): void {
+    if (name === this.selectedName) return;
+    this.selectedName = name;
+    this.generations = undefined;
+    this.generationsReadAt = undefined;
+    if (name !== undefined) this.readGenerations(name);
+    this.changed();
+  }
+
+  vmAction(name: string, action: VmAction): void {
+    this.call(name, action, (session) => session[action](name));
+  }
+
+  rebuild(name: string): void {
+    this.call(name, "rebuild", (session) => session.startRebuild(name));
+  }
+
+  rollback(name: string, to: number): void {
+    this.call(name, "rollback", (session) => session.startRollback(name, to));
+  }
+
+  backUp(name: string): void {
+    this.call(name, "backup", (session) => session.startBackup(name));
+  }
+
+  close(): void {
+    this.stopFollowingJobs?.();
+    this.feed.close();
+  }
+
+  private call(name: string, action: keyof typeof ACTION_TITLES, run: (session: ManagerSession) => Promise<unknown>): void {
+    const session = this.feed.session;
+    this.notices.delete(name);
+    if (!session) {
+      this.notices.set(name, `${ACTION_TITLES[action]}: clan-sessiond is not running`);
+      this.changed();
+      return;
+    }
+    this.changed();
+    run(session).catch((error: unknown) => {
+      this.notices.set(name, `${ACTION_TITLES[action]} failed: ${errorMessage(error)}`);
+      this.changed();
+    });
+  }
+
+  private feedChanged(): void {
+    const session = this.feed.session;
+    if (session !== this.followed) this.followJobs(session);
+    // A generation that changed under the window (a rollback, a rebuild, another client's) re-reads the list.
+    const status = this.selectedName === undefined ? undefined : this.statusOf(this.selectedName);
+    if (status && (this.generationsReadAt?.network !== status.name || this.generationsReadAt.generation !== status.generation)) {
+      this.readGenerations(status.name);
+    }
+    this.changed();
+  }
+
+  private followJobs(session: ManagerSession | undefined): void {
+    this.stopFollowingJobs?.();
+    this.stopFollowingJobs = undefined;
+    this.followed = session;
+    // A clan-sessiond that came back may have changed anything: the list is read again from it.
+    this.generationsReadAt = undefined;
+    if (!session) return;
+    this.stopFollowingJobs = session.onJobChanged(
+      (job) => this.jobChanged(job),
+      (error) => this.options.report(`ignoring a malformed JobChanged signal: ${error.message}`),
+    );
+  }
+
+  private jobChanged(job: Job): void {
+    this.lastJobs.set(job.network, job);
+    // A rollback or rebuild changes the generations; re-read them once it ended, whichever way.
+    if (job.state !== "running" && (job.kind === "rollback" || job.kind === "rebuild") && job.network === this.selectedName) {
+      this.readGenerations(job.network);
+    }
+    this.changed();
+  }
+
+  private readGenerations(name: string): void {
+    const session = this.feed.session;
+    if (!session) return;
+    const read = ++this.generationRead;
+    this.generationsReadAt = { network: name, generation: this.statusOf(name)?.generation ?? "" };
+    session.generations(name).then(
+      (list) => {
+        if (read !== this.generationRead || name !== this.selectedName) return;
+        this.generations = { network: name, list };
+        this.changed();
+      },
+      (error: unknown) => {
+        if (read !== this.generationRead || name !== this.selectedName) return;
+        this.generations = { network: name, list: [] };
+        this.options.report(`cannot read the generations of ${name}: ${errorMessage(error)}`);
+        this.changed();
+      },
+    );
+  }
+
+  private statusOf(name: string): NetworkStatus | undefined {
+    const state = this.feed.state;
+    return state.kind === "networks" ? state.networks.find((network) => network.name === name) : undefined;
+  }
+
+  private changed(): void {
+    this.emit("changed");
+  }
+}

@@ -1,0 +1,92 @@
+import type { ManagerGi } from "./gi.js";
+import type { ManagerModel, ManagerView } from "./manager-model.js";
+import { NetworkDetailView } from "./network-detail-view.js";
+import { NetworksList } from "./networks-list.js";
+
+// The window: a status page while clan-sessiond is not on the bus; otherwise a leaflet with the networks list on
+// the left and the selected network's detail on the right (one pane at a time when the window is narrow).
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export class ManagerWindow {
+  readonly window: any;
+  private readonly missing: any;
+  private readonly leaflet: any;
+  private readonly list: NetworksList;
+  private readonly detail: NetworkDetailView;
+  private readonly detailPane: any;
+  private readonly noSelection: any;
+  private readonly detailScroller: any;
+  private readonly detailTitle: any;
+
+  constructor(gi: ManagerGi, app: any, model: ManagerModel) {
+    const { Adw, Gtk } = gi;
+    this.window = new Adw.ApplicationWindow({ application: app, title: "Clan Manager", defaultWidth: 1000, defaultHeight: 760 });
+
+    const missing = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
+    missing.append(new Adw.HeaderBar({ titleWidget: new Adw.WindowTitle({ title: "Clan Manager" }) }));
+    missing.append(
+      new Adw.StatusPage({
+        iconName: "network-offline-symbolic",
+        title: "clan-sessiond is not running",
+        description: "The networks, their VMs and backups are run by clan-sessiond. This window shows them as soon as it starts.",
+        vexpand: true,
+      }),
+    );
+
+    this.list = new NetworksList(gi, (name) => {
+      model.select(name);
+      if (name !== undefined) this.leaflet.setVisibleChild(this.detailPane);
+    });
+    const sidebar = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, widthRequest: 300 });
+    sidebar.append(new Adw.HeaderBar({ titleWidget: new Adw.WindowTitle({ title: "Networks" }), showEndTitleButtons: false }));
+    sidebar.append(new Gtk.ScrolledWindow({ child: this.list.widget, vexpand: true, hscrollbarPolicy: Gtk.PolicyType.NEVER }));
+
+    this.detail = new NetworkDetailView(gi, model);
+    this.detailTitle = new Adw.WindowTitle({ title: "" });
+    const back = new Gtk.Button({ iconName: "go-previous-symbolic", tooltipText: "Networks" });
+    back.on("clicked", () => this.leaflet.setVisibleChild(sidebar));
+    const detailHeader = new Adw.HeaderBar({ titleWidget: this.detailTitle, showStartTitleButtons: false });
+    detailHeader.packStart(back);
+    this.noSelection = new Adw.StatusPage({ iconName: "network-workgroup-symbolic", title: "Select a network", vexpand: true });
+    this.detailScroller = new Gtk.ScrolledWindow({ child: new Adw.Clamp({ child: this.detail.widget, maximumSize: 720 }), vexpand: true });
+    this.detailPane = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, hexpand: true });
+    for (const child of [detailHeader, this.noSelection, this.detailScroller]) this.detailPane.append(child);
+
+    this.leaflet = new Adw.Leaflet({ canNavigateBack: true });
+    this.leaflet.append(sidebar);
+    const separator = this.leaflet.append(new Gtk.Separator({ orientation: Gtk.Orientation.VERTICAL }));
+    separator.setNavigatable(false);
+    this.leaflet.append(this.detailPane);
+    // The back button and the window buttons of each pane only where the leaflet shows one pane at a time.
+    const folded = () => {
+      const isFolded = this.leaflet.getFolded();
+      back.setVisible(isFolded);
+      detailHeader.setShowStartTitleButtons(isFolded);
+    };
+    this.leaflet.on("notify::folded", folded);
+    folded();
+
+    this.missing = missing;
+    const content = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
+    for (const child of [missing, this.leaflet]) content.append(child);
+    this.window.setContent(content);
+  }
+
+  show(view: ManagerView): void {
+    // Visibility rather than a Gtk.Stack: a stack's hidden pages stay in the accessibility tree as if shown.
+    this.missing.setVisible(view.kind === "sessiond-missing");
+    this.leaflet.setVisible(view.kind === "networks");
+    if (view.kind === "sessiond-missing") return;
+    this.list.show(view.rows, view.selected);
+    this.noSelection.setVisible(view.detail === undefined);
+    this.detailScroller.setVisible(view.detail !== undefined);
+    if (!view.detail) {
+      this.detailTitle.setTitle("");
+      this.detailTitle.setSubtitle("");
+      return;
+    }
+    this.detail.show(view.detail);
+    this.detailTitle.setTitle(view.detail.title);
+    this.detailTitle.setSubtitle(view.detail.name);
+  }
+}

@@ -1,0 +1,58 @@
+import type { Job } from "../../src/shared/job-api.js";
+import type { GenerationEntry } from "../../src/shared/session-api.js";
+import type { ManagerSession } from "../../src/manager/manager-model.js";
+import { ScriptedSession } from "../bar/scripted-session.js";
+
+// The bar's scripted clan-sessiond plus what the manager window asks of it: VM actions, backups, generations and
+// JobChanged. It exists to order replies and signals exactly; the real daemons drive the window in
+// test/manager/clan-manager.e2e.test.ts.
+
+export class ScriptedManagerSession extends ScriptedSession implements ManagerSession {
+  readonly generationLists = new Map<string, GenerationEntry[]>();
+  /** Calls that fail with this message, by method name. */
+  readonly refusals = new Map<string, string>();
+  generationReads = 0;
+  private jobListeners = new Set<(job: Job) => void>();
+
+  start(name: string): Promise<void> {
+    return this.answer("Start", name);
+  }
+
+  stop(name: string): Promise<void> {
+    return this.answer("Stop", name);
+  }
+
+  pause(name: string): Promise<void> {
+    return this.answer("Pause", name);
+  }
+
+  async startBackup(name: string): Promise<string> {
+    await this.answer("StartBackup", name);
+    return `backup-${name}-1`;
+  }
+
+  override async startRollback(name: string, to?: number): Promise<string> {
+    await this.answer("StartRollback", name, to);
+    return `rollback-${name}-1`;
+  }
+
+  async generations(name: string): Promise<GenerationEntry[]> {
+    this.generationReads++;
+    return this.generationLists.get(name) ?? [];
+  }
+
+  onJobChanged(listener: (job: Job) => void): () => void {
+    this.jobListeners.add(listener);
+    return () => this.jobListeners.delete(listener);
+  }
+
+  emitJob(job: Job): void {
+    for (const listener of this.jobListeners) listener(job);
+  }
+
+  private async answer(method: string, ...args: unknown[]): Promise<void> {
+    const refusal = this.refusals.get(method);
+    if (refusal) throw new Error(refusal);
+    this.calls.push(`${method}(${args.map((arg) => JSON.stringify(arg)).join(", ")})`);
+  }
+}
