@@ -38,9 +38,9 @@ export const storeViewBenchmark: Benchmark = {
         const startedAt = performance.now();
         const closure = await generationClosure(generation);
         const queriedAt = performance.now();
-        const fstab = await prepareStoreView(closure, viewDir);
+        const fstab = prepareStoreView(closure, viewDir);
         const laidOutAt = performance.now();
-        const pid = spawnDetached("unshare", storeViewUnshareArguments(VIRTIOFSD, viewDir, fstab, socket), join(runtime, `virtiofsd-${round}.out`));
+        const pid = spawnDetached("unshare", storeViewUnshareArguments(VIRTIOFSD, fstab, socket), join(runtime, `virtiofsd-${round}.out`), [], viewDir);
         try {
           await waitForSocket(socket, pid);
         } finally {

@@ -14,6 +14,7 @@ import { QmpClient } from "./qmp-client.js";
 import { GuestAgentSession } from "./guest-agent-session.js";
 import { snapshotStateDisk, thawIfFrozen } from "./state-snapshot.js";
 import { replaceStateDisk } from "./state-disk-replace.js";
+import type { ClosureCache } from "./closure-cache.js";
 import { escalateStop, type StopTimeouts } from "./stop-escalation.js";
 import { vmIdentity, type VmIdentity } from "./vm-identity.js";
 import { launchVm } from "./vm-launch.js";
@@ -29,6 +30,8 @@ import { NetworkVpn, NO_VPN } from "./vpn/network-vpn.js";
 export interface SupervisorDependencies {
   qemuBinary: string;
   virtiofsdBinary: string;
+  /** The store closures already computed, shared by every network of this clan-vmd. */
+  closureCache: ClosureCache;
   chooseAccelerator: (kernel: string) => Promise<Accelerator>;
   stopTimeouts: StopTimeouts;
   log: (message: string) => void;
@@ -233,6 +236,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         accelerator,
         qemuBinary: this.deps.qemuBinary,
         virtiofsdBinary: this.deps.virtiofsdBinary,
+        closureCache: this.deps.closureCache,
         signal: abort.signal,
         identity: this.identity,
         prepareNetwork: () => this.vpn.prepare(generation.vm),

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { ClanError } from "../shared/errors.js";
 import { pulseAudioServer } from "./audio-server.js";
+import type { ClosureCache } from "./closure-cache.js";
 import type { Generation } from "./generation.js";
 import { type Accelerator, qemuArguments } from "./qemu-command.js";
 import { closeAll, handOverFiles } from "./qemu-handover.js";
@@ -23,6 +24,7 @@ export interface LaunchOptions {
   accelerator: Accelerator;
   qemuBinary: string;
   virtiofsdBinary: string;
+  closureCache: ClosureCache;
   signal: AbortSignal;
   /** Who QEMU runs as when clan-vmd is root (vm-identity.ts); undefined: as clan-vmd's own user. */
   identity: VmIdentity | undefined;
