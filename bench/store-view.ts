@@ -1,18 +1,18 @@
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { execa } from "execa";
 import { isAlive, spawnDetached } from "../src/vmd/qemu-process.js";
 import { generationClosure, prepareStoreView, storeViewUnshareArguments } from "../src/vmd/store-view.js";
 import { type Benchmark, withGoal } from "./benchmark.js";
+import { buildClosureGeneration } from "./closure-generation.js";
 import { registerCleanup } from "./cleanup.js";
 import { median } from "./stats.js";
 
 // What serving a VM its own closure adds to a start: nix-store's closure query, laying out the view's
 // mountpoints, and virtiofsd's namespace binding every path until virtiofsd listens on its socket. Measured on a
-// generation built by the real Nix whose closure has the size of a NixOS system's (CLOSURE_PATHS store paths,
-// each a directory, imported at evaluation time so that no build runs). Needs root for the Nix store.
+// generation built by the real Nix whose closure has the size of a NixOS system's (closure-generation.ts). Needs
+// root for the Nix store.
 
 const CLOSURE_PATHS = 1500;
 const VIRTIOFSD = process.env.CLAN_VMD_VIRTIOFSD ?? "/usr/lib/qemu/virtiofsd";
@@ -29,7 +29,7 @@ export const storeViewBenchmark: Benchmark = {
       await rm(runtime, { recursive: true, force: true });
     });
     try {
-      const generation = await buildLargeGeneration(root);
+      const generation = await buildClosureGeneration(root, "clan-bench-store-view", CLOSURE_PATHS);
       const samples = { queryMs: [] as number[], layoutMs: [] as number[], serveMs: [] as number[], totalMs: [] as number[] };
       // One unmeasured round warms the page cache and Nix's database.
       for (let round = 0; round <= rounds; round++) {
@@ -38,9 +38,9 @@ export const storeViewBenchmark: Benchmark = {
         const startedAt = performance.now();
         const closure = await generationClosure(generation);
         const queriedAt = performance.now();
-        const fstab = await prepareStoreView(closure, viewDir);
+        const fstab = prepareStoreView(closure, viewDir);
         const laidOutAt = performance.now();
-        const pid = spawnDetached("unshare", storeViewUnshareArguments(VIRTIOFSD, viewDir, fstab, socket), join(runtime, `virtiofsd-${round}.out`));
+        const pid = spawnDetached("unshare", storeViewUnshareArguments(VIRTIOFSD, fstab, socket), join(runtime, `virtiofsd-${round}.out`), [], viewDir);
         try {
           await waitForSocket(socket, pid);
         } finally {
@@ -79,37 +79,4 @@ async function waitForSocket(socket: string, pid: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`virtiofsd did not create ${socket} within 10 s`);
     await sleep(2);
   }
-}
-
-/** A generation that depends on CLOSURE_PATHS directories, each imported into the store by builtins.path. */
-async function buildLargeGeneration(root: string): Promise<string> {
-  const sources = join(root, "sources");
-  for (let i = 0; i < CLOSURE_PATHS; i++) {
-    await mkdir(join(sources, `dep-${i}`), { recursive: true });
-    await writeFile(join(sources, `dep-${i}`, "content"), `dependency ${i} of the store-view benchmark\n`);
-  }
-  const expression = join(root, "generation.nix");
-  await writeFile(
-    expression,
-    `{ sources, count }:
-let
-  dependency = i: builtins.path { path = /. + "\${sources}/dep-\${toString i}"; name = "clan-bench-store-view-dep-\${toString i}"; };
-in builtins.derivation {
-  name = "clan-bench-store-view-generation";
-  system = "x86_64-linux";
-  builder = "/bin/busybox";
-  dependencies = builtins.concatStringsSep "\\n" (builtins.genList dependency count);
-  passAsFile = [ "dependencies" ];
-  args = [ "sh" "-c" "mkdir $out && cp $dependenciesPath $out/dependencies" ];
-}
-`,
-  );
-  const result = await execa(
-    "nix-build",
-    ["--no-out-link", "--option", "build-users-group", "", "--option", "sandbox-paths", "/bin/busybox",
-      "--argstr", "sources", sources, "--arg", "count", String(CLOSURE_PATHS), expression],
-    { reject: false },
-  );
-  if (result.exitCode !== 0) throw new Error(`nix-build failed: ${result.stderr}`);
-  return result.stdout.trim();
 }

@@ -13,6 +13,7 @@ import { DEFAULT_GENERATION_MEMORY_PERCENT } from "./host-access.js";
 import type { Accelerator } from "./qemu-command.js";
 import { DEFAULT_STOP_TIMEOUTS } from "./stop-escalation.js";
 import { VmManager } from "./vm-manager.js";
+import { ClosureCache } from "./closure-cache.js";
 import { claimPrivateDirectory } from "./runtime-directory.js";
 import { defaultDirectories, sharedRuntimeFallback } from "./vm-paths.js";
 import { canCreateNamespaces } from "./vpn/namespace.js";
@@ -67,6 +68,7 @@ export async function main(argv: string[]): Promise<void> {
     qemuBinary,
     virtiofsdBinary: process.env.CLAN_VMD_VIRTIOFSD ?? "/usr/lib/qemu/virtiofsd",
     dbusDaemonBinary: process.env.CLAN_VMD_DBUS_DAEMON ?? "dbus-daemon",
+    closureCache: new ClosureCache(),
     stopTimeouts: { ...DEFAULT_STOP_TIMEOUTS, powerdownMs: powerdownSeconds * 1000 },
     log,
     wireguardGoBinary: process.env.CLAN_VMD_WIREGUARD_GO ?? "wireguard-go",

@@ -2,9 +2,10 @@ import { closeSync, constants, openSync } from "node:fs";
 import { chown, mkdir, rename, rmdir, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ClanError } from "../shared/errors.js";
+import type { ClosureCache } from "./closure-cache.js";
 import type { Generation } from "./generation.js";
 import { isAlive, readTail, spawnDetached } from "./qemu-process.js";
-import { generationClosure, isStoreShare, prepareStoreView, storeViewUnshareArguments } from "./store-view.js";
+import { isStoreShare, prepareStoreView, storeViewUnshareArguments } from "./store-view.js";
 import { asIdentity, giveTo, type VmIdentity } from "./vm-identity.js";
 import type { VmPaths } from "./vm-paths.js";
 
@@ -18,13 +19,14 @@ export interface ShareDaemonOptions {
   generation: Generation;
   paths: VmPaths;
   virtiofsdBinary: string;
+  closureCache: ClosureCache;
   /** QEMU's identity, which must be able to connect to the socket. */
   identity: VmIdentity | undefined;
 }
 
 const SOCKET_APPEAR_TIMEOUT_MS = 5000;
 
-export async function startShareDaemons({ generation, paths, virtiofsdBinary, identity }: ShareDaemonOptions): Promise<number[]> {
+export async function startShareDaemons({ generation, paths, virtiofsdBinary, closureCache, identity }: ShareDaemonOptions): Promise<number[]> {
   const pids: number[] = [];
   try {
     for (const share of generation.vm.shares) {
@@ -52,9 +54,16 @@ export async function startShareDaemons({ generation, paths, virtiofsdBinary, id
           // directory into the new mount namespace, where it can be bound (an inherited descriptor could not be:
           // it stays in the old namespace), and the identity need not reach the view's parents.
           cwd = paths.storeView(share.tag);
-          const fstab = await prepareStoreView(await generationClosure(generation.resolvedPath), cwd);
+          const closure = await closureCache.closureOf(generation.resolvedPath);
+          let fstab: string;
+          try {
+            fstab = prepareStoreView(closure, cwd);
+          } catch (error) {
+            await closureCache.forget(generation.resolvedPath);
+            throw error;
+          }
           inherited.push(openSync(fstab, constants.O_RDONLY));
-          unshareArguments = storeViewUnshareArguments(virtiofsdBinary, ".", "/proc/self/fd/4", "/proc/self/fd/3/fs.sock");
+          unshareArguments = storeViewUnshareArguments(virtiofsdBinary, "/proc/self/fd/4", "/proc/self/fd/3/fs.sock");
         } else {
           unshareArguments = virtiofsdInNamespaces(virtiofsdBinary, share.source, "/proc/self/fd/3/fs.sock", share.readOnly);
         }
@@ -106,7 +115,7 @@ async function waitForSocket(path: string, pid: number, outputFile: string, what
   while (Date.now() < deadline) {
     if (await stat(path).catch(() => undefined)) return;
     if (!isAlive(pid)) throw new ClanError("QemuFailed", `${what} exited before creating its socket: ${(await readTail(outputFile, 1000)).trim()}`);
-    await sleep(20);
+    await sleep(5);
   }
   throw new ClanError("QemuFailed", `${what} did not create ${path} within ${SOCKET_APPEAR_TIMEOUT_MS} ms`);
 }

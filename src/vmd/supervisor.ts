@@ -15,6 +15,7 @@ import { QmpClient } from "./qmp-client.js";
 import { GuestAgentSession } from "./guest-agent-session.js";
 import { snapshotStateDisk, thawIfFrozen } from "./state-snapshot.js";
 import { replaceStateDisk } from "./state-disk-replace.js";
+import type { ClosureCache } from "./closure-cache.js";
 import { escalateStop, type StopTimeouts } from "./stop-escalation.js";
 import { vmIdentity, type VmIdentity } from "./vm-identity.js";
 import { launchVm } from "./vm-launch.js";
@@ -32,6 +33,8 @@ export interface SupervisorDependencies {
   virtiofsdBinary: string;
   /** Runs each dbus-display VM's own bus (display-bus.ts). */
   dbusDaemonBinary: string;
+  /** The store closures already computed, shared by every network of this clan-vmd. */
+  closureCache: ClosureCache;
   chooseAccelerator: (kernel: string) => Promise<Accelerator>;
   stopTimeouts: StopTimeouts;
   log: (message: string) => void;
@@ -237,6 +240,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         qemuBinary: this.deps.qemuBinary,
         virtiofsdBinary: this.deps.virtiofsdBinary,
         dbusDaemonBinary: this.deps.dbusDaemonBinary,
+        closureCache: this.deps.closureCache,
         signal: abort.signal,
         identity: this.identity,
         prepareNetwork: () => this.vpn.prepare(generation.vm),

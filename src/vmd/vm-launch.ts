@@ -4,6 +4,7 @@ import { execa } from "execa";
 import { ClanError } from "../shared/errors.js";
 import { pulseAudioServer } from "./audio-server.js";
 import { startDisplayBus } from "./display-bus.js";
+import type { ClosureCache } from "./closure-cache.js";
 import type { Generation } from "./generation.js";
 import { type Accelerator, qemuArguments } from "./qemu-command.js";
 import { closeAll, handOverFiles } from "./qemu-handover.js";
@@ -25,6 +26,7 @@ export interface LaunchOptions {
   qemuBinary: string;
   virtiofsdBinary: string;
   dbusDaemonBinary: string;
+  closureCache: ClosureCache;
   signal: AbortSignal;
   /** Who QEMU runs as when clan-vmd is root (vm-identity.ts); undefined: as clan-vmd's own user. */
   identity: VmIdentity | undefined;

@@ -8,8 +8,8 @@ import { qemuArguments, type Accelerator } from "../../src/vmd/qemu-command.js";
 import { vmPaths, type VmPaths } from "../../src/vmd/vm-paths.js";
 
 // Boots a generation with QEMU directly — clan-vmd's exact command line (qemuArguments), none of its
-// supervision — and waits for the guest's ready line on the control port. For tests of guest-side protocols
-// and for the cold-start benchmark's baseline.
+// supervision — and waits for the guest's ready line on the control port. For tests of guest-side protocols;
+// spawnUntilReady also times the cold-start benchmark's plain QEMU command.
 
 export interface BareVm {
   paths: VmPaths;
@@ -42,28 +42,53 @@ export async function bootBareQemu(options: BareBootOptions): Promise<BareVm> {
   }
   const args = qemuArguments({ network, generation, paths, accelerator: options.accelerator, withStateDisk });
 
+  const vm = await spawnUntilReady(options.qemuBinary ?? "qemu-system-x86_64", args, paths.controlSocket, options.readyTimeoutMs ?? 60_000).catch(
+    async (error: unknown) => {
+      await rm(paths.runtimeDir, { recursive: true, force: true });
+      throw error;
+    },
+  );
+  return {
+    paths,
+    readyAfterMs: vm.readyAfterMs,
+    control: vm.control,
+    stop: async () => {
+      await vm.stop();
+      await rm(paths.runtimeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ReadyQemu {
+  /** Milliseconds from spawning QEMU until the ready line arrived. */
+  readyAfterMs: number;
+  control: JsonLineConnection;
+  /** Closes the control connection and kills QEMU. */
+  stop(): Promise<void>;
+}
+
+/** Spawns `binary args` and waits for the guest's ready line on `controlSocket`, which the arguments must serve. */
+export async function spawnUntilReady(binary: string, args: string[], controlSocket: string, readyTimeoutMs: number): Promise<ReadyQemu> {
   const spawnedAt = performance.now();
-  const qemu = execa(options.qemuBinary ?? "qemu-system-x86_64", args, { reject: false, stdin: "ignore", all: true });
-  const stop = async () => {
+  const qemu = execa(binary, args, { reject: false, stdin: "ignore", all: true });
+  const kill = async () => {
     qemu.kill("SIGKILL");
     await qemu;
-    await rm(paths.runtimeDir, { recursive: true, force: true });
   };
   try {
-    const control = await connectWhileRunning(qemu, paths.controlSocket);
-    await readyLine(control, qemu, options.readyTimeoutMs ?? 60_000);
+    const control = await connectWhileRunning(qemu, controlSocket);
+    await readyLine(control, qemu, readyTimeoutMs);
     const readyAfterMs = performance.now() - spawnedAt;
     return {
-      paths,
       readyAfterMs,
       control,
       stop: async () => {
         control.close();
-        await stop();
+        await kill();
       },
     };
   } catch (error) {
-    await stop();
+    await kill();
     throw error;
   }
 }

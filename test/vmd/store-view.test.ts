@@ -49,9 +49,11 @@ describe("the store share", () => {
     await writeFile(join(store, "file-path"), "content");
     await symlink("/elsewhere", join(store, "link-path"));
     const view = join(root, "view with blank");
-    const fstab = await prepareStoreView(["dir-path", "file-path", "link-path"].map((name) => join(store, name)), view);
+    const fstab = prepareStoreView(["dir-path", "file-path", "link-path"].map((name) => join(store, name)), view);
     expect(fstab).toBe(`${view}.fstab`);
     expect((await readFile(fstab, "utf8")).split("\n")).toEqual([
+      "tmpfs /run tmpfs mode=0755 0 0",
+      `. ${VIEW_MOUNTPOINT} none bind,ro,X-mount.mkdir 0 0`,
       `${root}/fake\\040store/dir-path ${VIEW_MOUNTPOINT}/dir-path none bind,ro 0 0`,
       `${root}/fake\\040store/file-path ${VIEW_MOUNTPOINT}/file-path none bind,ro 0 0`,
       "",
@@ -116,7 +118,7 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`closures from the real Nix 
 
   it("mounted in its own namespace, the view lists only the closure, reads through, and refuses writes", async () => {
     const view = join(root, "view-a");
-    const fstab = await prepareStoreView(await generationClosure(built.generationA), view);
+    const fstab = prepareStoreView(await generationClosure(built.generationA), view);
     // Stands in for virtiofsd: reports what the source it is handed looks like from inside the namespace.
     const probe = join(root, "probe.sh");
     await writeFile(
@@ -131,7 +133,7 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`closures from the real Nix 
       ].join("\n"),
     );
     await chmod(probe, 0o755);
-    const result = await execa("unshare", storeViewUnshareArguments(probe, view, fstab, join(root, "unused.sock")), { reject: false });
+    const result = await execa("unshare", storeViewUnshareArguments(probe, fstab, join(root, "unused.sock")), { reject: false, cwd: view });
     expect(result.stderr).toBe("");
     const lines = result.stdout.split("\n");
     const closureNames = [built.generationA, built.libraryA, built.noteA, built.linkA].map((path) => basename(path)).sort();
