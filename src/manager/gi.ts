@@ -1,7 +1,6 @@
-import { ClanError } from "../shared/errors.js";
+import { loadNodeGtk } from "../shared/node-gtk.js";
 
-// node-gtk is an optional dependency (a native module built from source): clan-manager loads it at start and,
-// where it is missing or failed to build, says so and that clanctl offers the same actions.
+// The GObject namespaces clan-manager uses (node-gtk: src/shared/node-gtk.ts).
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface ManagerGi {
@@ -12,15 +11,7 @@ export interface ManagerGi {
 }
 
 export async function loadManagerGi(): Promise<ManagerGi> {
-  let gi: typeof import("node-gtk").default;
-  try {
-    gi = (await import("node-gtk")).default;
-  } catch (error) {
-    throw new ClanError(
-      "NotFound",
-      `node-gtk is not installed or did not build (${error instanceof Error ? error.message.split("\n")[0] : String(error)}); run scripts/setup.sh, or use clanctl, which offers the same actions`,
-    );
-  }
+  const gi = await loadNodeGtk("use clanctl, which offers the same actions");
   return {
     GLib: gi.require("GLib", "2.0"),
     Gio: gi.require("Gio", "2.0"),

@@ -1,7 +1,6 @@
-import { ClanError } from "../shared/errors.js";
+import { loadNodeGtk } from "../shared/node-gtk.js";
 
-// node-gtk is an optional dependency (a native module built from source): the viewer loads it at start and, where
-// it is missing or failed to build, says so instead of crashing with a module error.
+// The GObject namespaces the viewer uses (node-gtk: src/shared/node-gtk.ts).
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface Gi {
@@ -13,12 +12,7 @@ export interface Gi {
 }
 
 export async function loadGi(): Promise<Gi> {
-  let gi: typeof import("node-gtk").default;
-  try {
-    gi = (await import("node-gtk")).default;
-  } catch (error) {
-    throw new ClanError("NotFound", `node-gtk is not installed or did not build (${error instanceof Error ? error.message.split("\n")[0] : String(error)}); run scripts/setup.sh, or use the spice display`);
-  }
+  const gi = await loadNodeGtk("use the spice display");
   return {
     GLib: gi.require("GLib", "2.0"),
     Gio: gi.require("Gio", "2.0"),
