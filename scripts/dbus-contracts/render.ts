@@ -246,9 +246,50 @@ export function gnomeContract(): string {
 
 export const GNOME_CONTRACT_PATH = "src/gnome-extension/core/session-contract.ts";
 
+// ---- clanctl's one-shot commands (src/cli/wire/): the same fields, without zod ----
+
+export const WIRE_NETWORK_STATUS_PATH = "src/cli/wire/network-status-fields.ts";
+
+export function wireNetworkStatusFields(): string {
+  const status = SessionManagerContract.methods.GetNetwork.out[0].codec.dictionary!;
+  const itemTables = Object.entries(status.fields)
+    .filter(([, field]) => field.codec.dictionary)
+    .map(([key, field]) => [
+      `  ${key}: { ${Object.entries(field.codec.dictionary!.fields)
+        .map(([inner, item]) => `${inner}: ${JSON.stringify(item.codec.signature)}`)
+        .join(", ")} },`,
+    ])
+    .flat();
+  const lines: string[] = [
+    "// Generated from src/shared/contracts/session.ts by `npm run schemas`; do not edit.",
+    "// clanctl's one-shot commands read a network status without zod (network-status-decoder.ts): these are its fields.",
+    "",
+    "/** Every field of a network status and its D-Bus signature. */",
+    "export const NETWORK_STATUS_FIELDS = {",
+    ...Object.entries(status.fields).map(([key, field]) => `  ${key}: ${JSON.stringify(field.codec.signature)},`),
+    "} as const;",
+    "",
+    "/** The fields of the items of the list fields (aa{sv}). */",
+    "export const NETWORK_STATUS_ITEM_FIELDS = {",
+    ...itemTables,
+    "} as const;",
+    "",
+    "/** What stands in for a field an older clan-sessiond does not send; the others are required. */",
+    "export const NETWORK_STATUS_DEFAULTS = {",
+    ...Object.keys(status.fields).flatMap((key) => {
+      const field = NetworkStatus.shape[key as keyof typeof NetworkStatus.shape];
+      return field instanceof z.ZodDefault ? [`  ${key}: ${JSON.stringify(field.def.defaultValue)},`] : [];
+    }),
+    "};",
+    "",
+  ];
+  return lines.join("\n");
+}
+
 export function generatedFiles(): GeneratedFile[] {
   return [
     ...CONTRACTS.map((contract) => ({ path: `share/dbus-1/interfaces/${contract.name}.xml`, text: introspectionXml(contract) })),
     { path: GNOME_CONTRACT_PATH, text: gnomeContract() },
+    { path: WIRE_NETWORK_STATUS_PATH, text: wireNetworkStatusFields() },
   ];
 }

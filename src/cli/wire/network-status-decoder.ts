@@ -1,58 +1,26 @@
 import { ClanError } from "../../shared/errors.js";
 import type { NetworkStatus } from "../../shared/session-api.js";
+import { NETWORK_STATUS_DEFAULTS, NETWORK_STATUS_FIELDS, NETWORK_STATUS_ITEM_FIELDS } from "./network-status-fields.js";
 import { WireVariant, type WireValue } from "./wire-values.js";
 
 // A network's status (the a{sv} of ListNetworks and GetNetwork) as clanctl's one-shot commands read it: without
 // zod, whose loading alone costs more than these commands may take. Each field's D-Bus type is checked against
-// the table below, which the compiler holds to NetworkStatus's fields and a unit test to clan-sessiond's
-// encoder; the values of enumerations are not checked and stay strings, shown as text only.
+// the tables generated from the contract (network-status-fields.ts); the values of enumerations are not checked
+// and stay strings, shown as text only.
 
 type FieldSignature = "s" | "b" | "d" | "u" | "as" | "aa{sv}";
 
 /** NetworkStatus with its enumerations widened to the strings the wire carries. */
 export type WireNetworkStatus = { [K in keyof NetworkStatus]: NetworkStatus[K] extends string ? string : NetworkStatus[K] };
 
-export const NETWORK_STATUS_FIELDS = {
-  name: "s",
-  label: "s",
-  colour: "s",
-  workspaces: "as",
-  sourceKind: "s",
-  vmState: "s",
-  generation: "s",
-  error: "s",
-  focused: "b",
-  backupState: "s",
-  backupLastSuccess: "d",
-  backupLastAttempt: "d",
-  backupError: "s",
-  backupWarning: "s",
-  backupNextDue: "d",
-  backupRepositorySize: "d",
-  backupFreeSpace: "d",
-  updateAvailable: "b",
-  buildState: "s",
-  buildProgress: "d",
-  vpnState: "s",
-  vpnPeers: "u",
-  vpnLastHandshake: "d",
-  shares: "aa{sv}",
-  forwards: "aa{sv}",
-  networkMode: "s",
-  jobId: "s",
-  jobKind: "s",
-  jobPhase: "s",
-  jobProgress: "d",
-} as const satisfies Record<keyof NetworkStatus, FieldSignature>;
-
-const SHARE_FIELDS = { tag: "s", path: "s", readWrite: "b", granted: "b" } as const satisfies Record<keyof NetworkStatus["shares"][number], FieldSignature>;
-const FORWARD_FIELDS = { hostPort: "u", guestPort: "u" } as const satisfies Record<keyof NetworkStatus["forwards"][number], FieldSignature>;
-
-/** What a clan-sessiond from before these fields sends none of. */
-const DEFAULTS: Partial<Record<keyof NetworkStatus, WireValue>> = { sourceKind: "flake", shares: [], forwards: [], networkMode: "" };
+// Generated from the contract (npm run schemas); the compiler holds the tables to NetworkStatus's fields.
+const FIELDS: Record<keyof NetworkStatus, FieldSignature> = NETWORK_STATUS_FIELDS;
+const SHARE_FIELDS: Record<keyof NetworkStatus["shares"][number], FieldSignature> = NETWORK_STATUS_ITEM_FIELDS.shares;
+const FORWARD_FIELDS: Record<keyof NetworkStatus["forwards"][number], FieldSignature> = NETWORK_STATUS_ITEM_FIELDS.forwards;
+const DEFAULTS: Partial<Record<keyof NetworkStatus, WireValue>> = NETWORK_STATUS_DEFAULTS;
 
 export function decodeWireNetworkStatus(raw: WireValue | undefined): WireNetworkStatus {
-  const status = decodeDictionary(raw, NETWORK_STATUS_FIELDS, DEFAULTS, "a network status");
+  const status = decodeDictionary(raw, FIELDS, DEFAULTS, "a network status");
   return {
     ...status,
     shares: (status.shares as WireValue[]).map((share) => decodeDictionary(share, SHARE_FIELDS, {}, "a share")),

@@ -1,6 +1,7 @@
 import { Variant } from "@jellybrick/dbus-next";
 import { describe, expect, it } from "vitest";
-import { decodeWireNetworkStatus, NETWORK_STATUS_FIELDS } from "../../../src/cli/wire/network-status-decoder.js";
+import { decodeWireNetworkStatus } from "../../../src/cli/wire/network-status-decoder.js";
+import { NETWORK_STATUS_FIELDS } from "../../../src/cli/wire/network-status-fields.js";
 import { WireVariant, type WireValue } from "../../../src/cli/wire/wire-values.js";
 import { initialNetworkStatus, NetworkStatusDictionary, type NetworkStatus } from "../../../src/shared/session-api.js";
 
