@@ -14,6 +14,7 @@ const ENTRY_POINTS: Readonly<Record<string, readonly string[]>> = {
   "src/session/main.ts": ["main"],
   "src/vmd/main.ts": ["main"],
   "src/viewer/main.ts": ["main"],
+  "src/manager/main.ts": ["main"],
   "src/shared/run-main.ts": ["runMain"],
   "src/gnome-extension/extension.ts": ["*"],
   "src/gnome-extension/prefs.ts": ["*"],

@@ -88,19 +88,19 @@ export interface NetworkDetail {
   notice: string;
 }
 
-export function safeText(text: string): string {
+function safeText(text: string): string {
   return terminalSafe(text, { maxChars: MAX_TEXT });
 }
 
-export function safeColour(colour: string): string {
+function safeColour(colour: string): string {
   return /^#[0-9a-fA-F]{6}$/.test(colour) ? colour : FALLBACK_COLOUR;
 }
 
-export function vmStateText(status: NetworkStatus): string {
+function vmStateText(status: NetworkStatus): string {
   return status.vmState === "unavailable" ? "unknown (clan-vmd is not running)" : status.vmState;
 }
 
-export function networkWarnings(status: NetworkStatus): NetworkWarning[] {
+function networkWarnings(status: NetworkStatus): NetworkWarning[] {
   const warnings: NetworkWarning[] = [];
   if (status.vmState === "failed") warnings.push({ kind: "vm-failed", text: "VM failed" });
   if (status.backupState === "failed") warnings.push({ kind: "backup-failed", text: "backup failed" });
@@ -110,7 +110,7 @@ export function networkWarnings(status: NetworkStatus): NetworkWarning[] {
   return warnings;
 }
 
-export function networkRow(status: NetworkStatus): NetworkRow {
+function networkRow(status: NetworkStatus): NetworkRow {
   return {
     name: status.name,
     title: safeText(status.label || status.name),
@@ -132,7 +132,7 @@ function capitalised(text: string): string {
 }
 
 /** The running job from the network's status, else the outcome of the last job the window saw end. */
-export function jobLine(status: NetworkStatus, lastJob: Job | undefined): JobLine | undefined {
+function jobLine(status: NetworkStatus, lastJob: Job | undefined): JobLine | undefined {
   if (status.jobId !== "" && status.jobKind !== "") {
     const phase = status.jobPhase ? `: ${safeText(status.jobPhase)}` : "";
     return { text: `${capitalised(JOB_VERBS[status.jobKind])}${phase}`, fraction: status.jobProgress, running: true };
@@ -144,7 +144,7 @@ export function jobLine(status: NetworkStatus, lastJob: Job | undefined): JobLin
     : { text: `${title} done${lastJob.result ? `: ${safeText(lastJob.result)}` : ""}`, fraction: -1, running: false };
 }
 
-export function formatTime(ms: number, now: number): string {
+function formatTime(ms: number, now: number): string {
   if (ms <= 0) return "never";
   const date = new Date(ms);
   const pad = (value: number) => String(value).padStart(2, "0");
@@ -167,7 +167,7 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-export function generationRows(generations: readonly GenerationEntry[], busy: boolean, now: number): GenerationRow[] {
+function generationRows(generations: readonly GenerationEntry[], busy: boolean, now: number): GenerationRow[] {
   return [...generations]
     .sort((a, b) => b.number - a.number)
     .map((generation) => ({
