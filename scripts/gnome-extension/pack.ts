@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { createZip } from "./zip.js";
@@ -47,7 +47,8 @@ export function packExtension(root: string, zip: string, packer: Packer = availa
     execFileSync("gnome-extensions", ["pack", "--force", `--out-dir=${out}`, ...options, root], { stdio: "inherit" });
     const [packed] = readdirSync(out).filter((name) => name.endsWith(".shell-extension.zip"));
     if (packed === undefined) throw new Error(`gnome-extensions pack wrote no zip for ${root}`);
-    renameSync(join(out, packed), zip);
+    // A copy, not a rename: the temporary directory may be on another file system (a tmpfs /tmp, an overlay).
+    copyFileSync(join(out, packed), zip);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
