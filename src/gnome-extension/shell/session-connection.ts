@@ -41,6 +41,9 @@ export class SessionConnection {
   private peer: Peer | undefined;
   private connected = false;
   private readonly networks = new Map<string, NetworkStatus>();
+  /** Per ListNetworks call in flight: the networks a NetworkChanged has reported since it was sent. Its reply may
+   *  be older than those signals, and must not put an older status back. */
+  private readonly listsInFlight = new Set<Set<string>>();
   private readonly properties = new Map<string, unknown>();
   private methods = new Set<string>();
   private endEpisode: (() => void) | undefined;
@@ -95,11 +98,13 @@ export class SessionConnection {
     try {
       this.methods = await this.introspectMethods(peer);
       const all = await this.invoke(peer, "org.freedesktop.DBus.Properties", "GetAll", new this.platform.GLib.Variant("(s)", [SESSION_MANAGER_INTERFACE]));
-      const list = await this.invoke(peer, SESSION_MANAGER_INTERFACE, SESSION_METHODS.listNetworks, null);
+      const changedSince = new Set<string>();
+      this.listsInFlight.add(changedSince);
+      const list = await this.invoke(peer, SESSION_MANAGER_INTERFACE, SESSION_METHODS.listNetworks, null).finally(() => this.listsInFlight.delete(changedSince));
       if (episode.isEnded) return;
       this.properties.clear();
       for (const [key, value] of Object.entries((all.recursiveUnpack() as [Record<string, unknown>])[0])) this.properties.set(key, value);
-      this.replaceNetworks(list);
+      this.replaceNetworks(list, changedSince);
       this.connected = true;
       this.listener.connectedChanged(true);
     } catch (error) {
@@ -129,15 +134,18 @@ export class SessionConnection {
         const next = decodeNetworkStatus((parameters.recursiveUnpack() as unknown[])[0]);
         const previous = this.networks.get(next.name);
         this.networks.set(next.name, next);
+        for (const changedSince of this.listsInFlight) changedSince.add(next.name);
         if (this.connected) this.listener.changed(previous, next);
       } catch (error) {
         this.report("clan-sessiond sent an invalid NetworkChanged", error);
       }
     } else if (name === "NetworksChanged") {
       // Names only: the statuses of added networks come from a fresh list.
-      this.invoke(peer, SESSION_MANAGER_INTERFACE, SESSION_METHODS.listNetworks, null).then((list) => {
+      const changedSince = new Set<string>();
+      this.listsInFlight.add(changedSince);
+      this.invoke(peer, SESSION_MANAGER_INTERFACE, SESSION_METHODS.listNetworks, null).finally(() => this.listsInFlight.delete(changedSince)).then((list) => {
         if (this.peer !== peer) return;
-        this.replaceNetworks(list);
+        this.replaceNetworks(list, changedSince);
         this.listener.changed();
       }, (error) => this.report("cannot list clan-sessiond's networks", error));
     }
@@ -150,12 +158,15 @@ export class SessionConnection {
     if (this.connected) this.listener.changed();
   }
 
-  private replaceNetworks(list: GLib.Variant): void {
+  /** The listed networks replace the known ones, except that a status a NetworkChanged brought after the list was
+   *  asked for (`newerThanList`) is newer than the list's and stays. */
+  private replaceNetworks(list: GLib.Variant, newerThanList: ReadonlySet<string>): void {
+    const newer = new Map([...this.networks].filter(([name]) => newerThanList.has(name)));
     this.networks.clear();
     for (const raw of (list.recursiveUnpack() as unknown[][])[0] ?? []) {
       try {
         const status = decodeNetworkStatus(raw);
-        this.networks.set(status.name, status);
+        this.networks.set(status.name, newer.get(status.name) ?? status);
       } catch (error) {
         this.report("clan-sessiond listed an invalid network", error);
       }
