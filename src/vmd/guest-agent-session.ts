@@ -63,7 +63,8 @@ export class GuestAgentSession {
 
   private async connected(): Promise<GuestAgentClient> {
     if (this.client && !this.client.closed) return this.client;
-    this.client = await GuestAgentClient.connect(this.socketPath, 10_000);
+    // Generous: a reconnection can go unanswered for seconds (see GuestAgentClient.synchronise).
+    this.client = await GuestAgentClient.connect(this.socketPath, 30_000);
     return this.client;
   }
 }
