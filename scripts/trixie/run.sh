@@ -56,6 +56,13 @@ chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LAN
   sh -c 'cd "$0" && exec node node_modules/vitest/vitest.mjs run --project trixie --reporter=default --reporter=json --outputFile.json=/tmp/lane-report.json "$@"' \
   "$CHECKOUT" "$@" || status=$?
 cp "$ROOT/tmp/lane-report.json" "$report" || status=1
+# A test that leaves a process behind is a bug of that test: name it, then end it so that the root unmounts.
+for proc in /proc/[0-9]*; do
+  if [ "$(readlink "$proc/root" 2>/dev/null)" = "$ROOT" ]; then
+    echo "trixie lane: left behind by a test: pid ${proc#/proc/} $(tr '\0' ' ' <"$proc/cmdline" | cut -c1-160)" >&2
+    kill -KILL "${proc#/proc/}" 2>/dev/null || true
+  fi
+done
 rm -rf "$OUTPUT"
 if [ -d "$ROOT$CHECKOUT/.cache/test-output" ]; then
   cp -r "$ROOT$CHECKOUT/.cache/test-output" "$OUTPUT"

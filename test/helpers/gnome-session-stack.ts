@@ -100,10 +100,11 @@ export async function startGnomeSessionStack(gnome: HeadlessGnome, config: Confi
       return ((await properties["Get"]!(SESSION_MANAGER_INTERFACE, "ViewerPids")) as { value: Record<string, number> }).value;
     },
     async stop() {
-      // clan-vmd keeps its VMs across its own restart (re-adoption): stop them, or QEMU outlives the test.
+      // clan-sessiond first: while it runs it starts the focused network's VM again after stopAll. clan-vmd keeps
+      // its VMs across its own restart (re-adoption): stop them, or QEMU outlives the test.
+      await sessiond?.stop();
       await vms.stopAll().catch(() => undefined);
       bus.disconnect();
-      await sessiond?.stop();
       await vmd.stop();
     },
   };

@@ -83,9 +83,10 @@ export async function startSessionStack(options: { config: ConfigInput; daemonEn
     },
     waitForNetwork: (name, predicate, timeoutMs) => waitForNetworkStatus(session, name, predicate, timeoutMs),
     async stop() {
+      // clan-sessiond first: while it runs it starts the focused network's VM again after stopAll.
+      await sessiond.stop();
       await vms.stopAll().catch(() => undefined);
       clientBus.disconnect();
-      await sessiond.stop();
       await vmd.stop();
       await bus.stop();
       await rm(root, { recursive: true, force: true });

@@ -124,6 +124,8 @@ export async function startUserSession(user: SessionUser, options: UserSessionOp
       },
       waitForNetwork: (name, predicate, timeoutMs) => waitForNetworkStatus(session, name, predicate, timeoutMs),
       async stop() {
+        // clan-sessiond first: while it runs it starts the focused network's VM again after stopAll.
+        await sessiond.stop();
         await vms.stopAll().catch(() => undefined);
         openClient.disconnect();
         // Daemons first, the bus they are on last.
