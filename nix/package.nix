@@ -3,7 +3,8 @@
 # step with the lock. The lock has no `resolved` URLs (npm here is set to omit them), so each package's tarball URL
 # is made from npmRegistry: <registry>/<name>/-/<name without scope>-<version>.tgz, as npm's registry serves them.
 # buildNpmPackage's default nodejs (an LTS release) satisfies package.json's engines (>= 20.19).
-{ lib, buildNpmPackage, importNpmLock, glib, npmRegistry ? null }:
+{ lib, buildNpmPackage, importNpmLock, glib, pkg-config, python3, gobject-introspection, cairo, gtk4, libadwaita
+, wrapGAppsHook4, npmRegistry ? null }:
 let
   packageJson = lib.importJSON ../package.json;
   packageLock = lib.importJSON ../package-lock.json;
@@ -40,13 +41,18 @@ buildNpmPackage {
   npmDeps = importNpmLock { package = packageJson; packageLock = withTarballUrls; };
   npmConfigHook = importNpmLock.npmConfigHook;
 
-  # The build is `tsc`, then the GNOME Shell extension; no dependency needs its install script (esbuild's, pulled in
-  # by tsx, would try to fetch a binary in the sandbox; its platform package already holds the binary).
+  # The build is `tsc`, then the GNOME Shell extension. Install scripts stay off (esbuild's, pulled in by tsx, would
+  # try to fetch a binary in the sandbox; its platform package already holds the binary) except node-gtk's, below.
   npmFlags = [ "--ignore-scripts" ];
-  # The extension's settings schema is compiled with glib-compile-schemas.
-  nativeBuildInputs = [ glib ];
+  # glib-compile-schemas for the extension's settings schema; node-gyp's tools for node-gtk; wrapGAppsHook4 gives
+  # bin/ the GI_TYPELIB_PATH of GTK 4 and libadwaita, which clan-viewer and clan-manager load at run time.
+  nativeBuildInputs = [ glib pkg-config python3 gobject-introspection wrapGAppsHook4 ];
+  buildInputs = [ glib cairo gobject-introspection gtk4 libadwaita ];
+  # node-gtk (clan-viewer, clan-manager) is the one dependency with native code. Its install script would download a
+  # prebuilt binary, which the sandbox forbids: it is built from source against the node that runs the build.
   postBuild = ''
     npm run build:gnome
+    npm rebuild node-gtk --ignore-scripts=false --build-from-source --nodedir="$(dirname "$(dirname "$(command -v node)")")"
   '';
 
   # buildNpmPackage keeps the production dependencies and links package.json's bin entries into $out/bin. Besides:

@@ -14,6 +14,7 @@ in
 lib.fix (pkgs: named [
   "coreutils" "util-linux" "socat" "waypipe" "mumble" "yggdrasil" "jq" "hjson-go" "syncthing" "wireguard-tools"
   "zerotierone" "openssh" "virtiofsd" "restic" "virt-viewer" "nodejs" "nix" "pipewire" "glib"
+  "pkg-config" "python3" "gobject-introspection" "cairo" "gtk4" "libadwaita" "wrapGAppsHook4"
 ]
 // {
   runtimeShell = "${package "bash" { }}/bin/bash";
