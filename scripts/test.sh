@@ -14,7 +14,17 @@ npm run --silent typecheck
 reports=$(mktemp -d)
 trap 'rm -rf "$reports"' EXIT
 status=0
+# What the tests start. One still running after the lane is a leak of some test: named below, not failed on (a
+# process slow to exit would fail a run for nothing), so that the next reader finds it.
+started_by_tests='^(qemu-system|virtiofsd|sway|swaybar|i3|i3bar|Xvfb|gnome-shell|dbus-daemon|wireguard-go|yggdrasil|passt|pasta|waypipe|remote-viewer|restic)'
+running_before=" $(pgrep -d ' ' "$started_by_tests" || true) "
 npx vitest run --project unit --project e2e --reporter=default --reporter=json --outputFile.json="$reports/host.json" "$@" || status=$?
+for pid in $(pgrep "$started_by_tests" || true); do
+  case "$running_before" in
+    *" $pid "*) ;;
+    *) echo "left behind by a test: $(ps -o pid=,user=,etime=,args= -p "$pid" | cut -c1-200)" >&2 ;;
+  esac
+done
 
 echo
 echo "=== trixie lane (Debian 13 root) ==="
