@@ -220,8 +220,10 @@ export class GnomeProbe {
     await this.probe["Screenshot"]!(path);
   }
 
-  /** Clicks the menu item called `name` (in the menu or a network's submenu). */
+  /** Clicks the menu item called `name` (in the menu or a network's submenu), once the extension has shown it. */
   async activateItem(name: string): Promise<void> {
+    // Right after the shell starts, the extension may not have had clan-sessiond's list yet (seen under load).
+    await this.waitForMenu((menu) => (menu.items ?? []).some((item) => item.name === name), `menu item ${name}`, 60_000);
     await this.probe["ActivateItem"]!(name);
   }
 
