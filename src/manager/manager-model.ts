@@ -48,7 +48,15 @@ const ACTION_TITLES: Readonly<Record<VmAction | "rebuild" | "rollback" | "backup
 export interface ManagerModelOptions {
   report(message: string): void;
   now(): number;
+  /** Runs `run` every `ms` until the returned function is called. */
+  every(ms: number, run: () => void): () => void;
 }
+
+/**
+ * How often the build log is read while a rebuild of the shown network runs: a build's output lines come without a
+ * signal, and only then. Nothing is read on a timer while nothing builds.
+ */
+const BUILD_LOG_REFRESH_MS = 1000;
 
 export class ManagerModel extends EventEmitter<ManagerModelEvents> {
   private selectedName: string | undefined;
@@ -66,6 +74,8 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
   private readonly snapshots = new NetworkRead<BackupSnapshot[]>((name) => this.session().backups(name), () => this.changed());
   /** The network's last backup success when its snapshots were last read: a newer one re-reads them. */
   private snapshotsReadAt: { network: string; lastSuccess: number } | undefined;
+  /** Stops reading the build log every BUILD_LOG_REFRESH_MS; set while the selected network builds. */
+  private stopFollowingLog: (() => void) | undefined;
 
   constructor(
     private readonly feed: SessionFeed<ManagerSession>,
@@ -103,7 +113,7 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
     if (name !== undefined) {
       this.readGenerations(name);
       this.readSelected(name);
-    }
+    } else this.followLog(undefined);
     this.changed();
   }
 
@@ -129,6 +139,7 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
   }
 
   close(): void {
+    this.followLog(undefined);
     this.stopFollowingJobs?.();
     this.feed.close();
   }
@@ -157,18 +168,32 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
       this.readGenerations(status.name);
     }
     if (status) this.readSelected(status.name, status);
+    else this.followLog(undefined);
     this.changed();
   }
 
   /** Reads what changed of the selected network's build log and snapshots (all of it for a newly chosen network). */
   private readSelected(name: string, status = this.statusOf(name)): void {
+    const building = status?.buildState === "building" || status?.jobKind === "rebuild";
+    this.followLog(this.feed.session && building ? name : undefined);
     if (!this.feed.session || !status) return;
-    const building = status.buildState === "building" || status.jobKind === "rebuild";
     if (building || this.buildLog.of(name) === undefined) this.buildLog.refresh(name);
     if (hasBackup(status) && (this.snapshotsReadAt?.network !== name || this.snapshotsReadAt.lastSuccess !== status.backupLastSuccess)) {
       this.snapshotsReadAt = { network: name, lastSuccess: status.backupLastSuccess };
       this.snapshots.refresh(name);
     }
+  }
+
+  /** Reads `network`'s build log every BUILD_LOG_REFRESH_MS from now on; undefined stops it. */
+  private followLog(network: string | undefined): void {
+    if (network === undefined) {
+      this.stopFollowingLog?.();
+      this.stopFollowingLog = undefined;
+      return;
+    }
+    this.stopFollowingLog ??= this.options.every(BUILD_LOG_REFRESH_MS, () => {
+      if (this.selectedName !== undefined) this.buildLog.refresh(this.selectedName);
+    });
   }
 
   private session(): ManagerSession {
