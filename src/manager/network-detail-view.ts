@@ -82,7 +82,7 @@ export class NetworkDetailView {
     this.backupButton = this.button("Back up now", () => this.act((name) => actions.backUp(name)));
     this.backupRows.state.addSuffix(this.backupButton);
     for (const row of Object.values(this.backupRows)) backups.add(row);
-    this.snapshots = new SnapshotPicker(gi, () => this.current, (name, snapshot) => actions.restore(name, snapshot));
+    this.snapshots = new SnapshotPicker(gi, (name, snapshot) => actions.restore(name, snapshot));
 
     const access = new Adw.PreferencesGroup({ title: "What it may touch" });
     this.modeRow = textRow(gi, "Network mode");
@@ -123,7 +123,7 @@ export class NetworkDetailView {
     for (const key of ["lastSuccess", "nextDue", "repository"] as const) this.backupRows[key].setVisible(backups.configured);
     this.backupButton.setSensitive(backups.canBackUp);
     this.snapshots.widget.setVisible(backups.configured);
-    this.snapshots.show(backups.snapshots, backups.snapshotsNote);
+    this.snapshots.show(detail.name, backups.snapshots, backups.snapshotsNote);
 
     setSubtitle(this.modeRow, detail.access.networkMode);
     this.shares.show(detail.access.shares);
