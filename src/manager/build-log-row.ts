@@ -11,7 +11,7 @@ export class BuildLogRow {
   private readonly scroller: any;
   private wasBuilding = false;
 
-  constructor(private readonly gi: ManagerGi) {
+  constructor(gi: ManagerGi) {
     const { Adw, Gtk } = gi;
     this.widget = new Adw.ExpanderRow({ title: "Build log" });
     this.label = new Gtk.Label({ useMarkup: false, wrap: true, wrapMode: gi.Pango.WrapMode.WORD_CHAR, xalign: 0, yalign: 0, selectable: false });
@@ -20,6 +20,9 @@ export class BuildLogRow {
     this.label.setMarginEnd(12);
     this.scroller = new Gtk.ScrolledWindow({ child: this.label, minContentHeight: 120, maxContentHeight: 320, propagateNaturalHeight: true });
     this.widget.addRow(this.scroller);
+    // Once GTK laid out a longer log, the adjustment grows: the end of the log is what is in view.
+    const adjustment = this.scroller.getVadjustment();
+    adjustment.on("changed", () => adjustment.setValue(adjustment.getUpper() - adjustment.getPageSize()));
   }
 
   show(log: string, building: boolean): void {
@@ -27,13 +30,6 @@ export class BuildLogRow {
     this.widget.setSubtitle(building ? "the rebuild is running" : "the last build");
     if (building && !this.wasBuilding) this.widget.setExpanded(true);
     this.wasBuilding = building;
-    if (this.label.getLabel() === log) return;
-    this.label.setLabel(log);
-    // After GTK laid the new text out, the end of the log is what is in view.
-    this.gi.GLib.idleAdd(this.gi.GLib.PRIORITY_DEFAULT_IDLE, () => {
-      const adjustment = this.scroller.getVadjustment();
-      adjustment.setValue(adjustment.getUpper());
-      return false;
-    });
+    if (this.label.getLabel() !== log) this.label.setLabel(log);
   }
 }
