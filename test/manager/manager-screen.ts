@@ -60,8 +60,9 @@ export function managerScreen(a11y: AccessibilityBus, sway: HeadlessSway, pointe
           try {
             last = await tree();
           } catch (error) {
-            // Until GTK has registered the window with the accessibility bus, or when a row went away mid-read.
-            if (/no application|no longer exists/.test((error as Error).message)) return undefined;
+            // Until GTK has registered the window with the accessibility bus, when a row went away mid-read, or when
+            // a read took longer than D-Bus waits for a reply (a loaded machine): the wait's own bound decides.
+            if (/no application|no longer exists|Did not receive a reply/.test((error as Error).message)) return undefined;
             throw error;
           }
           return probe(last);
