@@ -8,6 +8,7 @@ export interface ManagerGi {
   Gio: any;
   Gtk: any;
   Adw: any;
+  Pango: any;
 }
 
 export async function loadManagerGi(): Promise<ManagerGi> {
@@ -17,5 +18,6 @@ export async function loadManagerGi(): Promise<ManagerGi> {
     Gio: gi.require("Gio", "2.0"),
     Gtk: gi.require("Gtk", "4.0"),
     Adw: gi.require("Adw", "1"),
+    Pango: gi.require("Pango", "1.0"),
   };
 }

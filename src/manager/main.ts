@@ -35,7 +35,11 @@ export async function main(argv: string[]): Promise<void> {
       connect: () => SessionClient.connect(bus),
       report: log,
     });
-    const model = new ManagerModel(feed, { report: log, now: Date.now });
+    const every = (ms: number, run: () => void) => {
+      const timer = setInterval(run, ms);
+      return () => clearInterval(timer);
+    };
+    const model = new ManagerModel(feed, { report: log, now: Date.now, every });
     const shown = new ManagerWindow(gi, app, model);
     // Several changes in one turn (a list read, then its signals) are drawn once, when GTK is idle.
     let queued = false;

@@ -1,13 +1,14 @@
 import { EventEmitter } from "node:events";
-import { errorMessage } from "../shared/errors.js";
+import { ClanError, errorMessage } from "../shared/errors.js";
 import type { Job } from "../shared/job-api.js";
-import type { GenerationEntry, NetworkStatus } from "../shared/session-api.js";
+import type { BackupSnapshot, GenerationEntry, NetworkStatus } from "../shared/session-api.js";
 import type { SessionFeed, SessionLink } from "../bar/session-feed.js";
-import { networkDetail, networkRows, type NetworkDetail, type NetworkRow } from "./network-presentation.js";
+import { hasBackup, networkDetail, networkRows, type NetworkDetail, type NetworkRow } from "./network-presentation.js";
+import { NetworkRead } from "./network-read.js";
 
 // The manager window's state, without GTK: which networks exist and how they are (from the bar's SessionFeed,
 // which follows clan-sessiond's bus name and NetworkChanged), which one the user selected, that network's
-// generations, and the jobs the window saw. Every change is announced once with "changed"; the widgets then
+// generations, build log and backup snapshots, and the jobs the window saw. Every change is announced once with "changed"; the widgets then
 // redraw from view(). Actions go to clan-sessiond and their refusals become a notice on the network.
 
 /** What the manager needs of clan-sessiond (SessionClient has it). */
@@ -18,7 +19,10 @@ export interface ManagerSession extends SessionLink {
   startRebuild(name: string): Promise<string>;
   startRollback(name: string, to?: number): Promise<string>;
   startBackup(name: string): Promise<string>;
+  startRestore(name: string, snapshot?: string): Promise<string>;
   generations(name: string): Promise<GenerationEntry[]>;
+  buildLog(name: string): Promise<string>;
+  backups(name: string): Promise<BackupSnapshot[]>;
   onJobChanged(listener: (job: Job) => void, onInvalid: (error: Error) => void): () => void;
 }
 
@@ -31,19 +35,28 @@ export interface ManagerModelEvents {
 }
 
 export type VmAction = "start" | "stop" | "pause";
-const ACTION_TITLES: Readonly<Record<VmAction | "rebuild" | "rollback" | "backup", string>> = {
+const ACTION_TITLES: Readonly<Record<VmAction | "rebuild" | "rollback" | "backup" | "restore", string>> = {
   start: "Start",
   stop: "Stop",
   pause: "Pause",
   rebuild: "Rebuild",
   rollback: "Roll back",
   backup: "Back up",
+  restore: "Restore",
 };
 
 export interface ManagerModelOptions {
   report(message: string): void;
   now(): number;
+  /** Runs `run` every `ms` until the returned function is called. */
+  every(ms: number, run: () => void): () => void;
 }
+
+/**
+ * How often the build log is read while a rebuild of the shown network runs: a build's output lines come without a
+ * signal, and only then. Nothing is read on a timer while nothing builds.
+ */
+const BUILD_LOG_REFRESH_MS = 1000;
 
 export class ManagerModel extends EventEmitter<ManagerModelEvents> {
   private selectedName: string | undefined;
@@ -56,6 +69,13 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
   private generationRead = 0;
   /** The network's published generation when its list was last read: when that changes, the list is read again. */
   private generationsReadAt: { network: string; generation: string } | undefined;
+  /** The build log, read while a rebuild of the selected network runs and once when it ends. */
+  private readonly buildLog = new NetworkRead<string>((name) => this.session().buildLog(name), () => this.changed());
+  private readonly snapshots = new NetworkRead<BackupSnapshot[]>((name) => this.session().backups(name), () => this.changed());
+  /** The network's last backup success when its snapshots were last read: a newer one re-reads them. */
+  private snapshotsReadAt: { network: string; lastSuccess: number } | undefined;
+  /** Stops reading the build log every BUILD_LOG_REFRESH_MS; set while the selected network builds. */
+  private stopFollowingLog: (() => void) | undefined;
 
   constructor(
     private readonly feed: SessionFeed<ManagerSession>,
@@ -74,6 +94,8 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
           generations: this.generations?.network === status.name ? this.generations.list : [],
           lastJob: this.lastJobs.get(status.name),
           notice: this.notices.get(status.name) ?? "",
+          buildLog: this.buildLog.of(status.name),
+          snapshots: this.snapshots.of(status.name),
           now: this.options.now(),
         })
       : undefined;
@@ -85,7 +107,13 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
     this.selectedName = name;
     this.generations = undefined;
     this.generationsReadAt = undefined;
-    if (name !== undefined) this.readGenerations(name);
+    this.buildLog.forget();
+    this.snapshots.forget();
+    this.snapshotsReadAt = undefined;
+    if (name !== undefined) {
+      this.readGenerations(name);
+      this.readSelected(name);
+    } else this.followLog(undefined);
     this.changed();
   }
 
@@ -105,7 +133,13 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
     this.call(name, "backup", (session) => session.startBackup(name));
   }
 
+  /** Starts restoring `snapshot` (an id or a unique prefix) into the network's state disk; the user confirmed it. */
+  restore(name: string, snapshot: string): void {
+    this.call(name, "restore", (session) => session.startRestore(name, snapshot));
+  }
+
   close(): void {
+    this.followLog(undefined);
     this.stopFollowingJobs?.();
     this.feed.close();
   }
@@ -133,15 +167,49 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
     if (status && (this.generationsReadAt?.network !== status.name || this.generationsReadAt.generation !== status.generation)) {
       this.readGenerations(status.name);
     }
+    if (status) this.readSelected(status.name, status);
+    else this.followLog(undefined);
     this.changed();
+  }
+
+  /** Reads what changed of the selected network's build log and snapshots (all of it for a newly chosen network). */
+  private readSelected(name: string, status = this.statusOf(name)): void {
+    const building = status?.buildState === "building" || status?.jobKind === "rebuild";
+    this.followLog(this.feed.session && building ? name : undefined);
+    if (!this.feed.session || !status) return;
+    if (building || this.buildLog.of(name) === undefined) this.buildLog.refresh(name);
+    if (hasBackup(status) && (this.snapshotsReadAt?.network !== name || this.snapshotsReadAt.lastSuccess !== status.backupLastSuccess)) {
+      this.snapshotsReadAt = { network: name, lastSuccess: status.backupLastSuccess };
+      this.snapshots.refresh(name);
+    }
+  }
+
+  /** Reads `network`'s build log every BUILD_LOG_REFRESH_MS from now on; undefined stops it. */
+  private followLog(network: string | undefined): void {
+    if (network === undefined) {
+      this.stopFollowingLog?.();
+      this.stopFollowingLog = undefined;
+      return;
+    }
+    this.stopFollowingLog ??= this.options.every(BUILD_LOG_REFRESH_MS, () => {
+      if (this.selectedName !== undefined) this.buildLog.refresh(this.selectedName);
+    });
+  }
+
+  private session(): ManagerSession {
+    const session = this.feed.session;
+    if (!session) throw new ClanError("InvalidState", "clan-sessiond is not running");
+    return session;
   }
 
   private followJobs(session: ManagerSession | undefined): void {
     this.stopFollowingJobs?.();
     this.stopFollowingJobs = undefined;
     this.followed = session;
-    // A clan-sessiond that came back may have changed anything: the list is read again from it.
+    // A clan-sessiond that came back may have changed anything: the lists are read again from it.
     this.generationsReadAt = undefined;
+    this.snapshotsReadAt = undefined;
+    this.buildLog.forget();
     if (!session) return;
     this.stopFollowingJobs = session.onJobChanged(
       (job) => this.jobChanged(job),
@@ -155,6 +223,8 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
     if (job.state !== "running" && (job.kind === "rollback" || job.kind === "rebuild") && job.network === this.selectedName) {
       this.readGenerations(job.network);
     }
+    // Each step of a rebuild may have added to its log (a new snapshot shows as a newer backupLastSuccess).
+    if (job.kind === "rebuild" && job.network === this.selectedName) this.buildLog.refresh(job.network);
     this.changed();
   }
 

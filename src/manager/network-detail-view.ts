@@ -1,9 +1,12 @@
+import { BuildLogRow } from "./build-log-row.js";
 import type { ManagerGi } from "./gi.js";
 import type { GenerationRow, NetworkDetail } from "./network-presentation.js";
 import { RowGroup, setSubtitle, textRow } from "./row-group.js";
+import { SnapshotPicker } from "./snapshot-picker.js";
 
 // The right pane: one network's VM with start/stop/pause and the job in progress, its generations with a
-// rollback to each, updates with rebuild, backups with "back up now", and what it may touch on this host.
+// rollback to each, updates with rebuild and the build log, backups with "back up now" and a restore of any snapshot,
+// and what it may touch on this host.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface DetailActions {
@@ -11,6 +14,7 @@ export interface DetailActions {
   rollback(name: string, to: number): void;
   rebuild(name: string): void;
   backUp(name: string): void;
+  restore(name: string, snapshot: string): void;
 }
 
 export class NetworkDetailView {
@@ -25,6 +29,8 @@ export class NetworkDetailView {
   private readonly generations: RowGroup<GenerationRow>;
   private readonly updateRow: any;
   private readonly rebuildButton: any;
+  private readonly buildLog: BuildLogRow;
+  private readonly snapshots: SnapshotPicker;
   private readonly backupRows: Record<"state" | "lastSuccess" | "nextDue" | "repository" | "problem", any>;
   private readonly backupButton: any;
   private readonly modeRow: any;
@@ -60,6 +66,8 @@ export class NetworkDetailView {
     this.rebuildButton = this.button("Rebuild", () => this.act((name) => actions.rebuild(name)));
     this.updateRow.addSuffix(this.rebuildButton);
     updates.add(this.updateRow);
+    this.buildLog = new BuildLogRow(gi);
+    updates.add(this.buildLog.widget);
 
     this.generations = new RowGroup<GenerationRow>(gi, "Generations", "none in a profile (the network boots one fixed directory)", (generation) => this.generationRow(generation));
 
@@ -74,6 +82,7 @@ export class NetworkDetailView {
     this.backupButton = this.button("Back up now", () => this.act((name) => actions.backUp(name)));
     this.backupRows.state.addSuffix(this.backupButton);
     for (const row of Object.values(this.backupRows)) backups.add(row);
+    this.snapshots = new SnapshotPicker(gi, (name, snapshot) => actions.restore(name, snapshot));
 
     const access = new Adw.PreferencesGroup({ title: "What it may touch" });
     this.modeRow = textRow(gi, "Network mode");
@@ -81,7 +90,7 @@ export class NetworkDetailView {
     this.shares = new RowGroup<string>(gi, "Shared folders", "none", (share) => textRow(gi, share));
     this.forwards = new RowGroup<string>(gi, "Port forwards", "none", (forward) => textRow(gi, forward));
 
-    for (const group of [vm, updates, this.generations.widget, backups, access, this.shares.widget, this.forwards.widget]) this.widget.append(group);
+    for (const group of [vm, updates, this.generations.widget, backups, this.snapshots.widget, access, this.shares.widget, this.forwards.widget]) this.widget.append(group);
   }
 
   show(detail: NetworkDetail): void {
@@ -102,6 +111,7 @@ export class NetworkDetailView {
 
     setSubtitle(this.updateRow, detail.update.text);
     this.rebuildButton.setSensitive(detail.update.canRebuild);
+    this.buildLog.show(detail.update.log, detail.update.building);
     this.generations.show(detail.generations);
 
     const { backups } = detail;
@@ -112,6 +122,8 @@ export class NetworkDetailView {
     this.optional(this.backupRows.problem, backups.problem);
     for (const key of ["lastSuccess", "nextDue", "repository"] as const) this.backupRows[key].setVisible(backups.configured);
     this.backupButton.setSensitive(backups.canBackUp);
+    this.snapshots.widget.setVisible(backups.configured);
+    this.snapshots.show(detail.name, backups.snapshots, backups.snapshotsNote);
 
     setSubtitle(this.modeRow, detail.access.networkMode);
     this.shares.show(detail.access.shares);

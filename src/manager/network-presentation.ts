@@ -1,7 +1,8 @@
 import type { Job } from "../shared/job-api.js";
 import { JOB_VERBS } from "../shared/job-api.js";
-import type { GenerationEntry, NetworkStatus } from "../shared/session-api.js";
+import type { BackupSnapshot, GenerationEntry, NetworkStatus } from "../shared/session-api.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
+import type { ReadResult } from "./network-read.js";
 
 // What the manager window shows of a network, as plain data: the GTK widgets only copy these strings and flags
 // into labels and buttons, so everything the window says is decided (and unit-tested) here. Text a guest or a
@@ -11,6 +12,8 @@ import { terminalSafe } from "../shared/untrusted-text.js";
 /** A colour that is not "#rrggbb" (the config schema allows nothing else) is shown as neutral grey. */
 const FALLBACK_COLOUR = "#888888";
 const MAX_TEXT = 300;
+/** The build log's tail the window shows: what a network's build prints has no bound of its own. */
+const MAX_LOG_CHARS = 20_000;
 
 export type WarningKind = "vm-failed" | "backup-failed" | "backup-overdue" | "update-available" | "vpn-down";
 
@@ -56,6 +59,17 @@ export interface GenerationRow {
 export interface UpdateSection {
   text: string;
   canRebuild: boolean;
+  /** A rebuild of the network runs now. */
+  building: boolean;
+  /** The tail of the last build's log, terminal-safe; "" when there is none. */
+  log: string;
+}
+
+export interface SnapshotRow {
+  id: string;
+  title: string;
+  subtitle: string;
+  canRestore: boolean;
 }
 
 export interface BackupSection {
@@ -66,6 +80,10 @@ export interface BackupSection {
   repository: string;
   problem: string;
   canBackUp: boolean;
+  /** Newest first. */
+  snapshots: SnapshotRow[];
+  /** "reading the snapshots", why they could not be listed, or "" once they are. */
+  snapshotsNote: string;
 }
 
 export interface AccessSection {
@@ -180,8 +198,32 @@ function generationRows(generations: readonly GenerationEntry[], busy: boolean, 
     }));
 }
 
-function backupSection(status: NetworkStatus, busy: boolean, now: number): BackupSection {
-  const configured = status.backupState !== "unknown" || status.backupLastAttempt > 0 || status.backupNextDue > 0;
+/** Whether the network has a backup configured (clan-sessiond then publishes a state or a schedule). */
+export function hasBackup(status: NetworkStatus): boolean {
+  return status.backupState !== "unknown" || status.backupLastAttempt > 0 || status.backupNextDue > 0;
+}
+
+/** The log's last MAX_LOG_CHARS characters, with its control characters and escape sequences shown escaped. */
+function buildLogText(log: string): string {
+  const cut = Math.max(0, log.length - MAX_LOG_CHARS);
+  const tail = terminalSafe(log.slice(cut), { multiline: true });
+  return cut > 0 ? `… (${cut} earlier characters left out)\n${tail}` : tail;
+}
+
+function snapshotRows(snapshots: readonly BackupSnapshot[], canRestore: boolean, now: number): SnapshotRow[] {
+  return [...snapshots]
+    .sort((a, b) => b.time - a.time)
+    .map((snapshot) => ({
+      id: snapshot.id,
+      title: `Snapshot ${safeText(snapshot.id.slice(0, 8))}`,
+      subtitle: `${formatTime(snapshot.time, now)} · ${formatBytes(snapshot.size)}`,
+      canRestore,
+    }));
+}
+
+function backupSection(status: NetworkStatus, busy: boolean, inputs: DetailInputs): BackupSection {
+  const { now, snapshots } = inputs;
+  const configured = hasBackup(status);
   const problem = [status.backupError, status.backupWarning].filter(Boolean).map(safeText).join("; ");
   const size = formatBytes(status.backupRepositorySize);
   const free = status.backupFreeSpace >= 0 ? `, ${formatBytes(status.backupFreeSpace)} free at the target` : "";
@@ -193,6 +235,8 @@ function backupSection(status: NetworkStatus, busy: boolean, now: number): Backu
     repository: `${size}${free}`,
     problem,
     canBackUp: configured && !busy && status.backupState !== "running",
+    snapshots: snapshots?.ok ? snapshotRows(snapshots.value, !busy && status.backupState !== "running", now) : [],
+    snapshotsNote: !configured || snapshots?.ok ? "" : snapshots ? `cannot list them: ${safeText(snapshots.error)}` : "reading the snapshots",
   };
 }
 
@@ -210,6 +254,9 @@ export interface DetailInputs {
   generations: readonly GenerationEntry[];
   lastJob: Job | undefined;
   notice: string;
+  /** The last read of the network's build log and of its snapshots; undefined until one answered. */
+  buildLog?: ReadResult<string> | undefined;
+  snapshots?: ReadResult<BackupSnapshot[]> | undefined;
   now: number;
 }
 
@@ -233,8 +280,10 @@ export function networkDetail(status: NetworkStatus, inputs: DetailInputs): Netw
     update: {
       text: status.buildState === "failed" ? "the last rebuild failed" : status.updateAvailable ? "an update is available" : "up to date",
       canRebuild: !busy,
+      building: status.buildState === "building" || status.jobKind === "rebuild",
+      log: !inputs.buildLog ? "" : inputs.buildLog.ok ? buildLogText(inputs.buildLog.value) : `cannot read the build log: ${safeText(inputs.buildLog.error)}`,
     },
-    backups: backupSection(status, busy, now),
+    backups: backupSection(status, busy, inputs),
     access: accessSection(status),
     notice: notice ? safeText(notice) : "",
   };

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildGnomeExtension, UUID } from "../../scripts/build-gnome-extension.js";
@@ -18,6 +18,12 @@ import { makeGeneration } from "../helpers/test-guest.js";
 // (test/gnome-extension/probe) reads the menu back from inside the shell, clicks its items and switches workspaces.
 
 const SHELL_MAJOR = installedShellMajor();
+/** clan-manager's GApplication id, its Wayland app_id, which GNOME gives as the window's class. */
+const MANAGER_APP_ID = "org.clan.Desktop.Manager";
+const nodeGtkMissing = await import("node-gtk").then(
+  () => false,
+  () => true,
+);
 const SCREENSHOT = join(REPO, ".cache/test-output/gnome-shell/menu.png");
 
 const texts = (menu: MenuReadback) => (menu.items ?? []).map((item) => item.text);
@@ -236,6 +242,29 @@ describe.skipIf(!hasBinary("gnome-shell"))(`the extension in GNOME Shell ${SHELL
       `Forward: host port ${hostPort} → guest port 80`,
     ]);
   });
+
+  it.skipIf(nodeGtkMissing)("Open manager launches Clan Manager through its desktop file, and its window opens in the shell", async () => {
+    expect(item(await stack.probe.menu(), "clan-open-manager")).toMatchObject({ text: "Open manager", sensitive: true });
+    // The package's desktop file, its Exec= pointed at this checkout, where GNOME looks for the user's applications.
+    const applications = join(gnome.home, ".local/share/applications");
+    await mkdir(applications, { recursive: true });
+    const desktopFile = (await readFile(join(REPO, "share/applications/clan-manager.desktop"), "utf8")).replace(
+      /^Exec=clan-manager$/m,
+      `Exec=${process.execPath} ${join(REPO, "bin/clan-manager.js")}`,
+    );
+    expect(desktopFile).toContain(join(REPO, "bin/clan-manager.js"));
+    await writeFile(join(applications, "clan-manager.desktop"), desktopFile);
+    const managerWindow = async () => (await stack.probe.windows()).find((window) => window.wmClass === MANAGER_APP_ID && window.width > 0);
+    // GNOME notices a new desktop file through a file monitor: the item is clicked again until the app is known
+    // (clan-manager is one instance per session, so a second launch only presents the first one's window).
+    const shown = await waitUntil(async () => {
+      await stack.probe.activateItem("clan-open-manager");
+      return waitUntil(managerWindow, "the manager's window", 5_000).catch(() => undefined);
+    }, "Open manager to open the Clan Manager window", 90_000);
+    expect(shown.title).toBe("Clan Manager");
+    process.kill(shown.pid, "SIGTERM");
+    await waitUntil(async () => ((await managerWindow()) ? undefined : true), "the manager's window to close", 30_000);
+  }, 120_000);
 
   it("enable → disable → enable leaves nothing behind", async () => {
     const disable = () => gnome.runAsUser("gnome-extensions", ["disable", UUID]);

@@ -51,6 +51,11 @@ export interface UserSessionOptions {
   wmEnv: Record<string, string>;
   /** More of the session's environment (NIX_STATE_DIR for nix-env as the user, …). */
   env?: Record<string, string>;
+  /**
+   * clan-vmd and clan-sessiond run as root (on the user's bus, which admits root), where a test needs what only root
+   * may do on these machines: building with the Nix store. The windows still run as the user.
+   */
+  daemonsAsRoot?: boolean;
 }
 
 export async function startUserSession(user: SessionUser, options: UserSessionOptions): Promise<UserSession> {
@@ -74,8 +79,9 @@ export async function startUserSession(user: SessionUser, options: UserSessionOp
     ...options.env,
   };
   const children = new Set<ResultPromise>();
-  const spawnAsUser = (command: string, args: string[], extraEnv: Record<string, string> = {}): UserDaemon => {
-    const child = execa("setpriv", [`--reuid=${user.uid}`, `--regid=${user.gid}`, "--init-groups", command, ...args], {
+  const spawnAs = (asRoot: boolean, command: string, args: string[], extraEnv: Record<string, string> = {}): UserDaemon => {
+    const [file, ...argv] = asRoot ? [command, ...args] : ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--init-groups", command, ...args];
+    const child = execa(file!, argv, {
       cwd: dir,
       env: { ...env, ...extraEnv },
       extendEnv: false,
@@ -86,8 +92,9 @@ export async function startUserSession(user: SessionUser, options: UserSessionOp
     const output = collectOutput(child);
     return { process: child, output, stop: () => stopProcess(child, 5000) };
   };
+  const spawnAsUser = (command: string, args: string[], extraEnv: Record<string, string> = {}) => spawnAs(false, command, args, extraEnv);
   const startDaemon = async (bin: string, args: string[]): Promise<UserDaemon> => {
-    const daemon = spawnAsUser("node", [join(REPO, "bin", `${bin}.js`), ...args]);
+    const daemon = spawnAs(options.daemonsAsRoot === true, "node", [join(REPO, "bin", `${bin}.js`), ...args]);
     await waitFor(`${bin} to serve its bus name`, () => {
       if (daemon.process.exitCode !== null) throw new Error(`${bin} exited (${daemon.process.exitCode}):\n${daemon.output()}`);
       return /serving org\.clan\.Desktop\./.test(daemon.output()) ? true : undefined;

@@ -4,14 +4,15 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/session/config/schema.js";
-import { below, findAll, findOne, outline, startAccessibilityBus, texts, type AccessibilityBus, type AccessibleNode, type Found } from "../helpers/accessibility.js";
-import { REPO, waitUntil } from "../helpers/daemons.js";
+import { below, findAll, findOne, startAccessibilityBus, texts, type AccessibilityBus } from "../helpers/accessibility.js";
+import { REPO } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { countPixels, swayScreenshot } from "../helpers/screenshot.js";
 import { startHeadlessSway, type HeadlessSway } from "../helpers/sway.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 import { startUserSession, type UserDaemon, type UserSession } from "../helpers/user-session.js";
 import { connectVirtualPointer, type VirtualPointer } from "../helpers/virtual-pointer.js";
+import { APP, isButton, isListItem, managerScreen, managerWindows, type ManagerScreen, type SwayNode } from "./manager-screen.js";
 
 // clan-manager for real: under headless sway as the desktop user, against that user's real clan-sessiond and
 // clan-vmd booting the test guest under QEMU. What the window shows is read through the accessibility tree
@@ -20,9 +21,6 @@ import { connectVirtualPointer, type VirtualPointer } from "../helpers/virtual-p
 // would. Each result is checked on screen and in clan-sessiond.
 // Screenshots are kept in test-output/manager/ for people to look at.
 
-const APP = "clan-manager";
-/** Its GApplication id, which is also its Wayland app_id. */
-const APPLICATION_ID = "org.clan.Desktop.Manager";
 const ATSPI_LAUNCHER = "/usr/libexec/at-spi-bus-launcher";
 const nodeGtkReason = await import("node-gtk").then(
   () => "",
@@ -38,30 +36,6 @@ const CLUB_LABEL = "<b>Club</b> & <span foreground='red'>co</span>";
 /** The revision recorded for generation 1 of family, as a rebuild records it. */
 const REVISION_1 = "1f3a5c7e9b2d4f6a8c0e1f3a5c7e9b2d4f6a8c0e";
 
-/** test/helpers/sway.ts's output size. */
-const OUTPUT_SIZE = { width: 1280, height: 800 };
-
-interface Rect {
-  x: number;
-  y: number;
-}
-interface SwayNode {
-  app_id?: string;
-  rect: Rect;
-  window_rect: Rect;
-  nodes?: SwayNode[];
-  floating_nodes?: SwayNode[];
-}
-
-/** The manager's windows in sway's tree. */
-function managerWindows(node: SwayNode): SwayNode[] {
-  const here = node.app_id === APPLICATION_ID ? [node] : [];
-  return [...here, ...[...(node.nodes ?? []), ...(node.floating_nodes ?? [])].flatMap(managerWindows)];
-}
-
-const isListItem = (name: string) => (node: AccessibleNode) => node.role === "list item" && node.name === name;
-const isButton = (name: string) => (node: AccessibleNode) => node.role === "push button" && node.name === name;
-
 describe.skipIf(skip !== "")(`clan-manager under sway, read through AT-SPI, driven by pointer and AT-SPI${skip}`, () => {
   let sway: HeadlessSway;
   let user: UserSession;
@@ -70,43 +44,8 @@ describe.skipIf(skip !== "")(`clan-manager under sway, read through AT-SPI, driv
   let generations: string;
   let pointer: VirtualPointer;
 
-  const tree = async () => {
-    if (manager.process.exitCode !== null) throw new Error(`clan-manager exited (${manager.process.exitCode}):\n${manager.output()}`);
-    return a11y.tree(APP);
-  };
-  /** Waits until `probe` finds what it looks for in the window's current tree. */
-  const waitForScreen = async <T>(what: string, probe: (root: AccessibleNode) => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> => {
-    let last: AccessibleNode | undefined;
-    try {
-      return await waitUntil(async () => {
-        try {
-          last = await tree();
-        } catch (error) {
-          // Until GTK has registered the window with the accessibility bus, or when a row went away mid-read.
-          if (/no application|no longer exists/.test((error as Error).message)) return undefined;
-          throw error;
-        }
-        return probe(last);
-      }, what, timeoutMs);
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\nthe window shows:\n${last ? outline(last) : "nothing"}\nclan-manager said:\n${manager.output()}`);
-    }
-  };
-  const rowTexts = (root: AccessibleNode, row: string) => {
-    const found = findAll(root, isListItem(row));
-    return found.length === 1 ? texts(found[0]!.node) : undefined;
-  };
+  let screen: ManagerScreen;
   const screenshot = (name: string) => swayScreenshot(sway.waylandDisplay, join(OUTPUT, name));
-  /** A left click in the middle of the node, with a pointer as a user has: where AT-SPI says it is in the window, the window where sway put it. */
-  const clickOn = async (found: Found) => {
-    const box = await a11y.extents(APP, found);
-    const window = managerWindows(JSON.parse((await execa("swaymsg", ["-s", sway.socketPath, "-t", "get_tree", "-r"])).stdout))[0];
-    if (!window) throw new Error("sway has no clan-manager window");
-    const x = window.rect.x + window.window_rect.x + box.x + Math.round(box.width / 2);
-    const y = window.rect.y + window.window_rect.y + box.y + Math.round(box.height / 2);
-    await pointer.moveTo(x, y, OUTPUT_SIZE.width, OUTPUT_SIZE.height);
-    await pointer.click();
-  };
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
@@ -150,6 +89,7 @@ describe.skipIf(skip !== "")(`clan-manager under sway, read through AT-SPI, driv
     a11y = await startAccessibilityBus({ uid, gid }, user.env);
     // Opened as the user opens it from a terminal: `clanctl manager`, which runs clan-manager in the foreground.
     manager = user.spawn("node", [join(REPO, "bin", "clanctl.js"), "manager"], { GDK_BACKEND: "wayland" });
+    screen = managerScreen(a11y, sway, pointer, () => manager);
   });
 
   afterAll(async () => {
@@ -161,9 +101,9 @@ describe.skipIf(skip !== "")(`clan-manager under sway, read through AT-SPI, driv
   });
 
   it("lists every network with its colour and VM state, a label with markup as plain text", async () => {
-    await waitForScreen("both networks, stopped, in the list", (root) => {
-      const family = rowTexts(root, "Family");
-      const club = rowTexts(root, CLUB_LABEL);
+    await screen.waitFor("both networks, stopped, in the list", (root) => {
+      const family = screen.rowTexts(root, "Family");
+      const club = screen.rowTexts(root, CLUB_LABEL);
       return family?.includes("stopped") && club?.includes("stopped") ? true : undefined;
     }, 60_000);
     const shot = await screenshot("networks.png");
@@ -175,34 +115,34 @@ describe.skipIf(skip !== "")(`clan-manager under sway, read through AT-SPI, driv
 
   it("shows the chosen network's detail, and Start boots its VM: running on screen and in clan-sessiond", async () => {
     // Chosen with the pointer (GTK may have selected the first row when the window took the focus).
-    await clickOn(findOne(await tree(), "family's row", isListItem("Family")));
-    const start = await waitForScreen("family's detail with its Start button", (now) => {
+    await screen.clickOn(findOne(await screen.tree(), "family's row", isListItem("Family")));
+    const start = await screen.waitFor("family's detail with its Start button", (now) => {
       const vm = findAll(now, isListItem("VM state"));
       if (vm.length !== 1 || !texts(vm[0]!.node).includes("stopped")) return undefined;
       const button = below(vm[0]!, isButton("Start"), "Start button");
       return button.node.states.includes("sensitive") ? button : undefined;
     });
     // Its generations, newest first, with the revision clan-sessiond recorded for generation 1.
-    const detail = await tree();
-    expect(rowTexts(detail, "Generation 2 (current)")).toBeDefined();
-    expect(rowTexts(detail, "Generation 1")?.join(" ")).toContain(`revision ${REVISION_1.slice(0, 12)}`);
-    expect(rowTexts(detail, "Network mode")).toBeDefined();
+    const detail = await screen.tree();
+    expect(screen.rowTexts(detail, "Generation 2 (current)")).toBeDefined();
+    expect(screen.rowTexts(detail, "Generation 1")?.join(" ")).toContain(`revision ${REVISION_1.slice(0, 12)}`);
+    expect(screen.rowTexts(detail, "Network mode")).toBeDefined();
 
     await a11y.act(APP, start, "click");
     await user.waitForNetwork("family", (status) => status.vmState === "running", 90_000);
-    await waitForScreen("family running in its detail and in the list", (now) =>
-      rowTexts(now, "VM state")?.includes("running") && rowTexts(now, "Family")?.includes("running") ? true : undefined,
+    await screen.waitFor("family running in its detail and in the list", (now) =>
+      screen.rowTexts(now, "VM state")?.includes("running") && screen.rowTexts(now, "Family")?.includes("running") ? true : undefined,
     );
     expect((await user.session.getNetwork("family")).generation).toBe(join(generations, "family-2"));
     await screenshot("family-running.png");
   }, 150_000);
 
   it("rolls back to an older generation through the window: generation 1 boots, in clan-sessiond and on screen", async () => {
-    const root = await tree();
+    const root = await screen.tree();
     const older = findOne(root, "generation 1's row", isListItem("Generation 1"));
-    await clickOn(below(older, isButton("Roll back to this"), "its rollback button"));
-    await waitForScreen("generation 1 current, after the rollback job", (now) =>
-      rowTexts(now, "Generation 1 (current)") && rowTexts(now, "Last action")?.includes("Roll back done: generation 1 is current") ? true : undefined,
+    await screen.clickOn(below(older, isButton("Roll back to this"), "its rollback button"));
+    await screen.waitFor("generation 1 current, after the rollback job", (now) =>
+      screen.rowTexts(now, "Generation 1 (current)") && screen.rowTexts(now, "Last action")?.includes("Roll back done: generation 1 is current") ? true : undefined,
     90_000);
     const listed = await user.session.generations("family");
     expect(listed.find((generation) => generation.current)?.number).toBe(1);
@@ -213,15 +153,15 @@ describe.skipIf(skip !== "")(`clan-manager under sway, read through AT-SPI, driv
 
   it("says clan-sessiond is not running while it is away, and shows the networks again when it returns", async () => {
     await user.stopSessiond();
-    await waitForScreen("the status page", (root) => (texts(root).includes("clan-sessiond is not running") ? true : undefined));
-    expect(findAll(await tree(), isListItem("Family"))).toHaveLength(0);
+    await screen.waitFor("the status page", (root) => (texts(root).includes("clan-sessiond is not running") ? true : undefined));
+    expect(findAll(await screen.tree(), isListItem("Family"))).toHaveLength(0);
     await screenshot("sessiond-missing.png");
     await user.startSessiond();
     // The new clan-sessiond decides the VM's fate by its policy (it pauses a VM whose workspace is not in focus):
     // the window shows what it publishes.
-    await waitForScreen("the networks again, as the new clan-sessiond has them", async (now) => {
+    await screen.waitFor("the networks again, as the new clan-sessiond has them", async (now) => {
       const state = (await user.session.getNetwork("family").catch(() => undefined))?.vmState;
-      return state !== undefined && rowTexts(now, "Family")?.includes(state) && rowTexts(now, CLUB_LABEL) ? true : undefined;
+      return state !== undefined && screen.rowTexts(now, "Family")?.includes(state) && screen.rowTexts(now, CLUB_LABEL) ? true : undefined;
     });
   }, 60_000);
 

@@ -15,11 +15,21 @@ async function modelOf(session: ScriptedManagerSession, present = true) {
   const watch = new ScriptedNameWatch(present);
   const reports: string[] = [];
   const feed = new SessionFeed<ScriptedManagerSession>({ watch: watch.watch, connect: async () => session, report: (message) => reports.push(message) });
-  const model = new ManagerModel(feed, { report: (message) => reports.push(message), now: () => 0 });
+  const timers = new Set<() => void>();
+  const every = (_ms: number, run: () => void) => {
+    timers.add(run);
+    return () => timers.delete(run);
+  };
+  const model = new ManagerModel(feed, { report: (message) => reports.push(message), now: () => 0, every });
   let changes = 0;
   model.on("changed", () => changes++);
   await feed.start();
-  return { model, watch, reports, changes: () => changes };
+  /** Fires the timers the model keeps, as their interval passing would; returns how many there were. */
+  const tick = () => {
+    for (const run of timers) run();
+    return timers.size;
+  };
+  return { model, watch, reports, changes: () => changes, tick };
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -106,5 +116,62 @@ describe("the manager window's model", () => {
     expect(networksView(model.view()).detail?.job).toBeUndefined();
     first.emitJob(job);
     expect(networksView(model.view()).detail?.job?.text).toBe("Back up failed: disk full");
+  });
+
+  it("reads the build log while a rebuild runs, once more after a read under way, and once when the rebuild ends", async () => {
+    const session = new ScriptedManagerSession([networkStatus()]);
+    session.buildLogs.set("family", "old log");
+    const { model, tick } = await modelOf(session);
+    model.select("family");
+    await settle();
+    expect(session.buildLogReads).toBe(1);
+    expect(tick()).toBe(0);
+    expect(networksView(model.view()).detail?.update.log).toBe("old log");
+    // An idle network's changes do not read the log again.
+    session.emitChanged(networkStatus({ vmState: "running" }));
+    await settle();
+    expect(session.buildLogReads).toBe(1);
+    // Three changes while building, in one turn: one read now and one after it, not three.
+    session.buildLogs.set("family", "building\nbuilt generation");
+    for (const fraction of [0.1, 0.5, 0.9]) session.emitChanged(networkStatus({ buildState: "building", buildProgress: fraction }));
+    await settle();
+    await settle();
+    expect(session.buildLogReads).toBe(3);
+    expect(networksView(model.view()).detail?.update).toMatchObject({ building: true, log: "building\nbuilt generation" });
+    // Lines a build prints come without a signal: while it builds, the log is read again on a timer.
+    session.buildLogs.set("family", "building\nbuilt generation\nbooting");
+    expect(tick()).toBe(1);
+    await settle();
+    expect(session.buildLogReads).toBe(4);
+    expect(networksView(model.view()).detail?.update.log).toBe("building\nbuilt generation\nbooting");
+    session.emitChanged(networkStatus());
+    expect(tick()).toBe(0);
+    session.emitJob({ id: "rebuild-family-1", kind: "rebuild", network: "family", state: "succeeded", phase: "", fraction: -1, startedAt: 1, finishedAt: 2, error: "", result: "generation 1 is running" });
+    await settle();
+    expect(session.buildLogReads).toBe(5);
+  });
+
+  it("reads the snapshots of a network with a backup when chosen and after a newer backup, and restores the one the user confirmed", async () => {
+    const backedUp = { backupState: "ok" as const, backupLastSuccess: 1000 };
+    const session = new ScriptedManagerSession([networkStatus(backedUp), networkStatus({ name: "club", label: "Club", backupState: "unknown" })]);
+    session.snapshotLists.set("family", [{ id: "a".repeat(64), time: 1000, size: 10 }]);
+    const { model } = await modelOf(session);
+    model.select("club");
+    await settle();
+    expect(session.snapshotReads).toBe(0);
+    model.select("family");
+    await settle();
+    expect(networksView(model.view()).detail?.backups.snapshots.map((row) => row.id)).toEqual(["a".repeat(64)]);
+    session.emitChanged(networkStatus({ ...backedUp, vmState: "running" }));
+    await settle();
+    expect(session.snapshotReads).toBe(1);
+    session.snapshotLists.set("family", [{ id: "a".repeat(64), time: 1000, size: 10 }, { id: "b".repeat(64), time: 2000, size: 10 }]);
+    session.emitChanged(networkStatus({ ...backedUp, backupLastSuccess: 2000 }));
+    await settle();
+    expect(session.snapshotReads).toBe(2);
+    expect(networksView(model.view()).detail?.backups.snapshots.map((row) => row.id[0])).toEqual(["b", "a"]);
+    model.restore("family", "b".repeat(64));
+    await settle();
+    expect(session.calls).toEqual([`StartRestore("family", "${"b".repeat(64)}")`]);
   });
 });

@@ -92,6 +92,8 @@ describe("a network's detail", () => {
       repository: "5.0 MiB, 3.0 GiB free at the target",
       problem: "repository locked",
       canBackUp: true,
+      snapshots: [],
+      snapshotsNote: "reading the snapshots",
     });
     const none = networkDetail(networkStatus({ backupState: "unknown" }), inputs());
     expect([none.backups.configured, none.backups.state, none.backups.canBackUp]).toEqual([false, "no backup configured", false]);
@@ -119,5 +121,45 @@ describe("a network's detail", () => {
 
   it("writes sizes in binary units", () => {
     expect([formatBytes(-1), formatBytes(512), formatBytes(1536), formatBytes(2 * 1024 ** 4)]).toEqual(["unknown", "512 B", "1.5 KiB", "2.0 TiB"]);
+  });
+});
+
+describe("the build log and the snapshots", () => {
+  it("shows the build log's tail as inert text: escape sequences and bidi overrides escaped, lines kept, length bounded", () => {
+    const log = "building\r\n\u001b]0;pwned\u0007<b>bold</b> \u202eexe.txt\nbuilt generation";
+    const { update } = networkDetail(networkStatus(), inputs({ buildLog: { ok: true, value: log } }));
+    expect(update.log).toBe("building\n\\x1b]0;pwned\\x07<b>bold</b> \\u202eexe.txt\nbuilt generation");
+    const huge = `${"x".repeat(50_000)}\nthe end`;
+    const long = networkDetail(networkStatus(), inputs({ buildLog: { ok: true, value: huge } })).update.log;
+    expect(long.length).toBeLessThan(21_000);
+    expect(long.startsWith("… (30008 earlier characters left out)\n")).toBe(true);
+    expect(long.endsWith("\nthe end")).toBe(true);
+    expect(networkDetail(networkStatus(), inputs({ buildLog: { ok: false, error: "no\u001b[2Jsuch" } })).update.log).toBe("cannot read the build log: no\\x1b[2Jsuch");
+  });
+
+  it("says a rebuild runs while the network builds or a rebuild job runs", () => {
+    expect(networkDetail(networkStatus({ buildState: "building" }), inputs()).update.building).toBe(true);
+    expect(networkDetail(networkStatus({ jobId: "rebuild-family-1", jobKind: "rebuild" }), inputs()).update.building).toBe(true);
+    expect(networkDetail(networkStatus(), inputs()).update.building).toBe(false);
+  });
+
+  it("lists the snapshots newest first, restorable unless a job runs, and says why they could not be listed", () => {
+    const backedUp = { backupState: "ok" as const, backupLastSuccess: NOW };
+    const snapshots = [
+      { id: "a".repeat(64), time: NOW - 3_600_000, size: 2048 },
+      { id: "b".repeat(64), time: NOW, size: -1 },
+    ];
+    const { backups } = networkDetail(networkStatus(backedUp), inputs({ snapshots: { ok: true, value: snapshots } }));
+    expect(backups.snapshots.map((row) => [row.title, row.subtitle, row.canRestore])).toEqual([
+      ["Snapshot bbbbbbbb", "2026-12-03 12:00 (just now) · unknown", true],
+      ["Snapshot aaaaaaaa", "2026-12-03 11:00 · 2.0 KiB", true],
+    ]);
+    expect(backups.snapshotsNote).toBe("");
+    const busy = networkDetail(networkStatus({ ...backedUp, jobId: "backup-family-1", jobKind: "backup" }), inputs({ snapshots: { ok: true, value: snapshots } }));
+    expect(busy.backups.snapshots.every((row) => !row.canRestore)).toBe(true);
+    expect(networkDetail(networkStatus(backedUp), inputs()).backups.snapshotsNote).toBe("reading the snapshots");
+    const failed = networkDetail(networkStatus(backedUp), inputs({ snapshots: { ok: false, error: "wrong password\u001b[0m" } }));
+    expect(failed.backups.snapshotsNote).toBe("cannot list them: wrong password\\x1b[0m");
+    expect(networkDetail(networkStatus({ backupState: "unknown" }), inputs()).backups.snapshotsNote).toBe("");
   });
 });

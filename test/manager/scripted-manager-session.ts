@@ -1,5 +1,5 @@
 import type { Job } from "../../src/shared/job-api.js";
-import type { GenerationEntry } from "../../src/shared/session-api.js";
+import type { BackupSnapshot, GenerationEntry } from "../../src/shared/session-api.js";
 import type { ManagerSession } from "../../src/manager/manager-model.js";
 import { ScriptedSession } from "../bar/scripted-session.js";
 
@@ -11,7 +11,11 @@ export class ScriptedManagerSession extends ScriptedSession implements ManagerSe
   readonly generationLists = new Map<string, GenerationEntry[]>();
   /** Calls that fail with this message, by method name. */
   readonly refusals = new Map<string, string>();
+  readonly buildLogs = new Map<string, string>();
+  readonly snapshotLists = new Map<string, BackupSnapshot[]>();
   generationReads = 0;
+  buildLogReads = 0;
+  snapshotReads = 0;
   private jobListeners = new Set<(job: Job) => void>();
 
   start(name: string): Promise<void> {
@@ -34,6 +38,23 @@ export class ScriptedManagerSession extends ScriptedSession implements ManagerSe
   override async startRollback(name: string, to?: number): Promise<string> {
     await this.answer("StartRollback", name, to);
     return `rollback-${name}-1`;
+  }
+
+  async startRestore(name: string, snapshot?: string): Promise<string> {
+    await this.answer("StartRestore", name, snapshot);
+    return `restore-${name}-1`;
+  }
+
+  async buildLog(name: string): Promise<string> {
+    this.buildLogReads++;
+    return this.buildLogs.get(name) ?? "";
+  }
+
+  async backups(name: string): Promise<BackupSnapshot[]> {
+    this.snapshotReads++;
+    const refusal = this.refusals.get("Backups");
+    if (refusal) throw new Error(refusal);
+    return this.snapshotLists.get(name) ?? [];
   }
 
   async generations(name: string): Promise<GenerationEntry[]> {

@@ -19,6 +19,8 @@ import { WindowGroups } from "./window-groups.js";
 // the keybindings, wired together. Both entry points (extension.ts for GNOME 45+, legacy/extension.ts for
 // 43–44) create one on enable() and end it on disable(); everything it made is undone through its Lifetime.
 
+/** share/applications/clan-manager.desktop, which the package installs. */
+const MANAGER_DESKTOP_FILE = "clan-manager.desktop";
 const SETTINGS_KEYS = { showCount: "show-running-count", notify: "notify-on-failure" } as const;
 
 export class ClanDesktop {
@@ -50,7 +52,7 @@ export class ClanDesktop {
       connectedChanged: (connected) => this.connectedChanged(connected),
     });
     this.notifier = new Notifier(platform, this.lifetime);
-    this.indicator = new Indicator(platform, this.lifetime, (action) => this.run(action), () => this.menuOpened());
+    this.indicator = new Indicator(platform, this.lifetime, (action) => this.run(action), () => this.openManager(), () => this.menuOpened());
     this.workspaces = new NetworkWorkspaces(platform, this.lifetime, () => this.refresh());
     this.groups = new WindowGroups(platform, this.lifetime, {
       workspaceMap: () => this.map,
@@ -195,6 +197,17 @@ export class ClanDesktop {
       return;
     }
     this.session.call(outcome.call).catch((error: Error) => this.notify(actionFailureNotice(action, snapshot.focusedNetwork, error.message)));
+  }
+
+  /** Launches clan-manager through its desktop file, as the app grid would (one window per session: it presents the open one). */
+  private openManager(): void {
+    const app = this.platform.Shell.AppSystem.get_default().lookup_app(MANAGER_DESKTOP_FILE);
+    if (!app) {
+      // The user just clicked: said whatever the failure-notification setting.
+      this.platform.Main.notify("Clan Manager is not installed", `GNOME finds no ${MANAGER_DESKTOP_FILE} among its applications; clanctl manager opens it from a terminal.`);
+      return;
+    }
+    app.activate();
   }
 
   private notify(notice: Notice): void {

@@ -28,6 +28,8 @@ export class Indicator {
     private readonly platform: Platform,
     lifetime: Lifetime,
     private readonly onAction: (action: MenuAction) => void,
+    /** "Open manager": the Clan Manager window (docs/manager.md). */
+    private readonly onOpenManager: () => void,
     /** Called when the menu opens, so that ages ("3 min ago") are fresh without a timer. */
     onOpen: () => void,
   ) {
@@ -74,6 +76,18 @@ export class Indicator {
       menu.addMenuItem(item);
       if (section.network === open) item.setSubmenuShown(true);
     }
+    menu.addMenuItem(new this.platform.PopupMenu.PopupSeparatorMenuItem());
+    menu.addMenuItem(this.openManagerItem());
+  }
+
+  /** Always there, also while clan-sessiond is not running: the manager then says so and waits for it. */
+  private openManagerItem(): PopupMenu.PopupMenuItem {
+    const item = new this.platform.PopupMenu.PopupMenuItem("Open manager");
+    item.name = "clan-open-manager";
+    const activated = item.connect("activate", () => this.onOpenManager());
+    // As for the actions: GNOME 43 keeps the item last activated after it is destroyed.
+    item.connect("destroy", () => item.disconnect(activated));
+    return item;
   }
 
   /** The network whose submenu is open, so that a rebuild while the user reads it keeps it open. */

@@ -1,0 +1,190 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConfigInput } from "../../src/session/config/schema.js";
+import type { Job } from "../../src/shared/job-api.js";
+import { below, findAll, findOne, startAccessibilityBus, texts, type AccessibilityBus, type AccessibleNode } from "../helpers/accessibility.js";
+import { REPO, waitUntil } from "../helpers/daemons.js";
+import { makeExt4Disk } from "../helpers/ext4-disk.js";
+import { createNetworkFlake, FLAKE, TEST_NIX_CONFIG, type NetworkFlake } from "../helpers/network-flake.js";
+import { hasBinary, skipReason } from "../helpers/processes.js";
+import { swayScreenshot } from "../helpers/screenshot.js";
+import { startHeadlessSway, type HeadlessSway } from "../helpers/sway.js";
+import { startUserSession, type UserDaemon, type UserSession } from "../helpers/user-session.js";
+import { connectVirtualPointer, type VirtualPointer } from "../helpers/virtual-pointer.js";
+import { APP, isButton, isListItem, managerScreen, type ManagerScreen } from "./manager-screen.js";
+
+// clan-manager's jobs end to end: a rebuild of a flake network through the real Nix, whose build log is streamed
+// into the window while it builds, and a backup and a restore with the real restic, chosen in the snapshot picker
+// and confirmed in its row. The window runs as the desktop user under headless sway, read through AT-SPI and
+// driven by pointer and AT-SPI; clan-vmd and clan-sessiond run as root on that user's bus, because the Nix store
+// of these machines needs root to build (as in test/session/rebuild.e2e.test.ts).
+// The build prints what a hostile network's build could: a terminal escape (OSC 0, which sets a terminal's title)
+// and Pango markup; the window must show both as the characters they are.
+
+const ATSPI_LAUNCHER = "/usr/libexec/at-spi-bus-launcher";
+const nodeGtkReason = await import("node-gtk").then(
+  () => "",
+  () => " (node-gtk did not build)",
+);
+const needs = ["sway", "grim", "qemu-system-x86_64", "qemu-img", "mkfs.ext4", "dbus-daemon", "setpriv", "nix", "nix-env", "git", "restic", "busctl", ATSPI_LAUNCHER];
+const isRoot = process.getuid?.() === 0;
+const skip = (needs.every(hasBinary) ? "" : skipReason(...needs)) || nodeGtkReason || (isRoot ? "" : " (needs root for the Nix store)");
+const OUTPUT = join(REPO, "test-output", "manager");
+/** Unique per run: a generation Nix already has is not built again, and then prints no build log. */
+const RUN = `${Date.now().toString(36)}-${process.pid}`;
+/** Seconds the build waits after its first line: the window must show that line while the build still runs. */
+const BUILD_PAUSE_SECONDS = 20;
+/** What a hostile build prints: OSC 0 (a terminal's title) and Pango markup, on the build's first line. */
+const HOSTILE_LINE = `stage one ${RUN} \\033]0;pwned-title\\007<b>not bold</b>`;
+/** How the window must show it: the escape sequence's bytes spelled out, the markup as text. */
+const HOSTILE_SHOWN = `stage one ${RUN} \\x1b]0;pwned-title\\x07<b>not bold</b>`;
+
+describe.skipIf(skip !== "")(`clan-manager's build log, backups and restore, through AT-SPI under sway${skip}`, () => {
+  let sway: HeadlessSway;
+  let user: UserSession;
+  let a11y: AccessibilityBus;
+  let manager: UserDaemon;
+  let pointer: VirtualPointer;
+  let screen: ManagerScreen;
+  let flake: NetworkFlake;
+  let tmp: string;
+  const jobs: Job[] = [];
+
+  const screenshot = (name: string) => swayScreenshot(sway.waylandDisplay, join(OUTPUT, name));
+  const labels = (root: AccessibleNode) => findAll(root, (node) => node.role === "label").map((found) => found.node.name);
+  const snapshotRows = (root: AccessibleNode) => findAll(root, (node) => node.role === "list item" && /^Snapshot [0-9a-f]{8}$/.test(node.name));
+  const network = (withBackup: boolean): ConfigInput => ({
+    networks: {
+      family: {
+        label: "Family",
+        workspaces: ["2:family"],
+        colour: "#2e7dbf",
+        source: { flake: flake.url },
+        ...(withBackup ? { backup: { repository: join(tmp, "repository"), password: { file: join(tmp, "password") }, keep: { last: 50 } } } : {}),
+      },
+    },
+  });
+
+  beforeAll(async () => {
+    mkdirSync(OUTPUT, { recursive: true });
+    tmp = await mkdtemp(join(tmpdir(), "clan-manager-jobs-"));
+    await writeFile(join(tmp, "password"), `pw-${randomBytes(9).toString("hex")}\n`, { mode: 0o600 });
+    flake = await createNetworkFlake();
+    const builder = `/bin/busybox printf '${HOSTILE_LINE}\\n'\n        /bin/busybox sleep ${BUILD_PAUSE_SECONDS}\n        mkdir $out`;
+    await flake.commit(`family-${RUN}`, {
+      flake: FLAKE.replace("mkdir $out", builder),
+      // A state disk for restic to back up; the test guest mounts its ext4 at /state.
+      files: { "generation/vm.json": `${JSON.stringify({ memoryMiB: 256, stateDiskMiB: 64, readyTimeoutSeconds: 60 })}\n` },
+    });
+    sway = await startHeadlessSway();
+    pointer = await connectVirtualPointer(sway.waylandDisplay);
+    const { uid, gid } = await stat(sway.runtimeDir);
+    user = await startUserSession({ uid, gid }, {
+      config: network(false),
+      wmEnv: { WAYLAND_DISPLAY: sway.waylandDisplay, XDG_RUNTIME_DIR: sway.runtimeDir },
+      env: { NIX_CONFIG: TEST_NIX_CONFIG },
+      daemonsAsRoot: true,
+    });
+    await makeExt4Disk(join(user.dir, "state", "vmd", "family", "state.qcow2"));
+    user.session.onJobChanged((job) => jobs.push(job), (error) => {
+      throw error;
+    });
+    a11y = await startAccessibilityBus({ uid, gid }, user.env);
+    manager = user.spawn("node", [join(REPO, "bin", "clanctl.js"), "manager"], { GDK_BACKEND: "wayland" });
+    screen = managerScreen(a11y, sway, pointer, () => manager);
+  }, 120_000);
+
+  afterAll(async () => {
+    await manager?.stop();
+    await a11y?.stop();
+    pointer?.close();
+    await user?.stop();
+    await sway?.stop();
+    if (flake) await rm(flake.dir, { recursive: true, force: true });
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("streams a rebuild's log into the window while it builds, showing an escape sequence and markup as inert text", async () => {
+    await screen.clickOn(await screen.waitFor("family in the list", (root) => findAll(root, isListItem("Family"))[0], 60_000));
+    const rebuild = await screen.waitFor("family's Rebuild button", (root) => {
+      const source = findAll(root, isListItem("Source"));
+      return source.length === 1 ? below(source[0]!, isButton("Rebuild"), "Rebuild button") : undefined;
+    });
+    await screen.clickOn(rebuild);
+    // The first line is on screen while the build still sleeps: it was streamed, not shown once the build ended.
+    await screen.waitFor("the build's first line in the build log", (root) => (labels(root).some((text) => text.includes(`stage one ${RUN}`)) ? true : undefined), 90_000);
+    expect((await user.session.getNetwork("family")).buildState).toBe("building");
+    const shown = labels(await screen.tree());
+    expect(shown.find((text) => text.includes(`stage one ${RUN}`))).toContain(HOSTILE_SHOWN);
+    expect(shown.filter((text) => /[\u0000-\u0008\u000b-\u001f\u007f]/.test(text))).toEqual([]);
+    await screenshot("family-building.png");
+
+    await screen.waitFor("generation 1 current and the rebuild done", (root) =>
+      screen.rowTexts(root, "Generation 1 (current)") && screen.rowTexts(root, "Last action")?.some((text) => text.startsWith("Rebuild done: generation 1 is running"))
+        ? true
+        : undefined,
+    180_000);
+    const log = labels(await screen.tree()).find((text) => text.includes(`stage one ${RUN}`));
+    expect(log).toContain("built generation");
+    expect(jobs.filter((job) => job.kind === "rebuild").at(-1)).toMatchObject({ state: "succeeded" });
+    await screenshot("family-rebuilt.png");
+  }, 300_000);
+
+  it("lists the snapshots, backs up now, and restores the chosen snapshot only once the user confirms it", async () => {
+    await writeFile(user.configFile, JSON.stringify(network(true), null, 2));
+    await user.session.reloadConfig();
+    // Never backed up, family is backed up at once; its snapshot appears in the picker.
+    const first = await screen.waitFor("the first snapshot in the picker", (root) => {
+      const rows = snapshotRows(root);
+      return rows.length === 1 ? rows[0]!.node.name : undefined;
+    }, 180_000);
+    await user.waitForNetwork("family", (status) => status.backupState === "ok" && status.jobId === "", 60_000);
+    const backUp = findOne(await screen.tree(), "the Back up now button", isButton("Back up now"));
+    await a11y.act(APP, backUp, "click");
+    const snapshots = await screen.waitFor("a second snapshot, newest first", (root) => {
+      const names = snapshotRows(root).map((row) => row.node.name);
+      return names.length === 2 && names[1] === first ? names : undefined;
+    }, 180_000);
+    const stored = await user.session.backups("family");
+    expect(stored.map((snapshot) => `Snapshot ${snapshot.id.slice(0, 8)}`).reverse()).toEqual(snapshots);
+    const older = stored[0]!;
+    await screenshot("family-snapshots.png");
+
+    const olderRow = (root: AccessibleNode) => findOne(root, "the older snapshot's row", isListItem(first));
+    /** The button in the older snapshot's row once that row asks whether to restore it. */
+    const asked = (name: string) =>
+      screen.waitFor(`the older snapshot's row asking, with its ${name} button`, (root) => {
+        const row = olderRow(root);
+        if (!texts(row.node).some((text) => text.includes("Restore it? The VM stops, its state disk is replaced"))) return undefined;
+        return below(row, isButton(name), `its ${name} button`);
+      });
+    // Pressed as a screen reader user presses them (AT-SPI actions): the picker is below the fold of the detail pane,
+    // where a pointer would have to scroll first.
+    // Cancelled: the row asks no more and nothing is restored.
+    await a11y.act(APP, below(olderRow(await screen.tree()), isButton("Restore this"), "its Restore this button"), "click");
+    const cancel = await asked("Cancel");
+    await screenshot("family-restore-asked.png");
+    await a11y.act(APP, cancel, "click");
+    await screen.waitFor("the row offering Restore this again", (root) => (findAll(olderRow(root).node, isButton("Restore this")).length === 1 ? true : undefined));
+    expect(jobs.filter((job) => job.kind === "restore")).toEqual([]);
+    expect((await user.session.getNetwork("family")).jobKind).toBe("");
+
+    // Confirmed: the older snapshot is restored as a job, and the window says so.
+    await a11y.act(APP, below(olderRow(await screen.tree()), isButton("Restore this"), "its Restore this button"), "click");
+    await a11y.act(APP, await asked("Restore"), "click");
+    const restored = await waitUntil(() => jobs.find((job) => job.kind === "restore" && job.state !== "running"), "the restore job to end", 180_000);
+    expect(restored).toMatchObject({ state: "succeeded", result: older.id });
+    await screen.waitFor("the restore's outcome in the window", (root) =>
+      screen.rowTexts(root, "Last action")?.includes(`Restore done: ${older.id}`) ? true : undefined,
+    );
+    expect(existsSync(join(user.dir, "state", "vmd", "family", "state.qcow2.previous"))).toBe(true);
+    // Started again on the restored disk (clan-sessiond's policy then pauses it: its workspace is not in focus).
+    await user.waitForNetwork("family", (status) => status.vmState === "running" || status.vmState === "paused", 120_000);
+    expect(jobs.filter((job) => job.id === restored.id).map((job) => job.phase)).toContain("start the VM on the restored disk");
+    await screenshot("family-restored.png");
+  }, 600_000);
+});

@@ -1,0 +1,88 @@
+import { execa } from "execa";
+import { findAll, outline, texts, type AccessibilityBus, type AccessibleNode, type Found } from "../helpers/accessibility.js";
+import { waitUntil } from "../helpers/daemons.js";
+import type { HeadlessSway } from "../helpers/sway.js";
+import type { UserDaemon } from "../helpers/user-session.js";
+import type { VirtualPointer } from "../helpers/virtual-pointer.js";
+
+// clan-manager's window as its e2e tests see and drive it: its AT-SPI tree, waits for what it shows, and clicks
+// with sway's virtual pointer where AT-SPI says a widget is.
+
+export const APP = "clan-manager";
+/** Its GApplication id, which is also its Wayland app_id. */
+export const APPLICATION_ID = "org.clan.Desktop.Manager";
+/** test/helpers/sway.ts's output size. */
+const OUTPUT_SIZE = { width: 1280, height: 800 };
+
+interface Rect {
+  x: number;
+  y: number;
+}
+export interface SwayNode {
+  app_id?: string;
+  rect: Rect;
+  window_rect: Rect;
+  nodes?: SwayNode[];
+  floating_nodes?: SwayNode[];
+}
+
+/** The manager's windows in sway's tree. */
+export function managerWindows(node: SwayNode): SwayNode[] {
+  const here = node.app_id === APPLICATION_ID ? [node] : [];
+  return [...here, ...[...(node.nodes ?? []), ...(node.floating_nodes ?? [])].flatMap(managerWindows)];
+}
+
+export const isListItem = (name: string) => (node: AccessibleNode) => node.role === "list item" && node.name === name;
+export const isButton = (name: string) => (node: AccessibleNode) => node.role === "push button" && node.name === name;
+
+export interface ManagerScreen {
+  tree(): Promise<AccessibleNode>;
+  /** Waits until `probe` finds what it looks for in the window's current tree. */
+  waitFor<T>(what: string, probe: (root: AccessibleNode) => Promise<T | undefined> | T | undefined, timeoutMs?: number): Promise<T>;
+  /** The label texts of the one list item named `row`; undefined unless there is exactly one. */
+  rowTexts(root: AccessibleNode, row: string): string[] | undefined;
+  /** A left click in the middle of the node: where AT-SPI says it is in its window, the window where sway put it. */
+  clickOn(found: Found): Promise<void>;
+}
+
+export function managerScreen(a11y: AccessibilityBus, sway: HeadlessSway, pointer: VirtualPointer, manager: () => UserDaemon): ManagerScreen {
+  const tree = async () => {
+    const process = manager();
+    if (process.process.exitCode !== null) throw new Error(`clan-manager exited (${process.process.exitCode}):\n${process.output()}`);
+    return a11y.tree(APP);
+  };
+  return {
+    tree,
+    async waitFor(what, probe, timeoutMs = 30_000) {
+      let last: AccessibleNode | undefined;
+      try {
+        return await waitUntil(async () => {
+          try {
+            last = await tree();
+          } catch (error) {
+            // Until GTK has registered the window with the accessibility bus, when a row went away mid-read, or when
+            // a read took longer than D-Bus waits for a reply (a loaded machine): the wait's own bound decides.
+            if (/no application|no longer exists|Did not receive a reply/.test((error as Error).message)) return undefined;
+            throw error;
+          }
+          return probe(last);
+        }, what, timeoutMs);
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\nthe window shows:\n${last ? outline(last) : "nothing"}\nclan-manager said:\n${manager().output()}`);
+      }
+    },
+    rowTexts(root, row) {
+      const found = findAll(root, isListItem(row));
+      return found.length === 1 ? texts(found[0]!.node) : undefined;
+    },
+    async clickOn(found) {
+      const box = await a11y.extents(APP, found);
+      const window = managerWindows(JSON.parse((await execa("swaymsg", ["-s", sway.socketPath, "-t", "get_tree", "-r"])).stdout))[0];
+      if (!window) throw new Error("sway has no clan-manager window");
+      const x = window.rect.x + window.window_rect.x + box.x + Math.round(box.width / 2);
+      const y = window.rect.y + window.window_rect.y + box.y + Math.round(box.height / 2);
+      await pointer.moveTo(x, y, OUTPUT_SIZE.width, OUTPUT_SIZE.height);
+      await pointer.click();
+    },
+  };
+}
