@@ -1,7 +1,7 @@
 import { chmod, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import type { BarFormat } from "./bar-format.js";
-import { parseHelloLine } from "./bar-hello.js";
+import { MAX_HELLO_CHARS, parseHelloLine } from "./bar-hello.js";
 import { ClickHandler, type BarActions } from "./click-handler.js";
 import { ClickLineSplitter } from "./click-events.js";
 import { barFormat } from "./formats.js";
@@ -104,7 +104,7 @@ class BarConnection {
       (length) =>
         this.clicks
           ? report(`ignoring a click line of ${length} characters: longer than any click event`)
-          : this.refuse(`the hello line has more than ${length} characters`),
+          : this.refuse(`the hello line has more than ${MAX_HELLO_CHARS} characters`),
     );
     socket.setEncoding("utf8");
     // The server allows half-open connections: a relay whose bar gives it no clicks closes its sending half
