@@ -3,7 +3,7 @@
 # step with the lock. The lock has no `resolved` URLs (npm here is set to omit them), so each package's tarball URL
 # is made from npmRegistry: <registry>/<name>/-/<name without scope>-<version>.tgz, as npm's registry serves them.
 # buildNpmPackage's default nodejs (an LTS release) satisfies package.json's engines (>= 20.19).
-{ lib, buildNpmPackage, importNpmLock, glib, npmRegistry ? null }:
+{ lib, buildNpmPackage, importNpmLock, glib, makeWrapper, socat, coreutils, npmRegistry ? null }:
 let
   packageJson = lib.importJSON ../package.json;
   packageLock = lib.importJSON ../package-lock.json;
@@ -44,7 +44,7 @@ buildNpmPackage {
   # by tsx, would try to fetch a binary in the sandbox; its platform package already holds the binary).
   npmFlags = [ "--ignore-scripts" ];
   # The extension's settings schema is compiled with glib-compile-schemas.
-  nativeBuildInputs = [ glib ];
+  nativeBuildInputs = [ glib makeWrapper ];
   postBuild = ''
     npm run build:gnome
   '';
@@ -67,6 +67,9 @@ buildNpmPackage {
     substituteInPlace $out/share/applications/clan-desktop-join.desktop --replace-fail "Exec=clanctl " "Exec=$out/bin/clanctl "
     install -D -m 0644 share/applications/clan-manager.desktop $out/share/applications/clan-manager.desktop
     substituteInPlace $out/share/applications/clan-manager.desktop --replace-fail "Exec=clan-manager" "Exec=$out/bin/clan-manager"
+    # The bar's relay (docs/bar.md) is sh around socat; a bar started by the window manager may have neither socat
+    # nor coreutils (mkfifo, mktemp, cat, sleep) on its PATH.
+    wrapProgram $out/bin/clan-bar-relay --prefix PATH : ${lib.makeBinPath [ socat coreutils ]}
   '';
 
   meta = {

@@ -19,7 +19,11 @@ export async function runBarCommand({ values }: { values: { format?: string | un
   const problem = values.network === undefined ? undefined : describeNameProblem(values.network);
   if (problem) throw new UsageError(`bar: --network: ${problem}`);
 
-  const relay = spawn(BAR_RELAY, [formatName, ...(values.network === undefined ? [] : [values.network])], { stdio: "inherit" });
+  // The bar's stdin reaches the relay as fd 3, moved to 0 by sh: libuv makes a child's fds 0-2 blocking, which
+  // for i3blocks 1.4's own stdin (shared with its blocks) would hang i3blocks on its next read of a click.
+  const relay = spawn("/bin/sh", ["-c", 'exec "$0" "$@" <&3 3<&-', BAR_RELAY, formatName, ...(values.network === undefined ? [] : [values.network])], {
+    stdio: ["ignore", "inherit", "inherit", 0],
+  });
   // The bar stops its status command with a signal: the relay passes it on to its socat and cat.
   for (const signalName of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signalName, () => relay.kill(signalName));
   const code = await new Promise<number>((resolve, reject) => {
