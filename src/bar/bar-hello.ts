@@ -5,11 +5,11 @@ import { BAR_FORMAT_NAMES } from "./bar-format.js";
 // The first line a bar's relay sends on clan-sessiond's bar socket: which format it wants, and optionally the
 // one network it shows (docs/bar.md, "How the bar reaches clan-sessiond"). Everything after it is clicks.
 
-export const BarHello = z.strictObject({
+const BarHello = z.strictObject({
   format: z.enum(BAR_FORMAT_NAMES),
   network: NetworkName.optional(),
 });
-export type BarHello = z.infer<typeof BarHello>;
+type BarHello = z.infer<typeof BarHello>;
 
 /** A hello is a short JSON object; a longer first line is refused without being parsed. */
 export const MAX_HELLO_CHARS = 1024;
