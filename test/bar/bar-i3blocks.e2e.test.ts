@@ -5,7 +5,7 @@ import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shellCommand } from "../../src/sway/config-file-syntax.js";
 import { REPO, waitUntil } from "../helpers/daemons.js";
-import { hasBinary, skipReason, stopProcess } from "../helpers/processes.js";
+import { childPids, hasBinary, skipReason, stopProcess } from "../helpers/processes.js";
 
 // `clanctl bar` (the entry point older bar configs name, which runs clan-bar-relay) under the real i3blocks 1.4,
 // which needs no display: i3blocks reads the block's lines and writes the i3bar protocol, and reads i3bar's click
@@ -49,7 +49,16 @@ describe.skipIf(!needs.every(hasBinary))(`clanctl bar in i3blocks ${skipReason(.
   });
 
   afterAll(async () => {
+    // i3blocks 1.4 leaves its persistent blocks running when it exits: they are stopped here, by their pids.
+    const blocks = i3blocks?.pid === undefined ? [] : await descendants(i3blocks.pid);
     if (i3blocks) await stopProcess(i3blocks);
+    for (const pid of blocks) {
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+      }
+    }
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -75,3 +84,9 @@ describe.skipIf(!needs.every(hasBinary))(`clanctl bar in i3blocks ${skipReason(.
     }
   });
 });
+
+async function descendants(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const child of await childPids(pid)) found.push(child, ...(await descendants(child)));
+  return found;
+}
