@@ -11,10 +11,10 @@ import { median, percentile } from "./stats.js";
 import { withVmd } from "./vmd-fixture.js";
 
 // How long the bar lags behind clan-sessiond: a real state change (Pause, then Start, which resumes, of a
-// running test-guest VM through clan-sessiond's D-Bus API) until `clanctl bar --format waybar` — a separate
-// process, as a bar runs it — has written the line that shows it. Timed in this process, from the moment
-// clan-sessiond's NetworkChanged signal reaches a client of the same bus (the bar receives the same signal at the
-// same moment), and, for context, from the call that caused the change.
+// running test-guest VM through clan-sessiond's D-Bus API) until `clan-bar-relay waybar` — the processes a bar
+// runs, fed by clan-sessiond over its bar socket — has written the line that shows it. Timed in this process,
+// from the moment clan-sessiond's NetworkChanged signal reaches a client of the same bus (clan-sessiond writes
+// the bar's line when it sends that signal), and, for context, from the call that caused the change.
 
 const NETWORK = "bench";
 
@@ -27,16 +27,16 @@ interface Waiter {
 
 export const barLatencyBenchmark: Benchmark = {
   name: "bar-latency",
-  summary: "clan-sessiond's NetworkChanged until clanctl bar (waybar format) writes the line",
+  summary: "clan-sessiond's NetworkChanged until clan-bar-relay (waybar format) writes the line",
   async run({ resumes }) {
     return withVmd(async ({ root, busAddress, generationDir }) => {
       const configFile = join(root, "config.json");
       const config = { networks: { [NETWORK]: { workspaces: ["1:bench"], colour: "#2e7dbf", source: { profile: generationDir } } } };
       await writeFile(configFile, JSON.stringify(config));
-      const env = { DBUS_SESSION_BUS_ADDRESS: busAddress };
+      const env = { DBUS_SESSION_BUS_ADDRESS: busAddress, CLAN_BAR_SOCKET: join(root, "bar", "bar.sock") };
       const sessiond = startDaemon("clan-sessiond", ["--backend", "none", "--config", configFile], env);
       const stopSessiond = registerCleanup(() => sessiond.stop("SIGTERM"));
-      const bar = execa("node", [join(REPO, "bin", "clanctl.js"), "bar", "--format", "waybar", "--network", NETWORK], {
+      const bar = execa(join(REPO, "bin", "clan-bar-relay"), ["waybar", NETWORK], {
         env: { ...process.env, ...env },
         reject: false,
         stdin: "ignore",

@@ -4,7 +4,7 @@
 # is made from npmRegistry: <registry>/<name>/-/<name without scope>-<version>.tgz, as npm's registry serves them.
 # buildNpmPackage's default nodejs (an LTS release) satisfies package.json's engines (>= 20.19).
 { lib, buildNpmPackage, importNpmLock, glib, pkg-config, python3, gobject-introspection, cairo, gtk4, libadwaita
-, wrapGAppsHook4, npmRegistry ? null }:
+, wrapGAppsHook4, makeWrapper, socat, coreutils, npmRegistry ? null }:
 let
   packageJson = lib.importJSON ../package.json;
   packageLock = lib.importJSON ../package-lock.json;
@@ -45,8 +45,9 @@ buildNpmPackage {
   # try to fetch a binary in the sandbox; its platform package already holds the binary) except node-gtk's, below.
   npmFlags = [ "--ignore-scripts" ];
   # glib-compile-schemas for the extension's settings schema; node-gyp's tools for node-gtk; wrapGAppsHook4 gives
-  # bin/ the GI_TYPELIB_PATH of GTK 4 and libadwaita, which clan-viewer and clan-manager load at run time.
-  nativeBuildInputs = [ glib pkg-config python3 gobject-introspection wrapGAppsHook4 ];
+  # bin/ the GI_TYPELIB_PATH of GTK 4 and libadwaita, which clan-viewer and clan-manager load at run time;
+  # makeWrapper for the bar relay's PATH.
+  nativeBuildInputs = [ glib pkg-config python3 gobject-introspection wrapGAppsHook4 makeWrapper ];
   buildInputs = [ glib cairo gobject-introspection gtk4 libadwaita ];
   # node-gtk (clan-viewer, clan-manager) is the one dependency with native code. Its install script would download a
   # prebuilt binary, which the sandbox forbids: it is built from source against the node that runs the build.
@@ -73,6 +74,9 @@ buildNpmPackage {
     substituteInPlace $out/share/applications/clan-desktop-join.desktop --replace-fail "Exec=clanctl " "Exec=$out/bin/clanctl "
     install -D -m 0644 share/applications/clan-manager.desktop $out/share/applications/clan-manager.desktop
     substituteInPlace $out/share/applications/clan-manager.desktop --replace-fail "Exec=clan-manager" "Exec=$out/bin/clan-manager"
+    # The bar's relay (docs/bar.md) is sh around socat; a bar started by the window manager may have neither socat
+    # nor coreutils (mkfifo, mktemp, cat, sleep) on its PATH.
+    wrapProgram $out/bin/clan-bar-relay --prefix PATH : ${lib.makeBinPath [ socat coreutils ]}
   '';
 
   meta = {

@@ -15,7 +15,7 @@ const ALLOWED: Record<string, string[]> = {
   viewer: ["shared"],
   bar: ["shared"],
   manager: ["shared", "bar"],
-  session: ["shared", "sway"],
+  session: ["shared", "sway", "bar"],
   sway: ["shared", "session"],
   cli: ["shared", "session", "sway", "bar"],
 };

@@ -17,8 +17,8 @@ export interface BarFormat {
   readonly clicksOnStdin: boolean;
 }
 
-export type BarFormatName = "i3bar" | "waybar" | "i3blocks";
-export const BAR_FORMAT_NAMES: readonly BarFormatName[] = ["i3bar", "waybar", "i3blocks"];
+export const BAR_FORMAT_NAMES = ["i3bar", "waybar", "i3blocks"] as const;
+export type BarFormatName = (typeof BAR_FORMAT_NAMES)[number];
 
 export function plainLine(status: string): string {
   return `${status}\n`;

@@ -18,7 +18,7 @@ export interface WaybarOutput {
 const SESSIOND_MISSING: WaybarOutput = {
   text: pangoText(SESSIOND_MISSING_TEXT),
   alt: "sessiond-missing",
-  tooltip: pangoText("clan-sessiond is not on the session bus; this module reconnects when it starts"),
+  tooltip: pangoText("clan-sessiond is not running; this module reconnects when it starts"),
   class: ["sessiond-missing", "urgent"],
 };
 

@@ -156,18 +156,19 @@ const desktopCommands: Command[] = [
   }),
   command({
     path: ["bar"],
-    summary: "status bar module, fed by clan-sessiond's signals (docs/bar.md)",
+    summary: "status bar module: runs clan-bar-relay, which clan-sessiond feeds (docs/bar.md)",
     options: {
       format: { type: "string", value: "FORMAT", choices: BAR_FORMAT_NAMES, help: "the bar's protocol (default: i3bar)" },
       network: { type: "string", value: "NET", help: "show only this network" },
     },
-    run: async (parsed, connect) => (await import("./bar-command.js")).runBarCommand(parsed, connect),
+    bus: "none",
+    run: async (parsed) => (await import("./bar-command.js")).runBarCommand(parsed),
   }),
   ...(["sway-config", "i3-config"] as const).map((name) =>
     command({
       path: [name],
       summary: `keys and bar for your ${name === "sway-config" ? "sway" : "i3"} config, to include (docs/bar.md)`,
-      options: { "with-bar": { type: "boolean", help: "add a bar running clanctl bar" }, ...CONFIG_OPTION },
+      options: { "with-bar": { type: "boolean", help: "add a bar running clan-bar-relay" }, ...CONFIG_OPTION },
       bus: "none",
       run: async (parsed) => (await wmConfig()).runWmConfigCommand(name, parsed),
     }),

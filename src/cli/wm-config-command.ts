@@ -2,6 +2,7 @@ import { realpath } from "node:fs/promises";
 import { delimiter, join, resolve } from "node:path";
 import { loadConfigFile, resolveConfigPath } from "../session/config/load.js";
 import { configSnippet } from "../sway/config-snippet.js";
+import { BAR_RELAY } from "./bar-command.js";
 
 // `clanctl sway-config|i3-config`: prints the snippet for the user's window manager config, for the networks in
 // the same config.json clan-sessiond reads (same lookup, same loader), with clanctl's own path in the bindings.
@@ -20,6 +21,7 @@ export async function runWmConfigCommand(
     dialect: command === "sway-config" ? "sway" : "i3",
     networks,
     clanctl: await clanctlCommand(process.argv[1]),
+    barRelay: (await isOnPath("clan-bar-relay", BAR_RELAY)) ? ["clan-bar-relay"] : [BAR_RELAY],
     withBar: values["with-bar"] ?? false,
     configFile,
     ...(loaded.ok ? {} : { configProblem: loaded.error.message }),
@@ -35,15 +37,20 @@ export async function runWmConfigCommand(
 export async function clanctlCommand(script: string | undefined, searchPath = process.env.PATH ?? ""): Promise<string[]> {
   if (!script) return ["clanctl"];
   const scriptPath = resolve(script);
-  const real = await realpath(scriptPath);
+  return (await isOnPath("clanctl", scriptPath, searchPath)) ? ["clanctl"] : [process.execPath, scriptPath];
+}
+
+/** Whether `name`, looked up on PATH, is the program at `path` (the same file, through any links). */
+async function isOnPath(name: string, path: string, searchPath = process.env.PATH ?? ""): Promise<boolean> {
+  const real = await realpath(path);
   for (const dir of searchPath.split(delimiter)) {
     if (!dir) continue;
-    const candidate = await realpath(join(dir, "clanctl")).catch((error: NodeJS.ErrnoException) => {
+    const candidate = await realpath(join(dir, name)).catch((error: NodeJS.ErrnoException) => {
       // Not in this directory, a dangling link, or a directory of PATH this user may not read: try the next.
       if (error.code === "ENOENT" || error.code === "ENOTDIR" || error.code === "EACCES") return undefined;
       throw error;
     });
-    if (candidate === real) return ["clanctl"];
+    if (candidate === real) return true;
   }
-  return [process.execPath, scriptPath];
+  return false;
 }

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, lstatSync, mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { errorMessage } from "../shared/errors.js";
 import { VIEWER_UNAVAILABLE_EXIT, viewerArguments } from "../shared/viewer-launch.js";
+import { ensurePrivateDirectory } from "../shared/private-directory.js";
 import type { VmStatus } from "../shared/vm-api.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import { WaypipeBridge } from "./waypipe-bridge.js";
@@ -257,14 +258,6 @@ export class DisplayViewers {
     });
     return child;
   }
-}
-
-/** Creates `dir` for this user only, or refuses one that another user owns or that is not a directory. */
-function ensurePrivateDirectory(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const stats = lstatSync(dir);
-  if (!stats.isDirectory() || stats.uid !== process.getuid?.()) throw new Error(`${dir} is not a directory of this user`);
-  if ((stats.mode & 0o077) !== 0) chmodSync(dir, 0o700);
 }
 
 /**

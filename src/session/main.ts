@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import type { BarServer } from "../bar/bar-server.js";
+import { barSocketPath } from "../shared/bar-socket.js";
 import { claimName, connectSessionBus, onBusError } from "../shared/bus.js";
 import { SESSION_BUS_NAME } from "../shared/dbus-names.js";
 import { ClanError, errorMessage } from "../shared/errors.js";
@@ -10,6 +12,7 @@ import { connectWindowManager, waitForWindowManager, type WindowManagerChoice } 
 import type { WindowManagerBackend } from "./window-manager-backend.js";
 import { resolveConfigPath } from "./config/load.js";
 import { ConfigWatcher } from "./config/watcher.js";
+import { serveBar } from "./bar-service.js";
 import { exportSessionApi } from "./dbus-service.js";
 import { desktopNotifier } from "./notifications.js";
 import { Session } from "./session.js";
@@ -67,12 +70,15 @@ export async function main(argv: string[]): Promise<void> {
   await session.startup();
   await claimName(bus, SESSION_BUS_NAME);
   log(`serving ${SESSION_BUS_NAME} (config ${configFile}, backend ${session.backendKind})`);
+  // After the name is ours: no other clan-sessiond serves the socket this one replaces.
+  const bar = await serveBarOrSayWhy(session, log);
   keepServingAfterUnexpectedErrors(log);
   const stopSearching = new AbortController();
   if (choice !== "none" && !backend) attachWindowManagerWhenItAppears(session, choice, log, stopSearching);
 
   const shutdown = async () => {
     stopSearching.abort();
+    await bar?.close();
     await session.close();
     bus.disconnect();
     process.exit(0);
@@ -83,6 +89,23 @@ export async function main(argv: string[]): Promise<void> {
     log(`session bus lost: ${errorMessage(error)}`);
     void shutdown();
   });
+}
+
+/** The bar socket (docs/bar.md); without it clan-sessiond still serves D-Bus, and the bars show it as not running. */
+async function serveBarOrSayWhy(session: Session, log: (message: string) => void): Promise<BarServer | undefined> {
+  const socketPath = barSocketPath(process.env);
+  if (!socketPath) {
+    log("not serving the bar: neither XDG_RUNTIME_DIR nor CLAN_BAR_SOCKET is set");
+    return undefined;
+  }
+  try {
+    const server = await serveBar({ socketPath, registry: session.registry, jobs: session.jobs, session, log });
+    log(`serving the bar on ${socketPath}`);
+    return server;
+  } catch (error) {
+    log(`not serving the bar on ${socketPath}: ${errorMessage(error)}`);
+    return undefined;
+  }
 }
 
 function parseBackendChoice(choice: string): WindowManagerChoice | "none" {

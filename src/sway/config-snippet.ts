@@ -24,6 +24,8 @@ export interface SnippetOptions {
   networks: readonly SnippetNetwork[];
   /** How the window manager runs clanctl, as words: ["clanctl"] or [node, "/…/bin/clanctl.js"]. */
   clanctl: readonly string[];
+  /** How the bar runs bin/clan-bar-relay, as words: ["clan-bar-relay"] or ["/…/bin/clan-bar-relay"]. */
+  barRelay: readonly string[];
   /** Emit a whole `bar { … }` block, rather than a commented example. */
   withBar: boolean;
   /** Where the networks came from, for the header. */
@@ -127,11 +129,11 @@ function focusWorkspaceInConfig(workspace: string, dialect: WmDialect): string {
 }
 
 function barLines(options: SnippetOptions): string[] {
-  const { dialect, clanctl, withBar } = options;
+  const { dialect, barRelay, withBar } = options;
   const block = [
     "bar {",
     "    position top",
-    `    status_command ${statusCommand([...clanctl, "bar"], dialect)}`,
+    `    status_command ${statusCommand([...barRelay, "i3bar"], dialect)}`,
     // i3bar renders the blocks' Pango markup only with a pango: font; swaybar always uses Pango.
     ...(dialect === "i3" ? ["    font pango:monospace 8"] : []),
     "}",

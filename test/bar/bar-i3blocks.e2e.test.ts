@@ -5,18 +5,17 @@ import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shellCommand } from "../../src/sway/config-file-syntax.js";
 import { REPO, waitUntil } from "../helpers/daemons.js";
-import { hasBinary, skipReason, stopProcess } from "../helpers/processes.js";
-import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
+import { childPids, hasBinary, skipReason, stopProcess } from "../helpers/processes.js";
 
-// clanctl bar under the real i3blocks 1.4, which needs no display: i3blocks reads the block's lines and writes
-// the i3bar protocol, and reads i3bar's click events on its own stdin — which it also hands to a persistent
-// block. clanctl bar must leave that stream alone, or it would take the clicks of the other blocks.
+// `clanctl bar` (the entry point older bar configs name, which runs clan-bar-relay) under the real i3blocks 1.4,
+// which needs no display: i3blocks reads the block's lines and writes the i3bar protocol, and reads i3bar's click
+// events on its own stdin — which it also hands to a persistent block. The relay must leave that stream alone, or
+// it would take the clicks of the other blocks.
 
-const needs = ["i3blocks", "dbus-daemon"];
+const needs = ["i3blocks", "socat"];
 
 describe.skipIf(!needs.every(hasBinary))(`clanctl bar in i3blocks ${skipReason(...needs)}`, () => {
   let dir: string;
-  let bus: SessionBus;
   let i3blocks: ResultPromise;
   let output = "";
   /** The blocks of every status line i3blocks wrote from `from` on (its output is the i3bar protocol). */
@@ -30,9 +29,8 @@ describe.skipIf(!needs.every(hasBinary))(`clanctl bar in i3blocks ${skipReason(.
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "clan-i3blocks-"));
-    // No clan-sessiond on this bus: the block shows that it is not running, which is all this test needs.
-    bus = await startSessionBus();
-    const clanctl = shellCommand(["env", `DBUS_SESSION_BUS_ADDRESS=${bus.address}`, process.execPath, join(REPO, "bin", "clanctl.js")]);
+    // No clan-sessiond serves this socket: the block shows that it is not running, which is all this test needs.
+    const clanctl = shellCommand(["env", `CLAN_BAR_SOCKET=${join(dir, "run", "bar.sock")}`, process.execPath, join(REPO, "bin", "clanctl.js")]);
     const config = [
       "[clan-desktop]",
       `command=${clanctl} bar --format i3blocks`,
@@ -51,8 +49,16 @@ describe.skipIf(!needs.every(hasBinary))(`clanctl bar in i3blocks ${skipReason(.
   });
 
   afterAll(async () => {
+    // i3blocks 1.4 leaves its persistent blocks running when it exits: they are stopped here, by their pids.
+    const blocks = i3blocks?.pid === undefined ? [] : await descendants(i3blocks.pid);
     if (i3blocks) await stopProcess(i3blocks);
-    await bus?.stop();
+    for (const pid of blocks) {
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+      }
+    }
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -78,3 +84,9 @@ describe.skipIf(!needs.every(hasBinary))(`clanctl bar in i3blocks ${skipReason(.
     }
   });
 });
+
+async function descendants(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const child of await childPids(pid)) found.push(child, ...(await descendants(child)));
+  return found;
+}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/session/config/schema.js";
 import { IpcClient } from "../../src/sway/ipc/client.js";
 import { configSnippet } from "../../src/sway/config-snippet.js";
-import { spawnBar, type BarProcess } from "../helpers/bar-process.js";
+import { BAR_RELAY, spawnBar, type BarProcess } from "../helpers/bar-process.js";
 import { REPO, waitUntil } from "../helpers/daemons.js";
 import { childPids, hasBinary, skipReason } from "../helpers/processes.js";
 import { countPixels, swayScreenshot } from "../helpers/screenshot.js";
@@ -14,8 +14,9 @@ import { startHeadlessSway, type HeadlessSway } from "../helpers/sway.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 import { startUserSession, type UserDaemon, type UserSession } from "../helpers/user-session.js";
 
-// The status bar on real swaybar (and waybar) under headless sway. swaybar runs clanctl bar as the sway user, so
-// the bus and the daemons run as that user too (test/helpers/user-session.ts), as in a real session.
+// The status bar on real swaybar (and waybar) under headless sway. swaybar runs clan-bar-relay as the sway user,
+// which reaches clan-sessiond's bar socket in that user's runtime dir, so the bus and the daemons run as that user
+// too (test/helpers/user-session.ts), as in a real session.
 
 const HOSTILE_LABEL = `Fam "ily"]; exec touch /tmp/clan-pwned-bar, kill; </span><b>[ünï`;
 const FAMILY = "#2e7dbf";
@@ -41,8 +42,8 @@ describe.skipIf(!needs.every(hasBinary))(`the status bar on sway ${skipReason(..
       const count = await pixels(region, colour);
       return (atLeast ? count > 100 : count === 0) ? true : undefined;
     }, what, 20_000);
-  const bar = (args: string[] = []) => {
-    const process = spawnBar(args, { DBUS_SESSION_BUS_ADDRESS: user.busAddress });
+  const bar = (format: "i3bar" | "waybar" = "i3bar", network?: string) => {
+    const process = spawnBar(format, network, { XDG_RUNTIME_DIR: sway.runtimeDir });
     bars.push(process);
     return process;
   };
@@ -72,16 +73,19 @@ describe.skipIf(!needs.every(hasBinary))(`the status bar on sway ${skipReason(..
       wmEnv: { SWAYSOCK: sway.socketPath, WAYLAND_DISPLAY: sway.waylandDisplay, XDG_RUNTIME_DIR: sway.runtimeDir },
     });
     ipc = await IpcClient.connect({ discover: () => sway.discoverSocket() });
-    // clanctl behind a path with a space and a non-ASCII letter, so that the snippet's quoting is exercised.
+    // clanctl and the relay behind a path with a space and a non-ASCII letter, so that the snippet's quoting is
+    // exercised.
     clanctlDir = await mkdtemp("/tmp/clan bar ✓ ");
     await chmod(clanctlDir, 0o755);
     await symlink(join(REPO, "bin", "clanctl.js"), join(clanctlDir, "clanctl.js"));
+    await symlink(BAR_RELAY, join(clanctlDir, "clan-bar-relay"));
     // The bar as `clanctl sway-config --with-bar` writes it. This sway started before the user's bus, so its
     // environment has no bus address: the command carries it, as a user's session environment would.
     const snippet = configSnippet({
       dialect: "sway",
       networks: Object.entries(config.networks).map(([name, n]) => ({ name, label: n.label ?? name, workspaces: n.workspaces })),
       clanctl: ["env", `DBUS_SESSION_BUS_ADDRESS=${user.busAddress}`, process.execPath, join(clanctlDir, "clanctl.js")],
+      barRelay: [join(clanctlDir, "clan-bar-relay")],
       withBar: true,
       configFile: user.configFile,
     });
@@ -99,7 +103,7 @@ describe.skipIf(!needs.every(hasBinary))(`the status bar on sway ${skipReason(..
     if (clanctlDir) await rm(clanctlDir, { recursive: true, force: true });
   });
 
-  it("swaybar runs clanctl bar from the snippet and draws every network in its colour, without protocol errors", async () => {
+  it("swaybar runs clan-bar-relay from the snippet and draws every network in its colour, without protocol errors", async () => {
     await waitForPixels(SWAYBAR_REGION, FAMILY, true, "swaybar to draw the family network");
     expect(await pixels(SWAYBAR_REGION, CLUB)).toBeGreaterThan(100);
     // swaybar reports a status line it cannot parse, and Pango markup it cannot render, on sway's stderr.
@@ -126,24 +130,51 @@ describe.skipIf(!needs.every(hasBinary))(`the status bar on sway ${skipReason(..
     await user.waitForNetwork("club", (status) => status.vmState === "stopped");
   });
 
-  it("middle and right clicks call Rebuild and Rollback(-1), whose refusals the bar reports and survives", async () => {
+  it("middle and right clicks call Rebuild and Rollback(-1), whose refusals clan-sessiond logs and survives", async () => {
     const process = bar();
     await process.waitForLine((line) => line.includes('"instance":"family"'), "the first status line");
     process.click({ name: "clan-desktop", instance: "family", button: 2 });
     process.click({ name: "clan-desktop", instance: "family", button: 3 });
     process.click({ name: "clan-desktop", instance: "family", button: 4 });
     process.click({ name: "other", instance: "family", button: 1 });
-    await waitUntil(() => (/Rollback family failed/.test(process.stderr()) && /Rebuild family failed/.test(process.stderr()) ? true : undefined), "both refusals");
+    const log = () => user.sessiond.output();
+    await waitUntil(() => (/Rollback family failed/.test(log()) && /Rebuild family failed/.test(log()) ? true : undefined), "both refusals");
     // These networks boot a fixed generation directory: clan-sessiond itself refuses to rebuild or roll back.
-    expect(process.stderr()).toMatch(/Rebuild family failed: network family boots the profile .*; rebuild needs a flake source/);
-    expect(process.stderr()).toMatch(/Rollback family failed: family has no generation before the current one/);
-    expect(process.stderr()).toMatch(/ignoring a click on a block that is not clan-desktop's \("other"\)/);
-    expect(process.stderr()).not.toMatch(/scroll/);
+    expect(log()).toMatch(/bar client \d+: Rebuild family failed: network family boots the profile .*; rebuild needs a flake source/);
+    expect(log()).toMatch(/bar client \d+: Rollback family failed: family has no generation before the current one/);
+    expect(log()).toMatch(/bar client \d+: ignoring a click on a block that is not clan-desktop's \("other"\)/);
+    expect(log()).not.toMatch(/scroll/);
     expect(process.process.exitCode).toBeNull();
   });
 
+  it("keeps the bar socket from other users: its directory is 0700 even when the runtime dir is opened", async () => {
+    const socketDir = join(sway.runtimeDir, "clan-sessiond");
+    const socket = join(socketDir, "bar.sock");
+    expect((await stat(socketDir)).mode & 0o777).toBe(0o700);
+    expect((await stat(socket)).mode & 0o777).toBe(0o600);
+    const connections = () => (user.sessiond.output().match(/bar client \d+: connected/g) ?? []).length;
+    const before = connections();
+    // The runtime dir is opened for the attack, so that only clan-sessiond's own directory stands in the way.
+    await chmod(sway.runtimeDir, 0o755);
+    try {
+      // nobody plays another local user who wants the networks' status, or to click on them.
+      const attempt = await execa(
+        "setpriv",
+        ["--reuid=65534", "--regid=65534", "--clear-groups", "socat", "-t", "1", "-", `UNIX-CONNECT:${socket}`],
+        { input: '{"format":"i3bar"}\n,{"name":"clan-desktop","instance":"club","button":3}\n', reject: false, timeout: 15_000 },
+      );
+      expect(attempt.exitCode).not.toBe(0);
+      expect(attempt.stderr).toMatch(/Permission denied/);
+      expect(attempt.stdout).toBe("");
+    } finally {
+      await chmod(sway.runtimeDir, 0o700);
+    }
+    expect(connections()).toBe(before);
+    expect(user.sessiond.output()).not.toMatch(/Rollback club/);
+  });
+
   it("shows 'clan-sessiond not running' while it is gone and the networks again when it is back", async () => {
-    const process = bar(["--format", "waybar", "--network", "club"]);
+    const process = bar("waybar", "club");
     await process.waitForLine((line) => line.includes("club"), "the first status line");
     await user.stopSessiond();
     const gone = await process.waitForLine((line) => line.includes("clan-sessiond not running"), "the not-running line");
@@ -160,8 +191,7 @@ describe.skipIf(!needs.every(hasBinary))(`the status bar on sway ${skipReason(..
     let waybar: UserDaemon;
 
     beforeAll(async () => {
-      const clanctl = `${process.execPath} '${join(clanctlDir, "clanctl.js")}'`;
-      const module = (network: string) => ({ exec: `${clanctl} bar --format waybar --network ${network}`, "return-type": "json" });
+      const module = (network: string) => ({ exec: `'${join(clanctlDir, "clan-bar-relay")}' waybar ${network}`, "return-type": "json" });
       const waybarConfig = {
         layer: "top",
         position: "bottom",

@@ -1,5 +1,5 @@
 import type { NetworkStatus } from "../../src/shared/session-api.js";
-import type { BarActions } from "../../src/bar/bar-runner.js";
+import type { BarActions } from "../../src/bar/click-handler.js";
 import type { SessionFeedOptions, SessionLink } from "../../src/bar/session-feed.js";
 
 // A scripted stand-in for clan-sessiond as the bar's feed and runner see it (SessionLink and BarActions), and

@@ -2,8 +2,8 @@ import { execa, type ResultPromise } from "execa";
 import { REPO, waitUntil } from "./daemons.js";
 import { stopProcess } from "./processes.js";
 
-// `clanctl bar` run by the test itself, as a bar would run it: its stdout read line by line as it is written,
-// click events written to its stdin.
+// bin/clan-bar-relay run by the test itself, as a bar would run it: its stdout read line by line as it is
+// written, click events written to its stdin (a pipe, as bars give it).
 
 export interface BarProcess {
   process: ResultPromise;
@@ -17,8 +17,12 @@ export interface BarProcess {
   stop(): Promise<void>;
 }
 
-export function spawnBar(args: string[], env: Record<string, string>): BarProcess {
-  const child = execa("node", [`${REPO}/bin/clanctl.js`, "bar", ...args], { env: { ...process.env, ...env }, reject: false, stdin: "pipe" });
+export const BAR_RELAY = `${REPO}/bin/clan-bar-relay`;
+
+/** The relay for `format`, showing every network or only `network`; `env` says where clan-sessiond's socket is. */
+export function spawnBar(format: "i3bar" | "waybar" | "i3blocks", network: string | undefined, env: Record<string, string>): BarProcess {
+  const args = network === undefined ? [format] : [format, network];
+  const child = execa(BAR_RELAY, args, { env: { ...process.env, ...env }, reject: false, stdin: "pipe" });
   const lines: string[] = [];
   let pending = "";
   let stderr = "";
@@ -42,7 +46,7 @@ export function spawnBar(args: string[], env: Record<string, string>): BarProces
     async waitForLine(predicate, what, from = 0, timeoutMs = 15_000) {
       try {
         return await waitUntil(() => {
-          if (child.exitCode !== null) throw new Error(`clanctl bar exited (${child.exitCode})`);
+          if (child.exitCode !== null) throw new Error(`clan-bar-relay exited (${child.exitCode})`);
           return lines.slice(from).find(predicate);
         }, what, timeoutMs);
       } catch (error) {

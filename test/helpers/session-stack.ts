@@ -36,7 +36,8 @@ export async function startSessionStack(options: { config: ConfigInput; daemonEn
   const root = await mkdtemp(join(tmpdir(), "clan-session-e2e-"));
   const configFile = join(root, "config", "config.json");
   await mkdir(join(root, "config"), { recursive: true });
-  const env = { DBUS_SESSION_BUS_ADDRESS: bus.address, CLAN_DESKTOP_CONFIG: configFile, ...options.daemonEnv };
+  // The bar socket in the stack's own directory: stacks that run side by side must not replace each other's.
+  const env = { DBUS_SESSION_BUS_ADDRESS: bus.address, CLAN_DESKTOP_CONFIG: configFile, CLAN_BAR_SOCKET: join(root, "bar", "bar.sock"), ...options.daemonEnv };
   const writeConfig = (config: ConfigInput | string) =>
     writeFile(configFile, typeof config === "string" ? config : JSON.stringify(config, null, 2));
   await writeConfig(options.config);

@@ -108,10 +108,12 @@ describe.skipIf(!hasNixpkgsLib)(`nixosModules.host with nixpkgs 25.05's lib${nix
     expect(install).toContain("dist/gnome-extension/esm/*/metadata.json");
     expect(install).toContain("$out/share/gnome-shell/extensions/");
     expect(system.package.arguments.postBuild).toContain("npm run build:gnome");
+    // The bar's relay finds socat wherever the window manager starts it.
+    expect(install).toMatch(/wrapProgram \$out\/bin\/clan-bar-relay --prefix PATH : \S+-socat\/bin:\S+-coreutils\/bin/);
     // node-gtk is built from source in the sandbox, against the build's own node, and bin/ finds GTK's typelibs.
     expect(system.package.arguments.postBuild).toMatch(/npm rebuild node-gtk --ignore-scripts=false --build-from-source --nodedir=/);
     expect(system.package.arguments["nativeBuildInputs"]).toEqual(
-      ["glib", "pkg-config", "python3", "gobject-introspection", "wrapGAppsHook4"].map((name) => expect.stringMatching(new RegExp(`-${name}$`))),
+      ["glib", "pkg-config", "python3", "gobject-introspection", "wrapGAppsHook4", "makeWrapper"].map((name) => expect.stringMatching(new RegExp(`-${name}$`))),
     );
     expect(system.package.arguments["buildInputs"]).toEqual(
       ["glib", "cairo", "gobject-introspection", "gtk4", "libadwaita"].map((name) => expect.stringMatching(new RegExp(`-${name}$`))),

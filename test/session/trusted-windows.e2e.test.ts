@@ -49,7 +49,7 @@ interface WmHarness {
 async function writeSnippet(dir: string, dialect: WmDialect): Promise<string> {
   const file = join(dir, `clan-desktop-${dialect}.conf`);
   const networks = [{ name: "family", label: "family", workspaces: ["2:family"] }];
-  await writeFile(file, configSnippet({ dialect, networks, clanctl: ["true"], withBar: false, configFile: "/test/config.json" }), { mode: 0o644 });
+  await writeFile(file, configSnippet({ dialect, networks, clanctl: ["true"], barRelay: ["clan-bar-relay"], withBar: false, configFile: "/test/config.json" }), { mode: 0o644 });
   return file;
 }
 

@@ -30,7 +30,7 @@ interface Keyboard {
 
 async function writeSnippet(dir: string, dialect: WmDialect, recorder: string): Promise<string> {
   const file = join(dir, `${dialect}.conf`);
-  const snippet = configSnippet({ dialect, networks: NETWORKS, clanctl: [process.execPath, recorder], withBar: false, configFile: "/test/config.json" });
+  const snippet = configSnippet({ dialect, networks: NETWORKS, clanctl: [process.execPath, recorder], barRelay: ["clan-bar-relay"], withBar: false, configFile: "/test/config.json" });
   await writeFile(file, snippet, { mode: 0o644 });
   return file;
 }

@@ -18,6 +18,7 @@ function snippet(overrides: Partial<SnippetOptions> = {}): string {
       { name: "club", label: "club", workspaces: [HOSTILE_WORKSPACE] },
     ],
     clanctl: NODE_AND_SCRIPT,
+    barRelay: ["/opt/clan desktop/bin/clan-bar-relay"],
     withBar: false,
     configFile: "/home/alice/.config/clan-desktop/config.json",
     ...overrides,
@@ -56,7 +57,7 @@ describe("clanctl sway-config / i3-config", () => {
     expect(lines.slice(-5)).toEqual([
       "bar {",
       "    position top",
-      `    status_command "/usr/bin/node '/opt/clan desktop/bin/clanctl.js' bar"`,
+      `    status_command "'/opt/clan desktop/bin/clan-bar-relay' i3bar"`,
       "    font pango:monospace 8",
       "}",
     ]);
@@ -64,11 +65,11 @@ describe("clanctl sway-config / i3-config", () => {
 
   it("offers the bar as a commented example unless asked for a whole bar", () => {
     const text = snippet();
-    expect(text).toContain(`# bar {\n#     position top\n#     status_command "/usr/bin/node '/opt/clan desktop/bin/clanctl.js' bar"\n# }`);
+    expect(text).toContain(`# bar {\n#     position top\n#     status_command "'/opt/clan desktop/bin/clan-bar-relay' i3bar"\n# }`);
     expect(activeLines(snippet({ withBar: true })).slice(-4)).toEqual([
       "bar {",
       "    position top",
-      `    status_command "/usr/bin/node '/opt/clan desktop/bin/clanctl.js' bar"`,
+      `    status_command "'/opt/clan desktop/bin/clan-bar-relay' i3bar"`,
       "}",
     ]);
   });

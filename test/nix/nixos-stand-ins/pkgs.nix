@@ -14,7 +14,7 @@ in
 lib.fix (pkgs: named [
   "coreutils" "util-linux" "socat" "waypipe" "mumble" "yggdrasil" "jq" "hjson-go" "syncthing" "wireguard-tools"
   "zerotierone" "openssh" "virtiofsd" "restic" "virt-viewer" "nodejs" "nix" "pipewire" "glib"
-  "pkg-config" "python3" "gobject-introspection" "cairo" "gtk4" "libadwaita" "wrapGAppsHook4"
+  "pkg-config" "python3" "gobject-introspection" "cairo" "gtk4" "libadwaita" "wrapGAppsHook4" "makeWrapper"
 ]
 // {
   runtimeShell = "${package "bash" { }}/bin/bash";
