@@ -1,26 +1,35 @@
 import type { Gi } from "./gi.js";
+import type { SharedFrame } from "./shared-screen.js";
 
 // The connection to one VM's QEMU D-Bus display (org.qemu.Display1) through GLib's GDBus: it alone passes the
-// file descriptors that RegisterListener takes. QEMU talks to the listener over its own peer-to-peer connection on
-// a socket the viewer hands over; on it QEMU calls Scanout/Update (QEMU 7.2: the pixels inside the message).
+// file descriptors that RegisterListener and ScanoutMap take. QEMU talks to the listener over its own peer-to-peer
+// connection on a socket the viewer hands over; on it QEMU calls Scanout/Update (QEMU 7.2: the pixels inside the
+// message) or, having read the listener's Interfaces property (QEMU ≥ 9.2), ScanoutMap/UpdateMap (the framebuffer
+// shared as a memory file).
 
 const QEMU_NAME = "org.qemu";
 const CONSOLE_PATH = "/org/qemu/Display1/Console_0";
 const LISTENER_PATH = "/org/qemu/Display1/Listener";
 
-/** The Listener's methods and the body each must have; anything else QEMU sends is answered with an error. */
-const LISTENER_METHODS: Record<string, string> = {
-  Scanout: "uuuuay",
-  Update: "iiiiuuay",
-  Disable: "",
-  MouseSet: "iii",
-  CursorDefine: "iiiiay",
+const LISTENER = "org.qemu.Display1.Listener";
+const UNIX_MAP = "org.qemu.Display1.Listener.Unix.Map";
+const PROPERTIES = "org.freedesktop.DBus.Properties";
+
+/** Per interface, the methods the listener serves and the body each must have; anything else is an error. */
+const LISTENER_METHODS: Record<string, Record<string, string>> = {
+  [LISTENER]: { Scanout: "uuuuay", Update: "iiiiuuay", Disable: "", MouseSet: "iii", CursorDefine: "iiiiay" },
+  [UNIX_MAP]: { ScanoutMap: "huuuuu", UpdateMap: "iiii" },
+  [PROPERTIES]: { Get: "ss", GetAll: "s" },
 };
 
 export interface FrameSink {
   /** `data`: the message's GBytes, handed on without a copy. */
   scanout(width: number, height: number, stride: number, format: number, data: unknown): void;
   update(x: number, y: number, width: number, height: number, stride: number, format: number, data: unknown): void;
+  /** QEMU shares its framebuffer; `frame.fd` is the sink's to close, whether it takes the frame or not. */
+  scanoutMap(frame: SharedFrame): void;
+  /** A rectangle of the shared framebuffer changed. */
+  updateMap(x: number, y: number, width: number, height: number): void;
   disable(): void;
   /** QEMU's message could not be used; the viewer keeps the last good picture and goes on. */
   refused(what: string, error: unknown): void;
@@ -87,19 +96,47 @@ export class QemuDisplay {
     const { Gio } = this.gi;
     if (message.getMessageType() !== Gio.DBusMessageType.METHOD_CALL) return;
     const method = message.getMember();
-    const expected = LISTENER_METHODS[method];
+    const expected = LISTENER_METHODS[message.getInterface()]?.[method];
     let reply: DBusMessage;
-    if (message.getPath() !== LISTENER_PATH || message.getInterface() !== "org.qemu.Display1.Listener" || expected === undefined || message.getSignature() !== expected) {
-      reply = message.newMethodErrorLiteral("org.freedesktop.DBus.Error.UnknownMethod", `clan-viewer serves no ${method}(${message.getSignature()})`);
+    if (message.getPath() !== LISTENER_PATH || expected === undefined || message.getSignature() !== expected) {
+      reply = message.newMethodErrorLiteral("org.freedesktop.DBus.Error.UnknownMethod", `clan-viewer serves no ${message.getInterface()}.${method}(${message.getSignature()})`);
+    } else if (message.getInterface() === PROPERTIES) {
+      reply = this.answerProperties(message);
     } else {
       try {
-        dispatch(method, message.getBody(), sink);
+        dispatch(method, message, sink);
+        reply = message.newMethodReply();
       } catch (error) {
         sink.refused(method, error);
+        // Told that its frame was refused, QEMU ≥ 9.2 sends the next one by copy instead of shared memory.
+        reply = message.newMethodErrorLiteral("org.freedesktop.DBus.Error.InvalidArgs", `clan-viewer refused ${method}: ${error instanceof Error ? error.message : String(error)}`);
       }
-      reply = message.newMethodReply();
     }
     connection.sendMessage(reply, Gio.DBusSendMessageFlags.NONE);
+  }
+
+  /**
+   * QEMU ≥ 9.2 reads the listener's properties (GetAll through its GDBusProxy) to learn whether it may share the
+   * framebuffer: the listener has one, Interfaces, naming Unix.Map; Unix.Map has none.
+   */
+  private answerProperties(message: DBusMessage): DBusMessage {
+    const { GLib } = this.gi;
+    const body = message.getBody();
+    const iface = body.getChildValue(0).getString()[0];
+    const name = message.getMember() === "Get" ? body.getChildValue(1).getString()[0] : undefined;
+    const interfaces = GLib.Variant.newStrv([UNIX_MAP]);
+    if (iface === LISTENER && (name === undefined || name === "Interfaces")) {
+      const reply = message.newMethodReply();
+      const value = name === undefined ? GLib.Variant.newArray(GLib.VariantType.new("{sv}"), [GLib.Variant.newDictEntry(GLib.Variant.newString("Interfaces"), GLib.Variant.newVariant(interfaces))]) : GLib.Variant.newVariant(interfaces);
+      reply.setBody(GLib.Variant.newTuple([value]));
+      return reply;
+    }
+    if (iface === UNIX_MAP && name === undefined) {
+      const reply = message.newMethodReply();
+      reply.setBody(GLib.Variant.newTuple([GLib.Variant.newArray(GLib.VariantType.new("{sv}"), [])]));
+      return reply;
+    }
+    return message.newMethodErrorLiteral("org.freedesktop.DBus.Error.UnknownProperty", `clan-viewer's listener has no property ${iface}.${name ?? "*"}`);
   }
 
   /**
@@ -178,6 +215,8 @@ interface DBusMessage {
   getInterface(): string;
   getSignature(): string;
   getBody(): GVariant;
+  setBody(body: unknown): void;
+  getUnixFdList(): { getLength(): number; get(index: number): number } | null;
   newMethodReply(): DBusMessage;
   copy(): DBusMessage;
   newMethodErrorLiteral(name: string, text: string): DBusMessage;
@@ -192,12 +231,15 @@ interface GVariant {
   getChildValue(index: number): GVariant;
   getUint32(): number;
   getInt32(): number;
+  getHandle(): number;
+  getString(): [string, bigint];
   getBoolean(): boolean;
   getVariant(): GVariant;
   getDataAsBytes(): unknown;
 }
 
-function dispatch(method: string, p: GVariant, sink: FrameSink): void {
+function dispatch(method: string, message: DBusMessage, sink: FrameSink): void {
+  const p = message.getBody();
   const u = (i: number) => p.getChildValue(i).getUint32();
   const i = (n: number) => p.getChildValue(n).getInt32();
   const bytes = (n: number) => p.getChildValue(n).getDataAsBytes();
@@ -208,6 +250,12 @@ function dispatch(method: string, p: GVariant, sink: FrameSink): void {
     case "Update":
       sink.update(i(0), i(1), i(2), i(3), u(4), u(5), bytes(6));
       return;
+    case "ScanoutMap":
+      sink.scanoutMap({ fd: handedFd(message, p.getChildValue(0).getHandle()), offset: u(1), size: { width: u(2), height: u(3) }, stride: u(4), format: u(5) });
+      return;
+    case "UpdateMap":
+      sink.updateMap(i(0), i(1), i(2), i(3));
+      return;
     case "Disable":
       sink.disable();
       return;
@@ -215,6 +263,13 @@ function dispatch(method: string, p: GVariant, sink: FrameSink): void {
       // The guest's cursor is drawn by the guest's own pointer on the copy path.
       return;
   }
+}
+
+/** The descriptor at `handle` of the message's list, duplicated: the message closes its own when it is freed. */
+function handedFd(message: DBusMessage, handle: number): number {
+  const fds = message.getUnixFdList();
+  if (fds === null || handle < 0 || handle >= fds.getLength()) throw new Error(`file descriptor ${handle} is not in the message`);
+  return fds.get(handle);
 }
 
 /** Gio has no socketpair(): a listening socket in a private directory and one connection to it give the pair. */
