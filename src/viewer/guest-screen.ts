@@ -2,7 +2,7 @@ import type { Gi } from "./gi.js";
 import { ClanError } from "../shared/errors.js";
 import { checkRect, checkScanout, checkUpdate, PIXMAN_X8R8G8B8, type PixelRect, type ScreenSize } from "./frame-checks.js";
 import type { GBytesReader } from "./gbytes-reader.js";
-import type { FrameSink } from "./qemu-display.js";
+import type { FrameSink } from "./listener-calls.js";
 import { SharedFramebuffer, type SharedFrame } from "./shared-screen.js";
 
 // The guest's screen, turned into a texture once per frame of the window. On the copy path (QEMU 7.2: the pixels

@@ -1,5 +1,5 @@
 import type { Gi } from "./gi.js";
-import type { SharedFrame } from "./shared-screen.js";
+import { replyToListenerCall, type DBusMessage, type FrameSink, type GVariant } from "./listener-calls.js";
 
 // The connection to one VM's QEMU D-Bus display (org.qemu.Display1) through GLib's GDBus: it alone passes the
 // file descriptors that RegisterListener and ScanoutMap take. QEMU talks to the listener over its own peer-to-peer
@@ -9,33 +9,6 @@ import type { SharedFrame } from "./shared-screen.js";
 
 const QEMU_NAME = "org.qemu";
 const CONSOLE_PATH = "/org/qemu/Display1/Console_0";
-const LISTENER_PATH = "/org/qemu/Display1/Listener";
-
-const LISTENER = "org.qemu.Display1.Listener";
-const UNIX_MAP = "org.qemu.Display1.Listener.Unix.Map";
-const PROPERTIES = "org.freedesktop.DBus.Properties";
-
-/** Per interface, the methods the listener serves and the body each must have; anything else is an error. */
-const LISTENER_METHODS: Record<string, Record<string, string>> = {
-  [LISTENER]: { Scanout: "uuuuay", Update: "iiiiuuay", Disable: "", MouseSet: "iii", CursorDefine: "iiiiay" },
-  [UNIX_MAP]: { ScanoutMap: "huuuuu", UpdateMap: "iiii" },
-  [PROPERTIES]: { Get: "ss", GetAll: "s" },
-};
-
-export interface FrameSink {
-  /** `data`: the message's GBytes, handed on without a copy. */
-  scanout(width: number, height: number, stride: number, format: number, data: unknown): void;
-  update(x: number, y: number, width: number, height: number, stride: number, format: number, data: unknown): void;
-  /** QEMU shares its framebuffer; `frame.fd` is the sink's to close, whether it takes the frame or not. */
-  scanoutMap(frame: SharedFrame): void;
-  /** A rectangle of the shared framebuffer changed. */
-  updateMap(x: number, y: number, width: number, height: number): void;
-  disable(): void;
-  /** QEMU's message could not be used; the viewer keeps the last good picture and goes on. */
-  refused(what: string, error: unknown): void;
-  /** QEMU closed the display connection (the VM stopped) or it could not be set up. */
-  closed(): void;
-}
 
 export class QemuDisplay {
   private readonly bus: ReturnType<Gi["Gio"]["DBusConnection"]["newForAddressSync"]>;
@@ -68,7 +41,8 @@ export class QemuDisplay {
         peer.addFilter((connection: PeerConnection, message: DBusMessage, incoming: boolean) => {
           // An outgoing message goes out as GDBus handed it; node-gtk's return of it would drop GDBus's reference.
           if (!incoming) return message.copy();
-          this.answer(connection, message, sink);
+          const reply = replyToListenerCall(this.gi, message, sink);
+          if (reply !== null) connection.sendMessage(reply, Gio.DBusSendMessageFlags.NONE);
           return null;
         });
         peer.on("closed", () => sink.closed());
@@ -90,53 +64,6 @@ export class QemuDisplay {
       }
       qemus.close();
     });
-  }
-
-  private answer(connection: PeerConnection, message: DBusMessage, sink: FrameSink): void {
-    const { Gio } = this.gi;
-    if (message.getMessageType() !== Gio.DBusMessageType.METHOD_CALL) return;
-    const method = message.getMember();
-    const expected = LISTENER_METHODS[message.getInterface()]?.[method];
-    let reply: DBusMessage;
-    if (message.getPath() !== LISTENER_PATH || expected === undefined || message.getSignature() !== expected) {
-      reply = message.newMethodErrorLiteral("org.freedesktop.DBus.Error.UnknownMethod", `clan-viewer serves no ${message.getInterface()}.${method}(${message.getSignature()})`);
-    } else if (message.getInterface() === PROPERTIES) {
-      reply = this.answerProperties(message);
-    } else {
-      try {
-        dispatch(method, message, sink);
-        reply = message.newMethodReply();
-      } catch (error) {
-        sink.refused(method, error);
-        // Told that its frame was refused, QEMU ≥ 9.2 sends the next one by copy instead of shared memory.
-        reply = message.newMethodErrorLiteral("org.freedesktop.DBus.Error.InvalidArgs", `clan-viewer refused ${method}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-    connection.sendMessage(reply, Gio.DBusSendMessageFlags.NONE);
-  }
-
-  /**
-   * QEMU ≥ 9.2 reads the listener's properties (GetAll through its GDBusProxy) to learn whether it may share the
-   * framebuffer: the listener has one, Interfaces, naming Unix.Map; Unix.Map has none.
-   */
-  private answerProperties(message: DBusMessage): DBusMessage {
-    const { GLib } = this.gi;
-    const body = message.getBody();
-    const iface = body.getChildValue(0).getString()[0];
-    const name = message.getMember() === "Get" ? body.getChildValue(1).getString()[0] : undefined;
-    const interfaces = GLib.Variant.newStrv([UNIX_MAP]);
-    if (iface === LISTENER && (name === undefined || name === "Interfaces")) {
-      const reply = message.newMethodReply();
-      const value = name === undefined ? GLib.Variant.newArray(GLib.VariantType.new("{sv}"), [GLib.Variant.newDictEntry(GLib.Variant.newString("Interfaces"), GLib.Variant.newVariant(interfaces))]) : GLib.Variant.newVariant(interfaces);
-      reply.setBody(GLib.Variant.newTuple([value]));
-      return reply;
-    }
-    if (iface === UNIX_MAP && name === undefined) {
-      const reply = message.newMethodReply();
-      reply.setBody(GLib.Variant.newTuple([GLib.Variant.newArray(GLib.VariantType.new("{sv}"), [])]));
-      return reply;
-    }
-    return message.newMethodErrorLiteral("org.freedesktop.DBus.Error.UnknownProperty", `clan-viewer's listener has no property ${iface}.${name ?? "*"}`);
   }
 
   /**
@@ -208,68 +135,8 @@ export class QemuDisplay {
   }
 }
 
-interface DBusMessage {
-  getMessageType(): number;
-  getMember(): string;
-  getPath(): string;
-  getInterface(): string;
-  getSignature(): string;
-  getBody(): GVariant;
-  setBody(body: unknown): void;
-  getUnixFdList(): { getLength(): number; get(index: number): number } | null;
-  newMethodReply(): DBusMessage;
-  copy(): DBusMessage;
-  newMethodErrorLiteral(name: string, text: string): DBusMessage;
-}
-
 interface PeerConnection {
   sendMessage(message: DBusMessage, flags: number): unknown;
-}
-
-interface GVariant {
-  lookupValue(key: string, type: null): GVariant | null;
-  getChildValue(index: number): GVariant;
-  getUint32(): number;
-  getInt32(): number;
-  getHandle(): number;
-  getString(): [string, bigint];
-  getBoolean(): boolean;
-  getVariant(): GVariant;
-  getDataAsBytes(): unknown;
-}
-
-function dispatch(method: string, message: DBusMessage, sink: FrameSink): void {
-  const p = message.getBody();
-  const u = (i: number) => p.getChildValue(i).getUint32();
-  const i = (n: number) => p.getChildValue(n).getInt32();
-  const bytes = (n: number) => p.getChildValue(n).getDataAsBytes();
-  switch (method) {
-    case "Scanout":
-      sink.scanout(u(0), u(1), u(2), u(3), bytes(4));
-      return;
-    case "Update":
-      sink.update(i(0), i(1), i(2), i(3), u(4), u(5), bytes(6));
-      return;
-    case "ScanoutMap":
-      sink.scanoutMap({ fd: handedFd(message, p.getChildValue(0).getHandle()), offset: u(1), size: { width: u(2), height: u(3) }, stride: u(4), format: u(5) });
-      return;
-    case "UpdateMap":
-      sink.updateMap(i(0), i(1), i(2), i(3));
-      return;
-    case "Disable":
-      sink.disable();
-      return;
-    default:
-      // The guest's cursor is drawn by the guest's own pointer on the copy path.
-      return;
-  }
-}
-
-/** The descriptor at `handle` of the message's list, duplicated: the message closes its own when it is freed. */
-function handedFd(message: DBusMessage, handle: number): number {
-  const fds = message.getUnixFdList();
-  if (fds === null || handle < 0 || handle >= fds.getLength()) throw new Error(`file descriptor ${handle} is not in the message`);
-  return fds.get(handle);
 }
 
 /** Gio has no socketpair(): a listening socket in a private directory and one connection to it give the pair. */
