@@ -79,19 +79,35 @@ describe.skipIf(skip !== "")(`clan-viewer draws a QEMU 10 VM's display from shar
 
   it("shows the guest's screen from QEMU's memory file with no framebuffer byte inside a message", async () => {
     const shot = join(OUTPUT, "shared-path-qemu-10.png");
-    // Until the firmware's last message ("No bootable device.") has been drawn and the viewer has counted it.
-    const counters = await waitUntil(async () => {
-      if (viewer.exitCode !== null) throw new Error(`clan-viewer exited: ${viewerLog()}`);
-      const latest = lastStats(viewerLog());
-      await x11Screenshot(display, shot);
-      const text = await countPixels(shot, INNER, GUEST_TEXT, 8);
-      return text > 2000 && latest !== undefined && latest.updateMaps > 0 && latest.shown > 1 ? latest : undefined;
-    }, `the guest's text in the viewer from shared memory:\n${viewerLog()}\n${qemuLog()}`, 90_000);
+    // The pixels are the guest's: QEMU's own dump of its screen, scaled as the window scales it, must match what
+    // the viewer drew. The firmware writes for a while: each round compares a screenshot with a dump taken after it,
+    // until the viewer has caught up with the guest's last message ("No bootable device.").
+    let last: Comparison | undefined;
+    let counters: Counters | undefined;
+    try {
+      await waitUntil(async () => {
+        if (viewer.exitCode !== null) throw new Error(`clan-viewer exited: ${viewerLog()}`);
+        counters = lastStats(viewerLog());
+        last = await compareWithGuest(display, qmpSocket, shot);
+        return counters !== undefined && counters.updateMaps > 0 && matches(last) ? true : undefined;
+      }, "the guest's screen in the viewer", 90_000);
+    } catch (error) {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; last comparison ${JSON.stringify(last)}, counters ${JSON.stringify(counters)}:\n${viewerLog()}\n${qemuLog()}`);
+    }
+    const comparison = last!;
+    // Enough text that a missing or wrong picture would differ in far more pixels than the bound below.
+    expect(comparison.guestTextPixels).toBeGreaterThan(comparison.boxPixels * 0.05);
+    expect(comparison.scale).toBeGreaterThan(1);
+    expect(comparison.scale).toBeLessThan(1.5);
+    expect(Math.abs(comparison.heightScale - comparison.scale)).toBeLessThan(0.05);
+    // Scaling blurs the glyphs' edges, a few pixels of them.
+    expect(comparison.differing / comparison.boxPixels, JSON.stringify(comparison)).toBeLessThan(0.01);
 
     // Every frame came through the mapping: QEMU never fell back to copying.
-    expect(counters.scanoutMaps, viewerLog()).toBeGreaterThanOrEqual(1);
-    expect(counters.updateMaps).toBeGreaterThan(0);
-    expect({ scanouts: counters.scanouts, updates: counters.updates, bytes: counters.bytes }).toEqual({ scanouts: 0, updates: 0, bytes: 0 });
+    expect(counters!.scanoutMaps, viewerLog()).toBeGreaterThanOrEqual(1);
+    expect(counters!.updateMaps).toBeGreaterThan(0);
+    expect(counters!.shown).toBeGreaterThan(0);
+    expect({ scanouts: counters!.scanouts, updates: counters!.updates, bytes: counters!.bytes }).toEqual({ scanouts: 0, updates: 0, bytes: 0 });
     expect(viewerLog()).not.toContain("refused");
 
     // The frame is the viewer's: borders in the network's colour, none of the guest's text on them.
@@ -100,32 +116,47 @@ describe.skipIf(skip !== "")(`clan-viewer draws a QEMU 10 VM's display from shar
     expect(await countPixels(shot, left, COLOUR)).toBe(left.width * left.height);
     expect(await countPixels(shot, bottom, COLOUR)).toBe(bottom.width * bottom.height);
     for (const region of [left, bottom]) expect(await countPixels(shot, region, GUEST_TEXT, 8)).toBe(0);
-
-    // The pixels are the guest's: QEMU's own dump of its screen, scaled as the window scales it, matches what the
-    // viewer drew. The text's bounding box and then the text itself are compared.
-    const dump = join(OUTPUT, "shared-path-qemu-10-screendump.ppm");
-    await qmp(qmpSocket, { execute: "screendump", arguments: { filename: dump } });
-    const guestBox = await textBox(dump);
-    const viewerCrop = join(OUTPUT, "shared-path-qemu-10-inner.png");
-    await execa("convert", [shot, "-crop", `${INNER.width}x${INNER.height}+${INNER.x}+${INNER.y}`, "+repage", viewerCrop]);
-    const viewerBox = await textBox(viewerCrop);
-    expect(guestBox.width, "the guest's screen has text to compare").toBeGreaterThan(100);
-    const scale = viewerBox.width / guestBox.width;
-    expect(scale).toBeGreaterThan(1);
-    expect(scale).toBeLessThan(1.5);
-    expect(Math.abs(viewerBox.height / guestBox.height - scale)).toBeLessThan(0.05);
-    const guestText = join(OUTPUT, "shared-path-qemu-10-guest-text.png");
-    const viewerText = join(OUTPUT, "shared-path-qemu-10-viewer-text.png");
-    await execa("convert", [dump, "-crop", geometry(guestBox), "+repage", guestText]);
-    await execa("convert", [viewerCrop, "-crop", geometry(viewerBox), "+repage", "-resize", `${guestBox.width}x${guestBox.height}!`, viewerText]);
-    const boxPixels = guestBox.width * guestBox.height;
-    // Enough text that a missing or wrong picture would differ in far more than the bound below.
-    expect(await countPixels(guestText, { x: 0, y: 0, width: guestBox.width, height: guestBox.height }, GUEST_TEXT, 8)).toBeGreaterThan(boxPixels * 0.05);
-    const differing = await differentPixels(guestText, viewerText);
-    // Scaling blurs the glyphs' edges, a few pixels of them.
-    expect(differing / boxPixels, `${differing} of ${boxPixels} pixels differ`).toBeLessThan(0.01);
   }, 150_000);
 });
+
+interface Comparison {
+  /** The viewer's text box's width over the guest's, and the same for heights. */
+  scale: number;
+  heightScale: number;
+  boxPixels: number;
+  guestTextPixels: number;
+  /** Pixels of the guest's text box that differ from the viewer's, scaled back to the guest's size. */
+  differing: number;
+}
+
+function matches(comparison: Comparison | undefined): boolean {
+  if (comparison === undefined) return false;
+  const { scale, heightScale, boxPixels, guestTextPixels, differing } = comparison;
+  return guestTextPixels > boxPixels * 0.05 && scale > 1 && scale < 1.5 && Math.abs(heightScale - scale) < 0.05 && differing / boxPixels < 0.01;
+}
+
+/** A screenshot of the viewer and then QEMU's dump of the guest's screen, their text compared; undefined while either has none. */
+async function compareWithGuest(display: string, qmpSocket: string, shot: string): Promise<Comparison | undefined> {
+  await x11Screenshot(display, shot);
+  const dump = join(OUTPUT, "shared-path-qemu-10-screendump.ppm");
+  await qmp(qmpSocket, { execute: "screendump", arguments: { filename: dump } });
+  const viewerCrop = join(OUTPUT, "shared-path-qemu-10-inner.png");
+  await execa("convert", [shot, "-crop", `${INNER.width}x${INNER.height}+${INNER.x}+${INNER.y}`, "+repage", viewerCrop]);
+  const guestBox = await textBox(dump);
+  const viewerBox = await textBox(viewerCrop);
+  if (guestBox === undefined || viewerBox === undefined) return undefined;
+  const guestText = join(OUTPUT, "shared-path-qemu-10-guest-text.png");
+  const viewerText = join(OUTPUT, "shared-path-qemu-10-viewer-text.png");
+  await execa("convert", [dump, "-crop", geometry(guestBox), "+repage", guestText]);
+  await execa("convert", [viewerCrop, "-crop", geometry(viewerBox), "+repage", "-resize", `${guestBox.width}x${guestBox.height}!`, viewerText]);
+  return {
+    scale: viewerBox.width / guestBox.width,
+    heightScale: viewerBox.height / guestBox.height,
+    boxPixels: guestBox.width * guestBox.height,
+    guestTextPixels: await countPixels(guestText, { x: 0, y: 0, width: guestBox.width, height: guestBox.height }, GUEST_TEXT, 8),
+    differing: await differentPixels(guestText, viewerText),
+  };
+}
 
 function lastStats(log: string): Counters | undefined {
   const line = log.split("\n").filter((entry) => entry.includes("stats ")).pop();
@@ -139,13 +170,13 @@ interface Box {
   y: number;
 }
 
-/** The bounding box of what is not black in an image. */
-async function textBox(file: string): Promise<Box> {
+/** The bounding box of what is not black in an image; undefined when there is (next to) nothing. */
+async function textBox(file: string): Promise<Box | undefined> {
   const { stdout } = await execa("convert", [file, "-fuzz", "20%", "-format", "%@", "info:"]);
   const match = /^(\d+)x(\d+)\+(\d+)\+(\d+)$/.exec(stdout.trim());
   if (!match) throw new Error(`no bounding box in ${file}: ${stdout}`);
   const [width, height, x, y] = match.slice(1).map(Number) as [number, number, number, number];
-  return { width, height, x, y };
+  return width < 16 || height < 16 ? undefined : { width, height, x, y };
 }
 
 function geometry(box: Box): string {
