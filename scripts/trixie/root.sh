@@ -25,6 +25,8 @@ ROOT_PACKAGES=(
   sway wayland-utils
   # Nix 2.26
   nix-bin
+  # clan-viewer (node-gtk, built on the host, loads the root's libgirepository-1.0 and GTK 4) under Xvfb
+  libgirepository-1.0-1 gir1.2-gtk-4.0 xvfb
 )
 STAMP="$ROOT/.clan-desktop-packages"
 want="version 1: ${ROOT_PACKAGES[*]}"

@@ -30,12 +30,28 @@ export function checkScanout(size: ScreenSize, stride: number, format: number, d
 }
 
 export function checkUpdate(screen: ScreenSize, rect: PixelRect, stride: number, format: number, dataLength: number): void {
-  const { x, y, width, height } = rect;
   checkFormat(format);
+  checkRect(screen, rect);
+  checkRows(rect, stride, dataLength);
+}
+
+/**
+ * A ScanoutMap (QEMU ≥ 9.2): the screen is `size` pixels at `stride` bytes a row from `offset` in QEMU's memory
+ * file of `fileSize` bytes. Every row the texture reads, padding included, must lie inside the file.
+ */
+export function checkScanoutMap(size: ScreenSize, stride: number, format: number, offset: number, fileSize: number): void {
+  checkScanout(size, stride, format, Number.MAX_SAFE_INTEGER);
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(fileSize) || offset + stride * size.height > fileSize) {
+    throw new ClanError("InvalidArgument", `${size.height} rows of ${stride} bytes from offset ${offset} do not fit QEMU's memory file of ${fileSize} bytes`);
+  }
+}
+
+/** An UpdateMap names only the changed rectangle of the mapped screen. */
+export function checkRect(screen: ScreenSize, rect: PixelRect): void {
+  const { x, y, width, height } = rect;
   if (![x, y, width, height].every(Number.isInteger) || x < 0 || y < 0 || width < 1 || height < 1 || x + width > screen.width || y + height > screen.height) {
     throw new ClanError("InvalidArgument", `an update of ${width}x${height} at ${x},${y} is outside the ${screen.width}x${screen.height} screen`);
   }
-  checkRows(rect, stride, dataLength);
 }
 
 function checkFormat(format: number): void {

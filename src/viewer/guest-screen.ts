@@ -1,10 +1,13 @@
 import type { Gi } from "./gi.js";
-import { checkScanout, checkUpdate, PIXMAN_X8R8G8B8, type PixelRect, type ScreenSize } from "./frame-checks.js";
+import { ClanError } from "../shared/errors.js";
+import { checkRect, checkScanout, checkUpdate, PIXMAN_X8R8G8B8, type PixelRect, type ScreenSize } from "./frame-checks.js";
 import type { GBytesReader } from "./gbytes-reader.js";
-import type { FrameSink } from "./qemu-display.js";
+import type { FrameSink } from "./listener-calls.js";
+import { SharedFramebuffer, type SharedFrame } from "./shared-screen.js";
 
-// The guest's screen on the copy path (QEMU 7.2: the pixels inside each Scanout and Update message): one tightly
-// packed buffer the updates are copied into, turned into a texture once per frame of the window.
+// The guest's screen, turned into a texture once per frame of the window. On the copy path (QEMU 7.2: the pixels
+// inside each Scanout and Update message) it is one tightly packed buffer the updates are copied into; on the
+// shared-memory path (QEMU ≥ 9.2: ScanoutMap and UpdateMap) it is QEMU's own framebuffer, mapped (shared-screen.ts).
 //
 // x8r8g8b8's fourth byte is padding (QEMU leaves it 0). Read as premultiplied B8G8R8A8 it is a pixel of alpha 0
 // whose colour, drawn over opaque black, is exactly the guest's colour: hence the black under the picture, and no
@@ -22,9 +25,14 @@ export interface ScreenView {
 export class GuestScreen implements FrameSink {
   size: ScreenSize = { width: 0, height: 0 };
   private pixels = Buffer.alloc(0);
+  /** Set while QEMU shares its framebuffer; the copy path's `pixels` are then unused. */
+  private shared: SharedFramebuffer | null = null;
   private dirty = false;
-  /** Messages and bytes received and frames shown, for bench/ and tests. */
-  readonly counters = { scanouts: 0, updates: 0, bytes: 0, shown: 0 };
+  /**
+   * Messages received, bytes of framebuffer that came inside them (0 on the shared-memory path) and frames shown,
+   * for bench/ and tests.
+   */
+  readonly counters = { scanouts: 0, updates: 0, scanoutMaps: 0, updateMaps: 0, bytes: 0, shown: 0 };
 
   constructor(
     private readonly gi: Gi,
@@ -35,6 +43,7 @@ export class GuestScreen implements FrameSink {
   scanout(width: number, height: number, stride: number, format: number, data: unknown): void {
     const length = sizeOf(data);
     checkScanout({ width, height }, stride, format, length);
+    this.shared = null;
     this.size = { width, height };
     this.pixels = Buffer.alloc(width * height * BYTES_PER_PIXEL);
     this.copy({ x: 0, y: 0, width, height }, stride, this.reader.read(data, length));
@@ -43,8 +52,32 @@ export class GuestScreen implements FrameSink {
     this.flush();
   }
 
+  /**
+   * QEMU shares its framebuffer. A frame that does not fit its memory file is refused (the caller logs it) and the
+   * last good picture stays; a good one replaces the previous mapping, which is dropped at once.
+   */
+  scanoutMap(frame: SharedFrame): void {
+    const next = SharedFramebuffer.map(this.gi, frame);
+    this.shared = next;
+    this.size = next.size;
+    this.pixels = Buffer.alloc(0);
+    this.counters.scanoutMaps++;
+    this.dirty = true;
+    this.flush();
+  }
+
+  /** The guest changed this rectangle of the shared framebuffer: the next window frame shows it. */
+  updateMap(x: number, y: number, width: number, height: number): void {
+    if (this.shared === null) throw new ClanError("InvalidArgument", "an UpdateMap came with no shared framebuffer mapped");
+    checkRect(this.shared.size, { x, y, width, height });
+    this.counters.updateMaps++;
+    this.dirty = true;
+  }
+
   /** The console's new size: the pixels that still fit stay, the rest is black until the guest draws it. */
   resize(width: number, height: number): void {
+    // A shared framebuffer's size is the one its ScanoutMap gave.
+    if (this.shared !== null) return;
     if (width === this.size.width && height === this.size.height) return;
     try {
       checkScanout({ width, height }, width * BYTES_PER_PIXEL, PIXMAN_X8R8G8B8, width * height * BYTES_PER_PIXEL);
@@ -64,6 +97,11 @@ export class GuestScreen implements FrameSink {
 
   update(x: number, y: number, width: number, height: number, stride: number, format: number, data: unknown): void {
     const length = sizeOf(data);
+    if (this.shared !== null) {
+      // QEMU went back to copying (a surface it cannot share): the screen starts black at the mapped size.
+      this.shared = null;
+      this.pixels = Buffer.alloc(this.size.width * this.size.height * BYTES_PER_PIXEL);
+    }
     // The signal of a mode change travels on the bus, the updates on the listener's own connection: an update
     // of a larger new mode may come first. The screen grows to hold it (within MAX_SIDE, as any mode the guest
     // could choose) and takes its exact size when the signal arrives. Asking QEMU here would deadlock: this runs
@@ -78,6 +116,7 @@ export class GuestScreen implements FrameSink {
   }
 
   disable(): void {
+    this.shared = null;
     this.dirty = false;
     this.view.hide();
   }
@@ -96,7 +135,7 @@ export class GuestScreen implements FrameSink {
     this.dirty = false;
     const { Gdk, GLib } = this.gi;
     const { width, height } = this.size;
-    const texture = Gdk.MemoryTexture.new(width, height, Gdk.MemoryFormat.B8G8R8A8_PREMULTIPLIED, GLib.Bytes.new(this.pixels), width * BYTES_PER_PIXEL);
+    const texture = this.shared?.texture() ?? Gdk.MemoryTexture.new(width, height, Gdk.MemoryFormat.B8G8R8A8_PREMULTIPLIED, GLib.Bytes.new(this.pixels), width * BYTES_PER_PIXEL);
     this.view.show(texture, this.size);
     this.counters.shown++;
   }

@@ -1,32 +1,14 @@
 import type { Gi } from "./gi.js";
+import { replyToListenerCall, type DBusMessage, type FrameSink, type GVariant } from "./listener-calls.js";
 
 // The connection to one VM's QEMU D-Bus display (org.qemu.Display1) through GLib's GDBus: it alone passes the
-// file descriptors that RegisterListener takes. QEMU talks to the listener over its own peer-to-peer connection on
-// a socket the viewer hands over; on it QEMU calls Scanout/Update (QEMU 7.2: the pixels inside the message).
+// file descriptors that RegisterListener and ScanoutMap take. QEMU talks to the listener over its own peer-to-peer
+// connection on a socket the viewer hands over; on it QEMU calls Scanout/Update (QEMU 7.2: the pixels inside the
+// message) or, having read the listener's Interfaces property (QEMU ≥ 9.2), ScanoutMap/UpdateMap (the framebuffer
+// shared as a memory file).
 
 const QEMU_NAME = "org.qemu";
 const CONSOLE_PATH = "/org/qemu/Display1/Console_0";
-const LISTENER_PATH = "/org/qemu/Display1/Listener";
-
-/** The Listener's methods and the body each must have; anything else QEMU sends is answered with an error. */
-const LISTENER_METHODS: Record<string, string> = {
-  Scanout: "uuuuay",
-  Update: "iiiiuuay",
-  Disable: "",
-  MouseSet: "iii",
-  CursorDefine: "iiiiay",
-};
-
-export interface FrameSink {
-  /** `data`: the message's GBytes, handed on without a copy. */
-  scanout(width: number, height: number, stride: number, format: number, data: unknown): void;
-  update(x: number, y: number, width: number, height: number, stride: number, format: number, data: unknown): void;
-  disable(): void;
-  /** QEMU's message could not be used; the viewer keeps the last good picture and goes on. */
-  refused(what: string, error: unknown): void;
-  /** QEMU closed the display connection (the VM stopped) or it could not be set up. */
-  closed(): void;
-}
 
 export class QemuDisplay {
   private readonly bus: ReturnType<Gi["Gio"]["DBusConnection"]["newForAddressSync"]>;
@@ -59,7 +41,8 @@ export class QemuDisplay {
         peer.addFilter((connection: PeerConnection, message: DBusMessage, incoming: boolean) => {
           // An outgoing message goes out as GDBus handed it; node-gtk's return of it would drop GDBus's reference.
           if (!incoming) return message.copy();
-          this.answer(connection, message, sink);
+          const reply = replyToListenerCall(this.gi, message, sink);
+          if (reply !== null) connection.sendMessage(reply, Gio.DBusSendMessageFlags.NONE);
           return null;
         });
         peer.on("closed", () => sink.closed());
@@ -81,25 +64,6 @@ export class QemuDisplay {
       }
       qemus.close();
     });
-  }
-
-  private answer(connection: PeerConnection, message: DBusMessage, sink: FrameSink): void {
-    const { Gio } = this.gi;
-    if (message.getMessageType() !== Gio.DBusMessageType.METHOD_CALL) return;
-    const method = message.getMember();
-    const expected = LISTENER_METHODS[method];
-    let reply: DBusMessage;
-    if (message.getPath() !== LISTENER_PATH || message.getInterface() !== "org.qemu.Display1.Listener" || expected === undefined || message.getSignature() !== expected) {
-      reply = message.newMethodErrorLiteral("org.freedesktop.DBus.Error.UnknownMethod", `clan-viewer serves no ${method}(${message.getSignature()})`);
-    } else {
-      try {
-        dispatch(method, message.getBody(), sink);
-      } catch (error) {
-        sink.refused(method, error);
-      }
-      reply = message.newMethodReply();
-    }
-    connection.sendMessage(reply, Gio.DBusSendMessageFlags.NONE);
   }
 
   /**
@@ -171,50 +135,8 @@ export class QemuDisplay {
   }
 }
 
-interface DBusMessage {
-  getMessageType(): number;
-  getMember(): string;
-  getPath(): string;
-  getInterface(): string;
-  getSignature(): string;
-  getBody(): GVariant;
-  newMethodReply(): DBusMessage;
-  copy(): DBusMessage;
-  newMethodErrorLiteral(name: string, text: string): DBusMessage;
-}
-
 interface PeerConnection {
   sendMessage(message: DBusMessage, flags: number): unknown;
-}
-
-interface GVariant {
-  lookupValue(key: string, type: null): GVariant | null;
-  getChildValue(index: number): GVariant;
-  getUint32(): number;
-  getInt32(): number;
-  getBoolean(): boolean;
-  getVariant(): GVariant;
-  getDataAsBytes(): unknown;
-}
-
-function dispatch(method: string, p: GVariant, sink: FrameSink): void {
-  const u = (i: number) => p.getChildValue(i).getUint32();
-  const i = (n: number) => p.getChildValue(n).getInt32();
-  const bytes = (n: number) => p.getChildValue(n).getDataAsBytes();
-  switch (method) {
-    case "Scanout":
-      sink.scanout(u(0), u(1), u(2), u(3), bytes(4));
-      return;
-    case "Update":
-      sink.update(i(0), i(1), i(2), i(3), u(4), u(5), bytes(6));
-      return;
-    case "Disable":
-      sink.disable();
-      return;
-    default:
-      // The guest's cursor is drawn by the guest's own pointer on the copy path.
-      return;
-  }
 }
 
 /** Gio has no socketpair(): a listening socket in a private directory and one connection to it give the pair. */

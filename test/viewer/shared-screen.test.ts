@@ -1,0 +1,122 @@
+import { fstatSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { checkScanoutMap, PIXMAN_X8R8G8B8 } from "../../src/viewer/frame-checks.js";
+import type { GBytesReader } from "../../src/viewer/gbytes-reader.js";
+import type { Gi } from "../../src/viewer/gi.js";
+import { GuestScreen, type ScreenView } from "../../src/viewer/guest-screen.js";
+import { SharedFramebuffer, type SharedFrame } from "../../src/viewer/shared-screen.js";
+
+// The shared-memory path's checks, played as a hostile QEMU (whose numbers come, in the end, from the guest): a
+// ScanoutMap whose rows reach past the memory file, a descriptor that is no file, absurd sizes and strides, and
+// UpdateMaps that do not fit. Each must be refused without reading a byte outside the file, the descriptor closed
+// either way, and the last good picture kept. The mapping itself is GLib's, through node-gtk.
+
+const nodeGtk = await import("node-gtk").then(
+  (module) => module.default,
+  () => undefined,
+);
+const gi = nodeGtk === undefined ? undefined : ({ GLib: nodeGtk.require("GLib", "2.0"), Gdk: nodeGtk.require("Gdk", "4.0") } as unknown as Gi);
+const WIDTH = 720;
+const HEIGHT = 400;
+const STRIDE = WIDTH * 4;
+
+describe("the checks of a ScanoutMap's numbers against QEMU's memory file", () => {
+  const size = { width: WIDTH, height: HEIGHT };
+
+  it("takes a frame whose rows lie inside the file", () => {
+    expect(() => checkScanoutMap(size, STRIDE, PIXMAN_X8R8G8B8, 0, STRIDE * HEIGHT)).not.toThrow();
+    expect(() => checkScanoutMap(size, STRIDE + 64, PIXMAN_X8R8G8B8, 4096, 4096 + (STRIDE + 64) * HEIGHT)).not.toThrow();
+  });
+
+  it("refuses rows that reach one byte past the file, or start past it", () => {
+    expect(() => checkScanoutMap(size, STRIDE, PIXMAN_X8R8G8B8, 1, STRIDE * HEIGHT)).toThrow(/do not fit QEMU's memory file/);
+    expect(() => checkScanoutMap(size, STRIDE, PIXMAN_X8R8G8B8, 0xffffffff, STRIDE * HEIGHT)).toThrow(/do not fit/);
+    expect(() => checkScanoutMap(size, STRIDE, PIXMAN_X8R8G8B8, 0, 0)).toThrow(/do not fit/);
+    // fstat of something that is no regular file: the caller passes -1.
+    expect(() => checkScanoutMap(size, STRIDE, PIXMAN_X8R8G8B8, 0, -1)).toThrow(/do not fit/);
+  });
+
+  it("refuses absurd sides, a stride shorter than a row or far longer, and an unknown pixel format", () => {
+    expect(() => checkScanoutMap({ width: 0xffffffff, height: 1 }, 0xffffffff, PIXMAN_X8R8G8B8, 0, Number.MAX_SAFE_INTEGER)).toThrow(/outside/);
+    expect(() => checkScanoutMap({ width: 0, height: HEIGHT }, STRIDE, PIXMAN_X8R8G8B8, 0, STRIDE * HEIGHT)).toThrow(/outside/);
+    expect(() => checkScanoutMap(size, STRIDE - 1, PIXMAN_X8R8G8B8, 0, STRIDE * HEIGHT)).toThrow(/stride/);
+    expect(() => checkScanoutMap(size, 0xffffffff, PIXMAN_X8R8G8B8, 0, Number.MAX_SAFE_INTEGER)).toThrow(/stride/);
+    expect(() => checkScanoutMap(size, STRIDE, 0x10020565, 0, STRIDE * HEIGHT)).toThrow(/pixel format/);
+  });
+});
+
+describe.skipIf(gi === undefined)(`the shared framebuffer, mapped with GLib${gi === undefined ? " [skipped: node-gtk did not build]" : ""}`, () => {
+  const dir = mkdtempSync(join(tmpdir(), "clan-shared-screen-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A file standing in for QEMU's memfd, `length` bytes long. */
+  const memoryFile = (length: number): number => {
+    const path = join(dir, `fb-${length}`);
+    const fd = openSync(path, "w+");
+    writeSync(fd, Buffer.alloc(length, 0x40));
+    rmSync(path);
+    return fd;
+  };
+  const frame = (fd: number, changes: Partial<SharedFrame> = {}): SharedFrame => ({ fd, offset: 0, size: { width: WIDTH, height: HEIGHT }, stride: STRIDE, format: PIXMAN_X8R8G8B8, ...changes });
+  const isClosed = (fd: number) => {
+    try {
+      fstatSync(fd);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+
+  it("maps a good frame and closes the descriptor, the mapping outliving it", () => {
+    const fd = memoryFile(STRIDE * HEIGHT);
+    const shared = SharedFramebuffer.map(gi!, frame(fd));
+    expect(isClosed(fd)).toBe(true);
+    const texture = shared.texture() as { getWidth(): number; getHeight(): number };
+    expect([texture.getWidth(), texture.getHeight()]).toEqual([WIDTH, HEIGHT]);
+  });
+
+  it("refuses a frame that reaches past the file, and a descriptor that is no file, closing it either way", () => {
+    const short = memoryFile(STRIDE * HEIGHT - 1);
+    expect(() => SharedFramebuffer.map(gi!, frame(short))).toThrow(/do not fit QEMU's memory file of 1151999 bytes/);
+    expect(isClosed(short)).toBe(true);
+    const offset = memoryFile(STRIDE * HEIGHT);
+    expect(() => SharedFramebuffer.map(gi!, frame(offset, { offset: 4 }))).toThrow(/do not fit/);
+    expect(isClosed(offset)).toBe(true);
+    const device = openSync("/dev/zero", "r");
+    expect(() => SharedFramebuffer.map(gi!, frame(device))).toThrow(/memory file of -1 bytes/);
+    expect(isClosed(device)).toBe(true);
+    const directory = openSync(dir, "r");
+    expect(() => SharedFramebuffer.map(gi!, frame(directory))).toThrow(/do not fit/);
+    expect(isClosed(directory)).toBe(true);
+  });
+
+  it("keeps the last good picture when QEMU sends a bad ScanoutMap or UpdateMap, and counts no bytes copied", () => {
+    const shown: unknown[] = [];
+    const logged: string[] = [];
+    const view: ScreenView = { show: (texture) => shown.push(texture), hide: () => undefined, log: (message) => logged.push(message), closed: () => undefined };
+    const screen = new GuestScreen(gi!, {} as GBytesReader, view);
+    expect(() => screen.updateMap(0, 0, 1, 1)).toThrow(/no shared framebuffer/);
+
+    screen.scanoutMap(frame(memoryFile(STRIDE * HEIGHT)));
+    expect(shown).toHaveLength(1);
+    screen.updateMap(0, 0, WIDTH, HEIGHT);
+    screen.flush();
+    expect(shown).toHaveLength(2);
+
+    const hostile = memoryFile(16);
+    expect(() => screen.scanoutMap(frame(hostile, { size: { width: 4096, height: 4096 }, stride: 4096 * 4 }))).toThrow(/do not fit/);
+    expect(isClosed(hostile)).toBe(true);
+    expect(() => screen.updateMap(WIDTH - 1, 0, 2, 1)).toThrow(/outside/);
+    expect(() => screen.updateMap(-1, 0, 1, 1)).toThrow(/outside/);
+    expect(screen.size).toEqual({ width: WIDTH, height: HEIGHT });
+    expect(shown).toHaveLength(2);
+
+    // The good mapping is still the screen's: a later damage is drawn from it.
+    screen.updateMap(0, 0, 8, 8);
+    screen.flush();
+    expect(shown).toHaveLength(3);
+    expect(screen.counters).toMatchObject({ scanouts: 0, updates: 0, scanoutMaps: 1, updateMaps: 2, bytes: 0, shown: 3 });
+  });
+});
