@@ -28,6 +28,7 @@ export class ViewerWindow {
   private readonly picture: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   private requested: ScreenSize = { width: 0, height: 0 };
   private pointer = { x: 0, y: 0 };
+  private frameRequested = false;
 
   constructor(
     private readonly gi: Gi,
@@ -60,17 +61,32 @@ export class ViewerWindow {
     this.window.setChild(frame);
 
     this.screen = new GuestScreen(gi, reader, {
+      changed: () => this.nextFrame(),
       show: (texture) => this.picture.setPaintable(texture),
       hide: () => this.picture.setPaintable(null),
       log,
       closed: () => this.window.close(),
     });
+    // The window's size changes show as its surface's layout; the picture has its new size by the next frame.
+    this.window.on("realize", () => this.window.getSurface().on("layout", () => this.nextFrame()));
+    this.nextFrame();
+    this.connectInput();
+  }
+
+  /**
+   * Draws what changed and follows the window's size at the next frame. One frame at a time and only when asked:
+   * a tick callback left installed keeps the frame clock running, waking the viewer at the display's refresh rate
+   * while nothing changes.
+   */
+  private nextFrame(): void {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
     this.picture.addTickCallback(() => {
+      this.frameRequested = false;
       this.screen.flush();
       this.followSize();
-      return true;
+      return false;
     });
-    this.connectInput();
   }
 
   private connectInput(): void {
