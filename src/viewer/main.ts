@@ -4,6 +4,7 @@ import { VIEWER_LABEL_LIMIT, VIEWER_UNAVAILABLE_EXIT } from "../shared/viewer-la
 import { tmpdir } from "node:os";
 import { MessageChannel } from "node:worker_threads";
 import { GBytesReader } from "./gbytes-reader.js";
+import { GuestClipboard } from "./guest-clipboard.js";
 import { loadGi } from "./gi.js";
 import { QemuDisplay } from "./qemu-display.js";
 import { ViewerWindow } from "./viewer-window.js";
@@ -62,7 +63,8 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(process.exitCode ?? 0);
   });
   const start = () => {
-    const viewer = new ViewerWindow(gi, app, { label: args.label, colour: args.colour }, display, new GBytesReader(gi, process.env.XDG_RUNTIME_DIR ?? tmpdir()), log);
+    const reader = new GBytesReader(gi, process.env.XDG_RUNTIME_DIR ?? tmpdir());
+    const viewer = new ViewerWindow(gi, app, { label: args.label, colour: args.colour }, display, new GuestClipboard(gi, args.address, reader), reader, log);
     display.followConsoleSize((width, height) => viewer.screen.resize(width, height));
     display.registerListener(viewer.screen);
     viewer.window.present();

@@ -171,7 +171,7 @@ export class QemuDisplay {
   }
 }
 
-interface DBusMessage {
+export interface DBusMessage {
   getMessageType(): number;
   getMember(): string;
   getPath(): string;
@@ -179,6 +179,7 @@ interface DBusMessage {
   getSignature(): string;
   getBody(): GVariant;
   newMethodReply(): DBusMessage;
+  setBody(body: unknown): void;
   copy(): DBusMessage;
   newMethodErrorLiteral(name: string, text: string): DBusMessage;
 }
@@ -187,7 +188,7 @@ interface PeerConnection {
   sendMessage(message: DBusMessage, flags: number): unknown;
 }
 
-interface GVariant {
+export interface GVariant {
   lookupValue(key: string, type: null): GVariant | null;
   getChildValue(index: number): GVariant;
   getUint32(): number;
@@ -195,6 +196,8 @@ interface GVariant {
   getBoolean(): boolean;
   getVariant(): GVariant;
   getDataAsBytes(): unknown;
+  getSize(): number | bigint;
+  getString(): string | [string, number | bigint];
 }
 
 function dispatch(method: string, p: GVariant, sink: FrameSink): void {
