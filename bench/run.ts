@@ -10,6 +10,7 @@ import { cleanUpEverything } from "./cleanup.js";
 import { sessionMemoryBenchmark, sessionStormBenchmark, sessionSwitchBenchmark } from "./session-switch.js";
 import { storeViewBenchmark } from "./store-view.js";
 import { vmdColdStartBenchmark } from "./vmd-cold-start.js";
+import { viewerDisplayBenchmark } from "./viewer-display.js";
 import { vmdResumeBenchmark } from "./vmd-resume.js";
 
 // npm run bench [-- NAME-FILTER] [--rounds N] [--resumes M]
@@ -26,6 +27,7 @@ const BENCHMARKS: Benchmark[] = [
   barFootprintBenchmark,
   storeViewBenchmark,
   clanctlStartupBenchmark,
+  viewerDisplayBenchmark,
 ];
 
 const { values, positionals } = parseArgs({

@@ -16,6 +16,8 @@ import { SharedFramebuffer, type SharedFrame } from "./shared-screen.js";
 const BYTES_PER_PIXEL = 4;
 
 export interface ScreenView {
+  /** The screen has changed since the last flush: the window should flush it at its next frame. */
+  changed(): void;
   show(texture: unknown, size: ScreenSize): void;
   hide(): void;
   log(message: string): void;
@@ -71,7 +73,7 @@ export class GuestScreen implements FrameSink {
     if (this.shared === null) throw new ClanError("InvalidArgument", "an UpdateMap came with no shared framebuffer mapped");
     checkRect(this.shared.size, { x, y, width, height });
     this.counters.updateMaps++;
-    this.dirty = true;
+    this.markDirty();
   }
 
   /** The console's new size: the pixels that still fit stay, the rest is black until the guest draws it. */
@@ -92,7 +94,7 @@ export class GuestScreen implements FrameSink {
     const rows = Math.min(height, previousSize.height);
     const rowBytes = Math.min(width, previousSize.width) * BYTES_PER_PIXEL;
     for (let row = 0; row < rows; row++) previous.copy(this.pixels, row * width * BYTES_PER_PIXEL, row * previousSize.width * BYTES_PER_PIXEL, row * previousSize.width * BYTES_PER_PIXEL + rowBytes);
-    this.dirty = true;
+    this.markDirty();
   }
 
   update(x: number, y: number, width: number, height: number, stride: number, format: number, data: unknown): void {
@@ -145,6 +147,11 @@ export class GuestScreen implements FrameSink {
     for (let row = 0; row < height; row++) {
       source.copy(this.pixels, ((y + row) * this.size.width + x) * BYTES_PER_PIXEL, row * stride, row * stride + rowBytes);
     }
+    this.markDirty();
+  }
+
+  private markDirty(): void {
+    if (!this.dirty) this.view.changed();
     this.dirty = true;
   }
 }

@@ -58,6 +58,7 @@ export interface GVariant {
   getBoolean(): boolean;
   getVariant(): GVariant;
   getDataAsBytes(): unknown;
+  getSize(): number | bigint;
 }
 
 /** The reply to one message QEMU sent the listener, or null for a message that is no method call. */

@@ -2,7 +2,9 @@ import { z } from "zod";
 import { ClanError } from "../shared/errors.js";
 import { VIEWER_LABEL_LIMIT, VIEWER_UNAVAILABLE_EXIT } from "../shared/viewer-launch.js";
 import { tmpdir } from "node:os";
+import { MessageChannel } from "node:worker_threads";
 import { GBytesReader } from "./gbytes-reader.js";
+import { GuestClipboard } from "./guest-clipboard.js";
 import { loadGi } from "./gi.js";
 import { QemuDisplay } from "./qemu-display.js";
 import { ViewerWindow } from "./viewer-window.js";
@@ -15,7 +17,6 @@ const Arguments = z.object({
   label: z.string().min(1).max(VIEWER_LABEL_LIMIT),
   colour: z.string().regex(/^#[0-9a-fA-F]{6}$/, { error: 'must be a colour "#rrggbb"' }),
 });
-const LOOP_TICK_MS = 200;
 
 export type ViewerArguments = z.infer<typeof Arguments>;
 
@@ -62,19 +63,31 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(process.exitCode ?? 0);
   });
   const start = () => {
-    const viewer = new ViewerWindow(gi, app, { label: args.label, colour: args.colour }, display, new GBytesReader(gi, process.env.XDG_RUNTIME_DIR ?? tmpdir()), log);
+    const reader = new GBytesReader(gi, process.env.XDG_RUNTIME_DIR ?? tmpdir());
+    const viewer = new ViewerWindow(gi, app, { label: args.label, colour: args.colour }, display, new GuestClipboard(gi, args.address, reader), reader, log);
     display.followConsoleSize((width, height) => viewer.screen.resize(width, height));
     display.registerListener(viewer.screen);
     viewer.window.present();
-    // node-gtk runs libuv from GLib's loop only while libuv has work of its own: without a timer the viewer was seen
-    // to stop drawing QEMU's updates, and Node's signal handlers (below) would never run. A tick keeps libuv turning.
-    timers.push(setInterval(() => undefined, LOOP_TICK_MS));
     if (process.env.CLAN_VIEWER_STATS) {
       timers.push(setInterval(() => log(`stats ${JSON.stringify({ ...viewer.screen.counters, ...viewer.screen.size })}`), 1000));
     }
   };
+  keepLibuvPolled();
   // SIGINT and SIGTERM end the viewer cleanly (exit 0) through Node's own handlers, which run while libuv turns:
   // a GLib.unixSignalAdd callback was not called under node-gtk.
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => app.quit());
   app.run([]);
 }
+
+/**
+ * node-gtk runs libuv inside GLib's loop, but polls libuv's descriptor only while libuv holds a referenced handle. Its
+ * own hand-over of GDBus's worker-thread calls (the listener filter) and Node's signal handlers are unreferenced: with
+ * nothing else, a frame from QEMU would wait forever and SIGTERM would go unheard. An open message port is such a
+ * handle that never fires, so GLib sleeps in poll() until a descriptor is ready, with no periodic wake-up.
+ */
+function keepLibuvPolled(): void {
+  const channel = new MessageChannel();
+  channel.port1.on("message", () => undefined);
+  keepAlive.push(channel);
+}
+const keepAlive: MessageChannel[] = [];

@@ -4,6 +4,8 @@ import { qnumOfKeycode } from "./keymap.js";
 import type { QemuDisplay } from "./qemu-display.js";
 import type { GBytesReader } from "./gbytes-reader.js";
 import type { ScreenSize } from "./frame-checks.js";
+import type { GuestClipboard } from "./guest-clipboard.js";
+import { copiedNotice, hostTextOfGuestClipboard } from "./clipboard-text.js";
 
 // The viewer's window: the network's colour and label, drawn by the viewer, around the guest's pixels. The guest's
 // texture is the content of one Gtk.Picture inside that frame, so whatever the guest draws is clipped to the inner
@@ -21,6 +23,8 @@ const BORDER_PX = 4;
 const BUTTONS: Record<number, number> = { 1: 0, 2: 1, 3: 2 };
 const WHEEL_UP = 3;
 const WHEEL_DOWN = 4;
+/** How long a clipboard notice stays. */
+const NOTICE_MS = 8000;
 
 export class ViewerWindow {
   readonly window: any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -28,14 +32,20 @@ export class ViewerWindow {
   private readonly picture: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   private requested: ScreenSize = { width: 0, height: 0 };
   private pointer = { x: 0, y: 0 };
+  private frameRequested = false;
+  private readonly notice: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  private noticeTimer: NodeJS.Timeout | undefined;
+  /** Keys whose press was a clipboard action: their release is not the guest's either. */
+  private readonly swallowed = new Set<number>();
 
   constructor(
     private readonly gi: Gi,
     app: unknown,
     style: FrameStyle,
     private readonly display: QemuDisplay,
+    private readonly clipboard: GuestClipboard,
     reader: GBytesReader,
-    log: (message: string) => void,
+    private readonly log: (message: string) => void,
   ) {
     const { Gtk, Gdk } = gi;
     this.window = new Gtk.ApplicationWindow({ application: app });
@@ -51,34 +61,61 @@ export class ViewerWindow {
 
     const frame = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
     frame.addCssClass("clan-frame");
-    const label = new Gtk.Label({ label: style.label, xalign: 0 });
+    const strip = new Gtk.Box({ orientation: Gtk.Orientation.HORIZONTAL });
+    const label = new Gtk.Label({ label: style.label, xalign: 0, hexpand: true });
     label.addCssClass("clan-label");
-    frame.append(label);
+    strip.append(label);
+    // The clipboard's notices, in the viewer's own strip: plain text (no markup), escaped and cut by their makers.
+    this.notice = new Gtk.Label({ label: "", xalign: 1, useMarkup: false, ellipsize: 3 });
+    this.notice.addCssClass("clan-label");
+    strip.append(this.notice);
+    frame.append(strip);
     this.picture = new Gtk.Picture({ hexpand: true, vexpand: true, canShrink: true, keepAspectRatio: true });
     this.picture.addCssClass("clan-guest");
     frame.append(this.picture);
     this.window.setChild(frame);
 
     this.screen = new GuestScreen(gi, reader, {
+      changed: () => this.nextFrame(),
       show: (texture) => this.picture.setPaintable(texture),
       hide: () => this.picture.setPaintable(null),
       log,
       closed: () => this.window.close(),
     });
+    // The window's size changes show as its surface's layout; the picture has its new size by the next frame.
+    this.window.on("realize", () => this.window.getSurface().on("layout", () => this.nextFrame()));
+    this.nextFrame();
+    this.connectInput();
+  }
+
+  /**
+   * Draws what changed and follows the window's size at the next frame. One frame at a time and only when asked:
+   * a tick callback left installed keeps the frame clock running, waking the viewer at the display's refresh rate
+   * while nothing changes.
+   */
+  private nextFrame(): void {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
     this.picture.addTickCallback(() => {
+      this.frameRequested = false;
       this.screen.flush();
       this.followSize();
-      return true;
+      return false;
     });
-    this.connectInput();
   }
 
   private connectInput(): void {
     const { Gtk } = this.gi;
     const keys = new Gtk.EventControllerKey();
-    keys.on("key-pressed", (_keyval: number, keycode: number) => this.key(keycode, true));
+    keys.on("key-pressed", (keyval: number, keycode: number, state: number) => {
+      if (this.clipboardAction(keyval, state)) {
+        this.swallowed.add(keycode);
+        return true;
+      }
+      return this.key(keycode, true);
+    });
     keys.on("key-released", (_keyval: number, keycode: number) => {
-      this.key(keycode, false);
+      if (!this.swallowed.delete(keycode)) this.key(keycode, false);
     });
     this.window.addController(keys);
 
@@ -99,6 +136,60 @@ export class ViewerWindow {
       return true;
     });
     this.picture.addController(scroll);
+  }
+
+  /**
+   * Ctrl+Shift+C copies the guest's clipboard to the host's, Ctrl+Shift+V offers the host's to the guest; no other
+   * key, focus change or guest request moves clipboard text either way. True when the key was such an action.
+   */
+  private clipboardAction(keyval: number, state: number): boolean {
+    const { Gdk } = this.gi;
+    const modifiers = state & (Gdk.ModifierType.CONTROL_MASK | Gdk.ModifierType.SHIFT_MASK | Gdk.ModifierType.ALT_MASK | Gdk.ModifierType.SUPER_MASK);
+    if (modifiers !== (Gdk.ModifierType.CONTROL_MASK | Gdk.ModifierType.SHIFT_MASK)) return false;
+    const key = Gdk.keyvalToLower(keyval) as number;
+    if (key === Gdk.KEY_c) {
+      void this.copyFromGuest().catch((error: unknown) => this.tell(`did not copy the guest's clipboard: ${messageOf(error)}`));
+      return true;
+    }
+    if (key === Gdk.KEY_v) {
+      void this.offerToGuest().catch((error: unknown) => this.tell(`did not offer the clipboard to the guest: ${messageOf(error)}`));
+      return true;
+    }
+    return false;
+  }
+
+  private async copyFromGuest(): Promise<void> {
+    const guestText = hostTextOfGuestClipboard(await this.clipboard.take());
+    const { Gdk, GLib } = this.gi;
+    this.window.getClipboard().setContent(Gdk.ContentProvider.newForBytes("text/plain;charset=utf-8", GLib.Bytes.new(Buffer.from(guestText.text, "utf8"))));
+    this.tell(copiedNotice(guestText));
+  }
+
+  private async offerToGuest(): Promise<void> {
+    const host = this.window.getClipboard();
+    const text = await new Promise<string | null>((resolve, reject) => {
+      host.readTextAsync(null, (_source: unknown, result: unknown) => {
+        try {
+          resolve(host.readTextFinish(result) as string | null);
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+    });
+    if (!text) {
+      this.tell("the host's clipboard holds no text to offer the guest");
+      return;
+    }
+    await this.clipboard.offer(text);
+    this.tell(`offered ${[...text].length} characters to the guest`);
+  }
+
+  /** Shows a clipboard notice for a while, and logs it. */
+  private tell(message: string): void {
+    this.log(message);
+    this.notice.setLabel(message);
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => this.notice.setLabel(""), NOTICE_MS);
   }
 
   private key(keycode: number, down: boolean): boolean {
@@ -141,4 +232,8 @@ export function contrastingText(colour: string): string {
   const value = Number.parseInt(colour.slice(1), 16);
   const luminance = 0.299 * ((value >> 16) & 255) + 0.587 * ((value >> 8) & 255) + 0.114 * (value & 255);
   return luminance > 140 ? "#000000" : "#ffffff";
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,11 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, waitUntil } from "../helpers/daemons.js";
 import { collectOutput, skipReason, stopProcess } from "../helpers/processes.js";
 import { countPixels, x11Screenshot } from "../helpers/screenshot.js";
 import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
+import { contextSwitches } from "../helpers/wake-ups.js";
 
 // clan-viewer on the copy path against the real QEMU 7.2: a bare PC whose firmware writes its boot messages on the
 // VGA screen, QEMU's D-Bus display on a private bus, the viewer under Xvfb. The screenshot (kept under
@@ -24,6 +26,12 @@ const COLOUR = "#3366cc";
 const GUEST_TEXT = "#a8a8a8";
 const WINDOW = { width: 800, height: 600 };
 const BORDER = 4;
+/**
+ * An idle viewer's wake-ups over IDLE_MS: GTK and GDBus settle within a few, where the old 200 ms tick alone made
+ * 15 over 3 s (and a frame-clock tick callback about 180).
+ */
+const IDLE_MS = 3000;
+const IDLE_TOLERANCE = 6;
 
 describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its frame${skip}`, () => {
   const display = `:${200 + (process.pid % 500)}`;
@@ -119,4 +127,45 @@ describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its f
       await stopProcess(plain);
     }
   }, 90_000);
+  it("makes no wake-ups of its own while QEMU sends nothing, and draws and ends cleanly after that sleep", async () => {
+    const idle = execa("node", [join(REPO, "bin/clan-viewer.js"), "--address", bus.address, "--label", "family", "--colour", COLOUR], {
+      env: { ...process.env, DISPLAY: display, GDK_BACKEND: "x11", GSK_RENDERER: "cairo", WAYLAND_DISPLAY: "", CLAN_VIEWER_STATS: "", DBUS_SESSION_BUS_ADDRESS: bus.address },
+      reject: false,
+    });
+    const idleLog = collectOutput(idle);
+    const shot = join(OUTPUT, "idle.png");
+    const guestText = async () => {
+      if (idle.exitCode !== null) throw new Error(`clan-viewer exited: ${idleLog()}`);
+      await x11Screenshot(display, shot);
+      return countPixels(shot, { x: BORDER, y: 24, width: WINDOW.width - 2 * BORDER, height: WINDOW.height - 24 - BORDER }, GUEST_TEXT, 8);
+    };
+    try {
+      await waitUntil(async () => ((await guestText()) > 2000 ? true : undefined), `the guest's text in the viewer:\n${idleLog()}`, 60_000);
+      // QEMU redraws the blinking text cursor even in a paused VM; a stopped QEMU sends nothing, so whatever wakes
+      // the viewer now is its own doing. The first quiet stretch passes: GTK and GDBus may take a moment to settle.
+      qemu.kill("SIGSTOP");
+      const samples: number[] = [];
+      const deadline = Date.now() + 30_000;
+      let before = await contextSwitches(idle.pid!);
+      for (;;) {
+        await sleep(IDLE_MS);
+        const now = await contextSwitches(idle.pid!);
+        samples.push(now - before);
+        before = now;
+        if (samples.at(-1)! <= IDLE_TOLERANCE) break;
+        if (Date.now() > deadline) throw new Error(`clan-viewer was never idle for ${IDLE_MS} ms; context switches per stretch: ${samples.join(" ")}`);
+      }
+      const stillText = await guestText();
+      // After the sleep, QEMU's cursor blinks again: the viewer must wake for its updates and draw them.
+      qemu.kill("SIGCONT");
+      await waitUntil(async () => ((await guestText()) !== stillText ? true : undefined), `the blinking cursor redrawn after the viewer slept:\n${idleLog()}`, 30_000);
+      idle.kill("SIGTERM");
+      const result = await Promise.race([idle, sleep(10_000).then(() => undefined)]);
+      expect(result, `clan-viewer still runs 10 s after SIGTERM:\n${idleLog()}`).toBeDefined();
+      expect({ exitCode: result!.exitCode, signal: result!.signal ?? null }).toEqual({ exitCode: 0, signal: null });
+    } finally {
+      qemu.kill("SIGCONT");
+      await stopProcess(idle);
+    }
+  }, 120_000);
 });

@@ -95,13 +95,16 @@ describe.skipIf(gi === undefined)(`the shared framebuffer, mapped with GLib${gi 
   it("keeps the last good picture when QEMU sends a bad ScanoutMap or UpdateMap, and counts no bytes copied", () => {
     const shown: unknown[] = [];
     const logged: string[] = [];
-    const view: ScreenView = { show: (texture) => shown.push(texture), hide: () => undefined, log: (message) => logged.push(message), closed: () => undefined };
+    let changes = 0;
+    const view: ScreenView = { changed: () => changes++, show: (texture) => shown.push(texture), hide: () => undefined, log: (message) => logged.push(message), closed: () => undefined };
     const screen = new GuestScreen(gi!, {} as GBytesReader, view);
     expect(() => screen.updateMap(0, 0, 1, 1)).toThrow(/no shared framebuffer/);
 
     screen.scanoutMap(frame(memoryFile(STRIDE * HEIGHT)));
     expect(shown).toHaveLength(1);
     screen.updateMap(0, 0, WIDTH, HEIGHT);
+    // The window is told to draw a frame: without it, an idle window never flushes the damage.
+    expect(changes).toBe(1);
     screen.flush();
     expect(shown).toHaveLength(2);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkScanout, checkUpdate, PIXMAN_X8R8G8B8 } from "../../src/viewer/frame-checks.js";
+import { copiedNotice, hostTextOfGuestClipboard } from "../../src/viewer/clipboard-text.js";
 import { qnumOfKeycode } from "../../src/viewer/keymap.js";
 import { parseArguments } from "../../src/viewer/main.js";
 import { contrastingText } from "../../src/viewer/viewer-window.js";
@@ -48,5 +49,22 @@ describe("clan-viewer's arguments", () => {
   it("picks readable label text on the network's colour", () => {
     expect(contrastingText("#ffffff")).toBe("#000000");
     expect(contrastingText("#202060")).toBe("#ffffff");
+  });
+});
+
+describe("clan-viewer's handling of the guest's clipboard text", () => {
+  it("leaves out escape, bell and lone carriage return, keeps tabs and line feeds, and counts what it left out", () => {
+    const guestText = hostTextOfGuestClipboard(Buffer.from("a\tb\x1b[201~c\r\nd\re\x07\u009bf"));
+    expect(guestText).toEqual({ text: "a\tb[201~c\ndef", removed: 4 });
+  });
+
+  it("decodes invalid UTF-8 as U+FFFD rather than passing the bytes on", () => {
+    expect(hostTextOfGuestClipboard(Buffer.from([0x61, 0xff, 0x62])).text).toBe("a\ufffdb");
+  });
+
+  it("shows a short, escaped preview: no line break, bidi override or long text reaches the notice", () => {
+    const notice = copiedNotice(hostTextOfGuestClipboard(Buffer.from(`x\n\u202e${"y".repeat(200)}`)));
+    expect(notice).toMatch(/^copied 203 characters from the guest: “x\\u\{000A\}\\u\{202E\}y+…”$/);
+    expect(notice.length).toBeLessThan(120);
   });
 });

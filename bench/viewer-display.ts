@@ -1,0 +1,204 @@
+import { mkdtemp, rm, truncate } from "node:fs/promises";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa, type ResultPromise } from "execa";
+import { startSessionBus } from "../test/helpers/session-bus.js";
+import { REPO } from "../test/helpers/daemons.js";
+import { type Benchmark, type Measurement } from "./benchmark.js";
+import { registerCleanup } from "./cleanup.js";
+import { median, percentile } from "./stats.js";
+
+// clan-viewer (QEMU's D-Bus display, copy path on QEMU 7.2) against remote-viewer (SPICE) on the same VM, one
+// after the other in one run, both under the same Xvfb. The guest (bench/display/frame-guest.S) fills its
+// 1024x768x32 screen with noise, frame after frame. Both are measured from outside, the same way: a poller
+// (bench/display/pixel-watch.c) reads one pixel of the X screen inside the viewer's window every millisecond and
+// notes when it changes.
+// - throughput: frames the window shows per second while the guest draws freely, and the bytes of a full frame
+//   that makes per second (1024 x 768 x 4 each);
+// - delay: the guest is told on its serial port to draw one more frame; from that moment until the pixel changes.
+//   The guest's own drawing time is in it, alike for both sides.
+
+const WIDTH = 1024;
+const HEIGHT = 768;
+const FRAME_BYTES = WIDTH * HEIGHT * 4;
+const THROUGHPUT_SECONDS = 5;
+const DELAYS_PER_ROUND = 4;
+/** A point inside both viewers' windows at their default size, placed at the screen's corner without a window manager. */
+const PROBE = { x: 400, y: 300 };
+
+interface PixelChange {
+  at: bigint;
+}
+
+interface Side {
+  name: string;
+  start(env: NodeJS.ProcessEnv): ResultPromise;
+}
+
+export const viewerDisplayBenchmark: Benchmark = {
+  name: "viewer-display",
+  summary: "full-screen frames/s and MB/s shown, and the delay of one guest frame, clan-viewer vs remote-viewer (SPICE), one VM",
+  async run({ rounds }) {
+    const dir = await mkdtemp(join(tmpdir(), "clan-bench-viewer-"));
+    const removeDir = registerCleanup(() => rm(dir, { recursive: true, force: true }));
+    const stops: (() => Promise<void>)[] = [];
+    const started = (child: ResultPromise) => {
+      const stop = registerCleanup(async () => {
+        child.kill("SIGTERM");
+        await child;
+      });
+      stops.push(stop);
+      return child;
+    };
+    try {
+      const guestImage = await buildGuest(dir);
+      const watcher = join(dir, "pixel-watch");
+      await execa("gcc", ["-O2", "-o", watcher, join(REPO, "bench/display/pixel-watch.c"), "-lX11"]);
+
+      const display = `:${600 + (process.pid % 300)}`;
+      started(execa("Xvfb", [display, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"], { reject: false }));
+      const bus = await startSessionBus();
+      stops.push(registerCleanup(() => bus.stop()));
+      const spiceSocket = join(dir, "spice");
+      const serialSocket = join(dir, "serial");
+      const qemuArgs = ["-machine", "pc", "-accel", "tcg", "-m", "64", "-vga", "std", "-nic", "none", "-monitor", "none", "-display", "dbus"];
+      qemuArgs.push("-spice", `unix=on,addr=${spiceSocket},disable-ticketing=on`, "-serial", `unix:${serialSocket},server=on,wait=off`);
+      qemuArgs.push("-drive", `file=${guestImage},format=raw,if=floppy`, "-boot", "a");
+      started(execa("qemu-system-x86_64", qemuArgs, { env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: bus.address }, reject: false }));
+      const serial = await connectWhenReady(serialSocket);
+
+      const xEnv = { ...process.env, DISPLAY: display, WAYLAND_DISPLAY: "" };
+      const sides: Side[] = [
+        {
+          name: "clan-viewer",
+          start: (env) => execa("node", [join(REPO, "bin/clan-viewer.js"), "--address", bus.address, "--label", "bench", "--colour", "#3366cc"], { env: { ...env, GDK_BACKEND: "x11" }, reject: false }),
+        },
+        { name: "remote-viewer", start: (env) => execa("remote-viewer", [`spice+unix://${spiceSocket}`], { env, reject: false }) },
+      ];
+      const samples: Record<string, number[]> = Object.fromEntries(sides.flatMap((side) => [[`${side.name} frames/s`, []], [`${side.name} delay ms`, []]]));
+      // Rounds rotate which side goes first, so that a change in the machine's load hits both alike.
+      for (let round = 0; round < rounds; round++) {
+        for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+          const { framesPerSecond, delays } = await measureSide(side, xEnv, watcher, serial);
+          samples[`${side.name} frames/s`]!.push(framesPerSecond);
+          samples[`${side.name} delay ms`]!.push(...delays);
+        }
+      }
+      const measurements: Measurement[] = sides.flatMap((side) => {
+        const rates = samples[`${side.name} frames/s`]!;
+        const delays = samples[`${side.name} delay ms`]!;
+        return [
+          { metric: `${side.name} full-screen frames/s (median)`, value: round2(median(rates)), unit: "frames/s" as const },
+          { metric: `${side.name} MB/s of full frames (median)`, value: round2((median(rates) * FRAME_BYTES) / 1e6), unit: "MB/s" as const },
+          { metric: `${side.name} delay median`, value: round2(median(delays)), unit: "ms" as const },
+          { metric: `${side.name} delay p90`, value: round2(percentile(delays, 0.9)), unit: "ms" as const },
+        ];
+      });
+      const ours = median(samples["clan-viewer frames/s"]!);
+      const spice = median(samples["remote-viewer frames/s"]!);
+      // The goal (issue #15): at least SPICE's throughput on the copy path, held as SPICE's rate over ours ≤ 100 %.
+      const ratio = spice / Math.max(ours, 1e-9);
+      measurements.push({ metric: "remote-viewer's frames/s over clan-viewer's", value: round2(ratio * 100), unit: "%", goal: { atMost: 100, met: ratio <= 1 } });
+      serial.destroy();
+      return { parameters: { width: WIDTH, height: HEIGHT, throughputSeconds: THROUGHPUT_SECONDS, rounds, delaysPerRound: DELAYS_PER_ROUND, probe: `${PROBE.x},${PROBE.y}` }, measurements, samples };
+    } finally {
+      for (const stop of stops.reverse()) await stop().catch(() => undefined);
+      await removeDir();
+    }
+  },
+};
+
+/** Starts one side's viewer, measures its throughput and a few stepped frames' delays, and stops it. */
+async function measureSide(side: Side, xEnv: NodeJS.ProcessEnv, watcher: string, serial: Socket): Promise<{ framesPerSecond: number; delays: number[] }> {
+  const viewer = side.start(xEnv);
+  const stopViewer = registerCleanup(async () => {
+    viewer.kill("SIGTERM");
+    await viewer;
+  });
+  const watch = execa(watcher, [String(PROBE.x), String(PROBE.y)], { env: xEnv, reject: false, buffer: false });
+  const stopWatch = registerCleanup(async () => {
+    watch.kill("SIGTERM");
+    await watch;
+  });
+  const changes: PixelChange[] = [];
+  let pending = "";
+  watch.stdout!.on("data", (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split("\n");
+    pending = lines.pop()!;
+    for (const line of lines) changes.push({ at: BigInt(line.split(" ")[0]!) });
+  });
+  try {
+    serial.write("f");
+    // The viewer is up and drawing once the probe has seen a few frames.
+    await until(() => changes.length >= 5, `${side.name} to show the guest's frames`, 60_000);
+    const from = changes.length;
+    const startedAt = process.hrtime.bigint();
+    await sleep(THROUGHPUT_SECONDS * 1000);
+    const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+    const framesPerSecond = (changes.length - from) / seconds;
+
+    serial.write("s");
+    await quiet(changes, 1000);
+    const delays: number[] = [];
+    for (let step = 0; step < DELAYS_PER_ROUND; step++) {
+      const before = changes.length;
+      const sent = process.hrtime.bigint();
+      serial.write("n");
+      await until(() => changes.length > before, `${side.name} to show a stepped frame`, 30_000);
+      delays.push(Number(changes[before]!.at - sent) / 1e6);
+      await quiet(changes, 500);
+    }
+    return { framesPerSecond, delays };
+  } finally {
+    await stopWatch();
+    await stopViewer();
+  }
+}
+
+async function buildGuest(dir: string): Promise<string> {
+  const object = join(dir, "frame-guest.o");
+  const image = join(dir, "frame-guest.img");
+  await execa("as", ["--32", "-o", object, join(REPO, "bench/display/frame-guest.S")]);
+  await execa("ld", ["-m", "elf_i386", "-Ttext", "0x7c00", "--oformat", "binary", "-o", image, object]);
+  // A floppy's size, so that SeaBIOS boots it.
+  await truncate(image, 1474560);
+  return image;
+}
+
+async function connectWhenReady(path: string): Promise<Socket> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const socket = await new Promise<Socket | undefined>((resolve) => {
+      const attempt = connect(path);
+      attempt.once("connect", () => resolve(attempt));
+      attempt.once("error", () => resolve(undefined));
+    });
+    if (socket) return socket;
+    if (Date.now() > deadline) throw new Error(`QEMU's serial socket ${path} did not accept a connection within 20 s`);
+    await sleep(100);
+  }
+}
+
+async function until(done: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** Waits until the probed pixel has not changed for `forMs`. */
+async function quiet(changes: PixelChange[], forMs: number): Promise<void> {
+  for (;;) {
+    const count = changes.length;
+    await sleep(forMs);
+    if (changes.length === count) return;
+  }
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
