@@ -14,8 +14,8 @@ import { INTERNET_PREFIX, VpnHomes, type Home } from "../helpers/vpn-homes.js";
 // guest tries to read a secret that its home serves on the loopback (10.0.2.2 was the host's 127.0.0.1, fec0::2
 // its ::1) and on the home's address: it must read nothing, while it still reaches "the internet" (a server in
 // the other home, a namespace the test made) — with a root clan-vmd and with a user's clan-vmd alike. The
-// network's forward still brings the home's 127.0.0.1 to the guest, and the namespace QEMU runs in goes away
-// with the VM, also after clan-vmd restarted and re-adopted it.
+// network's forward still brings the home's 127.0.0.1 to the guest (one whose port is taken is refused), and the
+// namespace QEMU runs in goes away with the VM, also after clan-vmd restarted and re-adopted it.
 
 const needs = ["ip", "qemu-system-x86_64", "dbus-daemon", "pasta", "nsenter", "socat", "useradd"];
 const isRoot = process.getuid?.() === 0;
@@ -60,7 +60,7 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`a VPN in the guest ${skipRe
     servers.push(execa("ip", ["netns", "exec", a, "socat", `TCP6-LISTEN:${SECRET_PORT},bind=[::1],fork,reuseaddr`, `SYSTEM:echo ${secret}`], { reject: false }));
     // "The internet": a server in home b, which the guest's VPN would reach its peers through.
     servers.push(execa("ip", ["netns", "exec", b, "socat", `TCP-LISTEN:${INTERNET_PORT},fork,reuseaddr`, `SYSTEM:echo ${internet}`], { reject: false }));
-    vmds.privileged = await homes.startVmd(a, `${INTERNET_PREFIX}.1`, ["roaming"]);
+    vmds.privileged = await homes.startVmd(a, `${INTERNET_PREFIX}.1`, ["roaming", "busy"]);
     vmds.rootless = await homes.startVmd(a, `${INTERNET_PREFIX}.1`, ["roaming"], user);
     generations = await mkdtemp(join(tmpdir(), "clan-vpn-guest-"));
     await execa("chmod", ["0755", generations]);
@@ -118,6 +118,15 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`a VPN in the guest ${skipRe
     expect(status).toMatch(/^Seccomp:\s+2$/m);
     for (const helper of [namespace.holderPid, namespace.pastaPid]) expect(Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${helper}/status`, "utf8"))?.[1])).toBe(uid);
   });
+
+  it("a forward whose port the host already holds is refused with pasta's reason, and the daemon serves on", async () => {
+    const busy = await makeGeneration(join(generations, "busy"), {
+      generation: "busy",
+      vm: { stateDiskMiB: 0, network: { mode: "vpn", forwards: [{ hostPort: SECRET_PORT, guestPort: 7000 }], vpn: { kind: "wireguard", placement: "guest", address: "10.77.0.2", peers: [] } } },
+    });
+    await expect(vmds.privileged!.vms.start("busy", busy)).rejects.toThrow(`127.0.0.1/${SECRET_PORT}`);
+    expect((await vmds.privileged!.vms.list()).find((status) => status.network === "roaming")?.state).toBe("running");
+  }, 60_000);
 
   it("a restarted clan-vmd re-adopts the namespace, and stopping the VM ends it", async () => {
     const { namespace } = await record("privileged");

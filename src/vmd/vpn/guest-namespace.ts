@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { ClanError } from "../../shared/errors.js";
-import { isAlive, signal, spawnDetached } from "../qemu-process.js";
+import { ClanError, errorMessage } from "../../shared/errors.js";
+import { isAlive, readTail, signal, spawnDetached } from "../qemu-process.js";
 import type { VmIdentity } from "../vm-identity.js";
 import { hostCommand } from "./host-command.js";
 import { pastaArguments, waitForDefaultRoute, waitForOwnNamespace } from "./namespace-access.js";
@@ -46,7 +46,9 @@ export async function createGuestNamespace({ identity, outputFile, tcpForwards }
     return { holderPid, pastaPid };
   } catch (error) {
     for (const pid of started.reverse()) signal(pid, "SIGKILL");
-    throw error;
+    // pasta's own last word names the cause, e.g. a forward's port that something on the host already holds.
+    const said = (await readTail(outputFile, 2000)).split("\n").filter((line) => line.trim() && !line.startsWith("Failed to send")).at(-1);
+    throw said ? new ClanError("NetworkFailed", `${errorMessage(error)}: ${said.trim()}`) : error;
   }
 }
 
