@@ -3,6 +3,7 @@ import type { VmPaths } from "./vm-paths.js";
 import { CONTROL_PORT_NAME, GUEST_AGENT_PORT_NAME } from "./control-port.js";
 import { busAddress } from "../shared/dbus-address.js";
 import type { QemuNetwork } from "./vpn/network-vpn.js";
+import type { VmSpec } from "../shared/vm-spec.js";
 
 // The QEMU command line for one generation, as a pure function so that golden tests pin it down.
 // Every value that reaches an option string has been validated by the generation schema (no ',' in paths),
@@ -109,20 +110,21 @@ function audioArguments({ vm }: Generation, server: string | undefined): string[
 
 function plainConnection({ vm }: Generation): QemuNetwork {
   if (vm.network.mode === "vpn") throw new Error("a generation with network mode vpn needs its prepared connection");
-  return vm.network.mode === "none" ? { kind: "none" } : { kind: "user", forwards: vm.network.forwards, kernelParams: [], outbound: false };
+  return vm.network.mode === "none" ? { kind: "none" } : { kind: "user", forwards: vm.network.forwards, kernelParams: [] };
 }
 
 function networkArguments(connection: QemuNetwork): string[] {
   switch (connection.kind) {
     case "none":
       return [];
-    case "user": {
+    case "user":
       // restrict=on: the guest reaches neither the host (10.0.2.2 is the host's loopback) nor anything beyond it;
       // only the forwards, which the host opens towards the guest, still work (docs/generation.md).
-      const restrict = connection.outbound ? "" : ",restrict=on";
-      const forwards = connection.forwards.map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join("");
-      return ["-netdev", `user,id=net0${restrict}${forwards}`, "-device", "virtio-net-pci,netdev=net0"];
-    }
+      return ["-netdev", `user,id=net0,restrict=on${hostForwards(connection.forwards)}`, "-device", "virtio-net-pci,netdev=net0"];
+    case "outbound":
+      // Unrestricted, for a VPN in the guest: QEMU runs in a namespace of its own (guest-namespace.ts), where
+      // 10.0.2.2 is that namespace's loopback; its forwards bind there and pasta brings the host's to them.
+      return ["-netdev", `user,id=net0${hostForwards(connection.forwards)}`, "-device", "virtio-net-pci,netdev=net0"];
     case "tap":
       // The persistent tap inside the network's namespace, where QEMU itself runs (vm-launch.ts).
       return [
@@ -132,4 +134,8 @@ function networkArguments(connection: QemuNetwork): string[] {
         ...(connection.hostsFile ? ["-fw_cfg", `name=opt/org.clan/hosts,file=${connection.hostsFile}`] : []),
       ];
   }
+}
+
+function hostForwards(forwards: VmSpec["network"]["forwards"]): string {
+  return forwards.map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`).join("");
 }

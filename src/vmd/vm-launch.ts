@@ -73,14 +73,17 @@ export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
   const audioServer = generation.vm.audio === "host" ? pulseAudioServer(process.env) : undefined;
   const seenByQemu = connection.kind === "tap" && connection.hostsFile ? { ...connection, hostsFile: handed.inRuntimeDir(connection.hostsFile) } : connection;
   const args = qemuArguments({ network: options.network, generation: handed.generation, paths: handed.paths, accelerator: options.accelerator, withStateDisk, connection: seenByQemu, audioServer });
-  const [binary, argv] = asIdentity(options.identity, options.qemuBinary, args);
   // With a VPN, QEMU runs inside the network's namespace: even a QEMU taken over by its guest has no other network.
+  // The guest's own namespace is entered as QEMU's user already, since it belongs to that user (guest-namespace.ts).
+  const command =
+    connection.kind === "tap"
+      ? [...connection.enter, ...asIdentity(options.identity, options.qemuBinary, args).flat()]
+      : connection.kind === "outbound"
+        ? [...connection.enter, options.qemuBinary, ...args]
+        : asIdentity(options.identity, options.qemuBinary, args).flat();
   let pid: number;
   try {
-    pid =
-      connection.kind === "tap"
-        ? spawnDetached(connection.enter[0]!, [...connection.enter.slice(1), binary, ...argv], qemuOutput, handed.fds)
-        : spawnDetached(binary, argv, qemuOutput, handed.fds);
+    pid = spawnDetached(command[0]!, command.slice(1), qemuOutput, handed.fds);
   } finally {
     closeAll(handed.fds);
   }

@@ -117,8 +117,13 @@ export class VpnHomes {
       for (const network of networks) {
         const record = await readFile(join(runtimeRoot, network, "vpn.json"), "utf8").catch(() => undefined);
         if (record) {
-          const { endpointPid, access } = JSON.parse(record) as { endpointPid: number; access: { kind: string; outerPid?: number; innerPid?: number; pastaPid?: number } };
-          for (const pid of [endpointPid, access.pastaPid, access.innerPid, access.outerPid]) if (pid) killIfRunning(pid);
+          // A VPN in a host namespace, or the namespace of a VPN in the guest (guest-namespace.ts).
+          const { endpointPid, access, namespace } = JSON.parse(record) as {
+            endpointPid?: number;
+            access?: { outerPid?: number; innerPid?: number; pastaPid?: number };
+            namespace?: { holderPid: number; pastaPid: number };
+          };
+          for (const pid of [endpointPid, access?.pastaPid, access?.innerPid, access?.outerPid, namespace?.pastaPid, namespace?.holderPid]) if (pid) killIfRunning(pid);
         }
         await execa("ip", ["netns", "delete", namespaceNames(runtimeRoot, network).namespace], { reject: false });
       }

@@ -6,7 +6,8 @@ import { vmPaths } from "../../src/vmd/vm-paths.js";
 import { blockedSetCommand, namespaceRuleset } from "../../src/vmd/vpn/firewall.js";
 import { intoEndpointSide, intoNetwork, networkNamespaceTarget, qemuIntoNetwork } from "../../src/vmd/vpn/namespace-access.js";
 import { canCreateNamespaces, namespaceNames } from "../../src/vmd/vpn/namespace.js";
-import { NetworkVpn, peerHosts } from "../../src/vmd/vpn/network-vpn.js";
+import { peerHosts } from "../../src/vmd/vpn/network-vpn.js";
+import { qemuIntoGuestNamespace } from "../../src/vmd/vpn/guest-namespace.js";
 import { WireguardVpn } from "../../src/shared/vpn-spec.js";
 import { parseWireguardDump } from "../../src/vmd/vpn/wireguard-endpoint.js";
 
@@ -49,30 +50,18 @@ describe("vm.json network mode vpn", () => {
   });
 });
 
-describe("where the VPN runs", () => {
-  const vpnFor = (canCreateNamespaces: boolean, published: unknown[]) =>
-    new NetworkVpn({
-      network: "family",
-      identity: undefined,
-      runtimeRoot: "/nonexistent/run",
-      runtimeDir: "/nonexistent/run/family",
-      stateDir: "/nonexistent/state/family",
-      wireguardGoBinary: "wireguard-go",
-      yggdrasilBinary: "yggdrasil",
-      canCreateNamespaces,
-      log: () => undefined,
-      changed: (fields) => published.push(fields),
-    });
+describe("the namespace of a VPN in the guest", () => {
+  const drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"];
 
-  it("guest placement puts the VPN in the guest over unconfined user-mode networking", async () => {
-    const published: unknown[] = [];
-    const connection = await vpnFor(false, published).prepare(VmSpec.parse({ network: vpn({ placement: "guest" }) }));
-    expect(connection).toEqual({ kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"], outbound: true });
-    expect(published).toEqual([{ vpnState: "in-guest", vpnPeers: 0, vpnLastHandshake: 0 }]);
+  it("a user's clan-vmd enters it as itself and QEMU keeps no capability there", () => {
+    expect(qemuIntoGuestNamespace(undefined, { holderPid: 41, pastaPid: 42 })).toEqual(["nsenter", "--preserve-credentials", "-t", "41", "--user", "--net", "--", ...drop]);
   });
 
-  it("guest placement never touches the host's network, even where it could", async () => {
-    expect((await vpnFor(true, []).prepare(VmSpec.parse({ network: vpn({ placement: "guest" }) }))).kind).toBe("user");
+  it("a root clan-vmd enters it as the network's uid, whose namespace it is, never as root", () => {
+    const prefix = qemuIntoGuestNamespace({ uid: 1_895_825_409, gid: 1_895_825_409 }, { holderPid: 41, pastaPid: 42 });
+    expect(prefix.slice(0, 4)).toEqual(["setpriv", "--reuid=1895825409", "--regid=1895825409", "--clear-groups"]);
+    expect(prefix.indexOf("nsenter")).toBeGreaterThan(prefix.indexOf("--no-new-privs"));
+    expect(prefix.slice(-drop.length)).toEqual(drop);
   });
 });
 
@@ -131,10 +120,10 @@ describe("QEMU in the network's namespace", () => {
     expect(peerHosts(spec, "family", [KEY])).toBe("10.77.0.4 carol carol.family.clan\n");
   });
 
-  it("falls back to unconfined user-mode networking with the VPN in the guest, without forwards", () => {
-    const command = args({ kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"], outbound: true });
+  it("gives a VPN in the guest unconfined user-mode networking, with its forwards", () => {
+    const command = args({ kind: "outbound", enter: ["nsenter"], forwards: [{ hostPort: 8080, guestPort: 80 }], kernelParams: ["clan.vpn=guest"] });
     expect(command).toContain("console=ttyS0 clan.vpn=guest");
-    expect(command.slice(-4)).toEqual(["-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0"]);
+    expect(command.slice(-4)).toEqual(["-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80", "-device", "virtio-net-pci,netdev=net0"]);
   });
 
   it("a vpn generation cannot start without its prepared connection", () => {

@@ -90,16 +90,10 @@ export async function createRootless({ outputFile, udpPorts, tcpPorts }: Rootles
     const innerPid = spawnDetached("nsenter", ["--preserve-credentials", "-t", String(outerPid), "--user", "--mount", "--", "unshare", "--net", "--", "sleep", "infinity"], outputFile);
     started.push(innerPid);
     await waitForOwnNamespace(innerPid, "net", `/proc/${outerPid}/ns/net`);
-    const forwards = [...(udpPorts.length > 0 ? ["-u", udpPorts.join(",")] : ["-u", "none"]), ...(tcpPorts.length > 0 ? ["-t", tcpPorts.join(",")] : ["-t", "none"])];
-    // -T/-U none: nothing in the namespace reaches the host's loopback; --no-map-gw: nor the host as the gateway.
-    const pastaPid = spawnDetached(
-      "pasta",
-      ["--foreground", "--quiet", "--no-map-gw", ...forwards, "-T", "none", "-U", "none", "--config-net", "--netns", `/proc/${outerPid}/ns/net`, "--userns", `/proc/${outerPid}/ns/user`],
-      outputFile,
-    );
+    const pastaPid = spawnDetached("pasta", pastaArguments(outerPid, udpPorts.map(String), tcpPorts.map(String)), outputFile);
     started.push(pastaPid);
     const access: Rootless = { kind: "rootless", outerPid, innerPid, pastaPid };
-    await waitForDefaultRoute(access);
+    await waitForDefaultRoute(endpointSide, pastaPid);
     return access;
   } catch (error) {
     for (const pid of started.reverse()) signal(pid, "SIGKILL");
@@ -112,7 +106,21 @@ export function destroyRootless(access: Rootless): void {
   for (const pid of [access.pastaPid, access.innerPid, access.outerPid]) if (isAlive(pid)) signal(pid, "SIGKILL");
 }
 
-async function waitForOwnNamespace(pid: number, kind: "user" | "net", notThis: string): Promise<void> {
+/**
+ * pasta, joining the holder's user and network namespaces, as their only way out. -T/-U none: nothing in the
+ * namespace reaches the host's loopback; --no-map-gw: nor the host as the gateway. `udp`/`tcp`: pasta's forward
+ * specs from the host into the namespace (a port, or ADDRESS/PORT).
+ */
+export function pastaArguments(holderPid: number, udp: string[], tcp: string[]): string[] {
+  const forwards = (flag: string, specs: string[]) => (specs.length > 0 ? specs.flatMap((spec) => [flag, spec]) : [flag, "none"]);
+  return [
+    "--foreground", "--quiet", "--no-map-gw", ...forwards("-u", udp), ...forwards("-t", tcp), "-T", "none", "-U", "none",
+    "--config-net", "--netns", `/proc/${holderPid}/ns/net`, "--userns", `/proc/${holderPid}/ns/user`,
+  ];
+}
+
+/** Waits until the holder `pid` has a `kind` namespace of its own, not the one at `notThis`. */
+export async function waitForOwnNamespace(pid: number, kind: "user" | "net", notThis: string): Promise<void> {
   const other = await readlink(notThis);
   const deadline = Date.now() + APPEAR_TIMEOUT_MS;
   while (Date.now() < deadline) {
@@ -124,11 +132,12 @@ async function waitForOwnNamespace(pid: number, kind: "user" | "net", notThis: s
   throw new ClanError("NetworkFailed", `no rootless ${kind} namespace within ${APPEAR_TIMEOUT_MS} ms`);
 }
 
-async function waitForDefaultRoute(access: Rootless): Promise<void> {
+/** Waits until pasta has configured the namespace that `into` enters; pasta copies the host's default route. */
+export async function waitForDefaultRoute(into: string[], pastaPid: number): Promise<void> {
   const deadline = Date.now() + APPEAR_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (!isAlive(access.pastaPid)) throw new ClanError("NetworkFailed", "pasta exited at start (does the host have a default route?)");
-    if ((await onEndpointSide(access, "ip", ["route", "show", "default"]).catch(() => "")).trim()) return;
+    if (!isAlive(pastaPid)) throw new ClanError("NetworkFailed", "pasta exited at start (does the host have a default route?)");
+    if ((await hostCommand(into[0]!, [...into.slice(1), "ip", "route", "show", "default"]).catch(() => "")).trim()) return;
     await sleep(20);
   }
   throw new ClanError("NetworkFailed", `pasta configured no default route within ${APPEAR_TIMEOUT_MS} ms`);

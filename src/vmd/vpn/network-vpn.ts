@@ -8,6 +8,7 @@ import type { VmIdentity } from "../vm-identity.js";
 import { isAlive, signal, waitForExit } from "../qemu-process.js";
 import { blockedSetCommand } from "./firewall.js";
 import { inNetwork, NamespaceAccess, qemuIntoNetwork } from "./namespace-access.js";
+import { createGuestNamespace, destroyGuestNamespace, GuestNamespace, qemuIntoGuestNamespace } from "./guest-namespace.js";
 import { createNamespace, deleteNamespace, namespaceNames, routeToVm, type NamespaceNames } from "./namespace.js";
 import { readBlocked, vpnStatePaths, writeBlocked, ensureWireguardKey } from "./vpn-state.js";
 import { NAMESPACE_GATEWAY, NAMESPACE_GATEWAY6, VpnSpec, type WireguardPeer, type WireguardVpn, type YggdrasilVpn } from "../../shared/vpn-spec.js";
@@ -17,18 +18,20 @@ import { readYggdrasilPeers, startYggdrasilEndpoint, type YggdrasilPeer } from "
 // A network's VPN on the host side (docs/vpn.md): for a generation whose vm.json asks for network mode "vpn",
 // the network's namespace, its endpoint and its firewall come up before QEMU and go down after it: in named
 // namespaces where clan-vmd has the capabilities for them, in rootless ones otherwise; in the guest when vm.json
-// asks for placement "guest". It also answers
+// asks for placement "guest", with QEMU in a namespace of its own. It also answers
 // for the VPN's members: list, block, unblock, and the status fields of the VM's status.
 
 /** How QEMU connects the VM, decided by the generation and, for a VPN, by where it runs. */
 export type QemuNetwork =
   | { kind: "none" }
+  /** QEMU's user-mode networking, confined (restrict=on): the guest reaches nothing, only the forwards reach it. */
+  | { kind: "user"; forwards: VmSpec["network"]["forwards"]; kernelParams: string[] }
   /**
-   * QEMU's user-mode networking. Confined (restrict=on) unless `outbound`: only a VPN run by the guest itself
-   * needs to reach out, and then reaches the host's loopback too (docs/vpn.md, "When the host cannot create
-   * namespaces").
+   * Unconfined user-mode networking for a VPN run by the guest itself, with QEMU inside a namespace of its own
+   * whose only way out is pasta (guest-namespace.ts). `enter`: the prefix that starts QEMU there, already as QEMU's
+   * own user.
    */
-  | { kind: "user"; forwards: VmSpec["network"]["forwards"]; kernelParams: string[]; outbound: boolean }
+  | { kind: "outbound"; enter: string[]; forwards: VmSpec["network"]["forwards"]; kernelParams: string[] }
   /** `enter`: the command prefix that starts QEMU inside the network's namespace (namespace-access.ts). */
   | { kind: "tap"; enter: string[]; tap: string; kernelParams: string[]; hostsFile?: string };
 
@@ -50,6 +53,10 @@ const RuntimeRecord = z
   .object({ namespace: z.string(), vpnInterface: z.string(), tap: z.string(), access: NamespaceAccess, endpointPid: z.number().int().positive(), spec: VpnSpec })
   .strict();
 type RuntimeRecord = z.infer<typeof RuntimeRecord>;
+/** What vpn.json holds for a VPN in the guest: the namespace QEMU runs in. */
+const GuestRecord = z.object({ placement: z.literal("guest"), namespace: GuestNamespace }).strict();
+const VpnRecord = z.union([RuntimeRecord, GuestRecord]);
+type VpnRecord = z.infer<typeof VpnRecord>;
 
 const POLL_MS = 3000;
 /** WireGuard renews a live session's handshake every two minutes; older means the peer is not there now. */
@@ -58,6 +65,7 @@ export const NO_VPN: VpnStatusFields = { vpnState: "none", vpnPeers: 0, vpnLastH
 
 export class NetworkVpn {
   private running: RuntimeRecord | undefined;
+  private inGuest: GuestNamespace | undefined;
   private poll: NodeJS.Timeout | undefined;
   private current: VpnStatusFields = NO_VPN;
   private readonly state;
@@ -78,11 +86,8 @@ export class NetworkVpn {
   async prepare(vm: VmSpec): Promise<QemuNetwork> {
     const { mode, forwards, vpn } = vm.network;
     if (mode === "none") return { kind: "none" };
-    if (mode === "user" || !vpn) return { kind: "user", forwards, kernelParams: [], outbound: false };
-    if (vpn.placement === "guest") {
-      this.publish({ vpnState: "in-guest", vpnPeers: 0, vpnLastHandshake: 0 });
-      return { kind: "user", forwards: [], kernelParams: ["clan.vpn=guest"], outbound: true };
-    }
+    if (mode === "user" || !vpn) return { kind: "user", forwards, kernelParams: [] };
+    if (vpn.placement === "guest") return this.prepareInGuest(forwards);
     this.publish({ vpnState: "starting", vpnPeers: 0, vpnLastHandshake: 0 });
     const names = namespaceNames(this.options.runtimeRoot, this.options.network);
     const blocked = vpn.kind === "wireguard" ? await readBlocked(this.state) : [];
@@ -103,6 +108,23 @@ export class NetworkVpn {
       this.publish({ vpnState: "down", vpnPeers: 0, vpnLastHandshake: 0 });
       throw error;
     }
+  }
+
+  /** The guest runs the VPN; QEMU gets a namespace whose loopback is not the host's (guest-namespace.ts). */
+  private async prepareInGuest(forwards: VmSpec["network"]["forwards"]): Promise<QemuNetwork> {
+    const { identity } = this.options;
+    const namespace = await createGuestNamespace({ identity, outputFile: join(this.options.runtimeDir, "namespace.out"), tcpForwards: forwards.map((forward) => forward.hostPort) });
+    this.inGuest = namespace;
+    const record: VpnRecord = { placement: "guest", namespace };
+    try {
+      await writeFile(this.recordFile, JSON.stringify(record), { mode: 0o600 });
+    } catch (error) {
+      destroyGuestNamespace(namespace);
+      this.inGuest = undefined;
+      throw error;
+    }
+    this.publish({ vpnState: "in-guest", vpnPeers: 0, vpnLastHandshake: 0 });
+    return { kind: "outbound", enter: qemuIntoGuestNamespace(identity, namespace), forwards, kernelParams: ["clan.vpn=guest"] };
   }
 
   private async startWireguard(names: NamespaceNames, access: NamespaceAccess, vpn: WireguardVpn, blocked: string[]): Promise<{ pid: number; kernelParams: string[]; hostsFile: string }> {
@@ -143,16 +165,22 @@ export class NetworkVpn {
 
   /** After a clan-vmd restart, while the runtime directory of a live VM is still there. */
   async adopt(): Promise<void> {
-    this.running = await this.readRecord();
+    const record = await this.readRecord();
+    if (record && "placement" in record) {
+      this.inGuest = record.namespace;
+      this.publish({ vpnState: "in-guest", vpnPeers: 0, vpnLastHandshake: 0 });
+      return;
+    }
+    this.running = record;
     if (this.running) this.startPolling();
   }
 
-  private async readRecord(): Promise<RuntimeRecord | undefined> {
+  private async readRecord(): Promise<VpnRecord | undefined> {
     const text = await readFile(this.recordFile, "utf8").catch((error: NodeJS.ErrnoException) => {
       if (error.code === "ENOENT") return undefined;
       throw error;
     });
-    return text === undefined ? undefined : RuntimeRecord.parse(JSON.parse(text));
+    return text === undefined ? undefined : VpnRecord.parse(JSON.parse(text));
   }
 
   /** Stops the endpoint and removes the namespace; safe to call when nothing runs. */
@@ -160,9 +188,12 @@ export class NetworkVpn {
     clearInterval(this.poll);
     this.poll = undefined;
     // After a restart that adopted nothing, what a previous clan-vmd started is known only from its record.
-    const running = this.running ?? (await this.readRecord());
+    const inGuest: VpnRecord | undefined = this.inGuest && { placement: "guest", namespace: this.inGuest };
+    const running = this.running ?? inGuest ?? (await this.readRecord());
     this.running = undefined;
-    if (running) {
+    this.inGuest = undefined;
+    if (running && "placement" in running) destroyGuestNamespace(running.namespace);
+    else if (running) {
       if (isAlive(running.endpointPid)) {
         signal(running.endpointPid, "SIGTERM");
         if (!(await waitForExit(running.endpointPid, 2000))) signal(running.endpointPid, "SIGKILL");
