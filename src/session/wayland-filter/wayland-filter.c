@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -266,6 +267,23 @@ static volatile sig_atomic_t command_exited = 0;
 
 static volatile sig_atomic_t stopping = 0;
 
+/* The connection children, ended with the filter: their windows go when the network's display stops. */
+#define MAX_CONNECTIONS 64
+static pid_t connections[MAX_CONNECTIONS];
+
+static void forget_connection(pid_t pid) {
+  for (int i = 0; i < MAX_CONNECTIONS; i++) {
+    if (connections[i] == pid) connections[i] = 0;
+  }
+}
+
+static int free_connection_slot(void) {
+  for (int i = 0; i < MAX_CONNECTIONS; i++) {
+    if (connections[i] == 0) return i;
+  }
+  return -1;
+}
+
 static void on_child(int signal_number) {
   (void)signal_number;
   command_exited = 1;
@@ -339,6 +357,8 @@ int main(int argc, char **argv) {
   pid_t command = fork();
   if (command < 0) return 71;
   if (command == 0) {
+    /* Also when the filter is killed outright: nothing it started outlives it. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     setenv("WAYLAND_DISPLAY", listen_path, 1);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
@@ -358,6 +378,7 @@ int main(int argc, char **argv) {
           status = WIFEXITED(ended_status) ? WEXITSTATUS(ended_status) : 128 + WTERMSIG(ended_status);
           goto finish;
         }
+        forget_connection(ended);
       }
     }
     struct pollfd waiting = {.fd = listener, .events = POLLIN};
@@ -365,8 +386,15 @@ int main(int argc, char **argv) {
     if (poll(&waiting, 1, 500) <= 0) continue;
     int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
     if (client < 0) continue;
+    int slot = free_connection_slot();
+    if (slot < 0) {
+      say("refusing a client: %d connections are open already", MAX_CONNECTIONS);
+      close(client);
+      continue;
+    }
     pid_t child = fork();
     if (child == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
       close(listener);
       signal(SIGCHLD, SIG_DFL);
       signal(SIGTERM, SIG_DFL);
@@ -379,10 +407,14 @@ int main(int argc, char **argv) {
       _exit(relay(client, compositor_fd));
     }
     if (child < 0) say("cannot fork for a client: %s", strerror(errno));
+    else connections[slot] = child;
     close(client);
   }
 finish:
   if (stopping) kill(command, SIGTERM);
+  for (int i = 0; i < MAX_CONNECTIONS; i++) {
+    if (connections[i] != 0) kill(connections[i], SIGTERM);
+  }
   unlink(listen_path);
   if (strcmp(upstream, compositor) != 0) unlink(context_path);
   return status;
