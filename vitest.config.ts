@@ -34,6 +34,7 @@ export default defineConfig({
             "test/nix/flake-check.test.ts",
             "test/vmd/qemu-dbus-display.e2e.test.ts",
             "test/sway/security-context.e2e.test.ts",
+            "test/session/wayland-filter.e2e.test.ts",
           ],
           poolOptions: { forks: { singleFork: true } },
           testTimeout: 120_000,

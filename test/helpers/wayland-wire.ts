@@ -67,7 +67,7 @@ export function readDisplayError(body: Buffer): { object: number; code: number; 
 /** A raw connection that collects every message it receives and knows when the peer has closed. */
 export class WireConnection {
   readonly received: WireMessage[] = [];
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
   private closedPromise: Promise<void>;
   closed = false;
 
