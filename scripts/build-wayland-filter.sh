@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p dist
 gcc -std=c11 -O2 -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
-  -o dist/clan-wayland-filter.tmp src/session/wayland-filter/wayland-filter.c src/session/wayland-filter/wire.c
+  -o dist/clan-wayland-filter.tmp src/session/wayland-filter/*.c
 mv dist/clan-wayland-filter.tmp dist/clan-wayland-filter

@@ -87,7 +87,7 @@ describe.skipIf(!needs.every(hasBinary))(`waypipe display on sway ${skipReason(.
     expect(forwarded!.window.app_id).toBe("simple-touch");
     windowPid = forwarded!.window.pid!;
     // sway's client is the filter's relay for this app (a child per app connection); the filter runs waypipe client.
-    const commandLine = (await readFile(`/proc/${windowPid}/cmdline`, "utf8")).split("\0");
+    const commandLine = (await readFile(`/proc/${windowPid}/cmdline`, "utf8")).split("\0").slice(0, -1);
     expect(commandLine[0]).toMatch(/clan-wayland-filter$/);
     expect(commandLine.slice(commandLine.indexOf("--") + 1)).toEqual(["waypipe", "--no-gpu", "-s", join(sway.runtimeDir, "clan-sessiond", "family-waypipe.sock"), "client"]);
     clientPid = await parentOf(windowPid);

@@ -35,7 +35,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "allow-list.h"
+#include "security-context.h"
+#include "unix-socket.h"
 #include "wire.h"
 
 static const char *network = "?";
@@ -47,43 +48,6 @@ static void say(const char *format, ...) {
   vfprintf(stderr, format, args);
   fputc('\n', stderr);
   va_end(args);
-}
-
-static int connect_unix(const char *path) {
-  struct sockaddr_un address = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof address.sun_path) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  strcpy(address.sun_path, path);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  if (connect(fd, (struct sockaddr *)&address, sizeof address) < 0) {
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return -1;
-  }
-  return fd;
-}
-
-static int listen_unix(const char *path) {
-  struct sockaddr_un address = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof address.sun_path) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  strcpy(address.sun_path, path);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  unlink(path);
-  if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0 || listen(fd, 16) < 0) {
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return -1;
-  }
-  return fd;
 }
 
 /* The compositor's socket: WAYLAND_DISPLAY, absolute or relative to XDG_RUNTIME_DIR, as libwayland resolves it. */
@@ -110,42 +74,15 @@ struct direction {
   int fd_count;
 };
 
-/* Sends `length` bytes with every queued fd (at most WIRE_MAX_FDS_PER_SEND per sendmsg, as libwayland does): fds
- * arrive with or before the message that uses them, never after. */
+/* Forwards bytes with every fd received so far: fds arrive with or before the message that uses them. */
 static int send_with_fds(struct direction *d, const uint8_t *data, size_t length) {
-  while (length > 0) {
-    int count = d->fd_count < WIRE_MAX_FDS_PER_SEND ? d->fd_count : WIRE_MAX_FDS_PER_SEND;
-    struct iovec iov = {.iov_base = (void *)data, .iov_len = length};
-    char control[CMSG_SPACE(sizeof(int) * WIRE_MAX_FDS_PER_SEND)];
-    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (count > 0) {
-      memset(control, 0, sizeof control);
-      message.msg_control = control;
-      message.msg_controllen = CMSG_SPACE(sizeof(int) * count);
-      struct cmsghdr *header = CMSG_FIRSTHDR(&message);
-      header->cmsg_level = SOL_SOCKET;
-      header->cmsg_type = SCM_RIGHTS;
-      header->cmsg_len = CMSG_LEN(sizeof(int) * count);
-      memcpy(CMSG_DATA(header), d->fds, sizeof(int) * count);
-    }
-    ssize_t sent = sendmsg(d->to, &message, MSG_NOSIGNAL);
-    if (sent < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    for (int i = 0; i < count; i++) close(d->fds[i]);
-    memmove(d->fds, d->fds + count, sizeof(int) * (d->fd_count - count));
-    d->fd_count -= count;
-    data += sent;
-    length -= (size_t)sent;
-  }
-  return 0;
+  return unix_send(d->to, data, length, d->fds, &d->fd_count, 1);
 }
 
 /* Reads what is there, with its fds; 0 at end of stream, -1 on error (a truncated fd list is an error). */
 static int receive_with_fds(struct direction *d) {
   struct iovec iov = {.iov_base = d->in.data + d->in.length, .iov_len = sizeof d->in.data - d->in.length};
-  char control[CMSG_SPACE(sizeof(int) * WIRE_MAX_FDS_PER_SEND)];
+  char control[CMSG_SPACE(sizeof(int) * UNIX_MAX_FDS_PER_MESSAGE)];
   struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
   ssize_t received;
   do received = recvmsg(d->from, &message, MSG_CMSG_CLOEXEC);
@@ -154,7 +91,7 @@ static int receive_with_fds(struct direction *d) {
   for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header != NULL; header = CMSG_NXTHDR(&message, header)) {
     if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
     size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    int incoming[WIRE_MAX_FDS_PER_SEND];
+    int incoming[UNIX_MAX_FDS_PER_MESSAGE];
     memcpy(incoming, CMSG_DATA(header), sizeof(int) * count);
     for (size_t i = 0; i < count; i++) {
       if (d->fd_count == WIRE_MAX_FDS_QUEUED) {
@@ -166,7 +103,7 @@ static int receive_with_fds(struct direction *d) {
     }
   }
   if (message.msg_flags & MSG_CTRUNC) {
-    say("more than %d file descriptors in one read", WIRE_MAX_FDS_PER_SEND);
+    say("more than %d file descriptors in one read", UNIX_MAX_FDS_PER_MESSAGE);
     return -1;
   }
   if (received == 0) return 0;
@@ -208,57 +145,6 @@ static int relay(int client, int compositor) {
       }
     }
   }
-}
-
-/* ---- the security context (sway >= 1.9) ---- */
-
-static int write_all(int fd, const void *data, size_t length, const int *fds, int fd_count) {
-  struct direction d = {.to = fd, .fd_count = fd_count};
-  memcpy(d.fds, fds, sizeof(int) * fd_count);
-  return send_with_fds(&d, data, length);
-}
-
-/* Registers `listen_fd` with the compositor's security context manager. 1: done; 0: the compositor has none;
- * -1: it has one and refused. `close_fd` is the end whose hang-up (when the filter exits) ends the listener. */
-static int attach_security_context(const char *compositor, int listen_fd, int close_fd) {
-  int fd = connect_unix(compositor);
-  if (fd < 0) return -1;
-  uint8_t message[WIRE_BUFFER_SIZE];
-  size_t length = wire_security_context_probe(message);
-  int result = -1;
-  struct wire_buffer in = {.length = 0};
-  uint32_t manager_name = 0, manager_version = 0;
-  if (write_all(fd, message, length, NULL, 0) < 0) goto done;
-  /* Read events until the sync's callback: the globals of the registry arrive before it. */
-  for (;;) {
-    ssize_t got = read(fd, in.data + in.length, sizeof in.data - in.length);
-    if (got <= 0) goto done;
-    in.length += (size_t)got;
-    int finished = wire_scan_for_security_context(&in, &manager_name, &manager_version);
-    if (finished < 0) goto done;
-    if (finished) break;
-  }
-  if (manager_name == 0) {
-    result = 0;
-    goto done;
-  }
-  length = wire_security_context_create(message, manager_name, network);
-  int fds[2] = {listen_fd, close_fd};
-  if (write_all(fd, message, length, fds, 2) < 0) goto done;
-  /* The second sync's callback comes after any protocol error the compositor raises for the requests above. */
-  in.length = 0;
-  for (;;) {
-    ssize_t got = read(fd, in.data + in.length, sizeof in.data - in.length);
-    if (got <= 0) goto done;
-    in.length += (size_t)got;
-    int finished = wire_scan_for_second_sync(&in);
-    if (finished < 0) goto done;
-    if (finished) break;
-  }
-  result = 1;
-done:
-  close(fd);
-  return result;
 }
 
 /* ---- main ---- */
@@ -318,7 +204,7 @@ int main(int argc, char **argv) {
     return 69;
   }
   umask(077);
-  int listener = listen_unix(listen_path);
+  int listener = unix_listen(listen_path);
   if (listener < 0) {
     say("cannot listen on %s: %s", listen_path, strerror(errno));
     return 73;
@@ -330,10 +216,10 @@ int main(int argc, char **argv) {
   char context_path[sizeof compositor];
   int close_fds[2] = {-1, -1};
   if (snprintf(context_path, sizeof context_path, "%s.ctx", listen_path) < (int)sizeof context_path) {
-    int context_listener = listen_unix(context_path);
+    int context_listener = unix_listen(context_path);
     if (context_listener >= 0 && pipe2(close_fds, O_CLOEXEC) == 0) {
       /* The compositor watches the read end: it hangs up when the filter, holding the write end, is gone. */
-      int attached = attach_security_context(compositor, context_listener, close_fds[0]);
+      int attached = attach_security_context(compositor, context_listener, close_fds[0], network);
       if (attached == 1) {
         snprintf(upstream, sizeof upstream, "%s", context_path);
         say("security context: attached (sandbox engine clan-desktop, app id %s)", network);
@@ -399,7 +285,7 @@ int main(int argc, char **argv) {
       signal(SIGCHLD, SIG_DFL);
       signal(SIGTERM, SIG_DFL);
       signal(SIGINT, SIG_DFL);
-      int compositor_fd = connect_unix(upstream);
+      int compositor_fd = unix_connect(upstream);
       if (compositor_fd < 0) {
         say("cannot connect to the compositor at %s: %s", upstream, strerror(errno));
         _exit(1);

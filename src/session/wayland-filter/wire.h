@@ -13,8 +13,6 @@
 #define WIRE_MAX_MESSAGE 4096
 /* Room for a whole message after a partial one. */
 #define WIRE_BUFFER_SIZE (2 * WIRE_MAX_MESSAGE)
-/* libwayland sends at most 28 fds per sendmsg (MAX_FDS_OUT). */
-#define WIRE_MAX_FDS_PER_SEND 28
 #define WIRE_MAX_FDS_QUEUED 256
 #define WIRE_MAX_REGISTRIES 16
 #define WIRE_MAX_GLOBALS 512
