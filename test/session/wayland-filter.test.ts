@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { REPO } from "../helpers/daemons.js";
-import { acceptsConnections, collectOutput, hasBinary, stopProcess, waitFor } from "../helpers/processes.js";
+import { acceptsConnections, collectOutput, hasBinary, skipReason, stopProcess, waitFor } from "../helpers/processes.js";
 import { encodeMessage, rawHeader, readDisplayError, readGlobal, WireConnection } from "../helpers/wayland-wire.js";
 
 // clan-wayland-filter's wire parser against a hostile client: the real filter binary between a raw client (this
@@ -22,7 +22,7 @@ const GLOBALS = [
   { name: 4, interface: "zwlr_layer_shell_v1", version: 4 },
 ];
 
-describe.skipIf(!hasBinary("gcc"))("clan-wayland-filter's wire parser", () => {
+describe.skipIf(!hasBinary("gcc"))(`clan-wayland-filter's wire parser${skipReason("gcc")}`, () => {
   let dir: string;
   let compositor: Server;
   /** One entry per connection the filter made to the compositor, in order. */
