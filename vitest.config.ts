@@ -35,6 +35,7 @@ export default defineConfig({
             "test/vmd/qemu-dbus-display.e2e.test.ts",
             "test/sway/security-context.e2e.test.ts",
             "test/viewer/clan-viewer-shared.e2e.test.ts",
+            "test/session/wayland-filter.e2e.test.ts",
           ],
           poolOptions: { forks: { singleFork: true } },
           testTimeout: 120_000,

@@ -16,6 +16,8 @@ DEBIAN_PACKAGES=(
   waybar i3blocks wtype xdotool
   # displays of network VMs; weston for the Wayland demo client the test guest forwards with waypipe
   virt-viewer waypipe weston
+  # compilers: node-gtk's native binding and clan-wayland-filter (C: Node cannot pass file descriptors)
+  gcc g++ make
   # clan-viewer and clan-manager: node-gtk (an optional npm dependency) builds against these and draws with GTK 4
   pkg-config libgirepository1.0-dev libcairo2-dev gir1.2-gtk-4.0 gir1.2-adw-1
   # the accessibility bus and library through which the manager's test reads and drives its window

@@ -21,8 +21,9 @@ ROOT_PACKAGES=(
   gnome-shell gjs dbus libglib2.0-bin imagemagick
   # clan-vmd's QEMU 10 for the test guest, and its D-Bus display (a loadable module in Debian 13)
   qemu-system-x86 qemu-system-modules-opengl qemu-utils e2fsprogs
-  # sway 1.10 and wayland-info, which lists the globals a compositor advertises
-  sway wayland-utils
+  # sway 1.10 and wayland-info, which lists the globals a compositor advertises; waypipe, grim and weston's demo
+  # clients for the app windows behind clan-wayland-filter and sway's security context
+  sway wayland-utils waypipe grim weston
   # Nix 2.26
   nix-bin
   # clan-viewer (node-gtk, built on the host, loads the root's libgirepository-1.0 and GTK 4) under Xvfb

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
+import { accessSync, chmodSync, constants, lstatSync, mkdirSync, rmSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { errorMessage } from "../shared/errors.js";
 import { VIEWER_UNAVAILABLE_EXIT, viewerArguments } from "../shared/viewer-launch.js";
@@ -10,8 +10,8 @@ import { WaypipeBridge } from "./waypipe-bridge.js";
 import type { WindowManagerBackend } from "./window-manager-backend.js";
 
 // Each running VM with a display gets a host process whose windows show it: `remote-viewer` for SPICE,
-// clan-viewer for QEMU's D-Bus display, a `waypipe client` (fed by a WaypipeBridge from the VM's port) for
-// forwarded app windows. The host started it, so its windows are recognised by its pid: placed on the network's
+// clan-viewer for QEMU's D-Bus display, a `waypipe client` (fed by a WaypipeBridge from the VM's port, and
+// reaching the compositor only through clan-wayland-filter's allow-list) for forwarded app windows. The host started it, so its windows are recognised by its pid: placed on the network's
 // first workspace and decorated there by the window manager. It stops with the VM; one that exited comes back the
 // next time the user enters the network, and a clan-viewer that failed comes back at once (after a growing pause).
 
@@ -22,6 +22,8 @@ export interface DisplayViewersOptions {
   /** clan-viewer's command line up to its own arguments (node and its script). */
   dbusViewer: string[];
   waypipeBinary: string;
+  /** clan-wayland-filter, which stands between `waypipe client` and the compositor (src/session/wayland-filter/). */
+  waylandFilter: string;
   /** clan-sessiond's own 0700 directory for the waypipe clients' sockets, or undefined when there is none. */
   runtimeDir: string | undefined;
   /** A host display process started or ended: window managers outside this process (GNOME) follow `pids()`. */
@@ -173,15 +175,27 @@ export class DisplayViewers {
   }
 
   /**
-   * `waypipe client` listens on a socket of clan-sessiond's and forks a child per connection, which opens the
-   * forwarded windows: its own process group, so that stopping it ends the children too.
+   * `waypipe client` listens on a socket of clan-sessiond's and forks a child per connection (one per app of the
+   * guest's); those children reach the compositor only through clan-wayland-filter, which runs waypipe client as
+   * its own child with WAYLAND_DISPLAY set to the filter's socket, and forks a relay per app connection. The host
+   * display process is the filter: the windows' Wayland clients are its children. Its own process group, so that
+   * stopping it ends them all.
    */
   private startWaypipe(network: string, guestSocket: string): HostDisplay {
-    const clientSocket = this.waypipeClientSocket(network);
+    const clientSocket = this.waypipeClientSocket(network, "waypipe");
+    const filterSocket = this.waypipeClientSocket(network, "wayland");
+    // No filter, no windows: a guest's app must never reach the compositor's privileged globals.
+    try {
+      accessSync(this.options.waylandFilter, constants.X_OK);
+    } catch (error) {
+      throw new Error(`clan-wayland-filter is missing (${errorMessage(error)}); run scripts/setup.sh (npm run build builds it)`, { cause: error });
+    }
     // waypipe refuses to bind over a socket left behind by a previous run (it never removes its own).
     rmSync(clientSocket, { force: true });
     const bridge = new WaypipeBridge({ network, guestSocket, clientSocket, log: this.options.log });
-    const child = this.spawnWatched(network, "waypipe client", this.options.waypipeBinary, ["--no-gpu", "-s", clientSocket, "client"], {
+    const waypipeClient = [this.options.waypipeBinary, "--no-gpu", "-s", clientSocket, "client"];
+    const filterArgs = ["--listen", filterSocket, "--app-id", network, "--", ...waypipeClient];
+    const child = this.spawnWatched(network, "clan-wayland-filter (waypipe client)", this.options.waylandFilter, filterArgs, {
       detached: true,
       onExit: () => {
         bridge.close();
@@ -209,12 +223,14 @@ export class DisplayViewers {
     return { child, socket: guestSocket, stop };
   }
 
-  private waypipeClientSocket(network: string): string {
+  /** `<network>-waypipe.sock` (waypipe client's) or `<network>-wayland.sock` (the filter's, plus its `.ctx`). */
+  private waypipeClientSocket(network: string, kind: "waypipe" | "wayland"): string {
     const { runtimeDir } = this.options;
     if (runtimeDir === undefined) throw new Error("XDG_RUNTIME_DIR is not set, so clan-sessiond has no private place for waypipe's socket");
     ensurePrivateDirectory(runtimeDir);
-    const path = join(runtimeDir, `${network}-waypipe.sock`);
-    if (Buffer.byteLength(path) > UNIX_SOCKET_PATH_LIMIT) {
+    const path = join(runtimeDir, `${network}-${kind}.sock`);
+    // The filter's security-context socket is its path with ".ctx" appended.
+    if (Buffer.byteLength(path) + (kind === "wayland" ? ".ctx".length : 0) > UNIX_SOCKET_PATH_LIMIT) {
       throw new Error(`waypipe's socket path ${path} is longer than ${UNIX_SOCKET_PATH_LIMIT} bytes; XDG_RUNTIME_DIR is too long`);
     }
     return path;

@@ -55,6 +55,7 @@ export async function main(argv: string[]): Promise<void> {
     viewerBinary: process.env.CLAN_VIEWER ?? "remote-viewer",
     dbusViewer: process.env.CLAN_DBUS_VIEWER ? [process.env.CLAN_DBUS_VIEWER] : [process.execPath, fileURLToPath(new URL("../../bin/clan-viewer.js", import.meta.url))],
     waypipeBinary: process.env.CLAN_WAYPIPE ?? "waypipe",
+    waylandFilter: process.env.CLAN_WAYLAND_FILTER ?? fileURLToPath(new URL("../clan-wayland-filter", import.meta.url)),
     runtimeDir: process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, "clan-sessiond") : undefined,
     notify: desktopNotifier(bus, log),
     log,

@@ -37,6 +37,8 @@ export interface SessionOptions {
   /** clan-viewer's command line up to its own arguments. */
   dbusViewer: string[];
   waypipeBinary: string;
+  /** clan-wayland-filter, between waypipe client and the compositor. */
+  waylandFilter: string;
   /** clan-sessiond's private directory for sockets (waypipe clients'), or undefined without XDG_RUNTIME_DIR. */
   runtimeDir: string | undefined;
   notify: Notify;
@@ -111,6 +113,7 @@ export class Session extends EventEmitter<SessionEvents> {
       viewerBinary: options.viewerBinary,
       dbusViewer: options.dbusViewer,
       waypipeBinary: options.waypipeBinary,
+      waylandFilter: options.waylandFilter,
       runtimeDir: options.runtimeDir,
       pidsChanged: () => this.emit("viewer-pids-changed", this.viewers.pids()),
       log: options.log,

@@ -11,7 +11,7 @@ import { hasBinary, skipReason } from "../helpers/processes.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 
 // The windows that show a network's VM, in a real headless GNOME Shell (43 or 48, with its build of the extension): clan-sessiond (as the shell's user,
-// in its Wayland session) starts remote-viewer for a SPICE VM and a waypipe client for a waypipe VM, and
+// in its Wayland session) starts remote-viewer for a SPICE VM and clan-wayland-filter (running waypipe client) for a waypipe VM, and
 // publishes their pids as ViewerPids; the extension moves their windows to the network's GNOME workspace. The
 // probe extension reports, from inside the shell, each window's pid (the Wayland client's credentials) and
 // workspace.
@@ -116,10 +116,13 @@ describe.skipIf(!needs.every(hasBinary))(`host display windows in GNOME Shell ${
     expect(gnome.log().split("\n").filter((line) => /surface_state_changed|JS ERROR/.test(line))).toEqual([]);
   }, 180_000);
 
-  it("puts a waypipe app's window, opened by a child of the published waypipe client, on the network's workspace", async () => {
+  it("puts a waypipe app's window, opened by a relay of the published clan-wayland-filter, on the network's workspace", async () => {
     await stack.session.start("club");
+    // The filter runs `waypipe client`, and the app's Wayland client is the filter's relay for it.
     const client = await publishedPid("club");
-    expect(await commandLine(client)).toEqual(expect.arrayContaining(["waypipe", "client"]));
+    const args = await commandLine(client);
+    expect(args[0]).toMatch(/clan-wayland-filter$/);
+    expect(args).toEqual(expect.arrayContaining(["waypipe", "client"]));
     // The window's own process is not published: only its ancestry ties it to the network.
     const forwarded = await windowOf(async (window) => window.pid !== client && (await parentOf(window.pid)) === client, "the forwarded app's window", 150_000);
     expect(forwarded.workspace).toBe(await workspaceOf("club"));

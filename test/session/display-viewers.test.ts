@@ -22,6 +22,15 @@ echo $! >"$RECORD.child"
 wait
 `;
 
+// clan-wayland-filter's stand-in records its argv and runs the command after "--" in its place (the real filter is
+// test/session/wayland-filter.test.ts and .e2e.test.ts).
+const FILTER_STAND_IN = `#!/bin/sh
+printf '%s\\n' "$@" >"$RECORD.filter-args"
+while [ "$1" != "--" ]; do shift; done
+shift
+exec "$@"
+`;
+
 class RecordingBackend extends EventEmitter<BackendEvents> implements WindowManagerBackend {
   readonly kind = "recording";
   readonly claims = new Map<number, WindowPlacement>();
@@ -49,6 +58,7 @@ describe("DisplayViewers with a waypipe display", () => {
     pidChanges = [];
     backend = new RecordingBackend();
     await writeFile(join(dir, "waypipe"), STAND_IN, { mode: 0o755 });
+    await writeFile(join(dir, "clan-wayland-filter"), FILTER_STAND_IN, { mode: 0o755 });
     process.env.RECORD = join(dir, "record");
   });
 
@@ -58,7 +68,7 @@ describe("DisplayViewers with a waypipe display", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function start(options: { runtimeDir?: string | undefined; waypipeBinary?: string } = {}): DisplayViewers {
+  function start(options: { runtimeDir?: string | undefined; waypipeBinary?: string; waylandFilter?: string } = {}): DisplayViewers {
     const registry = new NetworkRegistry();
     registry.applyConfig(
       ConfigSchema.parse({
@@ -71,6 +81,7 @@ describe("DisplayViewers with a waypipe display", () => {
       viewerBinary: "remote-viewer",
       dbusViewer: ["/nonexistent/clan-viewer"],
       waypipeBinary: options.waypipeBinary ?? join(dir, "waypipe"),
+      waylandFilter: options.waylandFilter ?? join(dir, "clan-wayland-filter"),
       runtimeDir: "runtimeDir" in options ? options.runtimeDir : join(dir, "run", "clan-sessiond"),
       pidsChanged: () => pidChanges.push(viewers!.pids()),
       log: (message) => logs.push(message),
@@ -91,7 +102,7 @@ describe("DisplayViewers with a waypipe display", () => {
       displaySocket: join(dir, "vm", "waypipe.sock"),
     });
 
-  it("starts `waypipe --no-gpu -s <its socket> client` in a private directory and claims its windows by pid", async () => {
+  it("starts `waypipe --no-gpu -s <its socket> client` behind clan-wayland-filter in a private directory and claims the filter's windows by pid", async () => {
     const displays = start();
     displays.vmChanged(vm("running"));
     const pid = displays.pidOf("family");
@@ -99,6 +110,8 @@ describe("DisplayViewers with a waypipe display", () => {
     const args = await waitFor("the stand-in's argv", () => readFile(join(dir, "record.args"), "utf8").catch(() => undefined));
     const socket = join(dir, "run", "clan-sessiond", "family-waypipe.sock");
     expect(args.trim().split("\n")).toEqual(["--no-gpu", "-s", socket, "client"]);
+    const filterArgs = (await readFile(join(dir, "record.filter-args"), "utf8")).trim().split("\n");
+    expect(filterArgs).toEqual(["--listen", join(dir, "run", "clan-sessiond", "family-wayland.sock"), "--app-id", "family", "--", join(dir, "waypipe"), "--no-gpu", "-s", socket, "client"]);
     expect((await stat(join(dir, "run", "clan-sessiond"))).mode & 0o777).toBe(0o700);
     expect(backend.claims.get(pid!)).toEqual({ network: "family", workspace: "2:family", label: "Family", colour: "#2e7dbf" });
   });
@@ -137,15 +150,23 @@ describe("DisplayViewers with a waypipe display", () => {
     expect(logs.join("\n")).toMatch(/longer than 107 bytes/);
   });
 
-  it("logs a missing waypipe binary and tries again when the user enters the network", async () => {
+  it("shows nothing without clan-wayland-filter, and says so", () => {
+    const displays = start({ waylandFilter: join(dir, "no-such-filter") });
+    displays.vmChanged(vm("running"));
+    expect(displays.pidOf("family")).toBeUndefined();
+    expect(logs).toEqual([expect.stringMatching(/family: cannot show the VM's waypipe display: clan-wayland-filter is missing/)]);
+  });
+
+  it("logs a waypipe client that cannot start and tries again when the user enters the network", async () => {
     const displays = start({ waypipeBinary: join(dir, "no-such-waypipe") });
     displays.vmChanged(vm("running"));
-    await waitFor("the failure to be logged", () => (logs.some((line) => line.includes("ENOENT")) ? true : undefined));
+    const failures = () => logs.filter((line) => /clan-wayland-filter \(waypipe client\) exited with 127/.test(line)).length;
+    await waitFor("the failure to be logged", () => (failures() === 1 ? true : undefined));
     expect(displays.pidOf("family")).toBeUndefined();
     displays.networkEntered("family");
-    await waitFor("the second attempt", () => (logs.filter((line) => line.includes("ENOENT")).length === 2 ? true : undefined));
-    expect(logs.join("\n")).not.toMatch(/waypipe bridge/);
+    await waitFor("the second attempt", () => (failures() === 2 ? true : undefined));
   });
+
 });
 
 /** A zombie counts as exited: an orphaned child is reaped by whatever PID 1 this machine has, if any. */
@@ -202,6 +223,7 @@ describe("DisplayViewers with a dbus display (clan-viewer)", () => {
       viewerBinary: "remote-viewer",
       dbusViewer: [join(dir, "clan-viewer")],
       waypipeBinary: "waypipe",
+      waylandFilter: "/nonexistent/clan-wayland-filter",
       runtimeDir: join(dir, "run"),
       pidsChanged: () => undefined,
       log: (message) => logs.push(message),

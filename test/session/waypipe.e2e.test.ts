@@ -14,7 +14,8 @@ import { makeGeneration } from "../helpers/test-guest.js";
 
 // A network VM's app window forwarded with waypipe, end to end: real headless sway, clan-vmd booting the test
 // guest under QEMU, clan-sessiond starting `waypipe client` and bridging it to the VM's virtio-serial port, and
-// the guest running `waypipe server -- weston-simple-touch` (test/guest/init.sh, clan.waypipe-demo=1).
+// the guest running `waypipe server -- weston-simple-touch` (test/guest/init.sh, clan.waypipe-demo=1). The host's
+// waypipe client reaches sway only through clan-wayland-filter (what it lets through: wayland-filter.e2e.test.ts).
 
 const COLOUR = "#2e7dbf";
 const needs = ["sway", "grim", "convert", "qemu-system-x86_64", "dbus-daemon", "waypipe"];
@@ -74,7 +75,7 @@ describe.skipIf(!needs.every(hasBinary))(`waypipe display on sway ${skipReason(.
   let windowPid = 0;
   let clientPid = 0;
 
-  it("focusing the network's workspace boots its VM, and the guest's window appears there, claimed by the pid of the host's waypipe client", async () => {
+  it("focusing the network's workspace boots its VM, and the guest's window appears there through clan-wayland-filter, claimed by the filter's pid", async () => {
     await ipc.runCommand("workspace 2:family");
     await stack.waitForNetwork("family", (status) => status.vmState === "running", 90_000);
     const [forwarded] = await waitOrExplain(async () => {
@@ -85,12 +86,12 @@ describe.skipIf(!needs.every(hasBinary))(`waypipe display on sway ${skipReason(.
     // The app id is the guest's to choose and proves nothing; it only shows which window this is.
     expect(forwarded!.window.app_id).toBe("simple-touch");
     windowPid = forwarded!.window.pid!;
-    const commandLine = (await readFile(`/proc/${windowPid}/cmdline`, "utf8")).split("\0");
-    expect(commandLine.some((arg) => arg.includes("waypipe"))).toBe(true);
-    expect(commandLine).toContain("client");
-    // waypipe client forks one child per session: the window's process is a child of the one clan-sessiond started.
+    // sway's client is the filter's relay for this app (a child per app connection); the filter runs waypipe client.
+    const commandLine = (await readFile(`/proc/${windowPid}/cmdline`, "utf8")).split("\0").slice(0, -1);
+    expect(commandLine[0]).toMatch(/clan-wayland-filter$/);
+    expect(commandLine.slice(commandLine.indexOf("--") + 1)).toEqual(["waypipe", "--no-gpu", "-s", join(sway.runtimeDir, "clan-sessiond", "family-waypipe.sock"), "client"]);
     clientPid = await parentOf(windowPid);
-    expect((await readFile(`/proc/${clientPid}/cmdline`, "utf8")).split("\0")).toContain("client");
+    expect((await readFile(`/proc/${clientPid}/cmdline`, "utf8")).split("\0")[0]).toMatch(/clan-wayland-filter$/);
     expect(await parentOf(clientPid)).toBe(stack.sessiond.process.pid);
     expect(stack.sessiond.output()).not.toMatch(/waypipe bridge:|cannot show|cannot place/);
 

@@ -109,7 +109,7 @@ export const SessionManagerContract = defineInterface({
     ConfigError: { codec: str, doc: "why config.json is not in force, `\"\"` when it is valid" },
     ViewerPids: {
       codec: plain("a{su}", z.record(z.string(), z.number().int().nonnegative())),
-      doc: "network → pid of the host process whose windows show its VM (`remote-viewer` for SPICE, the `waypipe client` for waypipe), for each network that has one",
+      doc: "network → pid of the host process whose windows show its VM (`remote-viewer` for SPICE, clan-viewer for `dbus`, clan-wayland-filter — which runs `waypipe client` — for waypipe), for each network that has one",
     },
     Backend: { codec: str, doc: "`sway`, `i3`, or `none` while no window manager is attached" },
   },
