@@ -4,7 +4,7 @@
 export interface Measurement {
   metric: string;
   value: number;
-  unit: "ms" | "%" | "MiB" | "count";
+  unit: "ms" | "%" | "MiB" | "count" | "×";
   /** The upper limit this value should stay under, and whether it did. */
   goal?: { atMost: number; met: boolean };
 }
