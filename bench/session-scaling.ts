@@ -18,7 +18,9 @@ import { withVmd } from "./vmd-fixture.js";
 //   reload      — a ReloadConfig call after one network's colour changed in the file, call to reply;
 //   bar update  — from that network's NetworkChanged reaching this process to the bar's next line (both receive
 //                 the signal at once and decode it in parallel, so a sample can be slightly negative).
-// "Linear at worst": each cost may grow at most in proportion to the networks (×10 from 1 to 10, ×5 from 10 to 50).
+// "Linear at worst": with N networks a cost may be at most N times its cost with one (a line through zero and the
+// one-network cost bounds it). The step from 10 to 50 is printed too, without a goal: sub-millisecond medians on a
+// loaded machine make a ratio of two of them mostly noise.
 
 const SIZES = [1, 10, 50] as const;
 const WARM_UP = 10;
@@ -147,9 +149,11 @@ export const sessionScalingBenchmark: Benchmark = {
           samples[`${key}With${result.networks}`] = result[key];
         });
         for (let index = 1; index < results.length; index++) {
-          const [from, to] = [results[index - 1]!.networks, results[index]!.networks];
-          measurements.push(withGoal({ metric: `${what}: ${to} ÷ ${from} networks`, value: medians[index]! / medians[index - 1]!, unit: "×" }, to / from));
+          const [from, to] = [results[0]!.networks, results[index]!.networks];
+          measurements.push(withGoal({ metric: `${what}: ${to} ÷ ${from} network`, value: medians[index]! / medians[0]!, unit: "×" }, to / from));
         }
+        const [last, beforeLast] = [results.length - 1, results.length - 2];
+        measurements.push({ metric: `${what}: ${results[last]!.networks} ÷ ${results[beforeLast]!.networks} networks`, value: medians[last]! / medians[beforeLast]!, unit: "×" });
       }
       return { parameters: { sizes: SIZES.join(", "), roundsPerSize: perSize, warmUp: WARM_UP }, measurements, samples };
     });
