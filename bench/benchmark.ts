@@ -4,7 +4,7 @@
 export interface Measurement {
   metric: string;
   value: number;
-  unit: "ms" | "%" | "MiB" | "count" | "frames/s" | "MB/s";
+  unit: "ms" | "%" | "MiB" | "count" | "frames/s" | "MB/s" | "×";
   /** The upper limit this value should stay under, and whether it did. */
   goal?: { atMost: number; met: boolean };
 }

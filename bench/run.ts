@@ -7,6 +7,7 @@ import { barLatencyBenchmark } from "./bar-latency.js";
 import { clanctlStartupBenchmark } from "./clanctl-startup.js";
 import type { Benchmark, BenchmarkResult, Measurement } from "./benchmark.js";
 import { cleanUpEverything } from "./cleanup.js";
+import { sessionScalingBenchmark } from "./session-scaling.js";
 import { sessionMemoryBenchmark, sessionStormBenchmark, sessionSwitchBenchmark } from "./session-switch.js";
 import { storeViewBenchmark } from "./store-view.js";
 import { vmdColdStartBenchmark } from "./vmd-cold-start.js";
@@ -23,6 +24,7 @@ const BENCHMARKS: Benchmark[] = [
   sessionSwitchBenchmark,
   sessionStormBenchmark,
   sessionMemoryBenchmark,
+  sessionScalingBenchmark,
   barLatencyBenchmark,
   barFootprintBenchmark,
   storeViewBenchmark,
@@ -88,6 +90,7 @@ function printTable(byName: typeof results): void {
 
 function formatValue(m: Measurement): string {
   if (m.unit === "count") return String(m.value);
+  if (m.unit === "×") return `${m.value.toFixed(2)} ×`;
   return `${m.value.toFixed(m.unit === "%" ? 1 : m.value < 100 ? 2 : 0)} ${m.unit}`;
 }
 

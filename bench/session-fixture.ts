@@ -9,6 +9,13 @@ import { registerCleanup } from "./cleanup.js";
 
 // Real headless sway, clan-vmd and clan-sessiond with two networks of the test guest: what the session
 // benchmarks switch between. Workspace "2:family" belongs to family, "3:club" to club, "1" to none.
+// `networks` > 2 adds networks net3 … netN on workspaces "13:net3" …, each with a generation of its own that is
+// never booted: what a user with many networks configures.
+
+/** The networks past family and club: their names and workspaces. */
+export function extraNetworks(count: number): { name: string; workspace: string }[] {
+  return Array.from({ length: Math.max(0, count - 2) }, (_, index) => ({ name: `net${index + 3}`, workspace: `${index + 13}:net${index + 3}` }));
+}
 
 export interface SessionFixture {
   sway: HeadlessSway;
@@ -16,7 +23,7 @@ export interface SessionFixture {
   ipc: IpcClient;
 }
 
-export async function withSessionOnSway<T>(body: (fixture: SessionFixture) => Promise<T>): Promise<T> {
+export async function withSessionOnSway<T>(body: (fixture: SessionFixture) => Promise<T>, networks = 2): Promise<T> {
   const generations = await mkdtemp(join(tmpdir(), "clan-bench-generations-"));
   const removeGenerations = registerCleanup(() => rm(generations, { recursive: true, force: true }));
   const sway = await startHeadlessSway();
@@ -28,9 +35,14 @@ export async function withSessionOnSway<T>(body: (fixture: SessionFixture) => Pr
     await stack?.stop();
   });
   try {
+    const extra: Record<string, { workspaces: string[]; colour: string; source: { profile: string } }> = {};
+    for (const { name, workspace } of extraNetworks(networks)) {
+      extra[name] = { workspaces: [workspace], colour: "#5a8f29", source: { profile: await makeGeneration(join(generations, name), { generation: `${name}-1`, vm: { stateDiskMiB: 0 } }) } };
+    }
     stack = await startSessionStack({
       config: {
         networks: {
+          ...extra,
           family: { workspaces: ["2:family"], colour: "#2e7dbf", source: { profile: await makeGeneration(join(generations, "family"), { generation: "family-1", vm: { stateDiskMiB: 0 } }) } },
           club: { workspaces: ["3:club"], colour: "#b5462f", source: { profile: await makeGeneration(join(generations, "club"), { generation: "club-1", vm: { stateDiskMiB: 0 } }) } },
         },

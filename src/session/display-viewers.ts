@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, chmodSync, constants, lstatSync, mkdirSync, rmSync } from "node:fs";
+import { accessSync, constants, rmSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { errorMessage } from "../shared/errors.js";
 import { VIEWER_UNAVAILABLE_EXIT, viewerArguments } from "../shared/viewer-launch.js";

@@ -11,6 +11,7 @@ import { focusWorkspace } from "./commands.js";
 import { placeWindowCommand, refuseFullscreenCommand } from "./placement-commands.js";
 import { claimedAncestor, windowPid } from "./window-owner.js";
 import { searchForWindowManager } from "./window-manager-search.js";
+import { windowManagerSocketAppearances } from "./ipc/socket-watch.js";
 
 // clan-sessiond's backend for sway and i3: workspace focus events in, window placement and decoration out.
 // Events arrive on their own subscription connection; commands go over the client's command connection.
@@ -29,7 +30,8 @@ class SwayBackend extends EventEmitter<BackendEvents> implements WindowManagerBa
   }
 
   static async connect(kind: WmDialect, log: (message: string) => void): Promise<SwayBackend> {
-    const client = await IpcClient.connect({ discover: createDefaultSocketDiscovery({ uid: await sessionOwner() }) });
+    const uid = await sessionOwner();
+    const client = await IpcClient.connect({ discover: createDefaultSocketDiscovery({ uid }), socketAppearances: windowManagerSocketAppearances({ uid }) });
     let events: EventSubscription;
     try {
       events = await client.subscribe(["workspace", "window"]);

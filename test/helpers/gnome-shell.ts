@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { collectOutput, isRunning, stopProcess, waitFor } from "./processes.js";
 import { flavourForShell, installedShellMajor, PROBE_UUID, writeProbeExtension } from "./gnome-probe.js";
+import { USER_BUS_CONFIG } from "./session-bus.js";
 import { asUser, ensureTestUser, type TestUser } from "./test-user.js";
 
 // A real GNOME Shell (43 on Debian 12, 48 in the Debian 13 lane) on its headless Wayland backend, as the unprivileged user `clantest`, with a fresh HOME
@@ -10,15 +11,6 @@ import { asUser, ensureTestUser, type TestUser } from "./test-user.js";
 // dbus-daemon standing in for the system bus (these machines have none). Everything that must talk to the shell
 // on its bus (clan-vmd, clan-sessiond) runs as the same user through spawnAsUser(); the session bus also lets
 // root in, so that the test process itself can call the shell and the daemons.
-
-const BUS_CONFIG = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<!-- Written by test/helpers/gnome-shell.ts: the normal session bus, plus root (the test process). -->
-<busconfig>
-  <include>/usr/share/dbus-1/session.conf</include>
-  <policy context="default"><allow user="root"/></policy>
-</busconfig>
-`;
 
 export interface HeadlessGnomeOptions {
   /** Extension zips for `gnome-extensions install`, or unpacked extension directories (copied as they are). */
@@ -56,7 +48,7 @@ export async function startHeadlessGnome(options: HeadlessGnomeOptions): Promise
   const home = join(root, "home");
   const runtimeDir = join(root, "run");
   for (const dir of [home, runtimeDir]) await mkdir(dir, { mode: 0o700 });
-  await writeFile(join(root, "session-bus.conf"), BUS_CONFIG);
+  await writeFile(join(root, "session-bus.conf"), USER_BUS_CONFIG);
   await chownTree(root, user);
 
   const children: { process: ResultPromise; log: () => string }[] = [];

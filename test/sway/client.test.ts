@@ -102,6 +102,25 @@ describe("IpcClient command connection", () => {
     expect(await reconnected).toBe(fake.socketPath);
   });
 
+  it("stops trying after six quick attempts while the WM is away, and comes back when its socket appears", async () => {
+    const ipc = await connect();
+    let failedAttempts = 0;
+    let sixthFailure: () => void = () => undefined;
+    const sixFailed = new Promise<void>((resolve) => (sixthFailure = resolve));
+    ipc.on("reconnectAttemptFailed", () => {
+      if (++failedAttempts === 6) sixthFailure();
+    });
+    const reconnected = new Promise<string>((resolve) => ipc.once("reconnected", resolve));
+    await fake.shutDown();
+    await sixFailed;
+    // With the old loop, an attempt every 50 ms: 20 more in this second.
+    await sleep(1000);
+    expect(failedAttempts).toBe(6);
+    await fake.listen();
+    expect(await reconnected).toBe(fake.socketPath);
+    expect((await ipc.getVersion()).major).toBe(4);
+  });
+
   it("fails a waiting request with IpcNotConnectedError once its time limit passes", async () => {
     const ipc = await connect();
     await fake.shutDown();

@@ -1,16 +1,13 @@
-import { sessionBus, type MessageBus } from "@jellybrick/dbus-next";
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, openSync, statSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VmdClient } from "../../src/shared/vmd-client.js";
 import { isAlive } from "../../src/vmd/qemu-process.js";
-import { startDaemon, waitUntil, type DaemonProcess } from "../helpers/daemons.js";
+import { waitUntil } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
-import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
+import { startVmdStack, type VmdStack } from "../helpers/vmd-stack.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 
 // clan-vmd's "dbus" display with the real daemon (as root, so QEMU runs under its network's own uid) and the real
@@ -32,38 +29,21 @@ async function busNames(address: string) {
 }
 
 describe.skipIf(!needs.every(hasBinary) || asRoot !== "")(`clan-vmd's dbus display ${skipReason(...needs)}${asRoot}`, () => {
-  let bus: SessionBus;
+  let stack: VmdStack;
   let root: string;
-  let env: Record<string, string>;
-  let vmd: DaemonProcess;
-  let client: MessageBus;
-  let api: VmdClient;
-
-  const startVmd = async () => {
-    vmd = startDaemon("clan-vmd", ["--runtime-dir", join(root, "run"), "--state-dir", join(root, "state"), "--accel", "tcg", "--powerdown-timeout", "1"], env);
-    await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
-  };
 
   beforeAll(async () => {
-    bus = await startSessionBus();
-    root = await mkdtemp(join(tmpdir(), "clan-display-bus-e2e-"));
-    env = { DBUS_SESSION_BUS_ADDRESS: bus.address };
-    await startVmd();
-    client = sessionBus({ busAddress: bus.address });
-    api = await VmdClient.connect(client);
+    stack = await startVmdStack({ tmpPrefix: "clan-display-bus-e2e-" });
+    root = stack.root;
   });
 
   afterAll(async () => {
-    await api?.stopAll().catch(() => undefined);
-    client?.disconnect();
-    await vmd?.stop();
-    await bus?.stop();
-    await rm(root, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it("runs QEMU's display on the VM's own bus, named in the status; the user reaches it, another network's uid does not", async () => {
     const generation = await makeGeneration(join(root, "gen", "family"), { generation: "family-1", vm: { display: "dbus", stateDiskMiB: 0 } });
-    const status = await api.start("family", generation);
+    const status = await stack.api.start("family", generation);
     expect(status.state).toBe("running");
     expect(status.display).toBe("dbus");
     expect(status.displaySocket).toBe(join(root, "run", "family.dbus", "bus"));
@@ -71,7 +51,7 @@ describe.skipIf(!needs.every(hasBinary) || asRoot !== "")(`clan-vmd's dbus displ
     const names = await busNames(address);
     expect(names.stdout, names.stderr).toContain("'org.qemu'");
     // Not on the session bus, where clan-vmd serves: QEMU never joined it.
-    const sessionNames = await execa("busctl", ["--address", bus.address, "list", "--no-legend"]);
+    const sessionNames = await execa("busctl", ["--address", stack.bus.address, "list", "--no-legend"]);
     expect(sessionNames.stdout).not.toContain("org.qemu");
 
     const qemuUid = statSync(`/proc/${status.pid}`).uid;
@@ -90,7 +70,7 @@ describe.skipIf(!needs.every(hasBinary) || asRoot !== "")(`clan-vmd's dbus displ
   }, 120_000);
 
   it("a QEMU its guest took over can neither put another bus where the viewer connects nor own another name there", async () => {
-    const status = (await api.list()).find((vm) => vm.network === "family")!;
+    const status = (await stack.api.list()).find((vm) => vm.network === "family")!;
     const qemuUid = statSync(`/proc/${status.pid}`).uid;
     const asQemu = (command: string[]) => {
       const dirFd = openSync(join(root, "run", "family.dbus"), "r");
@@ -102,7 +82,7 @@ describe.skipIf(!needs.every(hasBinary) || asRoot !== "")(`clan-vmd's dbus displ
     };
     // QEMU's own uid, holding the directory as QEMU does: it may connect, not replace the socket or add a link.
     expect(asQemu(listNames("unix:path=/proc/self/fd/3/bus")).stdout).toContain("'org.qemu'");
-    for (const attack of [["ln", "-sf", bus.address.slice("unix:path=".length), "/proc/self/fd/3/bus"], ["rm", "-f", "/proc/self/fd/3/bus"], ["touch", "/proc/self/fd/3/bus2"]]) {
+    for (const attack of [["ln", "-sf", stack.bus.address.slice("unix:path=".length), "/proc/self/fd/3/bus"], ["rm", "-f", "/proc/self/fd/3/bus"], ["touch", "/proc/self/fd/3/bus2"]]) {
       const result = asQemu(attack);
       expect(result.status, attack.join(" ")).not.toBe(0);
       expect(result.stderr).toMatch(/Permission denied/);
@@ -114,17 +94,17 @@ describe.skipIf(!needs.every(hasBinary) || asRoot !== "")(`clan-vmd's dbus displ
   }, 60_000);
 
   it("keeps the bus across a clan-vmd restart and stops it with the VM", async () => {
-    const before = (await api.list()).find((vm) => vm.network === "family")!;
+    const before = (await stack.api.list()).find((vm) => vm.network === "family")!;
     const record = JSON.parse(await readFile(join(root, "run", "family", "vm.json"), "utf8")) as { displayBusPid: number };
     expect(isAlive(record.displayBusPid)).toBe(true);
-    await vmd.stop();
-    await startVmd();
-    await waitUntil(async () => ((await api.list()).find((vm) => vm.network === "family")?.state === "running" ? true : undefined), "the VM re-adopted");
-    const adopted = (await api.list()).find((vm) => vm.network === "family")!;
+    await stack.vmd.stop();
+    await stack.startVmd();
+    await waitUntil(async () => ((await stack.api.list()).find((vm) => vm.network === "family")?.state === "running" ? true : undefined), "the VM re-adopted");
+    const adopted = (await stack.api.list()).find((vm) => vm.network === "family")!;
     expect({ pid: adopted.pid, display: adopted.display, socket: adopted.displaySocket }).toEqual({ pid: before.pid, display: "dbus", socket: before.displaySocket });
     expect((await busNames(`unix:path=${adopted.displaySocket}`)).stdout).toContain("'org.qemu'");
 
-    await api.stop("family");
+    await stack.api.stop("family");
     await waitUntil(() => (!isAlive(record.displayBusPid) ? true : undefined), "the display bus to end with the VM", 10_000);
     expect(existsSync(join(root, "run", "family.dbus"))).toBe(false);
   }, 120_000);
@@ -133,20 +113,20 @@ describe.skipIf(!needs.every(hasBinary) || asRoot !== "")(`clan-vmd's dbus displ
     const generation = await makeGeneration(join(root, "gen", "club"), { generation: "club-1", vm: { display: "dbus", stateDiskMiB: 0 } });
     const vmJson = join(generation, "vm.json");
     const spec = JSON.parse(await readFile(vmJson, "utf8")) as Record<string, unknown>;
-    await writeFile(vmJson, JSON.stringify({ ...spec, displayAddress: `unix:path=${bus.address.slice("unix:path=".length)}` }));
-    await expect(api.start("club", generation)).rejects.toThrow(/vm\.json: field \(top level\)|displayAddress/);
-    expect((await api.list()).find((vm) => vm.network === "club")?.state ?? "stopped").toBe("stopped");
+    await writeFile(vmJson, JSON.stringify({ ...spec, displayAddress: `unix:path=${stack.bus.address.slice("unix:path=".length)}` }));
+    await expect(stack.api.start("club", generation)).rejects.toThrow(/vm\.json: field \(top level\)|displayAddress/);
+    expect((await stack.api.list()).find((vm) => vm.network === "club")?.state ?? "stopped").toBe("stopped");
     expect(existsSync(join(root, "run", "club.dbus"))).toBe(false);
   });
 
   it("ends the display bus of a VM that died while clan-vmd was down", async () => {
     const generation = await makeGeneration(join(root, "gen", "garden"), { generation: "garden-1", vm: { display: "dbus", stateDiskMiB: 0 } });
-    const status = await api.start("garden", generation);
+    const status = await stack.api.start("garden", generation);
     const record = JSON.parse(await readFile(join(root, "run", "garden", "vm.json"), "utf8")) as { displayBusPid: number };
-    await vmd.stop();
+    await stack.vmd.stop();
     process.kill(status.pid, "SIGKILL");
     await waitUntil(() => (!isAlive(status.pid) ? true : undefined), "QEMU to die", 10_000);
-    await startVmd();
+    await stack.startVmd();
     await waitUntil(() => (!isAlive(record.displayBusPid) ? true : undefined), "the orphaned display bus to end", 10_000);
     expect(existsSync(join(root, "run", "garden.dbus"))).toBe(false);
   }, 120_000);

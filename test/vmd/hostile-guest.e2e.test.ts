@@ -1,25 +1,19 @@
-import { sessionBus, type MessageBus } from "@jellybrick/dbus-next";
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VmStatus } from "../../src/shared/vm-api.js";
-import { VmdClient } from "../../src/shared/vmd-client.js";
 import { isAlive } from "../../src/vmd/qemu-process.js";
-import { clanctl, REPO, startDaemon, waitUntil, type DaemonProcess } from "../helpers/daemons.js";
-import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
+import { clanctl, REPO, waitUntil } from "../helpers/daemons.js";
+import { startVmdStack, type VmdStack } from "../helpers/vmd-stack.js";
 import { makeGeneration, type GenerationOptions } from "../helpers/test-guest.js";
 
 // The real test guest in QEMU plays the attacker against the real clan-vmd: it floods the control port with
 // what once crashed the daemon, and writes terminal escapes to its console for `clanctl vm log` to show.
 
-let bus: SessionBus;
+let stack: VmdStack;
 let root: string;
 let env: Record<string, string>;
-let vmd: DaemonProcess;
-let client: MessageBus;
-let api: VmdClient;
 const seen: VmStatus[] = [];
 
 const ESC = 0x1b;
@@ -50,24 +44,19 @@ function expectNoTerminalControls(bytes: Buffer): void {
 }
 
 beforeAll(async () => {
-  bus = await startSessionBus();
-  root = await mkdtemp(join(tmpdir(), "clan-hostile-guest-e2e-"));
-  env = { DBUS_SESSION_BUS_ADDRESS: bus.address };
-  vmd = startDaemon("clan-vmd", ["--runtime-dir", join(root, "run"), "--state-dir", join(root, "state"), "--accel", "tcg", "--powerdown-timeout", "2"], env);
-  await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
-  client = sessionBus({ busAddress: env.DBUS_SESSION_BUS_ADDRESS });
-  api = await VmdClient.connect(client);
-  api.onStateChanged((status) => seen.push(status), (error) => {
-    throw error;
+  stack = await startVmdStack({
+    tmpPrefix: "clan-hostile-guest-e2e-",
+    powerdownTimeoutSeconds: 2,
+    onConnect: (api) =>
+      api.onStateChanged((status) => seen.push(status), (error) => {
+        throw error;
+      }),
   });
+  ({ root, env } = stack);
 });
 
 afterAll(async () => {
-  await api?.stopAll().catch(() => undefined);
-  client?.disconnect();
-  await vmd?.stop();
-  await bus?.stop();
-  await rm(root, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 describe("a hostile guest against clan-vmd", () => {
@@ -76,11 +65,11 @@ describe("a hostile guest against clan-vmd", () => {
     const started = await clanctl(["vm", "start", "hostile", "--profile", hostile], env);
     expect(started.all).toBe("hostile: running");
     // The guest sends its attack before and after its ready line; the second round lands while it runs.
-    const summary = await vmd.waitForOutput(/hostile: guest: \d+ more bad control-port messages suppressed in the last 10 s/, 60_000);
+    const summary = await stack.vmd.waitForOutput(/hostile: guest: \d+ more bad control-port messages suppressed in the last 10 s/, 60_000);
     expect(Number(/(\d+) more/.exec(summary)![1])).toBeGreaterThan(1000);
 
-    const output = vmd.output();
-    expect(vmd.process.exitCode).toBeNull();
+    const output = stack.vmd.output();
+    expect(stack.vmd.process.exitCode).toBeNull();
     expect(output).not.toMatch(/RangeError|Maximum call stack/);
     expect(output).toContain("hostile: guest: unexpected control-port message: [[[[[…]]]]]");
     expect(output).toMatch(/hostile: guest: line longer than 65536 bytes dropped \(1 so far\)/);
@@ -95,17 +84,17 @@ describe("a hostile guest against clan-vmd", () => {
     expect((await clanctl(["vm", "pause", "hostile"], env)).stdout).toBe("hostile: paused");
     expect((await clanctl(["vm", "resume", "hostile"], env)).stdout).toBe("hostile: running");
     const bystander = await profile("bystander", { vm: { stateDiskMiB: 0 } });
-    expect((await api.start("bystander", bystander)).state).toBe("running");
-    const pid = (await api.list()).find((s) => s.network === "hostile")!.pid;
-    expect((await api.stop("hostile")).state).toBe("stopped");
+    expect((await stack.api.start("bystander", bystander)).state).toBe("running");
+    const pid = (await stack.api.list()).find((s) => s.network === "hostile")!.pid;
+    expect((await stack.api.stop("hostile")).state).toBe("stopped");
     expect(isAlive(pid)).toBe(false);
-    expect((await api.stop("bystander")).state).toBe("stopped");
-    expect(vmd.process.exitCode).toBeNull();
+    expect((await stack.api.stop("bystander")).state).toBe("stopped");
+    expect(stack.vmd.process.exitCode).toBeNull();
   });
 
   it("shows the escapes a guest writes to its console as text in clanctl vm log and in the failure it causes", async () => {
     const consoleProfile = await profile("console", { hostileConsole: true, vm: { stateDiskMiB: 0 } });
-    const started = await api.start("console", consoleProfile);
+    const started = await stack.api.start("console", consoleProfile);
     expect(started.state).toBe("running");
 
     const log = await clanctlBytes(["vm", "log", "console"]);
@@ -121,7 +110,7 @@ describe("a hostile guest against clan-vmd", () => {
     const failed = await waitUntil(() => seen.find((s) => s.network === "console" && s.state === "failed"), "failed state", 10_000);
     expect(failed.error).toContain("\\x1b]52;c;aGFja2Vk\\x07");
     expect(failed.error.includes("\u001b")).toBe(false);
-    expect(vmd.output()).toContain("console: failed: QEMU exited unexpectedly; console tail:");
-    expect(vmd.output().includes("\u001b")).toBe(false);
+    expect(stack.vmd.output()).toContain("console: failed: QEMU exited unexpectedly; console tail:");
+    expect(stack.vmd.output().includes("\u001b")).toBe(false);
   });
 });

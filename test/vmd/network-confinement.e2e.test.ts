@@ -1,14 +1,12 @@
-import { sessionBus, type MessageBus } from "@jellybrick/dbus-next";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { createConnection, createServer, type AddressInfo, type Server } from "node:net";
-import { networkInterfaces, tmpdir } from "node:os";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VmdClient } from "../../src/shared/vmd-client.js";
-import { startDaemon, waitUntil, type DaemonProcess } from "../helpers/daemons.js";
+import { waitUntil } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
-import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
+import { startVmdStack, type VmdStack } from "../helpers/vmd-stack.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 
 // The guest as the attacker: a VM in network mode "user" tries to read a secret from a service the host binds on
@@ -58,34 +56,21 @@ function probeScript(targets: string[]): string {
 }
 
 describe.skipIf(!needs.every(hasBinary))(`a VM reaches only what its network mode grants ${skipReason(...needs)}`, () => {
-  let bus: SessionBus;
+  let stack: VmdStack;
   let root: string;
-  let vmd: DaemonProcess;
-  let client: MessageBus;
-  let api: VmdClient;
   let secret: Server;
   const secretText = `host-secret-${process.pid}-${Date.now()}`;
   const forwardPort = 20_000 + (process.pid % 20_000);
 
   beforeAll(async () => {
-    bus = await startSessionBus();
-    root = await mkdtemp(join(tmpdir(), "clan-netconf-"));
     secret = await secretService(secretText);
-    vmd = startDaemon("clan-vmd", ["--runtime-dir", join(root, "run"), "--state-dir", join(root, "state"), "--accel", "tcg", "--powerdown-timeout", "1"], {
-      DBUS_SESSION_BUS_ADDRESS: bus.address,
-    });
-    await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
-    client = sessionBus({ busAddress: bus.address });
-    api = await VmdClient.connect(client);
+    stack = await startVmdStack({ tmpPrefix: "clan-netconf-" });
+    root = stack.root;
   });
 
   afterAll(async () => {
-    await api?.stopAll().catch(() => undefined);
-    client?.disconnect();
-    await vmd?.stop();
-    await bus?.stop();
+    await stack?.stop();
     secret?.close();
-    if (root) await rm(root, { recursive: true, force: true });
   });
 
   it("mode user, and a VPN in the guest, reach neither the host's loopback, nor the host, nor another network's forward; a forward works", async () => {
@@ -96,11 +81,11 @@ describe.skipIf(!needs.every(hasBinary))(`a VM reaches only what its network mod
       generation("attacker", {}),
       generation("guestvpn", { network: { mode: "vpn", vpn: { kind: "wireguard", placement: "guest", address: "10.77.0.2", peers: [] } } }),
     ]);
-    const started = await Promise.all([api.start("ncserver", server), api.start("ncattack", attacker), api.start("ncguestvpn", control)]);
+    const started = await Promise.all([stack.api.start("ncserver", server), stack.api.start("ncattack", attacker), stack.api.start("ncguestvpn", control)]);
     expect(started.map((status) => status.state)).toEqual(["running", "running", "running"]);
 
     // The server network's guest answers on its forwarded port; the host reaches it through its forward.
-    const serve = await api.guestExec("ncserver", ["/bin/sh", "-c", `ip link set lo up; ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0
+    const serve = await stack.api.guestExec("ncserver", ["/bin/sh", "-c", `ip link set lo up; ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0
       (nc -ll -p 7000 -e /bin/echo ${SERVED} </dev/null >/dev/null 2>&1 &)`], 30);
     expect(serve.exitCode).toBe(0);
     expect(await waitUntil(async () => ((await readFromHost(forwardPort).catch(() => "")).includes(SERVED) ? true : undefined), "the server's own forward", 30_000)).toBe(true);
@@ -109,7 +94,7 @@ describe.skipIf(!needs.every(hasBinary))(`a VM reaches only what its network mod
     // The control: each guest serves on its own address, and the same probe reads it.
     const ownListener = `(nc -ll -p 7001 -e /bin/echo ${OWN} </dev/null >/dev/null 2>&1 &)`;
     const runs = await Promise.all(
-      ["ncattack", "ncguestvpn"].map((network) => api.guestExec(network, ["/bin/sh", "-c", `${ownListener}\n${probeScript([...targets, "10.0.2.15:7001"])}`], 60)),
+      ["ncattack", "ncguestvpn"].map((network) => stack.api.guestExec(network, ["/bin/sh", "-c", `${ownListener}\n${probeScript([...targets, "10.0.2.15:7001"])}`], 60)),
     );
     for (const run of runs) {
       expect(run.stdout).toContain(`10.0.2.15:7001 => ${OWN}`);
@@ -120,7 +105,7 @@ describe.skipIf(!needs.every(hasBinary))(`a VM reaches only what its network mod
     }
   }, 240_000);
 
-  const qemuPid = async (network: string) => (await api.list()).find((status) => status.network === network)?.pid ?? 0;
+  const qemuPid = async (network: string) => (await stack.api.list()).find((status) => status.network === network)?.pid ?? 0;
 
   it("QEMU runs under its seccomp sandbox", async () => {
     const pid = await qemuPid("ncattack");

@@ -1,13 +1,11 @@
-import { sessionBus, type MessageBus } from "@jellybrick/dbus-next";
 import { execa } from "execa";
-import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir, totalmem } from "node:os";
+import { chmod, chown, mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
+import { totalmem } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { VmdClient } from "../../src/shared/vmd-client.js";
-import { clanctl, startDaemon, type DaemonProcess } from "../helpers/daemons.js";
+import { clanctl } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
-import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
+import { startVmdStack, type VmdStack } from "../helpers/vmd-stack.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 
 // The network's vm.json plays the attacker: it asks for the user's ~/.ssh, for writes where the user granted
@@ -22,57 +20,48 @@ const RUNNING_AS_ROOT = process.geteuid?.() === 0;
 const SHARE_OWNER = 54_324;
 
 describe.skipIf(!needs.every(hasBinary))(`share grants and the resource cap ${skipReason(...needs)}`, () => {
-  let bus: SessionBus;
+  let stack: VmdStack;
   let root: string;
   let home: string;
-  let vmd: DaemonProcess;
-  let client: MessageBus;
-  let api: VmdClient;
   let generations = 0;
 
   beforeAll(async () => {
-    bus = await startSessionBus();
-    root = await mkdtemp(join(tmpdir(), "clan-grants-"));
-    home = join(root, "home");
-    await mkdir(join(home, ".ssh"), { recursive: true });
-    await writeFile(join(home, ".ssh", "id_ed25519"), `${SECRET}\n`);
-    await mkdir(join(home, "Sync"));
-    await writeFile(join(home, "Sync", "notes.txt"), "shared notes\n");
-    // Planted in a granted directory: a link to the share root's outside, at the root of a share and inside one.
-    await symlink(join(home, ".ssh"), join(home, "Sync", "keys"));
-    await symlink(join(home, ".ssh", "id_ed25519"), join(home, "Sync", "key-file"));
-    if (RUNNING_AS_ROOT) {
-      await chmod(root, 0o711);
-      await chown(join(home, "Sync"), SHARE_OWNER, SHARE_OWNER);
-      await chown(join(home, "Sync", "notes.txt"), SHARE_OWNER, SHARE_OWNER);
-    }
     // A cap near 1 GiB whatever this host's memory: the 256 MiB test guest fits, 64 GiB does not.
     const hostMiB = Math.floor(totalmem() / (1024 * 1024));
     const percent = Math.min(100, Math.ceil((1024 * 100) / hostMiB));
-    vmd = startDaemon(
-      "clan-vmd",
-      ["--runtime-dir", join(root, "run"), "--state-dir", join(root, "state"), "--accel", "tcg", "--powerdown-timeout", "1", "--generation-memory-percent", String(percent)],
-      { DBUS_SESSION_BUS_ADDRESS: bus.address },
-    );
-    await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
-    client = sessionBus({ busAddress: bus.address });
-    api = await VmdClient.connect(client);
+    stack = await startVmdStack({
+      tmpPrefix: "clan-grants-",
+      extraArgs: ["--generation-memory-percent", String(percent)],
+      prepare: async (dir) => {
+        home = join(dir, "home");
+        await mkdir(join(home, ".ssh"), { recursive: true });
+        await writeFile(join(home, ".ssh", "id_ed25519"), `${SECRET}\n`);
+        await mkdir(join(home, "Sync"));
+        await writeFile(join(home, "Sync", "notes.txt"), "shared notes\n");
+        // Planted in a granted directory: a link to the share root's outside, at the root of a share and inside one.
+        await symlink(join(home, ".ssh"), join(home, "Sync", "keys"));
+        await symlink(join(home, ".ssh", "id_ed25519"), join(home, "Sync", "key-file"));
+        if (RUNNING_AS_ROOT) {
+          await chmod(dir, 0o711);
+          await chown(join(home, "Sync"), SHARE_OWNER, SHARE_OWNER);
+          await chown(join(home, "Sync", "notes.txt"), SHARE_OWNER, SHARE_OWNER);
+        }
+      },
+    });
+    root = stack.root;
   });
 
   afterEach(async () => {
-    await api?.stop("grants").catch(() => undefined);
+    await stack.api?.stop("grants").catch(() => undefined);
   });
 
   afterAll(async () => {
-    client?.disconnect();
-    await vmd?.stop();
-    await bus?.stop();
-    await rm(root, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   const generation = (vm: Record<string, unknown>) =>
     makeGeneration(join(root, `generation-${++generations}`), { generation: `grants-${generations}`, vm: { stateDiskMiB: 0, ...vm } });
-  const guest = async (script: string) => api.guestExec("grants", ["/bin/sh", "-c", script], 30);
+  const guest = async (script: string) => stack.api.guestExec("grants", ["/bin/sh", "-c", script], 30);
   const virtiofsdRunning = async () => {
     // virtiofsd's socket path is a descriptor (/proc/self/fd/3/…): it is recognised by the directory it serves.
     const { stdout } = await execa("pgrep", ["-f", `virtiofsd --socket-path=\\S+ -o source=${home}/`], { reject: false });
@@ -82,25 +71,25 @@ describe.skipIf(!needs.every(hasBinary))(`share grants and the resource cap ${sk
 
   it("refuses a generation that shares the user's ~/.ssh, naming the share and the field to grant it; no virtiofsd starts", async () => {
     const attack = await generation({ shares: [{ tag: "ssh", source: join(home, ".ssh") }] });
-    const refusal = api.start("grants", attack, { shareGrants: [syncGrant()] });
+    const refusal = stack.api.start("grants", attack, { shareGrants: [syncGrant()] });
     await expect(refusal).rejects.toThrow(
       `share "ssh" of ${join(home, ".ssh")} is not granted: to allow it, add {"path": "${join(home, ".ssh")}"} to networks.grants.grants.shares in config.json`,
     );
     await expect(refusal).rejects.toMatchObject({ code: "NotGranted" });
     expect(await virtiofsdRunning()).toBe(false);
-    expect((await api.list()).find((vm) => vm.network === "grants")?.state ?? "stopped").toBe("stopped");
+    expect((await stack.api.list()).find((vm) => vm.network === "grants")?.state ?? "stopped").toBe("stopped");
     expect(await readdir(join(root, "run")).catch(() => [])).not.toContain("grants");
   });
 
   it("refuses every share when the caller grants nothing (an old client, a bare `clanctl vm start`)", async () => {
     const attack = await generation({ shares: [{ tag: "sync", source: join(home, "Sync"), readOnly: true }] });
-    await expect(api.start("grants", attack)).rejects.toThrow(/share "sync" of .* is not granted/);
+    await expect(stack.api.start("grants", attack)).rejects.toThrow(/share "sync" of .* is not granted/);
     expect(await virtiofsdRunning()).toBe(false);
   });
 
   it("refuses a generation asking to write where the user granted reads", async () => {
     const attack = await generation({ shares: [{ tag: "sync", source: join(home, "Sync") }] });
-    await expect(api.start("grants", attack, { shareGrants: [syncGrant()] })).rejects.toThrow(
+    await expect(stack.api.start("grants", attack, { shareGrants: [syncGrant()] })).rejects.toThrow(
       `share "sync" asks to write to ${join(home, "Sync")}, but ${join(home, "Sync")} is granted read-only`,
     );
     expect(await virtiofsdRunning()).toBe(false);
@@ -108,7 +97,7 @@ describe.skipIf(!needs.every(hasBinary))(`share grants and the resource cap ${sk
 
   it("refuses a share whose root is a symlink in a granted directory pointing outside it", async () => {
     const attack = await generation({ shares: [{ tag: "keys", source: join(home, "Sync", "keys"), readOnly: true }] });
-    await expect(api.start("grants", attack, { shareGrants: [syncGrant()] })).rejects.toThrow(
+    await expect(stack.api.start("grants", attack, { shareGrants: [syncGrant()] })).rejects.toThrow(
       `share "keys" of ${join(home, "Sync", "keys")} (which resolves to ${join(home, ".ssh")}) is not granted`,
     );
     expect(await virtiofsdRunning()).toBe(false);
@@ -116,7 +105,7 @@ describe.skipIf(!needs.every(hasBinary))(`share grants and the resource cap ${sk
 
   it("a read-only grant cannot be written by the guest; symlinks inside the share resolve in the guest, not on the host", async () => {
     const granted = await generation({ shares: [{ tag: "sync", source: join(home, "Sync"), readOnly: true }] });
-    expect((await api.start("grants", granted, { shareGrants: [syncGrant()] })).state).toBe("running");
+    expect((await stack.api.start("grants", granted, { shareGrants: [syncGrant()] })).state).toBe("running");
     expect(await guest("mkdir -p /mnt/sync && mount -t virtiofs sync /mnt/sync && cat /mnt/sync/notes.txt")).toMatchObject({
       exitCode: 0,
       stdout: "shared notes\n",
@@ -140,7 +129,7 @@ describe.skipIf(!needs.every(hasBinary))(`share grants and the resource cap ${sk
 
   it("clanctl vm start --share PATH[:rw] passes the user's grants: read-only unless ':rw'", async () => {
     const writable = await generation({ shares: [{ tag: "sync", source: join(home, "Sync") }] });
-    const env = { DBUS_SESSION_BUS_ADDRESS: bus.address };
+    const env = stack.env;
     const readOnly = await clanctl(["vm", "start", "grants", "--profile", writable, "--share", join(home, "Sync")], env);
     expect(readOnly.exitCode).not.toBe(0);
     expect(readOnly.all).toContain(`share "sync" asks to write to ${join(home, "Sync")}, but ${join(home, "Sync")} is granted read-only`);
@@ -152,9 +141,9 @@ describe.skipIf(!needs.every(hasBinary))(`share grants and the resource cap ${sk
 
   it("refuses memory above the host-relative cap, naming the field", async () => {
     const greedy = await generation({ memoryMiB: 65536 });
-    const refusal = api.start("grants", greedy);
+    const refusal = stack.api.start("grants", greedy);
     await expect(refusal).rejects.toThrow(/vm\.json: field memoryMiB: the generation asks for 65536 MiB, more than a network may take by itself/);
     await expect(refusal).rejects.toMatchObject({ code: "OverLimit" });
-    expect((await api.list()).find((vm) => vm.network === "grants")?.state ?? "stopped").toBe("stopped");
+    expect((await stack.api.list()).find((vm) => vm.network === "grants")?.state ?? "stopped").toBe("stopped");
   });
 });

@@ -1,12 +1,7 @@
-import { sessionBus, type MessageBus } from "@jellybrick/dbus-next";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VmdClient } from "../../src/shared/vmd-client.js";
-import { startDaemon, type DaemonProcess } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
-import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
+import { startVmdStack, type VmdStack } from "../helpers/vmd-stack.js";
 import { buildStoreGenerations, type StoreGenerations } from "../helpers/store-generations.js";
 
 // The guest of network A, booted by the real clan-vmd and QEMU from a generation built by the real Nix, mounts
@@ -19,37 +14,22 @@ const isRoot = process.getuid?.() === 0;
 const run = `${Date.now().toString(36)}-${process.pid}`;
 
 describe.skipIf(!needs.every(hasBinary) || !isRoot)(`a VM's store is its own closure ${skipReason(...needs)}${isRoot ? "" : " (needs root for the Nix store)"}`, () => {
-  let bus: SessionBus;
-  let root: string;
-  let vmd: DaemonProcess;
-  let client: MessageBus;
-  let api: VmdClient;
+  let stack: VmdStack;
   let built: StoreGenerations;
 
   beforeAll(async () => {
     built = await buildStoreGenerations(run);
-    bus = await startSessionBus();
-    root = await mkdtemp(join(tmpdir(), "clan-store-e2e-"));
-    vmd = startDaemon("clan-vmd", ["--runtime-dir", join(root, "run"), "--state-dir", join(root, "state"), "--accel", "tcg", "--powerdown-timeout", "1"], {
-      DBUS_SESSION_BUS_ADDRESS: bus.address,
-    });
-    await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
-    client = sessionBus({ busAddress: bus.address });
-    api = await VmdClient.connect(client);
-    expect((await api.start("storea", built.generationA)).state).toBe("running");
+    stack = await startVmdStack({ tmpPrefix: "clan-store-e2e-" });
+    expect((await stack.api.start("storea", built.generationA)).state).toBe("running");
     const mounted = await guest("mkdir -p /nix/store && mount -t virtiofs nix-store /nix/store");
     expect(mounted).toMatchObject({ exitCode: 0, stderr: "" });
   });
 
   afterAll(async () => {
-    await api?.stopAll().catch(() => undefined);
-    client?.disconnect();
-    await vmd?.stop();
-    await bus?.stop();
-    if (root) await rm(root, { recursive: true, force: true });
+    await stack?.stop();
   });
 
-  const guest = async (script: string) => api.guestExec("storea", ["/bin/sh", "-c", script], 30);
+  const guest = async (script: string) => stack.api.guestExec("storea", ["/bin/sh", "-c", script], 30);
   const name = (path: string) => basename(path);
 
   it("lists exactly the generation's closure in the guest's /nix/store", async () => {

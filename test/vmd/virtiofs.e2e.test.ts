@@ -1,13 +1,10 @@
-import { sessionBus, type MessageBus } from "@jellybrick/dbus-next";
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, chown, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VmdClient } from "../../src/shared/vmd-client.js";
 import { execa } from "execa";
-import { startDaemon, waitUntil, type DaemonProcess } from "../helpers/daemons.js";
+import { waitUntil } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
-import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
+import { startVmdStack, type VmdStack } from "../helpers/vmd-stack.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 
 // A generation's virtiofs shares: clan-vmd starts QEMU 7.2's virtiofsd for each and the guest mounts them by tag.
@@ -19,42 +16,33 @@ const RUNNING_AS_ROOT = process.geteuid?.() === 0;
 const SHARE_OWNER = 54_323;
 
 describe.skipIf(!needs.every(hasBinary))(`virtiofs shares ${skipReason(...needs)}`, () => {
-  let bus: SessionBus;
+  let stack: VmdStack;
   let root: string;
-  let vmd: DaemonProcess;
-  let client: MessageBus;
-  let api: VmdClient;
 
   beforeAll(async () => {
-    bus = await startSessionBus();
-    root = await mkdtemp(join(tmpdir(), "clan-virtiofs-"));
-    await mkdir(join(root, "docs"));
-    await mkdir(join(root, "photos"));
-    await writeFile(join(root, "docs", "from-host.txt"), "hello from the host\n");
-    await writeFile(join(root, "photos", "cat.txt"), "a cat\n");
-    if (RUNNING_AS_ROOT) {
-      // A root clan-vmd runs virtiofsd as the share's owner, who must be able to reach it; photos, read-only and
-      // root's (like the host's /nix/store), is served as the VM's own uid.
-      await chmod(root, 0o711);
-      await chown(join(root, "docs"), SHARE_OWNER, SHARE_OWNER);
-    }
-    vmd = startDaemon("clan-vmd", ["--runtime-dir", join(root, "run"), "--state-dir", join(root, "state"), "--accel", "tcg", "--powerdown-timeout", "1"], {
-      DBUS_SESSION_BUS_ADDRESS: bus.address,
+    stack = await startVmdStack({
+      tmpPrefix: "clan-virtiofs-",
+      prepare: async (dir) => {
+        await mkdir(join(dir, "docs"));
+        await mkdir(join(dir, "photos"));
+        await writeFile(join(dir, "docs", "from-host.txt"), "hello from the host\n");
+        await writeFile(join(dir, "photos", "cat.txt"), "a cat\n");
+        if (RUNNING_AS_ROOT) {
+          // A root clan-vmd runs virtiofsd as the share's owner, who must be able to reach it; photos, read-only and
+          // root's (like the host's /nix/store), is served as the VM's own uid.
+          await chmod(dir, 0o711);
+          await chown(join(dir, "docs"), SHARE_OWNER, SHARE_OWNER);
+        }
+      },
     });
-    await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
-    client = sessionBus({ busAddress: bus.address });
-    api = await VmdClient.connect(client);
+    root = stack.root;
   });
 
   afterAll(async () => {
-    await api?.stopAll().catch(() => undefined);
-    client?.disconnect();
-    await vmd?.stop();
-    await bus?.stop();
-    await rm(root, { recursive: true, force: true });
+    await stack?.stop();
   });
 
-  const guest = async (script: string) => api.guestExec("shares", ["/bin/sh", "-c", script], 30);
+  const guest = async (script: string) => stack.api.guestExec("shares", ["/bin/sh", "-c", script], 30);
 
   it("the guest mounts a writable and a read-only share by tag; writes reach the host only through the first", async () => {
     const generation = await makeGeneration(join(root, "generation"), {
@@ -71,7 +59,7 @@ describe.skipIf(!needs.every(hasBinary))(`virtiofs shares ${skipReason(...needs)
       { path: join(root, "docs"), readWrite: true },
       { path: join(root, "photos"), readWrite: false },
     ];
-    expect((await api.start("shares", generation, { shareGrants: grants })).state).toBe("running");
+    expect((await stack.api.start("shares", generation, { shareGrants: grants })).state).toBe("running");
     const mounted = await guest("mkdir -p /mnt/docs /mnt/photos && mount -t virtiofs docs /mnt/docs && mount -t virtiofs photos /mnt/photos && cat /mnt/docs/from-host.txt /mnt/photos/cat.txt");
     expect(mounted).toMatchObject({ exitCode: 0, stdout: "hello from the host\na cat\n" });
     expect((await guest("echo from the guest > /mnt/docs/from-guest.txt")).exitCode).toBe(0);
@@ -91,7 +79,7 @@ describe.skipIf(!needs.every(hasBinary))(`virtiofs shares ${skipReason(...needs)
     const [docs, photos] = [await shareDaemons("docs"), await shareDaemons("photos")];
     expect(docs.length).toBeGreaterThan(0);
     expect(photos.length).toBeGreaterThan(0);
-    const qemu = (await api.list()).find((status) => status.network === "shares")!.pid;
+    const qemu = (await stack.api.list()).find((status) => status.network === "shares")!.pid;
     for (const pid of docs) expect(await uidOf(pid)).toBe(RUNNING_AS_ROOT ? SHARE_OWNER : process.geteuid?.());
     for (const pid of photos) expect(await uidOf(pid)).toBe(await uidOf(qemu));
     expect(await uidOf(qemu)).not.toBe(0);
@@ -99,7 +87,7 @@ describe.skipIf(!needs.every(hasBinary))(`virtiofs shares ${skipReason(...needs)
 
   it("stopping the VM also ends its virtiofsd processes", async () => {
     expect((await shareDaemons()).length).toBeGreaterThan(0);
-    await api.stop("shares");
+    await stack.api.stop("shares");
     expect(await waitUntil(async () => ((await shareDaemons()).length === 0 ? true : undefined), "virtiofsd to exit", 10_000)).toBe(true);
   });
 
@@ -110,6 +98,6 @@ describe.skipIf(!needs.every(hasBinary))(`virtiofs shares ${skipReason(...needs)
       vm: { stateDiskMiB: 0, shares: [{ tag: "roots", source: join(root, "roots") }] },
     });
     const grant = { shareGrants: [{ path: join(root, "roots"), readWrite: true }] };
-    await expect(api.start("rootshare", generation, grant)).rejects.toThrow(/owned by root and writable, and virtiofsd never runs as root/);
+    await expect(stack.api.start("rootshare", generation, grant)).rejects.toThrow(/owned by root and writable, and virtiofsd never runs as root/);
   });
 });

@@ -1,25 +1,19 @@
-import { sessionBus, type MessageBus } from "@jellybrick/dbus-next";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VmStatus } from "../../src/shared/vm-api.js";
-import { VmdClient } from "../../src/shared/vmd-client.js";
 import { isAlive } from "../../src/vmd/qemu-process.js";
-import { clanctl, startDaemon, waitUntil, type DaemonProcess } from "../helpers/daemons.js";
-import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
+import { clanctl, waitUntil } from "../helpers/daemons.js";
+import { startVmdStack, type VmdStack } from "../helpers/vmd-stack.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 
 // clan-vmd end to end: the real daemon on a private session bus booting the real test guest in QEMU.
 
-let bus: SessionBus;
+let stack: VmdStack;
 let root: string;
 let env: Record<string, string>;
-let vmd: DaemonProcess;
-let client: MessageBus;
-let api: VmdClient;
 const seen: VmStatus[] = [];
 
 async function profile(network: string, generation: string, options: Parameters<typeof makeGeneration>[1]["vm"] = {}, neverReady = false) {
@@ -31,37 +25,20 @@ async function profile(network: string, generation: string, options: Parameters<
   return join(profiles, network);
 }
 
-function startVmd() {
-  return startDaemon(
-    "clan-vmd",
-    ["--runtime-dir", join(root, "run"), "--state-dir", join(root, "state"), "--accel", "tcg", "--powerdown-timeout", "2"],
-    env,
-  );
-}
-
-async function connectApi() {
-  client = sessionBus({ busAddress: env.DBUS_SESSION_BUS_ADDRESS });
-  api = await VmdClient.connect(client);
-  api.onStateChanged((status) => seen.push(status), (error) => {
-    throw error;
-  });
-}
-
 beforeAll(async () => {
-  bus = await startSessionBus();
-  root = await mkdtemp(join(tmpdir(), "clan-vmd-e2e-"));
-  env = { DBUS_SESSION_BUS_ADDRESS: bus.address };
-  vmd = startVmd();
-  await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
-  await connectApi();
+  stack = await startVmdStack({
+    tmpPrefix: "clan-vmd-e2e-",
+    powerdownTimeoutSeconds: 2,
+    onConnect: (api) =>
+      api.onStateChanged((status) => seen.push(status), (error) => {
+        throw error;
+      }),
+  });
+  ({ root, env } = stack);
 });
 
 afterAll(async () => {
-  await api?.stopAll().catch(() => undefined);
-  client?.disconnect();
-  await vmd?.stop();
-  await bus?.stop();
-  await rm(root, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 describe("clan-vmd", () => {
@@ -80,15 +57,15 @@ describe("clan-vmd", () => {
   });
 
   it("coalesces concurrent starts of a running VM and keeps its process", async () => {
-    const before = (await api.list())[0]!;
-    const again = await Promise.all([api.start("alpha", join(root, "profiles", "alpha")), api.start("alpha", join(root, "profiles", "alpha"))]);
+    const before = (await stack.api.list())[0]!;
+    const again = await Promise.all([stack.api.start("alpha", join(root, "profiles", "alpha")), stack.api.start("alpha", join(root, "profiles", "alpha"))]);
     expect(again.map((s) => s.pid)).toEqual([before.pid, before.pid]);
   });
 
   it("pauses and resumes with QMP stop and cont", async () => {
     seen.length = 0;
     expect((await clanctl(["vm", "pause", "alpha"], env)).stdout).toBe("alpha: paused");
-    const pid = (await api.list())[0]!.pid;
+    const pid = (await stack.api.list())[0]!.pid;
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
     expect(stat).toMatch(/\) [SR] /);
     expect((await clanctl(["vm", "resume", "alpha"], env)).stdout).toBe("alpha: running");
@@ -97,24 +74,24 @@ describe("clan-vmd", () => {
 
   it("runs two networks' VMs at once", async () => {
     const beta = await profile("beta", "beta-gen-1", { stateDiskMiB: 0 });
-    const status = await api.start("beta", beta);
+    const status = await stack.api.start("beta", beta);
     expect(status.state).toBe("running");
-    const states = Object.fromEntries((await api.list()).map((s) => [s.network, s.state]));
+    const states = Object.fromEntries((await stack.api.list()).map((s) => [s.network, s.state]));
     expect(states).toEqual({ alpha: "running", beta: "running" });
     expect(existsSync(join(root, "state", "beta", "state.qcow2"))).toBe(false);
   });
 
   it("stops a guest that ignores the power button by escalating", async () => {
-    const pid = (await api.list()).find((s) => s.network === "beta")!.pid;
-    const status = await api.stop("beta");
+    const pid = (await stack.api.list()).find((s) => s.network === "beta")!.pid;
+    const status = await stack.api.stop("beta");
     expect(status.state).toBe("stopped");
     expect(isAlive(pid)).toBe(false);
-    expect(vmd.output()).toMatch(/ignored the power button/);
-    expect(vmd.output()).toMatch(/beta: stopped \((quit|sigterm|sigkill)\)/);
+    expect(stack.vmd.output()).toMatch(/ignored the power button/);
+    expect(stack.vmd.output()).toMatch(/beta: stopped \((quit|sigterm|sigkill)\)/);
   });
 
   it("detects a QEMU killed with SIGKILL within a second and keeps the console tail", async () => {
-    const pid = (await api.list()).find((s) => s.network === "alpha")!.pid;
+    const pid = (await stack.api.list()).find((s) => s.network === "alpha")!.pid;
     seen.length = 0;
     const killedAt = Date.now();
     process.kill(pid, "SIGKILL");
@@ -125,49 +102,48 @@ describe("clan-vmd", () => {
   });
 
   it("restarts a failed VM and re-adopts it after clan-vmd itself restarts", async () => {
-    const started = await api.start("alpha", join(root, "profiles", "alpha"));
+    const started = await stack.api.start("alpha", join(root, "profiles", "alpha"));
     expect(started.state).toBe("running");
-    client.disconnect();
-    await vmd.stop("SIGTERM");
+    stack.client.disconnect();
+    await stack.vmd.stop("SIGTERM");
     expect(isAlive(started.pid)).toBe(true);
-    vmd = startVmd();
-    await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
-    expect(vmd.output()).toContain("re-adopted running VMs: alpha");
-    await connectApi();
-    const adopted = (await api.list()).find((s) => s.network === "alpha")!;
+    await stack.startVmd();
+    expect(stack.vmd.output()).toContain("re-adopted running VMs: alpha");
+    await stack.connect();
+    const adopted = (await stack.api.list()).find((s) => s.network === "alpha")!;
     expect(adopted).toMatchObject({ state: "running", pid: started.pid, generation: started.generation });
-    expect((await api.pause("alpha")).state).toBe("paused");
-    expect((await api.resume("alpha")).state).toBe("running");
+    expect((await stack.api.pause("alpha")).state).toBe("paused");
+    expect((await stack.api.resume("alpha")).state).toBe("running");
   });
 
   it("runs guest commands through the guest agent and snapshots the state disk of a running VM, thawed after", async () => {
-    const hook = await api.guestExec("alpha", ["/bin/sh", "-c", "echo hook-ran; echo oops >&2; exit 3"]);
+    const hook = await stack.api.guestExec("alpha", ["/bin/sh", "-c", "echo hook-ran; echo oops >&2; exit 3"]);
     expect(hook).toEqual({ exitCode: 3, stdout: "hook-ran\n", stderr: "oops\n" });
     const target = join(root, "alpha-snapshot.qcow2");
-    const report = await api.snapshotState("alpha", target, [["/bin/sh", "-c", "echo dumped > /tmp/dump"]]);
+    const report = await stack.api.snapshotState("alpha", target, [["/bin/sh", "-c", "echo dumped > /tmp/dump"]]);
     expect(report).toMatchObject({ method: "freeze", hooksRun: 1 });
-    expect(await api.guestFreezeStatus("alpha")).toBe("thawed");
-    expect((await api.guestExec("alpha", ["/bin/cat", "/tmp/dump"])).stdout).toBe("dumped\n");
+    expect(await stack.api.guestFreezeStatus("alpha")).toBe("thawed");
+    expect((await stack.api.guestExec("alpha", ["/bin/cat", "/tmp/dump"])).stdout).toBe("dumped\n");
     const check = await execa("qemu-img", ["check", target], { reject: false });
     expect(check.exitCode, check.stdout + check.stderr).toBe(0);
-    await expect(api.snapshotState("alpha", target, [["/bin/false"]])).rejects.toThrow(/pre-backup hook .*false.* failed in the guest \(exit 1\)/);
-    await expect(api.replaceStateDisk("alpha", target)).rejects.toThrow("stop the VM of alpha before replacing its state disk");
+    await expect(stack.api.snapshotState("alpha", target, [["/bin/false"]])).rejects.toThrow(/pre-backup hook .*false.* failed in the guest \(exit 1\)/);
+    await expect(stack.api.replaceStateDisk("alpha", target)).rejects.toThrow("stop the VM of alpha before replacing its state disk");
   });
 
   it("publishes a guest that powers itself off as stopped, not failed", async () => {
     const path = await profile("epsilon", "epsilon-gen-1", { stateDiskMiB: 0 });
-    await api.start("epsilon", path);
+    await stack.api.start("epsilon", path);
     seen.length = 0;
-    await api.guestExec("epsilon", ["/bin/sh", "-c", "(sleep 0.2; poweroff -f) >/dev/null 2>&1 &"]);
+    await stack.api.guestExec("epsilon", ["/bin/sh", "-c", "(sleep 0.2; poweroff -f) >/dev/null 2>&1 &"]);
     const stopped = await waitUntil(() => seen.find((s) => s.network === "epsilon" && s.state !== "running"), "epsilon to stop", 10_000);
     expect(stopped).toMatchObject({ state: "stopped", pid: 0, error: "" });
-    expect(vmd.output()).toContain("epsilon: stopped (the guest powered off)");
+    expect(stack.vmd.output()).toContain("epsilon: stopped (the guest powered off)");
   });
 
   it("reports a guest that never becomes ready as failed and leaves no process", async () => {
     const path = await profile("gamma", "gamma-gen-1", { readyTimeoutSeconds: 4, stateDiskMiB: 0 }, true);
-    await expect(api.start("gamma", path)).rejects.toThrow(/did not report ready within 4 s/);
-    const gamma = (await api.list()).find((s) => s.network === "gamma")!;
+    await expect(stack.api.start("gamma", path)).rejects.toThrow(/did not report ready within 4 s/);
+    const gamma = (await stack.api.list()).find((s) => s.network === "gamma")!;
     expect(gamma.state).toBe("failed");
     expect(gamma.pid).toBe(0);
   });
@@ -175,19 +151,19 @@ describe("clan-vmd", () => {
   describe("bad input gets an error that names the problem, and the other VMs keep running", () => {
     it("invalid vm.json names the file and field", async () => {
       const dir = await makeGeneration(join(root, "store", "bad-vmjson"), { generation: "bad", vm: { memoryMiB: "lots" } });
-      await expect(api.start("delta", dir)).rejects.toThrow(`${dir}/vm.json: field memoryMiB`);
+      await expect(stack.api.start("delta", dir)).rejects.toThrow(`${dir}/vm.json: field memoryMiB`);
       const unknownField = await makeGeneration(join(root, "store", "bad-field"), { generation: "bad", vm: { colour: "red" } });
-      await expect(api.start("delta", unknownField)).rejects.toThrow(/vm\.json: field \(top level\): Unrecognized key.*colour/);
+      await expect(stack.api.start("delta", unknownField)).rejects.toThrow(/vm\.json: field \(top level\): Unrecognized key.*colour/);
     });
 
     it("a missing kernel names the file", async () => {
       const dir = await makeGeneration(join(root, "store", "no-kernel"), { generation: "bad" });
       await rm(join(dir, "kernel"));
-      await expect(api.start("delta", dir)).rejects.toThrow(`generation is missing its kernel: ${dir}/kernel`);
+      await expect(stack.api.start("delta", dir)).rejects.toThrow(`generation is missing its kernel: ${dir}/kernel`);
     });
 
     it("an unknown network and an invalid name are refused", async () => {
-      await expect(api.stop("nosuchnet")).rejects.toThrow("no VM is known for network nosuchnet");
+      await expect(stack.api.stop("nosuchnet")).rejects.toThrow("no VM is known for network nosuchnet");
       const result = await clanctl(["vm", "start", "Bad;Name", "--profile", "/nonexistent"], env);
       expect(result.exitCode).not.toBe(0);
       expect(result.stderr).toContain('invalid network name "Bad;Name"');
@@ -197,30 +173,29 @@ describe("clan-vmd", () => {
       const dir = await makeGeneration(join(root, "store", "garbage-kernel"), { generation: "bad", vm: { stateDiskMiB: 0 } });
       await rm(join(dir, "kernel"));
       await writeFile(join(dir, "kernel"), "this is not a kernel");
-      await expect(api.start("delta", dir)).rejects.toThrow(/QEMU exited at start: .*kernel/i);
-      expect((await api.list()).find((s) => s.network === "delta")!.state).toBe("failed");
+      await expect(stack.api.start("delta", dir)).rejects.toThrow(/QEMU exited at start: .*kernel/i);
+      expect((await stack.api.list()).find((s) => s.network === "delta")!.state).toBe("failed");
     });
 
     it("left alpha running through all of it", async () => {
-      expect((await api.list()).find((s) => s.network === "alpha")!.state).toBe("running");
+      expect((await stack.api.list()).find((s) => s.network === "alpha")!.state).toBe("running");
     });
   });
 
   it("stops every VM when asked to shut down with stopVms, leaving no QEMU behind", async () => {
-    await api.start("beta", join(root, "profiles", "beta"));
-    const pids = (await api.list()).filter((s) => s.pid > 0).map((s) => s.pid);
+    await stack.api.start("beta", join(root, "profiles", "beta"));
+    const pids = (await stack.api.list()).filter((s) => s.pid > 0).map((s) => s.pid);
     expect(pids.length).toBe(2);
-    await api.shutdown(true);
-    expect((await vmd.process).exitCode).toBe(0);
+    await stack.api.shutdown(true);
+    expect((await stack.vmd.process).exitCode).toBe(0);
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
   });
 
   it("answers Shutdown before it leaves the bus, also when it keeps the VMs", async () => {
-    client.disconnect();
-    vmd = startVmd();
-    await vmd.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
-    await connectApi();
-    await expect(api.shutdown(false)).resolves.toBeUndefined();
-    expect((await vmd.process).exitCode).toBe(0);
+    stack.client.disconnect();
+    await stack.startVmd();
+    await stack.connect();
+    await expect(stack.api.shutdown(false)).resolves.toBeUndefined();
+    expect((await stack.vmd.process).exitCode).toBe(0);
   });
 });

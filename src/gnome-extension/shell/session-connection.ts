@@ -4,7 +4,8 @@ import type { DbusCall } from "../core/actions.js";
 import { SESSION_METHODS, VIEWER_PIDS_PROPERTY } from "../core/dbus-names.js";
 import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE, SESSION_MANAGER_PATH } from "../core/session-contract.js";
 import type { Lifetime } from "../core/lifetime.js";
-import { decodeNetworkStatus, type NetworkStatus } from "../core/network-status.js";
+import { KnownNetworks } from "../core/known-networks.js";
+import type { NetworkStatus } from "../core/network-status.js";
 import type { Platform } from "./platform.js";
 
 // The extension's link to clan-sessiond. Every call is asynchronous (a synchronous D-Bus call would freeze the
@@ -40,10 +41,7 @@ interface Peer {
 export class SessionConnection {
   private peer: Peer | undefined;
   private connected = false;
-  private readonly networks = new Map<string, NetworkStatus>();
-  /** Per ListNetworks call in flight: the networks a NetworkChanged has reported since it was sent. Its reply may
-   *  be older than those signals, and must not put an older status back. */
-  private readonly listsInFlight = new Set<Set<string>>();
+  private readonly networks = new KnownNetworks((error) => this.report("clan-sessiond listed an invalid network", error));
   private readonly properties = new Map<string, unknown>();
   private methods = new Set<string>();
   private endEpisode: (() => void) | undefined;
@@ -65,7 +63,7 @@ export class SessionConnection {
     const pids = this.properties.get(VIEWER_PIDS_PROPERTY);
     return {
       connected: this.connected,
-      networks: this.networks,
+      networks: this.networks.all,
       availableMethods: this.methods,
       configError: String(this.properties.get("ConfigError") ?? ""),
       focusedNetwork: String(this.properties.get("FocusedNetwork") ?? ""),
@@ -98,13 +96,18 @@ export class SessionConnection {
     try {
       this.methods = await this.introspectMethods(peer);
       const all = await this.invoke(peer, "org.freedesktop.DBus.Properties", "GetAll", new this.platform.GLib.Variant("(s)", [SESSION_MANAGER_INTERFACE]));
-      const changedSince = new Set<string>();
-      this.listsInFlight.add(changedSince);
-      const list = await this.invoke(peer, SESSION_MANAGER_INTERFACE, SESSION_METHODS.listNetworks, null).finally(() => this.listsInFlight.delete(changedSince));
-      if (episode.isEnded) return;
+      const listing = this.networks.listAsked();
+      const list = await this.invoke(peer, SESSION_MANAGER_INTERFACE, SESSION_METHODS.listNetworks, null).catch((error: unknown) => {
+        listing.drop();
+        throw error;
+      });
+      if (episode.isEnded) {
+        listing.drop();
+        return;
+      }
       this.properties.clear();
       for (const [key, value] of Object.entries((all.recursiveUnpack() as [Record<string, unknown>])[0])) this.properties.set(key, value);
-      this.replaceNetworks(list, changedSince);
+      listing.apply(listEntries(list));
       this.connected = true;
       this.listener.connectedChanged(true);
     } catch (error) {
@@ -131,23 +134,25 @@ export class SessionConnection {
   private onSignal(peer: Peer, name: string, parameters: GLib.Variant): void {
     if (name === "NetworkChanged") {
       try {
-        const next = decodeNetworkStatus((parameters.recursiveUnpack() as unknown[])[0]);
-        const previous = this.networks.get(next.name);
-        this.networks.set(next.name, next);
-        for (const changedSince of this.listsInFlight) changedSince.add(next.name);
+        const { previous, next } = this.networks.changed((parameters.recursiveUnpack() as unknown[])[0]);
         if (this.connected) this.listener.changed(previous, next);
       } catch (error) {
         this.report("clan-sessiond sent an invalid NetworkChanged", error);
       }
     } else if (name === "NetworksChanged") {
       // Names only: the statuses of added networks come from a fresh list.
-      const changedSince = new Set<string>();
-      this.listsInFlight.add(changedSince);
-      this.invoke(peer, SESSION_MANAGER_INTERFACE, SESSION_METHODS.listNetworks, null).finally(() => this.listsInFlight.delete(changedSince)).then((list) => {
-        if (this.peer !== peer) return;
-        this.replaceNetworks(list, changedSince);
+      const listing = this.networks.listAsked();
+      this.invoke(peer, SESSION_MANAGER_INTERFACE, SESSION_METHODS.listNetworks, null).then((list) => {
+        if (this.peer !== peer) {
+          listing.drop();
+          return;
+        }
+        listing.apply(listEntries(list));
         this.listener.changed();
-      }, (error) => this.report("cannot list clan-sessiond's networks", error));
+      }, (error) => {
+        listing.drop();
+        this.report("cannot list clan-sessiond's networks", error);
+      });
     }
   }
 
@@ -156,21 +161,6 @@ export class SessionConnection {
     for (const [key, value] of Object.entries(changed)) this.properties.set(key, value);
     for (const key of invalidated) this.properties.delete(key);
     if (this.connected) this.listener.changed();
-  }
-
-  /** The listed networks replace the known ones, except that a status a NetworkChanged brought after the list was
-   *  asked for (`newerThanList`) is newer than the list's and stays. */
-  private replaceNetworks(list: GLib.Variant, newerThanList: ReadonlySet<string>): void {
-    const newer = new Map([...this.networks].filter(([name]) => newerThanList.has(name)));
-    this.networks.clear();
-    for (const raw of (list.recursiveUnpack() as unknown[][])[0] ?? []) {
-      try {
-        const status = decodeNetworkStatus(raw);
-        this.networks.set(status.name, newer.get(status.name) ?? status);
-      } catch (error) {
-        this.report("clan-sessiond listed an invalid network", error);
-      }
-    }
   }
 
   /** Which methods this clan-sessiond offers: BackupNow, for one, only exists in newer versions. */
@@ -210,4 +200,8 @@ export class SessionConnection {
     const text = this.errorText(error);
     if (!/cancel/i.test(text)) this.platform.log(`${what}: ${text}`);
   }
+}
+
+function listEntries(list: GLib.Variant): unknown[] {
+  return (list.recursiveUnpack() as unknown[][])[0] ?? [];
 }

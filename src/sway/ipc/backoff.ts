@@ -19,15 +19,17 @@ export interface RetryOptions {
   backoff: BackoffOptions;
   /** Aborting stops the loop (and its pending timer) at once. */
   signal: AbortSignal;
+  /** Gives up after this many failed tries; unlimited when absent. */
+  maxAttempts?: number;
   onAttemptFailed(error: Error, attempt: number, nextDelayMs: number): void;
 }
 
 /**
- * Runs `attempt` until it succeeds, waiting before each try; undefined when aborted first. A result that arrives
- * after the abort is still returned: the caller owns it and must dispose of it.
+ * Runs `attempt` until it succeeds, waiting before each try; undefined when aborted first or when `maxAttempts`
+ * tries failed. A result that arrives after the abort is still returned: the caller owns it and must dispose of it.
  */
 export async function retryWithBackoff<T>(attempt: () => Promise<T>, options: RetryOptions): Promise<T | undefined> {
-  for (let count = 1; ; count++) {
+  for (let count = 1; count <= (options.maxAttempts ?? Infinity); count++) {
     const delayMs = backoffDelay(count, options.backoff);
     try {
       await sleep(delayMs, undefined, { signal: options.signal });
@@ -42,4 +44,5 @@ export async function retryWithBackoff<T>(attempt: () => Promise<T>, options: Re
       options.onAttemptFailed(error as Error, count, backoffDelay(count + 1, options.backoff));
     }
   }
+  return undefined;
 }

@@ -17,6 +17,7 @@ import { RUN_COMMAND, type RunCommandReply } from "./messages/run-command.js";
 import { SEND_TICK } from "./messages/send-tick.js";
 import { parsePayload } from "./payload.js";
 import { createDefaultSocketDiscovery, type SocketDiscovery } from "./socket-discovery.js";
+import { windowManagerSocketAppearances, type SocketAppearanceWatch } from "./socket-watch.js";
 
 // The i3/sway IPC client: typed requests on one command connection, event subscriptions each on a connection of
 // their own, and reconnection across WM restarts for all of them (see command-channel.ts for what happens to
@@ -33,6 +34,12 @@ export interface IpcClientOptions {
   connectTimeoutMs?: number;
   /** Backoff between reconnection attempts; false: a lost connection stays lost. */
   reconnect?: BackoffOptions | false;
+  /**
+   * Where a returning WM's socket would appear, watched once quick reconnection attempts have failed. Default:
+   * the fixed socket's path, or, with the default discovery, the places it looks in; none with another
+   * `discover`, whose attempts then go on at the backoff's longest delay.
+   */
+  socketAppearances?: SocketAppearanceWatch;
   maxPayloadBytes?: number;
   /** Unread events a subscription may hold before it fails. Default 10000. */
   maxEventBacklog?: number;
@@ -76,6 +83,7 @@ export class IpcClient extends EventEmitter<IpcClientEvents> {
       connectTimeoutMs: options.connectTimeoutMs ?? 2000,
       maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
       reconnect: options.reconnect ?? DEFAULT_BACKOFF,
+      socketAppearances: options.socketAppearances ?? defaultSocketAppearances(options),
     };
     const client = new IpcClient(linkOptions, options.requestTimeoutMs ?? 5000, options.maxEventBacklog ?? 10_000);
     await client.channel.open();
@@ -166,4 +174,11 @@ export class IpcClient extends EventEmitter<IpcClientEvents> {
     this.channel.close();
     for (const subscription of this.subscriptions) subscription.close();
   }
+}
+
+function defaultSocketAppearances(options: IpcClientOptions): SocketAppearanceWatch | undefined {
+  if (options.discover) return undefined;
+  // A fixed socket is i3's `ipc-socket`: watched as I3SOCK would be.
+  if (options.socketPath !== undefined) return windowManagerSocketAppearances({ env: { I3SOCK: options.socketPath }, uid: undefined });
+  return windowManagerSocketAppearances({ uid: process.getuid?.() });
 }

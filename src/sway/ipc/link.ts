@@ -3,10 +3,15 @@ import { IpcConnection } from "./connection.js";
 import { IpcClosedError } from "./errors.js";
 import type { IpcFrame } from "./framing.js";
 import type { SocketDiscovery } from "./socket-discovery.js";
+import type { SocketAppearanceWatch } from "./socket-watch.js";
 
 // Keeps one connection to the WM up: discovers the socket, connects, lets the owner prepare the connection
 // (the event connection subscribes), and when the WM goes away, does it all again with backoff — rediscovering,
-// because a restarted sway has a new socket path.
+// because a restarted sway has a new socket path. A WM that stays away is not polled: after a few quick tries the
+// link waits for a socket to appear in the directories the WM would put it in (inotify), then tries again.
+
+/** Tries with backoff before waiting for a socket: with the default backoff, about 3 s (an i3 restart in place). */
+const ATTEMPTS_BEFORE_WATCHING = 6;
 
 export interface LinkOptions {
   discover: SocketDiscovery;
@@ -14,6 +19,8 @@ export interface LinkOptions {
   maxPayloadBytes?: number | undefined;
   /** false: a lost connection stays lost. */
   reconnect: BackoffOptions | false;
+  /** Where a returning WM's socket would appear; without it (or with nothing to watch) the tries never stop. */
+  socketAppearances?: SocketAppearanceWatch | undefined;
 }
 
 export interface LinkOwner {
@@ -109,12 +116,68 @@ export class Link {
   }
 
   private async reconnect(backoff: BackoffOptions): Promise<void> {
-    const connection = await retryWithBackoff(() => this.connectOnce(), {
-      backoff,
-      signal: this.stopped.signal,
-      onAttemptFailed: (error, attempt, nextDelayMs) => this.owner.onReconnectAttemptFailed(error, attempt, nextDelayMs),
-    });
+    const signal = this.stopped.signal;
+    // Watching from before the first try: a socket that appears during the tries starts another round at once.
+    const appearances = new SocketAppearances(this.options.socketAppearances);
+    try {
+      for (;;) {
+        appearances.forget();
+        const connection = await retryWithBackoff(() => this.connectOnce(), {
+          backoff,
+          signal,
+          maxAttempts: appearances.watching ? ATTEMPTS_BEFORE_WATCHING : undefined,
+          onAttemptFailed: (error, attempt, nextDelayMs) => this.owner.onReconnectAttemptFailed(error, attempt, nextDelayMs),
+        });
+        if (connection !== undefined) {
+          this.reconnecting = false;
+          this.adopt(connection, true);
+          return;
+        }
+        if (signal.aborted || !(await appearances.next(signal))) break;
+      }
+    } finally {
+      appearances.close();
+    }
     this.reconnecting = false;
-    if (connection !== undefined) this.adopt(connection, true);
+  }
+}
+
+/** Whether a socket appeared since the last look, from a watch opened once per reconnection. */
+class SocketAppearances {
+  private appeared = false;
+  private wake: (() => void) | undefined;
+  private readonly watch: { close(): void } | undefined;
+
+  constructor(start: SocketAppearanceWatch | undefined) {
+    this.watch = start?.(() => {
+      this.appeared = true;
+      this.wake?.();
+    });
+  }
+
+  get watching(): boolean {
+    return this.watch !== undefined;
+  }
+
+  forget(): void {
+    this.appeared = false;
+  }
+
+  /** Resolves true once a socket has appeared since forget(), false if `signal` aborts first. */
+  async next(signal: AbortSignal): Promise<boolean> {
+    if (!this.appeared && !signal.aborted) {
+      let onAbort: (() => void) | undefined;
+      await new Promise<void>((resolve) => {
+        this.wake = onAbort = () => resolve();
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+      signal.removeEventListener("abort", onAbort!);
+      this.wake = undefined;
+    }
+    return !signal.aborted;
+  }
+
+  close(): void {
+    this.watch?.close();
   }
 }

@@ -46,6 +46,21 @@ export function socketPlaces(env: NodeJS.ProcessEnv, uid: number | undefined): S
   return places;
 }
 
+/**
+ * Starts a watch and calls `appeared` when a socket appears (or a place can no longer be watched, so that the
+ * caller tries again rather than wait for nothing); undefined when there is no place to watch.
+ */
+export type SocketAppearanceWatch = (appeared: () => void) => { close(): void } | undefined;
+
+/** Watches the places of socketPlaces(), for the environment as it is when each watch starts. */
+export function windowManagerSocketAppearances(options: { env?: NodeJS.ProcessEnv; uid: number | undefined }): SocketAppearanceWatch {
+  return (appeared) => {
+    const env = options.env ?? process.env;
+    if (socketPlaces(env, options.uid).length === 0) return undefined;
+    return watchWindowManagerSockets({ env, uid: options.uid, candidate: appeared, failed: appeared });
+  };
+}
+
 export function watchWindowManagerSockets(options: SocketWatchOptions): SocketWatch {
   const places = socketPlaces(options.env, options.uid);
   const watches: DirectoryWatch[] = places.map((place) => {
