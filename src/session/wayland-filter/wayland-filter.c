@@ -235,6 +235,14 @@ int main(int argc, char **argv) {
     }
   }
 
+  /* The signals are blocked except inside ppoll(), which unblocks them atomically: the loop sleeps without a
+     timeout and still sees a SIGCHLD or SIGTERM that arrives just before it goes to sleep. */
+  sigset_t handled, unblocked;
+  sigemptyset(&handled);
+  sigaddset(&handled, SIGCHLD);
+  sigaddset(&handled, SIGTERM);
+  sigaddset(&handled, SIGINT);
+  sigprocmask(SIG_BLOCK, &handled, &unblocked);
   struct sigaction action = {.sa_handler = on_child, .sa_flags = SA_NOCLDSTOP};
   sigaction(SIGCHLD, &action, NULL);
   struct sigaction stop_action = {.sa_handler = on_stop};
@@ -245,6 +253,7 @@ int main(int argc, char **argv) {
   if (command == 0) {
     /* Also when the filter is killed outright: nothing it started outlives it. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    sigprocmask(SIG_SETMASK, &unblocked, NULL);
     setenv("WAYLAND_DISPLAY", listen_path, 1);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
@@ -268,8 +277,7 @@ int main(int argc, char **argv) {
       }
     }
     struct pollfd waiting = {.fd = listener, .events = POLLIN};
-    /* Bounded: a SIGCHLD or SIGTERM between the checks above and poll() is seen within the timeout. */
-    if (poll(&waiting, 1, 500) <= 0) continue;
+    if (ppoll(&waiting, 1, NULL, &unblocked) <= 0) continue;
     int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
     if (client < 0) continue;
     int slot = free_connection_slot();
@@ -285,6 +293,7 @@ int main(int argc, char **argv) {
       signal(SIGCHLD, SIG_DFL);
       signal(SIGTERM, SIG_DFL);
       signal(SIGINT, SIG_DFL);
+      sigprocmask(SIG_SETMASK, &unblocked, NULL);
       int compositor_fd = unix_connect(upstream);
       if (compositor_fd < 0) {
         say("cannot connect to the compositor at %s: %s", upstream, strerror(errno));
