@@ -84,7 +84,7 @@ describe.skipIf(!needs.every(hasBinary) || nodeGtk !== "")(`clan-viewer for a db
     await waitUntil(async () => {
       await swayScreenshot(sway.waylandDisplay, shot);
       return (await countPixels(shot, inside, GUEST_TEXT, 8)) > 500 ? true : undefined;
-    }, `the guest's text inside the viewer:\n${user.sessiond.output()}`, 60_000);
+    }, `the guest's text inside the viewer:\n${user.sessiond.output()}`, 120_000);
     // clan-viewer's frame: its left and right borders in the network's colour, with none of the guest's pixels on it.
     const left = { x: rect.x, y: rect.y + 40, width: FRAME_BORDER, height: rect.height - 80 };
     const right = { x: rect.x + rect.width - FRAME_BORDER, y: rect.y + 40, width: FRAME_BORDER, height: rect.height - 80 };
