@@ -1,3 +1,4 @@
+import { mkdirSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -157,6 +158,18 @@ describe("watchWindowManagerSockets", () => {
     await listen(second);
     await untilReported(second);
     expect(reported.map((found) => found.path)).toEqual([first, second]);
+  });
+
+  it("goes on watching XDG_RUNTIME_DIR/i3 when it is removed and made again before the watch hears of it", async () => {
+    await mkdir(join(runtimeDir, "i3"), { recursive: true });
+    startWatch();
+    // Both in one synchronous stretch: the watch sees the removal only once a new directory stands at the path.
+    rmSync(join(runtimeDir, "i3"), { recursive: true });
+    mkdirSync(join(runtimeDir, "i3"));
+    const socket = join(runtimeDir, "i3", "ipc-socket.82");
+    await listen(socket);
+    await untilReported(socket);
+    expect(reported.map((found) => found.path)).toEqual([socket]);
   });
 
   it("reports the socket SWAYSOCK names, in a directory of its own", async () => {

@@ -54,10 +54,12 @@ export function watchDirectory(directory: string, handlers: DirectoryWatchHandle
   const watchTarget = (): FSWatcher =>
     watch(target, { persistent: true }, (_event, name) => {
       if (closed) return;
-      // An event named after the directory itself is its own removal or move (inotify's IN_DELETE_SELF): the
-      // watch is dead then, so go back to waiting for the directory to appear.
-      if ((name === null || name === basename(target)) && !isDirectory(target)) {
-        arm(false);
+      // An event named after the directory itself is about the directory (its removal or move: inotify's
+      // IN_DELETE_SELF). The watch may be dead then even if a directory stands at the path again (rm -r and mkdir
+      // in quick succession; the new one may even reuse the inode number), so watch again and take what the path
+      // holds now as appeared. An entry that happens to share the directory's name costs a needless re-watch.
+      if (name === null || name === basename(target)) {
+        arm(true);
         return;
       }
       if (name !== null) handlers.entryChanged(name);
