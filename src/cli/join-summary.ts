@@ -15,18 +15,40 @@ export interface ChosenHere {
   colour: string;
 }
 
-export function describeLink(link: JoinLink, flake: string, chosen: ChosenHere): string {
+/** What the link alone says, before anything is fetched: the rows `clanctl join` and the manager's join page show. */
+export interface LinkFacts {
+  from: string;
+  source: string;
+  revision: string;
+  machine: string;
+  repairs: string[];
+  warnings: string[];
+}
+
+export function linkFacts(link: JoinLink, flake: string): LinkFacts {
   const query = new URLSearchParams(/\?(.*)$/.exec(flake)?.[1] ?? "");
   const revision = query.get("rev") ?? (query.get("ref") ? `the newest commit of ${query.get("ref")}` : "the newest commit of the default branch");
+  return {
+    from: link.host ?? "this computer",
+    source: flake.replace(/\?.*$/, ""),
+    revision: flake.startsWith("path:") ? "the directory as it is now" : revision,
+    machine: link.machine ?? "not named by the link: the one the network describes, if it describes one",
+    repairs: link.repairs,
+    warnings: link.warnings,
+  };
+}
+
+export function describeLink(link: JoinLink, flake: string, chosen: ChosenHere): string {
+  const facts = linkFacts(link, flake);
   const lines = [
     `Join a network from ${link.link}`,
-    `  from:      ${link.host ?? "this computer"}`,
-    `  source:    ${flake.replace(/\?.*$/, "")}`,
-    `  revision:  ${flake.startsWith("path:") ? "the directory as it is now" : revision}`,
-    `  machine:   ${link.machine ?? "not named by the link: the one the network describes, if it describes one"}`,
+    `  from:      ${facts.from}`,
+    `  source:    ${facts.source}`,
+    `  revision:  ${facts.revision}`,
+    `  machine:   ${facts.machine}`,
     `  here:      network ${chosen.name}, workspace ${JSON.stringify(chosen.workspace)}, colour ${chosen.colour}`,
-    ...link.repairs.map((repair) => `  repaired:  ${repair}`),
-    ...link.warnings.map((warning) => `  WARNING:   ${warning}`),
+    ...facts.repairs.map((repair) => `  repaired:  ${repair}`),
+    ...facts.warnings.map((warning) => `  WARNING:   ${warning}`),
     "Next: fetch this source into the Nix store, read what the network asks for, and ask again. Nothing of it is run or built yet.",
   ];
   return lines.join("\n");
