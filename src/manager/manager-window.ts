@@ -113,12 +113,12 @@ export class ManagerWindow {
       this.detailTitle.setSubtitle("");
       return;
     }
-    if (!view.detail) {
+    if (!view.detail || !view.vpn) {
       this.detailTitle.setTitle("");
       this.detailTitle.setSubtitle("");
       return;
     }
-    this.detail.show(view.detail);
+    this.detail.show(view.detail, view.vpn);
     this.detailTitle.setTitle(view.detail.title);
     this.detailTitle.setSubtitle(view.detail.name);
   }
