@@ -1,5 +1,6 @@
 import type { FlakeInput, LockedInputs } from "../shared/flake-source/locked-inputs.js";
-import type { JoinLink } from "./links/join-link.js";
+import type { JoinLink } from "../shared/join-links/join-link.js";
+import { linkFacts } from "../shared/join-links/link-facts.js";
 import type { NetworkRequest } from "./links/network-request.js";
 import { shownText } from "../shared/shown-text.js";
 import type { FetchedSource } from "../shared/flake-source/source-fetch.js";
@@ -13,29 +14,6 @@ export interface ChosenHere {
   name: string;
   workspace: string;
   colour: string;
-}
-
-/** What the link alone says, before anything is fetched: the rows `clanctl join` and the manager's join page show. */
-export interface LinkFacts {
-  from: string;
-  source: string;
-  revision: string;
-  machine: string;
-  repairs: string[];
-  warnings: string[];
-}
-
-export function linkFacts(link: JoinLink, flake: string): LinkFacts {
-  const query = new URLSearchParams(/\?(.*)$/.exec(flake)?.[1] ?? "");
-  const revision = query.get("rev") ?? (query.get("ref") ? `the newest commit of ${query.get("ref")}` : "the newest commit of the default branch");
-  return {
-    from: link.host ?? "this computer",
-    source: flake.replace(/\?.*$/, ""),
-    revision: flake.startsWith("path:") ? "the directory as it is now" : revision,
-    machine: link.machine ?? "not named by the link: the one the network describes, if it describes one",
-    repairs: link.repairs,
-    warnings: link.warnings,
-  };
 }
 
 export function describeLink(link: JoinLink, flake: string, chosen: ChosenHere): string {

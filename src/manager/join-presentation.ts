@@ -1,8 +1,8 @@
 import { errorMessage } from "../shared/errors.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
-import { linkFacts } from "../cli/join-summary.js";
-import { refuseLocalSourceFromOutside, requireFetchable } from "../cli/links/link-checks.js";
-import { parseJoinLink } from "../cli/links/link-parser.js";
+import { refuseLocalSourceFromOutside, requireFetchable } from "../shared/join-links/link-checks.js";
+import { linkFacts } from "../shared/join-links/link-facts.js";
+import { parseJoinLink } from "../shared/join-links/link-parser.js";
 
 // What the join page says about a pasted link before anything is fetched: the analysis `clanctl join` shows at its
 // first question (the link parser, the refusals of a link from outside the terminal, linkFacts), as plain data.

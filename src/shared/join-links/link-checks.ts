@@ -1,6 +1,6 @@
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
-import { ClanError } from "../../shared/errors.js";
+import { ClanError } from "../errors.js";
 import type { JoinLink } from "./join-link.js";
 
 // The refusals a parsed link meets before anything is fetched, shared by `clanctl join` and the manager's join page:
