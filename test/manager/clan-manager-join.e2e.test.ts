@@ -57,7 +57,7 @@ describe.skipIf(skip !== "")(`clan-manager's join page: nothing is fetched befor
     for (let attempt = 1; ; attempt++) {
       await execa("wtype", ["-s", "300", "-M", "ctrl", "a", "-m", "ctrl", "-k", "BackSpace", link], { env: { WAYLAND_DISPLAY: sway.waylandDisplay } });
       try {
-        return await screen.waitFor(what, (root) => (shows(root) ? root : undefined), 15_000);
+        return await screen.waitFor(what, (root) => (shows(root) ? root : undefined), 30_000);
       } catch (error) {
         if (attempt === 3) throw error;
       }
@@ -126,7 +126,7 @@ describe.skipIf(skip !== "")(`clan-manager's join page: nothing is fetched befor
     expect(confirmButton(shown).node.states).toContain("sensitive");
     await screenshot("join-loopback.png");
     expect(connections).toBe(0);
-  }, 120_000);
+  }, 180_000);
 
   it("refuses a path: link to the user's files and an overlong link, and flags a punycode look-alike", async () => {
     const path = await paste(`clan://path:${privateDir}`, "the path: link refused", (root) => rows(root, "Refused").some((text) => text.includes("may not name a directory")));
@@ -147,7 +147,7 @@ describe.skipIf(skip !== "")(`clan-manager's join page: nothing is fetched befor
     expect(connections).toBe(0);
     expect(await readFile(user.configFile, "utf8")).toBe(configBefore);
     expect(findAll(await screen.tree(), rowNamed("Joining"))).toHaveLength(0);
-  }, 180_000);
+  }, 400_000);
 
   it("Fetch and join runs the join: it connects to the link's host, and its failure is on screen", async () => {
     const link = `clan://git+https://127.0.0.1:${port}/club.git#alice`;
@@ -158,5 +158,5 @@ describe.skipIf(skip !== "")(`clan-manager's join page: nothing is fetched befor
     expect(texts(failed).join("\n")).toContain(`Fetching git+https://127.0.0.1:${port}/club.git`);
     expect(connections, texts(failed).join("\n")).toBeGreaterThan(0);
     await screenshot("join-failed.png");
-  }, 180_000);
+  }, 300_000);
 });
