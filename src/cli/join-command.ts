@@ -1,10 +1,9 @@
-import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import type { MessageBus } from "@jellybrick/dbus-next";
 import { addNetworkToConfig, freeColour, freeNetworkName, freeWorkspace, readConfigForEdit } from "./config-edit.js";
 import { resolveConfigPath } from "../session/config/load.js";
-import type { JoinLink } from "./links/join-link.js";
-import { parseJoinLink } from "./links/link-parser.js";
+import { parseJoinLink } from "../shared/join-links/link-parser.js";
+import { refuseLocalSourceFromOutside, requireFetchable } from "../shared/join-links/link-checks.js";
 import { describeRefusedInputs, readLockedInputs, refusedInputs } from "../shared/flake-source/locked-inputs.js";
 import { readNetworkRequest } from "./links/network-request.js";
 import { DesktopNotifications } from "../shared/desktop-notifications.js";
@@ -49,13 +48,7 @@ interface JoinOptions {
 
 async function joinNetwork(text: string, options: JoinOptions, connect: () => MessageBus): Promise<void> {
   const link = parseJoinLink(text);
-  if (options.fromDesktop && (link.transport === "path" || link.transport === "git-file")) {
-    throw new ClanError(
-      "InvalidArgument",
-      "refused join link: a clicked link may not name a directory or repository on this computer (a web page could copy your files into the Nix store); " +
-        "to join a local network, run clanctl join on a terminal",
-    );
-  }
+  if (options.fromDesktop) refuseLocalSourceFromOutside(link);
   const flake = requireFetchable(link);
   const configFile = resolveConfigPath({ cliPath: options.config, env: process.env });
   const before = await readConfigForEdit(configFile);
@@ -109,17 +102,6 @@ async function joinNetwork(text: string, options: JoinOptions, connect: () => Me
   console.log(`${name}: generation ${generation.number} is running on workspace ${chosen.workspace}; the VM has ${describeVmSpec(vm)}.`);
 }
 
-/** The flake reference to fetch, or a clear refusal for links whose transport this machine lacks. */
-function requireFetchable(link: JoinLink): string {
-  for (const tool of link.needs) {
-    if (!hasBinary(tool)) throw new ClanError("InvalidState", `this link needs ${tool}, which is not installed on this machine; nothing was fetched`);
-  }
-  if (link.flake === undefined) {
-    throw new ClanError("InvalidState", "clan-desktop cannot fetch a network from IPFS yet; ask the network for a clan:// or nix://https- link. Nothing was fetched");
-  }
-  return link.flake;
-}
-
 async function confirmed(options: JoinOptions, connect: () => MessageBus, question: string, summary: string, text: string, step: "fetch" | "join"): Promise<boolean> {
   if (options.yes) return true;
   const terminalHint = `to join, run on a terminal: clanctl join ${JSON.stringify(text.slice(0, 200))}`;
@@ -134,16 +116,4 @@ async function notifyFailure(bus: MessageBus, message: string): Promise<void> {
   } catch (error) {
     console.error(`clanctl: cannot show the failure as a notification either: ${errorMessage(error)}`);
   }
-}
-
-function hasBinary(name: string): boolean {
-  return (process.env.PATH ?? "").split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return true;
-    } catch {
-      // Not in this directory of PATH; the next one may have it.
-      return false;
-    }
-  });
 }

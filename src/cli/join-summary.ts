@@ -1,5 +1,6 @@
 import type { FlakeInput, LockedInputs } from "../shared/flake-source/locked-inputs.js";
-import type { JoinLink } from "./links/join-link.js";
+import type { JoinLink } from "../shared/join-links/join-link.js";
+import { linkFacts } from "../shared/join-links/link-facts.js";
 import type { NetworkRequest } from "./links/network-request.js";
 import { shownText } from "../shared/shown-text.js";
 import type { FetchedSource } from "../shared/flake-source/source-fetch.js";
@@ -16,17 +17,16 @@ export interface ChosenHere {
 }
 
 export function describeLink(link: JoinLink, flake: string, chosen: ChosenHere): string {
-  const query = new URLSearchParams(/\?(.*)$/.exec(flake)?.[1] ?? "");
-  const revision = query.get("rev") ?? (query.get("ref") ? `the newest commit of ${query.get("ref")}` : "the newest commit of the default branch");
+  const facts = linkFacts(link, flake);
   const lines = [
     `Join a network from ${link.link}`,
-    `  from:      ${link.host ?? "this computer"}`,
-    `  source:    ${flake.replace(/\?.*$/, "")}`,
-    `  revision:  ${flake.startsWith("path:") ? "the directory as it is now" : revision}`,
-    `  machine:   ${link.machine ?? "not named by the link: the one the network describes, if it describes one"}`,
+    `  from:      ${facts.from}`,
+    `  source:    ${facts.source}`,
+    `  revision:  ${facts.revision}`,
+    `  machine:   ${facts.machine}`,
     `  here:      network ${chosen.name}, workspace ${JSON.stringify(chosen.workspace)}, colour ${chosen.colour}`,
-    ...link.repairs.map((repair) => `  repaired:  ${repair}`),
-    ...link.warnings.map((warning) => `  WARNING:   ${warning}`),
+    ...facts.repairs.map((repair) => `  repaired:  ${repair}`),
+    ...facts.warnings.map((warning) => `  WARNING:   ${warning}`),
     "Next: fetch this source into the Nix store, read what the network asks for, and ask again. Nothing of it is run or built yet.",
   ];
   return lines.join("\n");

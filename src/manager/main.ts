@@ -5,6 +5,7 @@ import { watchName } from "../shared/name-watch.js";
 import { SessionClient } from "../shared/session-client.js";
 import { SessionFeed } from "../bar/session-feed.js";
 import { loadManagerGi } from "./gi.js";
+import { JoinModel } from "./join-job.js";
 import { ManagerModel } from "./manager-model.js";
 import { ManagerWindow } from "./manager-window.js";
 
@@ -40,10 +41,11 @@ export async function main(argv: string[]): Promise<void> {
       return () => clearInterval(timer);
     };
     const model = new ManagerModel(feed, { report: log, now: Date.now, every });
-    const shown = new ManagerWindow(gi, app, model);
+    const joinModel = new JoinModel();
+    const shown = new ManagerWindow(gi, app, model, joinModel);
     // Several changes in one turn (a list read, then its signals) are drawn once, when GTK is idle.
     let queued = false;
-    model.on("changed", () => {
+    const redraw = () => {
       if (queued) return;
       queued = true;
       GLib.idleAdd(GLib.PRIORITY_DEFAULT_IDLE, () => {
@@ -51,7 +53,9 @@ export async function main(argv: string[]): Promise<void> {
         shown.show(model.view());
         return false;
       });
-    });
+    };
+    model.on("changed", redraw);
+    joinModel.on("changed", redraw);
     shown.show(model.view());
     shown.window.present();
     feed.start().catch((error: unknown) => log(`cannot follow clan-sessiond: ${errorMessage(error)}`));

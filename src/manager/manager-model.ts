@@ -2,13 +2,15 @@ import { EventEmitter } from "node:events";
 import { ClanError, errorMessage } from "../shared/errors.js";
 import type { Job } from "../shared/job-api.js";
 import type { BackupSnapshot, GenerationEntry, NetworkStatus } from "../shared/session-api.js";
+import type { VpnPeerInfo } from "../shared/vm-api.js";
 import type { SessionFeed, SessionLink } from "../bar/session-feed.js";
 import { hasBackup, networkDetail, networkRows, type NetworkDetail, type NetworkRow } from "./network-presentation.js";
 import { NetworkRead } from "./network-read.js";
+import { vpnReadKey, vpnSection, type VpnSection } from "./vpn-presentation.js";
 
 // The manager window's state, without GTK: which networks exist and how they are (from the bar's SessionFeed,
 // which follows clan-sessiond's bus name and NetworkChanged), which one the user selected, that network's
-// generations, build log and backup snapshots, and the jobs the window saw. Every change is announced once with "changed"; the widgets then
+// generations, build log, backup snapshots and VPN peers, and the jobs the window saw. Every change is announced once with "changed"; the widgets then
 // redraw from view(). Actions go to clan-sessiond and their refusals become a notice on the network.
 
 /** What the manager needs of clan-sessiond (SessionClient has it). */
@@ -23,19 +25,22 @@ export interface ManagerSession extends SessionLink {
   generations(name: string): Promise<GenerationEntry[]>;
   buildLog(name: string): Promise<string>;
   backups(name: string): Promise<BackupSnapshot[]>;
+  peers(name: string): Promise<VpnPeerInfo[]>;
+  blockPeer(name: string, peer: string): Promise<void>;
+  unblockPeer(name: string, peer: string): Promise<void>;
   onJobChanged(listener: (job: Job) => void, onInvalid: (error: Error) => void): () => void;
 }
 
 export type ManagerView =
   | { kind: "sessiond-missing" }
-  | { kind: "networks"; rows: NetworkRow[]; selected: string | undefined; detail: NetworkDetail | undefined };
+  | { kind: "networks"; rows: NetworkRow[]; selected: string | undefined; detail: NetworkDetail | undefined; vpn: VpnSection | undefined };
 
 export interface ManagerModelEvents {
   changed: [];
 }
 
 export type VmAction = "start" | "stop" | "pause";
-const ACTION_TITLES: Readonly<Record<VmAction | "rebuild" | "rollback" | "backup" | "restore", string>> = {
+const ACTION_TITLES: Readonly<Record<VmAction | "rebuild" | "rollback" | "backup" | "restore" | "block" | "unblock", string>> = {
   start: "Start",
   stop: "Stop",
   pause: "Pause",
@@ -43,6 +48,8 @@ const ACTION_TITLES: Readonly<Record<VmAction | "rebuild" | "rollback" | "backup
   rollback: "Roll back",
   backup: "Back up",
   restore: "Restore",
+  block: "Block",
+  unblock: "Unblock",
 };
 
 export interface ManagerModelOptions {
@@ -74,6 +81,9 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
   private readonly snapshots = new NetworkRead<BackupSnapshot[]>((name) => this.session().backups(name), () => this.changed());
   /** The network's last backup success when its snapshots were last read: a newer one re-reads them. */
   private snapshotsReadAt: { network: string; lastSuccess: number } | undefined;
+  private readonly peers = new NetworkRead<VpnPeerInfo[]>((name) => this.session().peers(name), () => this.changed());
+  /** The network's VPN status when its peers were last read: a change (a handshake, a peer more) re-reads them. */
+  private peersReadAt: { network: string; key: string } | undefined;
   /** Stops reading the build log every BUILD_LOG_REFRESH_MS; set while the selected network builds. */
   private stopFollowingLog: (() => void) | undefined;
 
@@ -99,7 +109,8 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
           now: this.options.now(),
         })
       : undefined;
-    return { kind: "networks", rows: networkRows(state.networks), selected: status?.name, detail };
+    const vpn = status ? vpnSection(status, this.peers.of(status.name), this.options.now()) : undefined;
+    return { kind: "networks", rows: networkRows(state.networks), selected: status?.name, detail, vpn };
   }
 
   select(name: string | undefined): void {
@@ -110,6 +121,8 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
     this.buildLog.forget();
     this.snapshots.forget();
     this.snapshotsReadAt = undefined;
+    this.peers.forget();
+    this.peersReadAt = undefined;
     if (name !== undefined) {
       this.readGenerations(name);
       this.readSelected(name);
@@ -136,6 +149,14 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
   /** Starts restoring `snapshot` (an id or a unique prefix) into the network's state disk; the user confirmed it. */
   restore(name: string, snapshot: string): void {
     this.call(name, "restore", (session) => session.startRestore(name, snapshot));
+  }
+
+  /** Blocks (or lets back) one of the network's VPN peers; its row shows the result once clan-vmd applied it. */
+  setPeerBlocked(name: string, peer: string, blocked: boolean): void {
+    this.call(name, blocked ? "block" : "unblock", async (session) => {
+      await (blocked ? session.blockPeer(name, peer) : session.unblockPeer(name, peer));
+      if (name === this.selectedName) this.peers.refresh(name);
+    });
   }
 
   close(): void {
@@ -182,6 +203,10 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
       this.snapshotsReadAt = { network: name, lastSuccess: status.backupLastSuccess };
       this.snapshots.refresh(name);
     }
+    if (status.vpnState !== "none" && (this.peersReadAt?.network !== name || this.peersReadAt.key !== vpnReadKey(status))) {
+      this.peersReadAt = { network: name, key: vpnReadKey(status) };
+      this.peers.refresh(name);
+    }
   }
 
   /** Reads `network`'s build log every BUILD_LOG_REFRESH_MS from now on; undefined stops it. */
@@ -209,6 +234,7 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
     // A clan-sessiond that came back may have changed anything: the lists are read again from it.
     this.generationsReadAt = undefined;
     this.snapshotsReadAt = undefined;
+    this.peersReadAt = undefined;
     this.buildLog.forget();
     if (!session) return;
     this.stopFollowingJobs = session.onJobChanged(

@@ -1,10 +1,13 @@
 import type { ManagerGi } from "./gi.js";
+import type { JoinModel } from "./join-job.js";
+import { JoinPage } from "./join-page.js";
 import type { ManagerModel, ManagerView } from "./manager-model.js";
 import { NetworkDetailView } from "./network-detail-view.js";
 import { NetworksList } from "./networks-list.js";
 
 // The window: a status page while clan-sessiond is not on the bus; otherwise a leaflet with the networks list on
-// the left and the selected network's detail on the right (one pane at a time when the window is narrow).
+// the left and the selected network's detail on the right (one pane at a time when the window is narrow), or the
+// join page, which "Join a network" opens in its place.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export class ManagerWindow {
@@ -17,8 +20,18 @@ export class ManagerWindow {
   private readonly noSelection: any;
   private readonly detailScroller: any;
   private readonly detailTitle: any;
+  private readonly joinPage: JoinPage;
+  private readonly joinScroller: any;
+  /** The join page is shown in the detail pane, instead of a network. */
+  private joining = false;
+  private lastView: ManagerView = { kind: "sessiond-missing" };
 
-  constructor(gi: ManagerGi, app: any, model: ManagerModel) {
+  constructor(
+    gi: ManagerGi,
+    app: any,
+    model: ManagerModel,
+    private readonly joinModel: JoinModel,
+  ) {
     const { Adw, Gtk } = gi;
     this.window = new Adw.ApplicationWindow({ application: app, title: "Clan Manager", defaultWidth: 1000, defaultHeight: 760 });
 
@@ -35,10 +48,20 @@ export class ManagerWindow {
 
     this.list = new NetworksList(gi, (name) => {
       model.select(name);
+      if (name !== undefined) this.joining = false;
       if (name !== undefined) this.leaflet.setVisibleChild(this.detailPane);
     });
     const sidebar = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, widthRequest: 300 });
-    sidebar.append(new Adw.HeaderBar({ titleWidget: new Adw.WindowTitle({ title: "Networks" }), showEndTitleButtons: false }));
+    const sidebarHeader = new Adw.HeaderBar({ titleWidget: new Adw.WindowTitle({ title: "Networks" }), showEndTitleButtons: false });
+    const join = new Gtk.Button({ label: "Join a network" });
+    join.on("clicked", () => {
+      this.joining = true;
+      model.select(undefined);
+      this.leaflet.setVisibleChild(this.detailPane);
+      this.show(this.lastView);
+    });
+    sidebarHeader.packStart(join);
+    sidebar.append(sidebarHeader);
     sidebar.append(new Gtk.ScrolledWindow({ child: this.list.widget, vexpand: true, hscrollbarPolicy: Gtk.PolicyType.NEVER }));
 
     this.detail = new NetworkDetailView(gi, model);
@@ -49,8 +72,10 @@ export class ManagerWindow {
     detailHeader.packStart(back);
     this.noSelection = new Adw.StatusPage({ iconName: "network-workgroup-symbolic", title: "Select a network", vexpand: true });
     this.detailScroller = new Gtk.ScrolledWindow({ child: new Adw.Clamp({ child: this.detail.widget, maximumSize: 720 }), vexpand: true });
+    this.joinPage = new JoinPage(gi, joinModel);
+    this.joinScroller = new Gtk.ScrolledWindow({ child: new Adw.Clamp({ child: this.joinPage.widget, maximumSize: 720 }), vexpand: true });
     this.detailPane = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, hexpand: true });
-    for (const child of [detailHeader, this.noSelection, this.detailScroller]) this.detailPane.append(child);
+    for (const child of [detailHeader, this.noSelection, this.detailScroller, this.joinScroller]) this.detailPane.append(child);
 
     this.leaflet = new Adw.Leaflet({ canNavigateBack: true });
     this.leaflet.append(sidebar);
@@ -73,19 +98,27 @@ export class ManagerWindow {
   }
 
   show(view: ManagerView): void {
+    this.lastView = view;
     // Visibility rather than a Gtk.Stack: a stack's hidden pages stay in the accessibility tree as if shown.
     this.missing.setVisible(view.kind === "sessiond-missing");
     this.leaflet.setVisible(view.kind === "networks");
     if (view.kind === "sessiond-missing") return;
     this.list.show(view.rows, view.selected);
-    this.noSelection.setVisible(view.detail === undefined);
-    this.detailScroller.setVisible(view.detail !== undefined);
-    if (!view.detail) {
+    this.joinScroller.setVisible(this.joining);
+    this.noSelection.setVisible(!this.joining && view.detail === undefined);
+    this.detailScroller.setVisible(!this.joining && view.detail !== undefined);
+    if (this.joining) {
+      this.joinPage.show(this.joinModel.view());
+      this.detailTitle.setTitle("Join a network");
+      this.detailTitle.setSubtitle("");
+      return;
+    }
+    if (!view.detail || !view.vpn) {
       this.detailTitle.setTitle("");
       this.detailTitle.setSubtitle("");
       return;
     }
-    this.detail.show(view.detail);
+    this.detail.show(view.detail, view.vpn);
     this.detailTitle.setTitle(view.detail.title);
     this.detailTitle.setSubtitle(view.detail.name);
   }

@@ -3,10 +3,12 @@ import type { ManagerGi } from "./gi.js";
 import type { GenerationRow, NetworkDetail } from "./network-presentation.js";
 import { RowGroup, setSubtitle, textRow } from "./row-group.js";
 import { SnapshotPicker } from "./snapshot-picker.js";
+import { VpnPeersView } from "./vpn-peers-view.js";
+import type { VpnSection } from "./vpn-presentation.js";
 
 // The right pane: one network's VM with start/stop/pause and the job in progress, its generations with a
 // rollback to each, updates with rebuild and the build log, backups with "back up now" and a restore of any snapshot,
-// and what it may touch on this host.
+// its VPN peers with block/unblock, and what it may touch on this host.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface DetailActions {
@@ -15,6 +17,7 @@ export interface DetailActions {
   rebuild(name: string): void;
   backUp(name: string): void;
   restore(name: string, snapshot: string): void;
+  setPeerBlocked(name: string, peer: string, blocked: boolean): void;
 }
 
 export class NetworkDetailView {
@@ -33,6 +36,7 @@ export class NetworkDetailView {
   private readonly snapshots: SnapshotPicker;
   private readonly backupRows: Record<"state" | "lastSuccess" | "nextDue" | "repository" | "problem", any>;
   private readonly backupButton: any;
+  private readonly vpn: VpnPeersView;
   private readonly modeRow: any;
   private readonly shares: RowGroup<string>;
   private readonly forwards: RowGroup<string>;
@@ -84,16 +88,18 @@ export class NetworkDetailView {
     for (const row of Object.values(this.backupRows)) backups.add(row);
     this.snapshots = new SnapshotPicker(gi, (name, snapshot) => actions.restore(name, snapshot));
 
+    this.vpn = new VpnPeersView(gi, (name, peer, blocked) => actions.setPeerBlocked(name, peer, blocked));
+
     const access = new Adw.PreferencesGroup({ title: "What it may touch" });
     this.modeRow = textRow(gi, "Network mode");
     access.add(this.modeRow);
     this.shares = new RowGroup<string>(gi, "Shared folders", "none", (share) => textRow(gi, share));
     this.forwards = new RowGroup<string>(gi, "Port forwards", "none", (forward) => textRow(gi, forward));
 
-    for (const group of [vm, updates, this.generations.widget, backups, this.snapshots.widget, access, this.shares.widget, this.forwards.widget]) this.widget.append(group);
+    for (const group of [vm, updates, this.generations.widget, backups, this.snapshots.widget, ...this.vpn.widgets, access, this.shares.widget, this.forwards.widget]) this.widget.append(group);
   }
 
-  show(detail: NetworkDetail): void {
+  show(detail: NetworkDetail, vpn: VpnSection): void {
     this.current = detail;
     setSubtitle(this.vmRow, detail.vm.state);
     this.vmButtons.start.setSensitive(detail.vm.canStart);
@@ -124,6 +130,8 @@ export class NetworkDetailView {
     this.backupButton.setSensitive(backups.canBackUp);
     this.snapshots.widget.setVisible(backups.configured);
     this.snapshots.show(detail.name, backups.snapshots, backups.snapshotsNote);
+
+    this.vpn.show(detail.name, vpn);
 
     setSubtitle(this.modeRow, detail.access.networkMode);
     this.shares.show(detail.access.shares);

@@ -162,7 +162,7 @@ function jobLine(status: NetworkStatus, lastJob: Job | undefined): JobLine | und
     : { text: `${title} done${lastJob.result ? `: ${safeText(lastJob.result)}` : ""}`, fraction: -1, running: false };
 }
 
-function formatTime(ms: number, now: number): string {
+export function formatTime(ms: number, now: number): string {
   if (ms <= 0) return "never";
   const date = new Date(ms);
   const pad = (value: number) => String(value).padStart(2, "0");

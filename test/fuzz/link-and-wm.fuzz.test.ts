@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ClanError } from "../../src/shared/errors.js";
-import { JoinLink } from "../../src/cli/links/join-link.js";
-import { parseJoinLink } from "../../src/cli/links/link-parser.js";
+import { JoinLink } from "../../src/shared/join-links/join-link.js";
+import { parseJoinLink } from "../../src/shared/join-links/link-parser.js";
 import { IpcError } from "../../src/sway/ipc/errors.js";
 import { encodeFrame, FrameDecoder, IPC_MAGIC } from "../../src/sway/ipc/framing.js";
 import { forEachCase, split, text } from "./hostile-input.js";

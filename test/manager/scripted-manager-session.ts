@@ -1,5 +1,6 @@
 import type { Job } from "../../src/shared/job-api.js";
 import type { BackupSnapshot, GenerationEntry } from "../../src/shared/session-api.js";
+import type { VpnPeerInfo } from "../../src/shared/vm-api.js";
 import type { ManagerSession } from "../../src/manager/manager-model.js";
 import { ScriptedSession } from "../bar/scripted-session.js";
 
@@ -16,6 +17,8 @@ export class ScriptedManagerSession extends ScriptedSession implements ManagerSe
   generationReads = 0;
   buildLogReads = 0;
   snapshotReads = 0;
+  readonly peerLists = new Map<string, VpnPeerInfo[]>();
+  peerReads = 0;
   private jobListeners = new Set<(job: Job) => void>();
 
   start(name: string): Promise<void> {
@@ -55,6 +58,19 @@ export class ScriptedManagerSession extends ScriptedSession implements ManagerSe
     const refusal = this.refusals.get("Backups");
     if (refusal) throw new Error(refusal);
     return this.snapshotLists.get(name) ?? [];
+  }
+
+  async peers(name: string): Promise<VpnPeerInfo[]> {
+    this.peerReads++;
+    return this.peerLists.get(name) ?? [];
+  }
+
+  blockPeer(name: string, peer: string): Promise<void> {
+    return this.answer("BlockPeer", name, peer);
+  }
+
+  unblockPeer(name: string, peer: string): Promise<void> {
+    return this.answer("UnblockPeer", name, peer);
   }
 
   async generations(name: string): Promise<GenerationEntry[]> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigSchema } from "../../../src/session/config/schema.js";
-import { hostWarnings } from "../../../src/cli/links/address-warnings.js";
-import { parseJoinLink } from "../../../src/cli/links/link-parser.js";
+import { hostWarnings } from "../../../src/shared/join-links/address-warnings.js";
+import { parseJoinLink } from "../../../src/shared/join-links/link-parser.js";
 
 // Join links come from web pages and chat messages: every form the seeds name, the repairs browsers force, and
 // hostile input, which must be refused with a message that says why — and never echo 100 KB back.

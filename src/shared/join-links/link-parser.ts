@@ -1,5 +1,5 @@
 import { isIPv6 } from "node:net";
-import { ClanError } from "../../shared/errors.js";
+import { ClanError } from "../errors.js";
 import { hostWarnings } from "./address-warnings.js";
 import { JoinLink, LINK_MAX_LENGTH, MachineName } from "./join-link.js";
 

@@ -1,0 +1,111 @@
+import { mkdirSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConfigInput } from "../../src/session/config/schema.js";
+import { below, findAll, findOne, startAccessibilityBus, texts, type AccessibilityBus } from "../helpers/accessibility.js";
+import { REPO } from "../helpers/daemons.js";
+import { hasBinary, skipReason } from "../helpers/processes.js";
+import { swayScreenshot } from "../helpers/screenshot.js";
+import { startHeadlessSway, type HeadlessSway } from "../helpers/sway.js";
+import { makeGeneration } from "../helpers/test-guest.js";
+import { startUserSession, type UserDaemon, type UserSession } from "../helpers/user-session.js";
+import { connectVirtualPointer, type VirtualPointer } from "../helpers/virtual-pointer.js";
+import { APP, isButton, isListItem, managerScreen, type ManagerScreen } from "./manager-screen.js";
+
+// The VPN peers of the shown network, for real: clan-vmd (as root, which makes the network's namespace and its
+// wireguard-go endpoint) runs the test guest of a network whose VPN lists a peer that never answers; the window,
+// as the desktop user under headless sway, shows that peer as clan-vmd reports it through clan-sessiond (not
+// connected, no handshake, its addresses and endpoint, the handshake attempts sent), read through AT-SPI. Block and
+// Unblock, pressed with the pointer, change the peer in clan-vmd and on screen.
+
+const ATSPI_LAUNCHER = "/usr/libexec/at-spi-bus-launcher";
+const nodeGtkReason = await import("node-gtk").then(
+  () => "",
+  () => " (node-gtk did not build)",
+);
+const needs = ["sway", "grim", "qemu-system-x86_64", "dbus-daemon", "setpriv", "ip", "wireguard-go", "wg", "nft", ATSPI_LAUNCHER];
+const isRoot = process.getuid?.() === 0;
+const skip = (needs.every(hasBinary) ? "" : skipReason(...needs)) || nodeGtkReason || (isRoot ? "" : " (needs root for the VPN's namespace)");
+const OUTPUT = join(REPO, "test-output", "manager");
+/** TEST-NET-1 (RFC 5737): nothing answers there, so the peer stays without a handshake. */
+const BOB_ENDPOINT = "192.0.2.1:51820";
+
+describe.skipIf(skip !== "")(`clan-manager shows the network's VPN peers and blocks one${skip}`, () => {
+  let sway: HeadlessSway;
+  let user: UserSession;
+  let a11y: AccessibilityBus;
+  let manager: UserDaemon;
+  let pointer: VirtualPointer;
+  let screen: ManagerScreen;
+  const screenshot = (name: string) => swayScreenshot(sway.waylandDisplay, join(OUTPUT, name));
+  const bobRow = (root: Parameters<ManagerScreen["rowTexts"]>[0]) => screen.rowTexts(root, "bob")?.join(" ");
+
+  beforeAll(async () => {
+    mkdirSync(OUTPUT, { recursive: true });
+    sway = await startHeadlessSway();
+    pointer = await connectVirtualPointer(sway.waylandDisplay);
+    const { uid, gid } = await stat(sway.runtimeDir);
+    const bobKey = (await execa("wg", ["pubkey"], { input: (await execa("wg", ["genkey"])).stdout })).stdout.trim();
+    const generation = await makeGeneration(join(sway.runtimeDir, "generations", "family"), {
+      generation: "family-vpn",
+      vm: {
+        stateDiskMiB: 0,
+        network: {
+          mode: "vpn",
+          vpn: {
+            kind: "wireguard",
+            placement: "host-namespace",
+            address: "10.77.0.2",
+            listenPort: 51820,
+            peers: [{ name: "bob", publicKey: bobKey, endpoint: BOB_ENDPOINT, allowedIps: ["10.77.0.3/32"] }],
+          },
+        },
+      },
+    });
+    const config: ConfigInput = { networks: { family: { label: "Family", workspaces: ["2:family"], colour: "#2e7dbf", source: { profile: generation } } } };
+    user = await startUserSession({ uid, gid }, { config, wmEnv: { WAYLAND_DISPLAY: sway.waylandDisplay, XDG_RUNTIME_DIR: sway.runtimeDir }, daemonsAsRoot: true });
+    a11y = await startAccessibilityBus({ uid, gid }, user.env);
+    manager = user.spawn("node", [join(REPO, "bin", "clanctl.js"), "manager"], { GDK_BACKEND: "wayland" });
+    screen = managerScreen(a11y, sway, pointer, () => manager);
+  });
+
+  afterAll(async () => {
+    await manager?.stop();
+    await a11y?.stop();
+    pointer?.close();
+    await user?.stop();
+    await sway?.stop();
+  });
+
+  it("lists the peer as clan-vmd reports it: not connected, never a handshake, its addresses, endpoint and traffic", async () => {
+    await user.session.start("family");
+    await user.waitForNetwork("family", (status) => status.vpnState === "up", 120_000);
+    await screen.waitFor("family in the list", (root) => (findAll(root, isListItem("Family")).length === 1 ? true : undefined), 60_000);
+    await screen.clickOn(findOne(await screen.tree(), "family's row", isListItem("Family")));
+    const row = await screen.waitFor("bob in the VPN peers", (root) => bobRow(root), 60_000);
+    expect(row).toContain("not connected · last handshake never · addresses 10.77.0.3/32");
+    expect(row).toContain(`endpoint ${BOB_ENDPOINT}`);
+    expect(row).toMatch(/\d+(\.\d)? (B|KiB) received, \d+(\.\d)? (B|KiB) sent/);
+    const [peer] = await user.session.peers("family");
+    expect(peer).toMatchObject({ name: "bob", connected: false, lastHandshake: 0, blocked: false });
+    const state = screen.rowTexts(await screen.tree(), "VPN state")?.join(" ");
+    expect(state).toContain("up, 0 connected peers");
+    await screenshot("vpn-peers.png");
+  }, 240_000);
+
+  it("Block cuts the peer off in clan-vmd and shows it blocked; Unblock lets it back", async () => {
+    const blockButton = below(findOne(await screen.tree(), "bob's row", isListItem("bob")), isButton("Block"), "its Block button");
+    await screen.clickOn(blockButton);
+    await screen.waitFor("bob blocked on screen", (root) => (bobRow(root)?.startsWith("bob blocked") ? true : undefined), 60_000);
+    expect((await user.session.peers("family"))[0]?.blocked).toBe(true);
+    await screenshot("vpn-peer-blocked.png");
+
+    const unblock = below(findOne(await screen.tree(), "bob's row", isListItem("bob")), isButton("Unblock"), "its Unblock button");
+    await a11y.act(APP, unblock, "click");
+    await screen.waitFor("bob not blocked on screen", (root) => (bobRow(root)?.startsWith("bob not connected") ? true : undefined), 60_000);
+    expect((await user.session.peers("family"))[0]?.blocked).toBe(false);
+    expect(texts(await screen.tree()).join("\n")).not.toMatch(/Refused/);
+  }, 120_000);
+});
