@@ -22,7 +22,10 @@ npx vitest run --project unit --project e2e --reporter=default --reporter=json -
 for pid in $(pgrep "$started_by_tests" || true); do
   case "$running_before" in
     *" $pid "*) ;;
-    *) echo "left behind by a test: $(ps -o pid=,user=,etime=,args= -p "$pid" | cut -c1-200)" >&2 ;;
+    *)
+      # A zombie is already gone; its parent, about to exit, has not reaped it yet.
+      [ "$(ps -o stat= -p "$pid" | cut -c1)" = Z ] || echo "left behind by a test: $(ps -o pid=,user=,etime=,args= -p "$pid" | cut -c1-200)" >&2
+      ;;
   esac
 done
 
