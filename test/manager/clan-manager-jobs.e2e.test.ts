@@ -1,21 +1,21 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/session/config/schema.js";
 import type { Job } from "../../src/shared/job-api.js";
-import { below, findAll, findOne, startAccessibilityBus, texts, type AccessibilityBus, type AccessibleNode } from "../helpers/accessibility.js";
+import { below, findAll, findOne, texts, type AccessibilityBus, type AccessibleNode } from "../helpers/accessibility.js";
 import { REPO, waitUntil } from "../helpers/daemons.js";
 import { makeExt4Disk } from "../helpers/ext4-disk.js";
 import { createNetworkFlake, FLAKE, TEST_NIX_CONFIG, type NetworkFlake } from "../helpers/network-flake.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { swayScreenshot } from "../helpers/screenshot.js";
-import { startHeadlessSway, type HeadlessSway } from "../helpers/sway.js";
-import { startUserSession, type UserDaemon, type UserSession } from "../helpers/user-session.js";
-import { connectVirtualPointer, type VirtualPointer } from "../helpers/virtual-pointer.js";
-import { APP, isButton, isListItem, managerScreen, type ManagerScreen } from "./manager-screen.js";
+import type { HeadlessSway } from "../helpers/sway.js";
+import type { UserSession } from "../helpers/user-session.js";
+import { APP, isButton, isListItem, type ManagerScreen } from "./manager-screen.js";
+import { startManagerStack, type ManagerStack } from "./manager-stack.js";
 
 // clan-manager's jobs end to end: a rebuild of a flake network through the real Nix, whose build log is streamed
 // into the window while it builds, and a backup and a restore with the real restic, chosen in the snapshot picker
@@ -47,9 +47,8 @@ describe.skipIf(skip !== "")(`clan-manager's build log, backups and restore, thr
   let sway: HeadlessSway;
   let user: UserSession;
   let a11y: AccessibilityBus;
-  let manager: UserDaemon;
-  let pointer: VirtualPointer;
   let screen: ManagerScreen;
+  let stack: ManagerStack;
   let flake: NetworkFlake;
   let tmp: string;
   const jobs: Job[] = [];
@@ -80,30 +79,16 @@ describe.skipIf(skip !== "")(`clan-manager's build log, backups and restore, thr
       // A state disk for restic to back up; the test guest mounts its ext4 at /state.
       files: { "generation/vm.json": `${JSON.stringify({ memoryMiB: 256, stateDiskMiB: 64, readyTimeoutSeconds: 60 })}\n` },
     });
-    sway = await startHeadlessSway();
-    pointer = await connectVirtualPointer(sway.waylandDisplay);
-    const { uid, gid } = await stat(sway.runtimeDir);
-    user = await startUserSession({ uid, gid }, {
-      config: network(false),
-      wmEnv: { WAYLAND_DISPLAY: sway.waylandDisplay, XDG_RUNTIME_DIR: sway.runtimeDir },
-      env: { NIX_CONFIG: TEST_NIX_CONFIG },
-      daemonsAsRoot: true,
-    });
+    stack = await startManagerStack({ config: () => network(false), session: () => ({ env: { NIX_CONFIG: TEST_NIX_CONFIG }, daemonsAsRoot: true }) });
+    ({ sway, user, a11y, screen } = stack);
     await makeExt4Disk(join(user.dir, "state", "vmd", "family", "state.qcow2"));
     user.session.onJobChanged((job) => jobs.push(job), (error) => {
       throw error;
     });
-    a11y = await startAccessibilityBus({ uid, gid }, user.env);
-    manager = user.spawn("node", [join(REPO, "bin", "clanctl.js"), "manager"], { GDK_BACKEND: "wayland" });
-    screen = managerScreen(a11y, sway, pointer, () => manager);
   }, 120_000);
 
   afterAll(async () => {
-    await manager?.stop();
-    await a11y?.stop();
-    pointer?.close();
-    await user?.stop();
-    await sway?.stop();
+    await stack?.stop();
     if (flake) await rm(flake.dir, { recursive: true, force: true });
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });

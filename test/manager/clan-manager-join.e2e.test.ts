@@ -1,19 +1,19 @@
 import { mkdirSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/session/config/schema.js";
-import { findAll, findOne, startAccessibilityBus, texts, type AccessibilityBus, type AccessibleNode } from "../helpers/accessibility.js";
+import { findAll, findOne, texts, type AccessibilityBus, type AccessibleNode } from "../helpers/accessibility.js";
 import { REPO } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { swayScreenshot } from "../helpers/screenshot.js";
-import { startHeadlessSway, type HeadlessSway } from "../helpers/sway.js";
+import type { HeadlessSway } from "../helpers/sway.js";
 import { makeGeneration } from "../helpers/test-guest.js";
-import { startUserSession, type UserDaemon, type UserSession } from "../helpers/user-session.js";
-import { connectVirtualPointer, type VirtualPointer } from "../helpers/virtual-pointer.js";
-import { APP, isButton, isListItem, managerScreen, type ManagerScreen } from "./manager-screen.js";
+import type { UserSession } from "../helpers/user-session.js";
+import { APP, isButton, isListItem, type ManagerScreen } from "./manager-screen.js";
+import { startManagerStack, type ManagerStack } from "./manager-stack.js";
 
 // The manager's join page for real, under headless sway as the desktop user with the real clan-sessiond: links are
 // pasted into it as a user types them (wtype on sway's keyboard), read back through AT-SPI. The attacker writes the
@@ -36,9 +36,8 @@ describe.skipIf(skip !== "")(`clan-manager's join page: nothing is fetched befor
   let sway: HeadlessSway;
   let user: UserSession;
   let a11y: AccessibilityBus;
-  let manager: UserDaemon;
-  let pointer: VirtualPointer;
   let screen: ManagerScreen;
+  let stack: ManagerStack;
   let listener: Server;
   let port = 0;
   let connections = 0;
@@ -73,12 +72,9 @@ describe.skipIf(skip !== "")(`clan-manager's join page: nothing is fetched befor
     });
     await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
     port = (listener.address() as { port: number }).port;
-    sway = await startHeadlessSway();
-    pointer = await connectVirtualPointer(sway.waylandDisplay);
-    const { uid, gid } = await stat(sway.runtimeDir);
     privateDir = await mkdtemp("/tmp/clan-manager3-private-");
     await writeFile(join(privateDir, "secret.txt"), "the user's own file\n");
-    const config: ConfigInput = {
+    const config = async (sway: HeadlessSway): Promise<ConfigInput> => ({
       networks: {
         family: {
           label: "Family",
@@ -87,25 +83,15 @@ describe.skipIf(skip !== "")(`clan-manager's join page: nothing is fetched befor
           source: { profile: await makeGeneration(join(sway.runtimeDir, "generations", "family"), { generation: "family-1", vm: { stateDiskMiB: 0 } }) },
         },
       },
-    };
-    // Nix evaluates as the user (clanctl join fetches with it): its state directory is the user's.
-    user = await startUserSession({ uid, gid }, {
-      config,
-      wmEnv: { WAYLAND_DISPLAY: sway.waylandDisplay, XDG_RUNTIME_DIR: sway.runtimeDir },
-      env: { NIX_STATE_DIR: join(sway.runtimeDir, "nix-state") },
     });
+    // Nix evaluates as the user (clanctl join fetches with it): its state directory is the user's.
+    stack = await startManagerStack({ config, session: (sway) => ({ env: { NIX_STATE_DIR: join(sway.runtimeDir, "nix-state") } }) });
+    ({ sway, user, a11y, screen } = stack);
     configBefore = await readFile(user.configFile, "utf8");
-    a11y = await startAccessibilityBus({ uid, gid }, user.env);
-    manager = user.spawn("node", [join(REPO, "bin", "clanctl.js"), "manager"], { GDK_BACKEND: "wayland" });
-    screen = managerScreen(a11y, sway, pointer, () => manager);
   });
 
   afterAll(async () => {
-    await manager?.stop();
-    await a11y?.stop();
-    pointer?.close();
-    await user?.stop();
-    await sway?.stop();
+    await stack?.stop();
     listener?.close();
     if (privateDir) await rm(privateDir, { recursive: true, force: true });
   });

@@ -1,18 +1,17 @@
 import { mkdirSync } from "node:fs";
-import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/session/config/schema.js";
-import { below, findAll, findOne, startAccessibilityBus, texts, type AccessibilityBus } from "../helpers/accessibility.js";
+import { below, findAll, findOne, texts, type AccessibilityBus } from "../helpers/accessibility.js";
 import { REPO } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { swayScreenshot } from "../helpers/screenshot.js";
-import { startHeadlessSway, type HeadlessSway } from "../helpers/sway.js";
+import type { HeadlessSway } from "../helpers/sway.js";
 import { makeGeneration } from "../helpers/test-guest.js";
-import { startUserSession, type UserDaemon, type UserSession } from "../helpers/user-session.js";
-import { connectVirtualPointer, type VirtualPointer } from "../helpers/virtual-pointer.js";
-import { APP, isButton, isListItem, managerScreen, type ManagerScreen } from "./manager-screen.js";
+import type { UserSession } from "../helpers/user-session.js";
+import { APP, isButton, isListItem, type ManagerScreen } from "./manager-screen.js";
+import { startManagerStack, type ManagerStack } from "./manager-stack.js";
 
 // The VPN peers of the shown network, for real: clan-vmd (as root, which makes the network's namespace and its
 // wireguard-go endpoint) runs the test guest of a network whose VPN lists a peer that never answers; the window,
@@ -36,47 +35,39 @@ describe.skipIf(skip !== "")(`clan-manager shows the network's VPN peers and blo
   let sway: HeadlessSway;
   let user: UserSession;
   let a11y: AccessibilityBus;
-  let manager: UserDaemon;
-  let pointer: VirtualPointer;
   let screen: ManagerScreen;
+  let stack: ManagerStack;
   const screenshot = (name: string) => swayScreenshot(sway.waylandDisplay, join(OUTPUT, name));
   const bobRow = (root: Parameters<ManagerScreen["rowTexts"]>[0]) => screen.rowTexts(root, "bob")?.join(" ");
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
-    sway = await startHeadlessSway();
-    pointer = await connectVirtualPointer(sway.waylandDisplay);
-    const { uid, gid } = await stat(sway.runtimeDir);
     const bobKey = (await execa("wg", ["pubkey"], { input: (await execa("wg", ["genkey"])).stdout })).stdout.trim();
-    const generation = await makeGeneration(join(sway.runtimeDir, "generations", "family"), {
-      generation: "family-vpn",
-      vm: {
-        stateDiskMiB: 0,
-        network: {
-          mode: "vpn",
-          vpn: {
-            kind: "wireguard",
-            placement: "host-namespace",
-            address: "10.77.0.2",
-            listenPort: 51820,
-            peers: [{ name: "bob", publicKey: bobKey, endpoint: BOB_ENDPOINT, allowedIps: ["10.77.0.3/32"] }],
+    const config = async (sway: HeadlessSway): Promise<ConfigInput> => {
+      const generation = await makeGeneration(join(sway.runtimeDir, "generations", "family"), {
+        generation: "family-vpn",
+        vm: {
+          stateDiskMiB: 0,
+          network: {
+            mode: "vpn",
+            vpn: {
+              kind: "wireguard",
+              placement: "host-namespace",
+              address: "10.77.0.2",
+              listenPort: 51820,
+              peers: [{ name: "bob", publicKey: bobKey, endpoint: BOB_ENDPOINT, allowedIps: ["10.77.0.3/32"] }],
+            },
           },
         },
-      },
-    });
-    const config: ConfigInput = { networks: { family: { label: "Family", workspaces: ["2:family"], colour: "#2e7dbf", source: { profile: generation } } } };
-    user = await startUserSession({ uid, gid }, { config, wmEnv: { WAYLAND_DISPLAY: sway.waylandDisplay, XDG_RUNTIME_DIR: sway.runtimeDir }, daemonsAsRoot: true });
-    a11y = await startAccessibilityBus({ uid, gid }, user.env);
-    manager = user.spawn("node", [join(REPO, "bin", "clanctl.js"), "manager"], { GDK_BACKEND: "wayland" });
-    screen = managerScreen(a11y, sway, pointer, () => manager);
+      });
+      return { networks: { family: { label: "Family", workspaces: ["2:family"], colour: "#2e7dbf", source: { profile: generation } } } };
+    };
+    stack = await startManagerStack({ config, session: () => ({ daemonsAsRoot: true }) });
+    ({ sway, user, a11y, screen } = stack);
   });
 
   afterAll(async () => {
-    await manager?.stop();
-    await a11y?.stop();
-    pointer?.close();
-    await user?.stop();
-    await sway?.stop();
+    await stack?.stop();
   });
 
   it("lists the peer as clan-vmd reports it: not connected, never a handshake, its addresses, endpoint and traffic", async () => {

@@ -1,18 +1,18 @@
 import { mkdirSync } from "node:fs";
-import { chown, mkdir, stat, symlink, writeFile } from "node:fs/promises";
+import { chown, mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/session/config/schema.js";
-import { below, findAll, findOne, startAccessibilityBus, texts, type AccessibilityBus } from "../helpers/accessibility.js";
+import { below, findAll, findOne, texts, type AccessibilityBus } from "../helpers/accessibility.js";
 import { REPO } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { countPixels, swayScreenshot } from "../helpers/screenshot.js";
-import { startHeadlessSway, type HeadlessSway } from "../helpers/sway.js";
+import type { HeadlessSway } from "../helpers/sway.js";
 import { makeGeneration } from "../helpers/test-guest.js";
-import { startUserSession, type UserDaemon, type UserSession } from "../helpers/user-session.js";
-import { connectVirtualPointer, type VirtualPointer } from "../helpers/virtual-pointer.js";
-import { APP, isButton, isListItem, managerScreen, managerWindows, type ManagerScreen, type SwayNode } from "./manager-screen.js";
+import type { SessionUser, UserDaemon, UserSession } from "../helpers/user-session.js";
+import { APP, isButton, isListItem, managerWindows, type ManagerScreen, type SwayNode } from "./manager-screen.js";
+import { startManagerStack, type ManagerStack } from "./manager-stack.js";
 
 // clan-manager for real: under headless sway as the desktop user, against that user's real clan-sessiond and
 // clan-vmd booting the test guest under QEMU. What the window shows is read through the accessibility tree
@@ -42,18 +42,23 @@ describe.skipIf(skip !== "")(`clan-manager under sway, read through AT-SPI, driv
   let a11y: AccessibilityBus;
   let manager: UserDaemon;
   let generations: string;
-  let pointer: VirtualPointer;
 
   let screen: ManagerScreen;
+  let stack: ManagerStack;
   const screenshot = (name: string) => swayScreenshot(sway.waylandDisplay, join(OUTPUT, name));
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
-    sway = await startHeadlessSway();
-    // Connected before the window opens and kept: the seat gains its pointer with it, and a client binds the
-    // pointer only when told so, after which the events of a pointer connected just before a click would be lost.
-    pointer = await connectVirtualPointer(sway.waylandDisplay);
-    const { uid, gid } = await stat(sway.runtimeDir);
+    // clan-sessiond without a window manager backend: the window, not workspace focus, drives the VMs here.
+    stack = await startManagerStack({
+      config: networks,
+      session: (sway) => ({ env: { NIX_STATE_DIR: join(sway.runtimeDir, "nix-state") } }),
+    });
+    ({ sway, user, a11y, manager, screen } = stack);
+  });
+
+  /** family with a Nix profile of two generations, and club whose label carries markup. */
+  const networks = async (sway: HeadlessSway, { uid, gid }: SessionUser): Promise<ConfigInput> => {
     generations = join(sway.runtimeDir, "generations");
     const profiles = join(sway.runtimeDir, "profiles");
     await mkdir(profiles);
@@ -69,7 +74,7 @@ describe.skipIf(skip !== "")(`clan-manager under sway, read through AT-SPI, driv
       JSON.stringify({ [join(generations, "family-1")]: { revision: REVISION_1, lastModified: 1, builtAt: 1 } }),
     );
     for (const name of ["", "family", "family-1-link", "family-2-link", "family.revisions.json"]) await chown(join(profiles, name), uid, gid).catch(() => undefined);
-    const config: ConfigInput = {
+    return {
       networks: {
         family: { label: "Family", workspaces: ["2:family"], colour: FAMILY, source: { profile: join(profiles, "family") } },
         club: {
@@ -80,24 +85,10 @@ describe.skipIf(skip !== "")(`clan-manager under sway, read through AT-SPI, driv
         },
       },
     };
-    // clan-sessiond without a window manager backend: the window, not workspace focus, drives the VMs here.
-    user = await startUserSession({ uid, gid }, {
-      config,
-      wmEnv: { WAYLAND_DISPLAY: sway.waylandDisplay, XDG_RUNTIME_DIR: sway.runtimeDir },
-      env: { NIX_STATE_DIR: join(sway.runtimeDir, "nix-state") },
-    });
-    a11y = await startAccessibilityBus({ uid, gid }, user.env);
-    // Opened as the user opens it from a terminal: `clanctl manager`, which runs clan-manager in the foreground.
-    manager = user.spawn("node", [join(REPO, "bin", "clanctl.js"), "manager"], { GDK_BACKEND: "wayland" });
-    screen = managerScreen(a11y, sway, pointer, () => manager);
-  });
+  };
 
   afterAll(async () => {
-    await manager?.stop();
-    await a11y?.stop();
-    pointer?.close();
-    await user?.stop();
-    await sway?.stop();
+    await stack?.stop();
   });
 
   it("lists every network with its colour and VM state, a label with markup as plain text", async () => {

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, waitUntil } from "../helpers/daemons.js";
-import { collectOutput, skipReason, stopProcess } from "../helpers/processes.js";
+import { skipReason, stopProcess } from "../helpers/processes.js";
 import { countPixels, x11Screenshot } from "../helpers/screenshot.js";
-import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
 import { installedVersion, versionSkipReason } from "../helpers/versions.js";
+import { nodeGtkSkipReason, runViewer, startDisplayVm, type DisplayVm } from "./display-vm.js";
 
 // clan-viewer on the shared-memory path against the real QEMU 10 of the Debian 13 lane: QEMU reads the viewer's
 // listener's Interfaces property, hands it the framebuffer's memory file (ScanoutMap) and then only names damage
@@ -17,11 +17,7 @@ import { installedVersion, versionSkipReason } from "../helpers/versions.js";
 
 const QEMU = "qemu-system-x86_64";
 const SHARED_MAP_SINCE: [number, number, number] = [9, 2, 0];
-const nodeGtkReason = await import("node-gtk").then(
-  () => "",
-  () => " (node-gtk did not build)",
-);
-const skip = versionSkipReason(QEMU, installedVersion(QEMU), SHARED_MAP_SINCE) || skipReason("dbus-daemon", "Xvfb", "import", "convert", "compare") || nodeGtkReason;
+const skip = versionSkipReason(QEMU, installedVersion(QEMU), SHARED_MAP_SINCE) || skipReason("dbus-daemon", "Xvfb", "import", "convert", "compare") || nodeGtkSkipReason;
 const OUTPUT = join(REPO, ".cache", "test-output", "viewer");
 const COLOUR = "#3366cc";
 /** VGA's light grey in which SeaBIOS writes. */
@@ -43,38 +39,20 @@ interface Counters {
 describe.skipIf(skip !== "")(`clan-viewer draws a QEMU 10 VM's display from shared memory${skip}`, () => {
   const display = `:${300 + (process.pid % 400)}`;
   const qmpSocket = `/tmp/clan-viewer-shared-${process.pid}.qmp`;
-  let bus: SessionBus;
-  let xvfb: ResultPromise;
-  let qemu: ResultPromise;
-  let qemuLog: () => string;
+  let vm: DisplayVm;
   let viewer: ResultPromise;
   let viewerLog: () => string;
+  const qemuLog = () => vm.qemuLog();
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
-    xvfb = execa("Xvfb", [display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"], { reject: false });
-    bus = await startSessionBus();
-    qemu = execa(QEMU, ["-machine", "pc", "-accel", "tcg", "-m", "64", "-display", "dbus", "-vga", "std", "-nic", "none", "-serial", "none", "-monitor", "none", "-qmp", `unix:${qmpSocket},server=on,wait=off`], {
-      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: bus.address },
-      reject: false,
-    });
-    qemuLog = collectOutput(qemu);
-    await waitUntil(async () => {
-      const names = await execa("busctl", ["--address", bus.address, "list", "--no-legend"], { reject: false });
-      return names.stdout.includes("org.qemu") ? true : undefined;
-    }, `QEMU to own org.qemu on the bus:\n${qemuLog()}`, 30_000);
-    viewer = execa("node", [join(REPO, "bin/clan-viewer.js"), "--address", bus.address, "--label", "family", "--colour", COLOUR], {
-      env: { ...process.env, DISPLAY: display, GDK_BACKEND: "x11", GSK_RENDERER: "cairo", CLAN_VIEWER_STATS: "1", WAYLAND_DISPLAY: "" },
-      reject: false,
-    });
-    viewerLog = collectOutput(viewer);
+    vm = await startDisplayVm({ display, qemuBinary: QEMU, extraQemuArgs: ["-qmp", `unix:${qmpSocket},server=on,wait=off`], busTimeoutMs: 30_000 });
+    ({ process: viewer, log: viewerLog } = runViewer(vm, { colour: COLOUR, stats: true }));
   }, 90_000);
 
   afterAll(async () => {
     if (viewer) await stopProcess(viewer);
-    if (qemu) await stopProcess(qemu);
-    if (xvfb) await stopProcess(xvfb);
-    await bus?.stop();
+    await vm?.stop();
   });
 
   it("shows the guest's screen from QEMU's memory file with no framebuffer byte inside a message", async () => {

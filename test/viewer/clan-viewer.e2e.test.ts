@@ -1,13 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { execa, type ResultPromise } from "execa";
+import type { ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, waitUntil } from "../helpers/daemons.js";
-import { collectOutput, skipReason, stopProcess } from "../helpers/processes.js";
+import { skipReason, stopProcess } from "../helpers/processes.js";
 import { countPixels, x11Screenshot } from "../helpers/screenshot.js";
-import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
 import { contextSwitches } from "../helpers/wake-ups.js";
+import { nodeGtkSkipReason, runViewer, startDisplayVm, type DisplayVm } from "./display-vm.js";
 
 // clan-viewer on the copy path against the real QEMU 7.2: a bare PC whose firmware writes its boot messages on the
 // VGA screen, QEMU's D-Bus display on a private bus, the viewer under Xvfb. The screenshot (kept under
@@ -15,11 +15,7 @@ import { contextSwitches } from "../helpers/wake-ups.js";
 // guest's pixels on the frame.
 
 const QEMU = "qemu-system-x86_64";
-const nodeGtkReason = await import("node-gtk").then(
-  () => "",
-  () => " (node-gtk did not build)",
-);
-const skip = skipReason(QEMU, "dbus-daemon", "Xvfb", "import", "convert") || nodeGtkReason;
+const skip = skipReason(QEMU, "dbus-daemon", "Xvfb", "import", "convert") || nodeGtkSkipReason;
 const OUTPUT = join(REPO, "test-output", "viewer");
 const COLOUR = "#3366cc";
 /** VGA's light grey (palette 7, 0x2a on a 6-bit DAC) in which SeaBIOS writes. */
@@ -35,37 +31,19 @@ const IDLE_TOLERANCE = 6;
 
 describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its frame${skip}`, () => {
   const display = `:${200 + (process.pid % 500)}`;
-  let bus: SessionBus;
-  let xvfb: ResultPromise;
-  let qemu: ResultPromise;
+  let vm: DisplayVm;
   let viewer: ResultPromise;
   let viewerLog: () => string;
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
-    xvfb = execa("Xvfb", [display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"], { reject: false });
-    bus = await startSessionBus();
-    qemu = execa(QEMU, ["-machine", "pc", "-accel", "tcg", "-m", "64", "-display", "dbus", "-vga", "std", "-nic", "none", "-serial", "none", "-monitor", "none"], {
-      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: bus.address },
-      reject: false,
-    });
-    const qemuLog = collectOutput(qemu);
-    await waitUntil(async () => {
-      const names = await execa("busctl", ["--address", bus.address, "list", "--no-legend"], { reject: false });
-      return names.stdout.includes("org.qemu") ? true : undefined;
-    }, `QEMU to own org.qemu on the bus:\n${qemuLog()}`, 20_000);
-    viewer = execa("node", [join(REPO, "bin/clan-viewer.js"), "--address", bus.address, "--label", "family", "--colour", COLOUR], {
-      env: { ...process.env, DISPLAY: display, GDK_BACKEND: "x11", GSK_RENDERER: "cairo", CLAN_VIEWER_STATS: "1", WAYLAND_DISPLAY: "" },
-      reject: false,
-    });
-    viewerLog = collectOutput(viewer);
+    vm = await startDisplayVm({ display });
+    ({ process: viewer, log: viewerLog } = runViewer(vm, { colour: COLOUR, stats: true }));
   }, 60_000);
 
   afterAll(async () => {
     if (viewer) await stopProcess(viewer);
-    if (qemu) await stopProcess(qemu);
-    if (xvfb) await stopProcess(xvfb);
-    await bus?.stop();
+    await vm?.stop();
   });
 
   it("draws the guest's text inside the network's colour and label, and the guest's pixels never on the frame", async () => {
@@ -106,11 +84,7 @@ describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its f
   it("draws without the stats timer while GTK has a session bus, and ends cleanly (exit 0) on SIGTERM", async () => {
     // As clan-sessiond runs it: no CLAN_VIEWER_STATS (whose timer once hid a stalled loop), a session bus present.
     await stopProcess(viewer);
-    const plain = execa("node", [join(REPO, "bin/clan-viewer.js"), "--address", bus.address, "--label", "family", "--colour", COLOUR], {
-      env: { ...process.env, DISPLAY: display, GDK_BACKEND: "x11", GSK_RENDERER: "cairo", WAYLAND_DISPLAY: "", CLAN_VIEWER_STATS: "", DBUS_SESSION_BUS_ADDRESS: bus.address },
-      reject: false,
-    });
-    const plainLog = collectOutput(plain);
+    const { process: plain, log: plainLog } = runViewer(vm, { colour: COLOUR, stats: false, sessionBus: true });
     const shot = join(OUTPUT, "copy-path-no-stats.png");
     try {
       await waitUntil(async () => {
@@ -128,11 +102,7 @@ describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its f
     }
   }, 90_000);
   it("makes no wake-ups of its own while QEMU sends nothing, and draws and ends cleanly after that sleep", async () => {
-    const idle = execa("node", [join(REPO, "bin/clan-viewer.js"), "--address", bus.address, "--label", "family", "--colour", COLOUR], {
-      env: { ...process.env, DISPLAY: display, GDK_BACKEND: "x11", GSK_RENDERER: "cairo", WAYLAND_DISPLAY: "", CLAN_VIEWER_STATS: "", DBUS_SESSION_BUS_ADDRESS: bus.address },
-      reject: false,
-    });
-    const idleLog = collectOutput(idle);
+    const { process: idle, log: idleLog } = runViewer(vm, { colour: COLOUR, stats: false, sessionBus: true });
     const shot = join(OUTPUT, "idle.png");
     const guestText = async () => {
       if (idle.exitCode !== null) throw new Error(`clan-viewer exited: ${idleLog()}`);
@@ -143,7 +113,7 @@ describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its f
       await waitUntil(async () => ((await guestText()) > 2000 ? true : undefined), `the guest's text in the viewer:\n${idleLog()}`, 60_000);
       // QEMU redraws the blinking text cursor even in a paused VM; a stopped QEMU sends nothing, so whatever wakes
       // the viewer now is its own doing. The first quiet stretch passes: GTK and GDBus may take a moment to settle.
-      qemu.kill("SIGSTOP");
+      vm.qemu.kill("SIGSTOP");
       const samples: number[] = [];
       const deadline = Date.now() + 30_000;
       let before = await contextSwitches(idle.pid!);
@@ -157,14 +127,14 @@ describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its f
       }
       const stillText = await guestText();
       // After the sleep, QEMU's cursor blinks again: the viewer must wake for its updates and draw them.
-      qemu.kill("SIGCONT");
+      vm.qemu.kill("SIGCONT");
       await waitUntil(async () => ((await guestText()) !== stillText ? true : undefined), `the blinking cursor redrawn after the viewer slept:\n${idleLog()}`, 30_000);
       idle.kill("SIGTERM");
       const result = await Promise.race([idle, sleep(10_000).then(() => undefined)]);
       expect(result, `clan-viewer still runs 10 s after SIGTERM:\n${idleLog()}`).toBeDefined();
       expect({ exitCode: result!.exitCode, signal: result!.signal ?? null }).toEqual({ exitCode: 0, signal: null });
     } finally {
-      qemu.kill("SIGCONT");
+      vm.qemu.kill("SIGCONT");
       await stopProcess(idle);
     }
   }, 120_000);

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, waitUntil } from "../helpers/daemons.js";
 import { collectOutput, skipReason, stopProcess } from "../helpers/processes.js";
 import { countPixels, x11Screenshot } from "../helpers/screenshot.js";
-import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
 import { VncClipboardPeer } from "../helpers/vnc-clipboard-peer.js";
+import { nodeGtkSkipReason, runViewer, startDisplayVm, type DisplayVm } from "./display-vm.js";
 
 // The clipboard crosses between host and guest only on Ctrl+Shift+C / Ctrl+Shift+V, against the real QEMU 7.2
 // (org.qemu.Display1.Clipboard) and a real X clipboard (Xvfb, xsel). The tiny guest has no clipboard agent, so the
@@ -18,11 +18,7 @@ import { VncClipboardPeer } from "../helpers/vnc-clipboard-peer.js";
 // guest are read from the VM's bus with dbus-monitor.
 
 const QEMU = "qemu-system-x86_64";
-const nodeGtkReason = await import("node-gtk").then(
-  () => "",
-  () => " (node-gtk did not build)",
-);
-const skip = skipReason(QEMU, "dbus-daemon", "dbus-monitor", "Xvfb", "xdotool", "xsel", "xmessage", "import", "convert") || nodeGtkReason;
+const skip = skipReason(QEMU, "dbus-daemon", "dbus-monitor", "Xvfb", "xdotool", "xsel", "xmessage", "import", "convert") || nodeGtkSkipReason;
 const OUTPUT = join(REPO, "test-output", "viewer");
 const GUEST_TEXT = "#a8a8a8";
 /** QEMU's qnum for the C and V keys, and for left Ctrl. */
@@ -35,9 +31,7 @@ describe.skipIf(skip !== "")(`clan-viewer's clipboard crosses only on Ctrl+Shift
   const display = `:${200 + ((process.pid + 250) % 500)}`;
   const x = { ...process.env, DISPLAY: display };
   let dir: string;
-  let bus: SessionBus;
-  let xvfb: ResultPromise;
-  let qemu: ResultPromise;
+  let vm: DisplayVm;
   let monitor: ResultPromise;
   let monitorLog: () => string;
   let viewer: ResultPromise;
@@ -76,25 +70,14 @@ describe.skipIf(skip !== "")(`clan-viewer's clipboard crosses only on Ctrl+Shift
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
     dir = await mkdtemp(join(tmpdir(), "clan-viewer-clipboard-"));
-    xvfb = execa("Xvfb", [display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"], { reject: false });
-    bus = await startSessionBus();
     const vncSocket = join(dir, "vnc");
-    qemu = execa(QEMU, ["-machine", "pc", "-accel", "tcg", "-m", "64", "-display", "dbus", "-vnc", `unix:${vncSocket}`, "-vga", "std", "-nic", "none", "-serial", "none", "-monitor", "none"], {
-      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: bus.address },
-      reject: false,
-    });
-    const qemuLog = collectOutput(qemu);
-    await waitUntil(async () => ((await execa("busctl", ["--address", bus.address, "list", "--no-legend"], { reject: false })).stdout.includes("org.qemu") ? true : undefined), `QEMU on the bus:\n${qemuLog()}`, 20_000);
+    vm = await startDisplayVm({ display, extraQemuArgs: ["-vnc", `unix:${vncSocket}`] });
     guest = await VncClipboardPeer.connect(vncSocket);
-    monitor = execa("dbus-monitor", ["--address", bus.address, "interface='org.qemu.Display1.Keyboard'"], { reject: false });
+    monitor = execa("dbus-monitor", ["--address", vm.bus.address, "interface='org.qemu.Display1.Keyboard'"], { reject: false });
     monitorLog = collectOutput(monitor, 4 * 1024 * 1024);
     await waitUntil(() => (monitorLog().includes("NameLost") || monitorLog().includes("NameAcquired") ? true : undefined), `dbus-monitor to start:\n${monitorLog()}`, 10_000);
     other = execa("xmessage", ["-geometry", "+850+10", "another window"], { env: x, reject: false });
-    viewer = execa("node", [join(REPO, "bin/clan-viewer.js"), "--address", bus.address, "--label", "family", "--colour", "#3366cc"], {
-      env: { ...x, GDK_BACKEND: "x11", GSK_RENDERER: "cairo", WAYLAND_DISPLAY: "", CLAN_VIEWER_STATS: "" },
-      reject: false,
-    });
-    viewerLog = collectOutput(viewer);
+    ({ process: viewer, log: viewerLog } = runViewer(vm, { colour: "#3366cc", stats: false }));
     const shot = join(OUTPUT, "clipboard.png");
     await waitUntil(async () => {
       if (viewer.exitCode !== null) throw new Error(`clan-viewer exited: ${viewerLog()}`);
@@ -106,8 +89,8 @@ describe.skipIf(skip !== "")(`clan-viewer's clipboard crosses only on Ctrl+Shift
 
   afterAll(async () => {
     guest?.close();
-    for (const child of [viewer, other, hostClipboard, monitor, qemu, xvfb]) if (child) await stopProcess(child);
-    await bus?.stop();
+    for (const child of [viewer, other, hostClipboard, monitor]) if (child) await stopProcess(child);
+    await vm?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
