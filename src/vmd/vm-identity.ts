@@ -27,11 +27,14 @@ export function vmIdentity(runtimeDir: string, effectiveUid = process.geteuid?.(
 
 /** `binary args` run as `identity`, with no supplementary groups, no capabilities and no way to regain either. */
 export function asIdentity(identity: VmIdentity | undefined, binary: string, args: string[]): [string, string[]] {
-  if (!identity) return [binary, args];
-  return [
-    "setpriv",
-    [`--reuid=${identity.uid}`, `--regid=${identity.gid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", binary, ...args],
-  ];
+  const [first, ...rest] = [...identityPrefix(identity), binary, ...args];
+  return [first!, rest];
+}
+
+/** The command prefix of asIdentity: empty without an identity. */
+export function identityPrefix(identity: VmIdentity | undefined): string[] {
+  if (!identity) return [];
+  return ["setpriv", `--reuid=${identity.uid}`, `--regid=${identity.gid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"];
 }
 
 /** Hands a file or directory clan-vmd made to the identity; nothing to do when the helpers run as clan-vmd's user. */

@@ -62,7 +62,7 @@ export function watchDirectory(directory: string, handlers: DirectoryWatchHandle
         arm(true);
         return;
       }
-      if (name !== null) handlers.entryChanged(name);
+      handlers.entryChanged(name);
     });
 
   const watchAncestor = (ancestor: string): FSWatcher => {

@@ -2,9 +2,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { ClanError, errorMessage } from "../../shared/errors.js";
 import { isAlive, readTail, signal, spawnDetached } from "../qemu-process.js";
-import type { VmIdentity } from "../vm-identity.js";
+import { identityPrefix, type VmIdentity } from "../vm-identity.js";
 import { hostCommand } from "./host-command.js";
-import { pastaArguments, waitForDefaultRoute, waitForOwnNamespace } from "./namespace-access.js";
+import { pastaArguments, waitForDefaultRoute, waitForOwnNamespace, WITHOUT_CAPABILITIES } from "./namespace-access.js";
 
 // Where the QEMU of a VPN run by the guest itself (placement "guest") lives: a user and network namespace of its
 // own whose only way out is pasta, the rootless layout's outer namespace (namespace-access.ts). QEMU's user
@@ -29,7 +29,7 @@ export interface GuestNamespaceStart {
 
 /** Makes the namespace and starts pasta; on failure leaves nothing behind. */
 export async function createGuestNamespace({ identity, outputFile, tcpForwards }: GuestNamespaceStart): Promise<GuestNamespace> {
-  const asOwner = ownerPrefix(identity);
+  const asOwner = identityPrefix(identity);
   const started: number[] = [];
   try {
     // The holder brings the loopback up before it sleeps: pasta delivers the forwards there.
@@ -57,7 +57,7 @@ export async function createGuestNamespace({ identity, outputFile, tcpForwards }
  * QEMU over cannot reconfigure the namespace (its routes, its loopback).
  */
 export function qemuIntoGuestNamespace(identity: VmIdentity | undefined, namespace: GuestNamespace): string[] {
-  return [...enterPrefix(identity, namespace.holderPid), "setpriv", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"];
+  return [...enterPrefix(identity, namespace.holderPid), ...WITHOUT_CAPABILITIES];
 }
 
 /** Ends pasta and the holder; the namespaces go with their last process. */
@@ -65,14 +65,8 @@ export function destroyGuestNamespace(namespace: GuestNamespace): void {
   for (const pid of [namespace.pastaPid, namespace.holderPid]) if (isAlive(pid)) signal(pid, "SIGKILL");
 }
 
-/** A root clan-vmd acts as the network's uid, with nothing of root's left; a user's clan-vmd as itself. */
-function ownerPrefix(identity: VmIdentity | undefined): string[] {
-  if (!identity) return [];
-  return ["setpriv", `--reuid=${identity.uid}`, `--regid=${identity.gid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"];
-}
-
 function enterPrefix(identity: VmIdentity | undefined, holderPid: number): string[] {
-  return [...ownerPrefix(identity), "nsenter", "--preserve-credentials", "-t", String(holderPid), "--user", "--net", "--"];
+  return [...identityPrefix(identity), "nsenter", "--preserve-credentials", "-t", String(holderPid), "--user", "--net", "--"];
 }
 
 const LOOPBACK_TIMEOUT_MS = 10_000;

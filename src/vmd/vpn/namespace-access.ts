@@ -48,8 +48,11 @@ export function intoEndpointSide(access: NamespaceAccess): string[] {
  * reconfigure the namespace (its firewall, its routes).
  */
 export function qemuIntoNetwork(access: NamespaceAccess): string[] {
-  return access.kind === "privileged" ? intoNetwork(access) : [...intoNetwork(access), "setpriv", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"];
+  return access.kind === "privileged" ? intoNetwork(access) : [...intoNetwork(access), ...WITHOUT_CAPABILITIES];
 }
+
+/** Runs what follows with no capability and no way to regain one (inside a user namespace where it is root). */
+export const WITHOUT_CAPABILITIES = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"];
 
 /** What `ip link set IF netns …` takes to move an interface from the endpoint's side into the network's namespace. */
 export function networkNamespaceTarget(access: NamespaceAccess): string {
