@@ -6,7 +6,8 @@ import { GUEST_AGENT_PORT_NAME, CONTROL_PORT_NAME } from "../src/vmd/control-por
 import { loadGeneration, type Generation } from "../src/vmd/generation.js";
 import { spawnUntilReady } from "../test/helpers/bare-qemu.js";
 import { testGuestPaths } from "../test/helpers/test-guest.js";
-import { type Benchmark, withGoal } from "./benchmark.js";
+import { type Benchmark, type Measurement, withGoal } from "./benchmark.js";
+import { parseStartTimings } from "../src/vmd/start-timings.js";
 import { buildClosureGeneration } from "./closure-generation.js";
 import { median, percentile } from "./stats.js";
 import { QEMU, withVmd, type VmdFixture } from "./vmd-fixture.js";
@@ -17,21 +18,30 @@ import { QEMU, withVmd, type VmdFixture } from "./vmd-fixture.js";
 //   the virtio ports the guest speaks on; no seccomp sandbox, no setpriv, no per-network uid, no restrict=on, no
 //   store share, no virtiofsd. Timed from spawn to the guest's ready line on the control port.
 // - clan-vmd: a D-Bus Start of a generation built by the real Nix whose closure has CLOSURE_PATHS + 1 store paths
-//   and whose vm.json asks for the store share, so clan-vmd computes the closure, lays out the VM's store view
-//   and starts virtiofsd serving it; QEMU runs as the network's own uid, sandboxed, with restrict=on. Timed from
-//   the call until it returns running, which clan-vmd does only after the same ready line.
+//   and whose vm.json asks for the store share; the generation was started before, so its store view is prepared
+//   (prepared-store-views.ts) and virtiofsd joins it. QEMU runs as the network's own uid, sandboxed, with
+//   restrict=on. Timed from the call until it returns running, which clan-vmd does only after the same ready line.
+// - clan-vmd, a generation's first start: the same, but every round starts a generation never started before (a
+//   rebuild: its own store path over the same CLOSURE_PATHS dependencies), so clan-vmd computes its closure,
+//   lays out its view and binds every path before virtiofsd starts.
 // - clan-vmd without the store: the same Start of a generation without the store share, for where the time goes.
-// Rounds rotate which side goes first, so drift in the machine's load hits every side alike.
+// Rounds rotate which side goes first, so drift in the machine's load hits every side alike. clan-vmd runs with
+// CLAN_DEBUG, so it logs each start's steps (start-timings.ts); their medians are reported too.
 
 const CLOSURE_PATHS = Number(process.env.CLAN_BENCH_CLOSURE_PATHS ?? 1500);
+/** Makes this run's rebuilds new to the store, so that each first start really is one. */
+const run = `${Date.now().toString(36)}-${process.pid}`;
 const KERNEL_PARAMS = "console=ttyS0 panic=-1 quiet clan.generation=bench-cold";
 const VM_JSON = { memoryMiB: 256, cores: 1, stateDiskMiB: 1024, shares: [{ tag: "nix-store", source: "/nix/store", readOnly: true }] };
 const READY_TIMEOUT_MS = 60_000;
 const STORE_NETWORK = "bench-store";
 const PLAIN_NETWORK = "bench-plain";
 
-type Side = "bare" | "vmdStore" | "vmdPlain";
-const SIDES: Side[] = ["bare", "vmdStore", "vmdPlain"];
+const FIRST_NETWORK = "bench-first";
+
+type Side = "bare" | "vmdStore" | "vmdStoreFirst" | "vmdPlain";
+const SIDES: Side[] = ["bare", "vmdStore", "vmdStoreFirst", "vmdPlain"];
+const VMD_NETWORKS: Record<Exclude<Side, "bare">, string> = { vmdStore: STORE_NETWORK, vmdStoreFirst: FIRST_NETWORK, vmdPlain: PLAIN_NETWORK };
 
 /** What a user would run to boot the guest by hand: its devices, and nothing clan-vmd adds for confinement. */
 function plainQemuArguments(generation: Generation, dir: string, accelerator: string): string[] {
@@ -54,25 +64,49 @@ function plainQemuArguments(generation: Generation, dir: string, accelerator: st
 interface Setup {
   fixture: VmdFixture;
   storeGeneration: string;
+  /** Generations never started yet, one taken per first start. */
+  newGenerations: string[];
   plainGeneration: string;
   bareArgs: string[];
   bareDir: string;
 }
 
-async function coldStart(side: Side, setup: Setup): Promise<number> {
+interface Sample {
+  ms: number;
+  /** clan-vmd's own account of the start's steps (none for bare QEMU). */
+  steps: Map<string, number>;
+}
+
+async function coldStart(side: Side, setup: Setup): Promise<Sample> {
   if (side === "bare") {
     // QEMU is execa's child: should the runner be interrupted mid-boot, execa kills it as the runner exits.
     const vm = await spawnUntilReady(QEMU, setup.bareArgs, join(setup.bareDir, "control.sock"), READY_TIMEOUT_MS);
     await vm.stop();
-    return vm.readyAfterMs;
+    return { ms: vm.readyAfterMs, steps: new Map() };
   }
-  const [network, generation] = side === "vmdStore" ? [STORE_NETWORK, setup.storeGeneration] : [PLAIN_NETWORK, setup.plainGeneration];
+  const network = VMD_NETWORKS[side];
+  const generation = side === "vmdStore" ? setup.storeGeneration : side === "vmdPlain" ? setup.plainGeneration : setup.newGenerations.shift();
+  if (generation === undefined) throw new Error("no generation left for a first start");
   const startedAt = performance.now();
   const status = await setup.fixture.api.start(network, generation);
   const elapsed = performance.now() - startedAt;
   if (status.state !== "running") throw new Error(`clan-vmd returned ${status.state}, not running: ${status.error}`);
   await setup.fixture.api.stop(network);
-  return elapsed;
+  const logged = setup.fixture.vmdOutput().split("\n").filter((line) => line.includes(`${network}: start timings:`)).at(-1);
+  const steps = logged === undefined ? undefined : parseStartTimings(logged);
+  if (!steps) throw new Error(`clan-vmd logged no start timings for ${network}`);
+  return { ms: elapsed, steps };
+}
+
+/** Each step clan-vmd logged, over the samples of one side, keyed `<label> step <name>`. */
+function stepSamples(label: string, samples: Sample[]): Record<string, number[]> {
+  const names = new Set(samples.flatMap((sample) => [...sample.steps.keys()]));
+  return Object.fromEntries([...names].map((name) => [`${label} step ${name}`, samples.map((sample) => sample.steps.get(name) ?? 0)]));
+}
+
+/** A table row per step: its median. */
+function stepRows(steps: Record<string, number[]>): Measurement[] {
+  return Object.entries(steps).map(([metric, values]) => ({ metric: `${metric} median`, value: median(values), unit: "ms" }));
 }
 
 export const vmdColdStartBenchmark: Benchmark = {
@@ -93,24 +127,39 @@ export const vmdColdStartBenchmark: Benchmark = {
       const bareDir = join(fixture.root, "bare");
       await mkdir(bareDir);
       await execa("qemu-img", ["create", "-q", "-f", "qcow2", join(bareDir, "state.qcow2"), `${VM_JSON.stateDiskMiB}M`]);
+      // A rebuild per first start: each its own store path over the same dependencies, so only its view is new.
+      const newGenerations: string[] = [];
+      for (let round = 0; round <= rounds; round++) {
+        newGenerations.push(await buildClosureGeneration(join(fixture.root, "closure"), "clan-bench-cold-start", CLOSURE_PATHS, {
+          kernel, initrd, kernelParams: `${KERNEL_PARAMS} clan.rebuild=${run}-${round}`, vmJson: VM_JSON,
+        }));
+      }
       const generation = await loadGeneration(storeGeneration);
-      const setup: Setup = { fixture, storeGeneration, plainGeneration, bareDir, bareArgs: plainQemuArguments(generation, bareDir, fixture.accelerator.accelerator) };
+      const setup: Setup = { fixture, storeGeneration, newGenerations, plainGeneration, bareDir, bareArgs: plainQemuArguments(generation, bareDir, fixture.accelerator.accelerator) };
 
-      // One unmeasured round: page cache, Nix's database, and clan-vmd creating each network's state disk.
+      // One unmeasured round: page cache, Nix's database, clan-vmd creating each network's state disk, and the
+      // store generation's first start, which prepares the view its measured starts reuse.
       for (const side of SIDES) await coldStart(side, setup);
-      const samples: Record<Side, number[]> = { bare: [], vmdStore: [], vmdPlain: [] };
+      const samples: Record<Side, Sample[]> = { bare: [], vmdStore: [], vmdStoreFirst: [], vmdPlain: [] };
       const loadBefore = loadavg()[0]!;
       for (let round = 0; round < rounds; round++) {
         const order = [...SIDES.slice(round % SIDES.length), ...SIDES.slice(0, round % SIDES.length)];
         for (const side of order) samples[side].push(await coldStart(side, setup));
         process.stderr.write(
-          `  round ${round + 1}/${rounds}: bare ${samples.bare.at(-1)!.toFixed(0)} ms, clan-vmd ${samples.vmdStore.at(-1)!.toFixed(0)} ms, ` +
-            `clan-vmd without store ${samples.vmdPlain.at(-1)!.toFixed(0)} ms (load ${loadavg()[0]!.toFixed(1)})\n`,
+          `  round ${round + 1}/${rounds}: bare ${samples.bare.at(-1)!.ms.toFixed(0)} ms, clan-vmd ${samples.vmdStore.at(-1)!.ms.toFixed(0)} ms, ` +
+            `first start ${samples.vmdStoreFirst.at(-1)!.ms.toFixed(0)} ms, without store ${samples.vmdPlain.at(-1)!.ms.toFixed(0)} ms ` +
+            `(load ${loadavg()[0]!.toFixed(1)})\n`,
         );
       }
       const loadAfter = loadavg()[0]!;
       await rm(bareDir, { recursive: true, force: true });
-      const ratio = (median(samples.vmdStore) / median(samples.bare)) * 100;
+      const ms = (side: Side) => samples[side].map((sample) => sample.ms);
+      const steps = {
+        reused: stepSamples("clan-vmd", samples.vmdStore),
+        first: stepSamples("first start", samples.vmdStoreFirst),
+        plain: stepSamples("without store", samples.vmdPlain),
+      };
+      const ratio = (median(ms("vmdStore")) / median(ms("bare"))) * 100;
       return {
         parameters: {
           rounds,
@@ -121,15 +170,22 @@ export const vmdColdStartBenchmark: Benchmark = {
           loadAverageAfter: loadAfter,
         },
         measurements: [
-          { metric: "bare QEMU median", value: median(samples.bare), unit: "ms" },
-          { metric: "bare QEMU p90", value: percentile(samples.bare, 0.9), unit: "ms" },
-          { metric: "clan-vmd median", value: median(samples.vmdStore), unit: "ms" },
-          { metric: "clan-vmd p90", value: percentile(samples.vmdStore, 0.9), unit: "ms" },
-          { metric: "clan-vmd without store median", value: median(samples.vmdPlain), unit: "ms" },
+          { metric: "bare QEMU median", value: median(ms("bare")), unit: "ms" },
+          { metric: "bare QEMU p90", value: percentile(ms("bare"), 0.9), unit: "ms" },
+          { metric: "clan-vmd median", value: median(ms("vmdStore")), unit: "ms" },
+          { metric: "clan-vmd p90", value: percentile(ms("vmdStore"), 0.9), unit: "ms" },
+          { metric: "clan-vmd, generation's first start median", value: median(ms("vmdStoreFirst")), unit: "ms" },
+          { metric: "clan-vmd without store median", value: median(ms("vmdPlain")), unit: "ms" },
           withGoal({ metric: "clan-vmd ÷ bare QEMU (medians)", value: ratio, unit: "%" }, 110),
+          { metric: "first start ÷ bare QEMU (medians)", value: (median(ms("vmdStoreFirst")) / median(ms("bare"))) * 100, unit: "%" },
+          ...stepRows(steps.reused),
+          ...stepRows(steps.first),
         ],
-        samples: { bareMs: samples.bare, vmdMs: samples.vmdStore, vmdWithoutStoreMs: samples.vmdPlain },
+        samples: {
+          bareMs: ms("bare"), vmdMs: ms("vmdStore"), vmdFirstStartMs: ms("vmdStoreFirst"), vmdWithoutStoreMs: ms("vmdPlain"),
+          ...steps.reused, ...steps.first, ...steps.plain,
+        },
       };
-    });
+    }, { CLAN_DEBUG: "1" });
   },
 };

@@ -30,7 +30,8 @@ export function benchAccelerator(): Promise<ProbeResult> {
   return chooseAccelerator({ qemuBinary: QEMU, kernel: testGuestPaths().kernel, cacheFile: join(REPO, ".cache", "bench", "accelerator.json") });
 }
 
-export async function withVmd<T>(body: (fixture: VmdFixture) => Promise<T>): Promise<T> {
+/** `env`: more of clan-vmd's environment (CLAN_DEBUG for each start's timings). */
+export async function withVmd<T>(body: (fixture: VmdFixture) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
   if (!existsSync(join(REPO, "dist", "vmd", "main.js"))) throw new Error("clan-vmd is not built: run npm run build first");
   const accelerator = await benchAccelerator();
   const root = await mkdtemp(join(tmpdir(), "clan-bench-"));
@@ -42,7 +43,7 @@ export async function withVmd<T>(body: (fixture: VmdFixture) => Promise<T>): Pro
     "clan-vmd",
     ["--runtime-dir", join(root, "vmd", "run"), "--state-dir", join(root, "vmd", "state"), "--accel", accelerator.accelerator,
       "--powerdown-timeout", "0", "--stop-vms-on-exit"],
-    { DBUS_SESSION_BUS_ADDRESS: bus.address },
+    { ...env, DBUS_SESSION_BUS_ADDRESS: bus.address },
   );
   const stopVmd = registerCleanup(() => vmd.stop("SIGTERM"));
   let client: MessageBus | undefined;

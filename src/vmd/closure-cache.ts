@@ -47,7 +47,7 @@ export class ClosureCache {
 }
 
 /** Device, inode and change time of each root, to the nanosecond; undefined when one cannot be read. */
-async function rootsIdentity(roots: string[]): Promise<string | undefined> {
+export async function rootsIdentity(roots: string[]): Promise<string | undefined> {
   const identities = await Promise.all(
     roots.map(async (root) => {
       const info = await lstat(root, { bigint: true }).catch(() => undefined);

@@ -13,6 +13,7 @@ import { DEFAULT_GENERATION_MEMORY_PERCENT } from "./host-access.js";
 import type { Accelerator } from "./qemu-command.js";
 import { DEFAULT_STOP_TIMEOUTS } from "./stop-escalation.js";
 import { VmManager } from "./vm-manager.js";
+import { PreparedStoreViews } from "./prepared-store-views.js";
 import { ClosureCache } from "./closure-cache.js";
 import { claimPrivateDirectory } from "./runtime-directory.js";
 import { defaultDirectories, sharedRuntimeFallback } from "./vm-paths.js";
@@ -63,14 +64,16 @@ export async function main(argv: string[]): Promise<void> {
   const qemuBinary = process.env.CLAN_VMD_QEMU ?? "qemu-system-x86_64";
   const namespacesAllowed = canCreateNamespaces(readFileSync("/proc/self/status", "utf8"));
   log(namespacesAllowed ? "VPNs run on the host, one named network namespace per network" : "no CAP_NET_ADMIN and CAP_SYS_ADMIN: VPNs run on the host in rootless namespaces (user namespace and pasta)");
+  const storeViews = new PreparedStoreViews(new ClosureCache());
   let acceleratorChoice: Promise<Accelerator> | undefined;
   const manager = new VmManager(directories, {
     qemuBinary,
     virtiofsdBinary: process.env.CLAN_VMD_VIRTIOFSD ?? "/usr/lib/qemu/virtiofsd",
     dbusDaemonBinary: process.env.CLAN_VMD_DBUS_DAEMON ?? "dbus-daemon",
-    closureCache: new ClosureCache(),
+    storeViews,
     stopTimeouts: { ...DEFAULT_STOP_TIMEOUTS, powerdownMs: powerdownSeconds * 1000 },
     log,
+    debugLog: process.env.CLAN_DEBUG ? log : () => undefined,
     wireguardGoBinary: process.env.CLAN_VMD_WIREGUARD_GO ?? "wireguard-go",
     yggdrasilBinary: process.env.CLAN_VMD_YGGDRASIL ?? "yggdrasil",
     canCreateNamespaces: namespacesAllowed,
@@ -102,6 +105,7 @@ export async function main(argv: string[]): Promise<void> {
       log("stopping every VM before exit");
       await manager.stopAll();
     }
+    storeViews.endAll();
     bus.disconnect();
     process.exit(0);
   };

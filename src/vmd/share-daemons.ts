@@ -2,31 +2,35 @@ import { closeSync, constants, openSync } from "node:fs";
 import { chown, mkdir, rename, rmdir, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ClanError } from "../shared/errors.js";
-import type { ClosureCache } from "./closure-cache.js";
+import type { PreparedStoreViews } from "./prepared-store-views.js";
 import type { Generation } from "./generation.js";
+import type { StartTimings } from "./start-timings.js";
 import { isAlive, readTail, spawnDetached } from "./qemu-process.js";
-import { isStoreShare, prepareStoreView, storeViewUnshareArguments } from "./store-view.js";
+import { isStoreShare, storeViewVirtiofsdArguments } from "./store-view.js";
 import { asIdentity, giveTo, type VmIdentity } from "./vm-identity.js";
 import type { VmPaths } from "./vm-paths.js";
 
 // One virtiofsd per share of a generation (docs/generation.md, "shares"). virtiofsd never runs as root: a
 // clan-vmd that runs as a user runs it as that user; a root clan-vmd runs it as the owner of the shared
 // directory — it can then do nothing to the files that their owner could not — and refuses a writable share
-// that root owns (shareDaemonIdentity). Either way virtiofsd runs in a user and mount namespace of its own, where it is "root" enough for its
-// own sandbox (it pivots into the share) and where a read-only share is bind-mounted read-only over itself.
+// that root owns (shareDaemonIdentity). Either way virtiofsd runs in a user and mount namespace of its own, where it
+// is "root" enough for its own sandbox (it pivots into the share) and where a read-only share is bind-mounted
+// read-only over itself; the store share's virtiofsd runs in a copy of its prepared view's namespace instead.
 
 export interface ShareDaemonOptions {
+  network: string;
   generation: Generation;
   paths: VmPaths;
   virtiofsdBinary: string;
-  closureCache: ClosureCache;
+  storeViews: PreparedStoreViews;
   /** QEMU's identity, which must be able to connect to the socket. */
   identity: VmIdentity | undefined;
+  timings: StartTimings;
 }
 
 const SOCKET_APPEAR_TIMEOUT_MS = 5000;
 
-export async function startShareDaemons({ generation, paths, virtiofsdBinary, closureCache, identity }: ShareDaemonOptions): Promise<number[]> {
+export async function startShareDaemons({ network, generation, paths, virtiofsdBinary, storeViews, identity, timings }: ShareDaemonOptions): Promise<number[]> {
   const pids: number[] = [];
   try {
     for (const share of generation.vm.shares) {
@@ -43,32 +47,18 @@ export async function startShareDaemons({ generation, paths, virtiofsdBinary, cl
       const socketDir = `${paths.runtimeDir}/virtiofsd-${share.tag}`;
       await mkdir(socketDir, { mode: 0o700 });
       await giveTo(owner, socketDir);
+      // The generation's closure, never the host's whole store (docs/generation.md, "The store share"): virtiofsd
+      // joins the namespace where the generation's prepared view is mounted.
+      const holderPid = isStoreShare(share)
+        ? await storeViews.holderFor({ network, generationDir: generation.resolvedPath, owner, templateDir: paths.storeView(share.tag), timings })
+        : undefined;
       // Descriptors, not paths: the identity may not reach clan-vmd's directories (fd 3: the socket's directory).
       const inherited = [openSync(socketDir, constants.O_RDONLY | constants.O_DIRECTORY)];
       try {
-        let unshareArguments: string[];
-        let cwd: string | undefined;
-        if (isStoreShare(share)) {
-          // The generation's closure, never the host's whole store (docs/generation.md, "The store share"). The
-          // view is the daemon's working directory, entered before it drops privileges: unshare carries a working
-          // directory into the new mount namespace, where it can be bound (an inherited descriptor could not be:
-          // it stays in the old namespace), and the identity need not reach the view's parents.
-          cwd = paths.storeView(share.tag);
-          const closure = await closureCache.closureOf(generation.resolvedPath);
-          let fstab: string;
-          try {
-            fstab = prepareStoreView(closure, cwd);
-          } catch (error) {
-            await closureCache.forget(generation.resolvedPath);
-            throw error;
-          }
-          inherited.push(openSync(fstab, constants.O_RDONLY));
-          unshareArguments = storeViewUnshareArguments(virtiofsdBinary, "/proc/self/fd/4", "/proc/self/fd/3/fs.sock");
-        } else {
-          unshareArguments = virtiofsdInNamespaces(virtiofsdBinary, share.source, "/proc/self/fd/3/fs.sock", share.readOnly);
-        }
-        const [binary, args] = asIdentity(owner, "unshare", unshareArguments);
-        pids.push(spawnDetached(binary, args, `${paths.runtimeDir}/virtiofsd-${share.tag}.out`, inherited, cwd));
+        const [binary, args] = holderPid !== undefined
+          ? asIdentity(owner, "nsenter", storeViewVirtiofsdArguments(holderPid, virtiofsdBinary, "/proc/self/fd/3/fs.sock"))
+          : asIdentity(owner, "unshare", virtiofsdInNamespaces(virtiofsdBinary, share.source, "/proc/self/fd/3/fs.sock", share.readOnly));
+        pids.push(spawnDetached(binary, args, `${paths.runtimeDir}/virtiofsd-${share.tag}.out`, inherited));
       } finally {
         for (const descriptor of inherited) closeSync(descriptor);
       }
@@ -77,6 +67,7 @@ export async function startShareDaemons({ generation, paths, virtiofsdBinary, cl
       await rename(`${socketDir}/fs.sock`, socket);
       await rmdir(socketDir);
       if (identity) await chown(socket, identity.uid, identity.gid);
+      timings.mark(`virtiofsd ${share.tag}`);
     }
     return pids;
   } catch (error) {

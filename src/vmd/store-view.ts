@@ -5,10 +5,10 @@ import { execa } from "execa";
 import { ClanError } from "../shared/errors.js";
 
 // The store a VM sees is its own generation's closure, not the host's /nix/store (other networks' generations,
-// the host's own files). The share's source is a per-VM view: a directory in the VM's runtime directory holding
-// one empty mountpoint per closure path, onto which — inside virtiofsd's private user and mount namespace, so
-// the host never sees these mounts — each closure path is bind-mounted read-only. A path outside the closure has
-// no name in the view: the guest cannot see it, let alone read it.
+// the host's own files). The share's source is a view: a tmpfs holding one mountpoint per closure path, onto which
+// each closure path is bind-mounted read-only, all inside a private user and mount namespace that a holder process
+// keeps (prepared-store-views.ts), so the host never sees these mounts and a generation's later starts reuse them.
+// A path outside the closure has no name in the view: the guest cannot see it, let alone read it.
 
 const NIX_STORE = "/nix/store";
 
@@ -94,29 +94,26 @@ function nixError(stderr: string): string {
 }
 
 /**
- * Where virtiofsd's namespace mounts the view: on a private tmpfs over /run, a directory that exists on every
- * host. The view itself reaches that namespace as a descriptor, so neither its path nor its parents need be
- * reachable by the uid virtiofsd runs as (docs/generation.md, "Who runs QEMU and virtiofsd").
+ * Where a prepared view's namespace mounts the view: a tmpfs of its own, on a private tmpfs over /run (a directory
+ * that exists on every host). Nothing of it exists outside that namespace.
  */
 export const VIEW_MOUNTPOINT = "/run/clan-store-view";
 
 /**
- * Fills the empty directory `viewDir` with a mountpoint per closure path (a directory or an empty file; a store
- * path that is a symlink is copied as one) and writes the fstab of virtiofsd's namespace: a private tmpfs over
- * /run, the view itself — the namespace's working directory, "." — bound read-only at VIEW_MOUNTPOINT, and each
- * closure path bound read-only onto its mountpoint there. Returns the fstab's path. Nothing is mounted here: that
- * happens in virtiofsd's namespace. The fstab names only store paths, which every user may list: it is readable
- * by all.
+ * Fills the empty directory `templateDir` with a mountpoint per closure path (a directory or an empty file; a store
+ * path that is a symlink is copied as one) and writes the fstab that binds each closure path read-only onto its
+ * mountpoint under VIEW_MOUNTPOINT. Returns the fstab's path. Nothing is mounted here: the holder's namespace copies
+ * the template onto its own tmpfs and mounts the fstab there (storeViewHolderArguments), after which neither file
+ * is needed. The fstab names only store paths, which every user may list: it is readable by all.
  * Synchronous on purpose: two system calls per path, with no promise and no trip through libuv's thread pool
  * each, took the layout of a 1,501-path closure from 106 to 66 ms (median, loaded machine; docs/benchmarks.md).
  */
-export function prepareStoreView(closure: string[], viewDir: string): string {
-  mkdirSync(viewDir, { mode: 0o755 });
-  // The tmpfs also takes the place of /run/virtiofsd, where virtiofsd insists on a lock file only root could write.
-  let fstabText = `tmpfs /run tmpfs mode=0755 0 0\n. ${VIEW_MOUNTPOINT} none bind,ro,X-mount.mkdir 0 0\n`;
+export function prepareStoreView(closure: string[], templateDir: string): string {
+  mkdirSync(templateDir, { mode: 0o755 });
+  let fstabText = "";
   for (const path of closure) {
     const name = basename(path);
-    const target = join(viewDir, name);
+    const target = join(templateDir, name);
     const info = lstatSync(path);
     if (info.isSymbolicLink()) {
       symlinkSync(readlinkSync(path), target);
@@ -127,7 +124,7 @@ export function prepareStoreView(closure: string[], viewDir: string): string {
     else throw new ClanError("InvalidGeneration", `store path ${path} is neither a directory, a file nor a symlink`);
     fstabText += `${fstabField(path)} ${fstabField(`${VIEW_MOUNTPOINT}/${name}`)} none bind,ro 0 0\n`;
   }
-  const fstab = `${viewDir}.fstab`;
+  const fstab = `${templateDir}.fstab`;
   writeFileSync(fstab, fstabText, { mode: 0o644 });
   return fstab;
 }
@@ -137,15 +134,41 @@ function fstabField(path: string): string {
   return path.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`);
 }
 
+/** What a holder prints once its view is mounted. */
+export const HOLDER_READY_LINE = "ready";
+
 /**
- * `unshare` arguments that run virtiofsd serving the view, in a user and mount namespace of its own where every
- * entry of prepareStoreView's fstab is mounted. Run them with the view as the working directory: unshare carries
- * it into the new namespace, where the fstab binds it as ".". libmount mounts the whole fstab in one process (a
- * few thousand binds take well under a second), and a start spawns no process per mount: on a loaded machine each
- * costs tens of milliseconds. `fstab` may be a /proc/self/fd/N. The paths are positional parameters of the
- * script, never part of its text.
+ * `unshare` arguments for a view's holder: a process that makes a user and mount namespace of its own, mounts the
+ * view there once, prints HOLDER_READY_LINE and then only keeps the namespace alive until its standard input
+ * closes (clan-vmd ends it, or exits). Run with prepareStoreView's template as the working directory, which unshare
+ * carries into the namespace: a private tmpfs goes over /run (with an empty /run/virtiofsd, where virtiofsd wants
+ * its lock file), the view gets a tmpfs of its own at VIEW_MOUNTPOINT, the template's entries are copied onto it,
+ * libmount binds every closure path read-only onto its mountpoint in one process (`mount --all`: a few thousand
+ * binds take well under a second, where a process per mount would take seconds on a loaded machine), and the view
+ * is made read-only. `fstab` may be a /proc/self/fd/N; it is a positional parameter, never part of the script.
  */
-export function storeViewUnshareArguments(virtiofsd: string, fstab: string, socket: string): string[] {
-  const script = `mount --no-canonicalize --all --fstab "$1" && exec "$2" --socket-path="$3" -o source=${VIEW_MOUNTPOINT},cache=auto`;
-  return ["--user", "--map-root-user", "--mount", "--", "sh", "-c", script, "sh", fstab, virtiofsd, socket];
+export function storeViewHolderArguments(fstab: string): string[] {
+  const script = [
+    "mount -t tmpfs -o mode=0755 tmpfs /run",
+    `mkdir /run/virtiofsd ${VIEW_MOUNTPOINT}`,
+    `mount -t tmpfs -o mode=0755 tmpfs ${VIEW_MOUNTPOINT}`,
+    `cp -R -P ./. ${VIEW_MOUNTPOINT}`,
+    'mount --no-canonicalize --all --fstab "$1"',
+    `mount -o remount,bind,ro ${VIEW_MOUNTPOINT}`,
+    `echo ${HOLDER_READY_LINE}`,
+    "exec cat >/dev/null",
+  ].join(" && ");
+  return ["--user", "--map-root-user", "--mount", "--", "sh", "-c", script, "sh", fstab];
+}
+
+/**
+ * `nsenter` arguments that run virtiofsd serving the view that the holder `holderPid` keeps mounted. It joins the
+ * holder's user and mount namespaces (its uid is the namespace's root there, so it keeps its own credentials), then
+ * takes a copy of that mount namespace for itself, where a private tmpfs over /run/virtiofsd keeps its lock file
+ * apart from any other virtiofsd of the same view. The holder's mounts are never changed. The paths are positional
+ * parameters of the script, never part of its text.
+ */
+export function storeViewVirtiofsdArguments(holderPid: number, virtiofsd: string, socket: string): string[] {
+  const script = `mount -t tmpfs tmpfs /run/virtiofsd && exec "$1" --socket-path="$2" -o source=${VIEW_MOUNTPOINT},cache=auto`;
+  return [`--target=${holderPid}`, "--user", "--mount", "--preserve-credentials", "--", "unshare", "--mount", "--", "sh", "-c", script, "sh", virtiofsd, socket];
 }

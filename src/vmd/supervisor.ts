@@ -15,10 +15,11 @@ import { QmpClient } from "./qmp-client.js";
 import { GuestAgentSession } from "./guest-agent-session.js";
 import { snapshotStateDisk, thawIfFrozen } from "./state-snapshot.js";
 import { replaceStateDisk } from "./state-disk-replace.js";
-import type { ClosureCache } from "./closure-cache.js";
+import type { PreparedStoreViews } from "./prepared-store-views.js";
 import { escalateStop, type StopTimeouts } from "./stop-escalation.js";
 import { vmIdentity, type VmIdentity } from "./vm-identity.js";
 import { launchVm } from "./vm-launch.js";
+import { StartTimings } from "./start-timings.js";
 import type { VmPaths } from "./vm-paths.js";
 import type { SnapshotReport, DecodedVmStartOptions, VmState, VmStatus } from "../shared/vm-api.js";
 import { enforceResourceCap, enforceShareGrants, type HostCapacity } from "./host-access.js";
@@ -33,11 +34,13 @@ export interface SupervisorDependencies {
   virtiofsdBinary: string;
   /** Runs each dbus-display VM's own bus (display-bus.ts). */
   dbusDaemonBinary: string;
-  /** The store closures already computed, shared by every network of this clan-vmd. */
-  closureCache: ClosureCache;
+  /** The store views already prepared, shared by every network of this clan-vmd. */
+  storeViews: PreparedStoreViews;
   chooseAccelerator: (kernel: string) => Promise<Accelerator>;
   stopTimeouts: StopTimeouts;
   log: (message: string) => void;
+  /** Details only a developer wants (each start's timings): logged when CLAN_DEBUG is set. */
+  debugLog: (message: string) => void;
   wireguardGoBinary: string;
   yggdrasilBinary: string;
   /** Whether this clan-vmd may create network namespaces for VPNs (docs/vpn.md). */
@@ -215,11 +218,13 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
 
   private async bootGeneration(generationPath: string, { shareGrants, ...overrides }: DecodedVmStartOptions): Promise<VmStatus> {
     // Invalid input is refused before any state changes: the VM stays as it was, the caller gets the reason.
+    const timings = new StartTimings();
     const loaded = await loadGeneration(generationPath);
     enforceResourceCap(this.network, loaded, overrides, this.deps.hostCapacity);
     const granted = await enforceShareGrants(this.network, loaded, shareGrants);
     const generation = { ...granted, vm: { ...granted.vm, ...overrides } };
     const accelerator = await this.deps.chooseAccelerator(generation.kernel);
+    timings.mark("checks");
     this.current = {
       ...this.current,
       generation: generation.resolvedPath,
@@ -240,10 +245,11 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         qemuBinary: this.deps.qemuBinary,
         virtiofsdBinary: this.deps.virtiofsdBinary,
         dbusDaemonBinary: this.deps.dbusDaemonBinary,
-        closureCache: this.deps.closureCache,
+        storeViews: this.deps.storeViews,
         signal: abort.signal,
         identity: this.identity,
         prepareNetwork: () => this.vpn.prepare(generation.vm),
+        timings,
       });
       this.helperPids = launched.helperPids;
       const record: AdoptionRecord = {
@@ -265,6 +271,8 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         onInvalidMessage: this.guestMessageLog,
       });
       this.control = ready.control;
+      timings.mark("guest ready");
+      this.deps.debugLog(`${this.network}: ${timings.summary()}`);
       if (this.current.state !== "starting") throw new ClanError("InvalidState", `VM of ${this.network} left starting while booting`);
       this.transition("running");
       return this.status;

@@ -4,8 +4,9 @@ import { execa } from "execa";
 import { ClanError } from "../shared/errors.js";
 import { pulseAudioServer } from "./audio-server.js";
 import { startDisplayBus } from "./display-bus.js";
-import type { ClosureCache } from "./closure-cache.js";
+import type { PreparedStoreViews } from "./prepared-store-views.js";
 import type { Generation } from "./generation.js";
+import type { StartTimings } from "./start-timings.js";
 import { type Accelerator, qemuArguments } from "./qemu-command.js";
 import { closeAll, handOverFiles } from "./qemu-handover.js";
 import { isAlive, readTail, spawnDetached } from "./qemu-process.js";
@@ -26,12 +27,13 @@ export interface LaunchOptions {
   qemuBinary: string;
   virtiofsdBinary: string;
   dbusDaemonBinary: string;
-  closureCache: ClosureCache;
+  storeViews: PreparedStoreViews;
   signal: AbortSignal;
   /** Who QEMU runs as when clan-vmd is root (vm-identity.ts); undefined: as clan-vmd's own user. */
   identity: VmIdentity | undefined;
   /** Brings up what the VM's network needs (a VPN namespace) once the runtime directory exists. */
   prepareNetwork: () => Promise<QemuNetwork>;
+  timings: StartTimings;
 }
 
 export interface LaunchedVm {
@@ -52,6 +54,7 @@ export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
   await mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
   const withStateDisk = generation.vm.stateDiskMiB > 0;
   if (withStateDisk) await ensureStateDisk(paths.stateDisk, generation.vm.stateDiskMiB);
+  options.timings.mark("directories");
   const helperPids = await startShareDaemons(options);
   const displayBusPid =
     generation.vm.display === "dbus"
@@ -61,10 +64,12 @@ export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
         })
       : undefined;
   if (displayBusPid !== undefined) helperPids.push(displayBusPid);
+  options.timings.mark("display bus");
   const connection = await options.prepareNetwork().catch((error: unknown) => {
     for (const helper of helperPids) if (isAlive(helper)) process.kill(helper, "SIGKILL");
     throw error;
   });
+  options.timings.mark("network");
   const qemuOutput = `${paths.runtimeDir}/qemu.out`;
   const handed = await handOverFiles(paths, generation, withStateDisk, options.identity).catch((error: unknown) => {
     for (const helper of helperPids) if (isAlive(helper)) process.kill(helper, "SIGKILL");
@@ -87,8 +92,10 @@ export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
   } finally {
     closeAll(handed.fds);
   }
+  options.timings.mark("qemu spawn");
   try {
     const qmp = await connectQmpWhileAlive(pid, paths.qmpSocket, qemuOutput, options.signal);
+    options.timings.mark("qmp");
     return { pid, qmp, helperPids, displayBusPid };
   } catch (error) {
     for (const helper of [pid, ...helperPids]) if (isAlive(helper)) process.kill(helper, "SIGKILL");

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportSessionApi, type SessionApiDependencies } from "../../src/session/dbus-service.js";
 import { exportVmdApi } from "../../src/vmd/dbus-service.js";
+import { PreparedStoreViews } from "../../src/vmd/prepared-store-views.js";
 import { ClosureCache } from "../../src/vmd/closure-cache.js";
 import { DEFAULT_STOP_TIMEOUTS } from "../../src/vmd/stop-escalation.js";
 import { VmManager } from "../../src/vmd/vm-manager.js";
@@ -49,11 +50,12 @@ beforeAll(async () => {
       chooseAccelerator: () => Promise.resolve("tcg"),
       stopTimeouts: DEFAULT_STOP_TIMEOUTS,
       log: () => undefined,
+      debugLog: () => undefined,
       wireguardGoBinary: "/nonexistent/wireguard-go",
       yggdrasilBinary: "/nonexistent/yggdrasil",
       canCreateNamespaces: false,
       hostCapacity: { memoryMiB: 4096, cores: 2, generationMemoryPercent: 50 },
-      closureCache: new ClosureCache(),
+      storeViews: new PreparedStoreViews(new ClosureCache()),
     },
   );
   const exported: Record<string, Method>[] = [];

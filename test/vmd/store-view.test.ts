@@ -4,14 +4,14 @@ import { basename, join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClanError } from "../../src/shared/errors.js";
-import { generationClosure, isStoreShare, prepareStoreView, storeRoots, storeViewUnshareArguments, VIEW_MOUNTPOINT } from "../../src/vmd/store-view.js";
+import { generationClosure, HOLDER_READY_LINE, isStoreShare, prepareStoreView, storeRoots, storeViewHolderArguments, storeViewVirtiofsdArguments, VIEW_MOUNTPOINT } from "../../src/vmd/store-view.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { buildStoreGenerations, type StoreGenerations } from "../helpers/store-generations.js";
 
 // The closure a VM's store share serves, computed by the real nix-store from generations built by the real Nix,
 // and the view laid out from it, mounted in a user and mount namespace as virtiofsd's would be.
 
-const needs = ["nix-build", "nix-store", "unshare"];
+const needs = ["nix-build", "nix-store", "unshare", "nsenter"];
 const isRoot = process.getuid?.() === 0;
 const run = `${Date.now().toString(36)}-${process.pid}`;
 
@@ -43,7 +43,7 @@ describe("the store share", () => {
     expect(await generationClosure(dir)).toEqual([]);
   });
 
-  it("the view names each path once, escapes blanks for fstab, binds under the namespace's mountpoint, and copies a symlink instead of mounting it", async () => {
+  it("the template names each path once, the fstab escapes blanks and binds under the namespace's mountpoint, and a symlink is copied instead of mounted", async () => {
     const store = join(root, "fake store");
     await mkdir(join(store, "dir-path"), { recursive: true });
     await writeFile(join(store, "file-path"), "content");
@@ -52,8 +52,6 @@ describe("the store share", () => {
     const fstab = prepareStoreView(["dir-path", "file-path", "link-path"].map((name) => join(store, name)), view);
     expect(fstab).toBe(`${view}.fstab`);
     expect((await readFile(fstab, "utf8")).split("\n")).toEqual([
-      "tmpfs /run tmpfs mode=0755 0 0",
-      `. ${VIEW_MOUNTPOINT} none bind,ro,X-mount.mkdir 0 0`,
       `${root}/fake\\040store/dir-path ${VIEW_MOUNTPOINT}/dir-path none bind,ro 0 0`,
       `${root}/fake\\040store/file-path ${VIEW_MOUNTPOINT}/file-path none bind,ro 0 0`,
       "",
@@ -116,31 +114,43 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`closures from the real Nix 
     }
   });
 
-  it("mounted in its own namespace, the view lists only the closure, reads through, and refuses writes", async () => {
+  it("mounted once by a holder, the view lists only the closure to a process that joins it, reads through, and refuses writes", async () => {
     const view = join(root, "view-a");
     const fstab = prepareStoreView(await generationClosure(built.generationA), view);
-    // Stands in for virtiofsd: reports what the source it is handed looks like from inside the namespace.
-    const probe = join(root, "probe.sh");
-    await writeFile(
-      probe,
-      [
-        "#!/bin/sh",
-        'source=${3#source=}; source=${source%,cache=auto}',
-        'ls "$source"',
-        `cat "$source/${basename(built.noteA)}" "$source/${basename(built.linkA)}"`,
-        `touch "$source/${basename(built.libraryA)}/new" 2>&1 || true`,
-        'mkdir "$source/new" 2>&1 || true',
-      ].join("\n"),
-    );
-    await chmod(probe, 0o755);
-    const result = await execa("unshare", storeViewUnshareArguments(probe, fstab, join(root, "unused.sock")), { reject: false, cwd: view });
-    expect(result.stderr).toBe("");
-    const lines = result.stdout.split("\n");
-    const closureNames = [built.generationA, built.libraryA, built.noteA, built.linkA].map((path) => basename(path)).sort();
-    expect(lines.slice(0, 4)).toEqual(closureNames);
-    expect(lines.slice(4, 6)).toEqual(["note of a", "library of a"]);
-    expect(lines.slice(6)).toEqual([expect.stringMatching(/Read-only file system/), expect.stringMatching(/Read-only file system/)]);
-    // The mounts lived in the namespace only.
-    expect(await execa("ls", [join(view, basename(built.libraryA))]).then((r) => r.stdout)).toBe("");
+    const holder = execa("unshare", storeViewHolderArguments(fstab), { cwd: view, stdin: "pipe", reject: false });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.on("data", (chunk: Buffer) => chunk.toString().startsWith(HOLDER_READY_LINE) && resolve());
+        void holder.then((ended) => reject(new Error(`the holder exited: ${ended.stderr}`)));
+      });
+      // The template and its fstab are no longer needed once the holder has mounted the view.
+      await rm(view, { recursive: true });
+      // Stands in for virtiofsd: reports what the source it is handed looks like from inside the namespace.
+      const probe = join(root, "probe.sh");
+      await writeFile(
+        probe,
+        [
+          "#!/bin/sh",
+          'source=${3#source=}; source=${source%,cache=auto}',
+          'ls "$source"',
+          `cat "$source/${basename(built.noteA)}" "$source/${basename(built.linkA)}"`,
+          `touch "$source/${basename(built.libraryA)}/new" 2>&1 || true`,
+          'mkdir "$source/new" 2>&1 || true',
+        ].join("\n"),
+      );
+      await chmod(probe, 0o755);
+      const result = await execa("nsenter", storeViewVirtiofsdArguments(holder.pid!, probe, join(root, "unused.sock")), { reject: false });
+      expect(result.stderr).toBe("");
+      const lines = result.stdout.split("\n");
+      const closureNames = [built.generationA, built.libraryA, built.noteA, built.linkA].map((path) => basename(path)).sort();
+      expect(lines.slice(0, 4)).toEqual(closureNames);
+      expect(lines.slice(4, 6)).toEqual(["note of a", "library of a"]);
+      expect(lines.slice(6)).toEqual([expect.stringMatching(/Read-only file system/), expect.stringMatching(/Read-only file system/)]);
+      // The mounts live in the holder's namespace only.
+      expect(await execa("findmnt", ["--noheadings", VIEW_MOUNTPOINT], { reject: false }).then((r) => r.stdout)).toBe("");
+    } finally {
+      holder.kill("SIGKILL");
+      await holder;
+    }
   });
 });
