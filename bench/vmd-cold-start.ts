@@ -88,7 +88,9 @@ async function coldStart(side: Side, setup: Setup): Promise<Sample> {
   const generation = side === "vmdStore" ? setup.storeGeneration : side === "vmdPlain" ? setup.plainGeneration : setup.newGenerations.shift();
   if (generation === undefined) throw new Error("no generation left for a first start");
   const startedAt = performance.now();
-  const status = await setup.fixture.api.start(network, generation);
+  const status = await setup.fixture.api.start(network, generation).catch((error: unknown) => {
+    throw new Error(`clan-vmd could not start ${network}: ${String(error)}; its log ends:\n${setup.fixture.vmdOutput().slice(-4000)}`);
+  });
   const elapsed = performance.now() - startedAt;
   if (status.state !== "running") throw new Error(`clan-vmd returned ${status.state}, not running: ${status.error}`);
   await setup.fixture.api.stop(network);

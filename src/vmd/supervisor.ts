@@ -321,6 +321,8 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
 
   private async failAndKill(reason: string): Promise<void> {
     await this.releaseVmResources("SIGKILL", this.current.pid);
+    // QEMU lost during a start fails it twice, from the start and from the lost QMP: the first reason stands.
+    if (this.current.state === "failed") return;
     this.current = { ...this.current, error: reason, pid: 0 };
     this.deps.log(`${this.network}: failed: ${reason}`);
     this.transition("failed");
