@@ -23,7 +23,7 @@ export interface SessionFixture {
   ipc: IpcClient;
 }
 
-/** clan-sessiond with Node's default young generation, the shipped launcher's comparison (bench/sessiond-default-heap.js). */
+/** clan-sessiond with Node's default heap, the shipped launcher's comparison (bench/sessiond-default-heap.js). */
 export const DEFAULT_HEAP_SESSIOND = new URL("./sessiond-default-heap.js", import.meta.url).pathname;
 
 /** `sessiondScript` starts clan-sessiond from another script than bin/clan-sessiond.js (DEFAULT_HEAP_SESSIOND). */

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { keepYoungGenerationSmall } from "../dist/session/young-generation.js";
+import { keepHeapSmall } from "../dist/session/heap-size.js";
 
-// Before the daemon's modules are even parsed (young-generation.ts says why): they are imported only after it.
-keepYoungGenerationSmall();
+// Before the daemon's modules are even parsed (heap-size.ts says why): they are imported only after it.
+keepHeapSmall();
 const { runMain } = await import("../dist/shared/run-main.js");
 const { main } = await import("../dist/session/main.js");
 
