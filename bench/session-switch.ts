@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { traceHop } from "../src/shared/hop-trace.js";
 import type { NetworkStatus } from "../src/shared/session-api.js";
 import { type Benchmark, withGoal } from "./benchmark.js";
 import { DEFAULT_HEAP_SESSIOND, withSessionOnSway, type SessionFixture } from "./session-fixture.js";
@@ -10,9 +11,11 @@ import { median, percentile } from "./stats.js";
 
 async function enterNetwork({ ipc }: SessionFixture, statuses: (predicate: (s: NetworkStatus) => boolean) => Promise<number>): Promise<number> {
   const running = statuses((s) => s.name === "family" && s.vmState === "running");
+  traceHop?.("command-sent", "family");
   const sentAt = performance.now();
   await ipc.runCommand("workspace 2:family");
   const arrivedAt = await running;
+  traceHop?.("network-running-received", "family");
   const paused = statuses((s) => s.name === "family" && s.vmState === "paused");
   await ipc.runCommand("workspace 1");
   await paused;
@@ -75,9 +78,9 @@ export const sessionSwitchBenchmark: Benchmark = {
             withGoal({ metric: "median", value: median(ours), unit: "ms" }, 10),
             withGoal({ metric: "p99", value: percentile(ours, 0.99), unit: "ms" }, 30),
             { metric: "max", value: Math.max(...ours), unit: "ms" },
-            { metric: "median, Node's default young generation", value: median(theirs), unit: "ms" },
-            { metric: "p99, Node's default young generation", value: percentile(theirs, 0.99), unit: "ms" },
-            { metric: "max, Node's default young generation", value: Math.max(...theirs), unit: "ms" },
+            { metric: "median, Node's default heap", value: median(theirs), unit: "ms" },
+            { metric: "p99, Node's default heap", value: percentile(theirs, 0.99), unit: "ms" },
+            { metric: "max, Node's default heap", value: Math.max(...theirs), unit: "ms" },
           ],
           samples: { switchMs: ours, switchMsDefaultHeap: theirs },
         };
@@ -114,18 +117,18 @@ export const sessionStormBenchmark: Benchmark = {
   },
 };
 
-/** clan-sessiond's VmRSS before 10,000 switches and after every 1,000 of them. */
-async function memoryOverSwitches(sessiondScript?: string): Promise<{ before: number; rss: number[] }> {
+/** clan-sessiond's memory before 10,000 switches and after every 1,000 of them. */
+async function memoryOverSwitches(sessiondScript?: string): Promise<{ before: Memory; after: Memory[] }> {
   return withSessionOnSway(async (fixture) => {
     await bootFamilyAndLeave(fixture);
     const pid = fixture.stack.sessiond.process.pid!;
-    const before = await residentMiB(pid);
-    const rss: number[] = [];
+    const before = await memoryOf(pid);
+    const after: Memory[] = [];
     for (let i = 1; i <= 10_000; i++) {
       await fixture.ipc.runCommand(i % 2 === 0 ? "workspace 1" : "workspace 2:family");
-      if (i % 1000 === 0) rss.push(await residentMiB(pid));
+      if (i % 1000 === 0) after.push(await memoryOf(pid));
     }
-    return { before, rss };
+    return { before, after };
   }, 10, sessiondScript);
 }
 
@@ -136,25 +139,41 @@ export const sessionMemoryBenchmark: Benchmark = {
     const shipped = await memoryOverSwitches();
     const defaultHeap = await memoryOverSwitches(DEFAULT_HEAP_SESSIOND);
     // The first thousands warm up (JIT, V8 sizing its heap); a leak shows as growth that goes on after that.
-    const halfway = shipped.rss[4]!;
+    const [halfway, last] = [shipped.after[4]!, shipped.after.at(-1)!];
     return {
       parameters: { switches: 10_000, networks: 10 },
       measurements: [
-        { metric: "RSS before switching", value: shipped.before, unit: "MiB" },
-        { metric: "RSS after 1,000", value: shipped.rss[0]!, unit: "MiB" },
-        { metric: "RSS after 5,000", value: halfway, unit: "MiB" },
-        withGoal({ metric: "RSS after 10,000", value: shipped.rss.at(-1)!, unit: "MiB" }, 80),
-        withGoal({ metric: "growth 5,000 → 10,000", value: shipped.rss.at(-1)! - halfway, unit: "MiB" }, 5),
-        { metric: "RSS before switching, Node's default young generation", value: defaultHeap.before, unit: "MiB" },
-        { metric: "RSS after 10,000, Node's default young generation", value: defaultHeap.rss.at(-1)!, unit: "MiB" },
+        { metric: "RSS before switching", value: shipped.before.rss, unit: "MiB" },
+        { metric: "RSS after 1,000", value: shipped.after[0]!.rss, unit: "MiB" },
+        { metric: "RSS after 5,000", value: halfway.rss, unit: "MiB" },
+        withGoal({ metric: "RSS after 10,000", value: last.rss, unit: "MiB" }, 80),
+        withGoal({ metric: "growth 5,000 → 10,000", value: last.rss - halfway.rss, unit: "MiB" }, 5),
+        // The node executable's pages (file-backed) leave VmRSS when the machine runs short of memory; the
+        // anonymous part is what the daemon itself holds.
+        { metric: "anonymous after 10,000", value: last.anon, unit: "MiB" },
+        { metric: "RSS before switching, Node's default heap", value: defaultHeap.before.rss, unit: "MiB" },
+        { metric: "RSS after 10,000, Node's default heap", value: defaultHeap.after.at(-1)!.rss, unit: "MiB" },
+        { metric: "anonymous after 10,000, Node's default heap", value: defaultHeap.after.at(-1)!.anon, unit: "MiB" },
       ],
-      samples: { rssMiB: shipped.rss, rssMiBDefaultHeap: defaultHeap.rss },
+      samples: {
+        rssMiB: shipped.after.map((memory) => memory.rss),
+        anonymousMiB: shipped.after.map((memory) => memory.anon),
+        rssMiBDefaultHeap: defaultHeap.after.map((memory) => memory.rss),
+        anonymousMiBDefaultHeap: defaultHeap.after.map((memory) => memory.anon),
+      },
     };
   },
 };
 
-async function residentMiB(pid: number): Promise<number> {
+interface Memory {
+  /** VmRSS, MiB */
+  rss: number;
+  /** RssAnon, MiB */
+  anon: number;
+}
+
+async function memoryOf(pid: number): Promise<Memory> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const kib = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
-  return kib / 1024;
+  const mib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]) / 1024;
+  return { rss: mib("VmRSS"), anon: mib("RssAnon") };
 }
