@@ -75,6 +75,8 @@ function stepMedian(group: Sample[], index: number): string {
 }
 
 for (const [sessiond, samples] of samplesOf(parse(await readFile(file, "utf8")))) {
+  // A sample no clan-sessiond handled the focus of (the trace began or ended inside it) says nothing.
+  if (sessiond === 0) continue;
   const slowest = [...samples].sort((a, b) => total(b) - total(a)).slice(0, Math.max(1, Math.ceil(samples.length * 0.05)));
   console.log(`\nclan-sessiond ${sessiond}: ${samples.length} samples; the slowest 5 %: ${slowest.length}, from ${total(slowest.at(-1)!).toFixed(2)} ms\n`);
   console.log(`| ${"step".padEnd(64)} | all samples, median | slowest 5 %, median |`);
