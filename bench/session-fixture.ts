@@ -23,7 +23,11 @@ export interface SessionFixture {
   ipc: IpcClient;
 }
 
-export async function withSessionOnSway<T>(body: (fixture: SessionFixture) => Promise<T>, networks = 2): Promise<T> {
+/** clan-sessiond with Node's default heap, the shipped launcher's comparison (bench/sessiond-default-heap.js). */
+export const DEFAULT_HEAP_SESSIOND = new URL("./sessiond-default-heap.js", import.meta.url).pathname;
+
+/** `sessiondScript` starts clan-sessiond from another script than bin/clan-sessiond.js (DEFAULT_HEAP_SESSIOND). */
+export async function withSessionOnSway<T>(body: (fixture: SessionFixture) => Promise<T>, networks = 2, sessiondScript?: string): Promise<T> {
   const generations = await mkdtemp(join(tmpdir(), "clan-bench-generations-"));
   const removeGenerations = registerCleanup(() => rm(generations, { recursive: true, force: true }));
   const sway = await startHeadlessSway();
@@ -49,6 +53,7 @@ export async function withSessionOnSway<T>(body: (fixture: SessionFixture) => Pr
         switchDebounceMs: 150,
       },
       daemonEnv: { SWAYSOCK: sway.socketPath, XDG_RUNTIME_DIR: sway.runtimeDir },
+      sessiondScript,
     });
     ipc = await IpcClient.connect({ discover: () => sway.discoverSocket() });
     return await body({ sway, stack, ipc });

@@ -56,7 +56,9 @@ function configFor(size: number, profile: string, round: number) {
 async function measureSize(size: number, rounds: number, busAddress: string, root: string, profile: string): Promise<SizeResult> {
   const configFile = join(root, `scaling-${size}.json`);
   await writeFile(configFile, JSON.stringify(configFor(size, profile, 0)));
-  const env = { DBUS_SESSION_BUS_ADDRESS: busAddress };
+  // The bar's socket, which clan-sessiond serves and the bar's relay reads (docs/bar.md): without it the bar
+  // never prints a line.
+  const env = { DBUS_SESSION_BUS_ADDRESS: busAddress, CLAN_BAR_SOCKET: join(root, `bar-${size}`, "bar.sock") };
   const sessiond = startDaemon("clan-sessiond", ["--backend", "none", "--config", configFile], env);
   const stopSessiond = registerCleanup(() => sessiond.stop("SIGTERM"));
   await sessiond.waitForOutput(/serving org\.clan\.Desktop\.Session1/);

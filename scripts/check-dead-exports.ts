@@ -12,6 +12,7 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
 const ENTRY_POINTS: Readonly<Record<string, readonly string[]>> = {
   "src/cli/main.ts": ["main"],
   "src/session/main.ts": ["main"],
+  "src/session/heap-size.ts": ["keepHeapSmall"],
   "src/vmd/main.ts": ["main"],
   "src/viewer/main.ts": ["main"],
   "src/manager/main.ts": ["main"],

@@ -12,6 +12,7 @@ import type { GenerationActions } from "./generations/generation-actions.js";
 import type { SessionJobs } from "./jobs/session-jobs.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import type { SessionEvents } from "./session.js";
+import { traceHop } from "../shared/hop-trace.js";
 
 // clan-sessiond's D-Bus API (contracts/session.ts, docs/dbus.md). Everything a client shows is pushed:
 // NetworkChanged carries the whole status of one network, NetworksChanged the names after a config reload,
@@ -103,6 +104,7 @@ export function exportSessionApi(bus: MessageBus, deps: SessionApiDependencies):
     },
   );
   registry.on("changed", (status) => {
+    traceHop?.(`network-changed-sent:${status.vmState}`, status.name);
     api.emitSignal("NetworkChanged", status);
     if (status.focused || status.name === session.focusedNetwork) api.propertiesChanged({ FocusedNetwork: session.focusedNetwork ?? "" });
   });

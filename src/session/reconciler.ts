@@ -4,6 +4,7 @@ import type { Clock } from "./clock.js";
 import { vmStartOptions, type NetworkConfig } from "./config/schema.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import { desiredVm, nextOperation, type ExplicitWish, type VmOperation } from "./vm-policy.js";
+import { traceHop } from "../shared/hop-trace.js";
 
 // Drives every network's VM towards what the user wants (vm-policy.ts) from what clan-vmd reports, whenever
 // either side changes: focus, a VM's status, clan-vmd or the window manager (re)appearing, a config reload,
@@ -244,6 +245,7 @@ export class Reconciler {
     const { registry, log } = this.options;
     const entry = { operation };
     this.inFlight.set(network, entry);
+    traceHop?.(`${operation}-called`, network);
     const call = operation === "start" ? this.startCall(network, vms, config) : vms[operation](network);
     void call
       .then(

@@ -20,6 +20,7 @@ import { systemClock } from "./clock.js";
 import { Reconciler } from "./reconciler.js";
 import { securityNotifier } from "./security-notices.js";
 import type { WindowManagerBackend } from "./window-manager-backend.js";
+import { traceHop } from "../shared/hop-trace.js";
 
 // clan-sessiond's composition: the config, the network registry, the reconciler, display viewers, the window
 // manager backend (which may attach after the start: a window manager found later) and the connection to
@@ -183,6 +184,7 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   workspaceFocused(workspace: string): void {
+    traceHop?.("focus-handled", workspace);
     this.currentWorkspace = workspace;
     this.reconciler.workspaceFocused(workspace);
     const network = this.reconciler.focused;
@@ -283,6 +285,7 @@ export class Session extends EventEmitter<SessionEvents> {
       this.stopVmdSignals?.();
       const stopStates = vmd.onStateChanged(
         (status) => {
+          traceHop?.(`state-changed-received:${status.state}`, status.network);
           this.reconciler.vmStatus(status);
           this.viewers.vmChanged(status);
         },

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { execa } from "execa";
+import { loadExeca } from "../shared/lazy-execa.js";
 import type { TreeNode } from "./ipc/messages/get-tree.js";
 import type { WmDialect } from "./command-syntax.js";
 
@@ -10,7 +10,7 @@ import type { WmDialect } from "./command-syntax.js";
 export async function windowPid(node: TreeNode, dialect: WmDialect): Promise<number | undefined> {
   if (dialect === "sway") return node.pid;
   if (typeof node.window !== "number") return undefined;
-  const result = await execa("xprop", ["-id", String(node.window), "_NET_WM_PID"], { reject: false, timeout: 2000 });
+  const result = await (await loadExeca())("xprop", ["-id", String(node.window), "_NET_WM_PID"], { reject: false, timeout: 2000 });
   const match = /= (\d+)$/.exec(result.stdout.trim());
   return match ? Number(match[1]) : undefined;
 }

@@ -6,6 +6,7 @@ import { errorMessage } from "../shared/errors.js";
 import type { SecurityEvent } from "../shared/security-events.js";
 import type { VmManager } from "./vm-manager.js";
 import type { VmSupervisor } from "./supervisor.js";
+import { traceHop } from "../shared/hop-trace.js";
 
 // clan-vmd's D-Bus API (contracts/vmd.ts, docs/dbus.md): a manager object with methods and a StateChanged
 // signal, and one object per VM whose properties change with PropertiesChanged. The contract validates the
@@ -28,7 +29,10 @@ function serveManager(bus: MessageBus, manager: VmManager, requestShutdown: (sto
       Start: (network, generation, options) => manager.start(network, generation, options),
       Stop: (network) => manager.supervisor(network).stop(),
       Pause: (network) => manager.supervisor(network).pause(),
-      Resume: (network) => manager.supervisor(network).resume(),
+      Resume: (network) => {
+        traceHop?.("resume-received", network);
+        return manager.supervisor(network).resume();
+      },
       StopAll: () => manager.stopAll(),
       ConsoleTail: (network, maxBytes) => manager.supervisor(network).consoleTail(maxBytes),
       SnapshotState: (network, target, hooks) => manager.supervisor(network, { create: true }).snapshotState(target, hooks),
@@ -89,5 +93,8 @@ function serveVm(bus: MessageBus, supervisor: VmSupervisor): void {
 export function exportVmdApi(bus: MessageBus, manager: VmManager, requestShutdown: (stopVms: boolean) => void, log: (message: string) => void): void {
   const served = serveManager(bus, manager, requestShutdown, log);
   manager.on("added", (supervisor) => serveVm(bus, supervisor));
-  manager.on("status", (status) => served.emitSignal("StateChanged", status));
+  manager.on("status", (status) => {
+    traceHop?.(`state-changed-sent:${status.state}`, status.network);
+    served.emitSignal("StateChanged", status);
+  });
 }

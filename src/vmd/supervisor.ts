@@ -25,6 +25,7 @@ import type { SnapshotReport, DecodedVmStartOptions, VmState, VmStatus } from ".
 import { enforceResourceCap, enforceShareGrants, type HostCapacity } from "./host-access.js";
 import { assertTransition, hasProcess } from "./vm-state.js";
 import { NetworkVpn, NO_VPN } from "./vpn/network-vpn.js";
+import { traceHop } from "../shared/hop-trace.js";
 
 // One supervisor per network VM. It owns the QEMU process, publishes every state transition the moment it
 // happens, coalesces concurrent starts, and never leaves a process it cannot account for.
@@ -143,7 +144,9 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
   async resume(): Promise<VmStatus> {
     if (this.current.state === "running") return this.status;
     const qmp = this.requireQmp("paused", "resume");
+    traceHop?.("cont-sent", this.network);
     await qmp.execute("cont");
+    traceHop?.("cont-answered", this.network);
     if (this.current.state === "paused") this.transition("running");
     return this.status;
   }

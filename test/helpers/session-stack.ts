@@ -31,7 +31,14 @@ export interface SessionStack {
   stop(): Promise<void>;
 }
 
-export async function startSessionStack(options: { config: ConfigInput; daemonEnv: Record<string, string> }): Promise<SessionStack> {
+export interface SessionStackOptions {
+  config: ConfigInput;
+  daemonEnv: Record<string, string>;
+  /** Starts clan-sessiond from this script instead of bin/clan-sessiond.js (a benchmark's comparison). */
+  sessiondScript?: string;
+}
+
+export async function startSessionStack(options: SessionStackOptions): Promise<SessionStack> {
   const bus: SessionBus = await startSessionBus();
   const root = await mkdtemp(join(tmpdir(), "clan-session-e2e-"));
   const configFile = join(root, "config", "config.json");
@@ -49,7 +56,7 @@ export async function startSessionStack(options: { config: ConfigInput; daemonEn
   };
   let vmd = await launchVmd();
   const launchSessiond = async () => {
-    const daemon = startDaemon("clan-sessiond", [], env);
+    const daemon = startDaemon("clan-sessiond", [], env, options.sessiondScript);
     await daemon.waitForOutput(/serving org\.clan\.Desktop\.Session1/);
     return daemon;
   };

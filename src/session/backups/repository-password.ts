@@ -1,5 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
-import { execa } from "execa";
+import { loadExeca } from "../../shared/lazy-execa.js";
 import { ClanError, errorMessage } from "../../shared/errors.js";
 import type { BackupPassword } from "../config/backup-schema.js";
 
@@ -39,7 +39,7 @@ async function readPasswordFile(path: string): Promise<string> {
 
 async function runPasswordCommand(argv: string[]): Promise<string> {
   const [program, ...args] = argv as [string, ...string[]];
-  const result = await execa(program, args, { reject: false, timeout: COMMAND_TIMEOUT_MS, stdin: "ignore", stripFinalNewline: false });
+  const result = await (await loadExeca())(program, args, { reject: false, timeout: COMMAND_TIMEOUT_MS, stdin: "ignore", stripFinalNewline: false });
   if (result.failed) {
     // Its stdout may hold part of a password; only how it failed and its stderr are told.
     const how = result.timedOut ? `did not finish within ${COMMAND_TIMEOUT_MS / 1000} s` : result.exitCode === undefined ? result.shortMessage : `exited with ${result.exitCode}`;

@@ -1,4 +1,4 @@
-import { execa } from "execa";
+import { loadExeca } from "../../shared/lazy-execa.js";
 import { z } from "zod";
 import { ClanError } from "../../shared/errors.js";
 import type { RepositoryPassword } from "./repository-password.js";
@@ -134,7 +134,7 @@ export class Restic {
   ): Promise<{ ok: boolean; stdout: string; stderr: string }> {
     // --quiet: otherwise restic says on stdout that it reads the password from stdin, ahead of the JSON.
     const quiet = options.onLine ? [] : ["--quiet"];
-    const subprocess = execa("restic", ["--repo", this.repository, ...quiet, ...args], {
+    const subprocess = (await loadExeca())("restic", ["--repo", this.repository, ...quiet, ...args], {
       input: `${this.password.text}\n`,
       env: { ...resticEnvironment(), ...(options.onLine ? { RESTIC_PROGRESS_FPS: "2" } : {}) },
       extendEnv: false,

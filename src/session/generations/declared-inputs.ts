@@ -1,4 +1,4 @@
-import { execa } from "execa";
+import { loadExeca } from "../../shared/lazy-execa.js";
 import { z } from "zod";
 import { ClanError } from "../../shared/errors.js";
 import { JOIN_INPUT_KINDS, referenceKinds, type FlakeInput, type InputKind, type LockedInputs } from "../../shared/flake-source/locked-inputs.js";
@@ -34,7 +34,7 @@ const DeclaredInputs = z.record(z.string().max(128), DeclaredInput);
 
 /** The inputs `flake.nix` in the fetched source declares, with the overrides it declares for inputs of inputs. */
 export async function readDeclaredInputs(sourcePath: string): Promise<Record<string, DeclaredInput>> {
-  const result = await execa(
+  const result = await (await loadExeca())(
     "nix",
     [
       ...["--extra-experimental-features", "nix-command flakes", "eval", "--json", "--impure"],

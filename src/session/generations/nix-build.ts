@@ -1,4 +1,4 @@
-import { execa } from "execa";
+import { loadExeca } from "../../shared/lazy-execa.js";
 import { z } from "zod";
 import { ClanError } from "../../shared/errors.js";
 import { terminalSafe } from "../../shared/untrusted-text.js";
@@ -60,7 +60,7 @@ export interface BuildCallbacks {
 export async function buildGeneration(installable: string, inputUrls: readonly string[], callbacks: BuildCallbacks, signal?: AbortSignal): Promise<string> {
   const arguments_ = [...NIX, ...confinedEvaluation(inputUrls), "build", "--no-write-lock-file", "--no-link", "--json", "--log-format", "internal-json", installable];
   // An empty NIX_PATH: restricted evaluation would otherwise allow what the user's search path names.
-  const build = execa("nix", arguments_, { reject: false, cancelSignal: signal, env: { NIX_PATH: "" } });
+  const build = (await loadExeca())("nix", arguments_, { reject: false, cancelSignal: signal, env: { NIX_PATH: "" } });
   const buildActivities = new Set<number>();
   const errors: string[] = [];
   // The builder's last lines say why it failed: the failure carries them, so that whoever sees it (clanctl, a

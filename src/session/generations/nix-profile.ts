@@ -1,6 +1,6 @@
 import { lstat, mkdir, readdir, readlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { execa } from "execa";
+import { loadExeca } from "../../shared/lazy-execa.js";
 import { ClanError } from "../../shared/errors.js";
 
 // A network's generations are a Nix profile: `<name>-<N>-link` → a generation, and `<name>` → the current link.
@@ -63,7 +63,7 @@ export async function previousGeneration(profile: string): Promise<ProfileGenera
 }
 
 async function nixEnv(profile: string, args: string[]): Promise<void> {
-  const result = await execa("nix-env", ["--profile", profile, ...args], { reject: false });
+  const result = await (await loadExeca())("nix-env", ["--profile", profile, ...args], { reject: false });
   if (result.exitCode !== 0) {
     throw new ClanError("BuildFailed", `nix-env --profile ${profile} ${args.join(" ")} failed: ${lastLines(result.stderr)}`);
   }

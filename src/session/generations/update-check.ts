@@ -1,4 +1,4 @@
-import { execa } from "execa";
+import { loadExeca } from "../../shared/lazy-execa.js";
 import { ClanError } from "../../shared/errors.js";
 import { fetchFlakeSource } from "../../shared/flake-source/source-fetch.js";
 
@@ -15,7 +15,7 @@ export async function latestRevision(flakeReference: string): Promise<string> {
   if (rev) return rev;
   const ref = query.get("ref") ?? "HEAD";
   // "--" ends git's options: neither the URL nor the ref can be read as one.
-  const result = await execa("git", ["ls-remote", "--", url, ref], { reject: false, timeout: 30_000 });
+  const result = await (await loadExeca())("git", ["ls-remote", "--", url, ref], { reject: false, timeout: 30_000 });
   if (result.exitCode !== 0) throw new ClanError("BuildFailed", `git ls-remote ${url} failed: ${result.stderr.trim().split("\n").at(-1)}`);
   const line = result.stdout.split("\n").find((entry) => entry.trim());
   if (!line) throw new ClanError("NotFound", `${url} has no ${ref}`);

@@ -1,4 +1,4 @@
-import { execa } from "execa";
+import { loadExeca } from "../lazy-execa.js";
 import { z } from "zod";
 import { ClanError } from "../errors.js";
 import { shownText } from "../shown-text.js";
@@ -59,7 +59,7 @@ function withParameters(flake: string, input: Record<string, string>, query: str
 }
 
 export async function fetchFlakeSource(flake: string): Promise<FetchedSource> {
-  const result = await execa("nix", [...NIX, "eval", "--json", "--impure", "--expr", FETCH_EXPRESSION], {
+  const result = await (await loadExeca())("nix", [...NIX, "eval", "--json", "--impure", "--expr", FETCH_EXPRESSION], {
     env: { [SOURCE_VARIABLE]: JSON.stringify(fetchTreeInput(flake)) },
     reject: false,
     timeout: FETCH_TIMEOUT_MS,

@@ -12,6 +12,7 @@ import type { IpcConnection } from "./connection.js";
 import { Link, type LinkOptions } from "./link.js";
 import { SUBSCRIBE, SubscribeReply } from "./messages/subscribe.js";
 import { parsePayload } from "./payload.js";
+import { traceHop } from "../../shared/hop-trace.js";
 
 // An event stream on a connection of its own (as swayipc-rs does it): subscribing consumes the connection, so
 // replies and events never share one. When the WM restarts, the subscription reconnects, subscribes again and
@@ -145,6 +146,7 @@ export class EventSubscription implements AsyncIterable<SubscriptionItem> {
       finishSubscribe(reply.success ? undefined : new IpcSubscribeError(this.events));
       return;
     }
+    traceHop?.("wm-event-read", "");
     try {
       this.deliver(parseEventFrame(frame));
     } catch (error) {

@@ -1,7 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { join } from "node:path";
-import { execa } from "execa";
+import { loadExeca } from "../../shared/lazy-execa.js";
 import { IpcSocketNotFoundError, describeCause } from "./errors.js";
 
 // Finding the WM's IPC socket. The client calls its discovery function again before every reconnect, because a
@@ -67,7 +67,7 @@ export async function discoverWindowManager(options: DefaultDiscoveryOptions = {
   for (const [kind, needs] of [["sway", "SWAYSOCK"], ["i3", "DISPLAY"]] as const) {
     if (!env[needs]) continue;
     try {
-      const { stdout } = await execa(kind, ["--get-socketpath"], { env, extendEnv: false, timeout: commandTimeoutMs });
+      const { stdout } = await (await loadExeca())(kind, ["--get-socketpath"], { env, extendEnv: false, timeout: commandTimeoutMs });
       const path = stdout.trim();
       if (await acceptsConnections(path, commandTimeoutMs)) return { kind, path };
       attempts.push(`${kind} --get-socketpath gave ${JSON.stringify(path)}, where nothing accepts connections`);
