@@ -212,7 +212,7 @@ waypipe_open() {
   for port in $(waypipe_ports); do
     opened=0
     # A port in use does not open (EBUSY): only the shell's "can't open" goes to /dev/null, the app keeps stderr.
-    { opened=1; waypipe_session "$port" "$@" 2>&5; } 4<>"$port" 2>/dev/null
+    { opened=1; waypipe_session "$port" "$@" 2>&5; } 2>/dev/null 4<>"$port"
     status=$?
     [ "$opened" = 1 ] && return "$status"
   done
@@ -241,7 +241,7 @@ waypipe_flood() {
         head -c 262144 /dev/urandom >&4
         cat <&4 >/dev/null
       done
-    } 4<>"$port" 2>/dev/null
+    } 2>/dev/null 4<>"$port"
     [ "$opened" = 1 ] && return
   done
   echo "init: waypipe flood: no free port" >&5
