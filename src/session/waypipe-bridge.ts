@@ -112,6 +112,7 @@ export class WaypipeBridge {
       const data = await whenReadable(guest, "after the session header", firstDataTimeoutMs, () => guest.socket.readableLength || undefined);
       if (data === undefined) throw new Error(`the guest sent a session header but no waypipe data within ${firstDataTimeoutMs} ms`);
       const client = this.track(new Side("waypipe client", await connectUnix(this.options.clientSocket, "waypipe client")));
+      this.options.log(`${this.options.network}: waypipe session on port ${this.options.port} began`);
       this.options.sessionChanged?.(true);
       try {
         return await pipeBothWays(guest, client);

@@ -191,6 +191,7 @@ waypipe_session() {
   shift
   sock=$XDG_RUNTIME_DIR/waypipe-${port##*/}.sock
   printf 'clan-waypipe 1\n' >&4
+  echo "init: waypipe session of $1 on ${port##*/} offered"
   rm -f "$sock"
   socat UNIX-LISTEN:"$sock" FD:4 &
   bridge=$!

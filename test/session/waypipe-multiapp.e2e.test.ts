@@ -72,12 +72,16 @@ describe.skipIf(!needs.every(hasBinary))(`several apps of one VM at once through
     await sway?.stop();
   });
 
+  /**
+   * The windows whose Wayland client is a relay of clan-wayland-filter, as clan-sessiond claims them. Not by the
+   * `clan:family` mark: sway keeps a mark on one window only, so of several windows the latest claimed holds it.
+   */
   const forwardedWindows = async (): Promise<{ workspace: string | undefined; window: TreeNode }[]> => {
     const found: { workspace: string | undefined; window: TreeNode }[] = [];
     for (const workspace of walkTree(await ipc.getTree())) {
       if (workspace.type !== "workspace") continue;
       for (const node of walkTree(workspace)) {
-        if (node.type === "con" && node.pid !== undefined && node.marks.includes("clan:family")) found.push({ workspace: workspace.name ?? undefined, window: node });
+        if (node.type === "con" && typeof node.pid === "number" && (await isFilterRelay(node.pid))) found.push({ workspace: workspace.name ?? undefined, window: node });
       }
     }
     return found;
@@ -88,7 +92,12 @@ describe.skipIf(!needs.every(hasBinary))(`several apps of one VM at once through
   const diagnostics = async (): Promise<string> => {
     // The third app's error repeats every few seconds: once is enough here.
     const guest = (await consoleLog()).split("\n").filter((line, index, lines) => !line.startsWith("clan-waypipe: cannot show") || lines.indexOf(line) === index);
-    const windows = (await forwardedWindows().catch(() => [])).map(({ workspace, window }) => `${workspace}: pid ${window.pid} ${window.app_id}`);
+    const views: string[] = [];
+    for (const workspace of walkTree(await ipc.getTree())) {
+      if (workspace.type !== "workspace") continue;
+      for (const node of walkTree(workspace)) if (node.pid !== undefined && node.pid !== null) views.push(`${workspace.name}: pid ${node.pid} ${node.app_id} [${node.marks.join(",")}]`);
+    }
+    const windows = views;
     return `\n--- windows: ${windows.join("; ")}\n--- clan-sessiond:\n${stack.sessiond.output().slice(-5000)}\n--- guest console:\n${guest.join("\n").slice(-8000)}`;
   };
 
@@ -211,6 +220,12 @@ async function statFields(pid: number): Promise<string[] | undefined> {
 
 async function parentOf(pid: number): Promise<number> {
   return Number((await statFields(pid))?.[1]);
+}
+
+async function isFilterRelay(pid: number): Promise<boolean> {
+  const parent = await parentOf(pid);
+  const commandLine = await readFile(`/proc/${parent}/cmdline`, "utf8").catch(() => "");
+  return /clan-wayland-filter$/.test(commandLine.split("\0")[0] ?? "");
 }
 
 /** A zombie counts as gone. */
