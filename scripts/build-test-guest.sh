@@ -2,7 +2,7 @@
 # Builds the tiny guest that end-to-end tests and the demo boot: Debian's cloud kernel (taken from its package,
 # not installed) and an initramfs with busybox, the host's qemu-ga and test/guest/init.sh as /init.
 # A second initramfs, initrd-waypipe, adds what the guest needs to forward a Wayland window (clan.waypipe-demo=1):
-# waypipe, socat and weston-simple-touch. Debian's waypipe links ffmpeg's codecs, ≈ 150 MB of libraries with
+# waypipe, socat, weston-simple-touch and wayland-info (which lists the globals an app sees through each port). Debian's waypipe links ffmpeg's codecs, ≈ 150 MB of libraries with
 # their dependencies, so only generations that forward a window boot it; every other test keeps the small one.
 # Output: .cache/test-guest/{kernel,initrd,initrd-waypipe}. Skips all work when a stamp says the inputs are unchanged.
 set -euo pipefail
@@ -12,7 +12,7 @@ out=.cache/test-guest
 init_script=test/guest/init.sh
 qga=/usr/sbin/qemu-ga
 busybox=/bin/busybox
-waypipe_demo_binaries=(/usr/bin/waypipe /usr/bin/socat /usr/bin/weston-simple-touch)
+waypipe_demo_binaries=(/usr/bin/waypipe /usr/bin/socat /usr/bin/weston-simple-touch /usr/bin/wayland-info)
 # Built as modules in Debian's cloud kernel; their dependencies are added below.
 modules=(virtio_pci virtio_console virtio_blk virtio_net qemu_fw_cfg virtiofs)
 

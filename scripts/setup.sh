@@ -14,8 +14,9 @@ DEBIAN_PACKAGES=(
   sway grim i3-wm xvfb x11-utils imagemagick
   # status bars the bar module is tested on, and keystrokes for the config snippet's bindings
   waybar i3blocks wtype xdotool
-  # displays of network VMs; weston for the Wayland demo client the test guest forwards with waypipe
-  virt-viewer waypipe weston
+  # displays of network VMs; weston for the Wayland demo client the test guest forwards with waypipe, and
+  # wayland-utils for wayland-info, which lists the globals a client sees (on the host and in the test guest)
+  virt-viewer waypipe weston wayland-utils
   # compilers: node-gtk's native binding and clan-wayland-filter (C: Node cannot pass file descriptors)
   gcc g++ make
   # clan-viewer and clan-manager: node-gtk (an optional npm dependency) builds against these and draws with GTK 4

@@ -9,7 +9,7 @@ let
   hasStateDisk = cfg.vm.stateDiskMiB > 0;
 
   # The display and audio the VM's applications need (options.nix: display, audio.enable) replace the entry's.
-  vm = cfg.vm // { inherit (cfg) display; audio = if cfg.audio.enable then "host" else "none"; };
+  vm = cfg.vm // { inherit (cfg) display; audio = if cfg.audio.enable then "host" else "none"; waypipe = { inherit (cfg.waypipe) ports; }; };
   vmJson = pkgs.writeText "vm.json"
     (builtins.toJSON (clanLib.vmSpec { inherit vm; inherit (cfg) readyTimeoutSeconds sourceRevision; }));
 

@@ -136,13 +136,24 @@ in
       '';
     };
 
+    waypipe.ports = mkOption {
+      type = types.ints.between 1 16;
+      default = 4;
+      description = ''
+        How many applications of the VM may show windows at once (vm.json waypipe.ports): clan-vmd gives the VM
+        a virtio port for each, and the host a waypipe stream and a filtered Wayland connection for each. One
+        more gets an error from clan-waypipe-open until one of them closes.
+      '';
+    };
+
     waypipe.command = mkOption {
       type = types.nullOr (types.listOf types.str);
       default = null;
       example = [ "gnome-text-editor" ];
       description = ''
-        The application whose windows are forwarded to the desktop through waypipe when vm.display is "waypipe".
-        The VM has one waypipe channel, so one application at a time; it is restarted when it exits.
+        The application whose windows are forwarded to the desktop through waypipe when vm.display is "waypipe",
+        shown with clan-waypipe-open on the first free waypipe port; it is restarted when it exits. Other
+        applications of the VM may show windows with `clan-waypipe-open APPLICATION`, up to waypipe.ports at once.
         An enabled mumbleClient sets this to mumble by default.
       '';
     };

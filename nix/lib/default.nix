@@ -104,6 +104,7 @@ let
       inherit readyTimeoutSeconds;
     }
     // (if (vm.audio or "none") == "none" then { } else { inherit (vm) audio; })
+    // (if (vm.display or "none") == "waypipe" && vm ? waypipe then { inherit (vm) waypipe; } else { })
     // (if sourceRevision == null then { } else { inherit sourceRevision; });
 in
 {

@@ -101,7 +101,7 @@ export class DisplayViewers {
     try {
       display =
         vm.display === "waypipe"
-          ? this.startWaypipe(network, vm.displaySocket)
+          ? this.startWaypipe(network, vm)
           : vm.display === "dbus"
             ? this.startDbusViewer(network, vm.displaySocket, config)
             : this.startSpiceViewer(network, vm.displaySocket);
@@ -181,7 +181,7 @@ export class DisplayViewers {
    * display process is the filter: the windows' Wayland clients are its children. Its own process group, so that
    * stopping it ends them all.
    */
-  private startWaypipe(network: string, guestSocket: string): HostDisplay {
+  private startWaypipe(network: string, vm: VmStatus): HostDisplay {
     const clientSocket = this.waypipeClientSocket(network, "waypipe");
     const filterSocket = this.waypipeClientSocket(network, "wayland");
     // No filter, no windows: a guest's app must never reach the compositor's privileged globals.
@@ -192,13 +192,16 @@ export class DisplayViewers {
     }
     // waypipe refuses to bind over a socket left behind by a previous run (it never removes its own).
     rmSync(clientSocket, { force: true });
-    const bridge = new WaypipeBridge({ network, guestSocket, clientSocket, log: this.options.log });
+    const bridges = this.waypipeBridges(network, vm, clientSocket);
+    const closeBridges = () => {
+      for (const bridge of bridges) bridge.close();
+    };
     const waypipeClient = [this.options.waypipeBinary, "--no-gpu", "-s", clientSocket, "client"];
     const filterArgs = ["--listen", filterSocket, "--app-id", network, "--", ...waypipeClient];
     const child = this.spawnWatched(network, "clan-wayland-filter (waypipe client)", this.options.waylandFilter, filterArgs, {
       detached: true,
       onExit: () => {
-        bridge.close();
+        closeBridges();
         // A successor for this network has already bound the same path.
         if (this.hostDisplays.has(network)) return;
         try {
@@ -208,10 +211,10 @@ export class DisplayViewers {
         }
       },
     });
-    // A client that could not start emits 'error' next, and its onExit closes the bridge; it never opens.
-    if (child.pid !== undefined) bridge.start();
+    // A client that could not start emits 'error' next, and its onExit closes the bridges; they never open.
+    if (child.pid !== undefined) for (const bridge of bridges) bridge.start();
     const stop = () => {
-      bridge.close();
+      closeBridges();
       if (child.pid === undefined) return;
       try {
         process.kill(-child.pid, "SIGTERM");
@@ -220,7 +223,29 @@ export class DisplayViewers {
         if ((error as NodeJS.ErrnoException).code !== "ESRCH") this.options.log(`${network}: cannot stop waypipe client: ${errorMessage(error)}`);
       }
     };
-    return { child, socket: guestSocket, stop };
+    return { child, socket: vm.displaySocket, stop };
+  }
+
+  /**
+   * A bridge per waypipe port of the VM, all into the one waypipe client: each session is a connection of its own
+   * there, so a child of its own and a relay of its own in the filter. When every port carries an app, the guest
+   * cannot open another (its ports are busy, and it says so); the log says it here.
+   */
+  private waypipeBridges(network: string, vm: VmStatus, clientSocket: string): WaypipeBridge[] {
+    // A clan-vmd from before there were several ports names only displaySocket.
+    const guestSockets = vm.waypipeSockets.length > 0 ? vm.waypipeSockets : [vm.displaySocket];
+    let carrying = 0;
+    const sessionChanged = (started: boolean) => {
+      carrying += started ? 1 : -1;
+      if (started && carrying === guestSockets.length) {
+        this.options.log(
+          `${network}: all ${guestSockets.length} waypipe ports carry an app; the VM cannot show another app until one of them closes (vm.json waypipe.ports)`,
+        );
+      }
+    };
+    return guestSockets.map(
+      (guestSocket, port) => new WaypipeBridge({ network, port, guestSocket, clientSocket, log: this.options.log, sessionChanged }),
+    );
   }
 
   /** `<network>-waypipe.sock` (waypipe client's) or `<network>-wayland.sock` (the filter's, plus its `.ctx`). */

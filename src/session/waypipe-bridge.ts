@@ -1,8 +1,9 @@
 import { createConnection, type Socket } from "node:net";
 import { errorMessage } from "../shared/errors.js";
 
-// Carries a VM's waypipe sessions from its virtio-serial port (QEMU's unix socket server) to the host's
-// `waypipe client`, which accepts one connection per forwarded app session. A virtio-serial port is one byte
+// Carries the waypipe sessions of one of a VM's virtio-serial ports (QEMU's unix socket server) to the host's
+// `waypipe client`, which accepts one connection per forwarded app session. A VM has a port, and a bridge, per
+// app it may show at once; each session is its own connection to waypipe client. A virtio-serial port is one byte
 // stream with no end-of-session marker of its own, so the two sides agree on one session per host connection:
 //
 // - the bridge connects to QEMU's socket and waits for the guest's header line, which the guest writes with a
@@ -24,11 +25,15 @@ export const WAYPIPE_SESSION_HEADER = "clan-waypipe 1\n";
 
 export interface WaypipeBridgeOptions {
   network: string;
-  /** QEMU's chardev server for the port org.clan.waypipe.0. */
+  /** Which of the VM's waypipe ports (org.clan.waypipe.<port>) this bridge carries; a VM has a bridge per port. */
+  port: number;
+  /** QEMU's chardev server for that port. */
   guestSocket: string;
   /** Where the host's `waypipe client` listens (its -s). */
   clientSocket: string;
   log: (message: string) => void;
+  /** A session began (connected to waypipe client) or ended: the caller counts the VM's busy ports. */
+  sessionChanged?: (carrying: boolean) => void;
   timing?: Partial<WaypipeBridgeTiming>;
 }
 
@@ -75,19 +80,19 @@ export class WaypipeBridge {
   }
 
   private async carrySessions(): Promise<void> {
-    const { network, log } = this.options;
+    const { network, port, log } = this.options;
     let failures = 0;
     while (!this.closed) {
       let delay = this.timing.reconnectGapMs;
       try {
         const outcome = await this.carryOneSession();
-        if (outcome !== undefined && !this.closed) log(`${network}: waypipe session ended: ${outcome}`);
+        if (outcome !== undefined && !this.closed) log(`${network}: waypipe session on port ${port} ended: ${outcome}`);
         failures = 0;
       } catch (error) {
         if (this.closed) return;
         failures += 1;
         delay = Math.min(delay * 2 ** failures, this.timing.maxRetryDelayMs);
-        log(`${network}: waypipe bridge: ${errorMessage(error)}; connecting again in ${delay} ms`);
+        log(`${network}: waypipe bridge of port ${port}: ${errorMessage(error)}; connecting again in ${delay} ms`);
       }
       await this.pause(delay);
     }
@@ -107,10 +112,13 @@ export class WaypipeBridge {
       const data = await whenReadable(guest, "after the session header", firstDataTimeoutMs, () => guest.socket.readableLength || undefined);
       if (data === undefined) throw new Error(`the guest sent a session header but no waypipe data within ${firstDataTimeoutMs} ms`);
       const client = this.track(new Side("waypipe client", await connectUnix(this.options.clientSocket, "waypipe client")));
+      this.options.log(`${this.options.network}: waypipe session on port ${this.options.port} began`);
+      this.options.sessionChanged?.(true);
       try {
         return await pipeBothWays(guest, client);
       } finally {
         this.untrack(client);
+        this.options.sessionChanged?.(false);
       }
     } finally {
       this.untrack(guest);

@@ -44,6 +44,9 @@ export const VmStatus = z.object({
    *  socket of the VM's private display bus, which clan-vmd made and names (never vm.json). */
   display: DisplayKind,
   displaySocket: z.string(),
+  /** display waypipe: QEMU's socket of each waypipe port, one app shown at once per port (displaySocket is the
+   *  first); empty otherwise. Default: a clan-vmd from before there were several ports sends none. */
+  waypipeSockets: z.array(z.string()).default([]),
   ...VpnStatusFields.shape,
 });
 export type VmStatus = z.infer<typeof VmStatus>;
@@ -57,7 +60,8 @@ export const VmStatusDictionary = dictionary("VmStatus", VmStatus, {
   since: { codec: "d", doc: "Unix time in milliseconds of the last transition" },
   error: { codec: "s", doc: "why the VM failed, with the tail of its console (escaped: no control bytes); `\"\"` when it did not" },
   display: { codec: "s", doc: "the booted generation's display: `none`, `spice`, `waypipe` or `dbus`" },
-  displaySocket: { codec: "s", doc: "the unix socket a viewer connects to (SPICE, the waypipe bridge, or for `dbus` the VM's own display bus, whose address is `unix:path=` and this path); `\"\"` for `none`" },
+  displaySocket: { codec: "s", doc: "the unix socket a viewer connects to (SPICE, the waypipe bridge's first port, or for `dbus` the VM's own display bus, whose address is `unix:path=` and this path); `\"\"` for `none`" },
+  waypipeSockets: { codec: "as", doc: "for `waypipe`, the unix socket of each of the VM's waypipe ports (vm.json `waypipe.ports`; the guest shows one app at once per port); empty otherwise" },
   ...VPN_STATUS_FIELDS,
 });
 

@@ -14,12 +14,21 @@ const AbsolutePath = z
   .string()
   .regex(/^\/[^,\0\n]*$/, "must be an absolute path without ',' (QEMU's option separator), NUL or newline");
 
+/** QEMU's virtio-serial bus has 31 ports; the guest agent and the control port take two of them. */
+export const MAX_WAYPIPE_PORTS = 16;
+const DEFAULT_WAYPIPE_PORTS = 4;
+
 export const VmSpec = z
   .object({
     memoryMiB: z.number().int().min(64).max(65536).default(512),
     cores: z.number().int().min(1).max(64).default(1),
     /** dbus: QEMU's D-Bus display on a private bus clan-vmd makes; vm.json names the kind, never a bus or a path. */
     display: DisplayKind.default("none"),
+    /** display waypipe: how many apps the guest may show at once, each on a virtio-serial port of its own. */
+    waypipe: z
+      .object({ ports: z.number().int().min(1).max(MAX_WAYPIPE_PORTS).default(DEFAULT_WAYPIPE_PORTS) })
+      .strict()
+      .default({ ports: DEFAULT_WAYPIPE_PORTS }),
     /** host: a sound card whose sound QEMU plays and records through the desktop's PulseAudio (or PipeWire's). */
     audio: z.enum(["none", "host"]).default("none"),
     stateDiskMiB: z.number().int().min(0).max(4 * 1024 * 1024).default(1024),

@@ -11,7 +11,8 @@ import type { VmSpec } from "../shared/vm-spec.js";
 
 export type Accelerator = "kvm" | "tcg";
 
-const WAYPIPE_PORT_NAME = "org.clan.waypipe.0";
+/** The guest finds its waypipe ports by these names (/dev/virtio-ports/org.clan.waypipe.<index>). */
+const WAYPIPE_PORT_PREFIX = "org.clan.waypipe.";
 
 export interface QemuCommandInput {
   network: string;
@@ -89,11 +90,14 @@ function displayArguments({ vm }: Generation, paths: VmPaths): string[] {
       // virtio-vga: a guest with a virtio-gpu driver follows the window's size (SetUIInfo); the firmware uses its VGA.
       return ["-display", `dbus,addr=${busAddress(paths.displayBusSocket)}`, "-device", "virtio-vga"];
     case "waypipe":
-      // No vhost-vsock on every host: waypipe's stream crosses a virtio-serial port bridged to a unix socket.
+      // No vhost-vsock on every host: waypipe's stream crosses a virtio-serial port bridged to a unix socket. A
+      // port is one byte stream, so each app the guest shows at once has a port of its own (docs/display.md).
       return [
         "-display", "none",
-        "-chardev", `socket,id=waypipe,path=${paths.waypipeSocket},server=on,wait=off`,
-        "-device", `virtserialport,bus=vser.0,chardev=waypipe,name=${WAYPIPE_PORT_NAME}`,
+        ...Array.from({ length: vm.waypipe.ports }, (_, index) => [
+          "-chardev", `socket,id=waypipe${index},path=${paths.waypipeSocket(index)},server=on,wait=off`,
+          "-device", `virtserialport,bus=vser.0,chardev=waypipe${index},name=${WAYPIPE_PORT_PREFIX}${index}`,
+        ]).flat(),
       ];
   }
 }

@@ -60,7 +60,7 @@ export async function handOverFiles(paths: VmPaths, generation: Generation, with
         guestAgentSocket: inRuntimeDir(paths.guestAgentSocket),
         controlSocket: inRuntimeDir(paths.controlSocket),
         spiceSocket: inRuntimeDir(paths.spiceSocket),
-        waypipeSocket: inRuntimeDir(paths.waypipeSocket),
+        waypipeSocket: (index) => inRuntimeDir(paths.waypipeSocket(index)),
         displayBusSocket,
         record: inRuntimeDir(paths.record),
         shareSocket: (tag) => inRuntimeDir(paths.shareSocket(tag)),

@@ -109,6 +109,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       error: "",
       display: "none",
       displaySocket: "",
+      waypipeSockets: [],
       ...NO_VPN,
     };
   }
@@ -201,7 +202,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         pid: record.pid,
         generation: record.generation,
         accelerator: record.accelerator,
-        ...this.displayOf(record.display),
+        ...this.displayOf(record.display, record.waypipePorts),
       };
       this.transition("starting");
       this.transition(runState.running ? "running" : "paused");
@@ -234,7 +235,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       accelerator,
       error: "",
       pid: 0,
-      ...this.displayOf(generation.vm.display),
+      ...this.displayOf(generation.vm.display, generation.vm.waypipe.ports),
     };
     this.transition("starting");
     const abort = new AbortController();
@@ -261,6 +262,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         generation: generation.resolvedPath,
         accelerator,
         display: generation.vm.display,
+        waypipePorts: generation.vm.waypipe.ports,
         ...(launched.displayBusPid === undefined ? {} : { displayBusPid: launched.displayBusPid }),
         startedAt: Date.now(),
       };
@@ -374,7 +376,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
 
   private settleStopped(how: string): void {
     this.deps.log(`${this.network}: stopped (${how})`);
-    this.current = { ...this.current, pid: 0, generation: "", ...this.displayOf("none") };
+    this.current = { ...this.current, pid: 0, generation: "", ...this.displayOf("none", 0) };
     this.transition("stopped");
   }
 
@@ -389,9 +391,10 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     await removeDisplayBus(this.paths);
   }
 
-  private displayOf(display: VmStatus["display"]): Pick<VmStatus, "display" | "displaySocket"> {
-    const socket = { none: "", spice: this.paths.spiceSocket, waypipe: this.paths.waypipeSocket, dbus: this.paths.displayBusSocket }[display];
-    return { display, displaySocket: socket };
+  private displayOf(display: VmStatus["display"], waypipePorts: number): Pick<VmStatus, "display" | "displaySocket" | "waypipeSockets"> {
+    const waypipeSockets = display === "waypipe" ? Array.from({ length: waypipePorts }, (_, index) => this.paths.waypipeSocket(index)) : [];
+    const socket = { none: "", spice: this.paths.spiceSocket, waypipe: waypipeSockets[0] ?? "", dbus: this.paths.displayBusSocket }[display];
+    return { display, displaySocket: socket, waypipeSockets };
   }
 
   private requireQmp(expected: VmState, action: string): QmpClient {

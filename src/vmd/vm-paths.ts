@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { ClanError } from "../shared/errors.js";
+import { MAX_WAYPIPE_PORTS } from "../shared/vm-spec.js";
 
 // Where a VM's files live. Runtime files (sockets, the adoption record) go under the runtime
 // directory and vanish with the session; the state disk and console log persist under the state directory.
@@ -15,7 +16,9 @@ export interface VmPaths {
   guestAgentSocket: string;
   controlSocket: string;
   spiceSocket: string;
-  waypipeSocket: string;
+  /** QEMU's end of waypipe port `index` (org.clan.waypipe.<index>). Port 0 keeps the name it had when a VM had
+   *  only one, so that a clan-vmd restarted over such a VM finds its socket. */
+  waypipeSocket: (index: number) => string;
   /** The VM's private display bus (display "dbus"): beside the runtime directory, not in it, because QEMU owns
    *  the runtime directory and could put another socket (or a link to another bus) where the viewer connects. */
   displayBusDir: string;
@@ -53,13 +56,14 @@ export function vmPaths(directories: VmdDirectories, network: string): VmPaths {
     }
     return path;
   };
-  return {
+  const waypipeSocket = (index: number) => socket(index === 0 ? "waypipe.sock" : `waypipe-${index}.sock`);
+  const paths: VmPaths = {
     runtimeDir,
     qmpSocket: socket("qmp.sock"),
     guestAgentSocket: socket("qga.sock"),
     controlSocket: socket("control.sock"),
     spiceSocket: socket("spice.sock"),
-    waypipeSocket: socket("waypipe.sock"),
+    waypipeSocket,
     displayBusDir,
     displayBusSocket: socket("bus", displayBusDir),
     record: join(runtimeDir, "vm.json"),
@@ -69,6 +73,9 @@ export function vmPaths(directories: VmdDirectories, network: string): VmPaths {
     shareSocket: (tag) => socket(`fs-${tag}.sock`),
     storeView: (tag) => join(runtimeDir, `store-${tag}`),
   };
+  // The longest fixed name: a runtime root too long for it is refused when clan-vmd starts, not when a VM boots.
+  waypipeSocket(MAX_WAYPIPE_PORTS - 1);
+  return paths;
 }
 
 /** The per-user directory in the shared temporary directory used when there is no XDG_RUNTIME_DIR, which must be

@@ -2,7 +2,9 @@
 # /init of the test guest: the smallest guest that speaks clan-vmd's protocols for real — qemu-ga on the
 # guest-agent port and the "ready" line on the control port. It deliberately handles no ACPI event, so a
 # system_powerdown is ignored and the host's stop escalation gets exercised. With clan.waypipe-demo=1 (and the
-# initrd-waypipe initramfs) it also forwards one Wayland window to the host with waypipe. With
+# initrd-waypipe initramfs) it also forwards Wayland windows to the host with waypipe: clan.waypipe-apps=N apps
+# at once (default 1), after clan.waypipe-probe=1 has listed each port's globals with wayland-info, and beside
+# clan.waypipe-flood=1's hostile stream on one port. With
 # clan.hostile-control=1 it attacks clan-vmd's control-port parser before and after its ready line, and with
 # clan.hostile-console=1 it writes terminal escapes (OSC 52 clipboard, window title, clear screen) to its console.
 # PID 1 must never exit: the kernel panics when init does.
@@ -24,6 +26,9 @@ done </lib/modules/load-order
 generation=unknown
 never_ready=0
 waypipe_demo=0
+waypipe_apps=1
+waypipe_probe=0
+waypipe_flood=0
 hostile_control=0
 hostile_console=0
 for arg in $(cat /proc/cmdline); do
@@ -31,6 +36,9 @@ for arg in $(cat /proc/cmdline); do
     clan.generation=*) generation=${arg#clan.generation=} ;;
     clan.never-ready=1) never_ready=1 ;;
     clan.waypipe-demo=1) waypipe_demo=1 ;;
+    clan.waypipe-apps=[1-9]) waypipe_apps=${arg#clan.waypipe-apps=} ;;
+    clan.waypipe-probe=1) waypipe_probe=1 ;;
+    clan.waypipe-flood=1) waypipe_flood=1 ;;
     clan.hostile-control=1) hostile_control=1 ;;
     clan.hostile-console=1) hostile_console=1 ;;
   esac
@@ -160,37 +168,106 @@ else
   echo "init: no org.clan.control.0 port"
 fi
 
-# The guest's half of the waypipe display (docs/session.md, "Forwarded app windows"). Each host connection to
-# the port carries one waypipe session: the header, written with a blocking write, waits until clan-sessiond's
-# bridge is connected and tells it a session starts; socat then carries waypipe's stream between the port and
-# the unix socket `waypipe server` connects to. socat must not touch the port before that write: a read returns
-# EOF at once while no host is connected, which would end the session before it began. When the session ends,
-# the host drops its connection; reading to EOF waits for that, so the next header never lands in the old one.
-waypipe_demo_loop() {
-  export XDG_RUNTIME_DIR=/run/user/0
-  mkdir -p /run/user && mkdir -m 0700 "$XDG_RUNTIME_DIR"
-  sock=$XDG_RUNTIME_DIR/waypipe.sock
-  exec 4<>"$1"
-  while :; do
-    printf 'clan-waypipe 1\n' >&4
-    rm -f "$sock"
-    socat UNIX-LISTEN:"$sock" FD:4 &
-    bridge=$!
-    # Bounded: socat binds within milliseconds, and waypipe fails when nothing listens yet.
-    for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
-    waypipe --no-gpu --oneshot -s "$sock" server -- weston-simple-touch
-    echo "init: waypipe session ended ($?)"
-    kill "$bridge" 2>/dev/null
-    wait "$bridge"
-    cat <&4 >/dev/null
+# The guest's half of the waypipe display (docs/session.md, "Forwarded app windows"). The VM has a port per app it
+# may show at once (org.clan.waypipe.0, .1, …: vm.json waypipe.ports). A virtio port can be open only once, so a
+# port that opens is free and stays this session's until it closes it. Each host connection to a port carries one
+# waypipe session: the header, written with a blocking write, waits until clan-sessiond's bridge is connected and
+# tells it a session starts; socat then carries waypipe's stream between the port and the unix socket `waypipe
+# server` connects to. socat must not touch the port before that write: a read returns EOF at once while no host
+# is connected, which would end the session before it began. When the session ends, the host drops its
+# connection; reading to EOF waits for that, so the next header never lands in the old one.
+
+# The device of every waypipe port, in port order.
+waypipe_ports() {
+  for f in /sys/class/virtio-ports/*/name; do
+    name=$(cat "$f")
+    case "$name" in org.clan.waypipe.*) d=${f%/name}; echo "${name#org.clan.waypipe.} /dev/${d##*/}" ;; esac
+  done | sort -n | cut -d' ' -f2
+}
+
+# One session of the app "$@" over the port $1, which the caller opened on fd 4.
+waypipe_session() {
+  port=$1
+  shift
+  sock=$XDG_RUNTIME_DIR/waypipe-${port##*/}.sock
+  printf 'clan-waypipe 1\n' >&4
+  echo "init: waypipe session of $1 on ${port##*/} offered"
+  rm -f "$sock"
+  socat UNIX-LISTEN:"$sock" FD:4 &
+  bridge=$!
+  # Bounded: socat binds within milliseconds, and waypipe fails when nothing listens yet.
+  for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+  waypipe --no-gpu --oneshot -s "$sock" server -- "$@"
+  status=$?
+  echo "init: waypipe session of $1 on ${port##*/} ended ($status)"
+  kill "$bridge" 2>/dev/null
+  wait "$bridge"
+  cat <&4 >/dev/null
+  return "$status"
+}
+
+# Shows the app "$@" on the first free waypipe port, for one session; with every port in use it says so, as a
+# launcher in a real guest would, and fails with 75 (EX_TEMPFAIL).
+waypipe_open() {
+  exec 5>&2
+  for port in $(waypipe_ports); do
+    opened=0
+    # A port in use does not open (EBUSY): only the shell's "can't open" goes to /dev/null, the app keeps stderr.
+    { opened=1; waypipe_session "$port" "$@" 2>&5; } 2>/dev/null 4<>"$port"
+    status=$?
+    [ "$opened" = 1 ] && return "$status"
+  done
+  echo "clan-waypipe: cannot show $1: all $(waypipe_ports | wc -l) waypipe ports of this VM are in use (vm.json waypipe.ports); close one of its apps first" >&2
+  return 75
+}
+
+# For the host's allow-list test: the globals an app sees through each port, one console line each.
+waypipe_probe() {
+  for port in $(waypipe_ports); do
+    { PROBE_PORT=${port##*/} waypipe_session "$port" sh -c 'wayland-info | sed -n "s/^interface: .\([A-Za-z0-9_]*\).*/init: waypipe-probe $PROBE_PORT global \1/p"'; } 4<>"$port"
+    echo "init: waypipe-probe ${port##*/} done ($?)"
   done
 }
 
+# A hostile app on one port, which it holds for good: a session header, then garbage where waypipe's stream
+# belongs, and again after every drop.
+waypipe_flood() {
+  exec 5>&2
+  for port in $(waypipe_ports); do
+    opened=0
+    { opened=1
+      echo "init: waypipe flood on ${port##*/}" >&5
+      while :; do
+        printf 'clan-waypipe 1\n' >&4
+        head -c 262144 /dev/urandom >&4
+        cat <&4 >/dev/null
+      done
+    } 2>/dev/null 4<>"$port"
+    [ "$opened" = 1 ] && return
+  done
+  echo "init: waypipe flood: no free port" >&5
+}
+
 if [ "$waypipe_demo" = 1 ]; then
+  export XDG_RUNTIME_DIR=/run/user/0
+  mkdir -p /run/user && mkdir -m 0700 "$XDG_RUNTIME_DIR"
   if ! command -v waypipe >/dev/null; then
     echo "init: clan.waypipe-demo=1 needs initrd-waypipe, which has waypipe; this initrd has none"
-  elif wp_port=$(port_named org.clan.waypipe.0); then
-    waypipe_demo_loop "$wp_port" &
+  elif port_named org.clan.waypipe.0 >/dev/null; then
+    # The ports come one by one as the driver learns of them: wait until their count holds still.
+    count=0
+    while [ "$(waypipe_ports | wc -l)" != "$count" ]; do count=$(waypipe_ports | wc -l); sleep 0.5; done
+    echo "init: waypipe ports: $(waypipe_ports | tr '\n' ' ')"
+    (
+      [ "$waypipe_probe" = 1 ] && waypipe_probe
+      [ "$waypipe_flood" = 1 ] && waypipe_flood &
+      # The flood takes the first port before the apps look for free ones.
+      [ "$waypipe_flood" = 1 ] && sleep 1
+      for _ in $(seq "$waypipe_apps"); do
+        ( while :; do waypipe_open weston-simple-touch || sleep 3; done ) &
+      done
+      wait
+    ) &
   else
     echo "init: clan.waypipe-demo=1 but no org.clan.waypipe.0 port (is the VM's display waypipe?)"
   fi

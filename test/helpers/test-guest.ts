@@ -33,6 +33,12 @@ export interface GenerationOptions {
    * exists when the VM's display is "waypipe". Boots the larger initrd, which needs more memory.
    */
   waypipeDemo?: boolean;
+  /** With waypipeDemo: how many demo apps the guest shows at once, each on the first free port (default 1). */
+  waypipeApps?: number;
+  /** With waypipeDemo: first lists, on the console, the globals wayland-info sees through each waypipe port. */
+  waypipeProbe?: boolean;
+  /** With waypipeDemo: one port carries a hostile stream, a session header and then garbage, again and again. */
+  waypipeFlood?: boolean;
   /** The guest attacks the control port: a 5,000-deep JSON line, a huge line, invalid UTF-8 and a flood. */
   hostileControl?: boolean;
   /** The guest writes OSC 52 (clipboard), title-setting and clear-screen escapes to its console. */
@@ -63,6 +69,12 @@ export async function makeGeneration(dir: string, opts: GenerationOptions): Prom
   const params = ["console=ttyS0", "panic=-1", "quiet", `clan.generation=${opts.generation}`];
   if (opts.neverReady) params.push("clan.never-ready=1");
   if (opts.waypipeDemo) params.push("clan.waypipe-demo=1");
+  if (opts.waypipeApps !== undefined) {
+    if (!Number.isInteger(opts.waypipeApps) || opts.waypipeApps < 1 || opts.waypipeApps > 9) throw new Error(`waypipeApps ${opts.waypipeApps} must be 1–9`);
+    params.push(`clan.waypipe-apps=${opts.waypipeApps}`);
+  }
+  if (opts.waypipeProbe) params.push("clan.waypipe-probe=1");
+  if (opts.waypipeFlood) params.push("clan.waypipe-flood=1");
   if (opts.hostileControl) params.push("clan.hostile-control=1");
   if (opts.hostileConsole) params.push("clan.hostile-console=1");
   await writeFile(join(dir, "kernel-params"), `${params.join(" ")}\n`);

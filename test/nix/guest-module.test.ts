@@ -208,7 +208,11 @@ describe.skipIf(!hasNixpkgsLib)(`nixosModules.guest with nixpkgs 25.05's lib${ni
     const system = await evaluate(seedEntry);
     expect(system.services["clan-desktop-guest"].display).toBe("waypipe");
     const app = system.systemd.services["clan-forwarded-app"]!;
-    expect(app.serviceConfig["ExecStart"]).toMatch(/waypipe --no-gpu --oneshot --socket \/run\/clan-waypipe\/channel\.sock server -- \S+-mumble\/bin\/mumble mumble:\/\/mumble\.example:64738$/);
+    // On the first free of the VM's waypipe ports (four unless waypipe.ports says otherwise).
+    expect(app.serviceConfig["ExecStart"]).toMatch(/^\S+-clan-waypipe-open\/bin\/clan-waypipe-open \S+-mumble\/bin\/mumble mumble:\/\/mumble\.example:64738$/);
+    expect(VmSpec.parse(system.vmJson).waypipe).toEqual({ ports: 4 });
+    const twoPorts = await evaluate(seedEntry, { services: { "clan-desktop-guest": { waypipe: { ports: 2 } } } });
+    expect(twoPorts.vmJson).toMatchObject({ display: "waypipe", waypipe: { ports: 2 } });
     expect(app.environment).toMatchObject({ PULSE_SERVER: "unix:/run/pulse/native" });
     expect(system.services.pipewire).toMatchObject({ enable: true, systemWide: true, pulse: { enable: true } });
     expect(system.boot.kernelModules).toContain("snd_hda_intel");

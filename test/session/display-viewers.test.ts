@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
+import type { Socket } from "node:net";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +10,9 @@ import { DisplayViewers } from "../../src/session/display-viewers.js";
 import { NetworkRegistry } from "../../src/session/network-registry.js";
 import type { BackendEvents, WindowManagerBackend, WindowPlacement } from "../../src/session/window-manager-backend.js";
 import { VmStatus } from "../../src/shared/vm-api.js";
-import { waitFor } from "../helpers/processes.js";
+import { waitFor, within } from "../helpers/processes.js";
+import { listenOnTempSocket } from "../helpers/socket-peer.js";
+import { WAYPIPE_SESSION_HEADER } from "../../src/session/waypipe-bridge.js";
 
 // How clan-sessiond starts, claims and stops a VM's waypipe client, and how it refuses when it cannot. The real
 // waypipe on real sway is test/session/waypipe.e2e.test.ts; here a stand-in script records its argv and starts
@@ -157,6 +160,31 @@ describe("DisplayViewers with a waypipe display", () => {
     expect(logs).toEqual([expect.stringMatching(/family: cannot show the VM's waypipe display: clan-wayland-filter is missing/)]);
   });
 
+  it("bridges each of the VM's waypipe ports into the client on a connection of its own, and says when every port carries an app", async () => {
+    // waypipe client's stand-in echoes each connection back: a session's bytes come back on its own port only.
+    await writeFile(join(dir, "waypipe"), `#!/bin/sh\nexec socat UNIX-LISTEN:"$3",fork,unlink-early EXEC:cat\n`, { mode: 0o755 });
+    const ports = [await listenOnTempSocket(), await listenOnTempSocket()];
+    try {
+      const displays = start();
+      displays.vmChanged(VmStatus.parse({ ...vm("running"), displaySocket: ports[0]!.path, waypipeSockets: ports.map((port) => port.path) }));
+      const [first, second] = await Promise.all(ports.map((port) => within(port.nextConnection(), 5000, "the bridge of each port")));
+      first!.write(`${WAYPIPE_SESSION_HEADER}first app`);
+      second!.write(`${WAYPIPE_SESSION_HEADER}second app`);
+      expect(await receive(first!, "first app".length)).toBe("first app");
+      expect(await receive(second!, "second app".length)).toBe("second app");
+      expect(logs.filter((line) => line.includes("carry an app"))).toEqual([
+        "family: all 2 waypipe ports carry an app; the VM cannot show another app until one of them closes (vm.json waypipe.ports)",
+      ]);
+      // One app's session ends (its port dropped): the other goes on.
+      first!.destroy();
+      await waitFor("the first session's end", () => (logs.some((line) => /family: waypipe session on port 0 ended/.test(line)) ? true : undefined));
+      second!.write("still here");
+      expect(await receive(second!, "still here".length)).toBe("still here");
+    } finally {
+      await Promise.all(ports.map((port) => port.close()));
+    }
+  });
+
   it("logs a waypipe client that cannot start and tries again when the user enters the network", async () => {
     const displays = start({ waypipeBinary: join(dir, "no-such-waypipe") });
     displays.vmChanged(vm("running"));
@@ -282,3 +310,12 @@ describe("DisplayViewers with a dbus display (clan-viewer)", () => {
     await waitFor("the start on entering", async () => ((await starts()) === 2 ? true : undefined));
   });
 });
+
+async function receive(socket: Socket, length: number): Promise<string> {
+  let received = "";
+  for await (const chunk of socket.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    received += chunk.toString("utf8");
+    if (received.length >= length) break;
+  }
+  return received;
+}

@@ -235,6 +235,7 @@ function status(network: string, state: VmState): VmStatus {
     error: state === "failed" ? "QEMU exited unexpectedly" : "",
     display: "none",
     displaySocket: "",
+    waypipeSockets: [],
     vpnState: "none",
     vpnPeers: 0,
     vpnLastHandshake: 0,

@@ -25,6 +25,7 @@ describe("WaypipeBridge", () => {
     const logs: string[] = [];
     const bridge = new WaypipeBridge({
       network: "family",
+      port: 2,
       guestSocket: guest.path,
       clientSocket: client.path,
       log: (message) => logs.push(message),
@@ -67,7 +68,7 @@ describe("WaypipeBridge", () => {
     const second = await within(guest.nextConnection(), 2000, "a new guest connection");
     second.write(WAYPIPE_SESSION_HEADER + "two");
     expect(await receive(await client.nextConnection(), 3)).toBe("two");
-    expect(logs.some((line) => /family: waypipe session ended: waypipe client closed/.test(line))).toBe(true);
+    expect(logs.some((line) => /family: waypipe session on port 2 ended: waypipe client closed/.test(line))).toBe(true);
   });
 
   it("drops a connection whose first bytes are not the header, says why, and connects again", async () => {

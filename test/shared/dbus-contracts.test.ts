@@ -36,6 +36,7 @@ const status: VmStatus = {
   error: "",
   display: "spice",
   displaySocket: "/run/s",
+  waypipeSockets: ["/run/w0", "/run/w1"],
   vpnState: "up",
   vpnPeers: 2,
   vpnLastHandshake: 5,
@@ -54,6 +55,7 @@ describe("a{sv} dictionaries from the contract", () => {
       error: "s",
       display: "s",
       displaySocket: "s",
+      waypipeSockets: "as",
       vpnState: "s",
       vpnPeers: "u",
       vpnLastHandshake: "d",
@@ -62,9 +64,9 @@ describe("a{sv} dictionaries from the contract", () => {
   });
 
   it("fill the fields an older peer does not send with their defaults, and ignore keys they do not know", () => {
-    const { vpnState: _state, vpnPeers: _peers, vpnLastHandshake: _handshake, ...old } = status;
+    const { vpnState: _state, vpnPeers: _peers, vpnLastHandshake: _handshake, waypipeSockets: _sockets, ...old } = status;
     const wire = { ...(VmStatusDictionary.toWire(old) as object), newerKey: new Variant("s", "x") };
-    expect(decode(VmStatusDictionary, wire)).toEqual({ ...status, vpnState: "none", vpnPeers: 0, vpnLastHandshake: 0 });
+    expect(decode(VmStatusDictionary, wire)).toEqual({ ...status, vpnState: "none", vpnPeers: 0, vpnLastHandshake: 0, waypipeSockets: [] });
   });
 
   it("carry lists of dictionaries and structs", () => {

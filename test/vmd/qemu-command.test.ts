@@ -100,22 +100,36 @@ describe("qemuArguments", () => {
     }
   });
 
-  it("bridges waypipe through a third virtio-serial port", () => {
+  it("bridges waypipe through a virtio-serial port per app shown at once, four unless vm.json says otherwise", () => {
+    const port = (index: number, socket: string) => [
+      "-chardev", `socket,id=waypipe${index},path=/run/vmd/alpha/${socket},server=on,wait=off`,
+      "-device", `virtserialport,bus=vser.0,chardev=waypipe${index},name=org.clan.waypipe.${index}`,
+    ];
     expect(command({ display: "waypipe" })).toEqual([
       ...TCG,
       "-display", "none",
-      "-chardev", "socket,id=waypipe,path=/run/vmd/alpha/waypipe.sock,server=on,wait=off",
-      "-device", "virtserialport,bus=vser.0,chardev=waypipe,name=org.clan.waypipe.0",
+      ...port(0, "waypipe.sock"),
+      ...port(1, "waypipe-1.sock"),
+      ...port(2, "waypipe-2.sock"),
+      ...port(3, "waypipe-3.sock"),
       ...USER_NETWORK,
     ]);
+    expect(command({ display: "waypipe", waypipe: { ports: 1 } })).toEqual([...TCG, "-display", "none", ...port(0, "waypipe.sock"), ...USER_NETWORK]);
+    expect(command({ display: "waypipe", waypipe: { ports: 16 } }).filter((arg) => arg.startsWith("virtserialport,") && arg.includes("org.clan.waypipe."))).toHaveLength(16);
+  });
+
+  it("refuses a waypipe port count outside 1–16 or a vm.json that names the ports' sockets", () => {
+    for (const waypipe of [{ ports: 0 }, { ports: 17 }, { ports: 2.5 }, { ports: "4" }, { ports: 2, socket: "/tmp/x" }]) {
+      expect(VmSpec.safeParse({ display: "waypipe", waypipe }).success, JSON.stringify(waypipe)).toBe(false);
+    }
   });
 
   it("gives the guest an HD audio card played through the host's PulseAudio (or PipeWire's) when vm.json asks", () => {
-    expect(command({ display: "waypipe", audio: "host" }, { audioServer: "unix:/run/user/1000/pulse/native" })).toEqual([
+    expect(command({ display: "waypipe", waypipe: { ports: 1 }, audio: "host" }, { audioServer: "unix:/run/user/1000/pulse/native" })).toEqual([
       ...TCG,
       "-display", "none",
-      "-chardev", "socket,id=waypipe,path=/run/vmd/alpha/waypipe.sock,server=on,wait=off",
-      "-device", "virtserialport,bus=vser.0,chardev=waypipe,name=org.clan.waypipe.0",
+      "-chardev", "socket,id=waypipe0,path=/run/vmd/alpha/waypipe.sock,server=on,wait=off",
+      "-device", "virtserialport,bus=vser.0,chardev=waypipe0,name=org.clan.waypipe.0",
       "-audiodev", "pa,id=clan-audio,server=unix:/run/user/1000/pulse/native",
       "-device", "intel-hda",
       "-device", "hda-duplex,audiodev=clan-audio",

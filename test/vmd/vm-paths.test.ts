@@ -4,8 +4,8 @@ import { defaultDirectories, vmPaths } from "../../src/vmd/vm-paths.js";
 // Socket paths must fit sockaddr_un (107 bytes and a NUL), and roots end up in QEMU option strings.
 
 const STATE = "/var/lib/clan";
-/** The longest fixed socket names, "control.sock" and "waypipe.sock", are 12 bytes; control.sock is checked first. */
-const LONGEST_SOCKET = "control.sock";
+/** The longest socket name is the last waypipe port's, checked after the others. */
+const LONGEST_SOCKET = "waypipe-15.sock";
 
 /** A runtime root that makes <root>/<network>/<LONGEST_SOCKET> exactly `bytes` long. */
 function runtimeRootFor(network: string, bytes: number): string {
@@ -22,7 +22,6 @@ describe("vmPaths", () => {
       guestAgentSocket: "/run/user/1000/clan-vmd/alpha/qga.sock",
       controlSocket: "/run/user/1000/clan-vmd/alpha/control.sock",
       spiceSocket: "/run/user/1000/clan-vmd/alpha/spice.sock",
-      waypipeSocket: "/run/user/1000/clan-vmd/alpha/waypipe.sock",
       displayBusDir: "/run/user/1000/clan-vmd/alpha.dbus",
       displayBusSocket: "/run/user/1000/clan-vmd/alpha.dbus/bus",
       record: "/run/user/1000/clan-vmd/alpha/vm.json",
@@ -31,12 +30,13 @@ describe("vmPaths", () => {
       consoleLog: "/var/lib/clan/alpha/console.log",
     });
     expect(paths.shareSocket("docs")).toBe("/run/user/1000/clan-vmd/alpha/fs-docs.sock");
+    // Port 0 keeps the name of the time when a VM had one waypipe port: a restarted clan-vmd finds an old VM's.
+    expect([0, 1, 15].map(paths.waypipeSocket)).toEqual(["waypipe.sock", "waypipe-1.sock", "waypipe-15.sock"].map((name) => `/run/user/1000/clan-vmd/alpha/${name}`));
   });
 
   it("accepts a socket path of exactly 107 bytes", () => {
     const paths = vmPaths({ runtimeRoot: runtimeRootFor("alpha", 107), stateRoot: STATE }, "alpha");
-    expect(Buffer.byteLength(paths.controlSocket)).toBe(107);
-    expect(Buffer.byteLength(paths.waypipeSocket)).toBe(107);
+    expect(Buffer.byteLength(paths.waypipeSocket(15))).toBe(107);
   });
 
   it("refuses a socket path over 107 bytes and says what to shorten", () => {

@@ -98,6 +98,7 @@ in
     users.groups = option (types.attrsOf (types.submodule { freeformType = types.attrsOf types.anything; })) { };
 
     services.getty.autologinUser = option (types.nullOr types.str) null;
+    services.udev.extraRules = option types.lines "";
     services.qemuGuest.enable = option types.bool false;
     services.qemuGuest.package = option types.package { type = "derivation"; name = "qemu-ga"; outPath = "/nix/store/qemu-ga-stand-in"; };
     services.dbus.packages = option (types.listOf types.path) [ ];
