@@ -19,6 +19,8 @@ export interface ScreenView {
   /** The screen has changed since the last flush: the window should flush it at its next frame. */
   changed(): void;
   show(texture: unknown, size: ScreenSize): void;
+  /** The guest's screen took a new size (a mode change). */
+  resized(size: ScreenSize, previous: ScreenSize): void;
   hide(): void;
   log(message: string): void;
   closed(): void;
@@ -46,7 +48,7 @@ export class GuestScreen implements FrameSink {
     const length = sizeOf(data);
     checkScanout({ width, height }, stride, format, length);
     this.shared = null;
-    this.size = { width, height };
+    this.setSize({ width, height });
     this.pixels = Buffer.alloc(width * height * BYTES_PER_PIXEL);
     this.copy({ x: 0, y: 0, width, height }, stride, this.reader.read(data, length));
     this.counters.scanouts++;
@@ -61,7 +63,7 @@ export class GuestScreen implements FrameSink {
   scanoutMap(frame: SharedFrame): void {
     const next = SharedFramebuffer.map(this.gi, frame);
     this.shared = next;
-    this.size = next.size;
+    this.setSize(next.size);
     this.pixels = Buffer.alloc(0);
     this.counters.scanoutMaps++;
     this.dirty = true;
@@ -89,7 +91,7 @@ export class GuestScreen implements FrameSink {
     }
     const previous = this.pixels;
     const previousSize = this.size;
-    this.size = { width, height };
+    this.setSize({ width, height });
     this.pixels = Buffer.alloc(width * height * BYTES_PER_PIXEL);
     const rows = Math.min(height, previousSize.height);
     const rowBytes = Math.min(width, previousSize.width) * BYTES_PER_PIXEL;
@@ -148,6 +150,12 @@ export class GuestScreen implements FrameSink {
       source.copy(this.pixels, ((y + row) * this.size.width + x) * BYTES_PER_PIXEL, row * stride, row * stride + rowBytes);
     }
     this.markDirty();
+  }
+
+  private setSize(size: ScreenSize): void {
+    const previous = this.size;
+    this.size = size;
+    if (size.width !== previous.width || size.height !== previous.height) this.view.resized(size, previous);
   }
 
   private markDirty(): void {

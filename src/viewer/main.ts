@@ -7,6 +7,7 @@ import { GBytesReader } from "./gbytes-reader.js";
 import { GuestClipboard } from "./guest-clipboard.js";
 import { loadGi } from "./gi.js";
 import { QemuDisplay } from "./qemu-display.js";
+import { chooseRenderer } from "./renderer-choice.js";
 import { ViewerWindow } from "./viewer-window.js";
 
 // clan-viewer: one process per running network VM with a D-Bus display. clan-sessiond starts it with the VM's
@@ -63,6 +64,9 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(process.exitCode ?? 0);
   });
   const start = () => {
+    // Before the window exists: GTK picks its renderer when the window is realized.
+    const renderer = chooseRenderer(gi, process.env);
+    log(`renderer: ${renderer.renderer}, since ${renderer.reason}`);
     const reader = new GBytesReader(gi, process.env.XDG_RUNTIME_DIR ?? tmpdir());
     const viewer = new ViewerWindow(gi, app, { label: args.label, colour: args.colour }, display, new GuestClipboard(gi, args.address, reader), reader, log);
     display.followConsoleSize((width, height) => viewer.screen.resize(width, height));

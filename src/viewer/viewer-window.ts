@@ -11,6 +11,11 @@ import { copiedNotice, hostTextOfGuestClipboard } from "./clipboard-text.js";
 // texture is the content of one Gtk.Picture inside that frame, so whatever the guest draws is clipped to the inner
 // area; the label is plain text from the user's config, never from the guest. In fullscreen the coloured border
 // and the label strip stay.
+//
+// The window opens at the guest's screen size plus the frame, and follows the guest's mode changes while it shows
+// the guest 1:1, as remote-viewer does: drawing a texture unscaled is several times cheaper than scaling it on a
+// software renderer (docs/benchmarks.md). Once the user or the window manager gives it another size, that size
+// stays and is asked of the guest instead.
 
 export interface FrameStyle {
   label: string;
@@ -30,6 +35,7 @@ export class ViewerWindow {
   readonly window: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly screen: GuestScreen;
   private readonly picture: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  private readonly strip: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   private requested: ScreenSize = { width: 0, height: 0 };
   private pointer = { x: 0, y: 0 };
   private frameRequested = false;
@@ -50,7 +56,6 @@ export class ViewerWindow {
     const { Gtk, Gdk } = gi;
     this.window = new Gtk.ApplicationWindow({ application: app });
     this.window.setTitle(`[${style.label}]`);
-    this.window.setDefaultSize(800, 600);
 
     const css = new Gtk.CssProvider();
     const sheet = `.clan-frame { background: ${style.colour}; padding: ${BORDER_PX}px; }
@@ -62,6 +67,7 @@ export class ViewerWindow {
     const frame = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
     frame.addCssClass("clan-frame");
     const strip = new Gtk.Box({ orientation: Gtk.Orientation.HORIZONTAL });
+    this.strip = strip;
     const label = new Gtk.Label({ label: style.label, xalign: 0, hexpand: true });
     label.addCssClass("clan-label");
     strip.append(label);
@@ -79,6 +85,7 @@ export class ViewerWindow {
       changed: () => this.nextFrame(),
       show: (texture) => this.picture.setPaintable(texture),
       hide: () => this.picture.setPaintable(null),
+      resized: (size, previous) => this.fitGuest(size, previous),
       log,
       closed: () => this.window.close(),
     });
@@ -102,6 +109,19 @@ export class ViewerWindow {
       this.followSize();
       return false;
     });
+  }
+
+  /**
+   * Sizes the window to show the guest's new mode 1:1 if it showed the previous one 1:1 (or is not shown yet);
+   * a window the user or the window manager sized otherwise keeps its size.
+   */
+  private fitGuest(size: ScreenSize, previous: ScreenSize): void {
+    const shown = { width: this.picture.getWidth() as number, height: this.picture.getHeight() as number };
+    const unshown = !this.window.getMapped() || shown.width === 0;
+    if (!unshown && (shown.width !== previous.width || shown.height !== previous.height)) return;
+    const { Gtk } = this.gi;
+    const stripHeight = (this.strip.measure(Gtk.Orientation.VERTICAL, -1) as number[])[1] ?? 0;
+    this.window.setDefaultSize(size.width + 2 * BORDER_PX, size.height + stripHeight + 2 * BORDER_PX);
   }
 
   private connectInput(): void {

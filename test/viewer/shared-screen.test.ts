@@ -96,7 +96,15 @@ describe.skipIf(gi === undefined)(`the shared framebuffer, mapped with GLib${gi 
     const shown: unknown[] = [];
     const logged: string[] = [];
     let changes = 0;
-    const view: ScreenView = { changed: () => changes++, show: (texture) => shown.push(texture), hide: () => undefined, log: (message) => logged.push(message), closed: () => undefined };
+    const sizes: string[] = [];
+    const view: ScreenView = {
+      changed: () => changes++,
+      show: (texture) => shown.push(texture),
+      hide: () => undefined,
+      resized: (size, previous) => sizes.push(`${previous.width}x${previous.height} -> ${size.width}x${size.height}`),
+      log: (message) => logged.push(message),
+      closed: () => undefined,
+    };
     const screen = new GuestScreen(gi!, {} as GBytesReader, view);
     expect(() => screen.updateMap(0, 0, 1, 1)).toThrow(/no shared framebuffer/);
 
@@ -115,6 +123,8 @@ describe.skipIf(gi === undefined)(`the shared framebuffer, mapped with GLib${gi 
     expect(() => screen.updateMap(-1, 0, 1, 1)).toThrow(/outside/);
     expect(screen.size).toEqual({ width: WIDTH, height: HEIGHT });
     expect(shown).toHaveLength(2);
+    // The window was told of the one mode that was taken, so that it can show it 1:1; the refused one changed nothing.
+    expect(sizes).toEqual([`0x0 -> ${WIDTH}x${HEIGHT}`]);
 
     // The good mapping is still the screen's: a later damage is drawn from it.
     screen.updateMap(0, 0, 8, 8);
