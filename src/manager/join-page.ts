@@ -31,12 +31,16 @@ export class JoinPage {
   private readonly forwards: RowGroup<LinkFactRow>;
   private readonly inputs: RowGroup<LinkFactRow>;
   private readonly secondQuestion: any;
+  private readonly buildButton: any;
   private readonly jobGroup: any;
   private readonly jobRow: any;
   private readonly progress: any;
   private readonly output: any;
 
-  constructor(gi: ManagerGi, model: JoinModel) {
+  constructor(
+    private readonly gi: ManagerGi,
+    model: JoinModel,
+  ) {
     const { Adw, Gtk } = gi;
     this.widget = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 24, marginTop: 24, marginBottom: 24, marginStart: 12, marginEnd: 12 });
 
@@ -67,11 +71,11 @@ export class JoinPage {
     this.secondQuestion = new Gtk.Box({ orientation: Gtk.Orientation.HORIZONTAL, spacing: 12, halign: Gtk.Align.END });
     const cancel = new Gtk.Button({ label: "Cancel" });
     cancel.on("clicked", () => model.cancel());
-    const build = new Gtk.Button({ label: "Join and build" });
-    build.addCssClass("suggested-action");
-    build.on("clicked", () => model.build());
+    this.buildButton = new Gtk.Button({ label: "Join and build" });
+    this.buildButton.addCssClass("suggested-action");
+    this.buildButton.on("clicked", () => model.build());
     this.secondQuestion.append(cancel);
-    this.secondQuestion.append(build);
+    this.secondQuestion.append(this.buildButton);
 
     this.jobGroup = new Adw.PreferencesGroup({ title: "Joining" });
     this.jobRow = textRow(gi, "Join");
@@ -111,7 +115,17 @@ export class JoinPage {
       this.forwards.show(request.forwards);
       this.inputs.show(request.inputs);
     }
-    this.secondQuestion.setVisible(job.kind === "fetched");
+    const asking = job.kind === "fetched";
+    const wasAsking = this.secondQuestion.getVisible();
+    this.secondQuestion.setVisible(asking);
+    // The question appears below the fold: its answer takes the keyboard focus, once laid out, which also scrolls
+    // the page to it.
+    if (asking && !wasAsking) {
+      this.gi.GLib.idleAdd(this.gi.GLib.PRIORITY_LOW, () => {
+        this.buildButton.grabFocus();
+        return false;
+      });
+    }
 
     this.jobGroup.setVisible(job.kind !== "idle");
     if (job.kind === "idle") return;
