@@ -58,7 +58,7 @@ buildNpmPackage {
 
   # buildNpmPackage keeps the production dependencies and links package.json's bin entries into $out/bin. Besides:
   # the GNOME Shell extension (GNOME 45 and later load the ES-module build), the link handler for clan:// and
-  # nix:// links, whose Exec= gets the package's own clanctl, the manager window's launcher (the GNOME menu's
+  # nix:// links, whose Exec= gets the package's own clan-manager (its join page), the manager window's launcher (the GNOME menu's
   # "Clan Manager"), clanctl's shell completions and the D-Bus introspection XML (both generated into share/ by
   # `npm run schemas`) where bash, zsh, fish and D-Bus tools look.
   postInstall = ''
@@ -71,7 +71,7 @@ buildNpmPackage {
       cp -r "$(dirname "$metadata")" $out/share/gnome-shell/extensions/
     done
     install -D -m 0644 share/applications/clan-desktop-join.desktop $out/share/applications/clan-desktop-join.desktop
-    substituteInPlace $out/share/applications/clan-desktop-join.desktop --replace-fail "Exec=clanctl " "Exec=$out/bin/clanctl "
+    substituteInPlace $out/share/applications/clan-desktop-join.desktop --replace-fail "Exec=clan-manager " "Exec=$out/bin/clan-manager "
     install -D -m 0644 share/applications/clan-manager.desktop $out/share/applications/clan-manager.desktop
     substituteInPlace $out/share/applications/clan-manager.desktop --replace-fail "Exec=clan-manager" "Exec=$out/bin/clan-manager"
     # The bar's relay (docs/bar.md) is sh around socat; a bar started by the window manager may have neither socat

@@ -119,8 +119,10 @@ const joinCommand = command({
     workspace: { type: "string", value: "W", help: "its workspace (default: a free one)" },
     colour: { type: "string", value: "#rrggbb", help: "its colour (default: a free one)" },
     ...CONFIG_OPTION,
+    "fetch-only": { type: "boolean", help: "step one: fetch the source only and print what the network asks for as JSON" },
+    "build-fetched": { type: "string", value: "FILE", help: "step two: register and build exactly what --fetch-only printed into FILE (--build-fetched=- for stdin); no LINK" },
   },
-  positionals: [{ name: "LINK", required: true }],
+  positionals: [{ name: "LINK", required: false }],
   run: async (parsed, connect) => (await import("./join-command.js")).runJoinCommand(parsed, connect),
 });
 

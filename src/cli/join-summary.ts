@@ -1,10 +1,7 @@
-import type { FlakeInput, LockedInputs } from "../shared/flake-source/locked-inputs.js";
+import type { FetchedJoin, JoinRequest } from "../shared/join-links/fetched-join.js";
 import type { JoinLink } from "../shared/join-links/join-link.js";
 import { linkFacts } from "../shared/join-links/link-facts.js";
-import type { NetworkRequest } from "./links/network-request.js";
 import { shownText } from "../shared/shown-text.js";
-import type { FetchedSource } from "../shared/flake-source/source-fetch.js";
-import type { NetworkEntry } from "../shared/network-spec.js";
 import type { VmSpec } from "../shared/vm-spec.js";
 
 // What `clanctl join` shows at its two questions: what the link alone says (before anything is fetched), and
@@ -32,46 +29,60 @@ export function describeLink(link: JoinLink, flake: string, chosen: ChosenHere):
   return lines.join("\n");
 }
 
-export function describeRequest(source: FetchedSource, request: NetworkRequest, locked: LockedInputs, chosen: ChosenHere): string {
-  const date = source.lastModified ? ` (${new Date(source.lastModified).toISOString().replace("T", " ").slice(0, 16)} UTC)` : "";
+export function describeRequest(fetched: FetchedJoin): string {
+  const { request } = fetched;
+  const date = fetched.revisionDate ? ` (${new Date(fetched.revisionDate).toISOString().replace("T", " ").slice(0, 16)} UTC)` : "";
   const offers = request.machines.length > 1 ? `, of ${request.machines.join(", ")}` : "";
   const lines = [
     `The network asks for:`,
-    `  revision:  ${source.revision}${date}`,
+    `  revision:  ${fetched.revision}${date}`,
     `  machine:   ${request.machine}${offers} — builds ${request.attribute}`,
-    ...(request.entry ? describeEntry(request.entry) : [`  the VM:    not described (${request.problem ?? "no configs.json entry"}); known only once built`]),
-    `  inputs:    ${locked.inputs.length === 0 ? "none" : locked.inputs.map(describeInput).join("\n             ")}`,
-    ...(locked.hasLockFile ? [] : ["  WARNING:   the flake has no flake.lock: inputs its flake.nix declares are fetched unlocked when it is built"]),
-    `  here:      network ${chosen.name}, workspace ${JSON.stringify(chosen.workspace)}, colour ${chosen.colour}`,
+    ...(request.vm ? [`  the VM:    ${describeResources(request.vm)}`] : [`  the VM:    not described (${shownText(request.notDescribed ?? "", 400)}); known only once built`]),
+    ...describeAccess(request),
+    ...(request.voice ? [`  voice:     mumble server ${shownText(request.voice, 260)}`] : []),
+    ...(request.adminMode ? [`  admins:    ${describeAdmins(request)}`] : []),
+    `  inputs:    ${request.inputs.length === 0 ? "none" : request.inputs.map(describeInput).join("\n             ")}`,
+    ...(request.hasLockFile ? [] : ["  WARNING:   the flake has no flake.lock: inputs its flake.nix declares are fetched unlocked when it is built"]),
+    `  here:      network ${fetched.name}, workspace ${JSON.stringify(fetched.workspace)}, colour ${fetched.colour}`,
     "Joining builds this flake with Nix (in its sandbox) and runs the result in a VM on this computer.",
   ];
   return lines.join("\n");
 }
 
-function describeInput(input: FlakeInput): string {
+function describeInput(input: JoinRequest["inputs"][number]): string {
   const kinds = input.kinds.length > 0 ? ` [${input.kinds.join(", ")}]` : "";
   return `${shownText(input.path, 80)} from ${shownText(input.source, 160)}${kinds}`;
 }
 
+function describeResources(vm: NonNullable<JoinRequest["vm"]>): string {
+  return `${vm.memoryMiB} MiB, ${vm.cores} ${vm.cores === 1 ? "core" : "cores"}, ${vm.stateDiskMiB > 0 ? `${vm.stateDiskMiB} MiB state disk` : "no state disk"}, display ${vm.display}`;
+}
+
+function describeAdmins(request: JoinRequest): string {
+  const keys = `${request.adminKeys} ${request.adminKeys === 1 ? "key" : "keys"}`;
+  if (request.adminMode === "remote") return `the network's admins over SSH (${keys}), not you`;
+  if (request.adminMode === "shared") return `you and the network's admins over SSH (${keys})`;
+  return "you";
+}
+
 /** configs.json can ask for resources, a VPN, synced folders, voice chat and remote admins; nix/lib's vmSpec gives
  *  every such VM user-mode NAT, no port forwards and the host's Nix store read-only, and configs.json cannot
- *  change that. */
-function describeEntry(entry: NetworkEntry): string[] {
-  const syncthing = entry.applications.syncthing;
-  const mumble = entry.applications.mumbleClient;
-  const keys = `${entry.adminSshKeys.length} ${entry.adminSshKeys.length === 1 ? "key" : "keys"}`;
-  const admin = {
-    local: "you",
-    remote: `the network's admins over SSH (${keys}), not you`,
-    shared: `you and the network's admins over SSH (${keys})`,
-  }[entry.adminMode];
-  const synced = syncthing && syncthing.enable && syncthing.sharedFolders.length > 0 ? `; syncthing shares ${syncthing.sharedFolders.join(", ")} (inside the VM) with the network` : "";
+ *  change that. A flake with its own vm.json asks for what that file says. */
+function describeAccess(request: JoinRequest): string[] {
+  const vpn = request.vpn === "none" || request.vpn === "unknown" ? "no VPN" : `VPN ${shownText(request.vpn, 64)}`;
+  const synced = request.syncedFolders.length > 0 ? `; syncthing shares ${request.syncedFolders.map((folder) => shownText(folder, 255)).join(", ")} (inside the VM) with the network` : "";
+  if (request.accessFrom === "configs.json") {
+    return [
+      `  network:   ${vpn}; outgoing traffic through this computer (user-mode NAT); no port forwards`,
+      `  shares:    this computer's Nix store, read-only${synced}`,
+    ];
+  }
+  if (request.accessFrom === "unknown") return [];
+  const forwards = request.forwards.map((forward) => `host port ${forward.hostPort} → guest port ${forward.guestPort}`);
+  const shares = request.shares.map((share) => `${shownText(share.source, 300)} (${share.readOnly ? "read-only" : "read-write"}, tag ${shownText(share.tag, 64)})`);
   return [
-    `  the VM:    ${entry.vm.memoryMiB} MiB, ${entry.vm.cores} ${entry.vm.cores === 1 ? "core" : "cores"}, ${entry.vm.stateDiskMiB > 0 ? `${entry.vm.stateDiskMiB} MiB state disk` : "no state disk"}, display ${entry.vm.display}`,
-    `  network:   ${entry.networkLayer === "none" ? "no VPN" : `VPN ${entry.networkLayer}`}; outgoing traffic through this computer (user-mode NAT); no port forwards`,
-    `  shares:    this computer's Nix store, read-only${synced}`,
-    ...(mumble && mumble.enable ? [`  voice:     mumble server ${mumble.server}:${mumble.port}`] : []),
-    `  admins:    ${admin}`,
+    `  network:   mode ${request.networkMode}, as the flake's vm.json asks; ${forwards.length > 0 ? `forwards ${forwards.join(", ")}` : "no port forwards"}`,
+    `  shares:    ${shares.length > 0 ? `${shares.join(", ")} — booted only where your config grants them` : "none"} (the flake's vm.json)${synced}`,
   ];
 }
 

@@ -1,6 +1,6 @@
 import { connectSessionBus, onBusError } from "../shared/bus.js";
 import { SESSION_BUS_NAME } from "../shared/dbus-names.js";
-import { errorMessage, UsageError } from "../shared/errors.js";
+import { errorMessage } from "../shared/errors.js";
 import { watchName } from "../shared/name-watch.js";
 import { SessionClient } from "../shared/session-client.js";
 import { SessionFeed } from "../bar/session-feed.js";
@@ -8,20 +8,31 @@ import { loadManagerGi } from "./gi.js";
 import { JoinModel } from "./join-job.js";
 import { ManagerModel } from "./manager-model.js";
 import { ManagerWindow } from "./manager-window.js";
+import { parseManagerArguments } from "./manager-arguments.js";
+import { joinWithoutWindow } from "./join-without-window.js";
 
 // clan-manager: the networks, their VMs, generations and backups in one window (docs/manager.md). A client of
-// clan-sessiond only. One instance per session: starting it again presents the open window.
+// clan-sessiond only. One instance per session: starting it again presents the open window, on the join page
+// with a link when given `--join LINK` (the link handler's desktop file).
 
 const APPLICATION_ID = "org.clan.Desktop.Manager";
 
 export async function main(argv: string[]): Promise<void> {
-  if (argv.length > 0) throw new UsageError(`usage: clan-manager (it takes no arguments, got ${JSON.stringify(argv[0])})`);
-  const gi = await loadManagerGi();
-  const { Adw, Gio, GLib } = gi;
+  const { join } = parseManagerArguments(argv);
   const log = (message: string) => process.stderr.write(`clan-manager: ${message}\n`);
+  let gi: Awaited<ReturnType<typeof loadManagerGi>>;
+  try {
+    gi = await loadManagerGi();
+  } catch (error) {
+    if (join === undefined) throw error;
+    await joinWithoutWindow(join, errorMessage(error), log);
+    return;
+  }
+  const { Adw, Gio, GLib } = gi;
   GLib.setPrgname("clan-manager");
   GLib.setApplicationName("Clan Manager");
-  const app = new Adw.Application({ applicationId: APPLICATION_ID, flags: Gio.ApplicationFlags.FLAGS_NONE });
+  // HANDLES_COMMAND_LINE: a second clan-manager sends its arguments to this one, which shows the link it was given.
+  const app = new Adw.Application({ applicationId: APPLICATION_ID, flags: Gio.ApplicationFlags.HANDLES_COMMAND_LINE });
   let window: ManagerWindow | undefined;
 
   const start = () => {
@@ -77,6 +88,18 @@ export async function main(argv: string[]): Promise<void> {
       app.quit();
     }
   });
+  app.on("command-line", (commandLine: { getArguments(): string[] }) => {
+    let link: string | undefined;
+    try {
+      link = parseManagerArguments(commandLine.getArguments().slice(1)).join;
+    } catch (error) {
+      log(`ignored a command line sent to the open window: ${errorMessage(error)}`);
+      return 2;
+    }
+    app.activate();
+    if (link !== undefined) window?.openJoinPage(link);
+    return 0;
+  });
   // GLib's main loop runs the process: Node's own signal handlers would not get to run.
   for (const signal of [2, 15]) {
     GLib.unixSignalAdd(GLib.PRIORITY_DEFAULT, signal, () => {
@@ -84,5 +107,5 @@ export async function main(argv: string[]): Promise<void> {
       return false;
     });
   }
-  app.run([]);
+  app.run(["clan-manager", ...argv]);
 }

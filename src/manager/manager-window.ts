@@ -29,7 +29,7 @@ export class ManagerWindow {
   constructor(
     gi: ManagerGi,
     app: any,
-    model: ManagerModel,
+    private readonly model: ManagerModel,
     private readonly joinModel: JoinModel,
   ) {
     const { Adw, Gtk } = gi;
@@ -54,12 +54,7 @@ export class ManagerWindow {
     const sidebar = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, widthRequest: 300 });
     const sidebarHeader = new Adw.HeaderBar({ titleWidget: new Adw.WindowTitle({ title: "Networks" }), showEndTitleButtons: false });
     const join = new Gtk.Button({ label: "Join a network" });
-    join.on("clicked", () => {
-      this.joining = true;
-      model.select(undefined);
-      this.leaflet.setVisibleChild(this.detailPane);
-      this.show(this.lastView);
-    });
+    join.on("clicked", () => this.openJoinPage());
     sidebarHeader.packStart(join);
     sidebar.append(sidebarHeader);
     sidebar.append(new Gtk.ScrolledWindow({ child: this.list.widget, vexpand: true, hscrollbarPolicy: Gtk.PolicyType.NEVER }));
@@ -95,6 +90,15 @@ export class ManagerWindow {
     const content = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
     for (const child of [missing, this.leaflet]) content.append(child);
     this.window.setContent(content);
+  }
+
+  /** Shows the join page in place of the detail; with `link`, that link in its entry (previewed, not fetched). */
+  openJoinPage(link?: string): void {
+    this.joining = true;
+    this.model.select(undefined);
+    this.leaflet.setVisibleChild(this.detailPane);
+    if (link !== undefined) this.joinPage.setLink(link);
+    this.show(this.lastView);
   }
 
   show(view: ManagerView): void {

@@ -106,7 +106,7 @@ export interface NetworkDetail {
   notice: string;
 }
 
-function safeText(text: string): string {
+export function safeText(text: string): string {
   return terminalSafe(text, { maxChars: MAX_TEXT });
 }
 

@@ -1,37 +1,82 @@
 import { describe, expect, it } from "vitest";
 import { JoinModel, type JoinProcess } from "../../src/manager/join-job.js";
 import { previewJoinLink } from "../../src/manager/join-presentation.js";
+import type { FetchedJoin } from "../../src/shared/join-links/fetched-join.js";
 
-// The join page without GTK: what a pasted link says, which links are refused, and that only confirm() starts a
-// join, of the link shown, with its output made safe.
+// The join page without GTK: what a pasted link says, which links are refused, and that the join runs in its two
+// steps only as the user presses them: fetch() fetches exactly the link shown, the fetched network's request is
+// shown made safe, and only build() registers and builds exactly what was fetched; cancel() builds nothing.
 
 class ScriptedJoin implements JoinProcess {
   private lineListeners: ((line: string) => void)[] = [];
-  private exitListeners: ((code: number | null, error: string | undefined) => void)[] = [];
+  private exitListeners: ((code: number | null, error: string | undefined, stdout: string) => void)[] = [];
   onLine(listener: (line: string) => void): void {
     this.lineListeners.push(listener);
   }
-  onExit(listener: (code: number | null, error: string | undefined) => void): void {
+  onExit(listener: (code: number | null, error: string | undefined, stdout: string) => void): void {
     this.exitListeners.push(listener);
   }
   print(line: string): void {
     for (const listener of this.lineListeners) listener(line);
   }
-  exit(code: number): void {
-    for (const listener of this.exitListeners) listener(code, undefined);
+  exit(code: number, stdout = ""): void {
+    for (const listener of this.exitListeners) listener(code, undefined, stdout);
   }
 }
 
+const LINK = "clan://git+https://git.example.org/club/infra#alice";
+
+/** What clanctl join --fetch-only prints for a hostile network: a share of the user's home, names with escapes. */
+const FETCHED: FetchedJoin = {
+  link: LINK,
+  flake: "git+https://git.example.org/club/infra",
+  revision: "0123456789abcdef0123456789abcdef01234567",
+  narHash: "sha256-cuFAPPEXsWn2pf1EvZ4Brb7XcUQ6NhpvO735d4/lFvg=",
+  revisionDate: 0,
+  storePath: "/nix/store/27vacxr5c0x741wm70f0zwvv7l4dzg45-source",
+  name: "infra",
+  workspace: "2:infra",
+  colour: "#56b6c2",
+  request: {
+    machine: "alice",
+    machines: [],
+    attribute: "packages.x86_64-linux.alice",
+    vm: null,
+    notDescribed: "the flake has no configs.json",
+    accessFrom: "vm.json",
+    networkMode: "user",
+    vpn: "unknown",
+    shares: [{ tag: "home", source: "/home/user\u202e/\x1b]0;t\x07", readOnly: false }],
+    forwards: [{ hostPort: 8080, guestPort: 80 }],
+    syncedFolders: [],
+    voice: null,
+    adminMode: null,
+    adminKeys: 0,
+    inputs: [{ path: "tools\u001b[2J", source: "ssh://h/<b>x</b>", kinds: ["ssh"] }],
+    hasLockFile: true,
+  },
+};
+
 function scriptedModel() {
-  const started: string[] = [];
-  const joins: ScriptedJoin[] = [];
-  const model = new JoinModel((link) => {
-    started.push(link);
-    const join = new ScriptedJoin();
-    joins.push(join);
-    return join;
+  const fetches: string[] = [];
+  const builds: FetchedJoin[] = [];
+  const processes: ScriptedJoin[] = [];
+  const started = () => {
+    const process = new ScriptedJoin();
+    processes.push(process);
+    return process;
+  };
+  const model = new JoinModel({
+    fetch: (link) => {
+      fetches.push(link);
+      return started();
+    },
+    build: (fetched) => {
+      builds.push(fetched);
+      return started();
+    },
   });
-  return { model, started, joins };
+  return { model, fetches, builds, processes };
 }
 
 describe("join page preview", () => {
@@ -61,30 +106,86 @@ describe("join page preview", () => {
 });
 
 describe("JoinModel", () => {
-  it("starts nothing while a link is typed; confirm() joins exactly the link shown and follows its output", () => {
-    const { model, started, joins } = scriptedModel();
-    model.setText("clan://git+https://git.example.org/club/infra#alice");
-    expect(started).toEqual([]);
-    expect(model.view().canConfirm).toBe(true);
-    model.confirm();
-    expect(started).toEqual(["clan://git+https://git.example.org/club/infra#alice"]);
-    expect(model.view().canConfirm).toBe(false);
-    model.confirm();
-    expect(started).toHaveLength(1);
-    joins[0]!.print("Fetching \x1b]0;owned\x07 …");
-    expect(model.view().job).toEqual({ kind: "running", link: "clan://git+https://git.example.org/club/infra#alice", lines: ["Fetching \\x1b]0;owned\\x07 …"] });
-    joins[0]!.print("clanctl: cannot fetch");
-    joins[0]!.exit(1);
-    expect(model.view().job).toMatchObject({ kind: "failed", outcome: "clanctl: cannot fetch" });
-    expect(model.view().canConfirm).toBe(true);
+  it("fetches nothing while a link is typed; fetch() fetches exactly the link shown, and shows what the network asks for made safe", () => {
+    const { model, fetches, builds, processes } = scriptedModel();
+    model.setText(LINK);
+    expect(fetches).toEqual([]);
+    expect(model.view().canFetch).toBe(true);
+    model.fetch();
+    expect(fetches).toEqual([LINK]);
+    expect(model.view().canFetch).toBe(false);
+    model.fetch();
+    expect(fetches).toHaveLength(1);
+    processes[0]!.print("Fetching \x1b]0;owned\x07 …");
+    expect(model.view().job).toEqual({ kind: "fetching", link: LINK, lines: ["Fetching \\x1b]0;owned\\x07 …"] });
+    processes[0]!.exit(0, JSON.stringify(FETCHED));
+    const job = model.view().job;
+    if (job.kind !== "fetched") throw new Error(`not fetched: ${job.kind}`);
+    expect(job.request.shares).toEqual([
+      { title: "Share", text: "/home/user\\u202e/\\x1b]0;t\\x07 (read-write, tag home): the VM boots only if your config grants it" },
+    ]);
+    expect(job.request.forwards).toEqual([{ title: "Forward", text: "host port 8080 to guest port 80" }]);
+    expect(job.request.inputs).toEqual([{ title: "tools\\x1b[2J", text: "ssh://h/<b>x</b> [ssh]" }]);
+    expect(job.request.facts).toContainEqual({ title: "Network mode", text: "user (as the flake's vm.json asks)" });
+    expect(JSON.stringify(job.request)).not.toMatch(/[\u0000-\u001f\u202e]/);
+    // Nothing is built until the second button, and Fetch waits for the answer.
+    expect(builds).toEqual([]);
+    expect(model.view().canFetch).toBe(false);
+
+    model.build();
+    expect(builds).toEqual([FETCHED]);
+    expect(model.view().job).toMatchObject({ kind: "building" });
+    model.build();
+    expect(builds).toHaveLength(1);
+    processes[1]!.print("infra: generation 1 is running on workspace 2:infra");
+    processes[1]!.exit(0);
+    expect(model.view().job).toMatchObject({ kind: "done", step: "build", outcome: "infra: generation 1 is running on workspace 2:infra" });
+    expect(model.view().canFetch).toBe(true);
   });
 
-  it("confirm() does nothing for a refused or empty link", () => {
-    const { model, started } = scriptedModel();
-    model.confirm();
+  it("cancel() at the second question builds nothing and forgets what was fetched", () => {
+    const { model, builds, processes } = scriptedModel();
+    model.setText(LINK);
+    model.fetch();
+    processes[0]!.exit(0, JSON.stringify(FETCHED));
+    model.cancel();
+    expect(model.view().job).toEqual({ kind: "cancelled", link: LINK });
+    model.build();
+    expect(builds).toEqual([]);
+    expect(model.view().canFetch).toBe(true);
+  });
+
+  it("a link changed after the fetch drops what was fetched: the request shown is always the link's", () => {
+    const { model, builds, processes } = scriptedModel();
+    model.setText(LINK);
+    model.fetch();
+    processes[0]!.exit(0, JSON.stringify(FETCHED));
+    model.setText("clan://git+https://git.example.org/other#alice");
+    expect(model.view().job).toEqual({ kind: "idle" });
+    model.build();
+    expect(builds).toEqual([]);
+  });
+
+  it("a failed fetch, or one that printed no description, is shown and cannot be built", () => {
+    const { model, builds, processes } = scriptedModel();
+    model.setText(LINK);
+    model.fetch();
+    processes[0]!.print("clanctl: cannot fetch");
+    processes[0]!.exit(1);
+    expect(model.view().job).toMatchObject({ kind: "failed", step: "fetch", outcome: "clanctl: cannot fetch" });
+    model.fetch();
+    processes[1]!.exit(0, '{"link": "x"}');
+    expect(model.view().job).toMatchObject({ kind: "failed", step: "fetch", outcome: expect.stringContaining("printed no description") });
+    model.build();
+    expect(builds).toEqual([]);
+  });
+
+  it("fetch() does nothing for a refused or empty link", () => {
+    const { model, fetches } = scriptedModel();
+    model.fetch();
     model.setText("clan://path:/etc");
-    expect(model.view().canConfirm).toBe(false);
-    model.confirm();
-    expect(started).toEqual([]);
+    expect(model.view().canFetch).toBe(false);
+    model.fetch();
+    expect(fetches).toEqual([]);
   });
 });

@@ -30,6 +30,8 @@ export interface ManagerStackOptions {
   config(sway: HeadlessSway, owner: SessionUser): Promise<ConfigInput> | ConfigInput;
   /** The user session's other options (its config and window-manager environment come from here). */
   session?(sway: HeadlessSway): Omit<UserSessionOptions, "config" | "wmEnv">;
+  /** More of the window's own environment (and so of the clanctl it runs), beyond the session's. */
+  managerEnv?(sway: HeadlessSway): Record<string, string>;
 }
 
 export async function startManagerStack(options: ManagerStackOptions): Promise<ManagerStack> {
@@ -54,7 +56,7 @@ export async function startManagerStack(options: ManagerStackOptions): Promise<M
       wmEnv: { WAYLAND_DISPLAY: sway.waylandDisplay, XDG_RUNTIME_DIR: sway.runtimeDir },
     }));
     const a11y = (started.a11y = await startAccessibilityBus(owner, user.env));
-    const manager = (started.manager = user.spawn("node", [join(REPO, "bin", "clanctl.js"), "manager"], { GDK_BACKEND: "wayland" }));
+    const manager = (started.manager = user.spawn("node", [join(REPO, "bin", "clanctl.js"), "manager"], { GDK_BACKEND: "wayland", ...options.managerEnv?.(sway) }));
     const screen = managerScreen(a11y, sway, pointer, () => manager);
     return { sway, owner, pointer, user, a11y, manager, screen, stop };
   } catch (error) {

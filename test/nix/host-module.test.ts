@@ -97,10 +97,10 @@ describe.skipIf(!hasNixpkgsLib)(`nixosModules.host with nixpkgs 25.05's lib${nix
     expect(system.systemPackages).toContain("clan-desktop-0.1.0");
     const desktopFile = entries(readFileSync(join(repositoryRoot, "share/applications/clan-desktop-join.desktop"), "utf8"));
     expect(desktopFile["MimeType"]).toBe("x-scheme-handler/clan;x-scheme-handler/nix;");
-    expect(desktopFile["Exec"]).toMatch(/^clanctl join /);
+    expect(desktopFile["Exec"]).toBe("clan-manager --join %u");
     const install = system.package.arguments.postInstall;
     expect(install).toContain("share/applications/clan-desktop-join.desktop $out/share/applications/clan-desktop-join.desktop");
-    expect(install).toContain('--replace-fail "Exec=clanctl " "Exec=$out/bin/clanctl "');
+    expect(install).toContain('--replace-fail "Exec=clan-manager " "Exec=$out/bin/clan-manager "');
     const managerFile = entries(readFileSync(join(repositoryRoot, "share/applications/clan-manager.desktop"), "utf8"));
     expect(managerFile["Exec"]).toBe("clan-manager");
     expect(install).toContain("share/applications/clan-manager.desktop $out/share/applications/clan-manager.desktop");

@@ -140,9 +140,9 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`clanctl join ${skipReason(.
 
 // Makes sure the desktop file that registers the link handler says what docs/links.md says.
 describe("the link handler's desktop file", () => {
-  it("handles clan: and nix: links with clanctl join --from-desktop", async () => {
+  it("handles clan: and nix: links with the manager's join page", async () => {
     const text = await readFile(new URL("../../share/applications/clan-desktop-join.desktop", import.meta.url), "utf8");
     expect(text).toMatch(/^MimeType=x-scheme-handler\/clan;x-scheme-handler\/nix;$/m);
-    expect(text).toMatch(/^Exec=clanctl join --from-desktop %u$/m);
+    expect(text).toMatch(/^Exec=clan-manager --join %u$/m);
   });
 });

@@ -80,6 +80,8 @@ complete -c clanctl -n '__clanctl_is join' -l name -x -d 'the network\'s name (d
 complete -c clanctl -n '__clanctl_is join' -l workspace -x -d 'its workspace (default: a free one)'
 complete -c clanctl -n '__clanctl_is join' -l colour -x -d 'its colour (default: a free one)'
 complete -c clanctl -n '__clanctl_is join' -l config -r -F -d 'the config.json to use (default: the one clan-sessiond reads)'
+complete -c clanctl -n '__clanctl_is join' -l fetch-only -d 'step one: fetch the source only and print what the network asks for as JSON'
+complete -c clanctl -n '__clanctl_is join' -l build-fetched -r -F -d 'step two: register and build exactly what --fetch-only printed into FILE (--build-fetched=- for stdin); no LINK'
 complete -c clanctl -n '__clanctl_is join' -s h -l help -d 'show this help'
 complete -c clanctl -n '__clanctl_is peers' -l json -d 'print JSON'
 complete -c clanctl -n '__clanctl_is peers' -s h -l help -d 'show this help'
