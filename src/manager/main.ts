@@ -4,6 +4,7 @@ import { errorMessage, UsageError } from "../shared/errors.js";
 import { watchName } from "../shared/name-watch.js";
 import { SessionClient } from "../shared/session-client.js";
 import { SessionFeed } from "../bar/session-feed.js";
+import { ApplicationsModel } from "./applications-model.js";
 import { loadManagerGi } from "./gi.js";
 import { JoinModel } from "./join-job.js";
 import { ManagerModel } from "./manager-model.js";
@@ -42,7 +43,8 @@ export async function main(argv: string[]): Promise<void> {
     };
     const model = new ManagerModel(feed, { report: log, now: Date.now, every });
     const joinModel = new JoinModel();
-    const shown = new ManagerWindow(gi, app, model, joinModel);
+    const applicationsModel = new ApplicationsModel(() => feed.session);
+    const shown = new ManagerWindow(gi, app, model, joinModel, applicationsModel);
     // Several changes in one turn (a list read, then its signals) are drawn once, when GTK is idle.
     let queued = false;
     const redraw = () => {
@@ -56,6 +58,7 @@ export async function main(argv: string[]): Promise<void> {
     };
     model.on("changed", redraw);
     joinModel.on("changed", redraw);
+    applicationsModel.on("changed", redraw);
     shown.show(model.view());
     shown.window.present();
     feed.start().catch((error: unknown) => log(`cannot follow clan-sessiond: ${errorMessage(error)}`));

@@ -1,3 +1,5 @@
+import type { ApplicationsModel } from "./applications-model.js";
+import { ApplicationsPage } from "./applications-page.js";
 import type { ManagerGi } from "./gi.js";
 import type { JoinModel } from "./join-job.js";
 import { JoinPage } from "./join-page.js";
@@ -22,6 +24,7 @@ export class ManagerWindow {
   private readonly detailTitle: any;
   private readonly joinPage: JoinPage;
   private readonly joinScroller: any;
+  private readonly applications: ApplicationsPage;
   /** The join page is shown in the detail pane, instead of a network. */
   private joining = false;
   private lastView: ManagerView = { kind: "sessiond-missing" };
@@ -31,6 +34,7 @@ export class ManagerWindow {
     app: any,
     model: ManagerModel,
     private readonly joinModel: JoinModel,
+    private readonly applicationsModel: ApplicationsModel,
   ) {
     const { Adw, Gtk } = gi;
     this.window = new Adw.ApplicationWindow({ application: app, title: "Clan Manager", defaultWidth: 1000, defaultHeight: 760 });
@@ -48,6 +52,7 @@ export class ManagerWindow {
 
     this.list = new NetworksList(gi, (name) => {
       model.select(name);
+      applicationsModel.select(name);
       if (name !== undefined) this.joining = false;
       if (name !== undefined) this.leaflet.setVisibleChild(this.detailPane);
     });
@@ -71,7 +76,11 @@ export class ManagerWindow {
     const detailHeader = new Adw.HeaderBar({ titleWidget: this.detailTitle, showStartTitleButtons: false });
     detailHeader.packStart(back);
     this.noSelection = new Adw.StatusPage({ iconName: "network-workgroup-symbolic", title: "Select a network", vexpand: true });
-    this.detailScroller = new Gtk.ScrolledWindow({ child: new Adw.Clamp({ child: this.detail.widget, maximumSize: 720 }), vexpand: true });
+    this.applications = new ApplicationsPage(gi, applicationsModel);
+    const detailAndApplications = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
+    detailAndApplications.append(this.detail.widget);
+    detailAndApplications.append(this.applications.widget);
+    this.detailScroller = new Gtk.ScrolledWindow({ child: new Adw.Clamp({ child: detailAndApplications, maximumSize: 720 }), vexpand: true });
     this.joinPage = new JoinPage(gi, joinModel);
     this.joinScroller = new Gtk.ScrolledWindow({ child: new Adw.Clamp({ child: this.joinPage.widget, maximumSize: 720 }), vexpand: true });
     this.detailPane = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, hexpand: true });
@@ -119,6 +128,7 @@ export class ManagerWindow {
       return;
     }
     this.detail.show(view.detail, view.vpn);
+    this.applications.show(this.applicationsModel.view());
     this.detailTitle.setTitle(view.detail.title);
     this.detailTitle.setSubtitle(view.detail.name);
   }
