@@ -92,7 +92,7 @@ class ScriptedSession implements ApplicationsSession {
 }
 
 async function settled(model: ApplicationsModel, predicate: () => boolean): Promise<void> {
-  while (!predicate()) await new Promise((resolve) => model.once("changed", resolve));
+  while (!predicate()) await new Promise<void>((resolve) => model.once("changed", () => resolve()));
 }
 
 describe("ApplicationsModel", () => {
