@@ -9,6 +9,7 @@ import { loadManagerGi } from "./gi.js";
 import { JoinModel } from "./join-job.js";
 import { ManagerModel } from "./manager-model.js";
 import { ManagerWindow } from "./manager-window.js";
+import { NewNetworkModel } from "./new-network-page.js";
 
 // clan-manager: the networks, their VMs, generations and backups in one window (docs/manager.md). A client of
 // clan-sessiond only. One instance per session: starting it again presents the open window.
@@ -44,7 +45,8 @@ export async function main(argv: string[]): Promise<void> {
     const model = new ManagerModel(feed, { report: log, now: Date.now, every });
     const joinModel = new JoinModel();
     const applicationsModel = new ApplicationsModel(() => feed.session);
-    const shown = new ManagerWindow(gi, app, model, joinModel, applicationsModel);
+    const newNetworkModel = new NewNetworkModel(() => feed.session);
+    const shown = new ManagerWindow(gi, app, model, joinModel, applicationsModel, newNetworkModel);
     // Several changes in one turn (a list read, then its signals) are drawn once, when GTK is idle.
     let queued = false;
     const redraw = () => {
@@ -59,6 +61,7 @@ export async function main(argv: string[]): Promise<void> {
     model.on("changed", redraw);
     joinModel.on("changed", redraw);
     applicationsModel.on("changed", redraw);
+    newNetworkModel.on("changed", redraw);
     shown.show(model.view());
     shown.window.present();
     feed.start().catch((error: unknown) => log(`cannot follow clan-sessiond: ${errorMessage(error)}`));

@@ -1,8 +1,9 @@
-import { cp, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, cp, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/session/config/schema.js";
+import { execa } from "execa";
 import { below, findAll, type AccessibleNode } from "../helpers/accessibility.js";
 import { REPO } from "../helpers/daemons.js";
 import { TEST_NIX_CONFIG } from "../helpers/network-flake.js";
@@ -28,7 +29,7 @@ const nodeGtkReason = await import("node-gtk").then(
   () => "",
   () => " (node-gtk did not build)",
 );
-const needs = ["sway", "grim", "qemu-system-x86_64", "dbus-daemon", "setpriv", "nix", "nix-env", "busctl", ATSPI_LAUNCHER];
+const needs = ["sway", "wtype", "grim", "qemu-system-x86_64", "dbus-daemon", "setpriv", "nix", "nix-env", "busctl", ATSPI_LAUNCHER];
 const isRoot = process.getuid?.() === 0;
 const skip = (needs.every(hasBinary) ? "" : skipReason(...needs)) || nodeGtkReason || (isRoot ? "" : " (needs root for the Nix store)");
 const OUTPUT = join(REPO, "test-output", "manager");
@@ -170,11 +171,46 @@ describe.skipIf(skip !== "")(`clan-manager's Applications form and Settings, thr
     expect(shown).toContain("\\u202e");
     expect(findAll(await screen.tree(), isButton("Save and rebuild"))).toEqual([]);
     const read = await user.session.networkApplications("hostile");
-    await expect(user.session.setNetworkApplications("hostile", read.configs, read.revision)).rejects.toThrow(/configs\.json not saved: invalid network name/);
+    await expect(user.session.setNetworkApplications("hostile", read.configs, read.revision)).rejects.toThrow(
+      'configs.json not saved: entry "<b>bold</b>\\u{202E}": invalid network name',
+    );
 
     await select("Huge");
     await screen.waitFor("the oversized file's refusal", (root) => (labels(root).some((text) => /cannot read configs\.json: .*more than the 262144/.test(text)) ? true : undefined));
     await expect(user.session.setNetworkApplications("huge", "x".repeat(300 * 1024), "")).rejects.toThrow(/configs: is longer than 262144 characters/);
     await screenshot("applications-hostile.png");
   }, 120_000);
+
+  it("makes a New network from the template with what the user typed, refusing a bad colour by its field", async () => {
+    await screen.clickOn(await screen.waitFor("the New network button", (root) => findAll(root, isButton("New network"))[0]));
+    const typeInto = async (row: string, text: string) => {
+      const entry = await screen.waitFor(`the ${row} entry`, (root) => {
+        const rows = findAll(root, isListItem(row));
+        return rows.length === 1 ? below(rows[0]!, (node) => node.role === "text", "entry") : undefined;
+      });
+      await screen.clickOn(entry);
+      await execa("wtype", ["-s", "300", "-M", "ctrl", "a", "-m", "ctrl", "-k", "BackSpace", text], { env: { WAYLAND_DISPLAY: sway.waylandDisplay } });
+    };
+    await typeInto("Name", "garden");
+    await typeInto("Label", "Garden club");
+    await typeInto("Colour", "green");
+    await typeInto("Workspace", "5:garden");
+    const create = async () => screen.clickOn(await screen.waitFor("Create network", (root) => findAll(root, (node) => isButton("Create network")(node) && node.states.includes("sensitive"))[0]));
+    await create();
+    await screen.waitFor("the colour refused by its field", (root) => (labels(root).some((text) => /^Not created: .*networks\.garden\.colour: must be a colour/.test(text)) ? true : undefined), 60_000);
+    await typeInto("Colour", "#98c379");
+    await create();
+    await screen.waitFor("the network created", (root) => (labels(root).some((text) => text.startsWith("Created garden")) ? true : undefined), 60_000);
+    await access(join(networksDir, "garden", "flake.nix"));
+    expect(JSON.parse(await readFile(join(networksDir, "garden", "configs.json"), "utf8"))).toHaveProperty("garden.applications.syncthing.enable", true);
+    const configured = JSON.parse(await readFile(user.configFile, "utf8")) as { networks: Record<string, unknown> };
+    expect(configured.networks["garden"]).toEqual({
+      label: "Garden club",
+      workspaces: ["5:garden"],
+      colour: "#98c379",
+      source: { flake: `path:${join(networksDir, "garden")}`, attribute: "packages.x86_64-linux.garden" },
+    });
+    await screen.waitFor("Garden in the list", (root) => findAll(root, isListItem("Garden club"))[0]);
+    await screenshot("new-network.png");
+  }, 180_000);
 });
