@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/session/config/schema.js";
 import { execa } from "execa";
-import { below, findAll, type AccessibleNode } from "../helpers/accessibility.js";
+import { below, findAll, type AccessibleNode, type Found } from "../helpers/accessibility.js";
 import { REPO } from "../helpers/daemons.js";
 import { TEST_NIX_CONFIG } from "../helpers/network-flake.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
@@ -12,11 +12,11 @@ import { swayScreenshot } from "../helpers/screenshot.js";
 import { testGuestPaths } from "../helpers/test-guest.js";
 import type { HeadlessSway } from "../helpers/sway.js";
 import type { UserSession } from "../helpers/user-session.js";
-import { isButton, isListItem, type ManagerScreen } from "./manager-screen.js";
+import { APP, isButton, isListItem, type ManagerScreen } from "./manager-screen.js";
 import { startManagerStack, type ManagerStack } from "./manager-stack.js";
 
 // The Applications form and Settings end to end: the window as the desktop user under headless sway, read through
-// AT-SPI and clicked with sway's pointer; clan-vmd and clan-sessiond as root on the user's bus (the Nix store of
+// AT-SPI, clicked with sway's pointer where it is in view and activated by AT-SPI actions below it; clan-vmd and clan-sessiond as root on the user's bus (the Nix store of
 // these machines needs root to build). The network "home" is the user's own (its flake in the networks directory,
 // as New network makes it), and its flake validates configs.json with the real nix/lib and builds a generation
 // that says whether syncthing is on. A click on Syncthing's Enable shows the diff before anything is written;
@@ -85,6 +85,8 @@ describe.skipIf(skip !== "")(`clan-manager's Applications form and Settings, thr
       huge: { label: "Huge", workspaces: ["4:huge"], colour: "#56b6c2", source: { flake: `path:${join(networksDir, "huge")}` } },
     },
   });
+  /** The form and Settings lie below the detail, out of the window's view: a screen reader's action reaches them. */
+  const activate = (found: Found) => stack.a11y.act(APP, found, found.node.actions.includes("click") ? "click" : (found.node.actions[0] ?? "click"));
   const select = async (label: string) => screen.clickOn(await screen.waitFor(`${label} in the list`, (root) => findAll(root, isListItem(label))[0], 60_000));
 
   beforeAll(async () => {
@@ -124,7 +126,7 @@ describe.skipIf(skip !== "")(`clan-manager's Applications form and Settings, thr
       const check = below(rows[0]!, isCheckBox(), "check box");
       return check.node.states.includes("checked") ? check : undefined;
     }, 60_000);
-    await screen.clickOn(enable);
+    await activate(enable);
     await screen.waitFor("the change listed before saving", (root) =>
       findAll(root, isListItem("~ home.applications.syncthing.enable: true → false")).length === 1 ? true : undefined,
     );
@@ -132,7 +134,7 @@ describe.skipIf(skip !== "")(`clan-manager's Applications form and Settings, thr
     expect(await readFile(homeConfigs(), "utf8")).toBe(before);
     await screenshot("applications-diff.png");
 
-    await screen.clickOn(await screen.waitFor("Save and rebuild", (root) => findAll(root, (node) => isButton("Save and rebuild")(node) && node.states.includes("sensitive"))[0]));
+    await activate(await screen.waitFor("Save and rebuild", (root) => findAll(root, (node) => isButton("Save and rebuild")(node) && node.states.includes("sensitive"))[0]));
     await screen.waitFor("the save's outcome", (root) => (labels(root).some((text) => text.startsWith("Saved (1 change); rebuild started")) ? true : undefined), 60_000);
     const written = JSON.parse(await readFile(homeConfigs(), "utf8")) as typeof CONFIGS;
     expect(written.home.applications.syncthing).toEqual({ enable: false, sharedFolders: ["/shared/docs"] });
@@ -147,11 +149,11 @@ describe.skipIf(skip !== "")(`clan-manager's Applications form and Settings, thr
     const notifications = await screen.waitFor("the Notifications check box, checked", (root) =>
       findAll(root, (node) => isCheckBox("Notifications (all networks)")(node) && node.states.includes("checked") && node.states.includes("sensitive"))[0],
     );
-    await screen.clickOn(notifications);
+    await activate(notifications);
     const checkUpdates = await screen.waitFor("Check for updates automatically, checked", (root) =>
       findAll(root, (node) => isCheckBox("Check for updates automatically")(node) && node.states.includes("checked"))[0],
     );
-    await screen.clickOn(checkUpdates);
+    await activate(checkUpdates);
     await screen.waitFor("both unchecked", (root) =>
       findAll(root, (node) => (isCheckBox("Check for updates automatically")(node) || isCheckBox("Notifications (all networks)")(node)) && !node.states.includes("checked")).length === 2
         ? true
