@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, readFile, realpath, rename, stat, unlink, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { applyEdits, createScanner, findNodeAtLocation, parseTree, SyntaxKind, type Edit } from "jsonc-parser";
 import { ClanError } from "../shared/errors.js";
+import { replaceFile } from "../session/config/config-edits.js";
 import { parseConfigText } from "../session/config/load.js";
 import type { Config } from "../session/config/schema.js";
 
@@ -90,28 +89,6 @@ function endOfTrailingComments(json: string, offset: number): number {
       continue;
     }
     return offset;
-  }
-}
-
-/** Writes next to the real file (a symlink stays a symlink) and renames over it. */
-async function replaceFile(file: string, text: string): Promise<void> {
-  const target = await realpath(file).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return file;
-    throw error;
-  });
-  await mkdir(dirname(target), { recursive: true });
-  const mode = (await stat(target).catch(() => undefined))?.mode ?? 0o644;
-  const temporary = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    await writeFile(temporary, text, { mode: mode & 0o777, flag: "wx" });
-    await rename(temporary, target);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EROFS" || code === "EACCES") {
-      throw new ClanError("InvalidState", `cannot write ${target} (${code}): is it managed elsewhere, e.g. by home-manager? Add the network there`, { cause: error });
-    }
-    throw error;
   }
 }
 

@@ -4,12 +4,14 @@ import { errorMessage } from "../shared/errors.js";
 import { watchName } from "../shared/name-watch.js";
 import { SessionClient } from "../shared/session-client.js";
 import { SessionFeed } from "../bar/session-feed.js";
+import { ApplicationsModel } from "./applications-model.js";
 import { loadManagerGi } from "./gi.js";
 import { JoinModel } from "./join-job.js";
 import { ManagerModel } from "./manager-model.js";
 import { ManagerWindow } from "./manager-window.js";
 import { parseManagerArguments } from "./manager-arguments.js";
 import { joinWithoutWindow } from "./join-without-window.js";
+import { NewNetworkModel } from "./new-network-page.js";
 
 // clan-manager: the networks, their VMs, generations and backups in one window (docs/manager.md). A client of
 // clan-sessiond only. One instance per session: starting it again presents the open window, on the join page
@@ -53,7 +55,9 @@ export async function main(argv: string[]): Promise<void> {
     };
     const model = new ManagerModel(feed, { report: log, now: Date.now, every });
     const joinModel = new JoinModel();
-    const shown = new ManagerWindow(gi, app, model, joinModel);
+    const applicationsModel = new ApplicationsModel(() => feed.session);
+    const newNetworkModel = new NewNetworkModel(() => feed.session);
+    const shown = new ManagerWindow(gi, app, model, joinModel, applicationsModel, newNetworkModel);
     // Several changes in one turn (a list read, then its signals) are drawn once, when GTK is idle.
     let queued = false;
     const redraw = () => {
@@ -67,6 +71,8 @@ export async function main(argv: string[]): Promise<void> {
     };
     model.on("changed", redraw);
     joinModel.on("changed", redraw);
+    applicationsModel.on("changed", redraw);
+    newNetworkModel.on("changed", redraw);
     shown.show(model.view());
     shown.window.present();
     feed.start().catch((error: unknown) => log(`cannot follow clan-sessiond: ${errorMessage(error)}`));

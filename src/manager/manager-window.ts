@@ -1,9 +1,12 @@
+import type { ApplicationsModel } from "./applications-model.js";
+import { ApplicationsPage } from "./applications-page.js";
 import type { ManagerGi } from "./gi.js";
 import type { JoinModel } from "./join-job.js";
 import { JoinPage } from "./join-page.js";
 import type { ManagerModel, ManagerView } from "./manager-model.js";
 import { NetworkDetailView } from "./network-detail-view.js";
 import { NetworksList } from "./networks-list.js";
+import { NewNetworkPage, type NewNetworkModel } from "./new-network-page.js";
 
 // The window: a status page while clan-sessiond is not on the bus; otherwise a leaflet with the networks list on
 // the left and the selected network's detail on the right (one pane at a time when the window is narrow), or the
@@ -22,6 +25,11 @@ export class ManagerWindow {
   private readonly detailTitle: any;
   private readonly joinPage: JoinPage;
   private readonly joinScroller: any;
+  private readonly applications: ApplicationsPage;
+  private readonly newNetworkPage: NewNetworkPage;
+  private readonly newNetworkScroller: any;
+  /** The New network page is shown in the detail pane, instead of a network. */
+  private creating = false;
   /** The join page is shown in the detail pane, instead of a network. */
   private joining = false;
   private lastView: ManagerView = { kind: "sessiond-missing" };
@@ -31,6 +39,8 @@ export class ManagerWindow {
     app: any,
     private readonly model: ManagerModel,
     private readonly joinModel: JoinModel,
+    private readonly applicationsModel: ApplicationsModel,
+    private readonly newNetworkModel: NewNetworkModel,
   ) {
     const { Adw, Gtk } = gi;
     this.window = new Adw.ApplicationWindow({ application: app, title: "Clan Manager", defaultWidth: 1000, defaultHeight: 760 });
@@ -48,7 +58,9 @@ export class ManagerWindow {
 
     this.list = new NetworksList(gi, (name) => {
       model.select(name);
+      applicationsModel.select(name);
       if (name !== undefined) this.joining = false;
+      if (name !== undefined) this.creating = false;
       if (name !== undefined) this.leaflet.setVisibleChild(this.detailPane);
     });
     const sidebar = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, widthRequest: 300 });
@@ -56,6 +68,15 @@ export class ManagerWindow {
     const join = new Gtk.Button({ label: "Join a network" });
     join.on("clicked", () => this.openJoinPage());
     sidebarHeader.packStart(join);
+    const create = new Gtk.Button({ label: "New network" });
+    create.on("clicked", () => {
+      this.joining = false;
+      this.creating = true;
+      model.select(undefined);
+      this.leaflet.setVisibleChild(this.detailPane);
+      this.show(this.lastView);
+    });
+    sidebarHeader.packEnd(create);
     sidebar.append(sidebarHeader);
     sidebar.append(new Gtk.ScrolledWindow({ child: this.list.widget, vexpand: true, hscrollbarPolicy: Gtk.PolicyType.NEVER }));
 
@@ -66,11 +87,17 @@ export class ManagerWindow {
     const detailHeader = new Adw.HeaderBar({ titleWidget: this.detailTitle, showStartTitleButtons: false });
     detailHeader.packStart(back);
     this.noSelection = new Adw.StatusPage({ iconName: "network-workgroup-symbolic", title: "Select a network", vexpand: true });
-    this.detailScroller = new Gtk.ScrolledWindow({ child: new Adw.Clamp({ child: this.detail.widget, maximumSize: 720 }), vexpand: true });
+    this.applications = new ApplicationsPage(gi, applicationsModel);
+    const detailAndApplications = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
+    detailAndApplications.append(this.detail.widget);
+    detailAndApplications.append(this.applications.widget);
+    this.detailScroller = new Gtk.ScrolledWindow({ child: new Adw.Clamp({ child: detailAndApplications, maximumSize: 720 }), vexpand: true });
     this.joinPage = new JoinPage(gi, joinModel);
     this.joinScroller = new Gtk.ScrolledWindow({ child: new Adw.Clamp({ child: this.joinPage.widget, maximumSize: 720 }), vexpand: true });
+    this.newNetworkPage = new NewNetworkPage(gi, newNetworkModel);
+    this.newNetworkScroller = new Gtk.ScrolledWindow({ child: new Adw.Clamp({ child: this.newNetworkPage.widget, maximumSize: 720 }), vexpand: true });
     this.detailPane = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, hexpand: true });
-    for (const child of [detailHeader, this.noSelection, this.detailScroller, this.joinScroller]) this.detailPane.append(child);
+    for (const child of [detailHeader, this.noSelection, this.detailScroller, this.joinScroller, this.newNetworkScroller]) this.detailPane.append(child);
 
     this.leaflet = new Adw.Leaflet({ canNavigateBack: true });
     this.leaflet.append(sidebar);
@@ -94,6 +121,7 @@ export class ManagerWindow {
 
   /** Shows the join page in place of the detail; with `link`, that link in its entry (previewed, not fetched). */
   openJoinPage(link?: string): void {
+    this.creating = false;
     this.joining = true;
     this.model.select(undefined);
     this.leaflet.setVisibleChild(this.detailPane);
@@ -109,8 +137,15 @@ export class ManagerWindow {
     if (view.kind === "sessiond-missing") return;
     this.list.show(view.rows, view.selected);
     this.joinScroller.setVisible(this.joining);
-    this.noSelection.setVisible(!this.joining && view.detail === undefined);
-    this.detailScroller.setVisible(!this.joining && view.detail !== undefined);
+    this.newNetworkScroller.setVisible(this.creating);
+    this.noSelection.setVisible(!this.joining && !this.creating && view.detail === undefined);
+    this.detailScroller.setVisible(!this.joining && !this.creating && view.detail !== undefined);
+    if (this.creating) {
+      this.newNetworkPage.show(this.newNetworkModel.view());
+      this.detailTitle.setTitle("New network");
+      this.detailTitle.setSubtitle("");
+      return;
+    }
     if (this.joining) {
       this.joinPage.show(this.joinModel.view());
       this.detailTitle.setTitle("Join a network");
@@ -123,6 +158,7 @@ export class ManagerWindow {
       return;
     }
     this.detail.show(view.detail, view.vpn);
+    this.applications.show(this.applicationsModel.view());
     this.detailTitle.setTitle(view.detail.title);
     this.detailTitle.setSubtitle(view.detail.name);
   }

@@ -7,6 +7,7 @@ import { ClanError } from "../shared/errors.js";
 import type { Job } from "../shared/job-api.js";
 import type { NetworkStatus } from "../shared/session-api.js";
 import type { VmdClient } from "../shared/vmd-client.js";
+import type { ApplicationsService } from "./applications/applications-service.js";
 import type { BackupActions } from "./backups/backup-actions.js";
 import type { GenerationActions } from "./generations/generation-actions.js";
 import type { SessionJobs } from "./jobs/session-jobs.js";
@@ -42,12 +43,13 @@ export interface SessionApiDependencies {
   /** clan-vmd, for the calls that go straight through to it (VPN peers); throws Disconnected while it is away. */
   vmd: () => Pick<VmdClient, "peers" | "blockPeer" | "unblockPeer">;
   session: SessionControl;
+  applications: Pick<ApplicationsService, "applications" | "setApplications" | "createNetwork" | "updatePolicy" | "setUpdatePolicy" | "setNotifications" | "notifications">;
 }
 
 export type SessionApi = ServedInterface<typeof SessionManagerContract>;
 
 export function exportSessionApi(bus: MessageBus, deps: SessionApiDependencies): SessionApi {
-  const { registry, jobs, generations, backups, vmd, session } = deps;
+  const { registry, jobs, generations, backups, vmd, session, applications } = deps;
   /** The network as the config has it; UnknownNetwork before anything acts on it. */
   const requireNetwork = (name: string): NetworkStatus => {
     const status = registry.get(name);
@@ -95,12 +97,22 @@ export function exportSessionApi(bus: MessageBus, deps: SessionApiDependencies):
       Restore: async (name, snapshot) => untilEnded(await jobs.startRestore(known(name), snapshot)),
       WorkspaceFocused: (workspace) => session.focusReported(workspace),
       ReloadConfig: () => session.reloadConfig(),
+      NetworkApplications: (name) => applications.applications(known(name)),
+      SetNetworkApplications: async (name, configs, expectedRevision) => {
+        const { revision, diff } = await applications.setApplications(known(name), configs, expectedRevision);
+        return [revision, diff];
+      },
+      CreateNetwork: (name, label, colour, workspace) => applications.createNetwork({ name, label, colour, workspace }),
+      NetworkUpdatePolicy: (name) => applications.updatePolicy(known(name)),
+      SetNetworkUpdatePolicy: (name, policy) => applications.setUpdatePolicy(known(name), policy),
+      SetNotifications: (enabled) => applications.setNotifications(enabled),
     },
     {
       FocusedNetwork: () => session.focusedNetwork ?? "",
       ConfigError: () => session.configError,
       ViewerPids: () => session.viewerPids,
       Backend: () => session.backendKind,
+      Notifications: () => applications.notifications,
     },
   );
   registry.on("changed", (status) => {
@@ -111,6 +123,8 @@ export function exportSessionApi(bus: MessageBus, deps: SessionApiDependencies):
   registry.on("list-changed", (names) => api.emitSignal("NetworksChanged", names));
   jobs.runner.on("changed", (job) => api.emitSignal("JobChanged", job));
   session.on("config-error-changed", (message) => api.propertiesChanged({ ConfigError: message }));
+  // Published at every config load (config-error-changed fires at each one), so a hand edit of the file shows too.
+  session.on("config-error-changed", () => api.propertiesChanged({ Notifications: applications.notifications }));
   session.on("viewer-pids-changed", (pids) => api.propertiesChanged({ ViewerPids: pids }));
   session.on("backend-changed", (kind) => api.propertiesChanged({ Backend: kind }));
   return api;

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { BarServer } from "../bar/bar-server.js";
@@ -59,6 +59,8 @@ export async function main(argv: string[]): Promise<void> {
     runtimeDir: process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, "clan-sessiond") : undefined,
     notify: desktopNotifier(bus, log),
     log,
+    networksDir: join(process.env.XDG_DATA_HOME && isAbsolute(process.env.XDG_DATA_HOME) ? process.env.XDG_DATA_HOME : join(process.env.HOME ?? "/tmp", ".local", "share"), "clan-desktop", "networks"),
+    templateDir: fileURLToPath(new URL("../../nix/templates/network", import.meta.url)),
   });
   exportSessionApi(bus, {
     registry: session.registry,
@@ -67,6 +69,7 @@ export async function main(argv: string[]): Promise<void> {
     backups: session.backups,
     vmd: () => session.requireVmd(),
     session,
+    applications: session.applications,
   });
   await session.startup();
   await claimName(bus, SESSION_BUS_NAME);

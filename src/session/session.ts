@@ -6,6 +6,7 @@ import { ClanError, errorMessage } from "../shared/errors.js";
 import { watchName } from "../shared/name-watch.js";
 import type { VmStatus } from "../shared/vm-api.js";
 import { VmdClient } from "../shared/vmd-client.js";
+import { ApplicationsService } from "./applications/applications-service.js";
 import { BackupActions } from "./backups/backup-actions.js";
 import { diffConfigs } from "./config/diff.js";
 import type { ConfigWatcher } from "./config/watcher.js";
@@ -15,6 +16,7 @@ import { GenerationActions } from "./generations/generation-actions.js";
 import { SessionJobs } from "./jobs/session-jobs.js";
 import { NetworkAccess } from "./network-access.js";
 import { NetworkRegistry } from "./network-registry.js";
+import { gatedNotify } from "./notification-gate.js";
 import type { Notify } from "./notifications.js";
 import { systemClock } from "./clock.js";
 import { Reconciler } from "./reconciler.js";
@@ -44,6 +46,10 @@ export interface SessionOptions {
   runtimeDir: string | undefined;
   notify: Notify;
   log: (message: string) => void;
+  /** $XDG_DATA_HOME/clan-desktop/networks: the flakes of networks made with "New network". */
+  networksDir: string;
+  /** nix/templates/network of this installation. */
+  templateDir: string;
 }
 
 export interface SessionEvents {
@@ -60,6 +66,7 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly generations: GenerationActions;
   readonly backups: BackupActions;
   readonly jobs: SessionJobs;
+  readonly applications: ApplicationsService;
   private readonly viewers: DisplayViewers;
   private readonly access: NetworkAccess;
   private updateTimer: NodeJS.Timeout | undefined;
@@ -75,6 +82,7 @@ export class Session extends EventEmitter<SessionEvents> {
   constructor(private readonly options: SessionOptions) {
     super();
     this.backend = options.backend;
+    const notify = gatedNotify(options.notify, () => options.config.current.notifications);
     this.reconciler = new Reconciler({
       registry: this.registry,
       vmd: () => this.vmd,
@@ -89,7 +97,7 @@ export class Session extends EventEmitter<SessionEvents> {
       holdVm: (network) => this.reconciler.hold(network),
       profileOf: (network, config) => this.generationOf(network, config),
       allowedInputs: () => options.config.current.join.allowInputs,
-      notify: options.notify,
+      notify,
       log: options.log,
     });
     this.backups = new BackupActions({
@@ -98,10 +106,11 @@ export class Session extends EventEmitter<SessionEvents> {
       holdVm: (network) => this.reconciler.hold(network),
       startVm: (network) => this.startVm(network),
       stateDir: options.stateDir,
-      notify: options.notify,
+      notify,
       log: options.log,
     });
-    this.jobs = new SessionJobs({ registry: this.registry, generations: this.generations, backups: this.backups, notify: options.notify });
+    this.jobs = new SessionJobs({ registry: this.registry, generations: this.generations, backups: this.backups, notify });
+    this.applications = new ApplicationsService({ config: options.config, networksDir: options.networksDir, templateDir: options.templateDir });
     this.securityNotice = securityNotifier({ notify: options.notify, restoring: (network) => this.backups.isRestoring(network), log: options.log });
     this.access = new NetworkAccess({
       registry: this.registry,
@@ -217,12 +226,23 @@ export class Session extends EventEmitter<SessionEvents> {
     if (!result.ok) throw new ClanError("InvalidArgument", result.error.message);
   }
 
-  /** Asks every flake-sourced network's source for a newer revision; failures are published per network. */
+  /**
+   * Asks the source of every network whose `updates.check` is on for a newer revision; failures are published per
+   * network. A network with `updates.rebuild` on is rebuilt as soon as one is found.
+   */
   async checkUpdates(): Promise<void> {
     for (const name of this.registry.names()) {
-      await this.generations.checkUpdate(name).catch((error: unknown) => {
-        this.options.log(`${name}: update check failed: ${errorMessage(error)}`);
-      });
+      const updates = this.registry.config(name)?.updates;
+      if (!updates?.check) continue;
+      try {
+        const available = await this.generations.checkUpdate(name);
+        if (available && this.registry.config(name)?.updates.rebuild) {
+          const job = await this.jobs.startRebuild(name);
+          this.options.log(`${name}: an update is available; automatic rebuild started (job ${job.id})`);
+        }
+      } catch (error) {
+        this.options.log(`${name}: update check or automatic rebuild failed: ${errorMessage(error)}`);
+      }
     }
   }
 
@@ -261,7 +281,7 @@ export class Session extends EventEmitter<SessionEvents> {
     // A workspace may now belong to another network, or to one for the first time.
     if (this.currentWorkspace !== undefined) this.workspaceFocused(this.currentWorkspace);
     // Update checks ask every source over the network: only when what they depend on changed, not at every save.
-    const sourcesChanged = diff.added.length > 0 || diff.changed.some((change) => change.fields.includes("source"));
+    const sourcesChanged = diff.added.length > 0 || diff.changed.some((change) => change.fields.includes("source") || change.fields.includes("updates"));
     if (this.updateSchedule === 0 || sourcesChanged || diff.settingsChanged.includes("updateCheckMinutes")) {
       this.scheduleUpdateChecks(next.updateCheckMinutes);
     }

@@ -1,4 +1,5 @@
 import type { MessageBus } from "@jellybrick/dbus-next";
+import type { NetworkApplications, UpdatePolicy } from "./applications-api.js";
 import { ContractProxy } from "./contracts/client.js";
 import { SessionManagerContract } from "./contracts/session.js";
 import { SESSION_BUS_NAME, SESSION_MANAGER_PATH } from "./dbus-names.js";
@@ -137,5 +138,37 @@ export class SessionClient {
   /** A malformed list still says that the list changed: the listener hears of it with no names, and re-reads. */
   onNetworksChanged(listener: (names: string[]) => void): () => void {
     return this.manager.on("NetworksChanged", listener, () => listener([]));
+  }
+
+  /** A network's configs.json for the Applications form, and whether clan-sessiond may write it. */
+  networkApplications(name: string): Promise<NetworkApplications> {
+    return this.manager.call("NetworkApplications", name);
+  }
+
+  /** Writes configs.json over `expectedRevision`; resolves with the new revision and what changed. */
+  async setNetworkApplications(name: string, configs: string, expectedRevision: string): Promise<{ revision: string; diff: string[] }> {
+    const [revision, diff] = await this.manager.call("SetNetworkApplications", name, configs, expectedRevision);
+    return { revision, diff };
+  }
+
+  /** "New network" from nix/templates/network; resolves with the new flake's directory. */
+  createNetwork(request: { name: string; label: string; colour: string; workspace: string }): Promise<string> {
+    return this.manager.call("CreateNetwork", request.name, request.label, request.colour, request.workspace);
+  }
+
+  updatePolicy(name: string): Promise<UpdatePolicy> {
+    return this.manager.call("NetworkUpdatePolicy", name);
+  }
+
+  setUpdatePolicy(name: string, policy: UpdatePolicy): Promise<void> {
+    return this.manager.call("SetNetworkUpdatePolicy", name, policy);
+  }
+
+  notifications(): Promise<boolean> {
+    return this.manager.get("Notifications");
+  }
+
+  setNotifications(enabled: boolean): Promise<void> {
+    return this.manager.call("SetNotifications", enabled);
   }
 }

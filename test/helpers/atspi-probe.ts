@@ -19,7 +19,7 @@ interface AccessibleNode {
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const Atspi = gi.require("Atspi", "2.0");
 Atspi.init();
-const STATE_NAMES = ["SHOWING", "VISIBLE", "SENSITIVE", "ENABLED", "SELECTED", "FOCUSED"] as const;
+const STATE_NAMES = ["SHOWING", "VISIBLE", "SENSITIVE", "ENABLED", "SELECTED", "FOCUSED", "CHECKED"] as const;
 const MAX_NODES = 5000;
 
 function application(name: string): any {

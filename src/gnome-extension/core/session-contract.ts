@@ -33,6 +33,12 @@ export const SESSION_METHOD_SIGNATURES = {
   Restore: { in: "(ss)", out: "(s)" },
   WorkspaceFocused: { in: "(s)", out: "()" },
   ReloadConfig: { in: "()", out: "()" },
+  NetworkApplications: { in: "(s)", out: "(a{sv})" },
+  SetNetworkApplications: { in: "(sss)", out: "(sas)" },
+  CreateNetwork: { in: "(ssss)", out: "(s)" },
+  NetworkUpdatePolicy: { in: "(s)", out: "(a{sv})" },
+  SetNetworkUpdatePolicy: { in: "(sa{sv})", out: "()" },
+  SetNotifications: { in: "(b)", out: "()" },
 } as const;
 
 export const SESSION_PROPERTY_SIGNATURES = {
@@ -40,6 +46,7 @@ export const SESSION_PROPERTY_SIGNATURES = {
   ConfigError: "s",
   ViewerPids: "a{su}",
   Backend: "s",
+  Notifications: "b",
 } as const;
 
 export const SESSION_SIGNAL_SIGNATURES = {

@@ -153,6 +153,13 @@ const LeavePolicy = z.discriminatedUnion(
   },
 );
 
+const UpdatePolicy = z
+  .object({
+    check: z.boolean().default(true).describe("Ask the network's source for a newer revision every updateCheckMinutes."),
+    rebuild: z.boolean().default(false).describe("Rebuild and boot the network as soon as a check finds a newer revision."),
+  })
+  .strict();
+
 const NetworkInput = z
   .object({
     label: displayText(64).optional().describe("Text of the window title prefix and the bar; defaults to the network's name."),
@@ -170,6 +177,7 @@ const NetworkInput = z
       .default(null)
       .describe("Stop the VM after this many minutes without a visit; null or absent: never."),
     backup: BackupConfig.optional().describe("Backups of the network VM's state disk with restic; none when absent."),
+    updates: UpdatePolicy.prefault({}).describe("Whether clan-sessiond looks for updates of this network, and rebuilds by itself when it finds one."),
   })
   .strict();
 
@@ -240,6 +248,10 @@ export const ConfigSchema = z
       .default(60)
       .describe("How often clan-sessiond asks each network's flake source whether a newer revision exists."),
     join: JoinPolicy.prefault({}).describe("What `clanctl join` accepts from a network's flake."),
+    notifications: z
+      .boolean()
+      .default(true)
+      .describe("Desktop notifications of job outcomes and backups; security warnings are shown either way."),
   })
   .strict();
 

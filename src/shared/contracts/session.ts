@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConfigsText, NetworkApplicationsDictionary, UpdatePolicyDictionary } from "../applications-api.js";
 import { SESSION_MANAGER_INTERFACE } from "../dbus-names.js";
 import { JobDictionary } from "../job-api.js";
 import { BackupSnapshotDictionary, GenerationDictionary, NetworkStatusDictionary } from "../session-api.js";
@@ -103,6 +104,42 @@ export const SessionManagerContract = defineInterface({
       errors: ["InvalidArgument"],
     },
     ReloadConfig: { in: [], out: [], doc: "re-reads config.json; fails with the config error, keeping the last good config" },
+    NetworkApplications: {
+      in: [network],
+      out: [arg("applications", NetworkApplicationsDictionary)],
+      doc: "the network's configs.json for the manager's Applications form ([manager.md](manager.md#applications)); editable only for a network made with `CreateNetwork`, whose flake is the user's own directory `$XDG_DATA_HOME/clan-desktop/networks/<name>` (a joined network's configs.json belongs to its admins). `InvalidState` for a symlinked or oversized file",
+      errors: ["UnknownNetwork", "InvalidState"],
+    },
+    SetNetworkApplications: {
+      in: [network, arg("configs", ConfigsText), arg("expectedRevision", str)],
+      out: [arg("revision", str), arg("diff", strings)],
+      doc: "validates `configs` with the schema nix/lib validates with (`InvalidArgument` naming the entry and field of each problem), refuses it when the file is no longer at `expectedRevision` (`InvalidState`: read it again), writes it atomically and returns the new revision and the lines of what changed (`~ entry.field: old → new`, `+ …`, `- …`). Builds nothing: `StartRebuild` does",
+      errors: ["UnknownNetwork", "InvalidArgument", "InvalidState"],
+    },
+    CreateNetwork: {
+      in: [arg("name", str), arg("label", str), arg("colour", str), arg("workspace", str)],
+      out: [arg("directory", str)],
+      doc: "\"New network\": makes the user's own flake from nix/templates/network in `$XDG_DATA_HOME/clan-desktop/networks/<name>` (configs.json's entry named `name`) and adds the network to config.json with it as its source; builds nothing. `InvalidArgument` naming the field (`name`, or config.json's `networks.<name>.colour`, …)",
+      errors: ["InvalidArgument", "InvalidState"],
+    },
+    NetworkUpdatePolicy: {
+      in: [network],
+      out: [arg("policy", UpdatePolicyDictionary)],
+      doc: "the network's `updates` in config.json: automatic update checks and automatic rebuilds",
+      errors: ["UnknownNetwork"],
+    },
+    SetNetworkUpdatePolicy: {
+      in: [network, arg("policy", UpdatePolicyDictionary)],
+      out: [],
+      doc: "writes the network's `updates` into config.json (comments and the rest of the file kept) and applies it at once",
+      errors: ["UnknownNetwork", "InvalidState"],
+    },
+    SetNotifications: {
+      in: [arg("enabled", bool)],
+      out: [],
+      doc: "writes `notifications` into config.json and applies it at once: whether job outcomes and backups are notified (security warnings always are)",
+      errors: ["InvalidState"],
+    },
   },
   properties: {
     FocusedNetwork: { codec: str, doc: "the network of the focused workspace, `\"\"` when none" },
@@ -112,6 +149,7 @@ export const SessionManagerContract = defineInterface({
       doc: "network → pid of the host process whose windows show its VM (`remote-viewer` for SPICE, clan-viewer for `dbus`, clan-wayland-filter — which runs `waypipe client` — for waypipe), for each network that has one",
     },
     Backend: { codec: str, doc: "`sway`, `i3`, or `none` while no window manager is attached" },
+    Notifications: { codec: bool, doc: "`notifications` of the config in force: whether job outcomes and backups are notified" },
   },
   signals: {
     NetworkChanged: { args: [status], doc: "the whole dictionary of one network, whenever any field of it changes" },

@@ -33,6 +33,7 @@ describe("config schema", () => {
             grants: { shares: [{ path: "/home/u/Chess" }, { path: "/home/u/Sync", readWrite: true }] },
             onLeave: { action: "stop", afterSeconds: 600 },
             stopWhenIdleMinutes: 30,
+            updates: { rebuild: true },
           },
         },
         { $schema: "./config.schema.json", switchDebounceMs: 0 },
@@ -46,6 +47,7 @@ describe("config schema", () => {
         switchDebounceMs: 0,
         updateCheckMinutes: 60,
         join: { allowInputs: [] },
+        notifications: true,
         networks: {
           family: {
             label: "family",
@@ -56,6 +58,7 @@ describe("config schema", () => {
             grants: { shares: [] },
             onLeave: { action: "pause" },
             stopWhenIdleMinutes: null,
+            updates: { check: true, rebuild: false },
           },
           club: {
             label: "Chess club ♞",
@@ -71,14 +74,15 @@ describe("config schema", () => {
             },
             onLeave: { action: "stop", afterSeconds: 600 },
             stopWhenIdleMinutes: 30,
+            updates: { check: true, rebuild: true },
           },
         },
       },
     });
   });
 
-  it("defaults switchDebounceMs to 150, update checks to hourly, and has no networks when empty", () => {
-    expect(emptyConfig()).toEqual({ networks: {}, switchDebounceMs: 150, updateCheckMinutes: 60, join: { allowInputs: [] } });
+  it("defaults switchDebounceMs to 150, update checks to hourly, notifications on, and has no networks when empty", () => {
+    expect(emptyConfig()).toEqual({ networks: {}, switchDebounceMs: 150, updateCheckMinutes: 60, join: { allowInputs: [] }, notifications: true });
   });
 
   it("join.allowInputs takes ssh, local and unlocked, and nothing else", () => {

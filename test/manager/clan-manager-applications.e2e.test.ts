@@ -1,0 +1,218 @@
+import { access, cp, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConfigInput } from "../../src/session/config/schema.js";
+import { execa } from "execa";
+import { below, findAll, type AccessibleNode, type Found } from "../helpers/accessibility.js";
+import { REPO } from "../helpers/daemons.js";
+import { TEST_NIX_CONFIG } from "../helpers/network-flake.js";
+import { hasBinary, skipReason } from "../helpers/processes.js";
+import { swayScreenshot } from "../helpers/screenshot.js";
+import { testGuestPaths } from "../helpers/test-guest.js";
+import type { HeadlessSway } from "../helpers/sway.js";
+import type { UserSession } from "../helpers/user-session.js";
+import { APP, isButton, isListItem, type ManagerScreen } from "./manager-screen.js";
+import { startManagerStack, type ManagerStack } from "./manager-stack.js";
+
+// The Applications form and Settings end to end: the window as the desktop user under headless sway, read through
+// AT-SPI, clicked with sway's pointer where it is in view and activated by AT-SPI actions below it; clan-vmd and clan-sessiond as root on the user's bus (the Nix store of
+// these machines needs root to build). The network "home" is the user's own (its flake in the networks directory,
+// as New network makes it), and its flake validates configs.json with the real nix/lib and builds a generation
+// that says whether syncthing is on. A click on Syncthing's Enable shows the diff before anything is written;
+// Save and rebuild writes configs.json and the rebuild runs through Nix. The Settings check boxes reach config.json
+// and clan-sessiond. The attacker wrote configs.json of two more networks in that directory: markup in names and
+// deep nesting, and a file larger than any real one; both are shown as plain text and refused with their reason.
+
+const ATSPI_LAUNCHER = "/usr/libexec/at-spi-bus-launcher";
+const nodeGtkReason = await import("node-gtk").then(
+  () => "",
+  () => " (node-gtk did not build)",
+);
+const needs = ["sway", "wtype", "grim", "qemu-system-x86_64", "dbus-daemon", "setpriv", "nix", "nix-env", "busctl", ATSPI_LAUNCHER];
+const isRoot = process.getuid?.() === 0;
+const skip = (needs.every(hasBinary) ? "" : skipReason(...needs)) || nodeGtkReason || (isRoot ? "" : " (needs root for the Nix store)");
+const OUTPUT = join(REPO, "test-output", "manager");
+const RUN = `${Date.now().toString(36)}-${process.pid}`;
+
+/** A network flake as New network makes it, but buildable here (no nixpkgs): the real nix/lib checks configs.json. */
+const FLAKE = `{
+  outputs = { self }:
+    let
+      lib = import ./lib;
+      entry = (lib.validateNetworkConfigs (builtins.fromJSON (builtins.readFile ./configs.json))).home;
+      syncthing = if entry.applications.syncthing.enable then "on" else "off";
+    in {
+      packages.x86_64-linux.home = builtins.derivation {
+        name = "clan-network-generation";
+        system = "x86_64-linux";
+        builder = "/bin/busybox";
+        args = [ "sh" "-c" ''
+          mkdir $out
+          cp \${./kernel} $out/kernel
+          cp \${./initrd} $out/initrd
+          echo "console=ttyS0 panic=-1 quiet clan.generation=syncthing-\${syncthing}" > $out/kernel-params
+          echo '{"memoryMiB": 256, "stateDiskMiB": 0, "readyTimeoutSeconds": 60}' > $out/vm.json
+          echo "built home ${RUN} with syncthing \${syncthing}"
+        '' ];
+      };
+    };
+}
+`;
+
+const CONFIGS = {
+  home: { system: "x86_64-linux", networkLayer: "yggdrasil", applications: { syncthing: { enable: true, sharedFolders: ["/shared/docs"] } } },
+};
+
+const HOSTILE_CONFIGS = `{"<b>bold</b>\u202e": {"system": "x86_64-linux", "applications": ${"[".repeat(20_000)}${"]".repeat(20_000)}}}`;
+
+describe.skipIf(skip !== "")(`clan-manager's Applications form and Settings, through AT-SPI under sway${skip}`, () => {
+  let sway: HeadlessSway;
+  let user: UserSession;
+  let screen: ManagerScreen;
+  let stack: ManagerStack;
+  let dataHome: string;
+  let networksDir: string;
+
+  const screenshot = (name: string) => swayScreenshot(sway.waylandDisplay, join(OUTPUT, name));
+  const labels = (root: AccessibleNode) => findAll(root, (node) => node.role === "label").map((found) => found.node.name);
+  const isCheckBox = (name?: string) => (node: AccessibleNode) => node.role === "check box" && (name === undefined || node.name === name);
+  const homeConfigs = () => join(networksDir, "home", "configs.json");
+  const config = (): ConfigInput => ({
+    networks: {
+      home: { label: "Home", workspaces: ["2:home"], colour: "#98c379", source: { flake: `path:${join(networksDir, "home")}`, attribute: "packages.x86_64-linux.home" } },
+      hostile: { label: "Hostile", workspaces: ["3:hostile"], colour: "#e06c75", source: { flake: `path:${join(networksDir, "hostile")}` } },
+      huge: { label: "Huge", workspaces: ["4:huge"], colour: "#56b6c2", source: { flake: `path:${join(networksDir, "huge")}` } },
+    },
+  });
+  /** The form and Settings lie below the detail, out of the window's view: a screen reader's action reaches them. */
+  const activate = (found: Found) => stack.a11y.act(APP, found, found.node.actions.includes("click") ? "click" : (found.node.actions[0] ?? "click"));
+  const select = async (label: string) => screen.clickOn(await screen.waitFor(`${label} in the list`, (root) => findAll(root, isListItem(label))[0], 60_000));
+
+  beforeAll(async () => {
+    mkdirSync(OUTPUT, { recursive: true });
+    dataHome = await mkdtemp(`/tmp/clan-managerapps-${process.pid}-`);
+    networksDir = join(dataHome, "clan-desktop", "networks");
+    const home = join(networksDir, "home");
+    await mkdir(home, { recursive: true });
+    const { kernel, initrd } = testGuestPaths();
+    await copyFile(kernel, join(home, "kernel"));
+    await copyFile(initrd, join(home, "initrd"));
+    await cp(join(REPO, "nix", "lib"), join(home, "lib"), { recursive: true });
+    await writeFile(join(home, "flake.nix"), FLAKE);
+    await writeFile(join(home, "configs.json"), `${JSON.stringify(CONFIGS, null, 2)}\n`);
+    await mkdir(join(networksDir, "hostile"));
+    await writeFile(join(networksDir, "hostile", "configs.json"), HOSTILE_CONFIGS);
+    await mkdir(join(networksDir, "huge"));
+    await writeFile(join(networksDir, "huge", "configs.json"), `{"huge": {"system": "x86_64-linux", "adminSshKeys": ["${"A".repeat(400 * 1024)}"]}}`);
+    stack = await startManagerStack({
+      config,
+      session: () => ({ env: { NIX_CONFIG: TEST_NIX_CONFIG, XDG_DATA_HOME: dataHome }, daemonsAsRoot: true }),
+    });
+    ({ sway, user, screen } = stack);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    if (dataHome) await rm(dataHome, { recursive: true, force: true });
+  });
+
+  it("shows the diff of a toggled application before saving, then Save and rebuild writes configs.json and rebuilds", async () => {
+    const before = await readFile(homeConfigs(), "utf8");
+    await select("Home");
+    const enable = await screen.waitFor("Syncthing's Enable check box, checked", (root) => {
+      const rows = findAll(root, isListItem("Applications › Syncthing › Enable"));
+      if (rows.length !== 1) return undefined;
+      const check = below(rows[0]!, isCheckBox(), "check box");
+      return check.node.states.includes("checked") ? check : undefined;
+    }, 60_000);
+    await activate(enable);
+    await screen.waitFor("the change listed before saving", (root) =>
+      findAll(root, isListItem("~ home.applications.syncthing.enable: true → false")).length === 1 ? true : undefined,
+    );
+    // Only shown: nothing is written before Save and rebuild.
+    expect(await readFile(homeConfigs(), "utf8")).toBe(before);
+    await screenshot("applications-diff.png");
+
+    await activate(await screen.waitFor("Save and rebuild", (root) => findAll(root, (node) => isButton("Save and rebuild")(node) && node.states.includes("sensitive"))[0]));
+    await screen.waitFor("the save's outcome", (root) => (labels(root).some((text) => text.startsWith("Saved (1 change); rebuild started")) ? true : undefined), 60_000);
+    const written = JSON.parse(await readFile(homeConfigs(), "utf8")) as typeof CONFIGS;
+    expect(written.home.applications.syncthing).toEqual({ enable: false, sharedFolders: ["/shared/docs"] });
+    expect(written.home.networkLayer).toBe("yggdrasil");
+
+    await screen.waitFor("generation 1 current after the rebuild", (root) => (screen.rowTexts(root, "Generation 1 (current)") ? true : undefined), 300_000);
+    expect(await user.session.buildLog("home")).toContain(`built home ${RUN} with syncthing off`);
+    await screenshot("applications-rebuilt.png");
+  }, 420_000);
+
+  it("writes the Settings into config.json, and clan-sessiond applies them", async () => {
+    const notifications = await screen.waitFor("the Notifications check box, checked", (root) =>
+      findAll(root, (node) => isCheckBox("Notifications (all networks)")(node) && node.states.includes("checked") && node.states.includes("sensitive"))[0],
+    );
+    await activate(notifications);
+    const checkUpdates = await screen.waitFor("Check for updates automatically, checked", (root) =>
+      findAll(root, (node) => isCheckBox("Check for updates automatically")(node) && node.states.includes("checked"))[0],
+    );
+    await activate(checkUpdates);
+    await screen.waitFor("both unchecked", (root) =>
+      findAll(root, (node) => (isCheckBox("Check for updates automatically")(node) || isCheckBox("Notifications (all networks)")(node)) && !node.states.includes("checked")).length === 2
+        ? true
+        : undefined,
+    );
+    const onDisk = async () => JSON.parse(await readFile(user.configFile, "utf8")) as { notifications?: boolean; networks: { home: { updates?: unknown } } };
+    await screen.waitFor("config.json updated", async () => ((await onDisk()).networks.home.updates ? true : undefined));
+    expect(await onDisk()).toMatchObject({ notifications: false, networks: { home: { updates: { check: false, rebuild: false } } } });
+    expect(await user.session.notifications()).toBe(false);
+    expect(await user.session.updatePolicy("home")).toEqual({ check: false, rebuild: false });
+  }, 120_000);
+
+  it("shows a hostile configs.json as plain text and refuses it, and refuses one larger than any real one", async () => {
+    await select("Hostile");
+    const shown = await screen.waitFor("the hostile file's problem", (root) => labels(root).find((text) => text.includes("invalid network name")));
+    expect(shown).toContain("<b>bold</b>");
+    expect(shown).toContain("\\u202e");
+    expect(findAll(await screen.tree(), isButton("Save and rebuild"))).toEqual([]);
+    const read = await user.session.networkApplications("hostile");
+    await expect(user.session.setNetworkApplications("hostile", read.configs, read.revision)).rejects.toThrow(
+      'configs.json not saved: entry "<b>bold</b>\\u{202E}": invalid network name',
+    );
+
+    await select("Huge");
+    await screen.waitFor("the oversized file's refusal", (root) => (labels(root).some((text) => /cannot read configs\.json: .*more than the 262144/.test(text)) ? true : undefined));
+    await expect(user.session.setNetworkApplications("huge", "x".repeat(300 * 1024), "")).rejects.toThrow(/configs: is longer than 262144 characters/);
+    await screenshot("applications-hostile.png");
+  }, 120_000);
+
+  it("makes a New network from the template with what the user typed, refusing a bad colour by its field", async () => {
+    await screen.clickOn(await screen.waitFor("the New network button", (root) => findAll(root, isButton("New network"))[0]));
+    const typeInto = async (row: string, text: string) => {
+      const entry = await screen.waitFor(`the ${row} entry`, (root) => {
+        const rows = findAll(root, isListItem(row));
+        return rows.length === 1 ? below(rows[0]!, (node) => node.role === "text", "entry") : undefined;
+      });
+      await screen.clickOn(entry);
+      await execa("wtype", ["-s", "300", "-M", "ctrl", "a", "-m", "ctrl", "-k", "BackSpace", text], { env: { WAYLAND_DISPLAY: sway.waylandDisplay } });
+    };
+    await typeInto("Name", "garden");
+    await typeInto("Label", "Garden club");
+    await typeInto("Colour", "green");
+    await typeInto("Workspace", "5:garden");
+    const create = async () => screen.clickOn(await screen.waitFor("Create network", (root) => findAll(root, (node) => isButton("Create network")(node) && node.states.includes("sensitive"))[0]));
+    await create();
+    await screen.waitFor("the colour refused by its field", (root) => (labels(root).some((text) => /^Not created: .*networks\.garden\.colour: must be a colour/.test(text)) ? true : undefined), 60_000);
+    await typeInto("Colour", "#98c379");
+    await create();
+    await screen.waitFor("the network created", (root) => (labels(root).some((text) => text.startsWith("Created garden")) ? true : undefined), 60_000);
+    await access(join(networksDir, "garden", "flake.nix"));
+    expect(JSON.parse(await readFile(join(networksDir, "garden", "configs.json"), "utf8"))).toHaveProperty("garden.applications.syncthing.enable", true);
+    const configured = JSON.parse(await readFile(user.configFile, "utf8")) as { networks: Record<string, unknown> };
+    expect(configured.networks["garden"]).toEqual({
+      label: "Garden club",
+      workspaces: ["5:garden"],
+      colour: "#98c379",
+      source: { flake: `path:${join(networksDir, "garden")}`, attribute: "packages.x86_64-linux.garden" },
+    });
+    await screen.waitFor("Garden in the list", (root) => findAll(root, isListItem("Garden club"))[0]);
+    await screenshot("new-network.png");
+  }, 180_000);
+});
