@@ -6,9 +6,13 @@ import { SESSION_MANAGER_PATH } from "../shared/dbus-names.js";
 import { ClanError } from "../shared/errors.js";
 import type { Job } from "../shared/job-api.js";
 import type { NetworkStatus } from "../shared/session-api.js";
+import { terminalSafe } from "../shared/untrusted-text.js";
 import type { VmdClient } from "../shared/vmd-client.js";
 import type { BackupActions } from "./backups/backup-actions.js";
 import type { GenerationActions } from "./generations/generation-actions.js";
+import type { BuildLogBatches } from "./build-log-batches.js";
+import type { BusCallers } from "./bus-callers.js";
+import type { FiguresWatch } from "./figures-watch.js";
 import type { SessionJobs } from "./jobs/session-jobs.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import type { SessionEvents } from "./session.js";
@@ -39,14 +43,22 @@ export interface SessionApiDependencies {
   generations: Pick<GenerationActions, "generations" | "buildLog" | "checkUpdate">;
   backups: Pick<BackupActions, "snapshots">;
   /** clan-vmd, for the calls that go straight through to it (VPN peers); throws Disconnected while it is away. */
-  vmd: () => Pick<VmdClient, "peers" | "blockPeer" | "unblockPeer">;
+  vmd: () => Pick<VmdClient, "peers" | "blockPeer" | "unblockPeer" | "figures" | "consoleTail">;
   session: SessionControl;
+  /** Monitoring: who watches which network's figures, and the build-log lines waiting for BuildLogChanged. */
+  figures: Pick<FiguresWatch, "watch" | "unwatch">;
+  buildLogBatches: Pick<BuildLogBatches, "flush">;
+  /** Who calls, for the watches a caller owns. */
+  callers: Pick<BusCallers, "current">;
 }
+
+/** What ConsoleLog returns of the console's tail: what a guest printed, not what a screen may take as commands. */
+const CONSOLE_LOG_BYTES = 16 * 1024;
 
 export type SessionApi = ServedInterface<typeof SessionManagerContract>;
 
 export function exportSessionApi(bus: MessageBus, deps: SessionApiDependencies): SessionApi {
-  const { registry, jobs, generations, backups, vmd, session } = deps;
+  const { registry, jobs, generations, backups, vmd, session, figures, buildLogBatches, callers } = deps;
   /** The network as the config has it; UnknownNetwork before anything acts on it. */
   const requireNetwork = (name: string): NetworkStatus => {
     const status = registry.get(name);
@@ -82,7 +94,11 @@ export function exportSessionApi(bus: MessageBus, deps: SessionApiDependencies):
         await untilEnded(await jobs.startRollback(known(name), rollbackTarget(to)));
       },
       Generations: (name) => generations.generations(known(name)),
-      BuildLog: (name) => generations.buildLog(known(name)),
+      BuildLog: (name) => {
+        const network = known(name);
+        buildLogBatches.flush(network);
+        return generations.buildLog(network);
+      },
       CheckUpdate: (name) => generations.checkUpdate(known(name)),
       Peers: (name) => vmd().peers(known(name)),
       BlockPeer: (name, peer) => vmd().blockPeer(known(name), peer),
@@ -94,6 +110,11 @@ export function exportSessionApi(bus: MessageBus, deps: SessionApiDependencies):
       Restore: async (name, snapshot) => untilEnded(await jobs.startRestore(known(name), snapshot)),
       WorkspaceFocused: (workspace) => session.focusReported(workspace),
       ReloadConfig: () => session.reloadConfig(),
+      Figures: (name) => vmd().figures(known(name)),
+      // The caller is read before anything is awaited: bus-callers.ts.
+      WatchFigures: (name) => figures.watch(known(name), callers.current()),
+      UnwatchFigures: (id) => figures.unwatch(id, callers.current()),
+      ConsoleLog: async (name) => terminalSafe(await vmd().consoleTail(known(name), CONSOLE_LOG_BYTES), { multiline: true }),
     },
     {
       FocusedNetwork: () => session.focusedNetwork ?? "",
@@ -108,6 +129,8 @@ export function exportSessionApi(bus: MessageBus, deps: SessionApiDependencies):
   });
   registry.on("list-changed", (names) => api.emitSignal("NetworksChanged", names));
   jobs.runner.on("changed", (job) => api.emitSignal("JobChanged", job));
+  session.on("build-log-lines", (batch) => api.emitSignal("BuildLogChanged", batch));
+  session.on("figures", (sample) => api.emitSignal("FiguresSampled", sample));
   session.on("config-error-changed", (message) => api.propertiesChanged({ ConfigError: message }));
   session.on("viewer-pids-changed", (pids) => api.propertiesChanged({ ViewerPids: pids }));
   session.on("backend-changed", (kind) => api.propertiesChanged({ Backend: kind }));

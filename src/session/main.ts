@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import type { BarServer } from "../bar/bar-server.js";
 import { barSocketPath } from "../shared/bar-socket.js";
 import { claimName, connectSessionBus, onBusError } from "../shared/bus.js";
-import { SESSION_BUS_NAME } from "../shared/dbus-names.js";
+import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE } from "../shared/dbus-names.js";
 import { ClanError, errorMessage } from "../shared/errors.js";
 import { logger } from "../shared/log.js";
 import { keepServingAfterUnexpectedErrors } from "../shared/run-main.js";
@@ -13,6 +13,7 @@ import type { WindowManagerBackend } from "./window-manager-backend.js";
 import { resolveConfigPath } from "./config/load.js";
 import { ConfigWatcher } from "./config/watcher.js";
 import { serveBar } from "./bar-service.js";
+import { followBusCallers } from "./bus-callers.js";
 import { exportSessionApi } from "./dbus-service.js";
 import { desktopNotifier } from "./notifications.js";
 import { Session } from "./session.js";
@@ -60,6 +61,8 @@ export async function main(argv: string[]): Promise<void> {
     notify: desktopNotifier(bus, log),
     log,
   });
+  const callers = await followBusCallers(bus, SESSION_MANAGER_INTERFACE);
+  callers.onGone((name) => session.figures.ownerGone(name));
   exportSessionApi(bus, {
     registry: session.registry,
     jobs: session.jobs,
@@ -67,6 +70,9 @@ export async function main(argv: string[]): Promise<void> {
     backups: session.backups,
     vmd: () => session.requireVmd(),
     session,
+    figures: session.figures,
+    buildLogBatches: session.buildLogBatches,
+    callers,
   });
   await session.startup();
   await claimName(bus, SESSION_BUS_NAME);

@@ -48,10 +48,13 @@ export const BuildLogLines = z.object({
   network: z.string(),
   /** The lines the build printed since the last signal, in order (as `BuildLog` keeps them). */
   lines: z.array(z.string()),
+  /** These are a new build's first lines: the log before them belongs to an earlier build. */
+  first: z.boolean(),
 });
 export type BuildLogLines = z.infer<typeof BuildLogLines>;
 
 export const BuildLogLinesDictionary = dictionary("BuildLogLines", BuildLogLines, {
   network: { codec: "s", doc: "the network being built" },
   lines: { codec: plain("as", z.array(z.string())), doc: "the lines printed since the last `BuildLogChanged` (at most 400), not escaped" },
+  first: { codec: "b", doc: "a new build started: the log before these lines belongs to an earlier build (its first signal may have no lines)" },
 });

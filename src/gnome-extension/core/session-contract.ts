@@ -33,6 +33,10 @@ export const SESSION_METHOD_SIGNATURES = {
   Restore: { in: "(ss)", out: "(s)" },
   WorkspaceFocused: { in: "(s)", out: "()" },
   ReloadConfig: { in: "()", out: "()" },
+  Figures: { in: "(s)", out: "(a{sv})" },
+  WatchFigures: { in: "(s)", out: "(s)" },
+  UnwatchFigures: { in: "(s)", out: "()" },
+  ConsoleLog: { in: "(s)", out: "(s)" },
 } as const;
 
 export const SESSION_PROPERTY_SIGNATURES = {
@@ -46,6 +50,8 @@ export const SESSION_SIGNAL_SIGNATURES = {
   NetworkChanged: "(a{sv})",
   NetworksChanged: "(as)",
   JobChanged: "(a{sv})",
+  FiguresSampled: "(a{sv})",
+  BuildLogChanged: "(a{sv})",
 } as const;
 
 /** A network's status (NetworkChanged, ListNetworks) after GLib.Variant.recursiveUnpack(). */
