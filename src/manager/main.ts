@@ -8,6 +8,7 @@ import { loadManagerGi } from "./gi.js";
 import { JoinModel } from "./join-job.js";
 import { ManagerModel } from "./manager-model.js";
 import { ManagerWindow } from "./manager-window.js";
+import { MonitoringModel, monitoredNetwork } from "./monitoring-model.js";
 
 // clan-manager: the networks, their VMs, generations and backups in one window (docs/manager.md). A client of
 // clan-sessiond only. One instance per session: starting it again presents the open window.
@@ -36,13 +37,17 @@ export async function main(argv: string[]): Promise<void> {
       connect: () => SessionClient.connect(bus),
       report: log,
     });
-    const every = (ms: number, run: () => void) => {
-      const timer = setInterval(run, ms);
-      return () => clearInterval(timer);
-    };
-    const model = new ManagerModel(feed, { report: log, now: Date.now, every });
+    const model = new ManagerModel(feed, { report: log, now: Date.now });
     const joinModel = new JoinModel();
-    const shown = new ManagerWindow(gi, app, model, joinModel);
+    const monitoring = new MonitoringModel(log);
+    // Monitoring follows the clan-sessiond on the bus and the selected network's VM.
+    model.on("changed", () => {
+      monitoring.follow(feed.session);
+      const state = feed.state;
+      const view = model.view();
+      monitoring.showNetwork(state.kind === "networks" && view.kind === "networks" ? monitoredNetwork(state.networks, view.selected) : undefined);
+    });
+    const shown = new ManagerWindow(gi, app, model, joinModel, monitoring);
     // Several changes in one turn (a list read, then its signals) are drawn once, when GTK is idle.
     let queued = false;
     const redraw = () => {
@@ -56,10 +61,12 @@ export async function main(argv: string[]): Promise<void> {
     };
     model.on("changed", redraw);
     joinModel.on("changed", redraw);
+    monitoring.on("changed", redraw);
     shown.show(model.view());
     shown.window.present();
     feed.start().catch((error: unknown) => log(`cannot follow clan-sessiond: ${errorMessage(error)}`));
     app.on("shutdown", () => {
+      monitoring.close();
       model.close();
       bus.disconnect();
     });

@@ -2,6 +2,8 @@ import type { ManagerGi } from "./gi.js";
 import type { JoinModel } from "./join-job.js";
 import { JoinPage } from "./join-page.js";
 import type { ManagerModel, ManagerView } from "./manager-model.js";
+import type { MonitoringModel } from "./monitoring-model.js";
+import { MonitoringSectionView } from "./monitoring-view.js";
 import { NetworkDetailView } from "./network-detail-view.js";
 import { NetworksList } from "./networks-list.js";
 
@@ -25,12 +27,16 @@ export class ManagerWindow {
   /** The join page is shown in the detail pane, instead of a network. */
   private joining = false;
   private lastView: ManagerView = { kind: "sessiond-missing" };
+  private readonly monitoringView: MonitoringSectionView;
+  /** Whether the window system says the window is minimised (set once GTK is there to ask). */
+  private minimised: () => boolean = () => false;
 
   constructor(
     gi: ManagerGi,
     app: any,
     model: ManagerModel,
     private readonly joinModel: JoinModel,
+    private readonly monitoring: MonitoringModel,
   ) {
     const { Adw, Gtk } = gi;
     this.window = new Adw.ApplicationWindow({ application: app, title: "Clan Manager", defaultWidth: 1000, defaultHeight: 760 });
@@ -49,6 +55,7 @@ export class ManagerWindow {
     this.list = new NetworksList(gi, (name) => {
       model.select(name);
       if (name !== undefined) this.joining = false;
+      this.monitoring.setShown(this.isShown());
       if (name !== undefined) this.leaflet.setVisibleChild(this.detailPane);
     });
     const sidebar = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, widthRequest: 300 });
@@ -56,6 +63,7 @@ export class ManagerWindow {
     const join = new Gtk.Button({ label: "Join a network" });
     join.on("clicked", () => {
       this.joining = true;
+      this.monitoring.setShown(false);
       model.select(undefined);
       this.leaflet.setVisibleChild(this.detailPane);
       this.show(this.lastView);
@@ -65,6 +73,9 @@ export class ManagerWindow {
     sidebar.append(new Gtk.ScrolledWindow({ child: this.list.widget, vexpand: true, hscrollbarPolicy: Gtk.PolicyType.NEVER }));
 
     this.detail = new NetworkDetailView(gi, model);
+    this.monitoringView = new MonitoringSectionView(gi, monitoring);
+    // Right after "Virtual machine", the detail's first group.
+    this.detail.widget.insertChildAfter(this.monitoringView.widget, this.detail.widget.getFirstChild());
     this.detailTitle = new Adw.WindowTitle({ title: "" });
     const back = new Gtk.Button({ iconName: "go-previous-symbolic", tooltipText: "Networks" });
     back.on("clicked", () => this.leaflet.setVisibleChild(sidebar));
@@ -95,6 +106,7 @@ export class ManagerWindow {
     const content = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
     for (const child of [missing, this.leaflet]) content.append(child);
     this.window.setContent(content);
+    this.followVisibility(gi);
   }
 
   show(view: ManagerView): void {
@@ -119,7 +131,25 @@ export class ManagerWindow {
       return;
     }
     this.detail.show(view.detail, view.vpn);
+    this.monitoringView.show(this.monitoring.view());
     this.detailTitle.setTitle(view.detail.title);
     this.detailTitle.setSubtitle(view.detail.name);
+  }
+
+  /**
+   * Figures are watched only while someone can see them: the window is mapped, not minimised, and shows a
+   * network rather than the join page. Minimised is what the window system says: X11 window managers that
+   * hide a window (i3's hidden tabs, iconified windows) do; sway 1.7 tells a Wayland client nothing of the kind.
+   */
+  private followVisibility(gi: ManagerGi): void {
+    const changed = () => this.monitoring.setShown(this.isShown());
+    this.window.on("map", changed);
+    this.window.on("unmap", changed);
+    this.window.on("realize", () => this.window.getSurface()?.on("notify::state", changed));
+    this.minimised = () => ((this.window.getSurface()?.getState() ?? 0) & gi.Gdk.ToplevelState.MINIMIZED) !== 0;
+  }
+
+  private isShown(): boolean {
+    return this.window.getMapped() && !this.minimised() && !this.joining;
   }
 }
