@@ -14,6 +14,7 @@ import { resolveConfigPath } from "./config/load.js";
 import { ConfigWatcher } from "./config/watcher.js";
 import { serveBar } from "./bar-service.js";
 import { followBusCallers } from "./bus-callers.js";
+import { launchManager } from "./manager-launch.js";
 import { exportSessionApi } from "./dbus-service.js";
 import { desktopNotifier } from "./notifications.js";
 import { Session } from "./session.js";
@@ -106,7 +107,7 @@ async function serveBarOrSayWhy(session: Session, log: (message: string) => void
     return undefined;
   }
   try {
-    const server = await serveBar({ socketPath, registry: session.registry, jobs: session.jobs, session, log });
+    const server = await serveBar({ socketPath, registry: session.registry, jobs: session.jobs, session, openManager: () => launchManager(), log });
     log(`serving the bar on ${socketPath}`);
     return server;
   } catch (error) {
