@@ -72,8 +72,12 @@ export function sumGuestInterfaces(reply: unknown): Measured<{ received: number;
   if (!parsed.success) {
     return problem(`network: the guest agent's interface list is malformed (${parsed.error.issues[0]?.path.join(".") || "value"}: ${parsed.error.issues[0]?.message ?? "invalid"})`);
   }
-  const counted = parsed.data.filter((item) => item.name !== "lo" && item.statistics);
-  if (counted.length === 0) return problem("network: the guest agent reports no interface with counters but loopback");
+  const interfaces = parsed.data.filter((item) => item.name !== "lo");
+  // A guest without a network interface moves no bytes.
+  if (interfaces.length === 0) return measured({ received: 0, sent: 0 });
+  // qemu-ga 7.2 counts only the interfaces that have an address.
+  const counted = interfaces.filter((item) => item.statistics);
+  if (counted.length === 0) return problem("network: the guest agent gives no counters for the guest's interfaces (it counts only those with an address)");
   const sum = counted.reduce((total, item) => ({ received: total.received + item.statistics!["rx-bytes"], sent: total.sent + item.statistics!["tx-bytes"] }), { received: 0, sent: 0 });
   if (!Number.isSafeInteger(sum.received) || !Number.isSafeInteger(sum.sent)) return problem("network: the guest agent's counters add up past 2^53");
   return measured(sum);
