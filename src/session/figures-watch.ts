@@ -19,6 +19,7 @@ export interface FiguresWatchOptions {
   publish: (figures: VmFigures) => void;
   now: () => number;
   every: (ms: number, run: () => void) => () => void;
+  log: (message: string) => void;
 }
 
 interface Watch {
@@ -94,13 +95,17 @@ export class FiguresWatch {
         });
     };
     sampling.stop = this.options.every(FIGURES_INTERVAL_MS, tick);
+    this.options.log(`${network}: sampling its figures each second while watched`);
     tick();
   }
 
   private settle(network: string): void {
     if ([...this.watches.values()].some((watch) => watch.network === network)) return;
-    this.sampling.get(network)?.stop();
+    const sampling = this.sampling.get(network);
+    if (!sampling) return;
+    sampling.stop();
     this.sampling.delete(network);
+    this.options.log(`${network}: no one watches its figures; sampling stopped`);
   }
 
   private unmeasured(network: string, error: unknown): VmFigures {

@@ -75,6 +75,7 @@ export class Session extends EventEmitter<SessionEvents> {
       const timer = setInterval(run, ms);
       return () => clearInterval(timer);
     },
+    log: (message) => this.options.log(message),
   });
   private readonly viewers: DisplayViewers;
   private readonly access: NetworkAccess;

@@ -21,6 +21,7 @@ function watchHarness(measure: (network: string) => Promise<VmFigures> = async (
     },
     publish: (figures) => published.push(figures),
     now: () => 42,
+    log: () => undefined,
     every: (ms, run) => {
       const timer = { ms, run, stopped: false };
       timers.push(timer);
