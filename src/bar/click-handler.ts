@@ -12,6 +12,8 @@ export interface BarActions {
   /** Both start a job and resolve with its id at once (docs/dbus.md, "Jobs"). */
   startRebuild(network: string): Promise<string>;
   startRollback(network: string, to?: number): Promise<string>;
+  /** Opens the manager window (or brings the open one forward). */
+  openManager(): Promise<void>;
 }
 
 export class ClickHandler {
@@ -37,6 +39,10 @@ export class ClickHandler {
   }
 
   private perform(action: BarAction): void {
+    if (action.method === "OpenManager") {
+      this.actions.openManager().catch((error: unknown) => this.report(`OpenManager failed: ${errorMessage(error)}`));
+      return;
+    }
     const what = `${action.method} ${action.network}`;
     const call =
       action.method === "Switch"

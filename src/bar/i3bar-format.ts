@@ -1,6 +1,7 @@
 import type { BarFormat } from "./bar-format.js";
 import {
   BLOCK_NAME,
+  MANAGER_BLOCK_NAME,
   networkMarkup,
   selectNetworks,
   SESSIOND_MISSING_COLOUR,
@@ -28,7 +29,14 @@ export interface I3barBlock {
 
 export function i3barBlocks(state: BarState, only?: string): I3barBlock[] {
   if (state.kind === "sessiond-missing") return [sessiondMissingBlock()];
-  return selectNetworks(state, only).map(networkBlock);
+  const networks = selectNetworks(state, only).map(networkBlock);
+  // The bar of all networks ends with "Open manager"; a bar of one network (one of several modules) does not.
+  return only === undefined ? [...networks, managerBlock()] : networks;
+}
+
+/** A small trailing block: bars have no menu, so a click on it is the bar's way to the manager window. */
+function managerBlock(): I3barBlock {
+  return { name: MANAGER_BLOCK_NAME, instance: "open", full_text: "☰ Manager", short_text: "☰", markup: "none" };
 }
 
 function networkBlock(view: NetworkView): I3barBlock {

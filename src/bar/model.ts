@@ -12,6 +12,8 @@ export type BarState = { kind: "sessiond-missing" } | { kind: "networks"; networ
 /** The "name" of every block this module writes; click events carry it back. */
 export const BLOCK_NAME = "clan-desktop";
 export const SESSIOND_MISSING_TEXT = "clan-sessiond not running";
+/** The "name" of the trailing block whose left click opens the manager window (docs/bar.md, "Open manager"). */
+export const MANAGER_BLOCK_NAME = "clan-desktop-manager";
 export const SESSIOND_MISSING_COLOUR = "#ff5555";
 
 /** Labels are at most 64 characters in config.json; a longer one from the bus is cut, not trusted. */

@@ -8,6 +8,7 @@ export interface ManagerGi {
   Gio: any;
   Gtk: any;
   Adw: any;
+  Gdk: any;
   Pango: any;
 }
 
@@ -18,6 +19,7 @@ export async function loadManagerGi(): Promise<ManagerGi> {
     Gio: gi.require("Gio", "2.0"),
     Gtk: gi.require("Gtk", "4.0"),
     Adw: gi.require("Adw", "1"),
+    Gdk: gi.require("Gdk", "4.0"),
     Pango: gi.require("Pango", "1.0"),
   };
 }

@@ -12,6 +12,7 @@ import { ManagerWindow } from "./manager-window.js";
 import { parseManagerArguments } from "./manager-arguments.js";
 import { joinWithoutWindow } from "./join-without-window.js";
 import { NewNetworkModel } from "./new-network-page.js";
+import { MonitoringModel, monitoredNetwork } from "./monitoring-model.js";
 
 // clan-manager: the networks, their VMs, generations and backups in one window (docs/manager.md). A client of
 // clan-sessiond only. One instance per session: starting it again presents the open window, on the join page
@@ -49,15 +50,19 @@ export async function main(argv: string[]): Promise<void> {
       connect: () => SessionClient.connect(bus),
       report: log,
     });
-    const every = (ms: number, run: () => void) => {
-      const timer = setInterval(run, ms);
-      return () => clearInterval(timer);
-    };
-    const model = new ManagerModel(feed, { report: log, now: Date.now, every });
+    const model = new ManagerModel(feed, { report: log, now: Date.now });
     const joinModel = new JoinModel();
     const applicationsModel = new ApplicationsModel(() => feed.session);
     const newNetworkModel = new NewNetworkModel(() => feed.session);
-    const shown = new ManagerWindow(gi, app, model, joinModel, applicationsModel, newNetworkModel);
+    const monitoring = new MonitoringModel(log);
+    // Monitoring follows the clan-sessiond on the bus and the selected network's VM.
+    model.on("changed", () => {
+      monitoring.follow(feed.session);
+      const state = feed.state;
+      const view = model.view();
+      monitoring.showNetwork(state.kind === "networks" && view.kind === "networks" ? monitoredNetwork(state.networks, view.selected) : undefined);
+    });
+    const shown = new ManagerWindow(gi, app, model, joinModel, applicationsModel, newNetworkModel, monitoring);
     // Several changes in one turn (a list read, then its signals) are drawn once, when GTK is idle.
     let queued = false;
     const redraw = () => {
@@ -73,10 +78,12 @@ export async function main(argv: string[]): Promise<void> {
     joinModel.on("changed", redraw);
     applicationsModel.on("changed", redraw);
     newNetworkModel.on("changed", redraw);
+    monitoring.on("changed", redraw);
     shown.show(model.view());
     shown.window.present();
     feed.start().catch((error: unknown) => log(`cannot follow clan-sessiond: ${errorMessage(error)}`));
     app.on("shutdown", () => {
+      monitoring.close();
       model.close();
       bus.disconnect();
     });

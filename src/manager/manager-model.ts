@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { ClanError, errorMessage } from "../shared/errors.js";
 import type { Job } from "../shared/job-api.js";
+import type { BuildLogLines } from "../shared/monitoring-api.js";
 import type { BackupSnapshot, GenerationEntry, NetworkStatus } from "../shared/session-api.js";
 import type { VpnPeerInfo } from "../shared/vm-api.js";
 import type { SessionFeed, SessionLink } from "../bar/session-feed.js";
@@ -29,6 +30,7 @@ export interface ManagerSession extends SessionLink {
   blockPeer(name: string, peer: string): Promise<void>;
   unblockPeer(name: string, peer: string): Promise<void>;
   onJobChanged(listener: (job: Job) => void, onInvalid: (error: Error) => void): () => void;
+  onBuildLogChanged(listener: (batch: BuildLogLines) => void, onInvalid: (error: Error) => void): () => void;
 }
 
 export type ManagerView =
@@ -55,15 +57,10 @@ const ACTION_TITLES: Readonly<Record<VmAction | "rebuild" | "rollback" | "backup
 export interface ManagerModelOptions {
   report(message: string): void;
   now(): number;
-  /** Runs `run` every `ms` until the returned function is called. */
-  every(ms: number, run: () => void): () => void;
 }
 
-/**
- * How often the build log is read while a rebuild of the shown network runs: a build's output lines come without a
- * signal, and only then. Nothing is read on a timer while nothing builds.
- */
-const BUILD_LOG_REFRESH_MS = 1000;
+/** BuildLog keeps this many lines; the window's copy, grown by BuildLogChanged, keeps as many. */
+const BUILD_LOG_LINES = 400;
 
 export class ManagerModel extends EventEmitter<ManagerModelEvents> {
   private selectedName: string | undefined;
@@ -76,7 +73,7 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
   private generationRead = 0;
   /** The network's published generation when its list was last read: when that changes, the list is read again. */
   private generationsReadAt: { network: string; generation: string } | undefined;
-  /** The build log, read while a rebuild of the selected network runs and once when it ends. */
+  /** The build log: read when the network is chosen and at each step of a rebuild, grown by BuildLogChanged between. */
   private readonly buildLog = new NetworkRead<string>((name) => this.session().buildLog(name), () => this.changed());
   private readonly snapshots = new NetworkRead<BackupSnapshot[]>((name) => this.session().backups(name), () => this.changed());
   /** The network's last backup success when its snapshots were last read: a newer one re-reads them. */
@@ -84,8 +81,7 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
   private readonly peers = new NetworkRead<VpnPeerInfo[]>((name) => this.session().peers(name), () => this.changed());
   /** The network's VPN status when its peers were last read: a change (a handshake, a peer more) re-reads them. */
   private peersReadAt: { network: string; key: string } | undefined;
-  /** Stops reading the build log every BUILD_LOG_REFRESH_MS; set while the selected network builds. */
-  private stopFollowingLog: (() => void) | undefined;
+  private stopFollowingLogLines: (() => void) | undefined;
 
   constructor(
     private readonly feed: SessionFeed<ManagerSession>,
@@ -126,7 +122,7 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
     if (name !== undefined) {
       this.readGenerations(name);
       this.readSelected(name);
-    } else this.followLog(undefined);
+    }
     this.changed();
   }
 
@@ -160,7 +156,7 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
   }
 
   close(): void {
-    this.followLog(undefined);
+    this.stopFollowingLogLines?.();
     this.stopFollowingJobs?.();
     this.feed.close();
   }
@@ -189,16 +185,13 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
       this.readGenerations(status.name);
     }
     if (status) this.readSelected(status.name, status);
-    else this.followLog(undefined);
     this.changed();
   }
 
   /** Reads what changed of the selected network's build log and snapshots (all of it for a newly chosen network). */
   private readSelected(name: string, status = this.statusOf(name)): void {
-    const building = status?.buildState === "building" || status?.jobKind === "rebuild";
-    this.followLog(this.feed.session && building ? name : undefined);
     if (!this.feed.session || !status) return;
-    if (building || this.buildLog.of(name) === undefined) this.buildLog.refresh(name);
+    if (this.buildLog.of(name) === undefined && !this.buildLog.isReading(name)) this.buildLog.refresh(name);
     if (hasBackup(status) && (this.snapshotsReadAt?.network !== name || this.snapshotsReadAt.lastSuccess !== status.backupLastSuccess)) {
       this.snapshotsReadAt = { network: name, lastSuccess: status.backupLastSuccess };
       this.snapshots.refresh(name);
@@ -209,16 +202,17 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
     }
   }
 
-  /** Reads `network`'s build log every BUILD_LOG_REFRESH_MS from now on; undefined stops it. */
-  private followLog(network: string | undefined): void {
-    if (network === undefined) {
-      this.stopFollowingLog?.();
-      this.stopFollowingLog = undefined;
-      return;
-    }
-    this.stopFollowingLog ??= this.options.every(BUILD_LOG_REFRESH_MS, () => {
-      if (this.selectedName !== undefined) this.buildLog.refresh(this.selectedName);
+  /**
+   * New lines of a build (BuildLogChanged): appended to the log read last. A batch that arrives while a read is
+   * under way is in that read's reply already (clan-sessiond sends the lines waiting before it answers BuildLog).
+   */
+  private buildLogLines(batch: BuildLogLines): void {
+    if (batch.network !== this.selectedName || this.buildLog.isReading(batch.network)) return;
+    const amended = this.buildLog.amend(batch.network, (log) => {
+      const lines = [...(batch.first || log === "" ? [] : log.split("\n")), ...batch.lines];
+      return lines.slice(-BUILD_LOG_LINES).join("\n");
     });
+    if (amended) this.changed();
   }
 
   private session(): ManagerSession {
@@ -230,6 +224,8 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
   private followJobs(session: ManagerSession | undefined): void {
     this.stopFollowingJobs?.();
     this.stopFollowingJobs = undefined;
+    this.stopFollowingLogLines?.();
+    this.stopFollowingLogLines = undefined;
     this.followed = session;
     // A clan-sessiond that came back may have changed anything: the lists are read again from it.
     this.generationsReadAt = undefined;
@@ -241,16 +237,21 @@ export class ManagerModel extends EventEmitter<ManagerModelEvents> {
       (job) => this.jobChanged(job),
       (error) => this.options.report(`ignoring a malformed JobChanged signal: ${error.message}`),
     );
+    this.stopFollowingLogLines = session.onBuildLogChanged(
+      (batch) => this.buildLogLines(batch),
+      (error) => this.options.report(`ignoring a malformed BuildLogChanged signal: ${error.message}`),
+    );
   }
 
   private jobChanged(job: Job): void {
+    const seenBefore = this.lastJobs.get(job.network)?.id === job.id;
     this.lastJobs.set(job.network, job);
     // A rollback or rebuild changes the generations; re-read them once it ended, whichever way.
     if (job.state !== "running" && (job.kind === "rollback" || job.kind === "rebuild") && job.network === this.selectedName) {
       this.readGenerations(job.network);
     }
-    // Each step of a rebuild may have added to its log (a new snapshot shows as a newer backupLastSuccess).
-    if (job.kind === "rebuild" && job.network === this.selectedName) this.buildLog.refresh(job.network);
+    // A rebuild that starts has a new log, one that ended its whole log: read then; BuildLogChanged brings the rest.
+    if (job.kind === "rebuild" && job.network === this.selectedName && (!seenBefore || job.state !== "running")) this.buildLog.refresh(job.network);
     this.changed();
   }
 

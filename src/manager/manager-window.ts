@@ -4,6 +4,8 @@ import type { ManagerGi } from "./gi.js";
 import type { JoinModel } from "./join-job.js";
 import { JoinPage } from "./join-page.js";
 import type { ManagerModel, ManagerView } from "./manager-model.js";
+import type { MonitoringModel } from "./monitoring-model.js";
+import { MonitoringSectionView } from "./monitoring-view.js";
 import { NetworkDetailView } from "./network-detail-view.js";
 import { NetworksList } from "./networks-list.js";
 import { NewNetworkPage, type NewNetworkModel } from "./new-network-page.js";
@@ -33,6 +35,9 @@ export class ManagerWindow {
   /** The join page is shown in the detail pane, instead of a network. */
   private joining = false;
   private lastView: ManagerView = { kind: "sessiond-missing" };
+  private readonly monitoringView: MonitoringSectionView;
+  /** Whether the window system says the window is minimised (set once GTK is there to ask). */
+  private minimised: () => boolean = () => false;
 
   constructor(
     gi: ManagerGi,
@@ -41,6 +46,7 @@ export class ManagerWindow {
     private readonly joinModel: JoinModel,
     private readonly applicationsModel: ApplicationsModel,
     private readonly newNetworkModel: NewNetworkModel,
+    private readonly monitoring: MonitoringModel,
   ) {
     const { Adw, Gtk } = gi;
     this.window = new Adw.ApplicationWindow({ application: app, title: "Clan Manager", defaultWidth: 1000, defaultHeight: 760 });
@@ -61,6 +67,7 @@ export class ManagerWindow {
       applicationsModel.select(name);
       if (name !== undefined) this.joining = false;
       if (name !== undefined) this.creating = false;
+      this.monitoring.setShown(this.isShown());
       if (name !== undefined) this.leaflet.setVisibleChild(this.detailPane);
     });
     const sidebar = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, widthRequest: 300 });
@@ -72,6 +79,7 @@ export class ManagerWindow {
     create.on("clicked", () => {
       this.joining = false;
       this.creating = true;
+      this.monitoring.setShown(false);
       model.select(undefined);
       this.leaflet.setVisibleChild(this.detailPane);
       this.show(this.lastView);
@@ -81,6 +89,9 @@ export class ManagerWindow {
     sidebar.append(new Gtk.ScrolledWindow({ child: this.list.widget, vexpand: true, hscrollbarPolicy: Gtk.PolicyType.NEVER }));
 
     this.detail = new NetworkDetailView(gi, model);
+    this.monitoringView = new MonitoringSectionView(gi, monitoring);
+    // Right after "Virtual machine", the detail's first group.
+    this.detail.widget.insertChildAfter(this.monitoringView.widget, this.detail.widget.getFirstChild());
     this.detailTitle = new Adw.WindowTitle({ title: "" });
     const back = new Gtk.Button({ iconName: "go-previous-symbolic", tooltipText: "Networks" });
     back.on("clicked", () => this.leaflet.setVisibleChild(sidebar));
@@ -117,12 +128,14 @@ export class ManagerWindow {
     const content = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
     for (const child of [missing, this.leaflet]) content.append(child);
     this.window.setContent(content);
+    this.followVisibility(gi);
   }
 
   /** Shows the join page in place of the detail; with `link`, that link in its entry (previewed, not fetched). */
   openJoinPage(link?: string): void {
     this.creating = false;
     this.joining = true;
+    this.monitoring.setShown(false);
     this.model.select(undefined);
     this.leaflet.setVisibleChild(this.detailPane);
     if (link !== undefined) this.joinPage.setLink(link);
@@ -159,7 +172,25 @@ export class ManagerWindow {
     }
     this.detail.show(view.detail, view.vpn);
     this.applications.show(this.applicationsModel.view());
+    this.monitoringView.show(this.monitoring.view());
     this.detailTitle.setTitle(view.detail.title);
     this.detailTitle.setSubtitle(view.detail.name);
+  }
+
+  /**
+   * Figures are watched only while someone can see them: the window is mapped, not minimised, and shows a
+   * network rather than the join page. Minimised is what the window system says: X11 window managers that
+   * hide a window (i3's hidden tabs, iconified windows) do; sway 1.7 tells a Wayland client nothing of the kind.
+   */
+  private followVisibility(gi: ManagerGi): void {
+    const changed = () => this.monitoring.setShown(this.isShown());
+    this.window.on("map", changed);
+    this.window.on("unmap", changed);
+    this.window.on("realize", () => this.window.getSurface()?.on("notify::state", changed));
+    this.minimised = () => ((this.window.getSurface()?.getState() ?? 0) & gi.Gdk.ToplevelState.MINIMIZED) !== 0;
+  }
+
+  private isShown(): boolean {
+    return this.window.getMapped() && !this.minimised() && !this.joining && !this.creating;
   }
 }

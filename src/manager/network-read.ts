@@ -23,6 +23,18 @@ export class NetworkRead<T> {
     return this.result?.network === network ? this.result.result : undefined;
   }
 
+  /** Whether a read of `network` is under way. */
+  isReading(network: string): boolean {
+    return this.reading === network;
+  }
+
+  /** Changes the value last read of `network` (lines a signal brought); false when there is none to change. */
+  amend(network: string, change: (value: T) => T): boolean {
+    if (this.result?.network !== network || !this.result.result.ok) return false;
+    this.result = { network, result: { ok: true, value: change(this.result.result.value) } };
+    return true;
+  }
+
   forget(): void {
     this.result = undefined;
     this.reading = undefined;

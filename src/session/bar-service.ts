@@ -15,6 +15,8 @@ export interface BarServiceDependencies {
   registry: Pick<NetworkRegistry, "get" | "list" | "on">;
   jobs: Pick<SessionJobs, "startRebuild" | "startRollback">;
   session: { switchTo(network: string): Promise<void> };
+  /** Opens the manager window in the user's session (manager-launch.ts). */
+  openManager(): Promise<void>;
   log(message: string): void;
 }
 
@@ -29,6 +31,7 @@ export async function serveBar(deps: BarServiceDependencies): Promise<BarServer>
     switchTo: async (name) => session.switchTo(known(name)),
     startRebuild: async (name) => (await jobs.startRebuild(known(name))).id,
     startRollback: async (name, to) => (await jobs.startRollback(known(name), to === undefined || to < 0 ? undefined : to)).id,
+    openManager: () => deps.openManager(),
   };
   // Only this user may enter the directory, so only this user's processes reach the socket.
   requirePrivateDirectory(dirname(deps.socketPath));

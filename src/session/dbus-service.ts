@@ -6,10 +6,14 @@ import { SESSION_MANAGER_PATH } from "../shared/dbus-names.js";
 import { ClanError } from "../shared/errors.js";
 import type { Job } from "../shared/job-api.js";
 import type { NetworkStatus } from "../shared/session-api.js";
+import { terminalSafe } from "../shared/untrusted-text.js";
 import type { VmdClient } from "../shared/vmd-client.js";
 import type { ApplicationsService } from "./applications/applications-service.js";
 import type { BackupActions } from "./backups/backup-actions.js";
 import type { GenerationActions } from "./generations/generation-actions.js";
+import type { BuildLogBatches } from "./build-log-batches.js";
+import type { BusCallers } from "./bus-callers.js";
+import type { FiguresWatch } from "./figures-watch.js";
 import type { SessionJobs } from "./jobs/session-jobs.js";
 import type { NetworkRegistry } from "./network-registry.js";
 import type { SessionEvents } from "./session.js";
@@ -41,15 +45,23 @@ export interface SessionApiDependencies {
   generations: Pick<GenerationActions, "generations" | "buildLog" | "checkUpdate">;
   backups: Pick<BackupActions, "snapshots">;
   /** clan-vmd, for the calls that go straight through to it (VPN peers); throws Disconnected while it is away. */
-  vmd: () => Pick<VmdClient, "peers" | "blockPeer" | "unblockPeer">;
+  vmd: () => Pick<VmdClient, "peers" | "blockPeer" | "unblockPeer" | "figures" | "consoleTail">;
   session: SessionControl;
   applications: Pick<ApplicationsService, "applications" | "setApplications" | "createNetwork" | "updatePolicy" | "setUpdatePolicy" | "setNotifications" | "notifications">;
+  /** Monitoring: who watches which network's figures, and the build-log lines waiting for BuildLogChanged. */
+  figures: Pick<FiguresWatch, "watch" | "unwatch">;
+  buildLogBatches: Pick<BuildLogBatches, "flush">;
+  /** Who calls, for the watches a caller owns. */
+  callers: Pick<BusCallers, "current">;
 }
+
+/** What ConsoleLog returns of the console's tail: what a guest printed, not what a screen may take as commands. */
+const CONSOLE_LOG_BYTES = 16 * 1024;
 
 export type SessionApi = ServedInterface<typeof SessionManagerContract>;
 
 export function exportSessionApi(bus: MessageBus, deps: SessionApiDependencies): SessionApi {
-  const { registry, jobs, generations, backups, vmd, session, applications } = deps;
+  const { registry, jobs, generations, backups, vmd, session, applications, figures, buildLogBatches, callers } = deps;
   /** The network as the config has it; UnknownNetwork before anything acts on it. */
   const requireNetwork = (name: string): NetworkStatus => {
     const status = registry.get(name);
@@ -85,7 +97,11 @@ export function exportSessionApi(bus: MessageBus, deps: SessionApiDependencies):
         await untilEnded(await jobs.startRollback(known(name), rollbackTarget(to)));
       },
       Generations: (name) => generations.generations(known(name)),
-      BuildLog: (name) => generations.buildLog(known(name)),
+      BuildLog: (name) => {
+        const network = known(name);
+        buildLogBatches.flush(network);
+        return generations.buildLog(network);
+      },
       CheckUpdate: (name) => generations.checkUpdate(known(name)),
       Peers: (name) => vmd().peers(known(name)),
       BlockPeer: (name, peer) => vmd().blockPeer(known(name), peer),
@@ -106,6 +122,11 @@ export function exportSessionApi(bus: MessageBus, deps: SessionApiDependencies):
       NetworkUpdatePolicy: (name) => applications.updatePolicy(known(name)),
       SetNetworkUpdatePolicy: (name, policy) => applications.setUpdatePolicy(known(name), policy),
       SetNotifications: (enabled) => applications.setNotifications(enabled),
+      Figures: (name) => vmd().figures(known(name)),
+      // The caller is read before anything is awaited: bus-callers.ts.
+      WatchFigures: (name) => figures.watch(known(name), callers.current()),
+      UnwatchFigures: (id) => figures.unwatch(id, callers.current()),
+      ConsoleLog: async (name) => terminalSafe(await vmd().consoleTail(known(name), CONSOLE_LOG_BYTES), { multiline: true }),
     },
     {
       FocusedNetwork: () => session.focusedNetwork ?? "",
@@ -122,6 +143,8 @@ export function exportSessionApi(bus: MessageBus, deps: SessionApiDependencies):
   });
   registry.on("list-changed", (names) => api.emitSignal("NetworksChanged", names));
   jobs.runner.on("changed", (job) => api.emitSignal("JobChanged", job));
+  session.on("build-log-lines", (batch) => api.emitSignal("BuildLogChanged", batch));
+  session.on("figures", (sample) => api.emitSignal("FiguresSampled", sample));
   session.on("config-error-changed", (message) => api.propertiesChanged({ ConfigError: message }));
   // Published at every config load (config-error-changed fires at each one), so a hand edit of the file shows too.
   session.on("config-error-changed", () => api.propertiesChanged({ Notifications: applications.notifications }));

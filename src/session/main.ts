@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import type { BarServer } from "../bar/bar-server.js";
 import { barSocketPath } from "../shared/bar-socket.js";
 import { claimName, connectSessionBus, onBusError } from "../shared/bus.js";
-import { SESSION_BUS_NAME } from "../shared/dbus-names.js";
+import { SESSION_BUS_NAME, SESSION_MANAGER_INTERFACE } from "../shared/dbus-names.js";
 import { ClanError, errorMessage } from "../shared/errors.js";
 import { logger } from "../shared/log.js";
 import { keepServingAfterUnexpectedErrors } from "../shared/run-main.js";
@@ -13,6 +13,8 @@ import type { WindowManagerBackend } from "./window-manager-backend.js";
 import { resolveConfigPath } from "./config/load.js";
 import { ConfigWatcher } from "./config/watcher.js";
 import { serveBar } from "./bar-service.js";
+import { followBusCallers } from "./bus-callers.js";
+import { launchManager } from "./manager-launch.js";
 import { exportSessionApi } from "./dbus-service.js";
 import { desktopNotifier } from "./notifications.js";
 import { Session } from "./session.js";
@@ -62,6 +64,8 @@ export async function main(argv: string[]): Promise<void> {
     networksDir: join(process.env.XDG_DATA_HOME && isAbsolute(process.env.XDG_DATA_HOME) ? process.env.XDG_DATA_HOME : join(process.env.HOME ?? "/tmp", ".local", "share"), "clan-desktop", "networks"),
     templateDir: fileURLToPath(new URL("../../nix/templates/network", import.meta.url)),
   });
+  const callers = await followBusCallers(bus, SESSION_MANAGER_INTERFACE);
+  callers.onGone((name) => session.figures.ownerGone(name));
   exportSessionApi(bus, {
     registry: session.registry,
     jobs: session.jobs,
@@ -70,6 +74,9 @@ export async function main(argv: string[]): Promise<void> {
     vmd: () => session.requireVmd(),
     session,
     applications: session.applications,
+    figures: session.figures,
+    buildLogBatches: session.buildLogBatches,
+    callers,
   });
   await session.startup();
   await claimName(bus, SESSION_BUS_NAME);
@@ -103,7 +110,7 @@ async function serveBarOrSayWhy(session: Session, log: (message: string) => void
     return undefined;
   }
   try {
-    const server = await serveBar({ socketPath, registry: session.registry, jobs: session.jobs, session, log });
+    const server = await serveBar({ socketPath, registry: session.registry, jobs: session.jobs, session, openManager: () => launchManager(), log });
     log(`serving the bar on ${socketPath}`);
     return server;
   } catch (error) {

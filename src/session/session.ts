@@ -4,10 +4,13 @@ import type { MessageBus } from "@jellybrick/dbus-next";
 import { VMD_BUS_NAME } from "../shared/dbus-names.js";
 import { ClanError, errorMessage } from "../shared/errors.js";
 import { watchName } from "../shared/name-watch.js";
+import type { BuildLogLines, VmFigures } from "../shared/monitoring-api.js";
 import type { VmStatus } from "../shared/vm-api.js";
 import { VmdClient } from "../shared/vmd-client.js";
 import { ApplicationsService } from "./applications/applications-service.js";
 import { BackupActions } from "./backups/backup-actions.js";
+import { BuildLogBatches } from "./build-log-batches.js";
+import { FiguresWatch } from "./figures-watch.js";
 import { diffConfigs } from "./config/diff.js";
 import type { ConfigWatcher } from "./config/watcher.js";
 import { vmStartOptions, type Config, type NetworkConfig } from "./config/schema.js";
@@ -58,6 +61,10 @@ export interface SessionEvents {
   "backend-changed": [string];
   /** A window manager outside this process (the GNOME extension) reported focus over D-Bus. */
   "focus-reported": [];
+  /** Lines a build printed, batched (BuildLogChanged). */
+  "build-log-lines": [BuildLogLines];
+  /** A sample of a watched network's figures (FiguresSampled). */
+  figures: [VmFigures];
 }
 
 export class Session extends EventEmitter<SessionEvents> {
@@ -67,6 +74,17 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly backups: BackupActions;
   readonly jobs: SessionJobs;
   readonly applications: ApplicationsService;
+  readonly buildLogBatches = new BuildLogBatches((batch) => this.emit("build-log-lines", batch));
+  readonly figures = new FiguresWatch({
+    measure: (network) => this.requireVmd().figures(network),
+    publish: (sample) => this.emit("figures", sample),
+    now: () => systemClock.now(),
+    every: (ms, run) => {
+      const timer = setInterval(run, ms);
+      return () => clearInterval(timer);
+    },
+    log: (message) => this.options.log(message),
+  });
   private readonly viewers: DisplayViewers;
   private readonly access: NetworkAccess;
   private updateTimer: NodeJS.Timeout | undefined;
@@ -99,6 +117,7 @@ export class Session extends EventEmitter<SessionEvents> {
       allowedInputs: () => options.config.current.join.allowInputs,
       notify,
       log: options.log,
+      buildLogListener: this.buildLogBatches,
     });
     this.backups = new BackupActions({
       registry: this.registry,
@@ -250,6 +269,8 @@ export class Session extends EventEmitter<SessionEvents> {
     clearTimeout(this.updateTimer);
     this.updateSchedule++;
     this.backups.close();
+    this.figures.close();
+    this.buildLogBatches.close();
     this.jobs.close();
     this.reconciler.close();
     this.viewers.closeAll();

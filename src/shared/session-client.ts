@@ -4,6 +4,7 @@ import { ContractProxy } from "./contracts/client.js";
 import { SessionManagerContract } from "./contracts/session.js";
 import { SESSION_BUS_NAME, SESSION_MANAGER_PATH } from "./dbus-names.js";
 import type { Job } from "./job-api.js";
+import type { BuildLogLines, VmFigures } from "./monitoring-api.js";
 import { watchName } from "./name-watch.js";
 import type { BackupSnapshot, GenerationEntry, NetworkStatus } from "./session-api.js";
 import type { VpnPeerInfo } from "./vm-api.js";
@@ -170,5 +171,32 @@ export class SessionClient {
 
   setNotifications(enabled: boolean): Promise<void> {
     return this.manager.call("SetNotifications", enabled);
+  }
+
+  /** One sample of the network's VM figures. */
+  figures(name: string): Promise<VmFigures> {
+    return this.manager.call("Figures", name);
+  }
+
+  /** Streams the network's figures as FiguresSampled until unwatchFigures(id) or this client leaves the bus. */
+  watchFigures(name: string): Promise<string> {
+    return this.manager.call("WatchFigures", name);
+  }
+
+  unwatchFigures(id: string): Promise<void> {
+    return this.manager.call("UnwatchFigures", id);
+  }
+
+  onFiguresSampled(listener: (figures: VmFigures) => void, onInvalid: (error: Error) => void): () => void {
+    return this.manager.on("FiguresSampled", listener, onInvalid);
+  }
+
+  /** The tail of the VM's serial console, escaped by clan-sessiond (line feeds and tabs kept). */
+  consoleLog(name: string): Promise<string> {
+    return this.manager.call("ConsoleLog", name);
+  }
+
+  onBuildLogChanged(listener: (batch: BuildLogLines) => void, onInvalid: (error: Error) => void): () => void {
+    return this.manager.on("BuildLogChanged", listener, onInvalid);
   }
 }

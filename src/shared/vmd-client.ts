@@ -2,6 +2,7 @@ import type { MessageBus } from "@jellybrick/dbus-next";
 import { ContractProxy } from "./contracts/client.js";
 import { VmdManagerContract } from "./contracts/vmd.js";
 import { VMD_BUS_NAME, VMD_MANAGER_PATH } from "./dbus-names.js";
+import type { VmFigures } from "./monitoring-api.js";
 import type { SecurityEvent } from "./security-events.js";
 import type { SnapshotReport, VmStartOptions, VmStatus, VpnPeerInfo } from "./vm-api.js";
 
@@ -87,5 +88,10 @@ export class VmdClient {
   /** Calls that lowered a network's guard (see security-events.ts), whoever made them. */
   onSecurityEvent(listener: (event: SecurityEvent) => void, onInvalid: (error: Error) => void): () => void {
     return this.manager.on("SecurityEvent", listener, onInvalid);
+  }
+
+  /** One sample of the VM's figures, measured now (docs/dbus.md, `Figures`). */
+  figures(network: string): Promise<VmFigures> {
+    return this.manager.call("Figures", network);
   }
 }

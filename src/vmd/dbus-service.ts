@@ -61,6 +61,7 @@ function serveManager(bus: MessageBus, manager: VmManager, requestShutdown: (sto
         if (unblocked) announce({ network, action: "peer-unblocked", detail: `${unblocked} may reach the network's VPN again` });
       },
       VpnPublicKey: (network) => manager.supervisor(network, { create: true }).vpn.publicKey(),
+      Figures: (network) => manager.supervisor(network).figures(),
       Shutdown: (stopVms) => {
         // After the reply is sent: shutting down leaves the bus and exits, and the caller would get NoReply.
         setImmediate(() => requestShutdown(stopVms));

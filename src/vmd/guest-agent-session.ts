@@ -56,6 +56,11 @@ export class GuestAgentSession {
     }
   }
 
+  /** The guest's interfaces with their counters: the guest's words, which vm-figures.ts validates. */
+  async networkInterfaces(): Promise<unknown> {
+    return (await this.connected()).execute("guest-network-get-interfaces", undefined, 3000);
+  }
+
   close(): void {
     this.client?.close();
     this.client = undefined;

@@ -26,6 +26,8 @@ import { enforceResourceCap, enforceShareGrants, type HostCapacity } from "./hos
 import { assertTransition, hasProcess } from "./vm-state.js";
 import { NetworkVpn, NO_VPN } from "./vpn/network-vpn.js";
 import { traceHop } from "../shared/hop-trace.js";
+import { measureVmFigures } from "./vm-figures.js";
+import type { VmFigures } from "../shared/monitoring-api.js";
 
 // One supervisor per network VM. It owns the QEMU process, publishes every state transition the moment it
 // happens, coalesces concurrent starts, and never leaves a process it cannot account for.
@@ -175,6 +177,18 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
 
   async consoleTail(maxBytes = CONSOLE_TAIL_BYTES): Promise<string> {
     return readTail(this.paths.consoleLog, Math.min(maxBytes, 1024 * 1024));
+  }
+
+  /** CPU, memory, disk and network figures of the VM's process and guest, read now (vm-figures.ts). */
+  figures(): Promise<VmFigures> {
+    const qmp = this.requireQmpOf(["running", "paused"], "measure");
+    return measureVmFigures({
+      network: this.network,
+      pid: this.current.pid,
+      qmp: (command) => qmp.execute(command, undefined, 3000),
+      guestInterfaces: () => this.guestAgent.networkInterfaces(),
+      now: Date.now,
+    });
   }
 
   /** After a clan-vmd restart: take over a VM that a previous clan-vmd started, or clean up what is stale. */
@@ -398,7 +412,11 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private requireQmp(expected: VmState, action: string): QmpClient {
-    if (this.current.state !== expected || !this.qmp) {
+    return this.requireQmpOf([expected], action);
+  }
+
+  private requireQmpOf(expected: VmState[], action: string): QmpClient {
+    if (!expected.includes(this.current.state) || !this.qmp) {
       throw new ClanError("InvalidState", `cannot ${action} the VM of ${this.network}: it is ${this.current.state}`);
     }
     return this.qmp;

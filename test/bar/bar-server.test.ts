@@ -80,6 +80,7 @@ describe("clan-sessiond's bar socket", () => {
           calls.push(`Rollback ${network} ${to}`);
           return "job-1";
         },
+        openManager: async () => void calls.push("OpenManager"),
       },
       report: (message) => {
         reports.push(message);

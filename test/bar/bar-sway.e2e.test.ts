@@ -25,6 +25,11 @@ const CLUB = "#b5462f";
 const SWAYBAR_REGION = { x: 0, y: 0, width: 1280, height: 30 };
 const WAYBAR_REGION = { x: 0, y: 770, width: 1280, height: 30 };
 
+/** The manager window needs node-gtk, an optional dependency. */
+const nodeGtkBuilt = await import("node-gtk").then(
+  () => true,
+  () => false,
+);
 const needs = ["sway", "swaybar", "grim", "convert", "qemu-system-x86_64", "dbus-daemon", "setpriv"];
 
 describe.skipIf(!needs.every(hasBinary))(`the status bar on sway ${skipReason(...needs)}`, () => {
@@ -227,4 +232,29 @@ describe.skipIf(!needs.every(hasBinary))(`the status bar on sway ${skipReason(..
       expect(waybar.output()).not.toMatch(/custom\/clan.*(error|fail)/i);
     });
   });
+
+  it.skipIf(!nodeGtkBuilt)("a left click on the trailing ☰ Manager block opens the manager window in sway", async () => {
+    const process = bar();
+    await process.waitForLine((line) => line.includes('"name":"clan-desktop-manager"'), "the manager block");
+    process.click({ name: "clan-desktop-manager", instance: "open", button: 1, x: 1200, y: 5 });
+    interface View {
+      app_id?: string;
+      pid?: number;
+      nodes?: View[];
+      floating_nodes?: View[];
+    }
+    const managers = (node: View): View[] => [
+      ...(node.app_id === "org.clan.Desktop.Manager" ? [node] : []),
+      ...[...(node.nodes ?? []), ...(node.floating_nodes ?? [])].flatMap(managers),
+    ];
+    const window = await waitUntil(
+      async () => managers(JSON.parse((await execa("swaymsg", ["-s", sway.socketPath, "-t", "get_tree", "-r"])).stdout) as View)[0],
+      "clan-sessiond to open the manager window",
+      60_000,
+    );
+    // Run as the sway user by clan-sessiond, detached: the test ends it.
+    expect(window.pid).toBeGreaterThan(0);
+    globalThis.process.kill(window.pid!, "SIGTERM");
+  }, 90_000);
 });
+

@@ -67,4 +67,11 @@ describe("what a click does", () => {
     expect(actionForClick(click({ instance: undefined }))).toMatchObject({ ignored: expect.stringContaining("no single network") });
     expect(actionForClick(click({ instance: "clan-sessiond" }))).toMatchObject({ ignored: expect.stringContaining("no single network") });
   });
+
+  it("opens the manager on a left click on the trailing manager block, whatever its instance, and nothing else", () => {
+    expect(actionForClick(click({ name: "clan-desktop-manager", instance: "open" }))).toEqual({ action: { method: "OpenManager" } });
+    expect(actionForClick(click({ name: "clan-desktop-manager", instance: "family" }))).toEqual({ action: { method: "OpenManager" } });
+    expect(actionForClick(click({ name: "clan-desktop-manager", button: 3 }))).toMatchObject({ ignored: expect.stringContaining("button 3"), quiet: false });
+    expect(actionForClick(click({ name: "clan-desktop-manager", button: 4 }))).toMatchObject({ quiet: true });
+  });
 });

@@ -34,6 +34,12 @@ describe("i3bar/swaybar protocol", () => {
     expect(i3barBlocks(two, "club").map((block) => block.instance)).toEqual(["club"]);
   });
 
+  it("ends the bar of all networks with the manager block, which a bar of one network has not", () => {
+    expect(i3barBlocks(two).map((block) => block.name)).toEqual(["clan-desktop", "clan-desktop", "clan-desktop-manager"]);
+    expect(i3barBlocks(two).at(-1)).toEqual({ name: "clan-desktop-manager", instance: "open", full_text: "☰ Manager", short_text: "☰", markup: "none" });
+    expect(i3barBlocks(two, "club").map((block) => block.name)).toEqual(["clan-desktop"]);
+  });
+
   it("shows one urgent block when clan-sessiond is not running", () => {
     expect(i3barBlocks(missing)).toEqual([
       { name: "clan-desktop", instance: "clan-sessiond", full_text: "clan-sessiond not running", color: "#ff5555", urgent: true, markup: "none" },

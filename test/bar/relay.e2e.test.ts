@@ -26,7 +26,7 @@ describe.skipIf(!needs.every(hasBinary))(`clan-bar-relay ${skipReason(...needs)}
     BarServer.listen({
       socketPath: socketPath(),
       state: () => state,
-      actions: { switchTo: async () => undefined, startRebuild: async () => "job", startRollback: async () => "job" },
+      actions: { switchTo: async () => undefined, startRebuild: async () => "job", startRollback: async () => "job", openManager: async () => undefined },
       report: () => undefined,
     });
 

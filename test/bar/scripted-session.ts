@@ -70,6 +70,10 @@ export class ScriptedSession implements SessionLink, BarActions {
     return `rollback-${network}-1`;
   }
 
+  openManager(): Promise<void> {
+    return this.record("OpenManager");
+  }
+
   private async record(method: string, ...args: unknown[]): Promise<void> {
     if (this.missingMethods.has(method)) throw new Error(`clan-sessiond does not offer ${method}: is it an older version?`);
     this.calls.push(`${method}(${args.map((a) => JSON.stringify(a)).join(", ")})`);

@@ -112,11 +112,14 @@ describe("clan-sessiond's D-Bus methods under hostile arguments", () => {
       jobs: new Proxy({}, { get: (_target, key) => (key === "runner" ? { on: () => undefined } : refuse) }),
       session: { start: refuse, stop: refuse, pause: refuse, switchTo: refuse, focusReported: () => undefined, on: () => undefined },
       applications: unreachable,
+      figures: unreachable,
+      buildLogBatches: unreachable,
+      callers: { current: () => ":1.99" },
     } as unknown as SessionApiDependencies;
     const exported: Record<string, Method>[] = [];
     exportSessionApi({ export: (_path: string, iface: Record<string, Method>) => exported.push(iface) } as unknown as MessageBus, deps);
     const session = exported[0]!;
-    const methods = ["GetNetwork", "Start", "Stop", "Pause", "Switch", "Rebuild", "StartRebuild", "StartBackup", "Generations", "BuildLog", "CheckUpdate", "Peers", "BackupNow", "Backups", "NetworkApplications", "NetworkUpdatePolicy"];
+    const methods = ["GetNetwork", "Start", "Stop", "Pause", "Switch", "Rebuild", "StartRebuild", "StartBackup", "Generations", "BuildLog", "CheckUpdate", "Peers", "BackupNow", "Backups", "NetworkApplications", "NetworkUpdatePolicy", "Figures", "WatchFigures", "ConsoleLog"];
     const calls: (() => unknown)[] = [];
     forEachCase((random) => {
       const network = name(random);

@@ -15,21 +15,11 @@ async function modelOf(session: ScriptedManagerSession, present = true) {
   const watch = new ScriptedNameWatch(present);
   const reports: string[] = [];
   const feed = new SessionFeed<ScriptedManagerSession>({ watch: watch.watch, connect: async () => session, report: (message) => reports.push(message) });
-  const timers = new Set<() => void>();
-  const every = (_ms: number, run: () => void) => {
-    timers.add(run);
-    return () => timers.delete(run);
-  };
-  const model = new ManagerModel(feed, { report: (message) => reports.push(message), now: () => 0, every });
+  const model = new ManagerModel(feed, { report: (message) => reports.push(message), now: () => 0 });
   let changes = 0;
   model.on("changed", () => changes++);
   await feed.start();
-  /** Fires the timers the model keeps, as their interval passing would; returns how many there were. */
-  const tick = () => {
-    for (const run of timers) run();
-    return timers.size;
-  };
-  return { model, watch, reports, changes: () => changes, tick };
+  return { model, watch, reports, changes: () => changes };
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -118,37 +108,43 @@ describe("the manager window's model", () => {
     expect(networksView(model.view()).detail?.job?.text).toBe("Back up failed: disk full");
   });
 
-  it("reads the build log while a rebuild runs, once more after a read under way, and once when the rebuild ends", async () => {
+  it("reads the build log once when chosen and when a rebuild starts or ends, and grows it by BuildLogChanged in between", async () => {
     const session = new ScriptedManagerSession([networkStatus()]);
     session.buildLogs.set("family", "old log");
-    const { model, tick } = await modelOf(session);
+    const { model } = await modelOf(session);
     model.select("family");
     await settle();
     expect(session.buildLogReads).toBe(1);
-    expect(tick()).toBe(0);
     expect(networksView(model.view()).detail?.update.log).toBe("old log");
-    // An idle network's changes do not read the log again.
+    // Changes of the network, also while it builds, read nothing: the lines come by signal.
     session.emitChanged(networkStatus({ vmState: "running" }));
-    await settle();
-    expect(session.buildLogReads).toBe(1);
-    // Three changes while building, in one turn: one read now and one after it, not three.
-    session.buildLogs.set("family", "building\nbuilt generation");
     for (const fraction of [0.1, 0.5, 0.9]) session.emitChanged(networkStatus({ buildState: "building", buildProgress: fraction }));
     await settle();
+    expect(session.buildLogReads).toBe(1);
+    // A rebuild that starts is read once; its later steps are not.
+    const job: Job = { id: "rebuild-family-1", kind: "rebuild", network: "family", state: "running", phase: "building", fraction: 0.1, startedAt: 1, finishedAt: 0, error: "", result: "" };
+    session.buildLogs.set("family", "fetching");
+    session.emitJob(job);
+    // A batch that arrives while that read is under way is in its reply already: not appended twice.
+    session.emitBuildLog({ network: "family", lines: ["fetching"], first: true });
+    await settle();
+    expect(session.buildLogReads).toBe(2);
+    expect(networksView(model.view()).detail?.update.log).toBe("fetching");
+    session.emitJob({ ...job, fraction: 0.5 });
+    session.emitBuildLog({ network: "family", lines: ["building \u001b]0;title\u0007", "built"], first: false });
+    session.emitBuildLog({ network: "club", lines: ["not this network's"], first: false });
+    await settle();
+    expect(session.buildLogReads).toBe(2);
+    expect(networksView(model.view()).detail?.update.log).toBe("fetching\nbuilding \\x1b]0;title\\x07\nbuilt");
+    // A new build's first batch replaces what the last build printed.
+    session.emitBuildLog({ network: "family", lines: ["again"], first: true });
+    expect(networksView(model.view()).detail?.update.log).toBe("again");
+    // The window keeps as many lines as BuildLog does.
+    session.emitBuildLog({ network: "family", lines: Array.from({ length: 500 }, (_, index) => `line ${index}`), first: false });
+    expect(networksView(model.view()).detail?.update.log.split("\n")).toHaveLength(400);
+    session.emitJob({ ...job, state: "succeeded", finishedAt: 2, result: "generation 1 is running" });
     await settle();
     expect(session.buildLogReads).toBe(3);
-    expect(networksView(model.view()).detail?.update).toMatchObject({ building: true, log: "building\nbuilt generation" });
-    // Lines a build prints come without a signal: while it builds, the log is read again on a timer.
-    session.buildLogs.set("family", "building\nbuilt generation\nbooting");
-    expect(tick()).toBe(1);
-    await settle();
-    expect(session.buildLogReads).toBe(4);
-    expect(networksView(model.view()).detail?.update.log).toBe("building\nbuilt generation\nbooting");
-    session.emitChanged(networkStatus());
-    expect(tick()).toBe(0);
-    session.emitJob({ id: "rebuild-family-1", kind: "rebuild", network: "family", state: "succeeded", phase: "", fraction: -1, startedAt: 1, finishedAt: 2, error: "", result: "generation 1 is running" });
-    await settle();
-    expect(session.buildLogReads).toBe(5);
   });
 
   it("reads the snapshots of a network with a backup when chosen and after a newer backup, and restores the one the user confirmed", async () => {

@@ -1,4 +1,5 @@
 import type { Job } from "../../src/shared/job-api.js";
+import type { BuildLogLines } from "../../src/shared/monitoring-api.js";
 import type { BackupSnapshot, GenerationEntry } from "../../src/shared/session-api.js";
 import type { VpnPeerInfo } from "../../src/shared/vm-api.js";
 import type { ManagerSession } from "../../src/manager/manager-model.js";
@@ -20,6 +21,7 @@ export class ScriptedManagerSession extends ScriptedSession implements ManagerSe
   readonly peerLists = new Map<string, VpnPeerInfo[]>();
   peerReads = 0;
   private jobListeners = new Set<(job: Job) => void>();
+  private buildLogListeners = new Set<(batch: BuildLogLines) => void>();
 
   start(name: string): Promise<void> {
     return this.answer("Start", name);
@@ -85,6 +87,15 @@ export class ScriptedManagerSession extends ScriptedSession implements ManagerSe
 
   emitJob(job: Job): void {
     for (const listener of this.jobListeners) listener(job);
+  }
+
+  onBuildLogChanged(listener: (batch: BuildLogLines) => void): () => void {
+    this.buildLogListeners.add(listener);
+    return () => this.buildLogListeners.delete(listener);
+  }
+
+  emitBuildLog(batch: BuildLogLines): void {
+    for (const listener of this.buildLogListeners) listener(batch);
   }
 
   private async answer(method: string, ...args: unknown[]): Promise<void> {

@@ -47,7 +47,7 @@ describe("the VPN peers of the shown network", () => {
     session.peerLists.set("family", [BOB]);
     const watch = new ScriptedNameWatch(true);
     const feed = new SessionFeed<ScriptedManagerSession>({ watch: watch.watch, connect: async () => session, report: () => undefined });
-    const model = new ManagerModel(feed, { report: () => undefined, now: () => 0, every: () => () => undefined });
+    const model = new ManagerModel(feed, { report: () => undefined, now: () => 0 });
     await feed.start();
     model.select("family");
     await settle();

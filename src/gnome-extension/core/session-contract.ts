@@ -39,6 +39,10 @@ export const SESSION_METHOD_SIGNATURES = {
   NetworkUpdatePolicy: { in: "(s)", out: "(a{sv})" },
   SetNetworkUpdatePolicy: { in: "(sa{sv})", out: "()" },
   SetNotifications: { in: "(b)", out: "()" },
+  Figures: { in: "(s)", out: "(a{sv})" },
+  WatchFigures: { in: "(s)", out: "(s)" },
+  UnwatchFigures: { in: "(s)", out: "()" },
+  ConsoleLog: { in: "(s)", out: "(s)" },
 } as const;
 
 export const SESSION_PROPERTY_SIGNATURES = {
@@ -53,6 +57,8 @@ export const SESSION_SIGNAL_SIGNATURES = {
   NetworkChanged: "(a{sv})",
   NetworksChanged: "(as)",
   JobChanged: "(a{sv})",
+  FiguresSampled: "(a{sv})",
+  BuildLogChanged: "(a{sv})",
 } as const;
 
 /** A network's status (NetworkChanged, ListNetworks) after GLib.Variant.recursiveUnpack(). */

@@ -26,6 +26,8 @@ export interface GenerationActionsOptions {
   allowedInputs: () => readonly InputKind[];
   notify: Notify;
   log: (message: string) => void;
+  /** Hears each build's start and every line it prints (BuildLogChanged). */
+  buildLogListener?: { started(network: string): void; line(network: string, text: string): void };
 }
 
 const LOG_TAIL_LINES = 400;
@@ -67,6 +69,7 @@ export class GenerationActions {
       const { registry } = this.options;
       const log: string[] = [];
       this.buildLogs.set(network, log);
+      this.options.buildLogListener?.started(network);
       registry.update(network, { buildState: "building", buildProgress: 0, error: "" });
       const profile = this.profile(network);
       let storePath: string;
@@ -80,7 +83,10 @@ export class GenerationActions {
             registry.update(network, { buildProgress: built.fraction });
             progress("building", built.fraction);
           },
-          log: (line) => appendBounded(log, line),
+          log: (line) => {
+            appendBounded(log, line);
+            this.options.buildLogListener?.line(network, line);
+          },
         });
       } catch (error) {
         registry.update(network, { buildState: "failed", buildProgress: -1, error: `rebuild failed: ${errorMessage(error)}` });

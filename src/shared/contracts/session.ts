@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ConfigsText, NetworkApplicationsDictionary, UpdatePolicyDictionary } from "../applications-api.js";
 import { SESSION_MANAGER_INTERFACE } from "../dbus-names.js";
 import { JobDictionary } from "../job-api.js";
+import { BuildLogLinesDictionary, VmFiguresDictionary } from "../monitoring-api.js";
 import { BackupSnapshotDictionary, GenerationDictionary, NetworkStatusDictionary } from "../session-api.js";
 import { VpnPeerDictionary } from "../vm-api.js";
 import { arg, bool, defineInterface, i32, list, plain, str, strings } from "./define.js";
@@ -140,6 +141,25 @@ export const SessionManagerContract = defineInterface({
       doc: "writes `notifications` into config.json and applies it at once: whether job outcomes and backups are notified (security warnings always are)",
       errors: ["InvalidState"],
     },
+    Figures: {
+      in: [network],
+      out: [arg("figures", VmFiguresDictionary)],
+      doc: "one sample of the network's VM figures (CPU time, memory, disk and network bytes), from clan-vmd's `Figures`; `InvalidState` while the VM is not running or paused",
+      errors: ["UnknownNetwork", "InvalidState", "Disconnected"],
+    },
+    WatchFigures: {
+      in: [network],
+      out: [arg("watchId", str)],
+      doc: "streams the network's figures as `FiguresSampled`, one sample a second, from now until the caller calls `UnwatchFigures` or leaves the bus; nothing is sampled while no one watches. At most 8 watches per caller (`OverLimit`)",
+      errors: ["UnknownNetwork", "OverLimit"],
+    },
+    UnwatchFigures: { in: [arg("watchId", str)], out: [], doc: "ends one of the caller's own watches (`NotFound` for another's)", errors: ["NotFound"] },
+    ConsoleLog: {
+      in: [network],
+      out: [arg("text", str)],
+      doc: "the last 16 KiB of the VM's serial console (clan-vmd's `ConsoleTail`), made safe to show: line feeds and tabs kept, every other control character and bidi control written out as `\\xNN`/`\\uNNNN`",
+      errors: ["UnknownNetwork", "Disconnected"],
+    },
   },
   properties: {
     FocusedNetwork: { codec: str, doc: "the network of the focused workspace, `\"\"` when none" },
@@ -155,5 +175,10 @@ export const SessionManagerContract = defineInterface({
     NetworkChanged: { args: [status], doc: "the whole dictionary of one network, whenever any field of it changes" },
     NetworksChanged: { args: [arg("names", strings)], doc: "the network names, after a config reload added or removed some" },
     JobChanged: { args: [job], doc: "the whole [job](#jobs), when it starts, at each step or progress change, and when it ends" },
+    FiguresSampled: { args: [arg("figures", VmFiguresDictionary)], doc: "one sample of a watched network's figures (`WatchFigures`), each second while it is watched; all `-1` with the reason in `problems` when it could not be taken" },
+    BuildLogChanged: {
+      args: [arg("batch", BuildLogLinesDictionary)],
+      doc: "a build printed lines: those since the last signal, at most every 250 ms per network. The lines waiting are sent before `BuildLog` answers, so a client that reads `BuildLog` once, ignores this signal while its read is under way and appends the lines of those after it has each line once",
+    },
   },
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { VMD_MANAGER_INTERFACE, VMD_VM_INTERFACE } from "../dbus-names.js";
+import { VmFiguresDictionary } from "../monitoring-api.js";
 import { SecurityEventDictionary } from "../security-events.js";
 import { SnapshotReportDictionary, VmStartOptionsDictionary, VmStatusDictionary, VpnPeerDictionary } from "../vm-api.js";
 import { arg, bool, defineInterface, i32, list, plain, str, strings, u32 } from "./define.js";
@@ -86,6 +87,12 @@ export const VmdManagerContract = defineInterface({
       errors: ["NotFound", "InvalidState", "NetworkFailed"],
     },
     VpnPublicKey: { in: [network], out: [arg("publicKey", str)], doc: "this member's WireGuard public key for the network, generated on first use" },
+    Figures: {
+      in: [network],
+      out: [arg("figures", VmFiguresDictionary)],
+      doc: "the running (or paused) VM's CPU, memory, disk and network figures, measured now; a figure that cannot be read is `-1` and named in `problems`",
+      errors: ["InvalidArgument", "UnknownNetwork", "InvalidState"],
+    },
   },
   properties: {},
   signals: {
