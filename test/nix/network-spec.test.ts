@@ -35,8 +35,8 @@ describe.skipIf(!hasNix)(`configs.json examples through zod and Nix${nixSkipReas
 
       expect(zod.ok ? zod.configs : zod.problems).toEqual(nix.configs);
       expect(nix).toEqual(expected);
-      // vm.json leaves audio out when there is none: zod's default.
-      for (const spec of Object.values(nix.vmSpecs)) expect(VmSpec.parse(spec)).toEqual({ audio: "none", ...(spec as object) });
+      // vm.json leaves out audio when there is none and waypipe's port count when the display is not waypipe: zod's defaults.
+      for (const spec of Object.values(nix.vmSpecs)) expect(VmSpec.parse(spec)).toEqual({ audio: "none", waypipe: { ports: 4 }, ...(spec as object) });
     });
   }
 
