@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ResultPromise } from "execa";
+import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, waitUntil } from "../helpers/daemons.js";
 import { skipReason, stopProcess } from "../helpers/processes.js";
@@ -15,12 +15,11 @@ import { nodeGtkSkipReason, runViewer, startDisplayVm, type DisplayVm } from "./
 // guest's pixels on the frame.
 
 const QEMU = "qemu-system-x86_64";
-const skip = skipReason(QEMU, "dbus-daemon", "Xvfb", "import", "convert") || nodeGtkSkipReason;
+const skip = skipReason(QEMU, "dbus-daemon", "Xvfb", "import", "convert", "xwininfo") || nodeGtkSkipReason;
 const OUTPUT = join(REPO, "test-output", "viewer");
 const COLOUR = "#3366cc";
 /** VGA's light grey (palette 7, 0x2a on a 6-bit DAC) in which SeaBIOS writes. */
 const GUEST_TEXT = "#a8a8a8";
-const WINDOW = { width: 800, height: 600 };
 const BORDER = 4;
 /**
  * An idle viewer's wake-ups over IDLE_MS: GTK and GDBus settle within a few, where the old 200 ms tick alone made
@@ -46,25 +45,29 @@ describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its f
     await vm?.stop();
   });
 
-  it("draws the guest's text inside the network's colour and label, and the guest's pixels never on the frame", async () => {
+  it("shows the guest's screen 1:1, its text inside the network's colour and label, the guest's pixels never on the frame", async () => {
     const shot = join(OUTPUT, "copy-path-qemu-7.2.png");
+    let viewerWindow = { width: 0, height: 0 };
     // Until the firmware's last message ("No bootable device.") has arrived as an Update and been drawn.
     await waitUntil(async () => {
       if (viewer.exitCode !== null) throw new Error(`clan-viewer exited: ${viewerLog()}`);
+      viewerWindow = await windowSize(display);
       await x11Screenshot(display, shot);
-      const text = await countPixels(shot, { x: BORDER, y: 24, width: WINDOW.width - 2 * BORDER, height: WINDOW.height - 24 - BORDER }, GUEST_TEXT, 8);
+      const text = await countPixels(shot, { x: BORDER, y: 24, width: viewerWindow.width - 2 * BORDER, height: viewerWindow.height - 24 - BORDER }, GUEST_TEXT, 8);
       return text > 2000 ? text : undefined;
     }, `the guest's text in the viewer:\n${viewerLog()}`, 60_000);
+    // Xvfb's GL is llvmpipe: the viewer chose cairo itself.
+    expect(viewerLog()).toMatch(/renderer: cairo, since GL is software only \(.*swrast_dri\.so\)/);
 
     // The frame: left and right borders, the bottom border and the label strip, in the network's colour.
-    const left = { x: 0, y: 40, width: BORDER, height: WINDOW.height - 80 };
+    const left = { x: 0, y: 40, width: BORDER, height: viewerWindow.height - 80 };
     expect(await countPixels(shot, left, COLOUR)).toBe(left.width * left.height);
-    const right = { x: WINDOW.width - BORDER, y: 40, width: BORDER, height: WINDOW.height - 80 };
+    const right = { x: viewerWindow.width - BORDER, y: 40, width: BORDER, height: viewerWindow.height - 80 };
     expect(await countPixels(shot, right, COLOUR)).toBe(right.width * right.height);
-    const bottom = { x: 0, y: WINDOW.height - BORDER, width: WINDOW.width, height: BORDER };
+    const bottom = { x: 0, y: viewerWindow.height - BORDER, width: viewerWindow.width, height: BORDER };
     expect(await countPixels(shot, bottom, COLOUR)).toBe(bottom.width * bottom.height);
     // The label strip is the colour with the label's white text on it.
-    const strip = { x: 0, y: 0, width: WINDOW.width, height: 20 };
+    const strip = { x: 0, y: 0, width: viewerWindow.width, height: 20 };
     const stripColour = await countPixels(shot, strip, COLOUR);
     expect(stripColour).toBeGreaterThan(strip.width * strip.height * 0.8);
     expect(await countPixels(shot, strip, "#ffffff", 16)).toBeGreaterThan(20);
@@ -79,6 +82,12 @@ describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its f
     // QEMU 7.2 has no shared-memory path: every frame came by copy, its pixels counted.
     expect(counters.scanoutMaps).toBe(0);
     expect(counters.bytes).toBeGreaterThan(0);
+    // The window grew to the guest's mode (SeaBIOS's 720x400 text screen) plus the frame: at that width the picture
+    // draws the guest's pixels unscaled. (It does not shrink back in height from the first, 640x480 mode.)
+    const screen = JSON.parse(stats!.slice(stats!.indexOf("{"))) as { width: number; height: number };
+    expect(screen).toMatchObject({ width: 720, height: 400 });
+    expect(viewerWindow.width).toBe(screen.width + 2 * BORDER);
+    expect(viewerWindow.height - screen.height - 2 * BORDER).toBeGreaterThan(10);
   }, 90_000);
 
   it("draws without the stats timer while GTK has a session bus, and ends cleanly (exit 0) on SIGTERM", async () => {
@@ -89,8 +98,9 @@ describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its f
     try {
       await waitUntil(async () => {
         if (plain.exitCode !== null) throw new Error(`clan-viewer exited: ${plainLog()}`);
+        const viewerWindow = await windowSize(display);
         await x11Screenshot(display, shot);
-        const text = await countPixels(shot, { x: BORDER, y: 24, width: WINDOW.width - 2 * BORDER, height: WINDOW.height - 24 - BORDER }, GUEST_TEXT, 8);
+        const text = await countPixels(shot, { x: BORDER, y: 24, width: viewerWindow.width - 2 * BORDER, height: viewerWindow.height - 24 - BORDER }, GUEST_TEXT, 8);
         return text > 2000 ? text : undefined;
       }, `the guest's text in the viewer:\n${plainLog()}`, 60_000);
       plain.kill("SIGTERM");
@@ -106,8 +116,9 @@ describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its f
     const shot = join(OUTPUT, "idle.png");
     const guestText = async () => {
       if (idle.exitCode !== null) throw new Error(`clan-viewer exited: ${idleLog()}`);
+      const viewerWindow = await windowSize(display);
       await x11Screenshot(display, shot);
-      return countPixels(shot, { x: BORDER, y: 24, width: WINDOW.width - 2 * BORDER, height: WINDOW.height - 24 - BORDER }, GUEST_TEXT, 8);
+      return countPixels(shot, { x: BORDER, y: 24, width: viewerWindow.width - 2 * BORDER, height: viewerWindow.height - 24 - BORDER }, GUEST_TEXT, 8);
     };
     try {
       await waitUntil(async () => ((await guestText()) > 2000 ? true : undefined), `the guest's text in the viewer:\n${idleLog()}`, 60_000);
@@ -139,3 +150,11 @@ describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its f
     }
   }, 120_000);
 });
+
+/** The viewer window's size on the X screen (it sits at the corner: Xvfb has no window manager). */
+async function windowSize(display: string): Promise<{ width: number; height: number }> {
+  const { stdout } = await execa("xwininfo", ["-name", "[family]"], { env: { ...process.env, DISPLAY: display }, reject: false });
+  const width = Number(/Width: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const height = Number(/Height: (\d+)/.exec(stdout)?.[1] ?? 0);
+  return { width, height };
+}

@@ -6,7 +6,7 @@ import { startSessionBus, type SessionBus } from "../helpers/session-bus.js";
 
 // What the viewer's e2e tests run it against: an X server (Xvfb), a private bus, and a bare QEMU PC with its D-Bus
 // display on that bus, whose firmware writes its boot messages on the VGA screen; and clan-viewer itself, run
-// from bin/ as clan-sessiond runs it, drawing with GTK's cairo renderer under X11.
+// from bin/ as clan-sessiond runs it, under X11 (where it chooses GTK's cairo renderer itself: Xvfb's GL is software).
 
 export const nodeGtkSkipReason = await import("node-gtk").then(
   () => "",
@@ -66,17 +66,16 @@ export interface RunningViewer {
  * does not ask for). `sessionBus`: GTK finds the VM's bus as its session bus, as under a desktop session.
  */
 export function runViewer(vm: DisplayVm, options: { colour: string; stats: boolean; sessionBus?: boolean }): RunningViewer {
-  const child = execa("node", [join(REPO, "bin/clan-viewer.js"), "--address", vm.bus.address, "--label", "family", "--colour", options.colour], {
-    env: {
-      ...process.env,
-      DISPLAY: vm.display,
-      GDK_BACKEND: "x11",
-      GSK_RENDERER: "cairo",
-      WAYLAND_DISPLAY: "",
-      CLAN_VIEWER_STATS: options.stats ? "1" : "",
-      ...(options.sessionBus ? { DBUS_SESSION_BUS_ADDRESS: vm.bus.address } : {}),
-    },
-    reject: false,
-  });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DISPLAY: vm.display,
+    GDK_BACKEND: "x11",
+    WAYLAND_DISPLAY: "",
+    CLAN_VIEWER_STATS: options.stats ? "1" : "",
+    ...(options.sessionBus ? { DBUS_SESSION_BUS_ADDRESS: vm.bus.address } : {}),
+  };
+  // The viewer chooses its renderer itself, as where clan-sessiond starts it.
+  delete env.GSK_RENDERER;
+  const child = execa("node", [join(REPO, "bin/clan-viewer.js"), "--address", vm.bus.address, "--label", "family", "--colour", options.colour], { env, extendEnv: false, reject: false });
   return { process: child, log: collectOutput(child) };
 }
