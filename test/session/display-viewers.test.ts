@@ -10,7 +10,7 @@ import { DisplayViewers } from "../../src/session/display-viewers.js";
 import { NetworkRegistry } from "../../src/session/network-registry.js";
 import type { BackendEvents, WindowManagerBackend, WindowPlacement } from "../../src/session/window-manager-backend.js";
 import { VmStatus } from "../../src/shared/vm-api.js";
-import { waitFor, within } from "../helpers/processes.js";
+import { acceptsConnections, waitFor, within } from "../helpers/processes.js";
 import { listenOnTempSocket } from "../helpers/socket-peer.js";
 import { WAYPIPE_SESSION_HEADER } from "../../src/session/waypipe-bridge.js";
 
@@ -168,6 +168,9 @@ describe("DisplayViewers with a waypipe display", () => {
       const displays = start();
       displays.vmChanged(VmStatus.parse({ ...vm("running"), displaySocket: ports[0]!.path, waypipeSockets: ports.map((port) => port.path) }));
       const [first, second] = await Promise.all(ports.map((port) => within(port.nextConnection(), 5000, "the bridge of each port")));
+      // The stand-in must listen before a session's first bytes make the bridge connect to it.
+      const clientSocket = join(dir, "run", "clan-sessiond", "family-waypipe.sock");
+      await waitFor("the stand-in's socket", async () => ((await acceptsConnections(clientSocket)) ? true : undefined));
       first!.write(`${WAYPIPE_SESSION_HEADER}first app`);
       second!.write(`${WAYPIPE_SESSION_HEADER}second app`);
       expect(await receive(first!, "first app".length)).toBe("first app");
