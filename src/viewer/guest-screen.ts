@@ -3,6 +3,7 @@ import { ClanError } from "../shared/errors.js";
 import { checkRect, checkScanout, checkUpdate, PIXMAN_X8R8G8B8, type PixelRect, type ScreenSize } from "./frame-checks.js";
 import type { GBytesReader } from "./gbytes-reader.js";
 import type { FrameSink } from "./listener-calls.js";
+import type { PixelGarbage } from "./pixel-garbage.js";
 import { SharedFramebuffer, type SharedFrame } from "./shared-screen.js";
 
 // The guest's screen, turned into a texture once per frame of the window. On the copy path (QEMU 7.2: the pixels
@@ -42,6 +43,7 @@ export class GuestScreen implements FrameSink {
     private readonly gi: Gi,
     private readonly reader: GBytesReader,
     private readonly view: ScreenView,
+    private readonly garbage: PixelGarbage,
   ) {}
 
   scanout(width: number, height: number, stride: number, format: number, data: unknown): void {
@@ -141,6 +143,7 @@ export class GuestScreen implements FrameSink {
     const { width, height } = this.size;
     const texture = this.shared?.texture() ?? Gdk.MemoryTexture.new(width, height, Gdk.MemoryFormat.B8G8R8A8_PREMULTIPLIED, GLib.Bytes.new(this.pixels), width * BYTES_PER_PIXEL);
     this.view.show(texture, this.size);
+    this.garbage.shown(width * height * BYTES_PER_PIXEL);
     this.counters.shown++;
   }
 

@@ -3,6 +3,7 @@ import { GuestScreen } from "./guest-screen.js";
 import { qnumOfKeycode } from "./keymap.js";
 import type { QemuDisplay } from "./qemu-display.js";
 import type { GBytesReader } from "./gbytes-reader.js";
+import { PixelGarbage, youngGenerationCollector } from "./pixel-garbage.js";
 import type { ScreenSize } from "./frame-checks.js";
 import type { GuestClipboard } from "./guest-clipboard.js";
 import { copiedNotice, hostTextOfGuestClipboard } from "./clipboard-text.js";
@@ -88,7 +89,7 @@ export class ViewerWindow {
       resized: (size, previous) => this.fitGuest(size, previous),
       log,
       closed: () => this.window.close(),
-    });
+    }, new PixelGarbage(youngGenerationCollector()));
     // The window's size changes show as its surface's layout; the picture has its new size by the next frame.
     this.window.on("realize", () => this.window.getSurface().on("layout", () => this.nextFrame()));
     this.nextFrame();

@@ -2,6 +2,7 @@ import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
 import { GBytesReader } from "../../src/viewer/gbytes-reader.js";
 import type { Gi } from "../../src/viewer/gi.js";
+import { PixelGarbage } from "../../src/viewer/pixel-garbage.js";
 import { GuestScreen, type ScreenView } from "../../src/viewer/guest-screen.js";
 
 // The copy path's screen through real GLib and GDK: a Scanout is shown (rows with padding, as QEMU's stride may
@@ -40,7 +41,7 @@ describe.skipIf(gi === undefined)("the copy path's screen", () => {
   it("shows a Scanout, an Update over it, and keeps what fits across a resize", () => {
     const shown: unknown[] = [];
     const view: ScreenView = { changed: () => undefined, show: (texture) => shown.push(texture), hide: () => undefined, resized: () => undefined, log: () => undefined, closed: () => undefined };
-    const screen = new GuestScreen(gi!, new GBytesReader(gi!, tmpdir()), view);
+    const screen = new GuestScreen(gi!, new GBytesReader(gi!, tmpdir()), view, new PixelGarbage(() => undefined));
     const red = "255,0,0";
     const blue = "0,0,255";
     const black = "0,0,0";

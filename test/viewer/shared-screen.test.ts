@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { checkScanoutMap, PIXMAN_X8R8G8B8 } from "../../src/viewer/frame-checks.js";
 import type { GBytesReader } from "../../src/viewer/gbytes-reader.js";
 import type { Gi } from "../../src/viewer/gi.js";
+import { PixelGarbage } from "../../src/viewer/pixel-garbage.js";
 import { GuestScreen, type ScreenView } from "../../src/viewer/guest-screen.js";
 import { SharedFramebuffer, type SharedFrame } from "../../src/viewer/shared-screen.js";
 
@@ -105,7 +106,7 @@ describe.skipIf(gi === undefined)(`the shared framebuffer, mapped with GLib${gi 
       log: (message) => logged.push(message),
       closed: () => undefined,
     };
-    const screen = new GuestScreen(gi!, {} as GBytesReader, view);
+    const screen = new GuestScreen(gi!, {} as GBytesReader, view, new PixelGarbage(() => undefined));
     expect(() => screen.updateMap(0, 0, 1, 1)).toThrow(/no shared framebuffer/);
 
     screen.scanoutMap(frame(memoryFile(STRIDE * HEIGHT)));
