@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IpcClient } from "../../src/sway/ipc/client.js";
-import { walkTree, type TreeNode } from "../../src/sway/ipc/messages/get-tree.js";
+import { markedWindow } from "../helpers/marked-window.js";
 import { REPO, waitUntil } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { countPixels, swayScreenshot } from "../helpers/screenshot.js";
@@ -54,13 +54,7 @@ describe.skipIf(!needs.every(hasBinary) || nodeGtk !== "")(`clan-viewer for a db
     await sway?.stop();
   });
 
-  const viewerWindow = async (): Promise<{ node: TreeNode; workspace: string } | undefined> => {
-    for (const workspace of [...walkTree(await ipc.getTree())].filter((n) => n.type === "workspace")) {
-      const node = [...walkTree(workspace)].find((n) => n.marks.includes("clan:family"));
-      if (node) return { node, workspace: workspace.name ?? "" };
-    }
-    return undefined;
-  };
+  const viewerWindow = async () => markedWindow(await ipc.getTree(), "clan:family");
 
   it("entering the network shows the guest's screen in clan-viewer, on the network's workspace, in the network's frame", async () => {
     await ipc.runCommand("workspace 2:family");
