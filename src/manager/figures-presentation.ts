@@ -1,5 +1,6 @@
 import type { VmFigures } from "../shared/monitoring-api.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
+import { formatBytes } from "./network-presentation.js";
 
 // Plain data for the monitoring graphs (no GTK): the last 60 s of a VM's samples turned into CPU use (of one
 // core), memory, and disk and network rates, each with a one-line summary that the graph's row shows as text
@@ -34,17 +35,6 @@ export interface FiguresView {
 }
 
 type Counter = (figures: VmFigures) => number;
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
 
 /** The value of `counter` at each sample that has one. */
 function levels(samples: VmFigures[], newest: number, counter: Counter): GraphPoint[] {
