@@ -45,7 +45,21 @@ export interface ManagerScreen {
   clickOn(found: Found): Promise<void>;
 }
 
+/** The window under sway, clicked with sway's virtual pointer. */
 export function managerScreen(a11y: AccessibilityBus, sway: HeadlessSway, pointer: VirtualPointer, manager: () => UserDaemon): ManagerScreen {
+  return managerScreenClickedBy(a11y, manager, async (found) => {
+    const box = await a11y.extents(APP, found);
+    const window = managerWindows(JSON.parse((await execa("swaymsg", ["-s", sway.socketPath, "-t", "get_tree", "-r"])).stdout))[0];
+    if (!window) throw new Error("sway has no clan-manager window");
+    const x = window.rect.x + window.window_rect.x + box.x + Math.round(box.width / 2);
+    const y = window.rect.y + window.window_rect.y + box.y + Math.round(box.height / 2);
+    await pointer.moveTo(x, y, OUTPUT_SIZE.width, OUTPUT_SIZE.height);
+    await pointer.click();
+  });
+}
+
+/** The window under any window manager, clicked by `clickOn`. */
+export function managerScreenClickedBy(a11y: AccessibilityBus, manager: () => UserDaemon, clickOn: (found: Found) => Promise<void>): ManagerScreen {
   const tree = async () => {
     const process = manager();
     if (process.process.exitCode !== null) throw new Error(`clan-manager exited (${process.process.exitCode}):\n${process.output()}`);
@@ -75,14 +89,6 @@ export function managerScreen(a11y: AccessibilityBus, sway: HeadlessSway, pointe
       const found = findAll(root, isListItem(row));
       return found.length === 1 ? texts(found[0]!.node) : undefined;
     },
-    async clickOn(found) {
-      const box = await a11y.extents(APP, found);
-      const window = managerWindows(JSON.parse((await execa("swaymsg", ["-s", sway.socketPath, "-t", "get_tree", "-r"])).stdout))[0];
-      if (!window) throw new Error("sway has no clan-manager window");
-      const x = window.rect.x + window.window_rect.x + box.x + Math.round(box.width / 2);
-      const y = window.rect.y + window.window_rect.y + box.y + Math.round(box.height / 2);
-      await pointer.moveTo(x, y, OUTPUT_SIZE.width, OUTPUT_SIZE.height);
-      await pointer.click();
-    },
+    clickOn,
   };
 }
