@@ -1,12 +1,8 @@
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
-
 // Each frame the viewer shows is a GdkMemoryTexture (and, on the copy path, a GBytes of its pixels) held by a
-// node-gtk wrapper. Those pixels live outside V8's heap, and V8 collects by what its own heap holds, which a
-// viewer hardly grows: the wrappers of frames long replaced stayed uncollected, and with them their pixels — a
-// guest redrawing its screen grew the viewer by a frame at a time (17 GiB within minutes in the display
-// benchmark). So the viewer counts the pixel bytes it hands to GTK and collects V8's young generation, where a
-// frame's wrappers are, after every COLLECT_AFTER_BYTES of them; such a collection takes well under a millisecond.
+// node-gtk wrapper, whose pixels V8 does not see (src/shared/young-generation.ts): the wrappers of frames long
+// replaced stayed uncollected, and a guest redrawing its screen grew the viewer by a frame at a time (17 GiB
+// within minutes in the display benchmark). So the viewer counts the pixel bytes it hands to GTK and collects the
+// young generation, where a frame's wrappers are, after every COLLECT_AFTER_BYTES of them.
 
 /** About ten 1024x768 frames: the viewer then holds at most this much of frames it no longer shows. */
 export const COLLECT_AFTER_BYTES = 32 * 1024 * 1024;
@@ -26,11 +22,4 @@ export class PixelGarbage {
     this.handedOver = 0;
     this.collect();
   }
-}
-
-/** V8's young-generation collection, which Node offers only behind --expose-gc (settable while running). */
-export function youngGenerationCollector(): () => void {
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as (options: { type: "minor" }) => void;
-  return () => gc({ type: "minor" });
 }

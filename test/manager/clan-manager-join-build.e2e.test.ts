@@ -9,7 +9,7 @@ import { findAll, findOne, texts, type AccessibilityBus, type AccessibleNode } f
 import { REPO, waitUntil } from "../helpers/daemons.js";
 import { startGitHttpsServer, type GitHttpsServer } from "../helpers/git-https-server.js";
 import { createNetworkFlake, FLAKE, TEST_NIX_CONFIG, type NetworkFlake } from "../helpers/network-flake.js";
-import { hasBinary, skipReason } from "../helpers/processes.js";
+import { hasBinary, pidsWithArgument, skipReason } from "../helpers/processes.js";
 import { swayScreenshot } from "../helpers/screenshot.js";
 import type { HeadlessSway } from "../helpers/sway.js";
 import type { SessionUser, UserSession } from "../helpers/user-session.js";
@@ -124,9 +124,10 @@ describe.skipIf(skip !== "")(`clan-manager: a clicked link joined through the wi
     expect(rows(page, "Revision").join()).toContain("the newest commit of main");
     expect(rows(page, "From").join()).toContain("127.0.0.1");
     expect(rows(page, "Warning").join()).toContain("the host 127.0.0.1 is this computer (loopback)");
-    // The second clan-manager handed the link to the open one and ended: still one window.
+    // The second clan-manager handed the link to the open one and ended: still one window, and no process of it.
     const tree = JSON.parse((await execa("swaymsg", ["-s", sway.socketPath, "-t", "get_tree", "-r"])).stdout);
     expect(managerWindows(tree)).toHaveLength(1);
+    await waitUntil(async () => ((await pidsWithArgument(link)).length === 0 ? true : undefined), "the second clan-manager to end", 30_000);
     expect(https.requests).toEqual([]);
     await screenshot("join-opened-link.png");
   }, 180_000);
