@@ -1,7 +1,6 @@
 import { connectSessionBus, onBusError } from "../shared/bus.js";
 import { SESSION_BUS_NAME } from "../shared/dbus-names.js";
 import { errorMessage } from "../shared/errors.js";
-import { youngGenerationCollector } from "../shared/young-generation.js";
 import { watchName } from "../shared/name-watch.js";
 import { SessionClient } from "../shared/session-client.js";
 import { SessionFeed } from "../bar/session-feed.js";
@@ -102,11 +101,7 @@ export async function main(argv: string[]): Promise<void> {
       app.quit();
     }
   });
-  // A second clan-manager ends when this one's GApplicationCommandLine for it is finalized (GLib 2.74 has no
-  // g_application_command_line_done), which node-gtk does when V8 collects the object's wrapper.
-  const collectYoungGeneration = youngGenerationCollector();
   app.on("command-line", (commandLine: { getArguments(): string[] }) => {
-    setTimeout(collectYoungGeneration, 0);
     let link: string | undefined;
     try {
       link = parseManagerArguments(commandLine.getArguments().slice(1)).join;

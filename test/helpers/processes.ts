@@ -107,15 +107,3 @@ export async function childPids(pid: number): Promise<number[]> {
   }
   return children;
 }
-
-/** The process ids with `argument` among their command-line arguments, from /proc. */
-export async function pidsWithArgument(argument: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    // A process that exited since readdir has no cmdline any more.
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.split("\0").includes(argument)) found.push(Number(entry));
-  }
-  return found;
-}
