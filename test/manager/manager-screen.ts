@@ -95,16 +95,19 @@ export function managerScreen(a11y: AccessibilityBus, sway: HeadlessSway, pointe
     tree,
     waitFor,
     press,
-    async tabIntoView(what, target, maxPresses = 60) {
+    async tabIntoView(what, target, maxPresses = 200) {
       const seen: number[] = [];
-      for (let pressed = 0; pressed <= maxPresses; pressed++) {
+      for (let pressed = 0; pressed <= maxPresses; ) {
         const found = await waitFor(what, target);
         const box = await a11y.extents(APP, found);
         const window = await swayWindow();
         // Below the detail's header bar and above the window's bottom edge: where the ScrolledWindow shows it.
         if (box.y >= HEADER_HEIGHT && box.y + box.height <= window.window_rect.height) return found;
         seen.push(box.y);
-        await press("-k", "Tab");
+        // Far below the view, five presses at a time: a press is one widget, and the page has a hundred.
+        const presses = box.y > 2 * window.window_rect.height ? 5 : 1;
+        await press(...Array.from({ length: presses }, () => ["-k", "Tab"]).flat());
+        pressed += presses;
       }
       throw new Error(`${what} was still out of view after ${maxPresses} presses of Tab; it was at y = ${seen.join(", ")}`);
     },
