@@ -20,8 +20,10 @@ import { startManagerStack, type ManagerStack } from "./manager-stack.js";
 // The attacker wrote configs.json of two networks in the user's networks directory: markup and a bidi override in
 // the entry's name with 20 000 nested lists, and a file larger than any real one; both are shown as plain text and
 // refused with their reason. New network is typed in and made from nix/templates/network, a bad colour refused by
-// its field. (The toggle → diff → Save and rebuild path is not driven here yet: GTK 4.8's check boxes offer no AT-SPI
-// action and the form lies below the window's view, where a pointer click misses; the network "home" is its set-up.)
+// its field. Syncthing is toggled off on the network "home" (whose flake builds through the real nix/lib) and saved,
+// Tab brings each widget into the window's view (the ScrolledWindow
+// follows the focus) and the pointer clicks it, because GTK 4.8's check boxes offer no AT-SPI action and it does
+// not tell AT-SPI which widget Tab focused.
 
 const ATSPI_LAUNCHER = "/usr/libexec/at-spi-bus-launcher";
 const nodeGtkReason = await import("node-gtk").then(
@@ -63,6 +65,8 @@ const CONFIGS = {
   home: { system: "x86_64-linux", networkLayer: "yggdrasil", applications: { syncthing: { enable: true, sharedFolders: ["/shared/docs"] } } },
 };
 
+const SYNCTHING_ENABLE = "Applications › Syncthing › Enable";
+
 const HOSTILE_CONFIGS = `{"<b>bold</b>\u202e": {"system": "x86_64-linux", "applications": ${"[".repeat(20_000)}${"]".repeat(20_000)}}}`;
 
 describe.skipIf(skip !== "")(`clan-manager's Applications form and Settings, through AT-SPI under sway${skip}`, () => {
@@ -82,6 +86,11 @@ describe.skipIf(skip !== "")(`clan-manager's Applications form and Settings, thr
       huge: { label: "Huge", workspaces: ["4:huge"], colour: "#56b6c2", source: { flake: `path:${join(networksDir, "huge")}` } },
     },
   });
+  /** Home's detail shown and the keyboard focus in it (on its VM state row), from where Tab goes down the page. */
+  const focusHomeDetail = async () => {
+    await select("Home");
+    await screen.clickOn(await screen.waitFor("Home's VM state row", (root) => (labels(root).includes("home") ? findAll(root, isListItem("VM state"))[0] : undefined), 60_000));
+  };
   const select = async (label: string) => screen.clickOn(await screen.waitFor(`${label} in the list`, (root) => findAll(root, isListItem(label))[0], 60_000));
 
   beforeAll(async () => {
@@ -161,4 +170,39 @@ describe.skipIf(skip !== "")(`clan-manager's Applications form and Settings, thr
     await screen.waitFor("Garden in the list", (root) => findAll(root, isListItem("Garden club"))[0]);
     await screenshot("new-network.png");
   }, 180_000);
+
+  it("toggles Syncthing off: the diff is shown with configs.json untouched, then Save and rebuild writes it and Nix builds it", async () => {
+    const configsFile = join(networksDir, "home", "configs.json");
+    const before = await readFile(configsFile, "utf8");
+    await focusHomeDetail();
+    const syncthingCheck = (root: AccessibleNode) => {
+      const rows = findAll(root, isListItem(SYNCTHING_ENABLE));
+      return rows.length === 1 ? below(rows[0]!, (node) => node.role === "check box", "check box") : undefined;
+    };
+    const diffLine = "~ home.applications.syncthing.enable: true → false";
+    const diffShown = (shown: boolean) => (root: AccessibleNode) => (labels(root).includes(diffLine) === shown ? true : undefined);
+    await screen.clickOn(await screen.tabIntoView("Syncthing's Enable check box", syncthingCheck));
+    await screen.waitFor("the toggle's diff line", diffShown(true));
+    await screen.clickOn(await screen.waitFor("Syncthing's Enable check box", syncthingCheck));
+    await screen.waitFor("the diff line gone with the toggle undone", diffShown(false));
+    await screen.clickOn(await screen.waitFor("Syncthing's Enable check box", syncthingCheck));
+    await screen.waitFor("the toggle's diff line again", diffShown(true));
+    expect(await readFile(configsFile, "utf8")).toBe(before);
+    await screenshot("applications-toggled.png");
+
+    await screen.clickOn(await screen.tabIntoView("Save and rebuild", (root) => findAll(root, (node) => isButton("Save and rebuild")(node) && node.states.includes("sensitive"))[0]));
+    await screen.waitFor("the save's outcome", (root) => (screen.rowTexts(root, "Last save")?.some((text) => text.startsWith("Saved (1 change); rebuild started (job ")) ? true : undefined), 60_000);
+    const expected = structuredClone(CONFIGS);
+    expected.home.applications.syncthing.enable = false;
+    expect(JSON.parse(await readFile(configsFile, "utf8"))).toEqual(expected);
+
+    await screen.waitFor("generation 1 current and the rebuild done", (root) =>
+      screen.rowTexts(root, "Generation 1 (current)") && screen.rowTexts(root, "Last action")?.some((text) => text.startsWith("Rebuild done: generation 1 is running"))
+        ? true
+        : undefined,
+    240_000);
+    expect(await user.session.buildLog("home")).toContain(`built home ${RUN} with syncthing off`);
+    await screen.waitFor("the form read again, with nothing to save", (root) => (diffShown(false)(root) && labels(root).includes("no changes") ? true : undefined));
+    await screenshot("applications-saved.png");
+  }, 360_000);
 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VmFigures } from "../../src/shared/monitoring-api.js";
 import { execa } from "execa";
-import { below, findAll, findOne, texts, type AccessibilityBus, type AccessibleNode, type Found } from "../helpers/accessibility.js";
+import { below, findAll, findOne, outline, texts, type AccessibilityBus, type AccessibleNode, type Found } from "../helpers/accessibility.js";
 import { startAccessibilityBus } from "../helpers/accessibility.js";
 import { REPO } from "../helpers/daemons.js";
 import { startI3UnderXvfb, type I3UnderXvfb } from "../helpers/i3.js";
@@ -14,7 +14,7 @@ import { x11Screenshot } from "../helpers/screenshot.js";
 import { createSwayRuntimeDir } from "../helpers/sway.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 import { startUserSession, type UserDaemon, type UserSession } from "../helpers/user-session.js";
-import { APP, isButton, isListItem, managerScreenClickedBy, type ManagerScreen } from "./manager-screen.js";
+import { APP, isButton, isListItem } from "./manager-screen.js";
 
 // clan-manager under i3 on Xvfb (GDK_BACKEND=x11), as the desktop user, against that user's real clan-sessiond and
 // clan-vmd booting the test guest in QEMU; read and driven through AT-SPI. Beyond the list and Start, it proves
@@ -41,13 +41,37 @@ describe.skipIf(skip !== "")(`clan-manager under i3 and Xvfb: monitoring and the
   const samples: VmFigures[] = [];
   let stopCounting: (() => void) | undefined;
 
-  let window: ManagerScreen;
-  const tree = () => window.tree();
-  const onScreen = <T>(what: string, probe: (root: AccessibleNode) => T | undefined, timeoutMs = 60_000): Promise<T> => window.waitFor(what, probe, timeoutMs);
-  const rowTexts = (root: AccessibleNode, row: string) => window.rowTexts(root, row);
-  const clickOn = (found: Found) => window.clickOn(found);
+  const tree = async (): Promise<AccessibleNode> => {
+    if (manager.process.exitCode !== null) throw new Error(`clan-manager exited (${manager.process.exitCode}):\n${manager.output()}`);
+    return a11y.tree(APP);
+  };
+  /** Waits until `probe` finds what it looks for on screen; on a timeout says what the window showed. */
+  const onScreen = async <T>(what: string, probe: (root: AccessibleNode) => T | undefined, timeoutMs = 60_000): Promise<T> => {
+    let last: AccessibleNode | undefined;
+    try {
+      return await waitFor(
+        what,
+        async () => {
+          try {
+            last = await tree();
+          } catch (error) {
+            if (/no application|no longer exists|Did not receive a reply/.test((error as Error).message)) return undefined;
+            throw error;
+          }
+          return probe(last);
+        },
+        timeoutMs,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\nthe window shows:\n${last ? outline(last) : "nothing"}\nclan-manager said:\n${manager.output()}`);
+    }
+  };
+  const rowTexts = (root: AccessibleNode, row: string): string[] | undefined => {
+    const found = findAll(root, isListItem(row));
+    return found.length === 1 ? texts(found[0]!.node) : undefined;
+  };
   /** A left click in the middle of the node, through XTEST: where AT-SPI says it is in the window, the window where X has it. */
-  const clickWithXtest = async (found: Found) => {
+  const clickOn = async (found: Found) => {
     const box = await a11y.extents(APP, found);
     const xdotool = (args: string[]) => execa("xdotool", args, { env: { DISPLAY: i3.display } });
     const window = (await xdotool(["search", "--onlyvisible", "--name", "^Clan Manager$"])).stdout.split("\n")[0]!;
@@ -76,7 +100,6 @@ describe.skipIf(skip !== "")(`clan-manager under i3 and Xvfb: monitoring and the
       },
     );
     a11y = await startAccessibilityBus({ uid, gid }, user.env);
-    window = managerScreenClickedBy(a11y, () => manager, clickWithXtest);
     stopCounting = user.session.onFiguresSampled(
       (figures) => samples.push(figures),
       (error) => {

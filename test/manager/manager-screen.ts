@@ -5,18 +5,23 @@ import type { HeadlessSway } from "../helpers/sway.js";
 import type { UserDaemon } from "../helpers/user-session.js";
 import type { VirtualPointer } from "../helpers/virtual-pointer.js";
 
-// clan-manager's window as its e2e tests see and drive it: its AT-SPI tree, waits for what it shows, and clicks
-// with sway's virtual pointer where AT-SPI says a widget is.
+// clan-manager's window as its e2e tests see and drive it: its AT-SPI tree, waits for what it shows, clicks with
+// sway's virtual pointer where AT-SPI says a widget is, and keys pressed on sway's keyboard (wtype) as a keyboard
+// user moves the focus and activates what has it.
 
 export const APP = "clan-manager";
 /** Its GApplication id, which is also its Wayland app_id. */
 export const APPLICATION_ID = "org.clan.Desktop.Manager";
 /** test/helpers/sway.ts's output size. */
 const OUTPUT_SIZE = { width: 1280, height: 800 };
+/** The window's header bar, which the detail scrolls under. */
+const HEADER_HEIGHT = 80;
 
 interface Rect {
   x: number;
   y: number;
+  width: number;
+  height: number;
 }
 export interface SwayNode {
   app_id?: string;
@@ -43,52 +48,80 @@ export interface ManagerScreen {
   rowTexts(root: AccessibleNode, row: string): string[] | undefined;
   /** A left click in the middle of the node: where AT-SPI says it is in its window, the window where sway put it. */
   clickOn(found: Found): Promise<void>;
+  /** Presses keys on sway's keyboard: wtype's arguments (`-k Tab`, `-M shift -k Tab -m shift`, `-k space`). */
+  press(...keys: string[]): Promise<void>;
+  /**
+   * Presses Tab until the node `target` finds is in the window's view: the focus moves down the page and the
+   * ScrolledWindow follows it, as a keyboard user brings the form into view. (GTK 4.8 does not mark the widget
+   * Tab focused as "focused" in AT-SPI, so where the focus is cannot be read; where the node is can.) The focus
+   * must already be in the detail: Tab in the networks list selects the next network.
+   */
+  tabIntoView(what: string, target: (root: AccessibleNode) => Found | undefined, maxPresses?: number): Promise<Found>;
 }
 
-/** The window under sway, clicked with sway's virtual pointer. */
 export function managerScreen(a11y: AccessibilityBus, sway: HeadlessSway, pointer: VirtualPointer, manager: () => UserDaemon): ManagerScreen {
-  return managerScreenClickedBy(a11y, manager, async (found) => {
-    const box = await a11y.extents(APP, found);
-    const window = managerWindows(JSON.parse((await execa("swaymsg", ["-s", sway.socketPath, "-t", "get_tree", "-r"])).stdout))[0];
-    if (!window) throw new Error("sway has no clan-manager window");
-    const x = window.rect.x + window.window_rect.x + box.x + Math.round(box.width / 2);
-    const y = window.rect.y + window.window_rect.y + box.y + Math.round(box.height / 2);
-    await pointer.moveTo(x, y, OUTPUT_SIZE.width, OUTPUT_SIZE.height);
-    await pointer.click();
-  });
-}
-
-/** The window under any window manager, clicked by `clickOn`. */
-export function managerScreenClickedBy(a11y: AccessibilityBus, manager: () => UserDaemon, clickOn: (found: Found) => Promise<void>): ManagerScreen {
   const tree = async () => {
     const process = manager();
     if (process.process.exitCode !== null) throw new Error(`clan-manager exited (${process.process.exitCode}):\n${process.output()}`);
     return a11y.tree(APP);
   };
+  const waitFor: ManagerScreen["waitFor"] = async (what, probe, timeoutMs = 30_000) => {
+    let last: AccessibleNode | undefined;
+    try {
+      return await waitUntil(async () => {
+        try {
+          last = await tree();
+        } catch (error) {
+          // Until GTK has registered the window with the accessibility bus, when a row went away mid-read, or when
+          // a read took longer than D-Bus waits for a reply (a loaded machine): the wait's own bound decides.
+          if (/no application|no longer exists|Did not receive a reply/.test((error as Error).message)) return undefined;
+          throw error;
+        }
+        return probe(last);
+      }, what, timeoutMs);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\nthe window shows:\n${last ? outline(last) : "nothing"}\nclan-manager said:\n${manager().output()}`);
+    }
+  };
+  const swayWindow = async () => {
+    const window = managerWindows(JSON.parse((await execa("swaymsg", ["-s", sway.socketPath, "-t", "get_tree", "-r"])).stdout))[0];
+    if (!window) throw new Error("sway has no clan-manager window");
+    return window;
+  };
+  const press = async (...keys: string[]) => {
+    await execa("wtype", keys, { env: { WAYLAND_DISPLAY: sway.waylandDisplay } });
+  };
   return {
     tree,
-    async waitFor(what, probe, timeoutMs = 30_000) {
-      let last: AccessibleNode | undefined;
-      try {
-        return await waitUntil(async () => {
-          try {
-            last = await tree();
-          } catch (error) {
-            // Until GTK has registered the window with the accessibility bus, when a row went away mid-read, or when
-            // a read took longer than D-Bus waits for a reply (a loaded machine): the wait's own bound decides.
-            if (/no application|no longer exists|Did not receive a reply/.test((error as Error).message)) return undefined;
-            throw error;
-          }
-          return probe(last);
-        }, what, timeoutMs);
-      } catch (error) {
-        throw new Error(`${(error as Error).message}\nthe window shows:\n${last ? outline(last) : "nothing"}\nclan-manager said:\n${manager().output()}`);
+    waitFor,
+    press,
+    async tabIntoView(what, target, maxPresses = 200) {
+      const seen: number[] = [];
+      for (let pressed = 0; pressed <= maxPresses; ) {
+        const found = await waitFor(what, target);
+        const box = await a11y.extents(APP, found);
+        const window = await swayWindow();
+        // Below the detail's header bar and above the window's bottom edge: where the ScrolledWindow shows it.
+        if (box.y >= HEADER_HEIGHT && box.y + box.height <= window.window_rect.height) return found;
+        seen.push(box.y);
+        // Far below the view, five presses at a time: a press is one widget, and the page has a hundred.
+        const presses = box.y > 2 * window.window_rect.height ? 5 : 1;
+        await press(...Array.from({ length: presses }, () => ["-k", "Tab"]).flat());
+        pressed += presses;
       }
+      throw new Error(`${what} was still out of view after ${maxPresses} presses of Tab; it was at y = ${seen.join(", ")}`);
     },
     rowTexts(root, row) {
       const found = findAll(root, isListItem(row));
       return found.length === 1 ? texts(found[0]!.node) : undefined;
     },
-    clickOn,
+    async clickOn(found) {
+      const box = await a11y.extents(APP, found);
+      const window = await swayWindow();
+      const x = window.rect.x + window.window_rect.x + box.x + Math.round(box.width / 2);
+      const y = window.rect.y + window.window_rect.y + box.y + Math.round(box.height / 2);
+      await pointer.moveTo(x, y, OUTPUT_SIZE.width, OUTPUT_SIZE.height);
+      await pointer.click();
+    },
   };
 }
