@@ -44,7 +44,8 @@ describe.skipIf(!needs.every(hasBinary))(`clan-bar-relay ${skipReason(...needs)}
     const bar = spawnBar(name, undefined, { CLAN_BAR_SOCKET: join(dir, "nobody-here.sock") });
     try {
       await bar.waitForLine((line) => line.includes("clan-sessiond not running"), "the not-running line");
-      const opening = name === "i3bar" ? format.preamble + format.frame(format.render({ kind: "networks", networks: [] }), true) : "";
+      // i3bar's stream opens with an empty status, so that every status clan-sessiond sends follows with its comma.
+      const opening = name === "i3bar" ? format.preamble + format.frame("[]", true) : "";
       expect(bar.lines.map((line) => `${line}\n`).join("")).toBe(opening + format.frame(format.render({ kind: "sessiond-missing" }), false));
       expect(bar.stderr()).toMatch(/clan-sessiond not running \(no connection at .*nobody-here\.sock\)/);
     } finally {
