@@ -58,7 +58,6 @@ describe.skipIf(!needs.every(hasBinary) || nodeGtk !== "")(`clan-viewer in GNOME
   it("puts clan-viewer's window, framed in the network's colour, in the network's window group while another is active", async () => {
     // The workspace GNOME keeps empty at the end belongs to no network: the VM starts while the user is there.
     await stack.probe.activateWorkspace(-1);
-    const elsewhere = await stack.probe.activeWorkspace();
     await stack.session.start("family");
     await stack.waitForNetwork("family", (status) => status.vmState === "running", 90_000);
     const pid = await waitUntil(async () => (await stack.viewerPids())["family"], `clan-sessiond to publish the viewer's pid:\n${stack.sessiond.output()}`, 60_000);
@@ -68,7 +67,8 @@ describe.skipIf(!needs.every(hasBinary) || nodeGtk !== "")(`clan-viewer in GNOME
       return window && window.workspace === (await workspaceOf("family")) ? window : undefined;
     }, `the viewer's window on family's workspace; windows: ${JSON.stringify(await stack.probe.windows())}\n${stack.sessiond.output().slice(-2000)}`, 90_000);
     expect(viewer.title).toBe("[Family]");
-    expect(await stack.probe.activeWorkspace()).toBe(elsewhere);
+    // The user stayed where they were: not on family's workspace (GNOME's dynamic workspaces may renumber theirs).
+    expect(await stack.probe.activeWorkspace()).not.toBe(await workspaceOf("family"));
     // Moved after its first buffer: moved earlier, mutter 43 warns (window-groups.ts, placeWhenDrawn).
     expect(gnome.log().split("\n").filter((line) => /surface_state_changed|JS ERROR/.test(line))).toEqual([]);
 
