@@ -1,6 +1,9 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
 // Each frame the viewer shows is a GdkMemoryTexture (and, on the copy path, a GBytes of its pixels) held by a
-// node-gtk wrapper, whose pixels V8 does not see (src/shared/young-generation.ts): the wrappers of frames long
-// replaced stayed uncollected, and a guest redrawing its screen grew the viewer by a frame at a time (17 GiB
+// node-gtk wrapper. V8 does not see those pixels and collects by what its own heap holds, which a viewer hardly
+// grows: the wrappers of frames long replaced stayed uncollected, and a guest redrawing its screen grew the viewer by a frame at a time (17 GiB
 // within minutes in the display benchmark). So the viewer counts the pixel bytes it hands to GTK and collects the
 // young generation, where a frame's wrappers are, after every COLLECT_AFTER_BYTES of them.
 
@@ -22,4 +25,11 @@ export class PixelGarbage {
     this.handedOver = 0;
     this.collect();
   }
+}
+
+/** Collects V8's young generation; Node offers it only behind --expose-gc, which can be set while running. */
+export function youngGenerationCollector(): () => void {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as (options: { type: "minor" }) => void;
+  return () => gc({ type: "minor" });
 }

@@ -3,8 +3,7 @@ import { describe, expect, it } from "vitest";
 import { GBytesReader } from "../../src/viewer/gbytes-reader.js";
 import type { Gi } from "../../src/viewer/gi.js";
 import { GuestScreen, type ScreenView } from "../../src/viewer/guest-screen.js";
-import { youngGenerationCollector } from "../../src/shared/young-generation.js";
-import { COLLECT_AFTER_BYTES, PixelGarbage } from "../../src/viewer/pixel-garbage.js";
+import { COLLECT_AFTER_BYTES, PixelGarbage, youngGenerationCollector } from "../../src/viewer/pixel-garbage.js";
 
 // A guest that redraws its whole screen again and again must not grow the viewer: through real GLib and GDK, 300
 // frames of 1024x768 (900 MiB of textures, what a guest drawing 30 frames a second shows in 10 s) are shown on
