@@ -19,6 +19,8 @@ ROOT_PACKAGES=(
   nodejs util-linux passwd procps ca-certificates
   # GNOME Shell 48 headless, its buses, gsettings and glib-compile-schemas, pixels of its screenshots
   gnome-shell gjs dbus libglib2.0-bin imagemagick
+  # xwininfo: the size of a window the tests took a picture of
+  x11-utils
   # clan-vmd's QEMU 10 for the test guest, and its D-Bus display (a loadable module in Debian 13)
   qemu-system-x86 qemu-system-modules-opengl qemu-utils e2fsprogs
   # sway 1.10 and wayland-info, which lists the globals a compositor advertises; waypipe, grim and weston's demo

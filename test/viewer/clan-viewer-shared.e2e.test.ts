@@ -7,7 +7,7 @@ import { REPO, waitUntil } from "../helpers/daemons.js";
 import { skipReason, stopProcess } from "../helpers/processes.js";
 import { countPixels, x11Screenshot } from "../helpers/screenshot.js";
 import { installedVersion, versionSkipReason } from "../helpers/versions.js";
-import { nodeGtkSkipReason, runViewer, startDisplayVm, type DisplayVm } from "./display-vm.js";
+import { nodeGtkSkipReason, runViewer, startDisplayVm, windowSize, type DisplayVm } from "./display-vm.js";
 
 // clan-viewer on the shared-memory path against the real QEMU 10 of the Debian 13 lane: QEMU reads the viewer's
 // listener's Interfaces property, hands it the framebuffer's memory file (ScanoutMap) and then only names damage
@@ -17,15 +17,14 @@ import { nodeGtkSkipReason, runViewer, startDisplayVm, type DisplayVm } from "./
 
 const QEMU = "qemu-system-x86_64";
 const SHARED_MAP_SINCE: [number, number, number] = [9, 2, 0];
-const skip = versionSkipReason(QEMU, installedVersion(QEMU), SHARED_MAP_SINCE) || skipReason("dbus-daemon", "Xvfb", "import", "convert", "compare") || nodeGtkSkipReason;
+const skip = versionSkipReason(QEMU, installedVersion(QEMU), SHARED_MAP_SINCE) || skipReason("dbus-daemon", "Xvfb", "import", "convert", "compare", "xwininfo") || nodeGtkSkipReason;
 const OUTPUT = join(REPO, ".cache", "test-output", "viewer");
 const COLOUR = "#3366cc";
 /** VGA's light grey in which SeaBIOS writes. */
 const GUEST_TEXT = "#a8a8a8";
-const WINDOW = { width: 800, height: 600 };
 const BORDER = 4;
-/** The picture's area: inside the border, below the label strip. */
-const INNER = { x: BORDER, y: 24, width: WINDOW.width - 2 * BORDER, height: WINDOW.height - 24 - BORDER };
+/** The label strip's height above the picture. */
+const STRIP = 24;
 
 interface Counters {
   scanouts: number;
@@ -57,16 +56,19 @@ describe.skipIf(skip !== "")(`clan-viewer draws a QEMU 10 VM's display from shar
 
   it("shows the guest's screen from QEMU's memory file with no framebuffer byte inside a message", async () => {
     const shot = join(OUTPUT, "shared-path-qemu-10.png");
-    // The pixels are the guest's: QEMU's own dump of its screen, scaled as the window scales it, must match what
-    // the viewer drew. The firmware writes for a while: each round compares a screenshot with a dump taken after it,
-    // until the viewer has caught up with the guest's last message ("No bootable device.").
+    // The pixels are the guest's: QEMU's own dump of its screen must match what the viewer drew. The viewer opens at
+    // the guest's size, so it draws them unscaled. The firmware writes for a while: each round compares a screenshot
+    // with a dump taken after it, until the viewer has caught up with the guest's last message ("No bootable device.").
     let last: Comparison | undefined;
     let counters: Counters | undefined;
+    let viewerWindow = { width: 0, height: 0 };
     try {
       await waitUntil(async () => {
         if (viewer.exitCode !== null) throw new Error(`clan-viewer exited: ${viewerLog()}`);
         counters = lastStats(viewerLog());
-        last = await compareWithGuest(display, qmpSocket, shot);
+        viewerWindow = await windowSize(display);
+        if (viewerWindow.width === 0) return undefined;
+        last = await compareWithGuest(display, qmpSocket, shot, viewerWindow);
         return counters !== undefined && counters.updateMaps > 0 && matches(last) ? true : undefined;
       }, "the guest's screen in the viewer", 90_000);
     } catch (error) {
@@ -75,8 +77,8 @@ describe.skipIf(skip !== "")(`clan-viewer draws a QEMU 10 VM's display from shar
     const comparison = last!;
     // Enough text that a missing or wrong picture would differ in far more pixels than the bound below.
     expect(comparison.guestTextPixels).toBeGreaterThan(comparison.boxPixels * 0.05);
-    expect(comparison.scale).toBeGreaterThan(1);
-    expect(comparison.scale).toBeLessThan(1.5);
+    expect(comparison.scale).toBeGreaterThan(0.97);
+    expect(comparison.scale).toBeLessThan(1.03);
     expect(Math.abs(comparison.heightScale - comparison.scale)).toBeLessThan(0.05);
     // Scaling blurs the glyphs' edges, a few pixels of them.
     expect(comparison.differing / comparison.boxPixels, JSON.stringify(comparison)).toBeLessThan(0.01);
@@ -89,8 +91,8 @@ describe.skipIf(skip !== "")(`clan-viewer draws a QEMU 10 VM's display from shar
     expect(viewerLog()).not.toContain("refused");
 
     // The frame is the viewer's: borders in the network's colour, none of the guest's text on them.
-    const left = { x: 0, y: 40, width: BORDER, height: WINDOW.height - 80 };
-    const bottom = { x: 0, y: WINDOW.height - BORDER, width: WINDOW.width, height: BORDER };
+    const left = { x: 0, y: 40, width: BORDER, height: viewerWindow.height - 80 };
+    const bottom = { x: 0, y: viewerWindow.height - BORDER, width: viewerWindow.width, height: BORDER };
     expect(await countPixels(shot, left, COLOUR)).toBe(left.width * left.height);
     expect(await countPixels(shot, bottom, COLOUR)).toBe(bottom.width * bottom.height);
     for (const region of [left, bottom]) expect(await countPixels(shot, region, GUEST_TEXT, 8)).toBe(0);
@@ -98,7 +100,7 @@ describe.skipIf(skip !== "")(`clan-viewer draws a QEMU 10 VM's display from shar
 });
 
 interface Comparison {
-  /** The viewer's text box's width over the guest's, and the same for heights. */
+  /** The viewer's text box's width over the guest's (1 when unscaled), and the same for heights. */
   scale: number;
   heightScale: number;
   boxPixels: number;
@@ -110,16 +112,18 @@ interface Comparison {
 function matches(comparison: Comparison | undefined): boolean {
   if (comparison === undefined) return false;
   const { scale, heightScale, boxPixels, guestTextPixels, differing } = comparison;
-  return guestTextPixels > boxPixels * 0.05 && scale > 1 && scale < 1.5 && Math.abs(heightScale - scale) < 0.05 && differing / boxPixels < 0.01;
+  return guestTextPixels > boxPixels * 0.05 && scale > 0.97 && scale < 1.03 && Math.abs(heightScale - scale) < 0.05 && differing / boxPixels < 0.01;
 }
 
 /** A screenshot of the viewer and then QEMU's dump of the guest's screen, their text compared; undefined while either has none. */
-async function compareWithGuest(display: string, qmpSocket: string, shot: string): Promise<Comparison | undefined> {
+async function compareWithGuest(display: string, qmpSocket: string, shot: string, viewerWindow: { width: number; height: number }): Promise<Comparison | undefined> {
   await x11Screenshot(display, shot);
   const dump = join(OUTPUT, "shared-path-qemu-10-screendump.ppm");
   await qmp(qmpSocket, { execute: "screendump", arguments: { filename: dump } });
   const viewerCrop = join(OUTPUT, "shared-path-qemu-10-inner.png");
-  await execa("convert", [shot, "-crop", `${INNER.width}x${INNER.height}+${INNER.x}+${INNER.y}`, "+repage", viewerCrop]);
+  // The picture's area: inside the border, below the label strip.
+  const inner = { x: BORDER, y: STRIP, width: viewerWindow.width - 2 * BORDER, height: viewerWindow.height - STRIP - BORDER };
+  await execa("convert", [shot, "-crop", `${inner.width}x${inner.height}+${inner.x}+${inner.y}`, "+repage", viewerCrop]);
   const guestBox = await textBox(dump);
   const viewerBox = await textBox(viewerCrop);
   if (guestBox === undefined || viewerBox === undefined) return undefined;

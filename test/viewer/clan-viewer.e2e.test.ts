@@ -7,7 +7,7 @@ import { REPO, waitUntil } from "../helpers/daemons.js";
 import { skipReason, stopProcess } from "../helpers/processes.js";
 import { countPixels, x11Screenshot } from "../helpers/screenshot.js";
 import { contextSwitches } from "../helpers/wake-ups.js";
-import { nodeGtkSkipReason, runViewer, startDisplayVm, type DisplayVm } from "./display-vm.js";
+import { nodeGtkSkipReason, runViewer, startDisplayVm, windowSize, type DisplayVm } from "./display-vm.js";
 
 // clan-viewer on the copy path against the real QEMU 7.2: a bare PC whose firmware writes its boot messages on the
 // VGA screen, QEMU's D-Bus display on a private bus, the viewer under Xvfb. The screenshot (kept under
@@ -150,11 +150,3 @@ describe.skipIf(skip !== "")(`clan-viewer shows a QEMU 7.2 VM's display in its f
     }
   }, 120_000);
 });
-
-/** The viewer window's size on the X screen (it sits at the corner: Xvfb has no window manager). */
-async function windowSize(display: string): Promise<{ width: number; height: number }> {
-  const { stdout } = await execa("xwininfo", ["-name", "[family]"], { env: { ...process.env, DISPLAY: display }, reject: false });
-  const width = Number(/Width: (\d+)/.exec(stdout)?.[1] ?? 0);
-  const height = Number(/Height: (\d+)/.exec(stdout)?.[1] ?? 0);
-  return { width, height };
-}

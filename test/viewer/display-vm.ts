@@ -79,3 +79,11 @@ export function runViewer(vm: DisplayVm, options: { colour: string; stats: boole
   const child = execa("node", [join(REPO, "bin/clan-viewer.js"), "--address", vm.bus.address, "--label", "family", "--colour", options.colour], { env, extendEnv: false, reject: false });
   return { process: child, log: collectOutput(child) };
 }
+
+/** The viewer window's size on the X screen (it sits at the corner: Xvfb has no window manager). */
+export async function windowSize(display: string): Promise<{ width: number; height: number }> {
+  const { stdout } = await execa("xwininfo", ["-name", "[family]"], { env: { ...process.env, DISPLAY: display }, reject: false });
+  const width = Number(/Width: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const height = Number(/Height: (\d+)/.exec(stdout)?.[1] ?? 0);
+  return { width, height };
+}
