@@ -99,7 +99,19 @@ export class NetworkWorkspaces {
       atNumber && this.slotNameOf(atNumber) === undefined ? atNumber : manager.append_new_workspace(false, global.get_current_time());
     workspace[MARK] = slot.workspace;
     this.keepAlive(workspace, KEEP_ALIVE_MS);
+    this.keepEmptyLast(workspace);
     return workspace;
+  }
+
+  /**
+   * GNOME's dynamic workspaces promise an empty workspace at the end, for whatever the user starts next. A network
+   * that just took the last one (often GNOME's empty one) would break that until GNOME next checks its workspaces,
+   * which a keep-alive does not trigger: the user going "to the end" would land in the network.
+   */
+  private keepEmptyLast(workspace: Meta.Workspace): void {
+    const { Meta, global } = this.platform;
+    const manager = global.workspace_manager;
+    if (Meta.prefs_get_dynamic_workspaces() && workspace.index() === manager.get_n_workspaces() - 1) manager.append_new_workspace(false, global.get_current_time());
   }
 
   private find(name: string): Meta.Workspace | undefined {
