@@ -1,15 +1,16 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IpcClient } from "../../src/sway/ipc/client.js";
 import { markedWindow } from "../helpers/marked-window.js";
-import { REPO, waitUntil } from "../helpers/daemons.js";
+import { waitUntil } from "../helpers/daemons.js";
 import { startI3UnderXvfb, type I3UnderXvfb } from "../helpers/i3.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { countPixels, x11Screenshot } from "../helpers/screenshot.js";
 import { startSessionStack, type SessionStack } from "../helpers/session-stack.js";
 import { makeGeneration } from "../helpers/test-guest.js";
+import { expectGuestScreenInViewerFrame } from "./framed-viewer-window.js";
 
 // A network whose VM has display "dbus", on real i3 under Xvfb, with the real clan-vmd, clan-sessiond and the real
 // test guest under QEMU 7.2: entering the network's workspace starts the VM and clan-sessiond starts clan-viewer on
@@ -18,10 +19,6 @@ import { makeGeneration } from "../helpers/test-guest.js";
 // network's colour, and clan-viewer's own frame around the guest's screen inside it.
 
 const COLOUR = "#2e7dbf";
-/** VGA's light grey (palette 7) in which SeaBIOS writes its banner on the guest's screen. */
-const GUEST_TEXT = "#a8a8a8";
-const FRAME_BORDER = 4;
-const OUTPUT = join(REPO, "test-output", "viewer");
 const nodeGtk = await import("node-gtk").then(
   () => "",
   () => " [skipped: node-gtk did not build]",
@@ -63,23 +60,13 @@ describe.skipIf(!needs.every(hasBinary) || nodeGtk !== "")(`clan-viewer for a db
     expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).toContain("clan-viewer.js");
     expect(found.node.window_properties?.title).toBe("[family]");
 
-    // The client's own area inside i3's decoration: clan-viewer's frame is its outermost pixels.
-    const windowRect = found.node["window_rect"] as { x: number; y: number; width: number; height: number };
-    const rect = { x: found.node.rect.x + windowRect.x, y: found.node.rect.y + windowRect.y, width: windowRect.width, height: windowRect.height };
-    const inside = { x: rect.x + FRAME_BORDER, y: rect.y + 24, width: rect.width - 2 * FRAME_BORDER, height: rect.height - 24 - FRAME_BORDER };
-    mkdirSync(OUTPUT, { recursive: true });
-    const shot = join(OUTPUT, "dbus-display-on-i3.png");
-    await waitUntil(async () => {
-      await x11Screenshot(i3.display, shot);
-      return (await countPixels(shot, inside, GUEST_TEXT, 8)) > 500 ? true : undefined;
-    }, `the guest's text inside the viewer:\n${stack.sessiond.output()}`, 120_000);
-    // clan-viewer's frame: its left and right borders in the network's colour, with none of the guest's pixels on it.
-    const left = { x: rect.x, y: rect.y + 40, width: FRAME_BORDER, height: rect.height - 80 };
-    const right = { x: rect.x + rect.width - FRAME_BORDER, y: rect.y + 40, width: FRAME_BORDER, height: rect.height - 80 };
-    for (const border of [left, right]) {
-      expect(await countPixels(shot, border, COLOUR)).toBe(border.width * border.height);
-      expect(await countPixels(shot, border, GUEST_TEXT, 8)).toBe(0);
-    }
+    const { shot, rect } = await expectGuestScreenInViewerFrame({
+      node: found.node,
+      colour: COLOUR,
+      shotName: "dbus-display-on-i3.png",
+      screenshot: (path) => x11Screenshot(i3.display, path),
+      explain: () => stack.sessiond.output(),
+    });
     // i3's title bar above the window carries the [family] prefix in the same colour (clan-sessiond's decoration).
     const decoration = (found.node["deco_rect"] as { height: number }).height;
     const titleBar = { x: rect.x, y: rect.y - decoration, width: 200, height: decoration };

@@ -1,15 +1,16 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IpcClient } from "../../src/sway/ipc/client.js";
 import { markedWindow } from "../helpers/marked-window.js";
-import { REPO, waitUntil } from "../helpers/daemons.js";
+import { waitUntil } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { countPixels, swayScreenshot } from "../helpers/screenshot.js";
 import { startHeadlessSway, type HeadlessSway } from "../helpers/sway.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 import { startUserSession, type UserSession } from "../helpers/user-session.js";
+import { expectGuestScreenInViewerFrame } from "./framed-viewer-window.js";
 
 // A network whose VM has display "dbus", on real headless sway, with the real daemons and clan-viewer all running as
 // the unprivileged test user, and the real test guest under QEMU 7.2: entering the network's workspace starts the VM,
@@ -19,10 +20,6 @@ import { startUserSession, type UserSession } from "../helpers/user-session.js";
 // policy), which takes the viewer away for good.
 
 const COLOUR = "#2e7dbf";
-/** VGA's light grey (palette 7) in which SeaBIOS writes its banner on the guest's screen. */
-const GUEST_TEXT = "#a8a8a8";
-const FRAME_BORDER = 4;
-const OUTPUT = join(REPO, "test-output", "viewer");
 const nodeGtk = await import("node-gtk").then(
   () => "",
   () => " [skipped: node-gtk did not build]",
@@ -69,23 +66,13 @@ describe.skipIf(!needs.every(hasBinary) || nodeGtk !== "")(`clan-viewer for a db
     expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).toContain("clan-viewer.js");
     expect((await stat(`/proc/${pid}`)).uid).toBe(sway.uid);
 
-    // The client's own area inside sway's border: clan-viewer's frame is its outermost pixels.
-    const windowRect = found.node["window_rect"] as { x: number; y: number; width: number; height: number };
-    const rect = { x: found.node.rect.x + windowRect.x, y: found.node.rect.y + windowRect.y, width: windowRect.width, height: windowRect.height };
-    const inside = { x: rect.x + FRAME_BORDER, y: rect.y + 24, width: rect.width - 2 * FRAME_BORDER, height: rect.height - 24 - FRAME_BORDER };
-    mkdirSync(OUTPUT, { recursive: true });
-    const shot = join(OUTPUT, "dbus-display-on-sway.png");
-    await waitUntil(async () => {
-      await swayScreenshot(sway.waylandDisplay, shot);
-      return (await countPixels(shot, inside, GUEST_TEXT, 8)) > 500 ? true : undefined;
-    }, `the guest's text inside the viewer:\n${user.sessiond.output()}`, 120_000);
-    // clan-viewer's frame: its left and right borders in the network's colour, with none of the guest's pixels on it.
-    const left = { x: rect.x, y: rect.y + 40, width: FRAME_BORDER, height: rect.height - 80 };
-    const right = { x: rect.x + rect.width - FRAME_BORDER, y: rect.y + 40, width: FRAME_BORDER, height: rect.height - 80 };
-    for (const border of [left, right]) {
-      expect(await countPixels(shot, border, COLOUR)).toBe(border.width * border.height);
-      expect(await countPixels(shot, border, GUEST_TEXT, 8)).toBe(0);
-    }
+    const { shot } = await expectGuestScreenInViewerFrame({
+      node: found.node,
+      colour: COLOUR,
+      shotName: "dbus-display-on-sway.png",
+      screenshot: (path) => swayScreenshot(sway.waylandDisplay, path),
+      explain: () => user.sessiond.output(),
+    });
     // sway's title bar above the window carries the [family] prefix in the same colour (clan-sessiond's decoration).
     const titleBar = { x: found.node.rect.x, y: found.node.rect.y - (found.node["deco_rect"] as { height: number }).height, width: 200, height: 20 };
     expect(await countPixels(shot, titleBar, COLOUR)).toBeGreaterThan(300);
