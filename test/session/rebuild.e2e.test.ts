@@ -124,6 +124,34 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`rebuild and rollback ${skip
     expect(missing.stderr).toContain("has no generation 9 (it has: 1, 2, 3)");
   });
 
+  it("Settings' automatic updates (as the manager sets them) find a new commit and rebuild it unasked; with notifications off, silently", async () => {
+    const shownBefore = notifications.shown.length;
+    revisions.push(await flake.commit(marker("c")));
+    await stack.session.setNotifications(false);
+    expect(await stack.session.notifications()).toBe(false);
+    // Turning the policy on rewrites config.json; clan-sessiond reads it again and checks the changed source at once.
+    await stack.session.setUpdatePolicy("family", { check: true, rebuild: true });
+    expect(await stack.session.updatePolicy("family")).toEqual({ check: true, rebuild: true });
+    const rebuilt = await waitUntil(async () => {
+      const generation = await current();
+      return generation?.revision === revisions.at(-1) ? generation : undefined;
+    }, `an automatic rebuild of ${revisions.at(-1)}:\n${stack.sessiond.output().slice(-3000)}`, 240_000);
+    expect(rebuilt.number).toBe(4);
+    const jobId = /family: an update is available; automatic rebuild started \(job (rebuild-family-\d+)\)/.exec(stack.sessiond.output())?.[1];
+    expect(jobId, stack.sessiond.output().slice(-3000)).toBeDefined();
+    const job = await waitUntil(async () => {
+      const state = await stack.session.getJob(jobId!);
+      return state.state === "running" ? undefined : state;
+    }, "the automatic rebuild's job to end", 120_000);
+    expect(job.state).toBe("succeeded");
+    expect(await bootedPath()).toBe(rebuilt.path);
+    expect((await stack.session.getNetwork("family")).updateAvailable).toBe(false);
+    // The job's end would have said "family: rebuilt" by now (it is sent as the job ends): the setting kept it away.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(notifications.shown.slice(shownBefore).map((n) => n.summary)).toEqual([]);
+    await stack.session.setNotifications(true);
+  });
+
   it("an unknown network is refused by name", async () => {
     const result = await clanctl(["rebuild", "nosuch"], stack.env);
     expect(result.stderr).toContain('no network named "nosuch"');
