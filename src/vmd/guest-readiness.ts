@@ -6,6 +6,7 @@ import { GuestAgentClient } from "./guest-agent-client.js";
 import { JsonLineConnection } from "./json-lines.js";
 import type { VmSpec } from "../shared/vm-spec.js";
 import type { VmPaths } from "./vm-paths.js";
+import { whyStartCancelled } from "./start-cancel.js";
 
 // Ready means the guest said so. With "control-port" readiness our VM controller's {"type":"ready"} line is
 // the proof; with "guest-agent" a guest-ping answered by qemu-ga is. Both wait within the generation's limit
@@ -66,7 +67,7 @@ function readyMessage(
       }
     };
     const onClose = () => finish(() => reject(new ClanError("Disconnected", "control port closed before the guest was ready")));
-    const onAbort = () => finish(() => reject(new ClanError("InvalidState", "start was cancelled")));
+    const onAbort = () => finish(() => reject(whyStartCancelled(signal)));
     const timer = setTimeout(
       () => finish(() => reject(new ClanError("Timeout", `guest did not report ready within ${timeoutMs / 1000} s`))),
       timeoutMs,
@@ -81,7 +82,7 @@ async function pingGuestAgent(socket: string, timeoutMs: number, signal: AbortSi
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (signal.aborted) throw new ClanError("InvalidState", "start was cancelled");
+    if (signal.aborted) throw whyStartCancelled(signal);
     try {
       const agent = await GuestAgentClient.connect(socket, Math.min(2000, deadline - Date.now()));
       agent.close();

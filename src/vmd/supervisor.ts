@@ -19,6 +19,7 @@ import type { PreparedStoreViews } from "./prepared-store-views.js";
 import { escalateStop, type StopTimeouts } from "./stop-escalation.js";
 import { vmIdentity, type VmIdentity } from "./vm-identity.js";
 import { launchVm } from "./vm-launch.js";
+import { startLostQemu, whyStartCancelled } from "./start-cancel.js";
 import { StartTimings } from "./start-timings.js";
 import type { VmPaths } from "./vm-paths.js";
 import type { SnapshotReport, DecodedVmStartOptions, VmState, VmStatus } from "../shared/vm-api.js";
@@ -296,6 +297,8 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       this.transition("running");
       return this.status;
     } catch (error) {
+      // QEMU lost mid-start: onQmpLost fails the VM with QEMU's own last words, and the caller learns that cause.
+      if (this.current.state === "starting" && (await startLostQemu(abort.signal, this.qmp !== undefined))) throw whyStartCancelled(abort.signal);
       if (this.current.state === "starting") await this.failAndKill(`start failed: ${errorMessage(error)}`);
       throw error;
     }
@@ -319,11 +322,13 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     if (this.qmp !== qmp) return;
     this.qmp = undefined;
     if (this.current.state === "stopping" || !hasProcess(this.current.state)) return;
-    this.startAbort?.abort();
     if (this.guestPoweredOff && (this.current.state === "running" || this.current.state === "paused")) {
       await this.cleanUpAfterExit(pid, "the guest powered off");
       return;
     }
+    // A start still waiting for the guest fails now, saying why (not as if it had been stopped); the VM's error
+    // below adds QEMU's last words.
+    this.startAbort?.abort(new ClanError("QemuFailed", `QEMU was lost while ${this.network}'s guest was booting; the VM's error says more`));
     // The tail ends up in the VM's error, which clanctl, the bar and notifications show: the guest wrote it.
     const tail = terminalSafe((await this.consoleTail(2000)).trim().split("\n").slice(-10).join("\n"), { multiline: true });
     // The socket closes while a dying QEMU is still being torn down: give the exit a moment before naming the cause.

@@ -15,6 +15,7 @@ import { asIdentity, type VmIdentity } from "./vm-identity.js";
 import type { VmPaths } from "./vm-paths.js";
 import { startShareDaemons } from "./share-daemons.js";
 import type { QemuNetwork } from "./vpn/network-vpn.js";
+import { whyStartCancelled } from "./start-cancel.js";
 
 // Everything between "start this generation" and "QEMU answers on QMP": directories, the state disk,
 // virtiofs daemons, the QEMU process. Readiness of the guest is the supervisor's business.
@@ -116,7 +117,7 @@ async function ensureStateDisk(file: string, sizeMiB: number): Promise<void> {
 async function connectQmpWhileAlive(pid: number, socket: string, qemuOutput: string, signal: AbortSignal): Promise<QmpClient> {
   const deadline = Date.now() + QMP_APPEAR_TIMEOUT_MS;
   for (;;) {
-    if (signal.aborted) throw new ClanError("InvalidState", "start was cancelled by a stop");
+    if (signal.aborted) throw whyStartCancelled(signal);
     if (!isAlive(pid)) {
       const output = (await readTail(qemuOutput, 2000)).trim();
       throw new ClanError("QemuFailed", `QEMU exited at start: ${output || "no output"}`);

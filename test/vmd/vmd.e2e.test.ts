@@ -148,6 +148,23 @@ describe("clan-vmd", () => {
     expect(gamma.pid).toBe(0);
   });
 
+  it("a QEMU killed while its guest boots fails the start with that cause, and the VM's error keeps the console tail", async () => {
+    const path = await profile("zeta", "zeta-gen-1", { readyTimeoutSeconds: 120, stateDiskMiB: 0 }, true);
+    const start = stack.api.start("zeta", path);
+    const outcome = start.then(() => "started", (error: unknown) => error);
+    const booting = await waitUntil(async () => (await stack.api.list()).find((s) => s.network === "zeta" && s.state === "starting" && s.pid > 0), "zeta's QEMU", 60_000);
+    // Killed once the guest has written something: the VM's error then keeps its last words.
+    await waitUntil(async () => ((await readFile(join(root, "state", "zeta", "console.log"), "utf8").catch(() => "")).trim() !== "" ? true : undefined), "zeta's console", 60_000);
+    process.kill(booting.pid, "SIGKILL");
+    const error = await outcome;
+    expect(error).toBeInstanceOf(Error);
+    // Not "cancelled", as if the user had stopped it: the caller learns that QEMU went.
+    expect((error as Error).message).toContain("QEMU was lost while zeta's guest was booting");
+    const zeta = await waitUntil(async () => (await stack.api.list()).find((s) => s.network === "zeta" && s.state === "failed"), "zeta failed", 10_000);
+    expect(zeta.error).toMatch(/^QEMU exited unexpectedly; console tail:\n/);
+    expect(zeta.pid).toBe(0);
+  });
+
   describe("bad input gets an error that names the problem, and the other VMs keep running", () => {
     it("invalid vm.json names the file and field", async () => {
       const dir = await makeGeneration(join(root, "store", "bad-vmjson"), { generation: "bad", vm: { memoryMiB: "lots" } });
