@@ -78,12 +78,24 @@ describe.skipIf(skip !== "")(`clan-manager: a clicked link joined through the wi
       throw new Error(`${error.message}: pids ${left.join(", ")} still run with --join ${link}`);
     });
   };
-  /** The page shows `link`'s source and Fetch may be pressed. */
-  const showsLink = (url: string) => (root: AccessibleNode) =>
-    rows(root, "Source").some((text) => text.includes(`git+${url}`)) && findAll(root, isButton("Fetch")).some((found) => found.node.states.includes("sensitive")) ? root : undefined;
   /** Fails the wait at once when the page says a step failed, instead of waiting out its bound. */
   const unlessFailed = (step: "Fetch failed" | "Join failed" | "Joined", root: AccessibleNode) => {
     if (rows(root, step).length > 0) throw new Error(`the page says ${step}:\n${texts(root).join("\n")}`);
+  };
+  /**
+   * The page shows what `url`'s link says and Fetch may be pressed. Rows GTK has just added can be missing from
+   * one read of the AT-SPI tree and there in the next: a wait is for every row the test then reads.
+   */
+  const showsLink = (url: string) => (root: AccessibleNode) =>
+    rows(root, "Source").some((text) => text.includes(`git+${url}`)) &&
+    ["From", "Revision", "Machine", "Warning"].every((title) => rows(root, title).length > 0) &&
+    findAll(root, isButton("Fetch")).some((found) => found.node.states.includes("sensitive"))
+      ? root
+      : undefined;
+  /** The second question with its rows: the link's and the fetched revision, `row`, and Join and build. */
+  const asks = (row: string) => (root: AccessibleNode) => {
+    unlessFailed("Fetch failed", root);
+    return rows(root, row).length === 1 && rows(root, "Revision").length === 2 && findAll(root, isButton("Join and build")).length === 1 ? root : undefined;
   };
   /** Presses a button as a screen reader user does (an AT-SPI action): where it is on the page does not matter. */
   const press = (root: AccessibleNode, name: string) => beforeDeadline(a11y.act(APP, findOne(root, `the ${name} button`, isButton(name)), "click"), Date.now() + 30_000, `pressing ${name} did not answer within 30 s`);
@@ -163,7 +175,7 @@ describe.skipIf(skip !== "")(`clan-manager: a clicked link joined through the wi
   it("Fetch shows what the network asks for, registering nothing; Join and build joins it and it appears in the list", async () => {
     const configBefore = await configText();
     await press(await screen.waitFor("the club link on the page, Fetch sensitive", showsLink(clubUrl)), "Fetch");
-    const asked = await screen.waitFor("the second question", (root) => (unlessFailed("Fetch failed", root), rows(root, "Forward").length === 1 ? root : undefined), 180_000);
+    const asked = await screen.waitFor("the second question", asks("Forward"), 180_000);
     expect(https.requests.length).toBeGreaterThan(0);
     expect(rows(asked, "Revision").join()).toContain(clubRevision);
     expect(rows(asked, "Forward")).toEqual([expect.stringContaining(`host port ${forwardPort} to guest port 80`)]);
@@ -192,7 +204,7 @@ describe.skipIf(skip !== "")(`clan-manager: a clicked link joined through the wi
     const shown = await screen.waitFor("the hostile link on the page, Fetch sensitive", showsLink(hostileUrl), 60_000);
     await expectNoJoinProcessLeft(link);
     await press(shown, "Fetch");
-    const asked = await screen.waitFor("the hostile network's share", (root) => (unlessFailed("Fetch failed", root), rows(root, "Share").length === 1 ? root : undefined), 180_000);
+    const asked = await screen.waitFor("the hostile network's share", asks("Share"), 180_000);
     expect(rows(asked, "Share")).toEqual([expect.stringContaining(`${user.env.HOME} (read-write, tag home): the VM boots only if your config grants it`)]);
     await screenshot("join-hostile-share.png");
 
