@@ -61,14 +61,19 @@ describe.skipIf(skip !== "")(`clan-manager: a clicked link joined through the wi
   const rows = (root: AccessibleNode, title: string) => findAll(root, (node) => node.role === "list item" && node.name === title).map((found) => texts(found.node).join(" "));
   const configText = () => readFile(user.configFile, "utf8");
 
-  /** Opens `link` as a browser does: gio asks GIO for the default handler of clan: links and launches it. */
-  const openLink = async (link: string) => {
-    const opened = user.spawn("gio", ["open", link]);
-    await beforeDeadline(opened.process, Date.now() + 30_000, `gio open ${link} did not end within 30 s:\n${opened.output()}`);
-    expect(opened.process.exitCode, opened.output()).toBe(0);
-  };
   /** The clan-manager processes started with `--join` and `link`, which must hand it over and end. */
   const joinProcesses = (link: string) => pidsWithArguments((args) => args.some((arg) => arg.endsWith("clan-manager.js")) && args.includes("--join") && args.includes(link));
+  /**
+   * Opens `link` as a browser does: gio asks GIO for the default handler of clan: links and launches it. The
+   * clan-manager it starts inherits gio's output, so gio's end is awaited until that one has ended too.
+   */
+  const openLink = async (link: string) => {
+    const opened = user.spawn("gio", ["open", link]);
+    await beforeDeadline(opened.process, Date.now() + 30_000, `gio open ${link} did not end within 30 s`).catch(async (error: Error) => {
+      throw new Error(`${error.message}; still running with --join and the link: pids ${(await joinProcesses(link)).join(", ") || "none"}\n${opened.output()}`);
+    });
+    expect(opened.process.exitCode, opened.output()).toBe(0);
+  };
   const expectNoJoinProcessLeft = async (link: string) => {
     let left: number[] = [];
     await waitUntil(async () => {
@@ -170,12 +175,12 @@ describe.skipIf(skip !== "")(`clan-manager: a clicked link joined through the wi
     }
     expect(https.requests).toEqual([]);
     await screenshot("join-opened-link.png");
-  }, 240_000);
+  }, 420_000);
 
   it("Fetch shows what the network asks for, registering nothing; Join and build joins it and it appears in the list", async () => {
     const configBefore = await configText();
     await press(await screen.waitFor("the club link on the page, Fetch sensitive", showsLink(clubUrl)), "Fetch");
-    const asked = await screen.waitFor("the second question", asks("Forward"), 180_000);
+    const asked = await screen.waitFor("the second question", asks("Forward"), 120_000);
     expect(https.requests.length).toBeGreaterThan(0);
     expect(rows(asked, "Revision").join()).toContain(clubRevision);
     expect(rows(asked, "Forward")).toEqual([expect.stringContaining(`host port ${forwardPort} to guest port 80`)]);
@@ -187,7 +192,7 @@ describe.skipIf(skip !== "")(`clan-manager: a clicked link joined through the wi
     await screenshot("join-second-question.png");
 
     await press(asked, "Join and build");
-    const joined = await screen.waitFor("the join done", (root) => (unlessFailed("Join failed", root), rows(root, "Joined").length === 1 ? root : undefined), 420_000);
+    const joined = await screen.waitFor("the join done", (root) => (unlessFailed("Join failed", root), rows(root, "Joined").length === 1 ? root : undefined), 300_000);
     expect(rows(joined, "Joined").join()).toContain("generation 1 is running");
     await screen.waitFor("club in the networks list", (root) => (findAll(root, isListItem("club")).length === 1 ? true : undefined));
     const generation = (await user.session.generations("club")).find((g) => g.current);
@@ -204,12 +209,12 @@ describe.skipIf(skip !== "")(`clan-manager: a clicked link joined through the wi
     const shown = await screen.waitFor("the hostile link on the page, Fetch sensitive", showsLink(hostileUrl), 60_000);
     await expectNoJoinProcessLeft(link);
     await press(shown, "Fetch");
-    const asked = await screen.waitFor("the hostile network's share", asks("Share"), 180_000);
+    const asked = await screen.waitFor("the hostile network's share", asks("Share"), 120_000);
     expect(rows(asked, "Share")).toEqual([expect.stringContaining(`${user.env.HOME} (read-write, tag home): the VM boots only if your config grants it`)]);
     await screenshot("join-hostile-share.png");
 
     await press(asked, "Join and build");
-    const failed = await screen.waitFor("the refused boot", (root) => (unlessFailed("Joined", root), rows(root, "Join failed").length === 1 ? root : undefined), 420_000);
+    const failed = await screen.waitFor("the refused boot", (root) => (unlessFailed("Joined", root), rows(root, "Join failed").length === 1 ? root : undefined), 300_000);
     expect(texts(failed).join("\n")).toContain(`share "home" of ${user.env.HOME} is not granted`);
     expect((await user.session.getNetwork("hostile")).vmState).not.toBe("running");
     await screenshot("join-hostile-refused.png");
