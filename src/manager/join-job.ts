@@ -71,10 +71,14 @@ export class JoinModel extends EventEmitter<{ changed: [] }> {
     this.emit("changed");
   }
 
-  /** The user pressed "Fetch" for the link shown now: step one only. */
-  fetch(): void {
+  /**
+   * The user pressed "Fetch" on the page showing `shownLink`: step one only, and only of that link. The page is
+   * redrawn when GTK is idle, so a press may come after the entry changed but before the page showed it: that
+   * press fetches nothing rather than a link the user has not seen.
+   */
+  fetch(shownLink: string): void {
     const preview = this.preview;
-    if (preview.kind !== "ready" || !this.view().canFetch) return;
+    if (preview.kind !== "ready" || preview.link !== shownLink || !this.view().canFetch) return;
     const link = preview.link;
     const job = { kind: "fetching" as const, link, lines: [] as string[] };
     this.job = job;

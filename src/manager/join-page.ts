@@ -36,6 +36,8 @@ export class JoinPage {
   private readonly jobRow: any;
   private readonly progress: any;
   private readonly output: any;
+  /** The link whose facts the page shows, which Fetch fetches. */
+  private shownLink: string | undefined;
 
   constructor(
     private readonly gi: ManagerGi,
@@ -60,7 +62,9 @@ export class JoinPage {
 
     this.fetchButton = new Gtk.Button({ label: "Fetch", halign: Gtk.Align.END, sensitive: false });
     this.fetchButton.addCssClass("suggested-action");
-    this.fetchButton.on("clicked", () => model.fetch());
+    this.fetchButton.on("clicked", () => {
+      if (this.shownLink !== undefined) model.fetch(this.shownLink);
+    });
 
     const factRow = (fact: LinkFactRow) => textRow(gi, fact.title, fact.text);
     this.request = new RowGroup<LinkFactRow>(gi, "What the network asks for", "nothing", factRow);
@@ -105,6 +109,7 @@ export class JoinPage {
       this.facts.show(preview.facts);
       this.warnings.show(preview.warnings);
     }
+    this.shownLink = preview.kind === "ready" ? preview.link : undefined;
     this.fetchButton.setSensitive(view.canFetch);
 
     const request = job.kind === "fetched" || job.kind === "building" ? job.request : undefined;

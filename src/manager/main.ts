@@ -16,9 +16,13 @@ import { MonitoringModel, monitoredNetwork } from "./monitoring-model.js";
 
 // clan-manager: the networks, their VMs, generations and backups in one window (docs/manager.md). A client of
 // clan-sessiond only. One instance per session: starting it again presents the open window, on the join page
-// with a link when given `--join LINK` (the link handler's desktop file).
+// with a link when given `--join LINK` (the link handler's desktop file). A second clan-manager hands the link
+// over as the GApplication action "join" and ends at once: a remote command line would keep it waiting until the
+// open one's GApplicationCommandLine is finalized (GLib 2.74), which node-gtk leaves to V8's collector.
 
 const APPLICATION_ID = "org.clan.Desktop.Manager";
+/** The action a second clan-manager activates in the open one with its link (a string). */
+const JOIN_ACTION = "join";
 
 export async function main(argv: string[]): Promise<void> {
   const { join } = parseManagerArguments(argv);
@@ -34,8 +38,7 @@ export async function main(argv: string[]): Promise<void> {
   const { Adw, Gio, GLib } = gi;
   GLib.setPrgname("clan-manager");
   GLib.setApplicationName("Clan Manager");
-  // HANDLES_COMMAND_LINE: a second clan-manager sends its arguments to this one, which shows the link it was given.
-  const app = new Adw.Application({ applicationId: APPLICATION_ID, flags: Gio.ApplicationFlags.HANDLES_COMMAND_LINE });
+  const app = new Adw.Application({ applicationId: APPLICATION_ID, flags: Gio.ApplicationFlags.FLAGS_NONE });
   let window: ManagerWindow | undefined;
 
   const start = () => {
@@ -101,18 +104,23 @@ export async function main(argv: string[]): Promise<void> {
       app.quit();
     }
   });
-  app.on("command-line", (commandLine: { getArguments(): string[] }) => {
-    let link: string | undefined;
-    try {
-      link = parseManagerArguments(commandLine.getArguments().slice(1)).join;
-    } catch (error) {
-      log(`ignored a command line sent to the open window: ${errorMessage(error)}`);
-      return 2;
-    }
+  // Any program of the session may activate it with any text: the link is only previewed on the join page.
+  const joinAction = new Gio.SimpleAction({ name: JOIN_ACTION, parameterType: new GLib.VariantType("s") });
+  joinAction.on("activate", (parameter: { getString(): [string, number] }) => {
+    const [link] = parameter.getString();
     app.activate();
-    if (link !== undefined) window?.openJoinPage(link);
-    return 0;
+    window?.openJoinPage(link);
   });
+  app.addAction(joinAction);
+  app.register(null);
+  if (app.getIsRemote()) {
+    if (join === undefined) app.activate();
+    else app.activateAction(JOIN_ACTION, GLib.Variant.newString(join));
+    // Both are D-Bus messages to the open clan-manager, sent without waiting for an answer: out before this ends.
+    app.getDbusConnection().flushSync(null);
+    return;
+  }
+  if (join !== undefined) app.activateAction(JOIN_ACTION, GLib.Variant.newString(join));
   // GLib's main loop runs the process: Node's own signal handlers would not get to run.
   for (const signal of [2, 15]) {
     GLib.unixSignalAdd(GLib.PRIORITY_DEFAULT, signal, () => {
@@ -120,5 +128,6 @@ export async function main(argv: string[]): Promise<void> {
       return false;
     });
   }
-  app.run(["clan-manager", ...argv]);
+  // The link, if any, is shown already: GApplication is given no arguments to parse.
+  app.run(["clan-manager"]);
 }

@@ -1,8 +1,8 @@
 import { UsageError } from "../shared/errors.js";
 
 // clan-manager's command line: nothing (open the window), or `--join LINK` (open it on the join page with LINK in
-// the entry, as the link handler's desktop file does). A second clan-manager hands its arguments to the one
-// already running (GApplication), which reads them again here: any program of the session may send them.
+// the entry, as the link handler's desktop file does). A second clan-manager parses its own and hands the link to
+// the one already running as the GApplication action "join" (main.ts).
 
 export interface ManagerArguments {
   /** The link to show on the join page; it is previewed there, not fetched. */

@@ -107,3 +107,15 @@ export async function childPids(pid: number): Promise<number[]> {
   }
   return children;
 }
+
+/** The ids of the processes whose command-line arguments `matches` accepts, from /proc. */
+export async function pidsWithArguments(matches: (args: string[]) => boolean): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    // A process that exited since readdir has no cmdline any more.
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline !== "" && matches(cmdline.split("\0"))) found.push(Number(entry));
+  }
+  return found;
+}

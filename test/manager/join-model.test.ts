@@ -111,10 +111,10 @@ describe("JoinModel", () => {
     model.setText(LINK);
     expect(fetches).toEqual([]);
     expect(model.view().canFetch).toBe(true);
-    model.fetch();
+    model.fetch(LINK);
     expect(fetches).toEqual([LINK]);
     expect(model.view().canFetch).toBe(false);
-    model.fetch();
+    model.fetch(LINK);
     expect(fetches).toHaveLength(1);
     processes[0]!.print("Fetching \x1b]0;owned\x07 …");
     expect(model.view().job).toEqual({ kind: "fetching", link: LINK, lines: ["Fetching \\x1b]0;owned\\x07 …"] });
@@ -146,7 +146,7 @@ describe("JoinModel", () => {
   it("cancel() at the second question builds nothing and forgets what was fetched", () => {
     const { model, builds, processes } = scriptedModel();
     model.setText(LINK);
-    model.fetch();
+    model.fetch(LINK);
     processes[0]!.exit(0, JSON.stringify(FETCHED));
     model.cancel();
     expect(model.view().job).toEqual({ kind: "cancelled", link: LINK });
@@ -158,7 +158,7 @@ describe("JoinModel", () => {
   it("a link changed after the fetch drops what was fetched: the request shown is always the link's", () => {
     const { model, builds, processes } = scriptedModel();
     model.setText(LINK);
-    model.fetch();
+    model.fetch(LINK);
     processes[0]!.exit(0, JSON.stringify(FETCHED));
     model.setText("clan://git+https://git.example.org/other#alice");
     expect(model.view().job).toEqual({ kind: "idle" });
@@ -169,11 +169,11 @@ describe("JoinModel", () => {
   it("a failed fetch, or one that printed no description, is shown and cannot be built", () => {
     const { model, builds, processes } = scriptedModel();
     model.setText(LINK);
-    model.fetch();
+    model.fetch(LINK);
     processes[0]!.print("clanctl: cannot fetch");
     processes[0]!.exit(1);
     expect(model.view().job).toMatchObject({ kind: "failed", step: "fetch", outcome: "clanctl: cannot fetch" });
-    model.fetch();
+    model.fetch(LINK);
     processes[1]!.exit(0, '{"link": "x"}');
     expect(model.view().job).toMatchObject({ kind: "failed", step: "fetch", outcome: expect.stringContaining("printed no description") });
     model.build();
@@ -182,10 +182,22 @@ describe("JoinModel", () => {
 
   it("fetch() does nothing for a refused or empty link", () => {
     const { model, fetches } = scriptedModel();
-    model.fetch();
+    model.fetch("");
     model.setText("clan://path:/etc");
     expect(model.view().canFetch).toBe(false);
-    model.fetch();
+    model.fetch("clan://path:/etc");
     expect(fetches).toEqual([]);
+  });
+
+  it("fetch() of a link no longer in the entry (a press before the page showed the new one) fetches nothing", () => {
+    const { model, fetches } = scriptedModel();
+    model.setText(LINK);
+    const handedOver = "clan://git+https://git.example.org/other#alice";
+    model.setText(handedOver);
+    model.fetch(LINK);
+    expect(fetches).toEqual([]);
+    expect(model.view().job).toEqual({ kind: "idle" });
+    model.fetch(handedOver);
+    expect(fetches).toEqual([handedOver]);
   });
 });

@@ -67,10 +67,12 @@ export function managerScreen(a11y: AccessibilityBus, sway: HeadlessSway, pointe
   };
   const waitFor: ManagerScreen["waitFor"] = async (what, probe, timeoutMs = 30_000) => {
     let last: AccessibleNode | undefined;
+    const deadline = Date.now() + timeoutMs;
     try {
       return await waitUntil(async () => {
         try {
-          last = await tree();
+          // A read that does not come back (a window that stopped answering AT-SPI) ends the wait at its bound.
+          last = await beforeDeadline(tree(), deadline, `timed out after ${timeoutMs} ms waiting for ${what} (reading the window's AT-SPI tree)`);
         } catch (error) {
           // Until GTK has registered the window with the accessibility bus, when a row went away mid-read, or when
           // a read took longer than D-Bus waits for a reply (a loaded machine): the wait's own bound decides.
@@ -124,4 +126,17 @@ export function managerScreen(a11y: AccessibilityBus, sway: HeadlessSway, pointe
       await pointer.click();
     },
   };
+}
+
+/** `promise`, or an error with `message` once `deadline` (a Date.now() time) has passed. */
+export async function beforeDeadline<T>(promise: Promise<T>, deadline: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
