@@ -1,6 +1,7 @@
 import { connectSessionBus, onBusError } from "../shared/bus.js";
 import { SESSION_BUS_NAME } from "../shared/dbus-names.js";
 import { errorMessage } from "../shared/errors.js";
+import { LINK_MAX_LENGTH } from "../shared/join-links/join-link.js";
 import { watchName } from "../shared/name-watch.js";
 import { SessionClient } from "../shared/session-client.js";
 import { SessionFeed } from "../bar/session-feed.js";
@@ -109,7 +110,9 @@ export async function main(argv: string[]): Promise<void> {
   joinAction.on("activate", (parameter: { getString(): [string, number] }) => {
     const [link] = parameter.getString();
     app.activate();
-    window?.openJoinPage(link);
+    // One character over the bound is enough for the preview to refuse it as too long; megabytes in the entry
+    // would only slow the window.
+    window?.openJoinPage(link.slice(0, LINK_MAX_LENGTH + 1));
   });
   app.addAction(joinAction);
   app.register(null);
