@@ -7,12 +7,17 @@ import { createConnection } from "node:net";
 
 const DISPLAY_ID = 1;
 const BTN_LEFT = 0x110;
+/** wl_pointer's axis and axis_source values. */
+const VERTICAL_SCROLL = 0;
+const WHEEL = 0;
 
 export interface VirtualPointer {
   /** Puts the pointer at (x, y) of a layout `width` × `height` pixels large. */
   moveTo(x: number, y: number, width: number, height: number): Promise<void>;
   /** Presses and releases the left button where the pointer is. */
   click(): Promise<void>;
+  /** Turns the wheel by `steps` notches where the pointer is: positive scrolls down. */
+  scroll(steps: number): Promise<void>;
   close(): void;
 }
 
@@ -89,8 +94,22 @@ export async function connectVirtualPointer(waylandSocket: string): Promise<Virt
       }
       await roundtrip();
     },
+    async scroll(steps) {
+      // axis_source(wheel), axis_discrete(time, vertical, value, discrete), frame; a notch is 15 units (libinput's).
+      send(pointerId, 5, [uint(WHEEL)]);
+      send(pointerId, 7, [uint(Date.now() >>> 0), uint(VERTICAL_SCROLL), fixed(15 * steps), uint(steps)]);
+      send(pointerId, 4, []);
+      await roundtrip();
+    },
     close: () => socket.destroy(),
   };
+}
+
+/** Wayland's 24.8 fixed-point number. */
+function fixed(value: number): Buffer {
+  const buffer = Buffer.alloc(4);
+  buffer.writeInt32LE(Math.round(value * 256), 0);
+  return buffer;
 }
 
 function uint(value: number): Buffer {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/session/config/schema.js";
 import { execa } from "execa";
 import { below, findAll, type AccessibleNode } from "../helpers/accessibility.js";
-import { REPO } from "../helpers/daemons.js";
+import { REPO, waitUntil } from "../helpers/daemons.js";
 import { TEST_NIX_CONFIG } from "../helpers/network-flake.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { swayScreenshot } from "../helpers/screenshot.js";
@@ -170,6 +170,29 @@ describe.skipIf(skip !== "")(`clan-manager's Applications form and Settings, thr
     await screen.waitFor("Garden in the list", (root) => findAll(root, isListItem("Garden club"))[0]);
     await screenshot("new-network.png");
   }, 180_000);
+
+  it("Settings: a click on a check box has clan-sessiond write config.json, and the window follows; a second click takes it back", async () => {
+    const CHECK_UPDATES = "Check for updates automatically";
+    const checkBox = (root: AccessibleNode) => findAll(root, (node) => node.role === "check box" && node.name === CHECK_UPDATES && node.states.includes("sensitive"))[0];
+    const isChecked = (checked: boolean) => (root: AccessibleNode) => {
+      const found = checkBox(root);
+      return found && found.node.states.includes("checked") === checked ? found : undefined;
+    };
+    const checkInConfig = async () => (JSON.parse(await readFile(user.configFile, "utf8")) as { networks: { home: { updates?: { check?: boolean } } } }).networks.home.updates?.check;
+    await select("Home");
+    // The default (no "updates" in config.json) is to check.
+    expect(await user.session.updatePolicy("home")).toEqual({ check: true, rebuild: false });
+    await screen.clickOn(await screen.scrollIntoView(`the "${CHECK_UPDATES}" check box, checked`, isChecked(true)));
+    await waitUntil(async () => ((await checkInConfig()) === false ? true : undefined), `config.json's networks.home.updates.check to be false:\n${user.sessiond.output().slice(-2000)}`, 30_000);
+    expect(await user.session.updatePolicy("home")).toEqual({ check: false, rebuild: false });
+    await screen.clickOn(await screen.waitFor(`the "${CHECK_UPDATES}" check box unchecked`, isChecked(false)));
+    await waitUntil(async () => ((await checkInConfig()) === true ? true : undefined), "config.json's networks.home.updates.check to be true again", 30_000);
+    await screen.waitFor(`the "${CHECK_UPDATES}" check box checked again`, isChecked(true));
+    expect(await user.session.updatePolicy("home")).toEqual({ check: true, rebuild: false });
+    await screenshot("settings-toggled.png");
+    // Back to the top of the page, where the next test clicks the VM state row to put the focus in the detail.
+    await screen.scrollIntoView("Home's VM state row", (root) => findAll(root, isListItem("VM state"))[0]);
+  }, 240_000);
 
   it("toggles Syncthing off: the diff is shown with configs.json untouched, then Save and rebuild writes it and Nix builds it", async () => {
     const configsFile = join(networksDir, "home", "configs.json");

@@ -57,6 +57,11 @@ export interface ManagerScreen {
    * must already be in the detail: Tab in the networks list selects the next network.
    */
   tabIntoView(what: string, target: (root: AccessibleNode) => Found | undefined, maxPresses?: number): Promise<Found>;
+  /**
+   * Turns the wheel over the node's column until the node `target` finds is in the window's view, as a pointer
+   * user scrolls the detail; the keyboard focus stays where it is.
+   */
+  scrollIntoView(what: string, target: (root: AccessibleNode) => Found | undefined, maxTurns?: number): Promise<Found>;
 }
 
 export function managerScreen(a11y: AccessibilityBus, sway: HeadlessSway, pointer: VirtualPointer, manager: () => UserDaemon): ManagerScreen {
@@ -112,6 +117,23 @@ export function managerScreen(a11y: AccessibilityBus, sway: HeadlessSway, pointe
         pressed += presses;
       }
       throw new Error(`${what} was still out of view after ${maxPresses} presses of Tab; it was at y = ${seen.join(", ")}`);
+    },
+    async scrollIntoView(what, target, maxTurns = 100) {
+      const seen: number[] = [];
+      for (let turns = 0; turns <= maxTurns; turns++) {
+        const found = await waitFor(what, target);
+        const box = await a11y.extents(APP, found);
+        const window = await swayWindow();
+        if (box.y >= HEADER_HEIGHT && box.y + box.height <= window.window_rect.height) return found;
+        seen.push(box.y);
+        // Over the node's column, halfway down the window: the ScrolledWindow under the pointer takes the wheel.
+        const x = window.rect.x + window.window_rect.x + box.x + Math.round(box.width / 2);
+        const y = window.rect.y + window.window_rect.y + Math.round(window.window_rect.height / 2);
+        await pointer.moveTo(x, y, OUTPUT_SIZE.width, OUTPUT_SIZE.height);
+        const notches = box.y > 2 * window.window_rect.height ? 5 : 1;
+        await pointer.scroll(box.y < HEADER_HEIGHT ? -notches : notches);
+      }
+      throw new Error(`${what} was still out of view after ${maxTurns} turns of the wheel; it was at y = ${seen.join(", ")}`);
     },
     rowTexts(root, row) {
       const found = findAll(root, isListItem(row));
