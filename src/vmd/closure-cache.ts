@@ -19,7 +19,7 @@ export class ClosureCache {
   private readonly entries = new Map<string, Entry>();
 
   /** The generation's closure (store-view.ts, generationClosure), from nix-store unless its roots are unchanged. */
-  async closureOf(generationDir: string): Promise<string[]> {
+  async closureOf(generationDir: string, { background = false } = {}): Promise<string[]> {
     const roots = await storeRoots(generationDir);
     const key = roots.join("\n");
     const identity = await rootsIdentity(roots);
@@ -29,7 +29,7 @@ export class ClosureCache {
       this.entries.set(key, known);
       return known.closure;
     }
-    const closure = await closureOfRoots(roots);
+    const closure = await closureOfRoots(roots, { background });
     // A root that vanished while the query ran gets no entry: its next start asks again.
     const identityAfter = await rootsIdentity(roots);
     if (identityAfter !== undefined && identityAfter === identity) {

@@ -6,7 +6,6 @@ import { rateLimitedLog } from "../shared/log.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
 import { readAdoptionRecord, writeAdoptionRecord, type AdoptionRecord } from "./adoption-record.js";
 import { isDisplayBusOf, removeDisplayBus } from "./display-bus.js";
-import { loadGeneration } from "./generation.js";
 import { waitForGuestReady } from "./guest-readiness.js";
 import type { JsonLineConnection } from "./json-lines.js";
 import type { Accelerator } from "./qemu-command.js";
@@ -22,7 +21,8 @@ import { launchVm } from "./vm-launch.js";
 import { StartTimings } from "./start-timings.js";
 import type { VmPaths } from "./vm-paths.js";
 import type { SnapshotReport, DecodedVmStartOptions, VmState, VmStatus } from "../shared/vm-api.js";
-import { enforceResourceCap, enforceShareGrants, type HostCapacity } from "./host-access.js";
+import type { HostCapacity } from "./host-access.js";
+import { checkStart } from "./start-checks.js";
 import { assertTransition, hasProcess } from "./vm-state.js";
 import { NetworkVpn, NO_VPN } from "./vpn/network-vpn.js";
 import { traceHop } from "../shared/hop-trace.js";
@@ -234,13 +234,10 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  private async bootGeneration(generationPath: string, { shareGrants, ...overrides }: DecodedVmStartOptions): Promise<VmStatus> {
+  private async bootGeneration(generationPath: string, options: DecodedVmStartOptions): Promise<VmStatus> {
     // Invalid input is refused before any state changes: the VM stays as it was, the caller gets the reason.
     const timings = new StartTimings();
-    const loaded = await loadGeneration(generationPath);
-    enforceResourceCap(this.network, loaded, overrides, this.deps.hostCapacity);
-    const granted = await enforceShareGrants(this.network, loaded, shareGrants);
-    const generation = { ...granted, vm: { ...granted.vm, ...overrides } };
+    const generation = await checkStart({ network: this.network, generationPath, options, hostCapacity: this.deps.hostCapacity, identity: this.identity });
     const accelerator = await this.deps.chooseAccelerator(generation.kernel);
     timings.mark("checks");
     this.current = {

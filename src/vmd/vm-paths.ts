@@ -28,8 +28,6 @@ export interface VmPaths {
   stateDisk: string;
   consoleLog: string;
   shareSocket: (tag: string) => string;
-  /** The directory a store share serves: the generation's closure, mounted in virtiofsd's namespace only. */
-  storeView: (tag: string) => string;
 }
 
 /** Network names have no '.', so no network's runtime directory ends like this. */
@@ -71,7 +69,6 @@ export function vmPaths(directories: VmdDirectories, network: string): VmPaths {
     stateDisk: join(stateDir, "state.qcow2"),
     consoleLog: join(stateDir, "console.log"),
     shareSocket: (tag) => socket(`fs-${tag}.sock`),
-    storeView: (tag) => join(runtimeDir, `store-${tag}`),
   };
   // The longest fixed name: a runtime root too long for it is refused when clan-vmd starts, not when a VM boots.
   waypipeSocket(MAX_WAYPIPE_PORTS - 1);
