@@ -3,7 +3,7 @@ import { setPriority } from "node:os";
 // Work clan-vmd does ahead of time (a store view prepared before its start: prepared-store-views.ts) runs at the
 // lowest CPU priority, so that it takes nothing from a VM starting or running meanwhile on a busy machine.
 
-export const BACKGROUND_PRIORITY = 19;
+const BACKGROUND_PRIORITY = 19;
 
 /**
  * Lowers the process's priority to `priority`, right after it was spawned. A process that already exited is

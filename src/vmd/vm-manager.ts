@@ -5,7 +5,8 @@ import { ClanError } from "../shared/errors.js";
 import { describeNameProblem } from "../shared/network-name.js";
 import type { DecodedVmStartOptions, VmStatus } from "../shared/vm-api.js";
 import { prepareStart } from "./start-preparation.js";
-import { VmSupervisor, type SupervisorDependencies } from "./supervisor.js";
+import { VmSupervisor } from "./supervisor.js";
+import type { SupervisorDependencies } from "./supervisor-dependencies.js";
 import { DISPLAY_BUS_SUFFIX, vmPaths, type VmdDirectories } from "./vm-paths.js";
 
 // The set of supervisors, one per network, created on first use. A failure of one VM never touches another.

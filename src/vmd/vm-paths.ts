@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { ClanError } from "../shared/errors.js";
+import type { VmStatus } from "../shared/vm-api.js";
 import { MAX_WAYPIPE_PORTS } from "../shared/vm-spec.js";
 
 // Where a VM's files live. Runtime files (sockets, the adoption record) go under the runtime
@@ -87,4 +88,11 @@ export function defaultDirectories(env: NodeJS.ProcessEnv): VmdDirectories {
   const runtime = env.XDG_RUNTIME_DIR || sharedRuntimeFallback(env)!;
   const state = env.XDG_STATE_HOME ?? join(home, ".local", "state");
   return { runtimeRoot: join(runtime, "clan-vmd"), stateRoot: join(state, "clan-desktop", "vms") };
+}
+
+/** The sockets a VM with `display` offers its viewer, as its status names them. */
+export function displaySockets(paths: VmPaths, display: VmStatus["display"], waypipePorts: number): Pick<VmStatus, "display" | "displaySocket" | "waypipeSockets"> {
+  const waypipeSockets = display === "waypipe" ? Array.from({ length: waypipePorts }, (_, index) => paths.waypipeSocket(index)) : [];
+  const socket = { none: "", spice: paths.spiceSocket, waypipe: waypipeSockets[0] ?? "", dbus: paths.displayBusSocket }[display];
+  return { display, displaySocket: socket, waypipeSockets };
 }
