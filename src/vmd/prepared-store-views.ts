@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, constants, openSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ClanError } from "../shared/errors.js";
 import { lowerPriority } from "./background-priority.js";
@@ -62,7 +61,11 @@ export class PreparedStoreViews {
   private readonly views = new Map<string, PreparedView>();
   private readonly latest = new Map<string, PreparedView>();
 
-  constructor(private readonly closureCache: ClosureCache) {}
+  /** `workRoot`: where templates are laid out (beside clan-vmd's runtime directory: a tmpfs in a desktop session). */
+  constructor(
+    private readonly closureCache: ClosureCache,
+    private readonly workRoot: string,
+  ) {}
 
   /**
    * For a start: a holder whose mount namespace has the generation's view at VIEW_MOUNTPOINT, prepared now if need
@@ -159,7 +162,8 @@ export class PreparedStoreViews {
     const closure = await this.closureCache.closureOf(request.generationDir, { background });
     request.timings.mark("closure");
     // Outside every VM's runtime directory: a start of the network wipes that, and this may run beside it.
-    const workDir = await mkdtemp(join(tmpdir(), "clan-store-view-"));
+    await mkdir(this.workRoot, { recursive: true, mode: 0o700 });
+    const workDir = await mkdtemp(join(this.workRoot, "clan-store-view-"));
     try {
       const templateDir = join(workDir, "template");
       let fstab: string;

@@ -55,7 +55,7 @@ beforeAll(async () => {
       yggdrasilBinary: "/nonexistent/yggdrasil",
       canCreateNamespaces: false,
       hostCapacity: { memoryMiB: 4096, cores: 2, generationMemoryPercent: 50 },
-      storeViews: new PreparedStoreViews(new ClosureCache()),
+      storeViews: new PreparedStoreViews(new ClosureCache(), root),
     },
   );
   const exported: Record<string, Method>[] = [];
