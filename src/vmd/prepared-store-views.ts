@@ -3,7 +3,7 @@ import { closeSync, constants, openSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ClanError } from "../shared/errors.js";
-import { lowerPriority } from "./background-priority.js";
+import { BackgroundWork } from "./background-priority.js";
 import { rootsIdentity, type ClosureCache } from "./closure-cache.js";
 import type { StartTimings } from "./start-timings.js";
 import { HOLDER_READY_LINE, prepareStoreView, storeRoots, storeViewHolderArguments } from "./store-view.js";
@@ -40,6 +40,8 @@ interface PreparedView {
   users: Set<string>;
   /** Starts that are to join this view and have not yet: it is not ended under them. */
   leases: number;
+  /** The preparation's processes, when it runs ahead of a start at low priority. */
+  work: BackgroundWork | undefined;
 }
 
 export interface StoreViewRequest {
@@ -83,6 +85,7 @@ export class PreparedStoreViews {
       if (view.leases === 0 && (view.users.size === 0 || this.views.get(view.key) !== view)) this.kill(view);
     };
     const wasSettled = view.settled;
+    if (!wasSettled) view.work?.hurry();
     try {
       await view.ready;
       if (view.exited) throw new ClanError("QemuFailed", `the holder of the store view of ${request.generationDir} exited`);
@@ -146,8 +149,9 @@ export class PreparedStoreViews {
       exited: false,
       users: new Set(),
       leases: 0,
+      work: why === "ahead" ? new BackgroundWork() : undefined,
     };
-    view.ready = this.mount(view, request, why === "ahead").then(() => {
+    view.ready = this.mount(view, request).then(() => {
       view.settled = true;
     });
     this.views.set(key, view);
@@ -158,8 +162,8 @@ export class PreparedStoreViews {
     return view;
   }
 
-  private async mount(view: PreparedView, request: StoreViewRequest, background: boolean): Promise<void> {
-    const closure = await this.closureCache.closureOf(request.generationDir, { background });
+  private async mount(view: PreparedView, request: StoreViewRequest): Promise<void> {
+    const closure = await this.closureCache.closureOf(request.generationDir, view.work);
     request.timings.mark("closure");
     // Outside every VM's runtime directory: a start of the network wipes that, and this may run beside it.
     await mkdir(this.workRoot, { recursive: true, mode: 0o700 });
@@ -175,7 +179,7 @@ export class PreparedStoreViews {
       }
       request.timings.mark("view layout");
       try {
-        await startHolder(view, fstab, templateDir, request, background);
+        await startHolder(view, fstab, templateDir, request);
       } catch (error) {
         await this.closureCache.forget(request.generationDir);
         throw error;
@@ -215,7 +219,7 @@ export class PreparedStoreViews {
  * Starts the view's holder as `request.owner`, in the template as its working directory with the fstab as fd 3,
  * and waits until it says its namespace has the view mounted. Its standard input is a pipe clan-vmd keeps open.
  */
-async function startHolder(view: PreparedView, fstab: string, templateDir: string, request: StoreViewRequest, background: boolean): Promise<void> {
+async function startHolder(view: PreparedView, fstab: string, templateDir: string, request: StoreViewRequest): Promise<void> {
   const fstabFd = openSync(fstab, constants.O_RDONLY);
   let holder: ChildProcess;
   try {
@@ -225,7 +229,7 @@ async function startHolder(view: PreparedView, fstab: string, templateDir: strin
     closeSync(fstabFd);
   }
   view.holder = holder;
-  if (background) lowerPriority(holder.pid);
+  view.work?.spawned(holder.pid);
   holder.unref();
   for (const stream of [holder.stdin, holder.stdout, holder.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
   if (view.exited) holder.kill("SIGKILL");
