@@ -82,7 +82,8 @@ export class PreparedStoreViews {
       if (released) return;
       released = true;
       view.leases--;
-      if (view.leases === 0 && (view.users.size === 0 || this.views.get(view.key) !== view)) this.kill(view);
+      // The network kept another view meanwhile (a PrepareStart of its next generation): this one was waiting for us.
+      if (view.leases === 0 && (view.users.size === 0 || this.views.get(view.key) !== view)) this.retire(view);
     };
     const wasSettled = view.settled;
     if (!wasSettled) view.work?.hurry();
