@@ -1,5 +1,6 @@
 import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { GUEST_AGENT_PORT_NAME, CONTROL_PORT_NAME } from "../src/vmd/control-port.js";
@@ -21,9 +22,12 @@ import { QEMU, withVmd, type VmdFixture } from "./vmd-fixture.js";
 //   and whose vm.json asks for the store share; the generation was started before, so its store view is prepared
 //   (prepared-store-views.ts) and virtiofsd joins it. QEMU runs as the network's own uid, sandboxed, with
 //   restrict=on. Timed from the call until it returns running, which clan-vmd does only after the same ready line.
-// - clan-vmd, a generation's first start: the same, but every round starts a generation never started before (a
-//   rebuild: its own store path over the same CLOSURE_PATHS dependencies), so clan-vmd computes its closure,
-//   lays out its view and binds every path before virtiofsd starts.
+// - clan-vmd, a generation's first start after PrepareStart, as clan-sessiond does it: every round a generation
+//   never started before (a rebuild: its own store path over the same CLOSURE_PATHS dependencies) is registered with
+//   PrepareStart, which prepares its view in the background; PREPARE_PAUSE_MS later — the user switching to the
+//   network after a build, or the old VM stopping while a rebuild restarts it — its Start is timed.
+// - clan-vmd, a generation's first start never prepared: the same without PrepareStart, so clan-vmd computes the
+//   closure, lays out the view and binds every path on the start's path (a clan-vmd that clan-sessiond did not tell).
 // - clan-vmd without the store: the same Start of a generation without the store share, for where the time goes.
 // Rounds rotate which side goes first, so drift in the machine's load hits every side alike. clan-vmd runs with
 // CLAN_DEBUG, so it logs each start's steps (start-timings.ts); their medians are reported too.
@@ -38,10 +42,18 @@ const STORE_NETWORK = "bench-store";
 const PLAIN_NETWORK = "bench-plain";
 
 const FIRST_NETWORK = "bench-first";
+const PREPARED_NETWORK = "bench-prepared";
+/** Between PrepareStart and the timed Start: shorter than a user's switch after a build, or an old VM's stop. */
+const PREPARE_PAUSE_MS = 2000;
 
-type Side = "bare" | "vmdStore" | "vmdStoreFirst" | "vmdPlain";
-const SIDES: Side[] = ["bare", "vmdStore", "vmdStoreFirst", "vmdPlain"];
-const VMD_NETWORKS: Record<Exclude<Side, "bare">, string> = { vmdStore: STORE_NETWORK, vmdStoreFirst: FIRST_NETWORK, vmdPlain: PLAIN_NETWORK };
+type Side = "bare" | "vmdStore" | "vmdStorePrepared" | "vmdStoreFirst" | "vmdPlain";
+const SIDES: Side[] = ["bare", "vmdStore", "vmdStorePrepared", "vmdStoreFirst", "vmdPlain"];
+const VMD_NETWORKS: Record<Exclude<Side, "bare">, string> = {
+  vmdStore: STORE_NETWORK,
+  vmdStorePrepared: PREPARED_NETWORK,
+  vmdStoreFirst: FIRST_NETWORK,
+  vmdPlain: PLAIN_NETWORK,
+};
 
 /** What a user would run to boot the guest by hand: its devices, and nothing clan-vmd adds for confinement. */
 function plainQemuArguments(generation: Generation, dir: string, accelerator: string): string[] {
@@ -64,8 +76,8 @@ function plainQemuArguments(generation: Generation, dir: string, accelerator: st
 interface Setup {
   fixture: VmdFixture;
   storeGeneration: string;
-  /** Generations never started yet, one taken per first start. */
-  newGenerations: string[];
+  /** Generations never started yet, one taken per first start, per side that starts them. */
+  newGenerations: Record<"vmdStorePrepared" | "vmdStoreFirst", string[]>;
   plainGeneration: string;
   bareArgs: string[];
   bareDir: string;
@@ -85,8 +97,12 @@ async function coldStart(side: Side, setup: Setup): Promise<Sample> {
     return { ms: vm.readyAfterMs, steps: new Map() };
   }
   const network = VMD_NETWORKS[side];
-  const generation = side === "vmdStore" ? setup.storeGeneration : side === "vmdPlain" ? setup.plainGeneration : setup.newGenerations.shift();
+  const generation = side === "vmdStore" ? setup.storeGeneration : side === "vmdPlain" ? setup.plainGeneration : setup.newGenerations[side].shift();
   if (generation === undefined) throw new Error("no generation left for a first start");
+  if (side === "vmdStorePrepared") {
+    await setup.fixture.api.prepareStart(network, generation);
+    await sleep(PREPARE_PAUSE_MS);
+  }
   const startedAt = performance.now();
   const status = await setup.fixture.api.start(network, generation).catch((error: unknown) => {
     throw new Error(`clan-vmd could not start ${network}: ${String(error)}; its log ends:\n${setup.fixture.vmdOutput().slice(-4000)}`);
@@ -130,11 +146,13 @@ export const vmdColdStartBenchmark: Benchmark = {
       await mkdir(bareDir);
       await execa("qemu-img", ["create", "-q", "-f", "qcow2", join(bareDir, "state.qcow2"), `${VM_JSON.stateDiskMiB}M`]);
       // A rebuild per first start: each its own store path over the same dependencies, so only its view is new.
-      const newGenerations: string[] = [];
-      for (let round = 0; round <= rounds; round++) {
-        newGenerations.push(await buildClosureGeneration(join(fixture.root, "closure"), "clan-bench-cold-start", CLOSURE_PATHS, {
-          kernel, initrd, kernelParams: `${KERNEL_PARAMS} clan.rebuild=${run}-${round}`, vmJson: VM_JSON,
-        }));
+      const newGenerations: Setup["newGenerations"] = { vmdStorePrepared: [], vmdStoreFirst: [] };
+      for (const side of ["vmdStorePrepared", "vmdStoreFirst"] as const) {
+        for (let round = 0; round <= rounds; round++) {
+          newGenerations[side].push(await buildClosureGeneration(join(fixture.root, "closure"), "clan-bench-cold-start", CLOSURE_PATHS, {
+            kernel, initrd, kernelParams: `${KERNEL_PARAMS} clan.rebuild=${run}-${side}-${round}`, vmJson: VM_JSON,
+          }));
+        }
       }
       const generation = await loadGeneration(storeGeneration);
       const setup: Setup = { fixture, storeGeneration, newGenerations, plainGeneration, bareDir, bareArgs: plainQemuArguments(generation, bareDir, fixture.accelerator.accelerator) };
@@ -142,14 +160,14 @@ export const vmdColdStartBenchmark: Benchmark = {
       // One unmeasured round: page cache, Nix's database, clan-vmd creating each network's state disk, and the
       // store generation's first start, which prepares the view its measured starts reuse.
       for (const side of SIDES) await coldStart(side, setup);
-      const samples: Record<Side, Sample[]> = { bare: [], vmdStore: [], vmdStoreFirst: [], vmdPlain: [] };
+      const samples: Record<Side, Sample[]> = { bare: [], vmdStore: [], vmdStorePrepared: [], vmdStoreFirst: [], vmdPlain: [] };
       const loadBefore = loadavg()[0]!;
       for (let round = 0; round < rounds; round++) {
         const order = [...SIDES.slice(round % SIDES.length), ...SIDES.slice(0, round % SIDES.length)];
         for (const side of order) samples[side].push(await coldStart(side, setup));
         process.stderr.write(
           `  round ${round + 1}/${rounds}: bare ${samples.bare.at(-1)!.ms.toFixed(0)} ms, clan-vmd ${samples.vmdStore.at(-1)!.ms.toFixed(0)} ms, ` +
-            `first start ${samples.vmdStoreFirst.at(-1)!.ms.toFixed(0)} ms, without store ${samples.vmdPlain.at(-1)!.ms.toFixed(0)} ms ` +
+            `first start prepared ${samples.vmdStorePrepared.at(-1)!.ms.toFixed(0)} ms, never prepared ${samples.vmdStoreFirst.at(-1)!.ms.toFixed(0)} ms, without store ${samples.vmdPlain.at(-1)!.ms.toFixed(0)} ms ` +
             `(load ${loadavg()[0]!.toFixed(1)})\n`,
         );
       }
@@ -158,14 +176,19 @@ export const vmdColdStartBenchmark: Benchmark = {
       const ms = (side: Side) => samples[side].map((sample) => sample.ms);
       const steps = {
         reused: stepSamples("clan-vmd", samples.vmdStore),
-        first: stepSamples("first start", samples.vmdStoreFirst),
+        prepared: stepSamples("first start after PrepareStart", samples.vmdStorePrepared),
+        first: stepSamples("first start never prepared", samples.vmdStoreFirst),
         plain: stepSamples("without store", samples.vmdPlain),
       };
-      const ratio = (median(ms("vmdStore")) / median(ms("bare"))) * 100;
+      const ratio = (side: Side) => (median(ms(side)) / median(ms("bare"))) * 100;
+      /** First starts after PrepareStart whose view was still being prepared when they came. */
+      const awaited = samples.vmdStorePrepared.filter((sample) => sample.steps.has("view awaited")).length;
       return {
         parameters: {
           rounds,
           closurePaths: CLOSURE_PATHS + 1,
+          preparePauseMs: PREPARE_PAUSE_MS,
+          preparedStartsThatWaitedForTheirView: awaited,
           accelerator: fixture.accelerator.accelerator,
           acceleratorReason: fixture.accelerator.reason,
           loadAverageBefore: loadBefore,
@@ -176,16 +199,21 @@ export const vmdColdStartBenchmark: Benchmark = {
           { metric: "bare QEMU p90", value: percentile(ms("bare"), 0.9), unit: "ms" },
           { metric: "clan-vmd median", value: median(ms("vmdStore")), unit: "ms" },
           { metric: "clan-vmd p90", value: percentile(ms("vmdStore"), 0.9), unit: "ms" },
-          { metric: "clan-vmd, generation's first start median", value: median(ms("vmdStoreFirst")), unit: "ms" },
+          { metric: "clan-vmd, first start after PrepareStart median", value: median(ms("vmdStorePrepared")), unit: "ms" },
+          { metric: "clan-vmd, first start after PrepareStart p90", value: percentile(ms("vmdStorePrepared"), 0.9), unit: "ms" },
+          { metric: "clan-vmd, first start never prepared median", value: median(ms("vmdStoreFirst")), unit: "ms" },
           { metric: "clan-vmd without store median", value: median(ms("vmdPlain")), unit: "ms" },
-          withGoal({ metric: "clan-vmd ÷ bare QEMU (medians)", value: ratio, unit: "%" }, 110),
-          { metric: "first start ÷ bare QEMU (medians)", value: (median(ms("vmdStoreFirst")) / median(ms("bare"))) * 100, unit: "%" },
+          withGoal({ metric: "clan-vmd ÷ bare QEMU (medians)", value: ratio("vmdStore"), unit: "%" }, 110),
+          withGoal({ metric: "first start after PrepareStart ÷ bare QEMU (medians)", value: ratio("vmdStorePrepared"), unit: "%" }, 110),
+          { metric: "first start never prepared ÷ bare QEMU (medians)", value: ratio("vmdStoreFirst"), unit: "%" },
           ...stepRows(steps.reused),
+          ...stepRows(steps.prepared),
           ...stepRows(steps.first),
         ],
         samples: {
-          bareMs: ms("bare"), vmdMs: ms("vmdStore"), vmdFirstStartMs: ms("vmdStoreFirst"), vmdWithoutStoreMs: ms("vmdPlain"),
-          ...steps.reused, ...steps.first, ...steps.plain,
+          bareMs: ms("bare"), vmdMs: ms("vmdStore"), vmdPreparedFirstStartMs: ms("vmdStorePrepared"), vmdFirstStartMs: ms("vmdStoreFirst"),
+          vmdWithoutStoreMs: ms("vmdPlain"),
+          ...steps.reused, ...steps.prepared, ...steps.first, ...steps.plain,
         },
       };
     }, { CLAN_DEBUG: "1" });

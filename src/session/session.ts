@@ -23,6 +23,7 @@ import { gatedNotify } from "./notification-gate.js";
 import type { Notify } from "./notifications.js";
 import { systemClock } from "./clock.js";
 import { Reconciler } from "./reconciler.js";
+import { StartPreparer } from "./start-preparer.js";
 import { securityNotifier } from "./security-notices.js";
 import type { WindowManagerBackend } from "./window-manager-backend.js";
 import { traceHop } from "../shared/hop-trace.js";
@@ -87,6 +88,7 @@ export class Session extends EventEmitter<SessionEvents> {
   });
   private readonly viewers: DisplayViewers;
   private readonly access: NetworkAccess;
+  private readonly preparer: StartPreparer;
   private updateTimer: NodeJS.Timeout | undefined;
   /** Which scheduling of update checks is current: a run still in flight from an older one ends its loop. */
   private updateSchedule = 0;
@@ -109,9 +111,16 @@ export class Session extends EventEmitter<SessionEvents> {
       clock: systemClock,
       log: options.log,
     });
+    this.preparer = new StartPreparer({
+      registry: this.registry,
+      vmd: () => this.vmd,
+      generationOf: (network, config) => this.generationOf(network, config),
+      log: options.log,
+    });
     this.generations = new GenerationActions({
       registry: this.registry,
       vmd: () => this.vmd,
+      currentChanged: (network) => this.preparer.prepare(network),
       holdVm: (network) => this.reconciler.hold(network),
       profileOf: (network, config) => this.generationOf(network, config),
       allowedInputs: () => options.config.current.join.allowInputs,
@@ -297,6 +306,10 @@ export class Session extends EventEmitter<SessionEvents> {
     // Grants change what a generation is allowed without changing any status field: re-judge every network.
     for (const name of this.registry.names()) void this.access.refresh(name);
     if (this.vmd && diff.added.length > 0) await this.refreshVms(this.vmd);
+    // Where a network boots from, and what it may be granted, decide what its next start needs.
+    for (const name of diff.added) this.preparer.prepare(name);
+    for (const { name, fields } of diff.changed) if (fields.some((field) => field === "source" || field === "vm" || field === "grants")) this.preparer.prepare(name);
+    for (const name of diff.removed) this.preparer.forget(name);
     // Removed networks' VMs belong to no one now: the reconciler stops them, and compares the rest again.
     this.reconciler.configApplied();
     // A workspace may now belong to another network, or to one for the first time.
@@ -341,6 +354,7 @@ export class Session extends EventEmitter<SessionEvents> {
       await this.refreshVms(vmd);
       this.backups.reschedule();
       this.options.log("connected to clan-vmd");
+      this.preparer.prepareAll();
     } catch (error) {
       this.options.log(`cannot use clan-vmd: ${errorMessage(error)}`);
     }

@@ -24,6 +24,15 @@ export class VmdClient {
     return this.manager.call("Start", network, generation, options);
   }
 
+  /** Checks `generation` as start() would and has clan-vmd prepare its start in the background. */
+  prepareStart(network: string, generation: string, options: VmStartOptions = {}): Promise<void> {
+    return this.manager.call("PrepareStart", network, generation, options);
+  }
+
+  releaseStoreView(network: string): Promise<void> {
+    return this.manager.call("ReleaseStoreView", network);
+  }
+
   stop(network: string): Promise<VmStatus> {
     return this.manager.call("Stop", network);
   }

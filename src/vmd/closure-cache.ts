@@ -1,4 +1,5 @@
 import { lstat } from "node:fs/promises";
+import type { BackgroundWork } from "./background-priority.js";
 import { closureOfRoots, storeRoots } from "./store-view.js";
 
 // The closures clan-vmd has already asked nix-store for. Starting nix-store alone costs 80–250 ms on a loaded
@@ -19,7 +20,7 @@ export class ClosureCache {
   private readonly entries = new Map<string, Entry>();
 
   /** The generation's closure (store-view.ts, generationClosure), from nix-store unless its roots are unchanged. */
-  async closureOf(generationDir: string): Promise<string[]> {
+  async closureOf(generationDir: string, work?: BackgroundWork): Promise<string[]> {
     const roots = await storeRoots(generationDir);
     const key = roots.join("\n");
     const identity = await rootsIdentity(roots);
@@ -29,7 +30,7 @@ export class ClosureCache {
       this.entries.set(key, known);
       return known.closure;
     }
-    const closure = await closureOfRoots(roots);
+    const closure = await closureOfRoots(roots, work);
     // A root that vanished while the query ran gets no entry: its next start asks again.
     const identityAfter = await rootsIdentity(roots);
     if (identityAfter !== undefined && identityAfter === identity) {

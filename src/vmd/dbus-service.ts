@@ -27,6 +27,8 @@ function serveManager(bus: MessageBus, manager: VmManager, requestShutdown: (sto
     {
       List: () => manager.list(),
       Start: (network, generation, options) => manager.start(network, generation, options),
+      PrepareStart: (network, generation, options) => manager.prepareStart(network, generation, options),
+      ReleaseStoreView: (network) => manager.releaseStoreView(network),
       Stop: (network) => manager.supervisor(network).stop(),
       Pause: (network) => manager.supervisor(network).pause(),
       Resume: (network) => {

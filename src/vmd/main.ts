@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { claimName, connectSessionBus, onBusError } from "../shared/bus.js";
 import { VMD_BUS_NAME } from "../shared/dbus-names.js";
@@ -64,7 +64,7 @@ export async function main(argv: string[]): Promise<void> {
   const qemuBinary = process.env.CLAN_VMD_QEMU ?? "qemu-system-x86_64";
   const namespacesAllowed = canCreateNamespaces(readFileSync("/proc/self/status", "utf8"));
   log(namespacesAllowed ? "VPNs run on the host, one named network namespace per network" : "no CAP_NET_ADMIN and CAP_SYS_ADMIN: VPNs run on the host in rootless namespaces (user namespace and pasta)");
-  const storeViews = new PreparedStoreViews(new ClosureCache());
+  const storeViews = new PreparedStoreViews(new ClosureCache(), dirname(directories.runtimeRoot));
   let acceleratorChoice: Promise<Accelerator> | undefined;
   const manager = new VmManager(directories, {
     qemuBinary,

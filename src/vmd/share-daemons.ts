@@ -34,14 +34,7 @@ export async function startShareDaemons({ network, generation, paths, virtiofsdB
   const pids: number[] = [];
   try {
     for (const share of generation.vm.shares) {
-      const info = await stat(share.source).catch(() => undefined);
-      if (!info?.isDirectory()) {
-        throw new ClanError("InvalidGeneration", `${generation.path}/vm.json: field shares: ${share.source} is not a directory`);
-      }
-      const owner = shareDaemonIdentity(identity, info, share.readOnly);
-      if (owner?.uid === 0) {
-        throw new ClanError("InvalidGeneration", `${generation.path}/vm.json: field shares: ${share.source} is owned by root and writable, and virtiofsd never runs as root; share a directory of the user whose files it holds, or share it read-only`);
-      }
+      const owner = await shareOwner(generation, share, identity);
       // virtiofsd creates its socket in a directory of its own (it may not write to the VM's), which clan-vmd then
       // moves into place and gives to QEMU's identity.
       const socketDir = `${paths.runtimeDir}/virtiofsd-${share.tag}`;
@@ -49,20 +42,23 @@ export async function startShareDaemons({ network, generation, paths, virtiofsdB
       await giveTo(owner, socketDir);
       // The generation's closure, never the host's whole store (docs/generation.md, "The store share"): virtiofsd
       // joins the namespace where the generation's prepared view is mounted.
-      const holderPid = isStoreShare(share)
-        ? await storeViews.holderFor({ network, generationDir: generation.resolvedPath, owner, templateDir: paths.storeView(share.tag), timings })
-        : undefined;
-      // Descriptors, not paths: the identity may not reach clan-vmd's directories (fd 3: the socket's directory).
-      const inherited = [openSync(socketDir, constants.O_RDONLY | constants.O_DIRECTORY)];
+      const view = isStoreShare(share) ? await storeViews.lease({ network, generationDir: generation.resolvedPath, owner, timings }) : undefined;
       try {
-        const [binary, args] = holderPid !== undefined
-          ? asIdentity(owner, "nsenter", storeViewVirtiofsdArguments(holderPid, virtiofsdBinary, "/proc/self/fd/3/fs.sock"))
-          : asIdentity(owner, "unshare", virtiofsdInNamespaces(virtiofsdBinary, share.source, "/proc/self/fd/3/fs.sock", share.readOnly));
-        pids.push(spawnDetached(binary, args, `${paths.runtimeDir}/virtiofsd-${share.tag}.out`, inherited));
+        // Descriptors, not paths: the identity may not reach clan-vmd's directories (fd 3: the socket's directory).
+        const inherited = [openSync(socketDir, constants.O_RDONLY | constants.O_DIRECTORY)];
+        try {
+          const [binary, args] = view
+            ? asIdentity(owner, "nsenter", storeViewVirtiofsdArguments(view.holderPid, virtiofsdBinary, "/proc/self/fd/3/fs.sock"))
+            : asIdentity(owner, "unshare", virtiofsdInNamespaces(virtiofsdBinary, share.source, "/proc/self/fd/3/fs.sock", share.readOnly));
+          pids.push(spawnDetached(binary, args, `${paths.runtimeDir}/virtiofsd-${share.tag}.out`, inherited));
+        } finally {
+          for (const descriptor of inherited) closeSync(descriptor);
+        }
+        // Its socket appears once virtiofsd runs in its own copy of the view's namespace: the holder may end now.
+        await waitForSocket(`${socketDir}/fs.sock`, pids.at(-1)!, `${paths.runtimeDir}/virtiofsd-${share.tag}.out`, `virtiofsd for share ${share.tag}`);
       } finally {
-        for (const descriptor of inherited) closeSync(descriptor);
+        view?.release();
       }
-      await waitForSocket(`${socketDir}/fs.sock`, pids.at(-1)!, `${paths.runtimeDir}/virtiofsd-${share.tag}.out`, `virtiofsd for share ${share.tag}`);
       const socket = paths.shareSocket(share.tag);
       await rename(`${socketDir}/fs.sock`, socket);
       await rmdir(socketDir);
@@ -74,6 +70,22 @@ export async function startShareDaemons({ network, generation, paths, virtiofsdB
     for (const pid of pids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
     throw error;
   }
+}
+
+/**
+ * Who serves the share (shareDaemonIdentity), after checking that its source is a directory virtiofsd may serve:
+ * a Start and a PrepareStart (start-checks.ts) refuse the same generations, before anything runs.
+ */
+export async function shareOwner(generation: Generation, share: Generation["vm"]["shares"][number], identity: VmIdentity | undefined): Promise<VmIdentity | undefined> {
+  const info = await stat(share.source).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new ClanError("InvalidGeneration", `${generation.path}/vm.json: field shares: ${share.source} is not a directory`);
+  }
+  const owner = shareDaemonIdentity(identity, info, share.readOnly);
+  if (owner?.uid === 0) {
+    throw new ClanError("InvalidGeneration", `${generation.path}/vm.json: field shares: ${share.source} is owned by root and writable, and virtiofsd never runs as root; share a directory of the user whose files it holds, or share it read-only`);
+  }
+  return owner;
 }
 
 /**

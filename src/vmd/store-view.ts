@@ -3,6 +3,7 @@ import { readdir, realpath } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { execa } from "execa";
 import { ClanError } from "../shared/errors.js";
+import type { BackgroundWork } from "./background-priority.js";
 
 // The store a VM sees is its own generation's closure, not the host's /nix/store (other networks' generations,
 // the host's own files). The share's source is a view: a tmpfs holding one mountpoint per closure path, onto which
@@ -58,14 +59,16 @@ export async function generationClosure(generationDir: string): Promise<string[]
   return closureOfRoots(await storeRoots(generationDir));
 }
 
-/** Every store path that the store paths `roots` need, themselves included. */
-export async function closureOfRoots(roots: string[]): Promise<string[]> {
+/** Every store path that the store paths `roots` need, themselves included; asked as part of `work` when given. */
+export async function closureOfRoots(roots: string[], work?: BackgroundWork): Promise<string[]> {
   if (roots.length === 0) return [];
-  const result = await execa("nix-store", ["--query", "--requisites", ...roots], {
+  const query = execa("nix-store", ["--query", "--requisites", ...roots], {
     reject: false,
     timeout: CLOSURE_QUERY_TIMEOUT_MS,
     maxBuffer: MAX_CLOSURE_PATHS * 256,
   });
+  work?.spawned(query.pid);
+  const result = await query;
   if (result.failed) {
     if ((result.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
       throw new ClanError("QemuFailed", `cannot compute the store closure of ${roots.join(" ")}: nix-store is not on clan-vmd's PATH`);

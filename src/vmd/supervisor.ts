@@ -6,24 +6,22 @@ import { rateLimitedLog } from "../shared/log.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
 import { readAdoptionRecord, writeAdoptionRecord, type AdoptionRecord } from "./adoption-record.js";
 import { isDisplayBusOf, removeDisplayBus } from "./display-bus.js";
-import { loadGeneration } from "./generation.js";
 import { waitForGuestReady } from "./guest-readiness.js";
 import type { JsonLineConnection } from "./json-lines.js";
-import type { Accelerator } from "./qemu-command.js";
 import { isAlive, isQemuOf, readTail, waitForExit } from "./qemu-process.js";
 import { QmpClient } from "./qmp-client.js";
 import { GuestAgentSession } from "./guest-agent-session.js";
 import { snapshotStateDisk, thawIfFrozen } from "./state-snapshot.js";
 import { replaceStateDisk } from "./state-disk-replace.js";
-import type { PreparedStoreViews } from "./prepared-store-views.js";
-import { escalateStop, type StopTimeouts } from "./stop-escalation.js";
+import { escalateStop } from "./stop-escalation.js";
+import type { SupervisorDependencies } from "./supervisor-dependencies.js";
 import { vmIdentity, type VmIdentity } from "./vm-identity.js";
 import { launchVm } from "./vm-launch.js";
 import { startLostQemu, whyStartCancelled } from "./start-cancel.js";
 import { StartTimings } from "./start-timings.js";
-import type { VmPaths } from "./vm-paths.js";
+import { displaySockets, type VmPaths } from "./vm-paths.js";
 import type { SnapshotReport, DecodedVmStartOptions, VmState, VmStatus } from "../shared/vm-api.js";
-import { enforceResourceCap, enforceShareGrants, type HostCapacity } from "./host-access.js";
+import { checkStart } from "./start-checks.js";
 import { assertTransition, hasProcess } from "./vm-state.js";
 import { NetworkVpn, NO_VPN } from "./vpn/network-vpn.js";
 import { traceHop } from "../shared/hop-trace.js";
@@ -32,26 +30,6 @@ import type { VmFigures } from "../shared/monitoring-api.js";
 
 // One supervisor per network VM. It owns the QEMU process, publishes every state transition the moment it
 // happens, coalesces concurrent starts, and never leaves a process it cannot account for.
-
-export interface SupervisorDependencies {
-  qemuBinary: string;
-  virtiofsdBinary: string;
-  /** Runs each dbus-display VM's own bus (display-bus.ts). */
-  dbusDaemonBinary: string;
-  /** The store views already prepared, shared by every network of this clan-vmd. */
-  storeViews: PreparedStoreViews;
-  chooseAccelerator: (kernel: string) => Promise<Accelerator>;
-  stopTimeouts: StopTimeouts;
-  log: (message: string) => void;
-  /** Details only a developer wants (each start's timings): logged when CLAN_DEBUG is set. */
-  debugLog: (message: string) => void;
-  wireguardGoBinary: string;
-  yggdrasilBinary: string;
-  /** Whether this clan-vmd may create network namespaces for VPNs (docs/vpn.md). */
-  canCreateNamespaces: boolean;
-  /** What a generation may take of this host's memory and cores (host-access.ts). */
-  hostCapacity: HostCapacity;
-}
 
 export interface SupervisorEvents {
   status: [VmStatus];
@@ -217,7 +195,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
         pid: record.pid,
         generation: record.generation,
         accelerator: record.accelerator,
-        ...this.displayOf(record.display, record.waypipePorts),
+        ...displaySockets(this.paths, record.display, record.waypipePorts),
       };
       this.transition("starting");
       this.transition(runState.running ? "running" : "paused");
@@ -235,13 +213,10 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  private async bootGeneration(generationPath: string, { shareGrants, ...overrides }: DecodedVmStartOptions): Promise<VmStatus> {
+  private async bootGeneration(generationPath: string, options: DecodedVmStartOptions): Promise<VmStatus> {
     // Invalid input is refused before any state changes: the VM stays as it was, the caller gets the reason.
     const timings = new StartTimings();
-    const loaded = await loadGeneration(generationPath);
-    enforceResourceCap(this.network, loaded, overrides, this.deps.hostCapacity);
-    const granted = await enforceShareGrants(this.network, loaded, shareGrants);
-    const generation = { ...granted, vm: { ...granted.vm, ...overrides } };
+    const generation = await checkStart({ network: this.network, generationPath, options, hostCapacity: this.deps.hostCapacity, identity: this.identity });
     const accelerator = await this.deps.chooseAccelerator(generation.kernel);
     timings.mark("checks");
     this.current = {
@@ -250,7 +225,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
       accelerator,
       error: "",
       pid: 0,
-      ...this.displayOf(generation.vm.display, generation.vm.waypipe.ports),
+      ...displaySockets(this.paths, generation.vm.display, generation.vm.waypipe.ports),
     };
     this.transition("starting");
     const abort = new AbortController();
@@ -396,7 +371,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
 
   private settleStopped(how: string): void {
     this.deps.log(`${this.network}: stopped (${how})`);
-    this.current = { ...this.current, pid: 0, generation: "", ...this.displayOf("none", 0) };
+    this.current = { ...this.current, pid: 0, generation: "", ...displaySockets(this.paths, "none", 0) };
     this.transition("stopped");
   }
 
@@ -411,11 +386,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     await removeDisplayBus(this.paths);
   }
 
-  private displayOf(display: VmStatus["display"], waypipePorts: number): Pick<VmStatus, "display" | "displaySocket" | "waypipeSockets"> {
-    const waypipeSockets = display === "waypipe" ? Array.from({ length: waypipePorts }, (_, index) => this.paths.waypipeSocket(index)) : [];
-    const socket = { none: "", spice: this.paths.spiceSocket, waypipe: waypipeSockets[0] ?? "", dbus: this.paths.displayBusSocket }[display];
-    return { display, displaySocket: socket, waypipeSockets };
-  }
+
 
   private requireQmp(expected: VmState, action: string): QmpClient {
     return this.requireQmpOf([expected], action);

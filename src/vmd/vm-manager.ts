@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { ClanError } from "../shared/errors.js";
 import { describeNameProblem } from "../shared/network-name.js";
 import type { DecodedVmStartOptions, VmStatus } from "../shared/vm-api.js";
-import { VmSupervisor, type SupervisorDependencies } from "./supervisor.js";
+import { prepareStart } from "./start-preparation.js";
+import { VmSupervisor } from "./supervisor.js";
+import type { SupervisorDependencies } from "./supervisor-dependencies.js";
 import { DISPLAY_BUS_SUFFIX, vmPaths, type VmdDirectories } from "./vm-paths.js";
 
 // The set of supervisors, one per network, created on first use. A failure of one VM never touches another.
@@ -46,6 +48,21 @@ export class VmManager extends EventEmitter<VmManagerEvents> {
 
   start(network: string, generationPath: string, options: DecodedVmStartOptions = { shareGrants: [] }): Promise<VmStatus> {
     return this.supervisor(network, { create: true }).start(generationPath, options);
+  }
+
+  /** Checks `generationPath` as Start would, then prepares its start in the background (start-preparation.ts). */
+  prepareStart(network: string, generationPath: string, options: DecodedVmStartOptions = { shareGrants: [] }): Promise<void> {
+    const problem = describeNameProblem(network);
+    if (problem) throw new ClanError("InvalidArgument", problem);
+    const { hostCapacity, storeViews, log } = this.deps;
+    return prepareStart({ network, paths: vmPaths(this.directories, network), generationPath, options, hostCapacity, storeViews, log });
+  }
+
+  /** The network left the user's config: the store view it kept for its next start ends unless another keeps it. */
+  releaseStoreView(network: string): void {
+    const problem = describeNameProblem(network);
+    if (problem) throw new ClanError("InvalidArgument", problem);
+    this.deps.storeViews.release(network);
   }
 
   async stopAll(): Promise<VmStatus[]> {

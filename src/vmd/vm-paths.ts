@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { ClanError } from "../shared/errors.js";
+import type { VmStatus } from "../shared/vm-api.js";
 import { MAX_WAYPIPE_PORTS } from "../shared/vm-spec.js";
 
 // Where a VM's files live. Runtime files (sockets, the adoption record) go under the runtime
@@ -28,8 +29,6 @@ export interface VmPaths {
   stateDisk: string;
   consoleLog: string;
   shareSocket: (tag: string) => string;
-  /** The directory a store share serves: the generation's closure, mounted in virtiofsd's namespace only. */
-  storeView: (tag: string) => string;
 }
 
 /** Network names have no '.', so no network's runtime directory ends like this. */
@@ -71,7 +70,6 @@ export function vmPaths(directories: VmdDirectories, network: string): VmPaths {
     stateDisk: join(stateDir, "state.qcow2"),
     consoleLog: join(stateDir, "console.log"),
     shareSocket: (tag) => socket(`fs-${tag}.sock`),
-    storeView: (tag) => join(runtimeDir, `store-${tag}`),
   };
   // The longest fixed name: a runtime root too long for it is refused when clan-vmd starts, not when a VM boots.
   waypipeSocket(MAX_WAYPIPE_PORTS - 1);
@@ -90,4 +88,11 @@ export function defaultDirectories(env: NodeJS.ProcessEnv): VmdDirectories {
   const runtime = env.XDG_RUNTIME_DIR || sharedRuntimeFallback(env)!;
   const state = env.XDG_STATE_HOME ?? join(home, ".local", "state");
   return { runtimeRoot: join(runtime, "clan-vmd"), stateRoot: join(state, "clan-desktop", "vms") };
+}
+
+/** The sockets a VM with `display` offers its viewer, as its status names them. */
+export function displaySockets(paths: VmPaths, display: VmStatus["display"], waypipePorts: number): Pick<VmStatus, "display" | "displaySocket" | "waypipeSockets"> {
+  const waypipeSockets = display === "waypipe" ? Array.from({ length: waypipePorts }, (_, index) => paths.waypipeSocket(index)) : [];
+  const socket = { none: "", spice: paths.spiceSocket, waypipe: waypipeSockets[0] ?? "", dbus: paths.displayBusSocket }[display];
+  return { display, displaySocket: socket, waypipeSockets };
 }

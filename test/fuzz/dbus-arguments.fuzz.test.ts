@@ -55,7 +55,7 @@ beforeAll(async () => {
       yggdrasilBinary: "/nonexistent/yggdrasil",
       canCreateNamespaces: false,
       hostCapacity: { memoryMiB: 4096, cores: 2, generationMemoryPercent: 50 },
-      storeViews: new PreparedStoreViews(new ClosureCache()),
+      storeViews: new PreparedStoreViews(new ClosureCache(), root),
     },
   );
   const exported: Record<string, Method>[] = [];
@@ -63,7 +63,7 @@ beforeAll(async () => {
   exportVmdApi(bus, manager, () => undefined, () => undefined);
   const [managerInterface] = exported;
   vmdMethods = Object.fromEntries(
-    ["Start", "Stop", "Pause", "Resume", "ConsoleTail", "GuestExec", "GuestFreezeStatus", "Peers", "BlockPeer", "UnblockPeer"].map((method) => [
+    ["Start", "PrepareStart", "ReleaseStoreView", "Stop", "Pause", "Resume", "ConsoleTail", "GuestExec", "GuestFreezeStatus", "Peers", "BlockPeer", "UnblockPeer"].map((method) => [
       method,
       (...args: unknown[]) => (managerInterface![method] as Method).apply(managerInterface, args),
     ]),
@@ -83,6 +83,8 @@ describe("clan-vmd's D-Bus methods under hostile arguments", () => {
       calls.push(
         random.pick([
           () => vmdMethods.Start!(network, generation, overrides(random)),
+          () => vmdMethods.PrepareStart!(network, generation, overrides(random)),
+          () => vmdMethods.ReleaseStoreView!(network),
           () => vmdMethods.Stop!(network),
           () => vmdMethods.Pause!(network),
           () => vmdMethods.Resume!(network),

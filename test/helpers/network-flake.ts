@@ -17,9 +17,10 @@ export interface NetworkFlake {
   /**
    * Commits a version whose guest reports `marker` as its generation, or never reports ready at all, or whose build
    * fails, saying `marker` on its stderr; `flake` replaces the flake.nix, `files` adds files (or, given null,
-   * removes them), as a hostile network would.
+   * removes them), as a hostile network would; `storeShare` has vm.json ask for the Nix store share, as nix/lib's
+   * vmSpec does.
    */
-  commit(marker: string, options?: { neverReady?: boolean; buildFails?: boolean; flake?: string; files?: Record<string, string | null> }): Promise<string>;
+  commit(marker: string, options?: { neverReady?: boolean; buildFails?: boolean; storeShare?: boolean; flake?: string; files?: Record<string, string | null> }): Promise<string>;
 }
 
 export async function createNetworkFlake(): Promise<NetworkFlake> {
@@ -35,7 +36,8 @@ export async function createNetworkFlake(): Promise<NetworkFlake> {
     url: `git+file://${dir}`,
     async commit(marker, options = {}) {
       const params = `console=ttyS0 panic=-1 quiet clan.generation=${marker}${options.neverReady ? " clan.never-ready=1" : ""}`;
-      const vm = JSON.stringify({ memoryMiB: 256, stateDiskMiB: 0, readyTimeoutSeconds: options.neverReady ? 4 : 60 });
+      const shares = options.storeShare ? [{ tag: "nix-store", source: "/nix/store", readOnly: true }] : [];
+      const vm = JSON.stringify({ memoryMiB: 256, stateDiskMiB: 0, readyTimeoutSeconds: options.neverReady ? 4 : 60, shares });
       await writeFile(join(dir, "generation", "kernel-params"), `${params}\n`);
       await writeFile(join(dir, "generation", "vm.json"), `${vm}\n`);
       const flake = options.flake ?? FLAKE;

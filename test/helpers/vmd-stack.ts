@@ -18,6 +18,8 @@ export interface VmdStackOptions {
   extraArgs?: string[];
   /** Runs in the fresh root before clan-vmd starts (files the daemon or its guests are to be shown). */
   prepare?: (root: string) => Promise<void>;
+  /** More environment for clan-vmd (CLAN_DEBUG, to have it log each start's timings). */
+  env?: Record<string, string>;
   /** Runs on every new client (the first and each `connect()`), e.g. to subscribe to signals. */
   onConnect?: (api: VmdClient) => void;
 }
@@ -55,7 +57,7 @@ export async function startVmdStack(options: VmdStackOptions): Promise<VmdStack>
   let client: MessageBus;
   let api: VmdClient;
   const startVmd = async () => {
-    const started = startDaemon("clan-vmd", args, env);
+    const started = startDaemon("clan-vmd", args, { ...options.env, ...env });
     vmd = started;
     await started.waitForOutput(/serving org\.clan\.Desktop\.VMs1/);
   };

@@ -1,14 +1,13 @@
-import { readFile, readdir, rm, symlink } from "node:fs/promises";
-import { basename, join } from "node:path";
-import { execa } from "execa";
+import { rm, symlink } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAlive } from "../../src/vmd/qemu-process.js";
-import { VIEW_MOUNTPOINT } from "../../src/vmd/store-view.js";
 import { waitUntil } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 import { startVmdStack, type VmdStack } from "../helpers/vmd-stack.js";
 import { buildStoreGenerations, type StoreGenerations } from "../helpers/store-generations.js";
+import { bootAndList as bootAndListOn, closureNamesA, expectClosureB, holdersOf, viewOf } from "../helpers/store-view-probes.js";
 
 // A generation's store view is prepared once and reused by its later starts (prepared-store-views.ts). Played
 // against the real clan-vmd, Nix, virtiofsd and QEMU: a reused view must never be stale. The same generation
@@ -21,23 +20,6 @@ const needs = ["qemu-system-x86_64", "dbus-daemon", "nix-build", "nix-store", "n
 const isRoot = process.getuid?.() === 0;
 const run = `prep-${Date.now().toString(36)}-${process.pid}`;
 const NETWORK = "prepared";
-
-/** clan-vmd's view holders: its children that, having mounted a view, wait as `cat` for their pipe to close. */
-async function holdersOf(vmdPid: number): Promise<number[]> {
-  const holders: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const status = await readFile(`/proc/${entry}/status`, "utf8").catch(() => "");
-    if (/^Name:\s+cat$/m.test(status) && new RegExp(`^PPid:\\s+${vmdPid}$`, "m").test(status)) holders.push(Number(entry));
-  }
-  return holders.sort();
-}
-
-/** What the holder's namespace has at the view's mountpoint, read from inside it as root. */
-async function viewOf(holder: number): Promise<string[]> {
-  const { stdout } = await execa("nsenter", [`--target=${holder}`, "--user", "--mount", "--preserve-credentials", "--", "ls", "-A", VIEW_MOUNTPOINT]);
-  return stdout.split("\n").filter((line) => line !== "").sort();
-}
 
 describe.skipIf(!needs.every(hasBinary) || !isRoot)(`prepared store views ${skipReason(...needs)}${isRoot ? "" : " (needs root for the Nix store)"}`, () => {
   let stack: VmdStack;
@@ -59,17 +41,9 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`prepared store views ${skip
     await stack?.stop();
   });
 
-  const closureA = () => [built.generationA, built.libraryA, built.noteA, built.linkA].map((path) => basename(path)).sort();
-  const closureB = () => [basename(built.generationB), `clan-store-test-library-b-${run}`, `clan-store-test-note-b-${run}`, `clan-store-test-link-b-${run}`];
+  const closureA = () => closureNamesA(built);
 
-  /** Boots `generation` on the network, and lists the guest's /nix/store over virtiofs. */
-  async function bootAndList(generation: string): Promise<string[]> {
-    expect((await stack.api.start(NETWORK, generation)).state).toBe("running");
-    const listing = await stack.api.guestExec(NETWORK, ["/bin/sh", "-c", "mkdir -p /nix/store && mount -t virtiofs nix-store /nix/store && ls -A /nix/store"], 30);
-    expect(listing).toMatchObject({ exitCode: 0, stderr: "" });
-    await stack.api.stop(NETWORK);
-    return listing.stdout.split("\n").filter((line) => line !== "").sort();
-  }
+  const bootAndList = (generation: string) => bootAndListOn(stack.api, NETWORK, generation);
 
   it("a second start reuses the generation's view: the same holder, and the guest still sees exactly the closure", async () => {
     expect(await bootAndList(handMade)).toEqual(closureA());
@@ -85,10 +59,7 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`prepared store views ${skip
     await rm(join(handMade, "toplevel"));
     await symlink(built.generationB, join(handMade, "toplevel"));
     const listing = await bootAndList(handMade);
-    // B's whole closure, by the names Nix gave it, and nothing of A's.
-    expect(listing).toHaveLength(4);
-    for (const name of closureB()) expect(listing.some((entry) => entry === name || entry.endsWith(`-${name}`))).toBe(true);
-    for (const name of closureA()) expect(listing).not.toContain(name);
+    expectClosureB(listing, built, run);
     expect(isAlive(old!)).toBe(false);
     const [holder, ...others] = await holdersOf(stack.vmd.process.pid!);
     expect(others).toEqual([]);

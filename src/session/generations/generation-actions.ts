@@ -20,6 +20,8 @@ export interface GenerationActionsOptions {
   registry: NetworkRegistry;
   vmd: () => VmdClient | undefined;
   profileOf: (network: string, config: NetworkConfig) => string;
+  /** Another generation became the network's current one (a build, a switch, a rollback): prepare its start. */
+  currentChanged: (network: string) => void;
   /** Keeps the reconciler from acting on the VM while it is restarted into another generation. */
   holdVm: (network: string) => () => void;
   /** The inputs the user's config allows beyond locked, remote ones (`join.allowInputs`). */
@@ -95,6 +97,8 @@ export class GenerationActions {
       }
       const previous = await currentGeneration(profile);
       const number = await addGeneration(profile, storePath);
+      // Prepared while the running VM stops, so that the new generation's first start finds its store view.
+      this.options.currentChanged(network);
       await recordRevision(profile, storePath, { revision: source.revision, lastModified: source.lastModified, builtAt: Date.now() });
       registry.update(network, { buildState: "idle", buildProgress: -1 });
       progress(`booting generation ${number}`);
@@ -132,6 +136,7 @@ export class GenerationActions {
       if (target === undefined) throw new ClanError("NotFound", `${network} has no generation before the current one`);
       progress(`switching to generation ${target}`);
       await switchGeneration(profile, target);
+      this.options.currentChanged(network);
       const state = this.options.registry.get(network)?.vmState;
       if (state === "running" || state === "paused" || state === "starting") {
         progress(`booting generation ${target}`);
@@ -176,6 +181,7 @@ export class GenerationActions {
     }
     this.options.log(`${network}: generation ${failed} did not come up (${reason}); rolling back to ${previous}`);
     await switchGeneration(this.profile(network), previous);
+    this.options.currentChanged(network);
     await this.restartInto(network, config);
     const message = `generation ${failed} did not come up (${reason}); rolled back to ${previous}`;
     this.options.registry.update(network, { error: message });

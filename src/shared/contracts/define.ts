@@ -85,7 +85,8 @@ export function dictionary<S extends z.ZodObject>(name: string, schema: S, specs
       return Object.fromEntries(
         Object.entries(wire).map(([key, item]) => {
           const value = item instanceof Variant ? (item.value as unknown) : item;
-          return [key, fields[key] ? fields[key].codec.fromWire(value) : value];
+          // Own fields only: a peer's key "constructor" or "toString" names no field, whatever Object.prototype has.
+          return [key, Object.hasOwn(fields, key) ? fields[key]!.codec.fromWire(value) : value];
         }),
       );
     },

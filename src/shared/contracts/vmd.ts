@@ -23,6 +23,20 @@ export const VmdManagerContract = defineInterface({
       doc: "boots `generation` (a generation directory or a profile link to one) and returns once the guest is ready",
       errors: ["InvalidArgument", "InvalidGeneration", "NotGranted", "OverLimit", "Busy", "QemuFailed", "Timeout", "Disconnected", "Protocol", "InvalidState"],
     },
+    PrepareStart: {
+      in: [network, arg("generation", str), arg("options", VmStartOptionsDictionary)],
+      out: [],
+      doc:
+        "checks `generation` exactly as Start would (same options, same errors) and replies; then prepares what its start needs (its store view) " +
+        "in the background, at low priority, and keeps it for the network in place of what the network kept before, so that its first start is as fast as a later one",
+      errors: ["InvalidArgument", "InvalidGeneration", "NotGranted", "OverLimit"],
+    },
+    ReleaseStoreView: {
+      in: [network],
+      out: [],
+      doc: "the network left the user's config: the store view it kept for its next start (its latest start's or PrepareStart's) ends, unless another network keeps it",
+      errors: ["InvalidArgument"],
+    },
     Stop: { in: [network], out: [status], doc: "stops the VM, escalating to SIGKILL", errors: ["InvalidArgument", "UnknownNetwork"] },
     Pause: {
       in: [network],
