@@ -36,6 +36,7 @@ export interface FrameSink {
 
 export interface DBusMessage {
   getMessageType(): number;
+  getFlags(): number;
   getMember(): string;
   getPath(): string;
   getInterface(): string;
@@ -61,9 +62,18 @@ export interface GVariant {
   getSize(): number | bigint;
 }
 
-/** The reply to one message QEMU sent the listener, or null for a message that is no method call. */
+/**
+ * The reply to one message QEMU sent the listener, or null for a message that is no method call or a call that
+ * wants no reply. QEMU 7.2 sends its Scanouts and Updates without waiting for a reply: a reply would only come
+ * back through the connection's filter, a second node-gtk callback per frame (docs/benchmarks.md).
+ */
 export function replyToListenerCall(gi: Gi, message: DBusMessage, sink: FrameSink): DBusMessage | null {
   if (message.getMessageType() !== gi.Gio.DBusMessageType.METHOD_CALL) return null;
+  const reply = answer(gi, message, sink);
+  return (message.getFlags() & gi.Gio.DBusMessageFlags.NO_REPLY_EXPECTED) !== 0 ? null : reply;
+}
+
+function answer(gi: Gi, message: DBusMessage, sink: FrameSink): DBusMessage {
   const method = message.getMember();
   const expected = LISTENER_METHODS[message.getInterface()]?.[method];
   if (message.getPath() !== LISTENER_PATH || expected === undefined || message.getSignature() !== expected) {

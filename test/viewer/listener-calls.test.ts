@@ -115,6 +115,24 @@ describe.skipIf(gi === undefined)(`clan-viewer's listener answers QEMU's calls${
     }
   });
 
+  it("does not answer a frame sent without waiting for a reply (QEMU 7.2's Scanout and Update), but still takes it", () => {
+    const updates: number[][] = [];
+    const sink = new RecordingSink();
+    sink.update = (x: number, y: number, width: number, height: number) => void updates.push([x, y, width, height]);
+    const i = (value: number) => GLib.Variant.newInt32(value);
+    const u = (value: number) => GLib.Variant.newUint32(value);
+    const pixels = GLib.Variant.newFromBytes(GLib.VariantType.new("ay"), GLib.Bytes.new(Buffer.alloc(16)), true);
+    const update = () => call(LISTENER, "Update", [i(1), i(2), i(2), i(2), u(8), u(0x20020888), pixels]);
+    const noReply = update();
+    (noReply as unknown as { setFlags(flags: number): void }).setFlags(Gio.DBusMessageFlags.NO_REPLY_EXPECTED);
+    expect(replyToListenerCall(gi!, noReply, sink)).toBeNull();
+    expect(errorOf(answer(update(), sink))).toBe("no error");
+    expect(updates).toEqual([
+      [1, 2, 2, 2],
+      [1, 2, 2, 2],
+    ]);
+  });
+
   it("ignores what is no method call", () => {
     const signal = Gio.DBusMessage.newSignal(LISTENER_PATH, LISTENER, "Scanout");
     expect(replyToListenerCall(gi!, signal as DBusMessage, new RecordingSink())).toBeNull();
