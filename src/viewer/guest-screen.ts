@@ -61,6 +61,7 @@ export class GuestScreen implements FrameSink {
     this.copy({ x: 0, y: 0, width, height }, stride, data, length);
     this.counters.scanouts++;
     this.counters.bytes += length;
+    this.garbage.shown(length);
     this.flush();
   }
 
@@ -117,6 +118,7 @@ export class GuestScreen implements FrameSink {
     this.copy({ x, y, width, height }, stride, data, length);
     this.counters.updates++;
     this.counters.bytes += length;
+    this.garbage.shown(length);
   }
 
   disable(): void {

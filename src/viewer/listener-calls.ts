@@ -49,6 +49,31 @@ export interface DBusMessage {
   newMethodErrorLiteral(name: string, text: string): DBusMessage;
 }
 
+export interface PeerConnection {
+  sendMessage(message: DBusMessage, flags: number): unknown;
+}
+
+/**
+ * The listener connection's message filter: it sees every message QEMU sends on that private connection (each is
+ * a call to the listener) and answers it itself, as node-gtk cannot make the GClosures register_object takes.
+ */
+export function listenerFilter(gi: Gi, sink: FrameSink): (connection: PeerConnection, message: DBusMessage, incoming: boolean) => DBusMessage | null {
+  return (connection, message, incoming) => {
+    // An outgoing message goes out as GDBus handed it; node-gtk's return of it would drop GDBus's reference.
+    if (!incoming) return message.copy();
+    try {
+      const reply = replyToListenerCall(gi, message, sink);
+      if (reply !== null) connection.sendMessage(reply, gi.Gio.DBusSendMessageFlags.NONE);
+    } finally {
+      // GDBus hands the filter its reference to the message; node-gtk takes one of its own for the JS object and
+      // never drops GDBus's, so every message QEMU sent (on the copy path, its pixels) stayed in memory: gigabytes
+      // a minute. The JS object of a message made in a callback lacks the methods GObject.Object gives, hence the call.
+      gi.GObject.Object.prototype.unref.call(message);
+    }
+    return null;
+  };
+}
+
 export interface GVariant {
   lookupValue(key: string, type: null): GVariant | null;
   getChildValue(index: number): GVariant;
