@@ -1,4 +1,4 @@
-import { mkdtemp, rm, truncate } from "node:fs/promises";
+import { mkdtemp, readFile, rm, truncate } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,7 @@ import { REPO } from "../test/helpers/daemons.js";
 import { type Benchmark, type Measurement } from "./benchmark.js";
 import { registerCleanup } from "./cleanup.js";
 import { median, percentile } from "./stats.js";
+import { parseCpuSeconds, parseResidentBytes } from "../src/vmd/vm-figures.js";
 
 // clan-viewer (QEMU's D-Bus display, copy path on QEMU 7.2) against remote-viewer (SPICE) on the same VM, one
 // after the other in one run, both under the same Xvfb. The guest (bench/display/frame-guest.S) fills its
@@ -19,6 +20,9 @@ import { median, percentile } from "./stats.js";
 //   that makes per second (1024 x 768 x 4 each);
 // - delay: the guest is told on its serial port to draw one more frame; from that moment until the pixel changes.
 //   The guest's own drawing time is in it, alike for both sides.
+// - the viewer's CPU time per frame shown during the throughput phase (/proc/PID/stat): what the machine's load
+//   does to the frame rate depends on it, so it compares the viewers' own costs better than frames/s on a loaded
+//   machine; and the viewer's resident memory at the start and the end of that phase.
 
 const WIDTH = 1024;
 const HEIGHT = 768;
@@ -77,13 +81,18 @@ export const viewerDisplayBenchmark: Benchmark = {
         },
         { name: "remote-viewer", start: (env) => execa("remote-viewer", [`spice+unix://${spiceSocket}`], { env, reject: false }) },
       ];
-      const samples: Record<string, number[]> = Object.fromEntries(sides.flatMap((side) => [[`${side.name} frames/s`, []], [`${side.name} delay ms`, []]]));
+      const samples: Record<string, number[]> = Object.fromEntries(
+        sides.flatMap((side) => ["frames/s", "delay ms", "CPU ms/frame", "RSS MiB before", "RSS MiB after"].map((what) => [`${side.name} ${what}`, []])),
+      );
       // Rounds rotate which side goes first, so that a change in the machine's load hits both alike.
       for (let round = 0; round < rounds; round++) {
         for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
-          const { framesPerSecond, delays } = await measureSide(side, xEnv, watcher, serial);
+          const { framesPerSecond, delays, cpuMsPerFrame, rssMiB } = await measureSide(side, xEnv, watcher, serial);
           samples[`${side.name} frames/s`]!.push(framesPerSecond);
           samples[`${side.name} delay ms`]!.push(...delays);
+          samples[`${side.name} CPU ms/frame`]!.push(round2(cpuMsPerFrame));
+          samples[`${side.name} RSS MiB before`]!.push(round2(rssMiB.before));
+          samples[`${side.name} RSS MiB after`]!.push(round2(rssMiB.after));
         }
       }
       const measurements: Measurement[] = sides.flatMap((side) => {
@@ -94,6 +103,8 @@ export const viewerDisplayBenchmark: Benchmark = {
           { metric: `${side.name} MB/s of full frames (median)`, value: round2((median(rates) * FRAME_BYTES) / 1e6), unit: "MB/s" as const },
           { metric: `${side.name} delay median`, value: round2(median(delays)), unit: "ms" as const },
           { metric: `${side.name} delay p90`, value: round2(percentile(delays, 0.9)), unit: "ms" as const },
+          { metric: `${side.name} CPU per frame shown (median)`, value: round2(median(samples[`${side.name} CPU ms/frame`]!)), unit: "ms" as const },
+          { metric: `${side.name} resident memory after throughput (max)`, value: Math.max(...samples[`${side.name} RSS MiB after`]!), unit: "MiB" as const },
         ];
       });
       const ours = median(samples["clan-viewer frames/s"]!);
@@ -111,7 +122,12 @@ export const viewerDisplayBenchmark: Benchmark = {
 };
 
 /** Starts one side's viewer, measures its throughput and a few stepped frames' delays, and stops it. */
-async function measureSide(side: Side, xEnv: NodeJS.ProcessEnv, watcher: string, serial: Socket): Promise<{ framesPerSecond: number; delays: number[] }> {
+async function measureSide(
+  side: Side,
+  xEnv: NodeJS.ProcessEnv,
+  watcher: string,
+  serial: Socket,
+): Promise<{ framesPerSecond: number; delays: number[]; cpuMsPerFrame: number; rssMiB: { before: number; after: number } }> {
   const viewer = side.start(xEnv);
   const stopViewer = registerCleanup(async () => {
     viewer.kill("SIGTERM");
@@ -136,9 +152,13 @@ async function measureSide(side: Side, xEnv: NodeJS.ProcessEnv, watcher: string,
     await until(() => changes.length >= 5, `${side.name} to show the guest's frames`, 60_000);
     const from = changes.length;
     const startedAt = process.hrtime.bigint();
+    const before = await processFigures(viewer.pid!);
     await sleep(THROUGHPUT_SECONDS * 1000);
+    const after = await processFigures(viewer.pid!);
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
-    const framesPerSecond = (changes.length - from) / seconds;
+    const frames = changes.length - from;
+    const framesPerSecond = frames / seconds;
+    const cpuMsPerFrame = ((after.cpuSeconds - before.cpuSeconds) * 1000) / Math.max(frames, 1);
 
     serial.write("s");
     await quiet(changes, 1000);
@@ -151,11 +171,20 @@ async function measureSide(side: Side, xEnv: NodeJS.ProcessEnv, watcher: string,
       delays.push(Number(changes[before]!.at - sent) / 1e6);
       await quiet(changes, 500);
     }
-    return { framesPerSecond, delays };
+    return { framesPerSecond, delays, cpuMsPerFrame, rssMiB: { before: before.residentMiB, after: after.residentMiB } };
   } finally {
     await stopWatch();
     await stopViewer();
   }
+}
+
+/** The viewer's CPU seconds so far and resident memory now. */
+async function processFigures(pid: number): Promise<{ cpuSeconds: number; residentMiB: number }> {
+  const cpu = parseCpuSeconds(await readFile(`/proc/${pid}/stat`, "utf8"));
+  const resident = parseResidentBytes(await readFile(`/proc/${pid}/status`, "utf8"));
+  if (!cpu.ok) throw new Error(`viewer ${pid}: ${cpu.problem}`);
+  if (!resident.ok) throw new Error(`viewer ${pid}: ${resident.problem}`);
+  return { cpuSeconds: cpu.value, residentMiB: resident.value / (1024 * 1024) };
 }
 
 async function buildGuest(dir: string): Promise<string> {

@@ -5,6 +5,7 @@ import { loadNodeGtk } from "../shared/node-gtk.js";
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface Gi {
   GLib: any;
+  GObject: any;
   Gio: any;
   Gdk: any;
   Gtk: any;
@@ -15,6 +16,7 @@ export async function loadGi(): Promise<Gi> {
   const gi = await loadNodeGtk("use the spice display");
   return {
     GLib: gi.require("GLib", "2.0"),
+    GObject: gi.require("GObject", "2.0"),
     Gio: gi.require("Gio", "2.0"),
     Gdk: gi.require("Gdk", "4.0"),
     Gtk: gi.require("Gtk", "4.0"),

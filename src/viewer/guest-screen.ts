@@ -4,11 +4,13 @@ import { checkRect, checkScanout, checkUpdate, PIXMAN_X8R8G8B8, type PixelRect, 
 import type { GBytesReader } from "./gbytes-reader.js";
 import type { FrameSink } from "./listener-calls.js";
 import type { PixelGarbage } from "./pixel-garbage.js";
+import { ScreenFile } from "./screen-file.js";
 import { SharedFramebuffer, type SharedFrame } from "./shared-screen.js";
 
 // The guest's screen, turned into a texture once per frame of the window. On the copy path (QEMU 7.2: the pixels
-// inside each Scanout and Update message) it is one tightly packed buffer the updates are copied into; on the
-// shared-memory path (QEMU ≥ 9.2: ScanoutMap and UpdateMap) it is QEMU's own framebuffer, mapped (shared-screen.ts).
+// inside each Scanout and Update message) it is a memory file of the viewer's that the messages' pixels are
+// written into (screen-file.ts); on the shared-memory path (QEMU ≥ 9.2: ScanoutMap and UpdateMap) it is QEMU's
+// own framebuffer, mapped (shared-screen.ts). Either way GTK reads the pixels from a mapping.
 //
 // x8r8g8b8's fourth byte is padding (QEMU leaves it 0). Read as premultiplied B8G8R8A8 it is a pixel of alpha 0
 // whose colour, drawn over opaque black, is exactly the guest's colour: hence the black under the picture, and no
@@ -29,8 +31,9 @@ export interface ScreenView {
 
 export class GuestScreen implements FrameSink {
   size: ScreenSize = { width: 0, height: 0 };
-  private pixels = Buffer.alloc(0);
-  /** Set while QEMU shares its framebuffer; the copy path's `pixels` are then unused. */
+  /** The copy path's screen; null before the first frame and while QEMU shares its framebuffer. */
+  private file: ScreenFile | null = null;
+  /** Set while QEMU shares its framebuffer. */
   private shared: SharedFramebuffer | null = null;
   private dirty = false;
   /**
@@ -44,17 +47,21 @@ export class GuestScreen implements FrameSink {
     private readonly reader: GBytesReader,
     private readonly view: ScreenView,
     private readonly garbage: PixelGarbage,
+    /** Where the copy path's memory file is made (memoryFileDirectory). */
+    private readonly memoryDir: string,
   ) {}
 
   scanout(width: number, height: number, stride: number, format: number, data: unknown): void {
     const length = sizeOf(data);
     checkScanout({ width, height }, stride, format, length);
     this.shared = null;
+    // A Scanout of the screen's own size (QEMU 7.2 sends one for each update of the whole screen) reuses its file.
+    if (this.file === null || width !== this.size.width || height !== this.size.height) this.replaceFile({ width, height }, false);
     this.setSize({ width, height });
-    this.pixels = Buffer.alloc(width * height * BYTES_PER_PIXEL);
-    this.copy({ x: 0, y: 0, width, height }, stride, this.reader.read(data, length));
+    this.copy({ x: 0, y: 0, width, height }, stride, data, length);
     this.counters.scanouts++;
     this.counters.bytes += length;
+    this.garbage.shown(length);
     this.flush();
   }
 
@@ -66,7 +73,8 @@ export class GuestScreen implements FrameSink {
     const next = SharedFramebuffer.map(this.gi, frame);
     this.shared = next;
     this.setSize(next.size);
-    this.pixels = Buffer.alloc(0);
+    this.file?.close();
+    this.file = null;
     this.counters.scanoutMaps++;
     this.dirty = true;
     this.flush();
@@ -84,41 +92,33 @@ export class GuestScreen implements FrameSink {
   resize(width: number, height: number): void {
     // A shared framebuffer's size is the one its ScanoutMap gave.
     if (this.shared !== null) return;
-    if (width === this.size.width && height === this.size.height) return;
+    if (this.file !== null && width === this.size.width && height === this.size.height) return;
     try {
       checkScanout({ width, height }, width * BYTES_PER_PIXEL, PIXMAN_X8R8G8B8, width * height * BYTES_PER_PIXEL);
     } catch (error) {
       this.refused("console size", error);
       return;
     }
-    const previous = this.pixels;
-    const previousSize = this.size;
+    this.replaceFile({ width, height }, true);
     this.setSize({ width, height });
-    this.pixels = Buffer.alloc(width * height * BYTES_PER_PIXEL);
-    const rows = Math.min(height, previousSize.height);
-    const rowBytes = Math.min(width, previousSize.width) * BYTES_PER_PIXEL;
-    for (let row = 0; row < rows; row++) previous.copy(this.pixels, row * width * BYTES_PER_PIXEL, row * previousSize.width * BYTES_PER_PIXEL, row * previousSize.width * BYTES_PER_PIXEL + rowBytes);
     this.markDirty();
   }
 
   update(x: number, y: number, width: number, height: number, stride: number, format: number, data: unknown): void {
     const length = sizeOf(data);
-    if (this.shared !== null) {
-      // QEMU went back to copying (a surface it cannot share): the screen starts black at the mapped size.
-      this.shared = null;
-      this.pixels = Buffer.alloc(this.size.width * this.size.height * BYTES_PER_PIXEL);
-    }
+    // QEMU went back to copying (a surface it cannot share): the screen starts black at the mapped size.
+    this.shared = null;
     // The signal of a mode change travels on the bus, the updates on the listener's own connection: an update
     // of a larger new mode may come first. The screen grows to hold it (within MAX_SIDE, as any mode the guest
     // could choose) and takes its exact size when the signal arrives. Asking QEMU here would deadlock: this runs
     // while GDBus's one worker thread waits for it.
-    if (x + width > this.size.width || y + height > this.size.height) {
-      this.resize(Math.max(this.size.width, x + width), Math.max(this.size.height, y + height));
-    }
+    const grown = { width: Math.max(this.size.width, x + width), height: Math.max(this.size.height, y + height) };
+    if (this.file === null || grown.width !== this.size.width || grown.height !== this.size.height) this.resize(grown.width, grown.height);
     checkUpdate(this.size, { x, y, width, height }, stride, format, length);
-    this.copy({ x, y, width, height }, stride, this.reader.read(data, length));
+    this.copy({ x, y, width, height }, stride, data, length);
     this.counters.updates++;
     this.counters.bytes += length;
+    this.garbage.shown(length);
   }
 
   disable(): void {
@@ -139,20 +139,35 @@ export class GuestScreen implements FrameSink {
   flush(): void {
     if (!this.dirty) return;
     this.dirty = false;
-    const { Gdk, GLib } = this.gi;
     const { width, height } = this.size;
-    const texture = this.shared?.texture() ?? Gdk.MemoryTexture.new(width, height, Gdk.MemoryFormat.B8G8R8A8_PREMULTIPLIED, GLib.Bytes.new(this.pixels), width * BYTES_PER_PIXEL);
+    const texture = this.shared?.texture() ?? this.file?.texture();
+    if (texture === undefined) return;
     this.view.show(texture, this.size);
     this.garbage.shown(width * height * BYTES_PER_PIXEL);
     this.counters.shown++;
   }
 
-  private copy({ x, y, width, height }: PixelRect, stride: number, source: Buffer): void {
+  /** Writes a checked rectangle of a message's pixels into the screen's file. */
+  private copy({ x, y, width, height }: PixelRect, stride: number, data: unknown, length: number): void {
+    const file = this.file!;
     const rowBytes = width * BYTES_PER_PIXEL;
-    for (let row = 0; row < height; row++) {
-      source.copy(this.pixels, ((y + row) * this.size.width + x) * BYTES_PER_PIXEL, row * stride, row * stride + rowBytes);
+    if (x === 0 && width === file.size.width && stride === file.stride) {
+      // A band of whole rows, laid out as the file's: one write, straight from the message (how QEMU's VGA updates come).
+      file.writeRows(y, data, height * stride);
+    } else {
+      const source = this.reader.read(data, length);
+      for (let row = 0; row < height; row++) file.writeRow(x, y + row, source, row * stride, rowBytes);
     }
     this.markDirty();
+  }
+
+  /** A black screen of `size` in a new file; with `keep`, the pixels of the previous one that still fit. */
+  private replaceFile(size: ScreenSize, keep: boolean): void {
+    const previous = this.file;
+    const next = ScreenFile.create(this.gi, this.memoryDir, size);
+    if (keep && previous !== null) next.copyOverlap(previous);
+    previous?.close();
+    this.file = next;
   }
 
   private setSize(size: ScreenSize): void {

@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { ClanError } from "../shared/errors.js";
 import { VIEWER_LABEL_LIMIT, VIEWER_UNAVAILABLE_EXIT } from "../shared/viewer-launch.js";
-import { tmpdir } from "node:os";
 import { MessageChannel } from "node:worker_threads";
 import { GBytesReader } from "./gbytes-reader.js";
 import { GuestClipboard } from "./guest-clipboard.js";
 import { loadGi } from "./gi.js";
 import { QemuDisplay } from "./qemu-display.js";
 import { chooseRenderer } from "./renderer-choice.js";
+import { memoryFileDirectory } from "./screen-file.js";
 import { ViewerWindow } from "./viewer-window.js";
 
 // clan-viewer: one process per running network VM with a D-Bus display. clan-sessiond starts it with the VM's
@@ -67,8 +67,9 @@ export async function main(argv: string[]): Promise<void> {
     // Before the window exists: GTK picks its renderer when the window is realized.
     const renderer = chooseRenderer(gi, process.env);
     log(`renderer: ${renderer.renderer}, since ${renderer.reason}`);
-    const reader = new GBytesReader(gi, process.env.XDG_RUNTIME_DIR ?? tmpdir());
-    const viewer = new ViewerWindow(gi, app, { label: args.label, colour: args.colour }, display, new GuestClipboard(gi, args.address, reader), reader, log);
+    const memoryDir = memoryFileDirectory(process.env);
+    const reader = new GBytesReader(gi, memoryDir);
+    const viewer = new ViewerWindow(gi, app, { label: args.label, colour: args.colour }, display, new GuestClipboard(gi, args.address, reader), reader, memoryDir, log);
     display.followConsoleSize((width, height) => viewer.screen.resize(width, height));
     display.registerListener(viewer.screen);
     viewer.window.present();

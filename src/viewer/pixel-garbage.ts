@@ -18,7 +18,7 @@ export class PixelGarbage {
     private readonly limit = COLLECT_AFTER_BYTES,
   ) {}
 
-  /** `bytes` more pixels went to GTK in a frame's texture. */
+  /** `bytes` more pixels are held by node-gtk objects: a frame's texture, or a message of QEMU's and its data. */
   shown(bytes: number): void {
     this.handedOver += bytes;
     if (this.handedOver < this.limit) return;

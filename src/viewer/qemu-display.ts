@@ -1,5 +1,5 @@
 import type { Gi } from "./gi.js";
-import { replyToListenerCall, type DBusMessage, type FrameSink, type GVariant } from "./listener-calls.js";
+import { listenerFilter, type FrameSink, type GVariant } from "./listener-calls.js";
 
 // The connection to one VM's QEMU D-Bus display (org.qemu.Display1) through GLib's GDBus: it alone passes the
 // file descriptors that RegisterListener and ScanoutMap take. QEMU talks to the listener over its own peer-to-peer
@@ -38,13 +38,7 @@ export class QemuDisplay {
         const peer = Gio.DBusConnection.newFinish(result);
         // node-gtk cannot make the GClosures register_object takes: a filter sees every message QEMU sends on this
         // private connection (each is a call to the listener) and answers it itself.
-        peer.addFilter((connection: PeerConnection, message: DBusMessage, incoming: boolean) => {
-          // An outgoing message goes out as GDBus handed it; node-gtk's return of it would drop GDBus's reference.
-          if (!incoming) return message.copy();
-          const reply = replyToListenerCall(this.gi, message, sink);
-          if (reply !== null) connection.sendMessage(reply, Gio.DBusSendMessageFlags.NONE);
-          return null;
-        });
+        peer.addFilter(listenerFilter(this.gi, sink));
         peer.on("closed", () => sink.closed());
         peer.startMessageProcessing();
         this.peer = peer;
@@ -133,10 +127,6 @@ export class QemuDisplay {
     const reply = this.bus.callSync(QEMU_NAME, CONSOLE_PATH, "org.freedesktop.DBus.Properties", "Get", GLib.Variant.newTuple([GLib.Variant.newString(iface), GLib.Variant.newString(name)]), null, Gio.DBusCallFlags.NONE, -1, null);
     return reply.getChildValue(0).getVariant();
   }
-}
-
-interface PeerConnection {
-  sendMessage(message: DBusMessage, flags: number): unknown;
 }
 
 /** Gio has no socketpair(): a listening socket in a private directory and one connection to it give the pair. */

@@ -52,6 +52,7 @@ export class ViewerWindow {
     private readonly display: QemuDisplay,
     private readonly clipboard: GuestClipboard,
     reader: GBytesReader,
+    memoryDir: string,
     private readonly log: (message: string) => void,
   ) {
     const { Gtk, Gdk } = gi;
@@ -89,27 +90,37 @@ export class ViewerWindow {
       resized: (size, previous) => this.fitGuest(size, previous),
       log,
       closed: () => this.window.close(),
-    }, new PixelGarbage(youngGenerationCollector()));
-    // The window's size changes show as its surface's layout; the picture has its new size by the next frame.
-    this.window.on("realize", () => this.window.getSurface().on("layout", () => this.nextFrame()));
+    }, new PixelGarbage(youngGenerationCollector()), memoryDir);
+    this.window.on("realize", () => {
+      // The window's size changes show as its surface's layout; the picture has its new size by the next frame.
+      this.window.getSurface().on("layout", () => this.nextFrame());
+      const clock = this.window.getFrameClock();
+      clock.on("update", () => this.drawFrame());
+      if (this.frameRequested) clock.requestPhase(gi.Gdk.FrameClockPhase.UPDATE);
+    });
     this.nextFrame();
     this.connectInput();
   }
 
   /**
-   * Draws what changed and follows the window's size at the next frame. One frame at a time and only when asked:
-   * a tick callback left installed keeps the frame clock running, waking the viewer at the display's refresh rate
-   * while nothing changes.
+   * Asks for one frame, in which the window draws what changed and follows its size. One frame at a time and only
+   * when asked: a tick callback left installed keeps the frame clock running, waking the viewer at the display's
+   * refresh rate while nothing changes. A requested phase and the clock's signal rather than a one-shot tick
+   * callback: node-gtk makes a new V8 context for every call of a callback (docs/benchmarks.md), not for a
+   * signal's handler.
    */
   private nextFrame(): void {
     if (this.frameRequested) return;
     this.frameRequested = true;
-    this.picture.addTickCallback(() => {
-      this.frameRequested = false;
-      this.screen.flush();
-      this.followSize();
-      return false;
-    });
+    // Before the window is realized it has no clock; "realize" asks for the frame then.
+    this.window.getFrameClock()?.requestPhase(this.gi.Gdk.FrameClockPhase.UPDATE);
+  }
+
+  private drawFrame(): void {
+    if (!this.frameRequested) return;
+    this.frameRequested = false;
+    this.screen.flush();
+    this.followSize();
   }
 
   /**

@@ -5,9 +5,9 @@ import type { Gi } from "../../src/viewer/gi.js";
 import { PixelGarbage } from "../../src/viewer/pixel-garbage.js";
 import { GuestScreen, type ScreenView } from "../../src/viewer/guest-screen.js";
 
-// The copy path's screen through real GLib and GDK: a Scanout is shown (rows with padding, as QEMU's stride may
-// have), a partial Update lands over it, and a resize keeps what still fits. Every pixel of the textures shown is
-// read back.
+// The copy path's screen through real GLib and GDK and its memory file: a Scanout is shown (rows with padding, as
+// QEMU's stride may have), a partial Update and a band of whole rows land over it, and a resize keeps what still
+// fits. Every pixel of the textures shown is read back.
 
 const nodeGtk = await import("node-gtk").then(
   (module) => module.default,
@@ -41,7 +41,7 @@ describe.skipIf(gi === undefined)("the copy path's screen", () => {
   it("shows a Scanout, an Update over it, and keeps what fits across a resize", () => {
     const shown: unknown[] = [];
     const view: ScreenView = { changed: () => undefined, show: (texture) => shown.push(texture), hide: () => undefined, resized: () => undefined, log: () => undefined, closed: () => undefined };
-    const screen = new GuestScreen(gi!, new GBytesReader(gi!, tmpdir()), view, new PixelGarbage(() => undefined));
+    const screen = new GuestScreen(gi!, new GBytesReader(gi!, tmpdir()), view, new PixelGarbage(() => undefined), tmpdir());
     const red = "255,0,0";
     const blue = "0,0,255";
     const black = "0,0,0";
@@ -56,6 +56,15 @@ describe.skipIf(gi === undefined)("the copy path's screen", () => {
       [red, red, red, red],
       [red, blue, blue, red],
       [red, red, red, red],
+    ]);
+
+    // A band of whole rows, as QEMU's VGA sends them, is written straight from the message.
+    screen.update(0, 2, 4, 1, 4 * 4, PIXMAN_A8R8G8B8, rows(4, 1, BLUE, 0));
+    screen.flush();
+    expect(pixelsOf(shown.at(-1))).toEqual([
+      [red, red, red, red],
+      [red, blue, blue, red],
+      [blue, blue, blue, blue],
     ]);
 
     // A new Scanout replaces all of it; a resize then keeps what fits and adds black.

@@ -27,9 +27,12 @@ interface Reply {
 class RecordingSink implements FrameSink {
   readonly frames: SharedFrame[] = [];
   readonly refusals: string[] = [];
+  readonly updates: number[][] = [];
   takeFrames = true;
   scanout(): void {}
-  update(): void {}
+  update(x: number, y: number, width: number, height: number): void {
+    this.updates.push([x, y, width, height]);
+  }
   scanoutMap(frame: SharedFrame): void {
     closeSync(frame.fd);
     if (!this.takeFrames) throw new Error("the frame does not fit");
@@ -113,6 +116,22 @@ describe.skipIf(gi === undefined)(`clan-viewer's listener answers QEMU's calls${
     } finally {
       closeSync(file);
     }
+  });
+
+  it("does not answer a frame sent without waiting for a reply (QEMU 7.2's Scanout and Update), but still takes it", () => {
+    const sink = new RecordingSink();
+    const i = (value: number) => GLib.Variant.newInt32(value);
+    const u = (value: number) => GLib.Variant.newUint32(value);
+    const pixels = GLib.Variant.newFromBytes(GLib.VariantType.new("ay"), GLib.Bytes.new(Buffer.alloc(16)), true);
+    const update = () => call(LISTENER, "Update", [i(1), i(2), i(2), i(2), u(8), u(0x20020888), pixels]);
+    const noReply = update();
+    (noReply as unknown as { setFlags(flags: number): void }).setFlags(Gio.DBusMessageFlags.NO_REPLY_EXPECTED);
+    expect(replyToListenerCall(gi!, noReply, sink)).toBeNull();
+    expect(errorOf(answer(update(), sink))).toBe("no error");
+    expect(sink.updates).toEqual([
+      [1, 2, 2, 2],
+      [1, 2, 2, 2],
+    ]);
   });
 
   it("ignores what is no method call", () => {

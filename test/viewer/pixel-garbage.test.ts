@@ -37,7 +37,7 @@ describe.skipIf(gi === undefined)(`the viewer's frames${gi === undefined ? " (ne
     const context = GLib.MainContext.default();
     const shown: unknown[] = [];
     const view: ScreenView = { changed: () => undefined, show: (texture) => shown.splice(0, 1, texture), hide: () => undefined, resized: () => undefined, log: () => undefined, closed: () => undefined };
-    const screen = new GuestScreen(gi!, new GBytesReader(gi!, tmpdir()), view, new PixelGarbage(youngGenerationCollector()));
+    const screen = new GuestScreen(gi!, new GBytesReader(gi!, tmpdir()), view, new PixelGarbage(youngGenerationCollector()), tmpdir());
     const width = 1024;
     const height = 768;
     screen.scanout(width, height, width * 4, PIXMAN_X8R8G8B8, GLib.Bytes.new(Buffer.alloc(width * height * 4, 0x20)));

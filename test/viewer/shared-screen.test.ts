@@ -106,7 +106,7 @@ describe.skipIf(gi === undefined)(`the shared framebuffer, mapped with GLib${gi 
       log: (message) => logged.push(message),
       closed: () => undefined,
     };
-    const screen = new GuestScreen(gi!, {} as GBytesReader, view, new PixelGarbage(() => undefined));
+    const screen = new GuestScreen(gi!, {} as GBytesReader, view, new PixelGarbage(() => undefined), tmpdir());
     expect(() => screen.updateMap(0, 0, 1, 1)).toThrow(/no shared framebuffer/);
 
     screen.scanoutMap(frame(memoryFile(STRIDE * HEIGHT)));
