@@ -130,7 +130,7 @@ export class QemuDisplay {
 }
 
 /** Gio has no socketpair(): a listening socket in a private directory and one connection to it give the pair. */
-function socketPair(gi: Gi): [SocketLike, SocketLike] {
+export function socketPair(gi: Gi): [SocketLike, SocketLike] {
   const { Gio, GLib } = gi;
   const dir = GLib.dirMakeTmp("clan-viewer-XXXXXX") as string;
   const path = `${dir}/pair`;

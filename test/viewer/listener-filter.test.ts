@@ -3,6 +3,7 @@ import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import type { Gi } from "../../src/viewer/gi.js";
 import { listenerFilter, type FrameSink } from "../../src/viewer/listener-calls.js";
+import { socketPair } from "../../src/viewer/qemu-display.js";
 
 // The listener's message filter on a real GDBus peer connection, as QEMU 7.2 uses it: 200 Updates of 1 MiB of
 // pixels each, sent without waiting for a reply, reach the screen and leave the process no larger than a few of
@@ -83,25 +84,3 @@ describe.skipIf(gi === undefined)(`the listener's filter${gi === undefined ? " [
     qemu.closeSync(null);
   }, 120_000);
 });
-
-interface SocketLike {
-  connectionFactoryCreateConnection(): unknown;
-}
-
-/** The two ends of a fresh unix socket, as the viewer hands QEMU one (qemu-display.ts). */
-function socketPair(gi: Gi): [SocketLike, SocketLike] {
-  const { Gio, GLib } = gi;
-  const dir = GLib.dirMakeTmp("clan-viewer-test-XXXXXX") as string;
-  const path = `${dir}/pair`;
-  const address = Gio.UnixSocketAddress.new(path);
-  const server = Gio.Socket.new(Gio.SocketFamily.UNIX, Gio.SocketType.STREAM, Gio.SocketProtocol.DEFAULT);
-  server.bind(address, false);
-  server.listen();
-  const client = Gio.Socket.new(Gio.SocketFamily.UNIX, Gio.SocketType.STREAM, Gio.SocketProtocol.DEFAULT);
-  client.connect(address, null);
-  const accepted = server.accept(null);
-  server.close();
-  GLib.unlink(path);
-  GLib.rmdir(dir);
-  return [client, accepted];
-}
