@@ -6,8 +6,9 @@ import { IpcClient } from "../../src/sway/ipc/client.js";
 import { walkTree, type TreeNode } from "../../src/sway/ipc/messages/get-tree.js";
 import { clanctl, waitUntil } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
-import { startSessionStack, type SessionStack } from "../helpers/session-stack.js";
-import { startHeadlessSway, type HeadlessSway } from "../helpers/sway.js";
+import { startSessionOnSway, type SessionOnSway } from "../helpers/session-on-sway.js";
+import type { SessionStack } from "../helpers/session-stack.js";
+import type { HeadlessSway } from "../helpers/sway.js";
 import { countPixels, swayScreenshot } from "../helpers/screenshot.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 
@@ -23,38 +24,35 @@ describe.skipIf(!needs.every(hasBinary))(`clan-sessiond on sway ${skipReason(...
   let stack: SessionStack;
   let ipc: IpcClient;
   let config: ConfigInput;
+  let session: SessionOnSway;
 
   beforeAll(async () => {
-    sway = await startHeadlessSway({ config: "default_border normal\n" });
-    const tmp = join(sway.runtimeDir, "generations");
-    config = {
-      networks: {
-        family: {
-          label: HOSTILE_LABEL,
-          workspaces: ["2:family"],
-          colour: "#2e7dbf",
-          source: { profile: await makeGeneration(join(tmp, "family"), { generation: "family-1", vm: { display: "spice" } }) },
+    session = await startSessionOnSway(async (sway) => {
+      const tmp = join(sway.runtimeDir, "generations");
+      config = {
+        networks: {
+          family: {
+            label: HOSTILE_LABEL,
+            workspaces: ["2:family"],
+            colour: "#2e7dbf",
+            source: { profile: await makeGeneration(join(tmp, "family"), { generation: "family-1", vm: { display: "spice" } }) },
+          },
+          club: {
+            workspaces: [HOSTILE_WORKSPACE, "3:club"],
+            colour: "#b5462f",
+            source: { profile: await makeGeneration(join(tmp, "club"), { generation: "club-1", vm: { stateDiskMiB: 0 } }) },
+            onLeave: { action: "stop", afterSeconds: 0 },
+          },
         },
-        club: {
-          workspaces: [HOSTILE_WORKSPACE, "3:club"],
-          colour: "#b5462f",
-          source: { profile: await makeGeneration(join(tmp, "club"), { generation: "club-1", vm: { stateDiskMiB: 0 } }) },
-          onLeave: { action: "stop", afterSeconds: 0 },
-        },
-      },
-      switchDebounceMs: 100,
-    };
-    stack = await startSessionStack({
-      config,
-      daemonEnv: { SWAYSOCK: sway.socketPath, WAYLAND_DISPLAY: sway.waylandDisplay, XDG_RUNTIME_DIR: sway.runtimeDir },
+        switchDebounceMs: 100,
+      };
+      return config;
     });
-    ipc = await IpcClient.connect({ discover: () => sway.discoverSocket() });
+    ({ sway, stack, ipc } = session);
   });
 
   afterAll(async () => {
-    ipc?.close();
-    await stack?.stop();
-    await sway?.stop();
+    await session?.stop();
   });
 
   const windowsOn = async (workspace: string): Promise<TreeNode[]> => {
@@ -151,6 +149,7 @@ describe.skipIf(!needs.every(hasBinary))(`clan-sessiond on sway ${skipReason(...
     await sway.restart();
     ipc.close();
     ipc = await IpcClient.connect({ discover: () => sway.discoverSocket() });
+    session.ipc = ipc;
     await waitUntil(() => (stack.sessiond.output().match(/reconnected to sway/) ? true : undefined), "clan-sessiond to reconnect", 15_000);
     await ipc.runCommand("workspace 3:club");
     await stack.waitForNetwork("club", (s) => s.focused && s.vmState === "running");

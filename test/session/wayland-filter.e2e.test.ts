@@ -10,6 +10,7 @@ import { acceptsConnections, collectOutput, hasBinary, skipReason, stopProcess, 
 import { startHeadlessSway, type HeadlessSway } from "../helpers/sway.js";
 import { atLeast, installedVersion } from "../helpers/versions.js";
 import { encodeMessage, readGlobal, WireConnection } from "../helpers/wayland-wire.js";
+import { PRIVILEGED_GLOBALS } from "./privileged-globals.js";
 
 // A network VM's app windows through clan-wayland-filter, with the real components: headless sway, the filter in
 // front of `waypipe client` as clan-sessiond starts them, and guest apps run under `waypipe server` on the host
@@ -19,22 +20,6 @@ import { encodeMessage, readGlobal, WireConnection } from "../helpers/wayland-wi
 const FILTER = join(REPO, "dist", "clan-wayland-filter");
 const needs = ["sway", "waypipe", "wayland-info", "grim", "swaynag", "weston-simple-touch"];
 
-/** Privileged globals sway offers every client (1.7 and 1.10 alike): none may reach a network's app. */
-const PRIVILEGED = [
-  "zwlr_screencopy_manager_v1",
-  "zwlr_export_dmabuf_manager_v1",
-  "zwlr_data_control_manager_v1",
-  "zwlr_foreign_toplevel_manager_v1",
-  "zwlr_layer_shell_v1",
-  "zwp_virtual_keyboard_manager_v1",
-  "zwlr_virtual_pointer_manager_v1",
-  "zwlr_output_manager_v1",
-  "zwlr_output_power_manager_v1",
-  "zwlr_gamma_control_manager_v1",
-  "zwp_input_method_manager_v2",
-  "zwp_keyboard_shortcuts_inhibit_manager_v1",
-  "zwp_primary_selection_device_manager_v1",
-];
 
 const swayVersion = installedVersion("sway");
 const hasSecurityContext = atLeast(swayVersion, [1, 10, 0]);
@@ -107,7 +92,7 @@ describe.skipIf(!needs.every(hasBinary))(`a network's app windows through clan-w
 
   it("an app is shown only the allowed globals, while sway offers the privileged ones to its own clients", async () => {
     const direct = await execa("wayland-info", [], { env: { WAYLAND_DISPLAY: sway.waylandDisplay, XDG_RUNTIME_DIR: sway.runtimeDir }, reject: false });
-    expect(interfaces(direct.stdout)).toEqual(expect.arrayContaining(PRIVILEGED));
+    expect(interfaces(direct.stdout)).toEqual(expect.arrayContaining(PRIVILEGED_GLOBALS));
     const info = await guestApp("wayland-info");
     expect(info.exitCode, `${info.all}${diagnostics()}`).toBe(0);
     const shown = interfaces(info.stdout);
@@ -185,7 +170,7 @@ describe.skipIf(!needs.every(hasBinary))(`a network's app windows through clan-w
     const globals = interfaces(sandboxed.stdout);
     expect(globals).toContain("wl_compositor");
     // sway 1.10 counts the primary selection as unprivileged: only the allow-list keeps that one away.
-    expect(globals.filter((name) => PRIVILEGED.includes(name))).toEqual(["zwp_primary_selection_device_manager_v1"]);
+    expect(globals.filter((name) => PRIVILEGED_GLOBALS.includes(name))).toEqual(["zwp_primary_selection_device_manager_v1"]);
   });
 
   it.runIf(!hasSecurityContext)("sway < 1.9: the filter says there is no security context and filters alone", () => {

@@ -2,15 +2,16 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConfigInput } from "../../src/session/config/schema.js";
 import { IpcClient } from "../../src/sway/ipc/client.js";
 import { walkTree, type TreeNode } from "../../src/sway/ipc/messages/get-tree.js";
 import { REPO, waitUntil } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { countPixels, swayScreenshot } from "../helpers/screenshot.js";
-import { startSessionStack, type SessionStack } from "../helpers/session-stack.js";
-import { startHeadlessSway, type HeadlessSway } from "../helpers/sway.js";
+import { startSessionOnSway, type SessionOnSway } from "../helpers/session-on-sway.js";
+import type { SessionStack } from "../helpers/session-stack.js";
+import type { HeadlessSway } from "../helpers/sway.js";
 import { makeGeneration } from "../helpers/test-guest.js";
+import { PRIVILEGED_GLOBALS } from "./privileged-globals.js";
 
 // Several apps of one VM at once, end to end: real headless sway, clan-vmd booting the test guest under QEMU with
 // three waypipe ports (vm.json waypipe.ports), clan-sessiond bridging each port into its waypipe client behind
@@ -23,53 +24,36 @@ const COLOUR = "#2e7dbf";
 const PORTS = 3;
 const needs = ["sway", "grim", "convert", "qemu-system-x86_64", "dbus-daemon", "waypipe", "wayland-info"];
 
-/** Privileged globals sway 1.7 offers its own clients: none may reach a network's app on any stream. */
-const PRIVILEGED = [
-  "zwlr_screencopy_manager_v1",
-  "zwlr_export_dmabuf_manager_v1",
-  "zwlr_data_control_manager_v1",
-  "zwlr_foreign_toplevel_manager_v1",
-  "zwlr_layer_shell_v1",
-  "zwp_virtual_keyboard_manager_v1",
-  "zwlr_virtual_pointer_manager_v1",
-  "zwlr_output_manager_v1",
-  "zwlr_gamma_control_manager_v1",
-  "zwp_input_method_manager_v2",
-  "zwp_primary_selection_device_manager_v1",
-];
 
 describe.skipIf(!needs.every(hasBinary))(`several apps of one VM at once through waypipe on sway ${skipReason(...needs)}`, () => {
   let sway: HeadlessSway;
   let stack: SessionStack;
   let ipc: IpcClient;
 
+  let session: SessionOnSway;
+
   beforeAll(async () => {
-    sway = await startHeadlessSway({ config: "default_border normal\n" });
-    const profile = await makeGeneration(join(sway.runtimeDir, "generations", "family"), {
-      generation: "family-1",
-      waypipeDemo: true,
-      waypipeApps: 3,
-      waypipeProbe: true,
-      waypipeFlood: true,
-      vm: { memoryMiB: 768, waypipe: { ports: PORTS } },
+    session = await startSessionOnSway(async (sway) => {
+      const profile = await makeGeneration(join(sway.runtimeDir, "generations", "family"), {
+        generation: "family-1",
+        waypipeDemo: true,
+        waypipeApps: 3,
+        waypipeProbe: true,
+        waypipeFlood: true,
+        vm: { memoryMiB: 768, waypipe: { ports: PORTS } },
+      });
+      return {
+        networks: {
+          family: { label: "Family", workspaces: ["2:family"], colour: COLOUR, source: { profile }, vm: { display: "waypipe" } },
+        },
+        switchDebounceMs: 100,
+      };
     });
-    const config: ConfigInput = {
-      networks: {
-        family: { label: "Family", workspaces: ["2:family"], colour: COLOUR, source: { profile }, vm: { display: "waypipe" } },
-      },
-      switchDebounceMs: 100,
-    };
-    stack = await startSessionStack({
-      config,
-      daemonEnv: { SWAYSOCK: sway.socketPath, WAYLAND_DISPLAY: sway.waylandDisplay, XDG_RUNTIME_DIR: sway.runtimeDir },
-    });
-    ipc = await IpcClient.connect({ discover: () => sway.discoverSocket() });
+    ({ sway, stack, ipc } = session);
   });
 
   afterAll(async () => {
-    ipc?.close();
-    await stack?.stop();
-    await sway?.stop();
+    await session?.stop();
   });
 
   /**
@@ -144,7 +128,7 @@ describe.skipIf(!needs.every(hasBinary))(`several apps of one VM at once through
     for (const [, port] of probes) {
       const globals = [...log.matchAll(new RegExp(`^init: waypipe-probe ${port} global (\\w+)`, "gm"))].map((match) => match[1]!);
       expect(globals, port).toEqual(expect.arrayContaining(["wl_compositor", "wl_shm", "xdg_wm_base", "wl_seat"]));
-      expect(globals.filter((name) => PRIVILEGED.includes(name)), port).toEqual([]);
+      expect(globals.filter((name) => PRIVILEGED_GLOBALS.includes(name)), port).toEqual([]);
       expect(globals.filter((name) => !allowList.includes(name)), port).toEqual([]);
     }
     expect(new Set(probes.map((match) => match[1])).size).toBe(PORTS);

@@ -2,14 +2,14 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConfigInput } from "../../src/session/config/schema.js";
 import { IpcClient } from "../../src/sway/ipc/client.js";
 import { walkTree, type TreeNode } from "../../src/sway/ipc/messages/get-tree.js";
 import { waitUntil } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { countPixels, swayScreenshot } from "../helpers/screenshot.js";
-import { startSessionStack, type SessionStack } from "../helpers/session-stack.js";
-import { startHeadlessSway, type HeadlessSway } from "../helpers/sway.js";
+import { startSessionOnSway, type SessionOnSway } from "../helpers/session-on-sway.js";
+import type { SessionStack } from "../helpers/session-stack.js";
+import type { HeadlessSway } from "../helpers/sway.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 
 // A network VM's app window forwarded with waypipe, end to end: real headless sway, clan-vmd booting the test
@@ -25,26 +25,26 @@ describe.skipIf(!needs.every(hasBinary))(`waypipe display on sway ${skipReason(.
   let stack: SessionStack;
   let ipc: IpcClient;
 
+  let session: SessionOnSway;
+
   beforeAll(async () => {
-    sway = await startHeadlessSway({ config: "default_border normal\n" });
-    const profile = await makeGeneration(join(sway.runtimeDir, "generations", "family"), { generation: "family-1", waypipeDemo: true });
-    const config: ConfigInput = {
+    session = await startSessionOnSway(async (sway) => ({
       networks: {
-        family: { label: "Family", workspaces: ["2:family"], colour: COLOUR, source: { profile }, vm: { display: "waypipe" } },
+        family: {
+          label: "Family",
+          workspaces: ["2:family"],
+          colour: COLOUR,
+          source: { profile: await makeGeneration(join(sway.runtimeDir, "generations", "family"), { generation: "family-1", waypipeDemo: true }) },
+          vm: { display: "waypipe" },
+        },
       },
       switchDebounceMs: 100,
-    };
-    stack = await startSessionStack({
-      config,
-      daemonEnv: { SWAYSOCK: sway.socketPath, WAYLAND_DISPLAY: sway.waylandDisplay, XDG_RUNTIME_DIR: sway.runtimeDir },
-    });
-    ipc = await IpcClient.connect({ discover: () => sway.discoverSocket() });
+    }));
+    ({ sway, stack, ipc } = session);
   });
 
   afterAll(async () => {
-    ipc?.close();
-    await stack?.stop();
-    await sway?.stop();
+    await session?.stop();
   });
 
   const forwardedWindows = async (): Promise<{ workspace: string | undefined; window: TreeNode }[]> => {
