@@ -309,7 +309,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     // The socket closes while a dying QEMU is still being torn down: give the exit a moment before naming the cause.
     const exited = await waitForExit(pid, 500);
     const reason = exited ? "QEMU exited unexpectedly" : "QEMU's QMP socket was lost";
-    const qemuSaid = terminalSafe((await readTail(`${this.paths.runtimeDir}/qemu.out`, 1000)).trim(), { multiline: true });
+    const qemuSaid = terminalSafe((await readTail(this.paths.qemuOutput, 1000)).trim(), { multiline: true });
     await this.failAndKill(`${reason}${tail ? `; console tail:\n${tail}` : ""}${qemuSaid ? `\nQEMU said: ${qemuSaid}` : ""}`);
   }
 

@@ -71,7 +71,7 @@ export async function launchVm(options: LaunchOptions): Promise<LaunchedVm> {
     throw error;
   });
   options.timings.mark("network");
-  const qemuOutput = `${paths.runtimeDir}/qemu.out`;
+  const { qemuOutput } = paths;
   const handed = await handOverFiles(paths, generation, withStateDisk, options.identity).catch((error: unknown) => {
     for (const helper of helperPids) if (isAlive(helper)) process.kill(helper, "SIGKILL");
     throw error;

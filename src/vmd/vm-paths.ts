@@ -25,6 +25,8 @@ export interface VmPaths {
   displayBusDir: string;
   displayBusSocket: string;
   record: string;
+  /** QEMU's standard output and error, named in a VM's error when QEMU fails. */
+  qemuOutput: string;
   stateDir: string;
   stateDisk: string;
   consoleLog: string;
@@ -66,6 +68,7 @@ export function vmPaths(directories: VmdDirectories, network: string): VmPaths {
     displayBusDir,
     displayBusSocket: socket("bus", displayBusDir),
     record: join(runtimeDir, "vm.json"),
+    qemuOutput: join(runtimeDir, "qemu.out"),
     stateDir,
     stateDisk: join(stateDir, "state.qcow2"),
     consoleLog: join(stateDir, "console.log"),
