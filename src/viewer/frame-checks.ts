@@ -41,6 +41,8 @@ export function checkUpdate(screen: ScreenSize, rect: PixelRect, stride: number,
  */
 export function checkScanoutMap(size: ScreenSize, stride: number, format: number, offset: number, fileSize: number): void {
   checkScanout(size, stride, format, Number.MAX_SAFE_INTEGER);
+  // Cairo draws rows that start on a pixel's boundary only.
+  if (stride % BYTES_PER_PIXEL !== 0) throw new ClanError("InvalidArgument", `a stride of ${stride} bytes is not a whole number of pixels`);
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(fileSize) || offset + stride * size.height > fileSize) {
     throw new ClanError("InvalidArgument", `${size.height} rows of ${stride} bytes from offset ${offset} do not fit QEMU's memory file of ${fileSize} bytes`);
   }

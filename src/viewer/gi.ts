@@ -10,6 +10,8 @@ export interface Gi {
   Gdk: any;
   Gtk: any;
   Graphene: any;
+  /** node-gtk's own cairo binding. */
+  cairo: any;
 }
 
 export async function loadGi(): Promise<Gi> {
@@ -21,5 +23,6 @@ export async function loadGi(): Promise<Gi> {
     Gdk: gi.require("Gdk", "4.0"),
     Gtk: gi.require("Gtk", "4.0"),
     Graphene: gi.require("Graphene", "1.0"),
+    cairo: gi.require("cairo"),
   };
 }

@@ -7,21 +7,18 @@ import type { PixelGarbage } from "./pixel-garbage.js";
 import { ScreenFile } from "./screen-file.js";
 import { SharedFramebuffer, type SharedFrame } from "./shared-screen.js";
 
-// The guest's screen, turned into a texture once per frame of the window. On the copy path (QEMU 7.2: the pixels
-// inside each Scanout and Update message) it is a memory file of the viewer's that the messages' pixels are
-// written into (screen-file.ts); on the shared-memory path (QEMU ≥ 9.2: ScanoutMap and UpdateMap) it is QEMU's
-// own framebuffer, mapped (shared-screen.ts). Either way GTK reads the pixels from a mapping.
-//
-// x8r8g8b8's fourth byte is padding (QEMU leaves it 0). Read as premultiplied B8G8R8A8 it is a pixel of alpha 0
-// whose colour, drawn over opaque black, is exactly the guest's colour: hence the black under the picture, and no
-// per-pixel pass in JS.
+// The guest's screen, handed to the window once per frame of it as a cairo surface over a mapping
+// (screen-surface.ts). On the copy path (QEMU 7.2: the pixels inside each Scanout and Update message) the mapping
+// is of a memory file of the viewer's that the messages' pixels are written into (screen-file.ts); on the
+// shared-memory path (QEMU ≥ 9.2: ScanoutMap and UpdateMap) it is of QEMU's own framebuffer (shared-screen.ts).
 
 const BYTES_PER_PIXEL = 4;
 
 export interface ScreenView {
   /** The screen has changed since the last flush: the window should flush it at its next frame. */
   changed(): void;
-  show(texture: unknown, size: ScreenSize): void;
+  /** Draws `surface` (a cairo surface of the screen's `size`) at the window's next frame. */
+  show(surface: unknown, size: ScreenSize): void;
   /** The guest's screen took a new size (a mode change). */
   resized(size: ScreenSize, previous: ScreenSize): void;
   hide(): void;
@@ -139,11 +136,9 @@ export class GuestScreen implements FrameSink {
   flush(): void {
     if (!this.dirty) return;
     this.dirty = false;
-    const { width, height } = this.size;
-    const texture = this.shared?.texture() ?? this.file?.texture();
-    if (texture === undefined) return;
-    this.view.show(texture, this.size);
-    this.garbage.shown(width * height * BYTES_PER_PIXEL);
+    const surface = this.shared?.surface ?? this.file?.surface;
+    if (surface === undefined) return;
+    this.view.show(surface, this.size);
     this.counters.shown++;
   }
 

@@ -1,13 +1,14 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
-// Each frame the viewer shows is a GdkMemoryTexture (and, on the copy path, a GBytes of its pixels) held by a
-// node-gtk wrapper. V8 does not see those pixels and collects by what its own heap holds, which a viewer hardly
-// grows: the wrappers of frames long replaced stayed uncollected, and a guest redrawing its screen grew the viewer by a frame at a time (17 GiB
-// within minutes in the display benchmark). So the viewer counts the pixel bytes it hands to GTK and collects the
-// young generation, where a frame's wrappers are, after every COLLECT_AFTER_BYTES of them.
+// On the copy path each of QEMU's messages brings its pixels in a GBytes held by a node-gtk wrapper. V8 does not
+// see those pixels and collects by what its own heap holds, which a viewer hardly grows: the wrappers of messages
+// long handled stayed uncollected, and a guest redrawing its screen grew the viewer by a frame at a time (17 GiB
+// within minutes in the display benchmark, when each frame was a texture of its own). So the viewer counts the
+// pixel bytes it receives and collects the young generation, where the wrappers are, after every
+// COLLECT_AFTER_BYTES of them.
 
-/** About ten 1024x768 frames: the viewer then holds at most this much of frames it no longer shows. */
+/** About ten 1024x768 frames: the viewer then holds at most this much of messages it has handled. */
 export const COLLECT_AFTER_BYTES = 32 * 1024 * 1024;
 
 export class PixelGarbage {
@@ -18,7 +19,7 @@ export class PixelGarbage {
     private readonly limit = COLLECT_AFTER_BYTES,
   ) {}
 
-  /** `bytes` more pixels are held by node-gtk objects: a frame's texture, or a message of QEMU's and its data. */
+  /** `bytes` more pixels are held by node-gtk objects: a message of QEMU's and its data. */
   shown(bytes: number): void {
     this.handedOver += bytes;
     if (this.handedOver < this.limit) return;

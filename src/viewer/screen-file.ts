@@ -3,11 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Gi } from "./gi.js";
 import type { ScreenSize } from "./frame-checks.js";
+import { surfaceOverFile } from "./screen-surface.js";
 
 // The copy path's screen (QEMU 7.2: the pixels inside each Scanout and Update) in a memory file of the viewer's
 // own, shown through a read-only mapping as the shared-memory path shows QEMU's. A message's pixels go from its
 // GBytes into the file with one write of GIO's (no JS array, no JS copy, no buffer per frame), and each window
-// frame's texture reads the file's pages through the mapping. Only a mode change makes a new file.
+// frame draws the file's pages through the mapping (screen-surface.ts). Only a mode change makes a new file.
 
 const BYTES_PER_PIXEL = 4;
 /** statfs's f_type of tmpfs: a file there is memory, never written back to a disk. */
@@ -37,15 +38,15 @@ export class ScreenFile {
     private readonly fd: number,
     /** GIO's stream on the same file: it alone writes a GBytes without turning it into a JS array. */
     private readonly stream: GioFileStream,
-    /** A GBytes over the whole mapping; it keeps the mapping alive while a texture uses it. */
-    private readonly rows: unknown,
+    /** A cairo surface over the whole file, mapped read-only; it keeps the mapping alive while a frame uses it. */
+    readonly surface: unknown,
   ) {
     this.stride = size.width * BYTES_PER_PIXEL;
   }
 
   /** A black screen of `size` in a fresh unlinked file of `dir` that only this process can open. */
   static create(gi: Gi, dir: string, size: ScreenSize): ScreenFile {
-    const { GLib, Gio } = gi;
+    const { Gio } = gi;
     const privateDir = mkdtempSync(join(dir, "clan-viewer-"));
     const path = join(privateDir, "screen");
     let fd: number | undefined;
@@ -53,8 +54,8 @@ export class ScreenFile {
       fd = openSync(path, "wx+", 0o600);
       const stream = Gio.File.newForPath(path).openReadwrite(null) as GioFileStream;
       ftruncateSync(fd, size.width * BYTES_PER_PIXEL * size.height);
-      const rows = GLib.MappedFile.newFromFd(fd, false).getBytes();
-      return new ScreenFile(gi, size, fd, stream, rows);
+      const surface = surfaceOverFile(gi, { fd, offset: 0, size, stride: size.width * BYTES_PER_PIXEL });
+      return new ScreenFile(gi, size, fd, stream, surface);
     } catch (error) {
       if (fd !== undefined) closeSync(fd);
       throw error;
@@ -97,14 +98,7 @@ export class ScreenFile {
     }
   }
 
-  /** A texture of the screen as the file holds it now; GTK reads the mapping when it draws it. */
-  texture(): unknown {
-    const { Gdk } = this.gi;
-    // x8r8g8b8 read as premultiplied B8G8R8A8 over black: see guest-screen.ts.
-    return Gdk.MemoryTexture.new(this.size.width, this.size.height, Gdk.MemoryFormat.B8G8R8A8_PREMULTIPLIED, this.rows, this.stride);
-  }
-
-  /** Closes the descriptors; the mapping, and so the file's memory, goes once the last texture drawn from it is freed. */
+  /** Closes the descriptors; the mapping, and so the file's memory, goes once the last frame drawn from it is freed. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

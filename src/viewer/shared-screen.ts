@@ -1,11 +1,12 @@
 import { closeSync, fstatSync } from "node:fs";
 import type { Gi } from "./gi.js";
 import { checkScanoutMap, type ScreenSize } from "./frame-checks.js";
+import { surfaceOverFile } from "./screen-surface.js";
 
 // The guest's screen on the shared-memory path (QEMU ≥ 9.2, org.qemu.Display1.Listener.Unix.Map): QEMU passes the
 // framebuffer's memory file once per mode (ScanoutMap) and afterwards only names what changed (UpdateMap). The
-// viewer maps the file read-only and each frame's texture reads the guest's pixels straight from that mapping: no
-// byte of the framebuffer crosses a socket or passes through JS.
+// viewer maps the file read-only and each frame draws the guest's pixels straight from that mapping
+// (screen-surface.ts): no byte of the framebuffer crosses a socket or passes through JS.
 
 export interface SharedFrame {
   fd: number;
@@ -17,11 +18,9 @@ export interface SharedFrame {
 
 export class SharedFramebuffer {
   private constructor(
-    private readonly gi: Gi,
     readonly size: ScreenSize,
-    private readonly stride: number,
-    /** A GBytes over the screen's rows inside the mapping; it keeps the mapping alive while a texture uses it. */
-    private readonly rows: unknown,
+    /** A cairo surface over the screen's rows inside the mapping; it keeps the mapping alive while a frame uses it. */
+    readonly surface: unknown,
   ) {}
 
   /**
@@ -34,21 +33,10 @@ export class SharedFramebuffer {
       // A memfd is a regular file; anything else (a pipe, a device) has no size to check the frame against.
       const fileSize = file.isFile() ? file.size : -1;
       checkScanoutMap(size, stride, format, offset, fileSize);
-      const mapping = gi.GLib.MappedFile.newFromFd(fd, false);
-      // The file could have shrunk between fstat and mmap: the mapping's own length is the one that counts.
-      const mappedLength = Number(mapping.getLength());
-      checkScanoutMap(size, stride, format, offset, mappedLength);
-      const rows = mapping.getBytes().newFromBytes(offset, stride * size.height);
-      return new SharedFramebuffer(gi, size, stride, rows);
+      // The native part checks the file's size again right before it maps it: the file could have shrunk since.
+      return new SharedFramebuffer(size, surfaceOverFile(gi, { fd, offset, size, stride }));
     } finally {
       closeSync(fd);
     }
-  }
-
-  /** A texture of the screen as it is in QEMU's memory now; GTK reads the mapping when it draws it. */
-  texture(): unknown {
-    const { Gdk } = this.gi;
-    // x8r8g8b8 read as premultiplied B8G8R8A8 over black: see guest-screen.ts.
-    return Gdk.MemoryTexture.new(this.size.width, this.size.height, Gdk.MemoryFormat.B8G8R8A8_PREMULTIPLIED, this.rows, this.stride);
   }
 }

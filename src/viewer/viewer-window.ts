@@ -9,7 +9,7 @@ import type { GuestClipboard } from "./guest-clipboard.js";
 import { copiedNotice, hostTextOfGuestClipboard } from "./clipboard-text.js";
 
 // The viewer's window: the network's colour and label, drawn by the viewer, around the guest's pixels. The guest's
-// texture is the content of one Gtk.Picture inside that frame, so whatever the guest draws is clipped to the inner
+// screen is the content of one Gtk.Picture inside that frame, so whatever the guest draws is clipped to the inner
 // area; the label is plain text from the user's config, never from the guest. In fullscreen the coloured border
 // and the label strip stay.
 //
@@ -38,6 +38,8 @@ export class ViewerWindow {
   private readonly picture: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   private readonly strip: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   private requested: ScreenSize = { width: 0, height: 0 };
+  /** The guest screen's rectangle, for each frame's render node; made again only when the screen's size changes. */
+  private bounds: { size: ScreenSize; rect: unknown } | undefined;
   private pointer = { x: 0, y: 0 };
   private frameRequested = false;
   private readonly notice: any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -85,7 +87,7 @@ export class ViewerWindow {
 
     this.screen = new GuestScreen(gi, reader, {
       changed: () => this.nextFrame(),
-      show: (texture) => this.picture.setPaintable(texture),
+      show: (surface, size) => this.picture.setPaintable(this.frameOf(surface, size)),
       hide: () => this.picture.setPaintable(null),
       resized: (size, previous) => this.fitGuest(size, previous),
       log,
@@ -114,6 +116,25 @@ export class ViewerWindow {
     this.frameRequested = true;
     // Before the window is realized it has no clock; "realize" asks for the frame then.
     this.window.getFrameClock()?.requestPhase(this.gi.Gdk.FrameClockPhase.UPDATE);
+  }
+
+  /**
+   * One frame of the guest's screen: a render node that paints `surface` unscaled, as a paintable the picture
+   * scales to its area. Made in the frame clock's signal, not in a draw callback: see nextFrame.
+   */
+  private frameOf(surface: unknown, size: ScreenSize): unknown {
+    const { Gtk, Graphene } = this.gi;
+    if (this.bounds === undefined || this.bounds.size.width !== size.width || this.bounds.size.height !== size.height) {
+      // Graphene's own allocator: node-gtk frees a boxed rect with graphene_rect_free, which `new Graphene.Rect()` does not match.
+      const rect = Graphene.Rect.alloc();
+      rect.init(0, 0, size.width, size.height);
+      this.bounds = { size, rect };
+    }
+    const snapshot = new Gtk.Snapshot();
+    const cairo = snapshot.appendCairo(this.bounds.rect);
+    cairo.setSourceSurface(surface, 0, 0);
+    cairo.paint();
+    return snapshot.toPaintable(null);
   }
 
   private drawFrame(): void {

@@ -4,16 +4,17 @@ import { GBytesReader } from "../../src/viewer/gbytes-reader.js";
 import type { Gi } from "../../src/viewer/gi.js";
 import { PixelGarbage } from "../../src/viewer/pixel-garbage.js";
 import { GuestScreen, type ScreenView } from "../../src/viewer/guest-screen.js";
+import { pixelsOfSurface } from "./surface-pixels.js";
 
 // The copy path's screen through real GLib and GDK and its memory file: a Scanout is shown (rows with padding, as
 // QEMU's stride may have), a partial Update and a band of whole rows land over it, and a resize keeps what still
-// fits. Every pixel of the textures shown is read back.
+// fits. Every pixel of the surfaces shown is read back.
 
 const nodeGtk = await import("node-gtk").then(
   (module) => module.default,
   () => undefined,
 );
-const gi = nodeGtk === undefined ? undefined : ({ GLib: nodeGtk.require("GLib", "2.0"), Gio: nodeGtk.require("Gio", "2.0"), Gdk: nodeGtk.require("Gdk", "4.0") } as unknown as Gi);
+const gi = nodeGtk === undefined ? undefined : ({ GLib: nodeGtk.require("GLib", "2.0"), Gio: nodeGtk.require("Gio", "2.0"), Gdk: nodeGtk.require("Gdk", "4.0"), cairo: nodeGtk.require("cairo") } as unknown as Gi);
 /** pixman's a8r8g8b8: B G R A in memory. Opaque pixels read back as they are. */
 const PIXMAN_A8R8G8B8 = 0x20028888;
 const RED = [0, 0, 255, 255];
@@ -26,21 +27,12 @@ function rows(width: number, height: number, colour: number[], pad: number): unk
   return gi!.GLib.Bytes.new(Buffer.from(Array.from({ length: height }, () => row).flat()));
 }
 
-/** The texture's pixels as "r,g,b" strings, row by row. */
-function pixelsOf(texture: unknown): string[][] {
-  const pixbuf = gi!.Gdk.pixbufGetFromTexture(texture);
-  const data = pixbuf.readPixelBytes().getData() as number[];
-  const stride = pixbuf.getRowstride() as number;
-  const channels = pixbuf.getNChannels() as number;
-  return Array.from({ length: pixbuf.getHeight() as number }, (_, y) =>
-    Array.from({ length: pixbuf.getWidth() as number }, (_, x) => data.slice(y * stride + x * channels, y * stride + x * channels + 3).join(",")),
-  );
-}
+const pixelsOf = (surface: unknown): string[][] => pixelsOfSurface(gi!, surface);
 
 describe.skipIf(gi === undefined)("the copy path's screen", () => {
   it("shows a Scanout, an Update over it, and keeps what fits across a resize", () => {
     const shown: unknown[] = [];
-    const view: ScreenView = { changed: () => undefined, show: (texture) => shown.push(texture), hide: () => undefined, resized: () => undefined, log: () => undefined, closed: () => undefined };
+    const view: ScreenView = { changed: () => undefined, show: (surface) => shown.push(surface), hide: () => undefined, resized: () => undefined, log: () => undefined, closed: () => undefined };
     const screen = new GuestScreen(gi!, new GBytesReader(gi!, tmpdir()), view, new PixelGarbage(() => undefined), tmpdir());
     const red = "255,0,0";
     const blue = "0,0,255";

@@ -1,4 +1,4 @@
-import { fstatSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -8,17 +8,20 @@ import type { Gi } from "../../src/viewer/gi.js";
 import { PixelGarbage } from "../../src/viewer/pixel-garbage.js";
 import { GuestScreen, type ScreenView } from "../../src/viewer/guest-screen.js";
 import { SharedFramebuffer, type SharedFrame } from "../../src/viewer/shared-screen.js";
+import { surfaceOverFile } from "../../src/viewer/screen-surface.js";
+import { pixelsOfSurface } from "./surface-pixels.js";
 
 // The shared-memory path's checks, played as a hostile QEMU (whose numbers come, in the end, from the guest): a
 // ScanoutMap whose rows reach past the memory file, a descriptor that is no file, absurd sizes and strides, and
 // UpdateMaps that do not fit. Each must be refused without reading a byte outside the file, the descriptor closed
-// either way, and the last good picture kept. The mapping itself is GLib's, through node-gtk.
+// either way, and the last good picture kept. The mapping is the viewer's native screen surface's
+// (src/viewer/native/screen-surface.cc, built by npm run build), wrapped by node-gtk's cairo.
 
 const nodeGtk = await import("node-gtk").then(
   (module) => module.default,
   () => undefined,
 );
-const gi = nodeGtk === undefined ? undefined : ({ GLib: nodeGtk.require("GLib", "2.0"), Gdk: nodeGtk.require("Gdk", "4.0") } as unknown as Gi);
+const gi = nodeGtk === undefined ? undefined : ({ GLib: nodeGtk.require("GLib", "2.0"), Gdk: nodeGtk.require("Gdk", "4.0"), cairo: nodeGtk.require("cairo") } as unknown as Gi);
 const WIDTH = 720;
 const HEIGHT = 400;
 const STRIDE = WIDTH * 4;
@@ -48,7 +51,7 @@ describe("the checks of a ScanoutMap's numbers against QEMU's memory file", () =
   });
 });
 
-describe.skipIf(gi === undefined)(`the shared framebuffer, mapped with GLib${gi === undefined ? " [skipped: node-gtk did not build]" : ""}`, () => {
+describe.skipIf(gi === undefined)(`the shared framebuffer, mapped by the native screen surface${gi === undefined ? " [skipped: node-gtk did not build]" : ""}`, () => {
   const dir = mkdtempSync(join(tmpdir(), "clan-shared-screen-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -74,8 +77,10 @@ describe.skipIf(gi === undefined)(`the shared framebuffer, mapped with GLib${gi 
     const fd = memoryFile(STRIDE * HEIGHT);
     const shared = SharedFramebuffer.map(gi!, frame(fd));
     expect(isClosed(fd)).toBe(true);
-    const texture = shared.texture() as { getWidth(): number; getHeight(): number };
-    expect([texture.getWidth(), texture.getHeight()]).toEqual([WIDTH, HEIGHT]);
+    const surface = shared.surface as { getWidth(): number; getHeight(): number; getStride(): number };
+    expect([surface.getWidth(), surface.getHeight(), surface.getStride()]).toEqual([WIDTH, HEIGHT, STRIDE]);
+    // The file's bytes are all 0x40: B, G and R of 0x40, the fourth byte (padding) ignored.
+    expect(new Set(pixelsOfSurface(gi!, surface).flat())).toEqual(new Set(["64,64,64"]));
   });
 
   it("refuses a frame that reaches past the file, and a descriptor that is no file, closing it either way", () => {
@@ -93,6 +98,22 @@ describe.skipIf(gi === undefined)(`the shared framebuffer, mapped with GLib${gi 
     expect(isClosed(directory)).toBe(true);
   });
 
+  it("is refused by the native part itself when the file no longer holds the rows or a number is not a whole one", () => {
+    const size = { width: WIDTH, height: HEIGHT };
+    // The file shrank after the frame was checked: the native part looks at it again right before it maps it.
+    const shrunk = memoryFile(STRIDE * HEIGHT);
+    ftruncateSync(shrunk, STRIDE * HEIGHT - 1);
+    expect(() => surfaceOverFile(gi!, { fd: shrunk, offset: 0, size, stride: STRIDE })).toThrow(/do not fit the memory file of 1151999 bytes/);
+    closeSync(shrunk);
+    const fd = memoryFile(STRIDE * HEIGHT + 4096);
+    expect(() => surfaceOverFile(gi!, { fd, offset: 0, size, stride: STRIDE + 2 })).toThrow(/not a whole number of pixels/);
+    expect(() => surfaceOverFile(gi!, { fd, offset: 0, size, stride: STRIDE - 4 })).toThrow(/stride .* is not an integer in 2880\.\.6976/);
+    expect(() => surfaceOverFile(gi!, { fd, offset: 0.5, size, stride: STRIDE })).toThrow(/offset 0\.5/);
+    expect(() => surfaceOverFile(gi!, { fd, offset: 0, size: { width: 0, height: HEIGHT }, stride: STRIDE })).toThrow(/width 0/);
+    expect(() => surfaceOverFile(gi!, { fd: Number.NaN, offset: 0, size, stride: STRIDE })).toThrow(/fd nan/);
+    closeSync(fd);
+  });
+
   it("keeps the last good picture when QEMU sends a bad ScanoutMap or UpdateMap, and counts no bytes copied", () => {
     const shown: unknown[] = [];
     const logged: string[] = [];
@@ -100,7 +121,7 @@ describe.skipIf(gi === undefined)(`the shared framebuffer, mapped with GLib${gi 
     const sizes: string[] = [];
     const view: ScreenView = {
       changed: () => changes++,
-      show: (texture) => shown.push(texture),
+      show: (surface) => shown.push(surface),
       hide: () => undefined,
       resized: (size, previous) => sizes.push(`${previous.width}x${previous.height} -> ${size.width}x${size.height}`),
       log: (message) => logged.push(message),
