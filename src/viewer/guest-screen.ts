@@ -59,7 +59,6 @@ export class GuestScreen implements FrameSink {
     this.counters.scanouts++;
     this.counters.bytes += length;
     this.garbage.shown(length);
-    this.flush();
   }
 
   /**
@@ -73,8 +72,7 @@ export class GuestScreen implements FrameSink {
     this.file?.close();
     this.file = null;
     this.counters.scanoutMaps++;
-    this.dirty = true;
-    this.flush();
+    this.markDirty();
   }
 
   /** The guest changed this rectangle of the shared framebuffer: the next window frame shows it. */
