@@ -131,9 +131,13 @@ export class ViewerWindow {
       this.bounds = { size, rect };
     }
     const snapshot = new Gtk.Snapshot();
+    // Scaled, cairo's filter would blend the screen's edge pixels one pixel beyond it, onto the frame: the clip is
+    // scaled with the picture and keeps them inside.
+    snapshot.pushClip(this.bounds.rect);
     const cairo = snapshot.appendCairo(this.bounds.rect);
     cairo.setSourceSurface(surface, 0, 0);
     cairo.paint();
+    snapshot.pop();
     return snapshot.toPaintable(null);
   }
 
