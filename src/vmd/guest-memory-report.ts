@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { BALLOON_QOM_PATH } from "./qemu-command.js";
 import { QmpCommandError } from "./qmp-client.js";
-import type { Measured, QmpCall } from "./vm-figures.js";
+import { measured, problem, type Measured, type QmpCall } from "./measured.js";
 
 // The guest's own memory figures, from the statistics its balloon driver sends QEMU (qom-get `guest-stats` on the
 // balloon device). Every number in them is the guest's word: a hostile guest may claim more memory than the VM
@@ -43,27 +43,27 @@ function reported(value: number | undefined): number | undefined {
 /** The guest's total and used memory from its balloon statistics, bounded by `vmMemoryBytes`, the VM's memory. */
 export function parseGuestMemory(statsReply: unknown, vmMemoryBytes: number): Measured<GuestMemory> {
   const parsed = GuestStats.safeParse(statsReply);
-  if (!parsed.success) return { ok: false, problem: "guest memory: the balloon's statistics are not what QEMU sends" };
-  if (parsed.data["last-update"] === 0) return { ok: true, value: NO_GUEST_MEMORY };
+  if (!parsed.success) return problem("guest memory: the balloon's statistics are not what QEMU sends");
+  if (parsed.data["last-update"] === 0) return measured(NO_GUEST_MEMORY);
   const { stats } = parsed.data;
   const total = reported(stats["stat-total-memory"]);
   const available = reported(stats["stat-available-memory"]) ?? reported(stats["stat-free-memory"]);
-  if (total === undefined || available === undefined) return { ok: true, value: NO_GUEST_MEMORY };
+  if (total === undefined || available === undefined) return measured(NO_GUEST_MEMORY);
   if (total > vmMemoryBytes) {
-    return { ok: false, problem: `guest memory: the guest reports ${total} bytes in all, more than the VM's ${vmMemoryBytes}; not shown` };
+    return problem(`guest memory: the guest reports ${total} bytes in all, more than the VM's ${vmMemoryBytes}; not shown`);
   }
   if (available > total) {
-    return { ok: false, problem: `guest memory: the guest reports ${available} bytes available of ${total} in all; not shown` };
+    return problem(`guest memory: the guest reports ${available} bytes available of ${total} in all; not shown`);
   }
-  return { ok: true, value: { totalBytes: total, usedBytes: total - available } };
+  return measured({ totalBytes: total, usedBytes: total - available });
 }
 
 /** The VM's memory as QEMU has it (QMP query-memory-size-summary): the host's figure, not the guest's. */
 export function parseMemorySize(reply: unknown): Measured<number> {
   const parsed = MemorySize.safeParse(reply);
-  if (!parsed.success) return { ok: false, problem: "guest memory: QMP query-memory-size-summary answered without `base-memory`" };
+  if (!parsed.success) return problem("guest memory: QMP query-memory-size-summary answered without `base-memory`");
   const bytes = parsed.data["base-memory"] + (parsed.data["plugged-memory"] ?? 0);
-  return Number.isSafeInteger(bytes) ? { ok: true, value: bytes } : { ok: false, problem: "guest memory: the VM's memory size is past 2^53" };
+  return Number.isSafeInteger(bytes) ? measured(bytes) : problem("guest memory: the VM's memory size is past 2^53");
 }
 
 /** The guest's report, or none for a VM without a balloon device (one an older clan-vmd started). */
@@ -75,7 +75,7 @@ export async function measureGuestMemory(qmp: QmpCall): Promise<Measured<GuestMe
       throw error;
     }),
   ]);
-  if (stats === undefined) return { ok: true, value: NO_GUEST_MEMORY };
+  if (stats === undefined) return measured(NO_GUEST_MEMORY);
   const vmMemory = parseMemorySize(size);
   return vmMemory.ok ? parseGuestMemory(stats, vmMemory.value) : vmMemory;
 }

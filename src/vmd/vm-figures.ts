@@ -5,6 +5,7 @@ import { MAX_FIGURE_PROBLEMS, MAX_PROBLEM_CHARS, type VmFigures } from "../share
 import { terminalSafe } from "../shared/untrusted-text.js";
 import { QmpCommandError } from "./qmp-client.js";
 import { measureGuestMemory, NO_GUEST_MEMORY, type GuestMemory } from "./guest-memory-report.js";
+import { measured, problem, type Measured, type QmpCall } from "./measured.js";
 
 // A running VM's figures, measured when asked (nothing here runs on a timer): CPU time and resident memory of its
 // QEMU process from /proc, disk bytes from QMP query-blockstats, the balloon's size from QMP query-balloon, the
@@ -17,12 +18,6 @@ import { measureGuestMemory, NO_GUEST_MEMORY, type GuestMemory } from "./guest-m
 const CLOCK_TICKS_PER_SECOND = 100;
 const MAX_GUEST_INTERFACES = 256;
 
-export type Measured<T> = { ok: true; value: T } | { ok: false; problem: string };
-/** A QMP command and its arguments, answered with QMP's `return` value. */
-export type QmpCall = (command: string, args?: Record<string, unknown>) => Promise<unknown>;
-
-const measured = <T>(value: T): Measured<T> => ({ ok: true, value });
-const problem = <T>(text: string): Measured<T> => ({ ok: false, problem: text });
 
 const byteCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
