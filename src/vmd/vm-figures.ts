@@ -18,7 +18,6 @@ import { measured, problem, type Measured, type QmpCall } from "./measured.js";
 const CLOCK_TICKS_PER_SECOND = 100;
 const MAX_GUEST_INTERFACES = 256;
 
-
 const byteCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 /** QEMU's CPU time in seconds from /proc/PID/stat (utime + stime, fields 14 and 15). */
