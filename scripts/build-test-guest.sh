@@ -14,7 +14,7 @@ qga=/usr/sbin/qemu-ga
 busybox=/bin/busybox
 waypipe_demo_binaries=(/usr/bin/waypipe /usr/bin/socat /usr/bin/weston-simple-touch /usr/bin/wayland-info)
 # Built as modules in Debian's cloud kernel; their dependencies are added below.
-modules=(virtio_pci virtio_console virtio_blk virtio_net qemu_fw_cfg virtiofs)
+modules=(virtio_pci virtio_console virtio_blk virtio_net virtio_balloon qemu_fw_cfg virtiofs)
 
 for f in "$qga" "$busybox" "${waypipe_demo_binaries[@]}"; do
   [ -x "$f" ] || { echo "build-test-guest: $f is missing; run scripts/setup.sh" >&2; exit 1; }

@@ -40,6 +40,9 @@ lib.mkIf cfg.enable {
   boot.initrd.availableKernelModules = [ "virtio_pci" "virtio_blk" "virtio_console" "virtio_net" ];
   # Stage 1 mounts the store from it, before anything would load it on demand.
   boot.initrd.kernelModules = [ "virtiofs" ];
+  # clan-vmd gives every VM a balloon: its driver hands freed memory back to the host and reports the guest's
+  # memory figures. Loaded by name rather than left to udev, as NixOS's qemu-guest profile does.
+  boot.kernelModules = [ "virtio_balloon" ];
   # clan-vmd keeps the serial console as the VM's log.
   boot.kernelParams = [ "console=ttyS0" ];
 

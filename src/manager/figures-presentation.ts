@@ -70,6 +70,26 @@ function rateSummary(lines: GraphLine[]): string {
   return parts.every((part) => part === undefined) ? "not measured yet" : parts.map((part, index) => part ?? `${lines[index]!.label} unknown`).join(" · ");
 }
 
+/**
+ * The guest's used memory while the guest reports it (its balloon statistics, labelled as its word), else QEMU's
+ * resident memory, which also counts pages the guest touched and has not yet handed back. The summary says which
+ * one the graph shows.
+ */
+function memoryGraphOf(recent: VmFigures[], newestSample: VmFigures): FigureGraph {
+  const newest = newestSample.sampledAt;
+  const resident = newestSample.memoryBytes >= 0 ? formatBytes(newestSample.memoryBytes) : undefined;
+  if (newestSample.guestMemoryUsedBytes >= 0) {
+    const used = levels(recent, newest, (sample) => sample.guestMemoryUsedBytes);
+    const summary = `${formatBytes(newestSample.guestMemoryUsedBytes)} used of ${formatBytes(newestSample.guestMemoryTotalBytes)}, as the guest reports${resident === undefined ? "" : ` · QEMU ${resident} resident`}`;
+    const memoryGraph = graph("Memory", [{ label: "used (the guest's report)", points: used }], summary);
+    // Used against the guest's whole memory: the graph shows how full it is.
+    memoryGraph.scale = Math.max(memoryGraph.scale, ...recent.map((sample) => sample.guestMemoryTotalBytes));
+    return memoryGraph;
+  }
+  const points = levels(recent, newest, (sample) => sample.memoryBytes);
+  return graph("Memory", [{ label: "QEMU resident", points }], resident === undefined ? "not measured" : `${resident} resident in QEMU (the guest reports no figures)`);
+}
+
 /** `samples` oldest first, all of one network. */
 export function figuresView(samples: VmFigures[]): FiguresView {
   const newestSample = samples.at(-1);
@@ -86,10 +106,7 @@ export function figuresView(samples: VmFigures[]): FiguresView {
   // Several cores make more than 100 %: the scale follows, but never shows less than one core.
   cpuGraph.scale = Math.max(100, cpuGraph.scale);
 
-  const memory = levels(recent, newest, (sample) => sample.memoryBytes);
-  const balloon = newestSample.balloonBytes >= 0 ? ` · guest ${formatBytes(newestSample.balloonBytes)} (balloon)` : "";
-  const memoryNow = latest(memory);
-  const memoryGraph = graph("Memory", [{ label: "QEMU resident", points: memory }], memoryNow === undefined ? "not measured" : `${formatBytes(memoryNow)} resident${balloon}`);
+  const memoryGraph = memoryGraphOf(recent, newestSample);
 
   const diskLines = [
     { label: "read", points: rates(recent, newest, (sample) => sample.diskReadBytes) },

@@ -116,6 +116,8 @@ export class FiguresWatch {
       cpuSeconds: none,
       memoryBytes: none,
       balloonBytes: none,
+      guestMemoryTotalBytes: none,
+      guestMemoryUsedBytes: none,
       diskReadBytes: none,
       diskWriteBytes: none,
       netReceivedBytes: none,

@@ -22,6 +22,12 @@ export const VmFigures = z.object({
   memoryBytes: counter,
   /** The guest's memory as the balloon sets it, in bytes; -1 without a balloon device. */
   balloonBytes: counter,
+  /**
+   * The guest's own report of its memory (virtio-balloon statistics), in bytes: its word, bounded and shown, never
+   * acted on; -1 while it reports nothing.
+   */
+  guestMemoryTotalBytes: counter,
+  guestMemoryUsedBytes: counter,
   diskReadBytes: counter,
   diskWriteBytes: counter,
   /** Bytes the guest's interfaces (loopback left out) received and sent, as the guest agent reports them. */
@@ -37,6 +43,8 @@ export const VmFiguresDictionary = dictionary("VmFigures", VmFigures, {
   cpuSeconds: { codec: "d", doc: "CPU time QEMU used since it started, user + system, in seconds (/proc/PID/stat)" },
   memoryBytes: { codec: "d", doc: "QEMU's resident memory in bytes (/proc/PID/status `VmRSS`)" },
   balloonBytes: { codec: "d", doc: "the guest's memory as its balloon sets it (QMP `query-balloon`), in bytes; `-1` without a balloon device" },
+  guestMemoryTotalBytes: { codec: "d", doc: "the memory the guest says it has (balloon statistics, `stat-total-memory`), in bytes: the guest's word, at most the VM's memory, for display only; `-1` while it reports none" },
+  guestMemoryUsedBytes: { codec: "d", doc: "the memory the guest says it uses: its total less what it says is available (`stat-available-memory`, else `stat-free-memory`), in bytes: the guest's word, for display only; `-1` while it reports none" },
   diskReadBytes: { codec: "d", doc: "bytes read from the VM's disks since QEMU started (QMP `query-blockstats`); `-1` when unknown" },
   diskWriteBytes: { codec: "d", doc: "bytes written to the VM's disks since QEMU started; `-1` when unknown" },
   netReceivedBytes: { codec: "d", doc: "bytes the guest's interfaces but loopback received (guest agent `guest-network-get-interfaces`); `-1` when unknown" },

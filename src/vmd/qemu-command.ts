@@ -11,6 +11,12 @@ import type { VmSpec } from "../shared/vm-spec.js";
 
 export type Accelerator = "kvm" | "tcg";
 
+const BALLOON_ID = "balloon";
+/** Where QMP finds the balloon device, whose statistics guest-memory-report.ts reads: QEMU files `-device`s by id there. */
+export const BALLOON_QOM_PATH = `/machine/peripheral/${BALLOON_ID}`;
+/** How often QEMU asks the guest's balloon driver for its memory statistics: a brief wake-up of the guest each time. */
+const GUEST_STATS_INTERVAL_SECONDS = 2;
+
 /** The guest finds its waypipe ports by these names (/dev/virtio-ports/org.clan.waypipe.<index>). */
 const WAYPIPE_PORT_PREFIX = "org.clan.waypipe.";
 
@@ -56,6 +62,10 @@ export function qemuArguments({
     "-device", `virtserialport,bus=vser.0,chardev=qga,name=${GUEST_AGENT_PORT_NAME}`,
     "-chardev", `socket,id=control,path=${paths.controlSocket},server=on,wait=off`,
     "-device", `virtserialport,bus=vser.0,chardev=control,name=${CONTROL_PORT_NAME}`,
+    // The balloon is never inflated: it is there for free-page-reporting (pages the guest frees go back to the
+    // host, so several idle VMs do not each keep their peak), and for the guest's own memory statistics.
+    // deflate-on-oom lets the guest take pages back from the balloon rather than fail, should it ever be inflated.
+    "-device", `virtio-balloon-pci,id=${BALLOON_ID},free-page-reporting=on,deflate-on-oom=on,guest-stats-polling-interval=${GUEST_STATS_INTERVAL_SECONDS}`,
     ...displayArguments(generation, paths),
     ...audioArguments(generation, audioServer),
     ...networkArguments(connection),

@@ -164,7 +164,7 @@ export class VmSupervisor extends EventEmitter<SupervisorEvents> {
     return measureVmFigures({
       network: this.network,
       pid: this.current.pid,
-      qmp: (command) => qmp.execute(command, undefined, 3000),
+      qmp: (command, args) => qmp.execute(command, args, 3000),
       guestInterfaces: () => this.guestAgent.networkInterfaces(),
       now: Date.now,
     });

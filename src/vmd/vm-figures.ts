@@ -4,21 +4,19 @@ import { errorMessage } from "../shared/errors.js";
 import { MAX_FIGURE_PROBLEMS, MAX_PROBLEM_CHARS, type VmFigures } from "../shared/monitoring-api.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
 import { QmpCommandError } from "./qmp-client.js";
+import { measureGuestMemory, NO_GUEST_MEMORY, type GuestMemory } from "./guest-memory-report.js";
+import { measured, problem, type Measured, type QmpCall } from "./measured.js";
 
 // A running VM's figures, measured when asked (nothing here runs on a timer): CPU time and resident memory of its
-// QEMU process from /proc, disk bytes from QMP query-blockstats, the balloon's size from QMP query-balloon (the
-// VMs clan-vmd starts have no balloon device, so it is usually absent), and network bytes from the guest agent's
-// guest-network-get-interfaces: QEMU 7.2 has no QMP counter for a netdev. What the guest agent says is the
-// guest's word: bounded, validated, and a bad reply costs the network figures only, named as a problem.
+// QEMU process from /proc, disk bytes from QMP query-blockstats, the balloon's size from QMP query-balloon, the
+// guest's own memory figures from its balloon statistics (guest-memory-report.ts), and network bytes from the
+// guest agent's guest-network-get-interfaces: QEMU 7.2 has no QMP counter for a netdev. What the guest says
+// (its agent's replies, its balloon statistics) is its word: bounded, validated, and a bad reply costs those
+// figures only, named as a problem.
 
 /** Linux's USER_HZ, the unit of utime and stime in /proc/PID/stat, is 100 on every architecture QEMU runs on here. */
 const CLOCK_TICKS_PER_SECOND = 100;
 const MAX_GUEST_INTERFACES = 256;
-
-type Measured<T> = { ok: true; value: T } | { ok: false; problem: string };
-
-const measured = <T>(value: T): Measured<T> => ({ ok: true, value });
-const problem = <T>(text: string): Measured<T> => ({ ok: false, problem: text });
 
 const byteCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
@@ -84,7 +82,7 @@ export function sumGuestInterfaces(reply: unknown): Measured<{ received: number;
 }
 
 /** The balloon's size, or -1 without a balloon device (QEMU's DeviceNotActive): that is no problem, only absent. */
-async function balloonOf(qmp: (command: string) => Promise<unknown>): Promise<Measured<number>> {
+async function balloonOf(qmp: QmpCall): Promise<Measured<number>> {
   try {
     return parseBalloon(await qmp("query-balloon"));
   } catch (error) {
@@ -97,7 +95,7 @@ export interface FigureSources {
   network: string;
   pid: number;
   /** QMP commands; undefined while the VM has no QMP connection. */
-  qmp: ((command: string) => Promise<unknown>) | undefined;
+  qmp: QmpCall | undefined;
   guestInterfaces: () => Promise<unknown>;
   now: () => number;
   readProc?: (path: string) => Promise<string>;
@@ -116,22 +114,26 @@ export async function measureVmFigures(sources: FigureSources): Promise<VmFigure
   const readProc = sources.readProc ?? ((path: string) => readFile(path, "utf8"));
   const { qmp } = sources;
   const noQmp = <T>(): Promise<Measured<T>> => Promise.resolve(problem("QMP is not connected"));
-  const [cpu, memory, disk, balloon, net] = await Promise.all([
+  const [cpu, memory, disk, balloon, guestMemory, net] = await Promise.all([
     attempt("CPU", async () => parseCpuSeconds(await readProc(`/proc/${sources.pid}/stat`))),
     attempt("memory", async () => parseResidentBytes(await readProc(`/proc/${sources.pid}/status`))),
     qmp ? attempt("disk", async () => sumBlockStats(await qmp("query-blockstats"))) : noQmp<{ read: number; written: number }>(),
     qmp ? attempt("balloon", () => balloonOf(qmp)) : noQmp<number>(),
+    qmp ? attempt("guest memory", () => measureGuestMemory(qmp)) : noQmp<GuestMemory>(),
     attempt("network", async () => sumGuestInterfaces(await sources.guestInterfaces())),
   ]);
-  const problems = [cpu, memory, disk, balloon, net]
+  const problems = [cpu, memory, disk, balloon, guestMemory, net]
     .flatMap((result) => (result.ok ? [] : [terminalSafe(result.problem, { maxChars: MAX_PROBLEM_CHARS })]))
     .slice(0, MAX_FIGURE_PROBLEMS);
+  const guestReport = guestMemory.ok ? guestMemory.value : NO_GUEST_MEMORY;
   return {
     network: sources.network,
     sampledAt: sources.now(),
     cpuSeconds: cpu.ok ? cpu.value : -1,
     memoryBytes: memory.ok ? memory.value : -1,
     balloonBytes: balloon.ok ? balloon.value : -1,
+    guestMemoryTotalBytes: guestReport.totalBytes,
+    guestMemoryUsedBytes: guestReport.usedBytes,
     diskReadBytes: disk.ok ? disk.value.read : -1,
     diskWriteBytes: disk.ok ? disk.value.written : -1,
     netReceivedBytes: net.ok ? net.value.received : -1,

@@ -139,16 +139,19 @@ describe.skipIf(skip !== "")(`clan-manager under i3 and Xvfb: monitoring and the
       const memory = rowTexts(root, "Memory")?.join(" ") ?? "";
       const disk = rowTexts(root, "Disk")?.join(" ") ?? "";
       const network = rowTexts(root, "Network")?.join(" ") ?? "";
-      return /% of one core/.test(cpu) && /MiB resident/.test(memory) && /read .*\/s · written .*\/s/.test(disk) && /received .*\/s · sent .*\/s/.test(network)
+      // Memory waits for the guest's first report, which its balloon driver sends within seconds of booting.
+      return /% of one core/.test(cpu) && /as the guest reports/.test(memory) && /read .*\/s · written .*\/s/.test(disk) && /received .*\/s · sent .*\/s/.test(network)
         ? { cpu, memory, disk, network }
         : undefined;
     }, 90_000);
-    expect(graphs.memory).toMatch(/^Memory \d+\.\d MiB resident$/);
+    expect(graphs.memory).toMatch(/^Memory \d+\.\d MiB used of \d+\.\d MiB, as the guest reports · QEMU \d+\.\d MiB resident$/);
     const shown = familySamples();
     expect(shown).toBeGreaterThanOrEqual(2);
-    // The figures on screen are clan-vmd's: QEMU's resident memory as the last sample had it.
+    // The figures on screen are clan-vmd's: the guest's report and QEMU's resident memory as the last sample had them.
     const last = samples.filter((sample) => sample.network === "family").at(-1)!;
     expect(last.memoryBytes).toBeGreaterThan(10 * 1024 * 1024);
+    expect(last.guestMemoryTotalBytes).toBeGreaterThan(last.guestMemoryUsedBytes);
+    expect(last.guestMemoryUsedBytes).toBeGreaterThan(0);
     expect(last.cpuSeconds).toBeGreaterThan(0);
     expect(last.diskReadBytes).toBeGreaterThanOrEqual(0);
     // eth0's counters, from the guest agent: no problem named, nothing unknown.

@@ -15,6 +15,8 @@ function figures(network: string, sampledAt: number, cpuSeconds: number, extra: 
     cpuSeconds,
     memoryBytes: 200 * 1024 * 1024,
     balloonBytes: -1,
+    guestMemoryTotalBytes: -1,
+    guestMemoryUsedBytes: -1,
     diskReadBytes: sampledAt,
     diskWriteBytes: 0,
     netReceivedBytes: 2 * sampledAt,
@@ -149,9 +151,23 @@ describe("the graphs' figures", () => {
     ]);
     expect(view.graphs[0]!.lines[0]!.points).toEqual([{ age: 0, value: 25 }]);
     expect(view.graphs[0]!.scale).toBe(100);
-    expect(view.graphs[1]!.summary).toBe("200.0 MiB resident");
+    expect(view.graphs[1]!.summary).toBe("200.0 MiB resident in QEMU (the guest reports no figures)");
+    expect(view.graphs[1]!.lines.map((line) => line.label)).toEqual(["QEMU resident"]);
     expect(view.graphs[3]!.summary).toBe("received 2.0 KiB/s · sent 0 B/s");
     expect(view.problems).toBe("network: the guest agent's interface list is malformed");
+  });
+
+  it("graphs the guest's used memory, labelled as its report, once the guest reports it", () => {
+    const mib = 1024 * 1024;
+    const view = figuresView([
+      figures("n", 0, 0),
+      figures("n", 1000, 0, { guestMemoryTotalBytes: 200 * mib, guestMemoryUsedBytes: 50 * mib }),
+      figures("n", 2000, 0, { guestMemoryTotalBytes: 200 * mib, guestMemoryUsedBytes: 60 * mib }),
+    ]);
+    const memory = view.graphs[1]!;
+    expect(memory.summary).toBe("60.0 MiB used of 200.0 MiB, as the guest reports · QEMU 200.0 MiB resident");
+    expect(memory.lines).toEqual([{ label: "used (the guest's report)", points: [{ age: 1, value: 50 * mib }, { age: 0, value: 60 * mib }] }]);
+    expect(memory.scale).toBe(200 * mib);
   });
 
   it("draws only the last 60 s, newest at age 0", () => {

@@ -152,6 +152,8 @@ describe.skipIf(!hasNixpkgsLib)(`nixosModules.guest with nixpkgs 25.05's lib${ni
         });
         expect(system.environment.etc["hosts"]?.mode).toBe("0644");
         expect(system.boot.kernelModules).toContain("qemu_fw_cfg");
+        // The balloon clan-vmd gives every VM: free pages back to the host, the guest's memory figures.
+        expect(system.boot.kernelModules).toContain("virtio_balloon");
         expect(system.systemd.services["clan-network-names"]?.script).toContain("/sys/firmware/qemu_fw_cfg/by_name/opt/org.clan/hosts/raw");
       });
     }

@@ -7,7 +7,7 @@ import { FIGURES_INTERVAL_MS, FiguresWatch } from "../../src/session/figures-wat
 // build-log lines, with a hand-driven timer and vitest's fake clock: nothing here waits.
 
 function sample(network: string): VmFigures {
-  return { network, sampledAt: 0, cpuSeconds: 1, memoryBytes: 2, balloonBytes: -1, diskReadBytes: 3, diskWriteBytes: 4, netReceivedBytes: 5, netSentBytes: 6, problems: [] };
+  return { network, sampledAt: 0, cpuSeconds: 1, memoryBytes: 2, balloonBytes: -1, guestMemoryTotalBytes: -1, guestMemoryUsedBytes: -1, diskReadBytes: 3, diskWriteBytes: 4, netReceivedBytes: 5, netSentBytes: 6, problems: [] };
 }
 
 function watchHarness(measure: (network: string) => Promise<VmFigures> = async (network) => sample(network)) {

@@ -50,6 +50,7 @@ function machineAndChannels(accel: Accelerator, cpu: string): string[] {
     "-device", "virtserialport,bus=vser.0,chardev=qga,name=org.qemu.guest_agent.0",
     "-chardev", "socket,id=control,path=/run/vmd/alpha/control.sock,server=on,wait=off",
     "-device", "virtserialport,bus=vser.0,chardev=control,name=org.clan.control.0",
+    "-device", "virtio-balloon-pci,id=balloon,free-page-reporting=on,deflate-on-oom=on,guest-stats-polling-interval=2",
   ];
 }
 

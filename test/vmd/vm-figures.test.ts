@@ -85,8 +85,11 @@ describe("the guest agent's interface list (the guest's word)", () => {
 
 describe("one sample", () => {
   const proc = async (path: string) => (path.endsWith("/stat") ? STAT : "VmRSS:\t1024 kB\n");
+  // A VM without a balloon device, as an older clan-vmd started them.
   const qmp = async (command: string) => {
     if (command === "query-blockstats") return [{ stats: { rd_bytes: 10, wr_bytes: 20 } }];
+    if (command === "query-memory-size-summary") return { "base-memory": 256 * 1024 * 1024, "plugged-memory": 0 };
+    if (command === "qom-get") throw new QmpCommandError(command, "DeviceNotFound", "Device '/machine/peripheral/balloon' not found");
     throw new QmpCommandError(command, "DeviceNotActive", "No balloon device has been activated");
   };
 
@@ -98,6 +101,8 @@ describe("one sample", () => {
       cpuSeconds: 18,
       memoryBytes: 1024 * 1024,
       balloonBytes: -1,
+      guestMemoryTotalBytes: -1,
+      guestMemoryUsedBytes: -1,
       diskReadBytes: 10,
       diskWriteBytes: 20,
       netReceivedBytes: 7,
@@ -129,6 +134,25 @@ describe("one sample", () => {
     expect(() => VmFigures.parse(failing)).not.toThrow();
   });
 
+  it("has the guest's memory report beside QEMU's figures, and a lying report costs only those", async () => {
+    const mib = 1024 * 1024;
+    const withBalloon = (total: number, available: number) => async (command: string) => {
+      if (command === "query-balloon") return { actual: 256 * mib };
+      if (command === "qom-get") return { stats: { "stat-total-memory": total, "stat-available-memory": available }, "last-update": 1796316134 };
+      return qmp(command);
+    };
+    const measure = (total: number, available: number) =>
+      measureVmFigures({ network: "n", pid: 1, qmp: withBalloon(total, available), guestInterfaces: async () => [], now: () => 0, readProc: proc });
+
+    const honest = await measure(200 * mib, 150 * mib);
+    expect(honest).toMatchObject({ balloonBytes: 256 * mib, guestMemoryTotalBytes: 200 * mib, guestMemoryUsedBytes: 50 * mib, memoryBytes: 1024 * 1024, problems: [] });
+
+    const lying = await measure(2 ** 40, 0);
+    expect(lying).toMatchObject({ balloonBytes: 256 * mib, guestMemoryTotalBytes: -1, guestMemoryUsedBytes: -1, memoryBytes: 1024 * 1024, cpuSeconds: 18, diskReadBytes: 10 });
+    expect(lying.problems).toEqual([`guest memory: the guest reports ${2 ** 40} bytes in all, more than the VM's ${256 * mib}; not shown`]);
+    expect(() => VmFigures.parse(lying)).not.toThrow();
+  });
+
   it("names a QEMU that is gone and no QMP", async () => {
     const sample = await measureVmFigures({
       network: "n",
@@ -140,10 +164,11 @@ describe("one sample", () => {
         throw new Error(`ENOENT: ${path}`);
       },
     });
-    expect(sample).toMatchObject({ cpuSeconds: -1, memoryBytes: -1, diskReadBytes: -1, balloonBytes: -1, netReceivedBytes: -1 });
+    expect(sample).toMatchObject({ cpuSeconds: -1, memoryBytes: -1, diskReadBytes: -1, balloonBytes: -1, guestMemoryTotalBytes: -1, guestMemoryUsedBytes: -1, netReceivedBytes: -1 });
     expect(sample.problems).toEqual([
       "CPU: ENOENT: /proc/1/stat",
       "memory: ENOENT: /proc/1/status",
+      "QMP is not connected",
       "QMP is not connected",
       "QMP is not connected",
       "network: the guest agent gives no counters for the guest's interfaces (it counts only those with an address)",
