@@ -127,12 +127,12 @@ export class ApplicationsPage {
 
   private addField({ key, field }: FormFieldView, editable: boolean): void {
     const { Adw, Gtk } = this.gi;
-    const row = new Adw.ActionRow({ useMarkup: false, title: field.title, subtitle: hint(field) });
+    const row = new Adw.ActionRow({ useMarkup: false, title: field.title, subtitle: editable ? hint(field) : field.description });
     const set = (value: FieldValue) => {
       if (!this.updating) this.model.set(key, value);
     };
     if (!editable) {
-      const label = new Gtk.Label({ useMarkup: false, selectable: true, wrap: true, xalign: 1, valign: Gtk.Align.CENTER, maxWidthChars: 40 });
+      const label = new Gtk.Label({ useMarkup: false, selectable: true, wrap: true, xalign: 1, valign: Gtk.Align.CENTER, widthChars: 12, maxWidthChars: 40 });
       row.addSuffix(label);
       this.fieldWidgets.set(key, { update: (value) => label.setText(valueText(value)) });
     } else if (field.kind === "boolean") {
