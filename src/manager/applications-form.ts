@@ -8,7 +8,9 @@ import { terminalSafe } from "../shared/untrusted-text.js";
 // leaf of the schema nix/lib validates with (network-configs-fields.ts), the user's edits applied to a draft, and
 // what the page shows before saving: the draft's problems (the words Nix would use) and its diff against the file.
 // The file may have been written by anyone: it is parsed as data, everything shown of it is made safe text, and
-// a file that is not valid configs is shown as its problem, never half-edited.
+// a file that is not valid configs is shown as its problem, never half-edited. A network whose configs.json is not
+// the user's to edit (a joined one: clan-sessiond sends the file its current generation was built from) gets the
+// same fields, read-only, each value as text.
 
 const MAX_SHOWN = 300;
 const MAX_LINES = 40;
@@ -24,7 +26,8 @@ export interface FormFieldView {
 }
 
 export type ApplicationsFormView =
-  | { kind: "read-only"; reason: string }
+  /** `fields` is empty when there is no file to show (the reason says why). */
+  | { kind: "read-only"; reason: string; fields: FormFieldView[] }
   | { kind: "unusable"; problem: string }
   | { kind: "form"; entry: string; fields: FormFieldView[]; problems: string[]; diff: string[]; changed: boolean };
 
@@ -41,14 +44,16 @@ export class ApplicationsForm {
     const parsed = parseEntryFile(read);
     this.problem = parsed.problem;
     this.original = parsed.configs;
-    this.draft = parsed.configs === undefined ? undefined : structuredClone(parsed.configs);
+    this.draft = parsed.configs === undefined || !read.editable ? undefined : structuredClone(parsed.configs);
   }
 
   view(): ApplicationsFormView {
-    if (!this.read.editable) return { kind: "read-only", reason: shown(this.read.reason) };
-    if (!this.draft || !this.original) return { kind: "unusable", problem: shown(this.problem) };
-    const entry = this.draft[this.entry] as Json;
-    const fields = networkEntryFields().map((field) => ({ key: field.path.join("."), field, value: valueAt(entry, field) }));
+    if (!this.read.editable) {
+      const reason = this.problem === "" ? this.read.reason : `${this.read.reason}; ${this.problem}`;
+      return { kind: "read-only", reason: shown(reason), fields: this.original ? fieldsOf(this.original[this.entry] as Json) : [] };
+    }
+    if (!this.draft || !this.original) return { kind: "unusable", problem: shown(`${this.problem}; fix it in a text editor`) };
+    const fields = fieldsOf(this.draft[this.entry] as Json);
     const checked = checkNetworkConfigs(this.draft);
     const problems = checked.ok ? [] : checked.problems.slice(0, MAX_LINES).map((problem) => shown(describeNetworkSpecProblem(problem)));
     const diff = configsDiff(this.original, this.draft).slice(0, MAX_LINES).map(shown);
@@ -74,6 +79,14 @@ export class ApplicationsForm {
   }
 }
 
+/** A field's value as a read-only row shows it. */
+export function valueText(value: FieldValue | undefined): string {
+  if (value === undefined) return "not set";
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (Array.isArray(value)) return value.length === 0 ? "none" : shown(value.join(", "));
+  return shown(String(value));
+}
+
 /** A text list typed as lines (or commas): blank items dropped. */
 export function listFromText(text: string): string[] {
   return text
@@ -83,23 +96,26 @@ export function listFromText(text: string): string[] {
 }
 
 function parseEntryFile(read: NetworkApplications): { configs: Json | undefined; problem: string } {
-  if (!read.editable) return { configs: undefined, problem: "" };
-  if (read.configs === "") return { configs: undefined, problem: `${read.path} does not exist` };
+  if (read.configs === "") return { configs: undefined, problem: read.editable ? `${read.path} does not exist` : "" };
   let raw: unknown;
   try {
     raw = JSON.parse(read.configs);
   } catch (error) {
-    return { configs: undefined, problem: `${read.path} is not JSON (${(error as Error).message}); fix it in a text editor` };
+    return { configs: undefined, problem: `${read.path} is not JSON (${(error as Error).message})` };
   }
   const checked = checkNetworkConfigs(raw);
   if (!checked.ok) {
     const first = checked.problems.slice(0, 3).map(describeNetworkSpecProblem).join("; ");
-    return { configs: undefined, problem: `${read.path} is not valid: ${first}; fix it in a text editor` };
+    return { configs: undefined, problem: `${read.path} is not valid: ${first}` };
   }
   const configs = raw as Json;
   const entry = configs[read.entry];
   if (typeof entry !== "object" || entry === null) return { configs: undefined, problem: `${read.path} has no entry ${read.entry}, which this network builds` };
   return { configs, problem: "" };
+}
+
+function fieldsOf(entry: Json): FormFieldView[] {
+  return networkEntryFields().map((field) => ({ key: field.path.join("."), field, value: valueAt(entry, field) }));
 }
 
 function valueAt(entry: Json, field: ConfigsField): FieldValue | undefined {

@@ -1,5 +1,5 @@
 import type { ConfigsField } from "../shared/network-configs-fields.js";
-import { listFromText, type FieldValue, type FormFieldView } from "./applications-form.js";
+import { listFromText, valueText, type FieldValue, type FormFieldView } from "./applications-form.js";
 import type { ApplicationsModel, ApplicationsView } from "./applications-model.js";
 import type { ManagerGi } from "./gi.js";
 import { RowGroup, setSubtitle, textRow } from "./row-group.js";
@@ -79,15 +79,16 @@ export class ApplicationsPage {
     if (!form) setSubtitle(this.statusRow, "reading…");
     else if (form.kind === "read-only") setSubtitle(this.statusRow, `not editable here: ${form.reason}`);
     else if (form.kind === "unusable") setSubtitle(this.statusRow, form.problem);
-    const key = editable ? `${view.network}\u0000${form.entry}\u0000${form.fields.map((field) => field.key).join(",")}` : undefined;
+    const fields = form?.kind === "form" || form?.kind === "read-only" ? form.fields : [];
+    const key = fields.length > 0 ? `${view.network}\u0000${form?.kind}\u0000${fields.map((field) => field.key).join(",")}` : undefined;
     if (key !== this.shownForm) {
       this.shownForm = key;
       for (const row of this.fieldRows) this.formGroup.remove(row);
       this.fieldRows = [];
       this.fieldWidgets.clear();
-      if (editable) for (const field of form.fields) this.addField(field);
+      for (const field of fields) this.addField(field, editable);
     }
-    if (editable) for (const field of form.fields) this.fieldWidgets.get(field.key)?.update(field.value);
+    for (const field of fields) this.fieldWidgets.get(field.key)?.update(field.value);
     this.problems.widget.setVisible(editable && form.problems.length > 0);
     this.changes.widget.setVisible(editable);
     this.saveButton.setVisible(editable);
@@ -124,13 +125,17 @@ export class ApplicationsPage {
     return check;
   }
 
-  private addField({ key, field }: FormFieldView): void {
+  private addField({ key, field }: FormFieldView, editable: boolean): void {
     const { Adw, Gtk } = this.gi;
-    const row = new Adw.ActionRow({ useMarkup: false, title: field.title, subtitle: hint(field) });
+    const row = new Adw.ActionRow({ useMarkup: false, title: field.title, subtitle: editable ? hint(field) : field.description });
     const set = (value: FieldValue) => {
       if (!this.updating) this.model.set(key, value);
     };
-    if (field.kind === "boolean") {
+    if (!editable) {
+      const label = new Gtk.Label({ useMarkup: false, selectable: true, wrap: true, xalign: 1, valign: Gtk.Align.CENTER, widthChars: 12, maxWidthChars: 40 });
+      row.addSuffix(label);
+      this.fieldWidgets.set(key, { update: (value) => label.setText(valueText(value)) });
+    } else if (field.kind === "boolean") {
       const check = new Gtk.CheckButton({ valign: Gtk.Align.CENTER });
       check.on("toggled", () => set(check.getActive()));
       row.addSuffix(check);

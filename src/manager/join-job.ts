@@ -71,6 +71,14 @@ export class JoinModel extends EventEmitter<{ changed: [] }> {
     this.emit("changed");
   }
 
+  /** A link handed to the window was refused before it was read (refusedByLinkSize): the page says why. */
+  refuse(reason: string): void {
+    this.text = "";
+    this.preview = { kind: "refused", reason };
+    if (this.job.kind === "fetched") this.job = { kind: "idle" };
+    this.emit("changed");
+  }
+
   /**
    * The user pressed "Fetch" on the page showing `shownLink`: step one only, and only of that link. The page is
    * redrawn when GTK is idle, so a press may come after the entry changed but before the page showed it: that

@@ -2,6 +2,7 @@ import { errorMessage } from "../shared/errors.js";
 import { terminalSafe } from "../shared/untrusted-text.js";
 import { refuseLocalSourceFromOutside, requireFetchable } from "../shared/join-links/link-checks.js";
 import { linkFacts } from "../shared/join-links/link-facts.js";
+import { LINK_MAX_LENGTH } from "../shared/join-links/join-link.js";
 import { parseJoinLink } from "../shared/join-links/link-parser.js";
 
 // What the join page says about a pasted link before anything is fetched: the analysis `clanctl join` shows at its
@@ -41,6 +42,16 @@ export function previewJoinLink(text: string): JoinPreview {
   } catch (error) {
     return { kind: "refused", reason: safe(errorMessage(error)) };
   }
+}
+
+/**
+ * Why a link handed to the window (the `join` action: any program of the session may send one) is refused by its
+ * size alone, or undefined when it is small enough to be read and previewed. A join link is ASCII, so a text of more
+ * bytes than a link has characters is none.
+ */
+export function refusedByLinkSize(bytes: number): string | undefined {
+  if (bytes <= LINK_MAX_LENGTH) return undefined;
+  return `refused join link: it is ${bytes} bytes long; a join link has at most ${LINK_MAX_LENGTH} characters, all ASCII`;
 }
 
 function safe(text: string): string {

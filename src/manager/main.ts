@@ -1,13 +1,13 @@
 import { connectSessionBus, onBusError } from "../shared/bus.js";
 import { SESSION_BUS_NAME } from "../shared/dbus-names.js";
 import { errorMessage } from "../shared/errors.js";
-import { LINK_MAX_LENGTH } from "../shared/join-links/join-link.js";
 import { watchName } from "../shared/name-watch.js";
 import { SessionClient } from "../shared/session-client.js";
 import { SessionFeed } from "../bar/session-feed.js";
 import { ApplicationsModel } from "./applications-model.js";
 import { loadManagerGi } from "./gi.js";
 import { JoinModel } from "./join-job.js";
+import { refusedByLinkSize } from "./join-presentation.js";
 import { ManagerModel } from "./manager-model.js";
 import { ManagerWindow } from "./manager-window.js";
 import { parseManagerArguments } from "./manager-arguments.js";
@@ -107,12 +107,12 @@ export async function main(argv: string[]): Promise<void> {
   });
   // Any program of the session may activate it with any text: the link is only previewed on the join page.
   const joinAction = new Gio.SimpleAction({ name: JOIN_ACTION, parameterType: new GLib.VariantType("s") });
-  joinAction.on("activate", (parameter: { getString(): [string, number] }) => {
-    const [link] = parameter.getString();
+  joinAction.on("activate", (parameter: { getSize(): bigint; getString(): [string, number] }) => {
     app.activate();
-    // One character over the bound is enough for the preview to refuse it as too long; megabytes in the entry
-    // would only slow the window.
-    window?.openJoinPage(link.slice(0, LINK_MAX_LENGTH + 1));
+    // The variant's size is the link's bytes and a NUL: a text too big for a link is refused by that size, never
+    // copied into JS (megabytes in the entry would only slow the window).
+    const refused = refusedByLinkSize(Number(parameter.getSize()) - 1);
+    window?.openJoinPage(refused === undefined ? { link: parameter.getString()[0] } : { refused });
   });
   app.addAction(joinAction);
   app.register(null);

@@ -131,14 +131,18 @@ export class ManagerWindow {
     this.followVisibility(gi);
   }
 
-  /** Shows the join page in place of the detail; with `link`, that link in its entry (previewed, not fetched). */
-  openJoinPage(link?: string): void {
+  /**
+   * Shows the join page in place of the detail; with a link handed over, that link in its entry (previewed, not
+   * fetched), or the reason it was refused unread.
+   */
+  openJoinPage(handed?: { link: string } | { refused: string }): void {
     this.creating = false;
     this.joining = true;
     this.monitoring.setShown(false);
     this.model.select(undefined);
     this.leaflet.setVisibleChild(this.detailPane);
-    if (link !== undefined) this.joinPage.setLink(link);
+    if (handed !== undefined) this.joinPage.setLink("link" in handed ? handed.link : "");
+    if (handed !== undefined && "refused" in handed) this.joinModel.refuse(handed.refused);
     this.show(this.lastView);
   }
 

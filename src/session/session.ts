@@ -138,7 +138,12 @@ export class Session extends EventEmitter<SessionEvents> {
       log: options.log,
     });
     this.jobs = new SessionJobs({ registry: this.registry, generations: this.generations, backups: this.backups, notify });
-    this.applications = new ApplicationsService({ config: options.config, networksDir: options.networksDir, templateDir: options.templateDir });
+    this.applications = new ApplicationsService({
+      config: options.config,
+      networksDir: options.networksDir,
+      templateDir: options.templateDir,
+      profileOf: (network, config) => this.generationOf(network, config),
+    });
     this.securityNotice = securityNotifier({ notify: options.notify, restoring: (network) => this.backups.isRestoring(network), log: options.log });
     this.access = new NetworkAccess({
       registry: this.registry,

@@ -20,12 +20,12 @@ export const NetworkApplications = z.object({
 export type NetworkApplications = z.infer<typeof NetworkApplications>;
 
 export const NetworkApplicationsDictionary = dictionary("NetworkApplications", NetworkApplications, {
-  configs: { codec: "s", doc: "the text of the network's configs.json; `\"\"` when it is not editable or does not exist yet" },
+  configs: { codec: "s", doc: "the text of the network's configs.json; for a read-only one, as its current generation was built from it; `\"\"` when it does not exist yet or cannot be shown (`reason` says why)" },
   revision: { codec: "s", doc: "sha256 of that text (`\"\"`: no file): `SetNetworkApplications` writes only over this revision" },
   entry: { codec: "s", doc: "the entry of configs.json the network builds (the last part of its source's `attribute`)" },
   editable: { codec: "b", doc: "whether clan-sessiond writes it: only for a network made with `CreateNetwork`" },
-  reason: { codec: "s", doc: "why it is not editable; `\"\"` when it is" },
-  path: { codec: "s", doc: "the file's path; `\"\"` when the network has no directory of its own" },
+  reason: { codec: "s", doc: "why it is not editable, and for a joined network which generation it is shown from (`joined: its admins keep this in …; shown as built in generation 2 (rev 0123456789ab)`) or why nothing is shown; `\"\"` when it is editable" },
+  path: { codec: "s", doc: "the file's path (in the Nix store for a joined network); `\"\"` when there is none" },
 });
 
 export const UpdatePolicy = z.object({ check: z.boolean(), rebuild: z.boolean() });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { NetworkApplications, UpdatePolicy } from "../../src/shared/applications-api.js";
-import { ApplicationsForm } from "../../src/manager/applications-form.js";
+import { ApplicationsForm, valueText } from "../../src/manager/applications-form.js";
 import { ApplicationsModel, type ApplicationsSession } from "../../src/manager/applications-model.js";
 
 // The Applications form and its model without GTK, against a scripted clan-sessiond: what the page shows for a
@@ -41,10 +41,31 @@ describe("ApplicationsForm", () => {
     expect(JSON.parse(form.text())).toMatchObject({ home: { applications: { mumbleClient: { enable: true, server: "mumble.example" } } } });
   });
 
+  it("shows a joined network's file as read-only fields with their values as text, which set() does not change", () => {
+    const joined = { home: { ...CONFIGS.home, adminSshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 alice@example", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE6 bob@example"] } };
+    const form = new ApplicationsForm(read({ configs: JSON.stringify(joined), editable: false, reason: "joined: shown as built in generation 2 (rev abc)" }));
+    form.set("applications.syncthing.enable", false);
+    const view = form.view();
+    if (view.kind !== "read-only") throw new Error(`expected read-only, got ${view.kind}`);
+    expect(view.reason).toBe("joined: shown as built in generation 2 (rev abc)");
+    const values = Object.fromEntries(view.fields.map((field) => [field.key, valueText(field.value)]));
+    expect(values).toMatchObject({
+      "applications.syncthing.enable": "yes",
+      "applications.syncthing.sharedFolders": "/shared/docs",
+      networkLayer: "none",
+      adminSshKeys: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 alice@example, ssh-ed25519 AAAAC3NzaC1lZDI1NTE6 bob@example",
+      "applications.mumbleClient.enable": "yes",
+    });
+    expect(view.fields.length).toBeGreaterThan(5);
+    const invalid = new ApplicationsForm(read({ configs: "{", editable: false, reason: "joined" })).view();
+    expect(invalid).toEqual({ kind: "read-only", reason: expect.stringMatching(/^joined; \/n\/home\/configs\.json is not JSON/), fields: [] });
+  });
+
   it("shows a read-only network's reason, and a hostile file as its problem, as plain text", () => {
-    expect(new ApplicationsForm(read({ editable: false, reason: "belongs to\u001b]0;x\u0007 its admins" })).view()).toEqual({
+    expect(new ApplicationsForm(read({ configs: "", editable: false, reason: "belongs to\u001b]0;x\u0007 its admins" })).view()).toEqual({
       kind: "read-only",
       reason: "belongs to\\x1b]0;x\\x07 its admins",
+      fields: [],
     });
     const deep = `{"home": ${"[".repeat(50_000)}${"]".repeat(50_000)}}`;
     expect(new ApplicationsForm(read({ configs: deep })).view()).toMatchObject({ kind: "unusable", problem: expect.stringContaining("is not valid") });

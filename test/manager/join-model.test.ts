@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { JoinModel, type JoinProcess } from "../../src/manager/join-job.js";
-import { previewJoinLink } from "../../src/manager/join-presentation.js";
+import { previewJoinLink, refusedByLinkSize } from "../../src/manager/join-presentation.js";
 import type { FetchedJoin } from "../../src/shared/join-links/fetched-join.js";
 
 // The join page without GTK: what a pasted link says, which links are refused, and that the join runs in its two
@@ -92,6 +92,17 @@ describe("join page preview", () => {
       ],
       warnings: ["the host 127.0.0.1 is this computer (loopback)"],
     });
+  });
+
+  it("refuses a link handed to the window by its real size, before reading it, and previews one that fits", () => {
+    expect(refusedByLinkSize(2048)).toBeUndefined();
+    expect(refusedByLinkSize(100_031)).toBe("refused join link: it is 100031 bytes long; a join link has at most 2048 characters, all ASCII");
+    const { model, fetches } = scriptedModel();
+    model.setText(LINK);
+    model.refuse(refusedByLinkSize(2049)!);
+    expect(model.view()).toMatchObject({ text: "", preview: { kind: "refused", reason: expect.stringContaining("it is 2049 bytes long") }, canFetch: false });
+    model.fetch(LINK);
+    expect(fetches).toEqual([]);
   });
 
   it("refuses local sources, overlong links and markup, and warns of punycode look-alikes", () => {

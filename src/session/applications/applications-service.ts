@@ -2,6 +2,7 @@ import { ClanError } from "../../shared/errors.js";
 import type { NetworkApplications, UpdatePolicy } from "../../shared/applications-api.js";
 import { shownText } from "../../shared/shown-text.js";
 import { editConfigFile } from "../config/config-edits.js";
+import type { NetworkConfig } from "../config/schema.js";
 import type { ConfigWatcher } from "../config/watcher.js";
 import { NetworkConfigsFiles, type NetworkConfigsWrite } from "./network-configs-file.js";
 import { createNetwork, type NewNetworkRequest } from "./new-network.js";
@@ -14,13 +15,19 @@ export interface ApplicationsServiceOptions {
   config: Pick<ConfigWatcher, "current" | "file" | "reload">;
   networksDir: string;
   templateDir: string;
+  /** The network's Nix profile: a network not editable here shows the configs.json its current generation was built from. */
+  profileOf: (network: string, config: NetworkConfig) => string;
 }
 
 export class ApplicationsService {
   private readonly files: NetworkConfigsFiles;
 
   constructor(private readonly options: ApplicationsServiceOptions) {
-    this.files = new NetworkConfigsFiles({ networksDir: options.networksDir, configOf: (network) => options.config.current.networks[network] });
+    this.files = new NetworkConfigsFiles({
+      networksDir: options.networksDir,
+      configOf: (network) => options.config.current.networks[network],
+      profileOf: options.profileOf,
+    });
   }
 
   applications(network: string): Promise<NetworkApplications> {

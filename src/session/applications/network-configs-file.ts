@@ -1,13 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { lstat, open, realpath, rename, unlink, writeFile } from "node:fs/promises";
+import { lstat, realpath, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CONFIGS_MAX_CHARS } from "../../shared/applications-api.js";
-import { ClanError, errorMessage } from "../../shared/errors.js";
+import { ClanError } from "../../shared/errors.js";
 import { configsDiff } from "../../shared/network-configs-diff.js";
-import { checkNetworkConfigs, describeNetworkSpecProblem } from "../../shared/network-spec.js";
 import { shownText } from "../../shared/shown-text.js";
 import type { NetworkConfig } from "../config/schema.js";
+import { builtConfigs } from "./built-configs.js";
+import { checkConfigsText, readBounded } from "./configs-file-read.js";
 
 // A network's configs.json, read and written for the manager's Applications form. Where it lives: in the
 // network's flake, which nix/templates/network builds from it. clan-sessiond writes only the flakes the user made
@@ -16,14 +15,11 @@ import type { NetworkConfig } from "../config/schema.js";
 // theirs to say; a local flake elsewhere is the user's to edit where it is. So the source must be exactly that
 // directory, which must be a real directory of this user (no symlink to elsewhere), and configs.json a regular
 // file (opened without following a symlink). Writes are atomic (a new file renamed over the old), refused when
-// the file changed since the caller read it, and validated with the schema nix/lib validates with.
-
-/** A bigger file is refused before it is parsed. */
-const CONFIGS_MAX_BYTES = CONFIGS_MAX_CHARS;
-const MAX_PROBLEMS_SHOWN = 5;
+// the file changed since the caller read it, and validated with the schema nix/lib validates with. Any other flake
+// source is shown read-only, as its current generation was built from it (built-configs.ts).
 
 export interface NetworkConfigsRead {
-  /** The file's text; "" when it is not editable or does not exist yet. */
+  /** The file's text; "" when it does not exist yet, or cannot be shown (reason says why). */
   text: string;
   /** sha256 of the text read ("" for no file): SetNetworkApplications writes only over this revision. */
   revision: string;
@@ -45,7 +41,14 @@ export interface NetworkConfigsFileOptions {
   /** The user's networks directory, $XDG_DATA_HOME/clan-desktop/networks. */
   networksDir: string;
   configOf: (network: string) => NetworkConfig | undefined;
+  /** The network's Nix profile, whose current generation a read-only read shows the source of. */
+  profileOf: (network: string, config: NetworkConfig) => string;
 }
+
+type FlakeOfNetwork =
+  | { kind: "own"; directory: string }
+  | { kind: "elsewhere"; flake: string; config: NetworkConfig }
+  | { kind: "refused"; reason: string; path: string };
 
 export class NetworkConfigsFiles {
   /** One write at a time per network, so that two saves of one revision cannot both pass the revision check. */
@@ -54,32 +57,31 @@ export class NetworkConfigsFiles {
   constructor(private readonly options: NetworkConfigsFileOptions) {}
 
   /** The directory of the network's flake when clan-sessiond may edit it; else why not. */
-  private async ownFlake(network: string): Promise<{ directory: string } | { reason: string; path: string }> {
+  private async flakeOf(network: string): Promise<FlakeOfNetwork> {
     const config = this.options.configOf(network);
     if (!config) throw new ClanError("UnknownNetwork", `no network named ${shownText(network, 64)} in the config`);
     const own = join(this.options.networksDir, network);
     if ("profile" in config.source) {
-      return { reason: `${network} boots the Nix profile ${shownText(config.source.profile)}, built elsewhere: it has no configs.json here`, path: "" };
+      return { kind: "refused", reason: `${network} boots the Nix profile ${shownText(config.source.profile)}, built elsewhere: it has no configs.json here`, path: "" };
     }
     const flakePath = /^(path:)?(\/[^?]*)/.exec(config.source.flake)?.[2];
-    if (flakePath === undefined || flakePath.replace(/\/+$/, "") !== own) {
-      return {
-        reason: `${network}'s configs.json is in its source ${shownText(config.source.flake)}, which belongs to whoever keeps it (the network's admins for a joined network); clan-sessiond edits only the networks made with New network, in ${own}`,
-        path: "",
-      };
-    }
+    if (flakePath === undefined || flakePath.replace(/\/+$/, "") !== own) return { kind: "elsewhere", flake: config.source.flake, config };
     const directory = await lstat(own).catch(() => undefined);
-    if (!directory?.isDirectory()) return { reason: `${own} is not a directory${directory?.isSymbolicLink() ? " (it is a symlink)" : ""}`, path: own };
-    if (typeof process.getuid === "function" && directory.uid !== process.getuid()) return { reason: `${own} belongs to another user`, path: own };
+    if (!directory?.isDirectory()) return { kind: "refused", reason: `${own} is not a directory${directory?.isSymbolicLink() ? " (it is a symlink)" : ""}`, path: own };
+    if (typeof process.getuid === "function" && directory.uid !== process.getuid()) return { kind: "refused", reason: `${own} belongs to another user`, path: own };
     const resolved = await realpath(own);
-    if (resolved !== join(await realpath(this.options.networksDir), network)) return { reason: `${own} leads elsewhere (${shownText(resolved)})`, path: own };
-    return { directory: own };
+    if (resolved !== join(await realpath(this.options.networksDir), network)) return { kind: "refused", reason: `${own} leads elsewhere (${shownText(resolved)})`, path: own };
+    return { kind: "own", directory: own };
   }
 
   async read(network: string): Promise<NetworkConfigsRead> {
     const entry = this.entryOf(network);
-    const own = await this.ownFlake(network);
-    if ("reason" in own) return { text: "", revision: "", entry, editable: false, reason: own.reason, path: own.path };
+    const own = await this.flakeOf(network);
+    if (own.kind === "refused") return { text: "", revision: "", entry, editable: false, reason: own.reason, path: own.path };
+    if (own.kind === "elsewhere") {
+      const built = await builtConfigs(network, own.flake, this.options.profileOf(network, own.config));
+      return { text: built.text, revision: built.text === "" ? "" : revisionOf(built.text), entry, editable: false, reason: built.reason, path: built.path };
+    }
     const path = join(own.directory, "configs.json");
     const text = await readBounded(path);
     return { text: text ?? "", revision: text === undefined ? "" : revisionOf(text), entry, editable: true, reason: "", path };
@@ -94,8 +96,11 @@ export class NetworkConfigsFiles {
   }
 
   private async writeNow(network: string, text: string, expectedRevision: string): Promise<NetworkConfigsWrite> {
-    const own = await this.ownFlake(network);
-    if ("reason" in own) throw new ClanError("InvalidState", `configs.json not saved: ${own.reason}`);
+    const own = await this.flakeOf(network);
+    if (own.kind === "elsewhere") {
+      throw new ClanError("InvalidState", `configs.json not saved: ${network}'s configs.json is in its source ${shownText(own.flake)}, which belongs to whoever keeps it (the network's admins for a joined network); clan-sessiond edits only the networks made with New network, in ${join(this.options.networksDir, network)}`);
+    }
+    if (own.kind === "refused") throw new ClanError("InvalidState", `configs.json not saved: ${own.reason}`);
     const after = parseConfigs(text);
     const path = join(own.directory, "configs.json");
     const current = await readBounded(path);
@@ -125,46 +130,11 @@ function revisionOf(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
-/** The file's text; undefined when it does not exist. Refuses a symlink, a non-file and an oversized file. */
-async function readBounded(path: string): Promise<string | undefined> {
-  let handle;
-  try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return undefined;
-    if (code === "ELOOP") throw new ClanError("InvalidState", `${path} is a symlink; clan-sessiond reads and writes only a regular configs.json`);
-    throw new ClanError("InvalidState", `cannot read ${path}: ${errorMessage(error)}`);
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) throw new ClanError("InvalidState", `${path} is not a regular file`);
-    if (info.size > CONFIGS_MAX_BYTES) throw new ClanError("InvalidState", `${path} is ${info.size} bytes, more than the ${CONFIGS_MAX_BYTES} a configs.json may have`);
-    const buffer = Buffer.alloc(CONFIGS_MAX_BYTES + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (bytesRead > CONFIGS_MAX_BYTES) throw new ClanError("InvalidState", `${path} grew past ${CONFIGS_MAX_BYTES} bytes while it was read`);
-    return buffer.subarray(0, bytesRead).toString("utf8");
-  } finally {
-    await handle.close();
-  }
-}
-
-/** The text as configs, or InvalidArgument naming the entry and field of each problem (as Nix would). */
+/** The text as configs, or InvalidArgument naming what is wrong. */
 function parseConfigs(text: string): unknown {
-  if (text.length > CONFIGS_MAX_BYTES) throw new ClanError("InvalidArgument", `configs.json not saved: ${text.length} characters, more than ${CONFIGS_MAX_BYTES}`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ClanError("InvalidArgument", `configs.json not saved: not JSON: ${shownText(errorMessage(error), 200)}`);
-  }
-  const checked = checkNetworkConfigs(raw);
-  if (!checked.ok) {
-    const shown = checked.problems.slice(0, MAX_PROBLEMS_SHOWN).map((problem) => shownText(describeNetworkSpecProblem(problem), 300));
-    const more = checked.problems.length > MAX_PROBLEMS_SHOWN ? `; and ${checked.problems.length - MAX_PROBLEMS_SHOWN} more` : "";
-    throw new ClanError("InvalidArgument", `configs.json not saved: ${shown.join("; ")}${more}`);
-  }
-  return raw;
+  const checked = checkConfigsText(text);
+  if (!checked.ok) throw new ClanError("InvalidArgument", `configs.json not saved: ${checked.problem}`);
+  return checked.configs;
 }
 
 /** The old file for the diff: one that was not JSON (a hand edit gone wrong) counts as empty, all of it new. */

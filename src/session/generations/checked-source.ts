@@ -15,6 +15,8 @@ export interface CheckedSource {
   installable: string;
   /** The git commit, or the content hash of a source without one. */
   revision: string;
+  /** The checked revision's copy in the Nix store. */
+  sourcePath: string;
   lastModified: number;
   /** URLs of the locked inputs: all that the build's restricted evaluation may fetch. */
   inputUrls: string[];
@@ -37,13 +39,14 @@ export async function checkSource(flake: string, attribute: string | undefined, 
   return {
     installable: attribute ? `${pinned}#${attribute}` : pinned,
     revision: source.revision,
+    sourcePath: source.path,
     lastModified: source.lastModified,
     inputUrls: locked.urls,
   };
 }
 
 /** `flake` pinned to a git commit (`?rev=`) or, for a plain directory, to a content hash (`?narHash=`). */
-function atRevision(flake: string, revision: string): string {
+export function atRevision(flake: string, revision: string): string {
   const [base, query = ""] = flake.split("?", 2) as [string, string?];
   const parameters = new URLSearchParams(query);
   if (/^git\+/.test(base) && /^[0-9a-f]{40}$/.test(revision)) parameters.set("rev", revision);

@@ -99,7 +99,7 @@ export class GenerationActions {
       const number = await addGeneration(profile, storePath);
       // Prepared while the running VM stops, so that the new generation's first start finds its store view.
       this.options.currentChanged(network);
-      await recordRevision(profile, storePath, { revision: source.revision, lastModified: source.lastModified, builtAt: Date.now() });
+      await recordRevision(profile, storePath, { revision: source.revision, lastModified: source.lastModified, builtAt: Date.now(), sourcePath: source.sourcePath });
       registry.update(network, { buildState: "idle", buildProgress: -1 });
       progress(`booting generation ${number}`);
       try {

@@ -2,9 +2,15 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import { z } from "zod";
 
 // Which source revision each generation was built from, beside the profile (`<profile>.revisions.json`),
-// keyed by the generation's store path: store paths never change, while nix-env may delete generations.
+// keyed by the generation's store path: store paths never change, while nix-env may delete generations. The
+// source's own store path is kept too (absent in files of older versions), so that what a generation was built
+// from can be read again without fetching it; the garbage collector may still have taken it.
 
-const Revisions = z.record(z.string(), z.object({ revision: z.string(), lastModified: z.number(), builtAt: z.number() }).strict());
+const SourceStorePath = z.string().regex(/^\/nix\/store\/[0-9a-z]{32}-source$/);
+const Revisions = z.record(
+  z.string(),
+  z.object({ revision: z.string(), lastModified: z.number(), builtAt: z.number(), sourcePath: SourceStorePath.optional() }).strict(),
+);
 export type Revisions = z.infer<typeof Revisions>;
 export type RevisionRecord = Revisions[string];
 

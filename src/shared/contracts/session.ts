@@ -108,7 +108,7 @@ export const SessionManagerContract = defineInterface({
     NetworkApplications: {
       in: [network],
       out: [arg("applications", NetworkApplicationsDictionary)],
-      doc: "the network's configs.json for the manager's Applications form ([manager.md](manager.md#applications)); editable only for a network made with `CreateNetwork`, whose flake is the user's own directory `$XDG_DATA_HOME/clan-desktop/networks/<name>` (a joined network's configs.json belongs to its admins). `InvalidState` for a symlinked or oversized file",
+      doc: "the network's configs.json for the manager's Applications form ([manager.md](manager.md#applications)); editable only for a network made with `CreateNetwork`, whose flake is the user's own directory `$XDG_DATA_HOME/clan-desktop/networks/<name>` . Any other flake source (a joined network: its admins' repository) is read-only and shows the configs.json of the source its current generation was built from (the store copy the build recorded, or that revision fetched again pinned, nothing evaluated), never a newer commit; a symlinked, oversized or invalid file there gives no text and a `reason` naming the problem. `InvalidState` for a symlinked or oversized file in the user's own directory",
       errors: ["UnknownNetwork", "InvalidState"],
     },
     SetNetworkApplications: {
