@@ -29,6 +29,8 @@ const BORDER_PX = 4;
 const BUTTONS: Record<number, number> = { 1: 0, 2: 1, 3: 2 };
 const WHEEL_UP = 3;
 const WHEEL_DOWN = 4;
+/** How long a shown window may take to grow to a new mode of the guest. */
+const FIT_MS = 2000;
 /** How long a clipboard notice stays. */
 const NOTICE_MS = 8000;
 
@@ -38,8 +40,16 @@ export class ViewerWindow {
   private readonly picture: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   private readonly strip: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   private requested: ScreenSize = { width: 0, height: 0 };
-  /** The guest screen's rectangle, for each frame's render node; made again only when the screen's size changes. */
-  private bounds: { size: ScreenSize; rect: unknown } | undefined;
+  /**
+   * A mode the shown window is growing to: the picture asks for it as its minimum size until the window has it, or
+   * until FIT_MS have passed (a tiling window manager keeps its own size). GTK 4 applies a default size only to a
+   * window not shown yet.
+   */
+  private fitting: { size: ScreenSize; timer: NodeJS.Timeout } | undefined;
+  /** The last mode of the guest the window was sized for. */
+  private fittedTo: ScreenSize | undefined;
+  /** The guest screen's rectangles for each frame's render nodes; made again only when the screen's size changes. */
+  private bounds: { size: ScreenSize; screen: unknown; canvas: unknown } | undefined;
   private pointer = { x: 0, y: 0 };
   private frameRequested = false;
   private readonly notice: any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -89,13 +99,16 @@ export class ViewerWindow {
       changed: () => this.nextFrame(),
       show: (surface, size) => this.picture.setPaintable(this.frameOf(surface, size)),
       hide: () => this.picture.setPaintable(null),
-      resized: (size, previous) => this.fitGuest(size, previous),
+      resized: (size) => this.fitGuest(size),
       log,
       closed: () => this.window.close(),
     }, new PixelGarbage(youngGenerationCollector()), memoryDir);
     this.window.on("realize", () => {
       // The window's size changes show as its surface's layout; the picture has its new size by the next frame.
-      this.window.getSurface().on("layout", () => this.nextFrame());
+      this.window.getSurface().on("layout", () => {
+        this.nextFrame();
+        if (this.fitting !== undefined) this.stopFittingOnceFit();
+      });
       const clock = this.window.getFrameClock();
       clock.on("update", () => this.drawFrame());
       if (this.frameRequested) clock.requestPhase(gi.Gdk.FrameClockPhase.UPDATE);
@@ -126,15 +139,18 @@ export class ViewerWindow {
     const { Gtk, Graphene } = this.gi;
     if (this.bounds === undefined || this.bounds.size.width !== size.width || this.bounds.size.height !== size.height) {
       // Graphene's own allocator: node-gtk frees a boxed rect with graphene_rect_free, which `new Graphene.Rect()` does not match.
-      const rect = Graphene.Rect.alloc();
-      rect.init(0, 0, size.width, size.height);
-      this.bounds = { size, rect };
+      const screen = Graphene.Rect.alloc();
+      screen.init(0, 0, size.width, size.height);
+      const canvas = Graphene.Rect.alloc();
+      canvas.init(-1, -1, size.width + 2, size.height + 2);
+      this.bounds = { size, screen, canvas };
     }
     const snapshot = new Gtk.Snapshot();
-    // Scaled, cairo's filter would blend the screen's edge pixels one pixel beyond it, onto the frame: the clip is
-    // scaled with the picture and keeps them inside.
-    snapshot.pushClip(this.bounds.rect);
-    const cairo = snapshot.appendCairo(this.bounds.rect);
+    // Scaled, cairo's filter blends the screen's edge pixels one pixel beyond the cairo node, onto the frame. So the
+    // node is a pixel larger on every side and clipped to the screen, a clip scaled with the picture; GTK drops a
+    // clip that holds its node whole.
+    snapshot.pushClip(this.bounds.screen);
+    const cairo = snapshot.appendCairo(this.bounds.canvas);
     cairo.setSourceSurface(surface, 0, 0);
     cairo.paint();
     snapshot.pop();
@@ -149,16 +165,43 @@ export class ViewerWindow {
   }
 
   /**
-   * Sizes the window to show the guest's new mode 1:1 if it showed the previous one 1:1 (or is not shown yet);
-   * a window the user or the window manager sized otherwise keeps its size.
+   * Sizes the window to show the guest's new mode 1:1 while it follows the guest: until the user or the window
+   * manager gives it a size other than the last mode it was sized for, it keeps following; after that it keeps its
+   * size and the guest is asked for that size instead (followSize).
    */
-  private fitGuest(size: ScreenSize, previous: ScreenSize): void {
+  private fitGuest(size: ScreenSize): void {
+    const mapped = this.window.getMapped() as boolean;
     const shown = { width: this.picture.getWidth() as number, height: this.picture.getHeight() as number };
-    const unshown = !this.window.getMapped() || shown.width === 0;
-    if (!unshown && (shown.width !== previous.width || shown.height !== previous.height)) return;
+    // Not laid out yet, still growing to the last mode, or showing it: the window follows the guest.
+    const following =
+      this.fittedTo === undefined || !mapped || shown.width === 0 || this.fitting !== undefined || (shown.width === this.fittedTo.width && shown.height === this.fittedTo.height);
+    if (!following) {
+      this.log(`the guest's screen is ${size.width}x${size.height} now; the window keeps the ${shown.width}x${shown.height} it was given`);
+      return;
+    }
+    this.log(`sizing the window for the guest's ${size.width}x${size.height}${mapped ? ` (shown at ${shown.width}x${shown.height})` : ""}`);
+    this.fittedTo = size;
     const { Gtk } = this.gi;
     const stripHeight = (this.strip.measure(Gtk.Orientation.VERTICAL, -1) as number[])[1] ?? 0;
     this.window.setDefaultSize(size.width + 2 * BORDER_PX, size.height + stripHeight + 2 * BORDER_PX);
+    if (!mapped) return;
+    // Shown already: a window grows to its content's minimum size (and keeps a size it has outgrown).
+    this.stopFitting();
+    this.picture.setSizeRequest(size.width, size.height);
+    this.fitting = { size, timer: setTimeout(() => this.stopFitting(), FIT_MS) };
+  }
+
+  /** Lets the picture shrink again once the window shows the mode it grew to. */
+  private stopFittingOnceFit(): void {
+    const { size } = this.fitting!;
+    if ((this.picture.getWidth() as number) >= size.width && (this.picture.getHeight() as number) >= size.height) this.stopFitting();
+  }
+
+  private stopFitting(): void {
+    if (this.fitting === undefined) return;
+    clearTimeout(this.fitting.timer);
+    this.fitting = undefined;
+    this.picture.setSizeRequest(-1, -1);
   }
 
   private connectInput(): void {
