@@ -16,6 +16,8 @@ export const APPLICATION_ID = "org.clan.Desktop.Manager";
 const OUTPUT_SIZE = { width: 1280, height: 800 };
 /** The window's header bar, which the detail scrolls under. */
 const HEADER_HEIGHT = 80;
+/** How long wtype waits after giving the seat its keymap before its first key. */
+const KEYMAP_SETTLE_MS = 300;
 
 interface Rect {
   x: number;
@@ -96,7 +98,8 @@ export function managerScreen(a11y: AccessibilityBus, sway: HeadlessSway, pointe
     return window;
   };
   const press = async (...keys: string[]) => {
-    await execa("wtype", keys, { env: { WAYLAND_DISPLAY: sway.waylandDisplay } });
+    // Each wtype run gives sway's seat a new keymap; keys sent before the window has taken it are lost.
+    await execa("wtype", ["-s", String(KEYMAP_SETTLE_MS), ...keys], { env: { WAYLAND_DISPLAY: sway.waylandDisplay } });
   };
   return {
     tree,
