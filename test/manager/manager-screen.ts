@@ -57,9 +57,8 @@ export interface ManagerScreen {
   press(...keys: string[]): Promise<void>;
   /**
    * Presses Tab until the node `target` finds is in the window's view: the focus moves down the page and the
-   * ScrolledWindow follows it, as a keyboard user brings the form into view. (GTK 4.8 does not mark the widget
-   * Tab focused as "focused" in AT-SPI, so where the focus is cannot be read; where the node is can.) The focus
-   * must already be in the detail: Tab in the networks list selects the next network.
+   * ScrolledWindow follows it, as a keyboard user brings the form into view. The focus must already be in the
+   * detail: Tab in the networks list selects the next network.
    */
   tabIntoView(what: string, target: (root: AccessibleNode) => Found | undefined, maxPresses?: number): Promise<Found>;
   /** Presses Tab until AT-SPI says that the node `target` finds has the keyboard focus. */
