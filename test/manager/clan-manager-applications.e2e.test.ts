@@ -22,8 +22,8 @@ import { startManagerStack, type ManagerStack } from "./manager-stack.js";
 // refused with their reason. New network is typed in and made from nix/templates/network, a bad colour refused by
 // its field. Syncthing is toggled off on the network "home" (whose flake builds through the real nix/lib) and saved,
 // Tab brings each widget into the window's view (the ScrolledWindow
-// follows the focus) and the pointer clicks it, because GTK 4.8's check boxes offer no AT-SPI action and it does
-// not tell AT-SPI which widget Tab focused.
+// follows the focus) and the pointer clicks it (GTK 4.8's check boxes offer no AT-SPI action); Space and Enter are
+// clan-manager-keyboard.e2e.test.ts's.
 
 const ATSPI_LAUNCHER = "/usr/libexec/at-spi-bus-launcher";
 const nodeGtkReason = await import("node-gtk").then(

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { findAll, outline, texts, type AccessibilityBus, type AccessibleNode, type Found } from "../helpers/accessibility.js";
 import { waitUntil } from "../helpers/daemons.js";
@@ -16,6 +17,10 @@ export const APPLICATION_ID = "org.clan.Desktop.Manager";
 const OUTPUT_SIZE = { width: 1280, height: 800 };
 /** The window's header bar, which the detail scrolls under. */
 const HEADER_HEIGHT = 80;
+/** How long wtype waits after giving the seat its keymap before its first key. */
+const KEYMAP_SETTLE_MS = 300;
+/** How long a Tab may take to move the focus that AT-SPI reports. */
+const FOCUS_MOVE_MS = 3000;
 
 interface Rect {
   x: number;
@@ -52,11 +57,12 @@ export interface ManagerScreen {
   press(...keys: string[]): Promise<void>;
   /**
    * Presses Tab until the node `target` finds is in the window's view: the focus moves down the page and the
-   * ScrolledWindow follows it, as a keyboard user brings the form into view. (GTK 4.8 does not mark the widget
-   * Tab focused as "focused" in AT-SPI, so where the focus is cannot be read; where the node is can.) The focus
-   * must already be in the detail: Tab in the networks list selects the next network.
+   * ScrolledWindow follows it, as a keyboard user brings the form into view. The focus must already be in the
+   * detail: Tab in the networks list selects the next network.
    */
   tabIntoView(what: string, target: (root: AccessibleNode) => Found | undefined, maxPresses?: number): Promise<Found>;
+  /** Presses Tab until AT-SPI says that the node `target` finds has the keyboard focus. */
+  tabUntilFocused(what: string, target: (root: AccessibleNode) => Found | undefined, maxPresses?: number): Promise<Found>;
   /**
    * Turns the wheel over the node's column until the node `target` finds is in the window's view, as a pointer
    * user scrolls the detail; the keyboard focus stays where it is.
@@ -96,7 +102,8 @@ export function managerScreen(a11y: AccessibilityBus, sway: HeadlessSway, pointe
     return window;
   };
   const press = async (...keys: string[]) => {
-    await execa("wtype", keys, { env: { WAYLAND_DISPLAY: sway.waylandDisplay } });
+    // Each wtype run gives sway's seat a new keymap; keys sent before the window has taken it are lost.
+    await execa("wtype", ["-s", String(KEYMAP_SETTLE_MS), ...keys], { env: { WAYLAND_DISPLAY: sway.waylandDisplay } });
   };
   return {
     tree,
@@ -117,6 +124,21 @@ export function managerScreen(a11y: AccessibilityBus, sway: HeadlessSway, pointe
         pressed += presses;
       }
       throw new Error(`${what} was still out of view after ${maxPresses} presses of Tab; it was at y = ${seen.join(", ")}`);
+    },
+    async tabUntilFocused(what, target, maxPresses = 200) {
+      const focusedAt = (root: AccessibleNode) => findAll(root, (node) => node.states.includes("focused"))[0]?.path.join("/");
+      for (let pressed = 0; pressed <= maxPresses; pressed++) {
+        const root = await tree();
+        const found = target(root);
+        if (found?.node.states.includes("focused")) return found;
+        const before = focusedAt(root);
+        await press("-k", "Tab");
+        // Read on once the focus has left where it was, so a read of the tree from before the press does not let
+        // the next press skip the target; a widget that does not report the focus (an entry's text) ends the wait.
+        const deadline = Date.now() + FOCUS_MOVE_MS;
+        while (Date.now() < deadline && focusedAt(await tree()) === before) await sleep(50);
+      }
+      throw new Error(`${what} did not have the keyboard focus after ${maxPresses} presses of Tab`);
     },
     async scrollIntoView(what, target, maxTurns = 100) {
       const seen: number[] = [];

@@ -12,6 +12,9 @@ import { managerScreen, type ManagerScreen } from "./manager-screen.js";
 // accessibility bus, and the window opened as the user opens it from a terminal (`clanctl manager`, which runs
 // clan-manager in the foreground), read and driven through AT-SPI.
 
+/** How long the idle wtype holds its keyboard: longer than any test. */
+const KEYBOARD_HELD_MS = 24 * 60 * 60 * 1000;
+
 export interface ManagerStack {
   sway: HeadlessSway;
   /** The user sway runs as, who owns its runtime directory. */
@@ -48,6 +51,10 @@ export async function startManagerStack(options: ManagerStackOptions): Promise<M
     // Connected before the window opens and kept: the seat gains its pointer with it, and a client binds the
     // pointer only when told so, after which the events of a pointer connected just before a click would be lost.
     const pointer = (started.pointer = await connectVirtualPointer(sway.waylandDisplay));
+    // A keyboard on the seat for the stack's life (an idle wtype; sway.stop() ends it): the seat has no other, and
+    // each wtype run brings its own and takes it away, after which the window is inactive and GTK neither draws its
+    // focus ring nor reports the focused widget over AT-SPI.
+    sway.spawnClient("wtype", ["-s", String(KEYBOARD_HELD_MS)]);
     const { uid, gid } = await stat(sway.runtimeDir);
     const owner = { uid, gid };
     const user = (started.user = await startUserSession(owner, {
