@@ -11,6 +11,8 @@ type PickerItem = { kind: "note"; text: string } | { kind: "snapshot"; snapshot:
 
 export class SnapshotPicker {
   private readonly group: RowGroup<PickerItem>;
+  /** Each snapshot row's first button, where the keyboard focus goes when the row is rebuilt (asking or not). */
+  private readonly firstButtons = new WeakMap<object, any>();
   private shown: { network: string; snapshots: readonly SnapshotRow[]; note: string } | undefined;
   /** The snapshot whose restore the user is asked to confirm. */
   private asking: { network: string; id: string } | undefined;
@@ -19,7 +21,10 @@ export class SnapshotPicker {
     private readonly gi: ManagerGi,
     private readonly restore: (network: string, snapshot: string) => void,
   ) {
-    this.group = new RowGroup<PickerItem>(gi, "Snapshots", "no snapshots yet", (item) => (item.kind === "note" ? textRow(gi, item.text) : this.snapshotRow(item)));
+    this.group = new RowGroup<PickerItem>(gi, "Snapshots", "no snapshots yet", (item) => (item.kind === "note" ? textRow(gi, item.text) : this.snapshotRow(item)), {
+      key: (item) => (item.kind === "snapshot" ? item.snapshot.id : ""),
+      target: (row) => this.firstButtons.get(row),
+    });
   }
 
   get widget(): any {
@@ -44,10 +49,15 @@ export class SnapshotPicker {
       : snapshot.subtitle;
     const row = textRow(this.gi, snapshot.title, subtitle);
     if (!asking) {
-      row.addSuffix(this.button("Restore this", snapshot.canRestore && !othersAsked, () => this.ask(snapshot.id)));
+      const restoreThis = this.button("Restore this", snapshot.canRestore && !othersAsked, () => this.ask(snapshot.id));
+      row.addSuffix(restoreThis);
+      this.firstButtons.set(row, restoreThis);
       return row;
     }
-    row.addSuffix(this.button("Cancel", true, () => this.ask(undefined)));
+    // The question's first button is the harmless one: a keyboard user who pressed "Restore this" lands on Cancel.
+    const cancel = this.button("Cancel", true, () => this.ask(undefined));
+    row.addSuffix(cancel);
+    this.firstButtons.set(row, cancel);
     const restore = this.button("Restore", true, () => {
       const network = this.shown?.network;
       this.ask(undefined);

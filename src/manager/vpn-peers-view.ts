@@ -12,6 +12,8 @@ export class VpnPeersView {
   private readonly stateRow: any;
   private readonly peers: RowGroup<PeerItem>;
   private network = "";
+  /** Each peer row's Block or Unblock button, which keeps the keyboard focus when the row is rebuilt. */
+  private readonly buttons = new WeakMap<object, any>();
 
   constructor(
     private readonly gi: ManagerGi,
@@ -20,7 +22,10 @@ export class VpnPeersView {
     this.stateGroup = new gi.Adw.PreferencesGroup({ title: "VPN" });
     this.stateRow = textRow(gi, "VPN state");
     this.stateGroup.add(this.stateRow);
-    this.peers = new RowGroup<PeerItem>(gi, "VPN peers", "no peers", (item) => (item.kind === "note" ? textRow(gi, item.text) : this.peerRow(item.peer)));
+    this.peers = new RowGroup<PeerItem>(gi, "VPN peers", "no peers", (item) => (item.kind === "note" ? textRow(gi, item.text) : this.peerRow(item.peer)), {
+      key: (item) => (item.kind === "peer" ? item.peer.peer : ""),
+      target: (row) => this.buttons.get(row),
+    });
   }
 
   get widgets(): any[] {
@@ -41,6 +46,7 @@ export class VpnPeersView {
     if (!peer.blocked) button.addCssClass("destructive-action");
     button.on("clicked", () => this.setBlocked(this.network, peer.peer, !peer.blocked));
     row.addSuffix(button);
+    this.buttons.set(row, button);
     return row;
   }
 }

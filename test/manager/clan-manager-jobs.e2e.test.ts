@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/session/config/schema.js";
 import type { Job } from "../../src/shared/job-api.js";
-import { below, findAll, findOne, texts, type AccessibilityBus, type AccessibleNode } from "../helpers/accessibility.js";
+import { below, findAll, findOne, texts, type AccessibilityBus, type AccessibleNode, type Found } from "../helpers/accessibility.js";
 import { REPO, waitUntil } from "../helpers/daemons.js";
 import { makeExt4Disk } from "../helpers/ext4-disk.js";
 import { createNetworkFlake, FLAKE, TEST_NIX_CONFIG, type NetworkFlake } from "../helpers/network-flake.js";
@@ -20,8 +20,9 @@ import { startManagerStack, type ManagerStack } from "./manager-stack.js";
 // clan-manager's jobs end to end: a rebuild of a flake network through the real Nix, whose build log is streamed
 // into the window while it builds, and a backup and a restore with the real restic, chosen in the snapshot picker
 // and confirmed in its row. The window runs as the desktop user under headless sway, read through AT-SPI and
-// driven by pointer and AT-SPI; clan-vmd and clan-sessiond run as root on that user's bus, because the Nix store
-// of these machines needs root to build (as in test/session/rebuild.e2e.test.ts).
+// driven by pointer, AT-SPI and the keyboard (the restore: Tab and Enter on sway's keyboard, wtype); clan-vmd and
+// clan-sessiond run as root on that user's bus, because the Nix store of these machines needs root to build (as in
+// test/session/rebuild.e2e.test.ts).
 // The build prints what a hostile network's build could: a terminal escape (OSC 0, which sets a terminal's title)
 // and Pango markup; the window must show both as the characters they are.
 
@@ -30,7 +31,7 @@ const nodeGtkReason = await import("node-gtk").then(
   () => "",
   () => " (node-gtk did not build)",
 );
-const needs = ["sway", "grim", "qemu-system-x86_64", "qemu-img", "mkfs.ext4", "dbus-daemon", "setpriv", "nix", "nix-env", "git", "restic", "busctl", ATSPI_LAUNCHER];
+const needs = ["sway", "wtype", "grim", "qemu-system-x86_64", "qemu-img", "mkfs.ext4", "dbus-daemon", "setpriv", "nix", "nix-env", "git", "restic", "busctl", ATSPI_LAUNCHER];
 const isRoot = process.getuid?.() === 0;
 const skip = (needs.every(hasBinary) ? "" : skipReason(...needs)) || nodeGtkReason || (isRoot ? "" : " (needs root for the Nix store)");
 const OUTPUT = join(REPO, "test-output", "manager");
@@ -139,28 +140,39 @@ describe.skipIf(skip !== "")(`clan-manager's build log, backups and restore, thr
     const older = stored[0]!;
     await screenshot("family-snapshots.png");
 
-    const olderRow = (root: AccessibleNode) => findOne(root, "the older snapshot's row", isListItem(first));
-    /** The button in the older snapshot's row once that row asks whether to restore it. */
-    const asked = (name: string) =>
-      screen.waitFor(`the older snapshot's row asking, with its ${name} button`, (root) => {
-        const row = olderRow(root);
-        if (!texts(row.node).some((text) => text.includes("Restore it? The VM stops, its state disk is replaced"))) return undefined;
-        return below(row, isButton(name), `its ${name} button`);
-      });
-    // Pressed as a screen reader user presses them (AT-SPI actions): the picker is below the fold of the detail pane,
-    // where a pointer would have to scroll first.
+    /** The button `name` in the older snapshot's row; with `asking`, only once that row asks whether to restore it. */
+    const olderButton = (name: string, asking: boolean) => (root: AccessibleNode) => {
+      const rows = findAll(root, isListItem(first));
+      if (rows.length !== 1) return undefined;
+      const row = rows[0]!;
+      const asks = texts(row.node).some((text) => text.includes("Restore it? The VM stops, its state disk is replaced"));
+      if (asks !== asking) return undefined;
+      return findAll(row.node, isButton(name)).map((found) => ({ node: found.node, path: [...row.path, ...found.path] }))[0];
+    };
+    const focused = (what: string, target: (root: AccessibleNode) => Found | undefined) =>
+      screen.waitFor(`AT-SPI to say that ${what} has the keyboard focus`, (root) => (target(root)?.node.states.includes("focused") ? true : undefined));
+    // Pressed as a keyboard user presses them: the pointer puts the focus on the Backup state row (scrolled into
+    // view with the wheel), then Tab reaches the older snapshot's Restore this and Enter presses it. The row's
+    // question then has the focus on its harmless button (Cancel), and Cancel gives it back to Restore this.
+    const backupState = (root: AccessibleNode) => findAll(root, isListItem("Backup state"))[0];
+    await screen.clickOn(await screen.scrollIntoView("the Backup state row", backupState));
+    await focused("the Backup state row", backupState);
+    await screen.tabUntilFocused("the older snapshot's Restore this button", olderButton("Restore this", false));
     // Cancelled: the row asks no more and nothing is restored.
-    await a11y.act(APP, below(olderRow(await screen.tree()), isButton("Restore this"), "its Restore this button"), "click");
-    const cancel = await asked("Cancel");
+    await screen.press("-k", "Return");
+    await focused("the question's Cancel button", olderButton("Cancel", true));
     await screenshot("family-restore-asked.png");
-    await a11y.act(APP, cancel, "click");
-    await screen.waitFor("the row offering Restore this again", (root) => (findAll(olderRow(root).node, isButton("Restore this")).length === 1 ? true : undefined));
+    await screen.press("-k", "Return");
+    await focused("the older snapshot's Restore this button, offered again", olderButton("Restore this", false));
     expect(jobs.filter((job) => job.kind === "restore")).toEqual([]);
     expect((await user.session.getNetwork("family")).jobKind).toBe("");
 
-    // Confirmed: the older snapshot is restored as a job, and the window says so.
-    await a11y.act(APP, below(olderRow(await screen.tree()), isButton("Restore this"), "its Restore this button"), "click");
-    await a11y.act(APP, await asked("Restore"), "click");
+    // Confirmed: Restore is the question's next widget after Cancel; the older snapshot is restored as a job, and
+    // the window says so.
+    await screen.press("-k", "Return");
+    await focused("the question's Cancel button", olderButton("Cancel", true));
+    await screen.tabUntilFocused("the question's Restore button", olderButton("Restore", true), 3);
+    await screen.press("-k", "Return");
     const restored = await waitUntil(() => jobs.find((job) => job.kind === "restore" && job.state !== "running"), "the restore job to end", 180_000);
     expect(restored).toMatchObject({ state: "succeeded", result: older.id });
     await screen.waitFor("the restore's outcome in the window", (root) =>

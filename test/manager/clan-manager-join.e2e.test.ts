@@ -5,21 +5,22 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/session/config/schema.js";
-import { findAll, findOne, texts, type AccessibilityBus, type AccessibleNode } from "../helpers/accessibility.js";
+import { findAll, findOne, texts, type AccessibleNode } from "../helpers/accessibility.js";
 import { REPO } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import { swayScreenshot } from "../helpers/screenshot.js";
 import type { HeadlessSway } from "../helpers/sway.js";
 import { makeGeneration } from "../helpers/test-guest.js";
 import type { UserSession } from "../helpers/user-session.js";
-import { APP, isButton, isListItem, type ManagerScreen } from "./manager-screen.js";
+import { isButton, isListItem, type ManagerScreen } from "./manager-screen.js";
 import { startManagerStack, type ManagerStack } from "./manager-stack.js";
 
 // The manager's join page for real, under headless sway as the desktop user with the real clan-sessiond: links are
 // pasted into it as a user types them (wtype on sway's keyboard), read back through AT-SPI. The attacker writes the
 // links: one to a loopback host (where a listener counts every connection), a path: link to the user's own files,
 // one over the length bound, a punycode look-alike. The page shows what each says or why it is refused, and
-// nothing connects, nothing is registered, until "Fetch" is pressed; then the fetch runs and connects.
+// nothing connects, nothing is registered, until "Fetch" is pressed (reached with Tab, pressed with Enter); then the
+// fetch runs and connects.
 
 const ATSPI_LAUNCHER = "/usr/libexec/at-spi-bus-launcher";
 const nodeGtkReason = await import("node-gtk").then(
@@ -35,7 +36,6 @@ const rowNamed = (title: string) => (node: AccessibleNode) => node.role === "lis
 describe.skipIf(skip !== "")(`clan-manager's join page: nothing is fetched before Fetch${skip}`, () => {
   let sway: HeadlessSway;
   let user: UserSession;
-  let a11y: AccessibilityBus;
   let screen: ManagerScreen;
   let stack: ManagerStack;
   let listener: Server;
@@ -86,7 +86,7 @@ describe.skipIf(skip !== "")(`clan-manager's join page: nothing is fetched befor
     });
     // Nix evaluates as the user (clanctl join fetches with it): its state directory is the user's.
     stack = await startManagerStack({ config, session: (sway) => ({ env: { NIX_STATE_DIR: join(sway.runtimeDir, "nix-state") } }) });
-    ({ sway, user, a11y, screen } = stack);
+    ({ sway, user, screen } = stack);
     configBefore = await readFile(user.configFile, "utf8");
   });
 
@@ -139,7 +139,10 @@ describe.skipIf(skip !== "")(`clan-manager's join page: nothing is fetched befor
     const link = `clan://git+https://127.0.0.1:${port}/club.git#alice`;
     const shown = await paste(link, "the loopback link again", (root) => rows(root, "From").some((text) => text.includes("127.0.0.1")));
     expect(connections).toBe(0);
-    await a11y.act(APP, confirmButton(shown), "click");
+    expect(confirmButton(shown).node.states).toContain("sensitive");
+    // As a keyboard user presses it: from the entry the link was typed into, Tab until Fetch has the focus, Enter.
+    await screen.tabUntilFocused("the Fetch button", (root) => findAll(root, isButton("Fetch"))[0], 30);
+    await screen.press("-k", "Return");
     const failed = await screen.waitFor("the fetch's failure", (root) => (rows(root, "Fetch failed").length === 1 ? root : undefined), 120_000);
     expect(texts(failed).join("\n")).toContain(`Fetching git+https://127.0.0.1:${port}/club.git`);
     expect(connections, texts(failed).join("\n")).toBeGreaterThan(0);
