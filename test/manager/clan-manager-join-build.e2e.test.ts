@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findAll, findOne, texts, type AccessibleNode } from "../helpers/accessibility.js";
+import { findAll, findOne, texts, type AccessibilityBus, type AccessibleNode } from "../helpers/accessibility.js";
 import { REPO, waitUntil } from "../helpers/daemons.js";
 import { startGitHttpsServer, type GitHttpsServer } from "../helpers/git-https-server.js";
 import { createNetworkFlake, FLAKE, TEST_NIX_CONFIG, type NetworkFlake } from "../helpers/network-flake.js";
@@ -13,17 +13,16 @@ import { hasBinary, pidsWithArguments, skipReason } from "../helpers/processes.j
 import { swayScreenshot } from "../helpers/screenshot.js";
 import type { HeadlessSway } from "../helpers/sway.js";
 import type { SessionUser, UserSession } from "../helpers/user-session.js";
-import { beforeDeadline, isButton, isListItem, managerWindows, type ManagerScreen } from "./manager-screen.js";
+import { APP, beforeDeadline, isButton, isListItem, managerWindows, type ManagerScreen } from "./manager-screen.js";
 import { startManagerStack, type ManagerStack } from "./manager-stack.js";
 
 // A join through the manager window, end to end: a network's flake served over git+https on loopback, the links
 // opened as a browser opens them (`gio open clan://…` with the link handler's desktop file the default for clan:
 // links), each shown on the join page of the window already open, the clan-manager gio started ending once it has
-// handed its link over; Fetch (reached with Tab, pressed with Enter on sway's keyboard) fetches the source as the
-// desktop user (its Nix through a nix-daemon, as on a multi-user Nix), the second question shows what the network
-// asks for, and only Join and build (which takes the focus; Enter presses it) registers it and has clan-sessiond
-// (root on the user's bus: this machine's store needs root to build) build it with the real Nix and boot it in
-// QEMU; the network then appears in the list.
+// handed its link over; Fetch (pressed through AT-SPI) fetches the source as the desktop user (its
+// Nix through a nix-daemon, as on a multi-user Nix), the second question shows what the network asks for, and only
+// Join and build registers it and has clan-sessiond (root on the user's bus: this machine's store needs root to
+// build) build it with the real Nix and boot it in QEMU; the network then appears in the list.
 // The attacker's variant: a flake whose vm.json asks for the user's home, read-write. The second question shows
 // that share; joined anyway, the generation is built but clan-vmd refuses to boot it (not granted), and the
 // window says so.
@@ -35,7 +34,7 @@ const nodeGtkReason = await import("node-gtk").then(
   () => "",
   () => " (node-gtk did not build)",
 );
-const needs = ["sway", "wtype", "grim", "gio", "qemu-system-x86_64", "dbus-daemon", "setpriv", "nix", "nix-daemon", "git", "openssl", ATSPI_LAUNCHER];
+const needs = ["sway", "grim", "gio", "qemu-system-x86_64", "dbus-daemon", "setpriv", "nix", "nix-daemon", "git", "openssl", ATSPI_LAUNCHER];
 const isRoot = process.getuid?.() === 0;
 const skip = (needs.every(hasBinary) ? "" : skipReason(...needs)) || nodeGtkReason || (isRoot ? "" : " (needs root for the Nix store)");
 const OUTPUT = join(REPO, "test-output", "manager");
@@ -46,6 +45,7 @@ describe.skipIf(skip !== "")(`clan-manager: a clicked link joined through the wi
   let sway: HeadlessSway;
   let owner: SessionUser;
   let user: UserSession;
+  let a11y: AccessibilityBus;
   let screen: ManagerScreen;
   let stack: ManagerStack;
   let https: GitHttpsServer;
@@ -102,22 +102,8 @@ describe.skipIf(skip !== "")(`clan-manager: a clicked link joined through the wi
     unlessFailed("Fetch failed", root);
     return rows(root, row).length === 1 && rows(root, "Revision").length === 2 && findAll(root, isButton("Join and build")).length === 1 ? root : undefined;
   };
-  const fetchButton = (root: AccessibleNode) => findAll(root, isButton("Fetch"))[0];
-  const buildButton = (root: AccessibleNode) => findAll(root, isButton("Join and build"))[0];
-  /**
-   * Fetch as a keyboard user presses it: the pointer puts the focus in the link entry, Tab reaches Fetch, Enter
-   * presses it.
-   */
-  const fetchWithKeyboard = async (page: AccessibleNode) => {
-    await screen.clickOn(findOne(page, "the link entry", (node) => node.role === "text"));
-    await screen.tabUntilFocused("the Fetch button", fetchButton, 30);
-    await screen.press("-k", "Return");
-  };
-  /** Join and build, which takes the focus when the second question appears: Enter presses it. */
-  const buildWithKeyboard = async () => {
-    await screen.waitFor("AT-SPI to say that Join and build has the keyboard focus", (root) => (buildButton(root)?.node.states.includes("focused") ? true : undefined));
-    await screen.press("-k", "Return");
-  };
+  /** Presses a button as a screen reader user does (an AT-SPI action): where it is on the page does not matter. */
+  const press = (root: AccessibleNode, name: string) => beforeDeadline(a11y.act(APP, findOne(root, `the ${name} button`, isButton(name)), "click"), Date.now() + 30_000, `pressing ${name} did not answer within 30 s`);
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
@@ -154,7 +140,7 @@ describe.skipIf(skip !== "")(`clan-manager: a clicked link joined through the wi
       }),
       managerEnv: (sway) => ({ NIX_REMOTE: `unix://${socket}`, XDG_CACHE_HOME: join(sway.runtimeDir, "cache") }),
     });
-    ({ sway, owner, user, screen } = stack);
+    ({ sway, owner, user, a11y, screen } = stack);
     await installLinkHandler(user.env.HOME!, owner);
     // The user's home, which the hostile network asks for: a directory of the user's with a file in it.
     await writeFile(join(user.env.HOME!, "secret.txt"), "the user's own file\n");
@@ -193,7 +179,7 @@ describe.skipIf(skip !== "")(`clan-manager: a clicked link joined through the wi
 
   it("Fetch shows what the network asks for, registering nothing; Join and build joins it and it appears in the list", async () => {
     const configBefore = await configText();
-    await fetchWithKeyboard(await screen.waitFor("the club link on the page, Fetch sensitive", showsLink(clubUrl)));
+    await press(await screen.waitFor("the club link on the page, Fetch sensitive", showsLink(clubUrl)), "Fetch");
     const asked = await screen.waitFor("the second question", asks("Forward"), 120_000);
     expect(https.requests.length).toBeGreaterThan(0);
     expect(rows(asked, "Revision").join()).toContain(clubRevision);
@@ -205,7 +191,7 @@ describe.skipIf(skip !== "")(`clan-manager: a clicked link joined through the wi
     expect(await user.session.listNetworks()).toEqual([]);
     await screenshot("join-second-question.png");
 
-    await buildWithKeyboard();
+    await press(asked, "Join and build");
     const joined = await screen.waitFor("the join done", (root) => (unlessFailed("Join failed", root), rows(root, "Joined").length === 1 ? root : undefined), 300_000);
     expect(rows(joined, "Joined").join()).toContain("generation 1 is running");
     await screen.waitFor("club in the networks list", (root) => (findAll(root, isListItem("club")).length === 1 ? true : undefined));
@@ -222,12 +208,12 @@ describe.skipIf(skip !== "")(`clan-manager: a clicked link joined through the wi
     await openLink(link);
     const shown = await screen.waitFor("the hostile link on the page, Fetch sensitive", showsLink(hostileUrl), 60_000);
     await expectNoJoinProcessLeft(link);
-    await fetchWithKeyboard(shown);
+    await press(shown, "Fetch");
     const asked = await screen.waitFor("the hostile network's share", asks("Share"), 120_000);
     expect(rows(asked, "Share")).toEqual([expect.stringContaining(`${user.env.HOME} (read-write, tag home): the VM boots only if your config grants it`)]);
     await screenshot("join-hostile-share.png");
 
-    await buildWithKeyboard();
+    await press(asked, "Join and build");
     const failed = await screen.waitFor("the refused boot", (root) => (unlessFailed("Joined", root), rows(root, "Join failed").length === 1 ? root : undefined), 300_000);
     expect(texts(failed).join("\n")).toContain(`share "home" of ${user.env.HOME} is not granted`);
     expect((await user.session.getNetwork("hostile")).vmState).not.toBe("running");
