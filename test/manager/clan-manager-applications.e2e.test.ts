@@ -13,7 +13,7 @@ import { testGuestPaths } from "../helpers/test-guest.js";
 import type { HeadlessSway } from "../helpers/sway.js";
 import type { UserSession } from "../helpers/user-session.js";
 import { isButton, isListItem, type ManagerScreen } from "./manager-screen.js";
-import { startManagerStack, type ManagerStack } from "./manager-stack.js";
+import { startManagerStack, type ManagerStack, newNetworkEntry } from "./manager-stack.js";
 
 // The Applications page and New network end to end: the window as the desktop user under headless sway, read
 // through AT-SPI and driven by sway's pointer and keyboard; clan-vmd and clan-sessiond as root on the user's bus.
@@ -161,12 +161,7 @@ describe.skipIf(skip !== "")(`clan-manager's Applications form and Settings, thr
     await access(join(networksDir, "garden", "flake.nix"));
     expect(JSON.parse(await readFile(join(networksDir, "garden", "configs.json"), "utf8"))).toHaveProperty("garden.applications.syncthing.enable", true);
     const configured = JSON.parse(await readFile(user.configFile, "utf8")) as { networks: Record<string, unknown> };
-    expect(configured.networks["garden"]).toEqual({
-      label: "Garden club",
-      workspaces: ["5:garden"],
-      colour: "#98c379",
-      source: { flake: `path:${join(networksDir, "garden")}`, attribute: "packages.x86_64-linux.garden" },
-    });
+    expect(configured.networks["garden"]).toEqual(newNetworkEntry(networksDir, "garden", { label: "Garden club", workspaces: ["5:garden"], colour: "#98c379" }));
     await screen.waitFor("Garden in the list", (root) => findAll(root, isListItem("Garden club"))[0]);
     await screenshot("new-network.png");
   }, 180_000);

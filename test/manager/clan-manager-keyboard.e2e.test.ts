@@ -7,7 +7,7 @@ import { waitUntil } from "../helpers/daemons.js";
 import { hasBinary, skipReason } from "../helpers/processes.js";
 import type { UserSession } from "../helpers/user-session.js";
 import { isButton, isListItem, type ManagerScreen } from "./manager-screen.js";
-import { startManagerStack, type ManagerStack } from "./manager-stack.js";
+import { startManagerStack, type ManagerStack, newNetworkEntry } from "./manager-stack.js";
 
 // Keyboard activation in clan-manager under headless sway: Space on a check box and Enter on a button, pressed on
 // sway's keyboard (wtype). Tab moves the focus until AT-SPI says the wanted widget has it (GTK 4.8 says so while
@@ -112,12 +112,7 @@ describe.skipIf(skip !== "")(`clan-manager driven by the keyboard: Space on a ch
     await screen.press("-k", "Return");
     await screen.waitFor("the network created", (root) => (findAll(root, (node) => node.role === "label" && node.name.startsWith("Created garden")).length > 0 ? true : undefined), 60_000);
     const configured = JSON.parse(await readFile(user.configFile, "utf8")) as { networks: Record<string, unknown> };
-    expect(configured.networks["garden"]).toEqual({
-      label: "Garden club",
-      workspaces: ["5:garden"],
-      colour: "#98c379",
-      source: { flake: `path:${join(networksDir, "garden")}`, attribute: "packages.x86_64-linux.garden" },
-    });
+    expect(configured.networks["garden"]).toEqual(newNetworkEntry(networksDir, "garden", { label: "Garden club", workspaces: ["5:garden"], colour: "#98c379" }));
     expect((await user.session.listNetworks()).map((network) => network.name)).toContain("garden");
     await screen.waitFor("Garden club in the list", (root) => findAll(root, isListItem("Garden club"))[0]);
   }, 180_000);

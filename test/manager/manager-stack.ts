@@ -71,3 +71,8 @@ export async function startManagerStack(options: ManagerStackOptions): Promise<M
     throw error;
   }
 }
+
+/** The config.json entry New network writes for `name` (the source is the flake it made in the networks directory). */
+export function newNetworkEntry(networksDir: string, name: string, entry: { label: string; workspaces: string[]; colour: string }): unknown {
+  return { ...entry, source: { flake: `path:${join(networksDir, name)}`, attribute: `packages.x86_64-linux.${name}` } };
+}
