@@ -29,7 +29,7 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`VPN per network on the host
 
   beforeAll(async () => {
     const [homeA, homeB] = await homes.createTwo();
-    a = await homes.startVmd(homeA, `${INTERNET_PREFIX}.1`, ["family", "club"]);
+    a = await homes.startVmd(homeA, `${INTERNET_PREFIX}.1`, ["family", "club", "school"]);
     b = await homes.startVmd(homeB, `${INTERNET_PREFIX}.2`, ["family"]);
     // Each member's key is made by its own clan-vmd; the network's flake would list them as peers.
     const aliceKey = await a.vms.vpnPublicKey("family");
@@ -150,6 +150,26 @@ describe.skipIf(!needs.every(hasBinary) || !isRoot)(`VPN per network on the host
     expect(key.mode & 0o777).toBe(0o600);
     const dir = await stat(join(a.runtimeRoot, "..", "state", "family", "vpn"));
     expect(dir.mode & 0o777).toBe(0o700);
+  });
+
+  it("a VPN whose listen port another program holds fails with an error that names the port, and leaves nothing behind", async () => {
+    const takenPort = PORT + 10;
+    const holder = execa("ip", ["netns", "exec", a.namespace, "socat", "-u", `UDP4-RECV:${takenPort}`, "-"], { reject: false, stdin: "ignore" });
+    try {
+      await waitUntil(async () => ((await execa("ip", ["netns", "exec", a.namespace, "ss", "-Hulpn", `sport = :${takenPort}`])).stdout.includes("socat") ? true : undefined), "socat to hold the port");
+      const before = await VpnHomes.clanNamespaces();
+      const school = await makeGeneration(join(generations, "school"), {
+        generation: "school",
+        vm: { stateDiskMiB: 0, network: { mode: "vpn", vpn: { kind: "wireguard", placement: "host-namespace", address: "10.78.0.2", listenPort: takenPort, peers: [] } } },
+      });
+      await expect(a.vms.start("school", school)).rejects.toThrow(`the VPN's listenPort ${takenPort}/udp is already in use on this host`);
+      expect(await VpnHomes.clanNamespaces()).toEqual(before);
+      expect((await a.vms.list()).find((vm) => vm.network === "school")).toMatchObject({ state: "failed", vpnState: "none" });
+      expect(await ping(a, "family", "10.77.0.3", 1)).toBe(true);
+    } finally {
+      holder.kill();
+      await holder;
+    }
   });
 
   it("stopping a VM removes its namespace and its endpoint", async () => {

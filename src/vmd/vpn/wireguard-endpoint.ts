@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { ClanError } from "../../shared/errors.js";
+import { ClanError, errorMessage } from "../../shared/errors.js";
 import { isAlive, readTail, spawnDetached } from "../qemu-process.js";
 import { inNetwork, intoEndpointSide, networkNamespaceTarget, onEndpointSide, type NamespaceAccess } from "./namespace-access.js";
 import type { NamespaceNames } from "./namespace.js";
@@ -22,15 +22,33 @@ export interface WireguardStart {
   wireguardGoBinary: string;
 }
 
+/**
+ * wireguard-go binds a random UDP port the moment it starts, and keeps it until `wg set` gives it the configured
+ * one. In the privileged layout every endpoint shares clan-vmd's namespace, so that random port may be the very
+ * one another network's endpoint is about to take ("Address already in use"). Endpoints there start one at a time.
+ * A rootless endpoint has a namespace of its own and starts at once.
+ */
+let sharedNamespaceStarts: Promise<unknown> = Promise.resolve();
+
 /** Starts and configures the endpoint; returns wireguard-go's pid. */
-export async function startWireguardEndpoint({ names, access, spec, keyFile, blocked, outputFile, wireguardGoBinary }: WireguardStart): Promise<number> {
+export function startWireguardEndpoint(start: WireguardStart): Promise<number> {
+  if (start.access.kind === "rootless") return startEndpoint(start);
+  const started = sharedNamespaceStarts.then(() => startEndpoint(start));
+  sharedNamespaceStarts = started.catch(() => undefined);
+  return started;
+}
+
+async function startEndpoint({ names, access, spec, keyFile, blocked, outputFile, wireguardGoBinary }: WireguardStart): Promise<number> {
   const { vpnInterface } = names;
   const [binary, ...args] = [...intoEndpointSide(access), wireguardGoBinary, "-f", vpnInterface];
   const pid = spawnDetached(binary!, args, outputFile);
   try {
     await waitForControlSocket(access, pid, vpnInterface, outputFile);
     await onEndpointSide(access, "ip", ["link", "set", vpnInterface, "netns", networkNamespaceTarget(access)]);
-    await onEndpointSide(access, "wg", ["set", vpnInterface, "private-key", keyFile, "listen-port", String(spec.listenPort)]);
+    await onEndpointSide(access, "wg", ["set", vpnInterface, "private-key", keyFile, "listen-port", String(spec.listenPort)]).catch((error: unknown) => {
+      if (!/Address already in use/.test(errorMessage(error))) throw error;
+      throw new ClanError("NetworkFailed", `the VPN's listenPort ${spec.listenPort}/udp is already in use on this host (by another program, or another network's VPN): the network needs another port`);
+    });
     await inNetwork(access, "ip", ["link", "set", vpnInterface, "up"]);
     for (const peer of spec.peers) if (!blocked.includes(peer.publicKey)) await addPeer(access, names, peer);
     return pid;
