@@ -35,8 +35,8 @@ buildNpmPackage {
     root = ../.;
     fileset = lib.fileset.unions [
       ../package.json ../package-lock.json ../tsconfig.json ../src ../bin ../scripts/build-gnome-extension.ts ../share
-      # `npm run build` compiles the two native parts with these: clan-wayland-filter and clan-viewer's screen surface
-      ../scripts/build-wayland-filter.sh ../scripts/build-screen-surface.sh
+      # `npm run build` compiles the native parts with these: clan-wayland-filter and clan-viewer's two modules
+      ../scripts/build-wayland-filter.sh ../scripts/build-viewer-native.sh
     ];
   };
 
@@ -50,7 +50,7 @@ buildNpmPackage {
   # bin/ the GI_TYPELIB_PATH of GTK 4 and libadwaita, which clan-viewer and clan-manager load at run time;
   # makeWrapper for the bar relay's PATH.
   nativeBuildInputs = [ glib pkg-config python3 gobject-introspection wrapGAppsHook4 makeWrapper ];
-  # cairo also for clan-viewer's screen surface, built by `npm run build` against the build's node (its headers).
+  # cairo and glib also for clan-viewer's native parts, built by `npm run build` against the build's node (its headers).
   buildInputs = [ glib cairo gobject-introspection gtk4 libadwaita ];
   # node-gtk (clan-viewer, clan-manager) is the one dependency with native code. Its install script would download a
   # prebuilt binary, which the sandbox forbids: it is built from source against the node that runs the build.

@@ -2,7 +2,8 @@ import type { Gi } from "./gi.js";
 import { ClanError } from "../shared/errors.js";
 import { checkRect, checkScanout, checkUpdate, PIXMAN_X8R8G8B8, type PixelRect, type ScreenSize } from "./frame-checks.js";
 import type { GBytesReader } from "./gbytes-reader.js";
-import type { FrameSink } from "./listener-calls.js";
+import { CopyPathFilter, type CopiedChanges } from "./copy-path-filter.js";
+import type { ListenerSink } from "./qemu-display.js";
 import type { PixelGarbage } from "./pixel-garbage.js";
 import { ScreenFile } from "./screen-file.js";
 import { SharedFramebuffer, type SharedFrame } from "./shared-screen.js";
@@ -26,12 +27,14 @@ export interface ScreenView {
   closed(): void;
 }
 
-export class GuestScreen implements FrameSink {
+export class GuestScreen implements ListenerSink {
   size: ScreenSize = { width: 0, height: 0 };
   /** The copy path's screen; null before the first frame and while QEMU shares its framebuffer. */
   private file: ScreenFile | null = null;
   /** Set while QEMU shares its framebuffer. */
   private shared: SharedFramebuffer | null = null;
+  /** Writes the plain Scanouts and Updates into `file` on GDBus's thread (copy-path-filter.ts); null before QEMU connects. */
+  private copyPath: CopyPathFilter | null = null;
   private dirty = false;
   /**
    * Messages received, bytes of framebuffer that came inside them (0 on the shared-memory path) and frames shown,
@@ -47,6 +50,20 @@ export class GuestScreen implements FrameSink {
     /** Where the copy path's memory file is made (memoryFileDirectory). */
     private readonly memoryDir: string,
   ) {}
+
+  listening(connection: unknown): void {
+    this.copyPath?.close();
+    this.copyPath = new CopyPathFilter(connection, (changes) => this.copied(changes));
+    this.copyPath.setTarget(this.shared === null ? this.file : null);
+  }
+
+  /** The copy-path filter wrote these messages' pixels into the screen's file. */
+  private copied({ scanouts, updates, bytes }: CopiedChanges): void {
+    this.counters.scanouts += scanouts;
+    this.counters.updates += updates;
+    this.counters.bytes += bytes;
+    this.markDirty();
+  }
 
   scanout(width: number, height: number, stride: number, format: number, data: unknown): void {
     const length = sizeOf(data);
@@ -67,6 +84,7 @@ export class GuestScreen implements FrameSink {
    */
   scanoutMap(frame: SharedFrame): void {
     const next = SharedFramebuffer.map(this.gi, frame);
+    this.copyPath?.setTarget(null);
     this.shared = next;
     this.setSize(next.size);
     this.file?.close();
@@ -123,6 +141,8 @@ export class GuestScreen implements FrameSink {
   }
 
   closed(): void {
+    this.copyPath?.close();
+    this.copyPath = null;
     this.view.closed();
   }
 
@@ -156,11 +176,14 @@ export class GuestScreen implements FrameSink {
 
   /** A black screen of `size` in a new file; with `keep`, the pixels of the previous one that still fit. */
   private replaceFile(size: ScreenSize, keep: boolean): void {
+    // Until the new file is in place every message waits for this thread in the JS filter, in order.
+    this.copyPath?.setTarget(null);
     const previous = this.file;
     const next = ScreenFile.create(this.gi, this.memoryDir, size);
     if (keep && previous !== null) next.copyOverlap(previous);
     previous?.close();
     this.file = next;
+    this.copyPath?.setTarget(next);
   }
 
   private setSize(size: ScreenSize): void {

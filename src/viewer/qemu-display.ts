@@ -1,6 +1,11 @@
 import type { Gi } from "./gi.js";
 import { listenerFilter, type FrameSink, type GVariant } from "./listener-calls.js";
 
+/** A frame sink that also puts filters of its own on the listener's connection, ahead of the JS filter. */
+export interface ListenerSink extends FrameSink {
+  listening(connection: unknown): void;
+}
+
 // The connection to one VM's QEMU D-Bus display (org.qemu.Display1) through GLib's GDBus: it alone passes the
 // file descriptors that RegisterListener and ScanoutMap take. QEMU talks to the listener over its own peer-to-peer
 // connection on a socket the viewer hands over; on it QEMU calls Scanout/Update (QEMU 7.2: the pixels inside the
@@ -28,7 +33,7 @@ export class QemuDisplay {
   }
 
   /** Hands QEMU one end of a fresh socket and serves the Listener on the other; frames then reach `sink`. */
-  registerListener(sink: FrameSink): void {
+  registerListener(sink: ListenerSink): void {
     const { Gio, GLib } = this.gi;
     const [ours, qemus] = socketPair(this.gi);
     // Both ends authenticate while the call is under way: the peer connection must not block waiting for QEMU,
@@ -36,6 +41,7 @@ export class QemuDisplay {
     Gio.DBusConnection.new(ours.connectionFactoryCreateConnection(), null, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.DELAY_MESSAGE_PROCESSING, null, null, (_source: unknown, result: unknown) => {
       try {
         const peer = Gio.DBusConnection.newFinish(result);
+        sink.listening(peer);
         // node-gtk cannot make the GClosures register_object takes: a filter sees every message QEMU sends on this
         // private connection (each is a call to the listener) and answers it itself.
         peer.addFilter(listenerFilter(this.gi, sink));

@@ -64,6 +64,11 @@ export class ScreenFile {
     }
   }
 
+  /** The file's descriptor, for the copy-path filter (which keeps a duplicate of its own). */
+  get descriptor(): number {
+    return this.fd;
+  }
+
   /**
    * Writes whole rows from the start of `bytes` (a GBytes of at least `length` bytes) at row `y`: rows of the
    * screen's full width, packed at the screen's stride, as QEMU sends a band of its screen.
