@@ -1,7 +1,5 @@
-import { createRequire } from "node:module";
 import { Socket } from "node:net";
-import { fileURLToPath } from "node:url";
-import { ClanError } from "../shared/errors.js";
+import { nativePart } from "./native-part.js";
 
 // The copy path's fast lane (native/copy-path-filter.cc, built into dist/viewer/ by `npm run build`): a message
 // filter in C on the listener's connection that writes the pixels of QEMU 7.2's plain Scanouts and Updates into
@@ -30,19 +28,7 @@ export interface CopyTarget {
   size: { width: number; height: number };
 }
 
-const MODULE_PATH = fileURLToPath(new URL("../../dist/viewer/copy-path-filter.node", import.meta.url));
-
-let loaded: CopyPathModule | undefined;
-
-function nativePart(): CopyPathModule {
-  if (loaded !== undefined) return loaded;
-  try {
-    loaded = createRequire(import.meta.url)(MODULE_PATH) as CopyPathModule;
-  } catch (error) {
-    throw new ClanError("NotFound", `clan-viewer's copy-path filter ${MODULE_PATH} did not load (${error instanceof Error ? error.message.split("\n")[0] : String(error)}); run npm run build`);
-  }
-  return loaded;
-}
+const native = () => nativePart<CopyPathModule>("copy-path-filter", "copy-path filter");
 
 export class CopyPathFilter {
   private handle: unknown;
@@ -53,14 +39,13 @@ export class CopyPathFilter {
    * is called on the JS thread after pixels were written.
    */
   constructor(connection: unknown, copied: (changes: CopiedChanges) => void) {
-    const native = nativePart();
-    const [handle, wakeFd] = native.attach(connection);
+    const [handle, wakeFd] = native().attach(connection);
     this.handle = handle;
     // A pipe watched by libuv, which node-gtk runs inside GLib's loop: no node-gtk callback per wake-up.
     this.wake = new Socket({ fd: wakeFd, readable: true, writable: false });
     this.wake.on("data", () => {
       if (this.handle === undefined) return;
-      const [scanouts, updates, bytes] = native.takeChanges(this.handle);
+      const [scanouts, updates, bytes] = native().takeChanges(this.handle);
       if (scanouts + updates > 0) copied({ scanouts, updates, bytes });
     });
   }
@@ -68,14 +53,14 @@ export class CopyPathFilter {
   /** From now on the filter writes into `target`; null: into nothing, every Scanout and Update goes to the JS filter. */
   setTarget(target: CopyTarget | null): void {
     if (this.handle === undefined) return;
-    if (target === null) nativePart().setTarget(this.handle, -1, 0, 0);
-    else nativePart().setTarget(this.handle, target.descriptor, target.size.width, target.size.height);
+    if (target === null) native().setTarget(this.handle, -1, 0, 0);
+    else native().setTarget(this.handle, target.descriptor, target.size.width, target.size.height);
   }
 
   /** Removes the filter; safe to call twice. */
   close(): void {
     if (this.handle === undefined) return;
-    nativePart().detach(this.handle);
+    native().detach(this.handle);
     this.handle = undefined;
     this.wake.destroy();
   }

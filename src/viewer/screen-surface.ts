@@ -1,6 +1,4 @@
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import { ClanError } from "../shared/errors.js";
+import { nativePart } from "./native-part.js";
 import type { Gi } from "./gi.js";
 import type { ScreenSize } from "./frame-checks.js";
 
@@ -13,20 +11,7 @@ interface ScreenSurfaceModule {
   surfaceOverFile(fd: number, offset: number, width: number, height: number, stride: number): unknown;
 }
 
-/** Where the build puts the native part; the same from src/viewer and dist/viewer. */
-const MODULE_PATH = fileURLToPath(new URL("../../dist/viewer/screen-surface.node", import.meta.url));
-
-let loaded: ScreenSurfaceModule | undefined;
-
-function nativePart(): ScreenSurfaceModule {
-  if (loaded !== undefined) return loaded;
-  try {
-    loaded = createRequire(import.meta.url)(MODULE_PATH) as ScreenSurfaceModule;
-  } catch (error) {
-    throw new ClanError("NotFound", `clan-viewer's screen surface ${MODULE_PATH} did not load (${error instanceof Error ? error.message.split("\n")[0] : String(error)}); run npm run build`);
-  }
-  return loaded;
-}
+const native = () => nativePart<ScreenSurfaceModule>("screen-surface", "screen surface");
 
 export interface MappedRows {
   fd: number;
@@ -43,6 +28,6 @@ export interface MappedRows {
  * closed at once.
  */
 export function surfaceOverFile(gi: Gi, { fd, offset, size, stride }: MappedRows): unknown {
-  const surface = nativePart().surfaceOverFile(fd, offset, size.width, size.height, stride);
+  const surface = native().surfaceOverFile(fd, offset, size.width, size.height, stride);
   return new gi.cairo.ImageSurface(surface);
 }
