@@ -37,10 +37,10 @@ export class GuestScreen implements ListenerSink {
   private copyPath: CopyPathFilter | null = null;
   private dirty = false;
   /**
-   * Messages received, bytes of framebuffer that came inside them (0 on the shared-memory path) and frames shown,
-   * for bench/ and tests.
+   * Messages received, bytes of framebuffer that came inside them (0 on the shared-memory path), frames shown, and
+   * the messages the copy-path filter wrote itself (of scanouts and updates), for bench/ and tests.
    */
-  readonly counters = { scanouts: 0, updates: 0, scanoutMaps: 0, updateMaps: 0, bytes: 0, shown: 0 };
+  readonly counters = { scanouts: 0, updates: 0, scanoutMaps: 0, updateMaps: 0, bytes: 0, shown: 0, filtered: 0 };
 
   constructor(
     private readonly gi: Gi,
@@ -62,6 +62,7 @@ export class GuestScreen implements ListenerSink {
     this.counters.scanouts += scanouts;
     this.counters.updates += updates;
     this.counters.bytes += bytes;
+    this.counters.filtered += scanouts + updates;
     this.markDirty();
   }
 
