@@ -21,7 +21,14 @@ id "$USER_NAME" >/dev/null 2>&1 || useradd -m "$USER_NAME"
 UID_=$(id -u "$USER_NAME")
 DEMO=/tmp/clan-desktop-demo
 OUT="$REPO/demo-output"
-[ -d "$DEMO" ] && pkill -u "$USER_NAME" -f "$DEMO" 2>/dev/null || true
+# The user exists for the demo alone: whatever runs as it is a previous demo's (clan-vmd, started by D-Bus
+# activation, and its VMs do not name $DEMO on their command lines).
+end_demo_processes() {
+  pkill -u "$USER_NAME" 2>/dev/null || true
+  sleep 1
+  pkill -KILL -u "$USER_NAME" 2>/dev/null || true
+}
+end_demo_processes
 rm -rf "$DEMO"
 mkdir -p "$DEMO" "$OUT"
 RUNTIME="$DEMO/run"
@@ -42,7 +49,7 @@ cleanup() {
       -m org.clan.Desktop.VMs1.Manager.Shutdown true >/dev/null 2>&1 || true
   sleep 1
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  pkill -u "$USER_NAME" -f "$DEMO" 2>/dev/null || true
+  end_demo_processes
 }
 trap cleanup EXIT
 
