@@ -1,16 +1,16 @@
 import type { Gi } from "./gi.js";
 import { listenerFilter, type FrameSink, type GVariant } from "./listener-calls.js";
 
-/** A frame sink that also puts filters of its own on the listener's connection, ahead of the JS filter. */
-export interface ListenerSink extends FrameSink {
-  listening(connection: unknown): void;
-}
-
 // The connection to one VM's QEMU D-Bus display (org.qemu.Display1) through GLib's GDBus: it alone passes the
 // file descriptors that RegisterListener and ScanoutMap take. QEMU talks to the listener over its own peer-to-peer
 // connection on a socket the viewer hands over; on it QEMU calls Scanout/Update (QEMU 7.2: the pixels inside the
 // message) or, having read the listener's Interfaces property (QEMU ≥ 9.2), ScanoutMap/UpdateMap (the framebuffer
 // shared as a memory file).
+
+/** A frame sink that also puts filters of its own on the listener's connection, ahead of the JS filter. */
+export interface ListenerSink extends FrameSink {
+  listening(connection: unknown): void;
+}
 
 const QEMU_NAME = "org.qemu";
 const CONSOLE_PATH = "/org/qemu/Display1/Console_0";

@@ -75,7 +75,6 @@ describe.skipIf(!needs.every(hasBinary))(`clan-sessiond on sway ${skipReason(...
       const taken = await swayScreenshot(sway.waylandDisplay, join(stack.root, "family.png"));
       return (await countPixels(taken, titleBar, "#2e7dbf")) > 500 ? taken : undefined;
     }, "sway to draw the viewer's title in the network's colour");
-    expect(await countPixels(shot, titleBar, "#2e7dbf")).toBeGreaterThan(500);
     expect(await countPixels(shot, titleBar, "#b5462f")).toBe(0);
     expect(existsSync("/tmp/clan-pwned-label")).toBe(false);
     expect((await clanctl(["status"], stack.env)).stdout).toMatch(/\*family\s+"2:family"\s+running/);
